@@ -1,0 +1,64 @@
+# nocopy top-level Makefile. `make` builds, `make test` runs every test,
+# `make demo` runs the seed scenario. See README.md.
+
+NOCOPY_DIR := .
+include nocopy.mk
+
+APP_SRCS  := $(wildcard src/*.erl)
+APP_BEAMS := $(patsubst src/%.erl,ebin/%.beam,$(APP_SRCS)) ebin/nocopy.app
+
+# Native test module (test/nocopy_test_nif.c): every type, probes, counters.
+TEST_OUT := _build/test
+$(eval $(call nocopy_module,nocopy_test,test/nocopy_test_nif.c,,$(TEST_OUT)))
+
+# The seed scenario: GSS-style wrap/unwrap over OpenSSL's AEAD.
+GSS_OUT := _build/gss_demo
+$(eval $(call nocopy_module,gss_demo,examples/gss_demo/gss_demo.c,-lcrypto,$(GSS_OUT)))
+
+TEST_ERLS  := $(wildcard test/*.erl)
+TEST_BEAMS := $(patsubst test/%.erl,$(TEST_OUT)/ebin/%.beam,$(TEST_ERLS))
+
+C_TEST_SRCS := $(wildcard test/c/test_*.c) test/c/run_tests.c
+C_TEST_BIN  := _build/c_tests
+
+.PHONY: all deps test eunit c-test demo clean dialyzer
+all: $(APP_BEAMS) nocopy_test_all gss_demo_all
+
+deps:
+	@sh tools/deps.sh build test
+
+ebin/%.beam: src/%.erl $(wildcard include/*.hrl)
+	@mkdir -p ebin
+	$(ERLC) -Wall +warnings_as_errors +debug_info -I include -o ebin $<
+
+ebin/nocopy.app: src/nocopy.app.src
+	@mkdir -p ebin
+	cp $< $@
+
+$(TEST_OUT)/ebin/%.beam: test/%.erl $(APP_BEAMS)
+	@mkdir -p $(dir $@)
+	$(ERLC) -Wall +warnings_as_errors +debug_info -I include -I test -pa ebin -o $(TEST_OUT)/ebin $<
+
+$(C_TEST_BIN): $(C_TEST_SRCS) $(NOCOPY_CORE_OBJS) $(wildcard test/c/*.h)
+	$(CC) $(NOCOPY_CFLAGS) -Itest/c -o $@ $(C_TEST_SRCS) $(NOCOPY_CORE_OBJS) $(NOCOPY_LDFLAGS) -lpthread
+
+c-test: $(C_TEST_BIN)
+	$(C_TEST_BIN)
+
+EUNIT_MODULES = $(patsubst test/%.erl,%,$(wildcard test/*_tests.erl))
+eunit: all $(TEST_BEAMS)
+	$(ERL) -noshell -pa ebin $(TEST_OUT)/ebin $(GSS_OUT)/ebin \
+	    -eval 'case eunit:test([$(subst $(eval) ,$(comma),$(EUNIT_MODULES))], [verbose]) of ok -> halt(0); _ -> halt(1) end.'
+
+comma := ,
+
+test: deps all c-test eunit
+
+demo: deps all
+	$(ERL) -noshell -pa ebin $(GSS_OUT)/ebin -run gss_demo_main main $(DEMO_ARGS) -s init stop
+
+dialyzer: all
+	dialyzer --no_check_plt ebin $(GSS_OUT)/ebin || true
+
+clean:
+	rm -rf _build ebin priv/*.so

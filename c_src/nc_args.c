@@ -1,0 +1,305 @@
+/* nc_args.c: typed argument readers. Each check failure records an error that
+ * names the argument and what was expected, in the words OTP's BIFs use. */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "nc_internal.h"
+
+static int bad(nocopy_call *c, nocopy_term t, const char *expected)
+{
+    return nocopy__fail(c, NOCOPY_EBADARG, t.argno, "expected %s", expected);
+}
+
+static int invalid_term(nocopy_call *c)
+{
+    return nocopy__fail(c, NOCOPY_EINTERNAL, 0,
+                        "an invalid term was read (argument index out of range?)");
+}
+
+#define CHECK_TERM(c, t)       \
+    do {                       \
+        if ((t).raw == 0)      \
+            return invalid_term(c); \
+    } while (0)
+
+nocopy_term nocopy_arg(nocopy_call *call, unsigned index)
+{
+    nocopy_term t = {0, 0};
+    if (index < call->argc) {
+        t.raw = call->argv[index];
+        t.argno = index + 1;
+    }
+    return t;
+}
+
+unsigned nocopy_arity(const nocopy_call *call)
+{
+    return call->argc;
+}
+
+nocopy_type nocopy_term_type(nocopy_call *call, nocopy_term t)
+{
+    if (t.raw == 0)
+        return NOCOPY_T_OTHER;
+    return call->ops->type(call, t.raw);
+}
+
+int nocopy_term_i64(nocopy_call *c, nocopy_term t, int64_t *out)
+{
+    CHECK_TERM(c, t);
+    switch (c->ops->get_i64(c, t.raw, out)) {
+    case NC_GET_OK: return NOCOPY_OK;
+    case NC_GET_RANGE: return bad(c, t, "an integer that fits in 64 bits (signed)");
+    default: return bad(c, t, "an integer");
+    }
+}
+
+int nocopy_term_u64(nocopy_call *c, nocopy_term t, uint64_t *out)
+{
+    CHECK_TERM(c, t);
+    switch (c->ops->get_u64(c, t.raw, out)) {
+    case NC_GET_OK: return NOCOPY_OK;
+    case NC_GET_RANGE: return bad(c, t, "a non-negative integer below 2^64");
+    default: return bad(c, t, "a non-negative integer");
+    }
+}
+
+int nocopy_term_size(nocopy_call *c, nocopy_term t, size_t *out)
+{
+    CHECK_TERM(c, t);
+    uint64_t v;
+    switch (c->ops->get_u64(c, t.raw, &v)) {
+    case NC_GET_OK:
+        if (v > SIZE_MAX)
+            return bad(c, t, "a size (a non-negative integer that fits size_t)");
+        *out = (size_t)v;
+        return NOCOPY_OK;
+    case NC_GET_RANGE:
+        return bad(c, t, "a size (a non-negative integer that fits size_t)");
+    default:
+        return bad(c, t, "a size (a non-negative integer)");
+    }
+}
+
+int nocopy_term_int_range(nocopy_call *c, nocopy_term t, int64_t min, int64_t max,
+                          int64_t *out)
+{
+    CHECK_TERM(c, t);
+    int64_t v;
+    int r = c->ops->get_i64(c, t.raw, &v);
+    if (r == NC_GET_OK && v >= min && v <= max) {
+        *out = v;
+        return NOCOPY_OK;
+    }
+    char what[96];
+    snprintf(what, sizeof what, "an integer in %" PRId64 "..%" PRId64, min, max);
+    return bad(c, t, what);
+}
+
+int nocopy_term_double(nocopy_call *c, nocopy_term t, double *out)
+{
+    CHECK_TERM(c, t);
+    if (c->ops->get_double(c, t.raw, out) == NC_GET_OK)
+        return NOCOPY_OK;
+    return bad(c, t, "a float");
+}
+
+int nocopy_term_bool(nocopy_call *c, nocopy_term t, int *out)
+{
+    CHECK_TERM(c, t);
+    nocopy_atom a;
+    if (c->ops->get_atom(c, t.raw, &a) == NC_GET_OK &&
+        (a == NOCOPY_ATOM_TRUE || a == NOCOPY_ATOM_FALSE)) {
+        *out = (a == NOCOPY_ATOM_TRUE);
+        return NOCOPY_OK;
+    }
+    return bad(c, t, "a boolean");
+}
+
+int nocopy_term_atom(nocopy_call *c, nocopy_term t, nocopy_atom *out)
+{
+    CHECK_TERM(c, t);
+    switch (c->ops->get_atom(c, t.raw, out)) {
+    case NC_GET_OK:
+        return NOCOPY_OK;
+    case NC_GET_UNKNOWN: {
+        /* Name the accepted atoms, as far as they fit in the message. */
+        char list[NC_ERR_TEXT_MAX - 32];
+        size_t used = 0;
+        int n = nocopy__module_atom_count(c->mod);
+        list[0] = '\0';
+        for (int i = 0; i < n; i++) {
+            int w = snprintf(list + used, sizeof list - used, "%s%s", i ? ", " : "",
+                             c->mod->atoms[i]);
+            if (w < 0 || (size_t)w >= sizeof list - used) {
+                /* Truncated: end the list with an ellipsis that fits. */
+                size_t at = used < sizeof list - 6 ? used : sizeof list - 6;
+                memcpy(list + at, ", ...", 6);
+                break;
+            }
+            used += (size_t)w;
+        }
+        return nocopy__fail(c, NOCOPY_EBADARG, t.argno, "expected one of the atoms %s",
+                            n ? list : "(none)");
+    }
+    default:
+        return bad(c, t, "an atom");
+    }
+}
+
+int nocopy_term_bytes(nocopy_call *c, nocopy_term t, nocopy_bytes *out)
+{
+    CHECK_TERM(c, t);
+    if (c->ops->get_bytes(c, t.raw, out) == NC_GET_OK)
+        return NOCOPY_OK;
+    /* A bitstring with trailing bits is "not a binary" too; the got: part of the
+     * Erlang message shows which. */
+    return bad(c, t, "a binary");
+}
+
+static int tuple_elems(nocopy_term t, unsigned n, const uintptr_t *raw,
+                       nocopy_term *elems)
+{
+    for (unsigned i = 0; i < n; i++) {
+        elems[i].raw = raw[i];
+        elems[i].argno = t.argno;
+    }
+    return NOCOPY_OK;
+}
+
+int nocopy_term_tuple(nocopy_call *c, nocopy_term t, unsigned arity, nocopy_term *elems)
+{
+    CHECK_TERM(c, t);
+    unsigned n;
+    const uintptr_t *raw;
+    if (c->ops->get_tuple(c, t.raw, &n, &raw) != NC_GET_OK || n != arity) {
+        char what[48];
+        snprintf(what, sizeof what, "a tuple of size %u", arity);
+        return bad(c, t, what);
+    }
+    return tuple_elems(t, n, raw, elems);
+}
+
+int nocopy_term_tuple_any(nocopy_call *c, nocopy_term t, unsigned *arity,
+                          const nocopy_term **elems)
+{
+    CHECK_TERM(c, t);
+    unsigned n;
+    const uintptr_t *raw;
+    if (c->ops->get_tuple(c, t.raw, &n, &raw) != NC_GET_OK)
+        return bad(c, t, "a tuple");
+    nocopy_term *out = nocopy__arena_alloc(&c->arena, (n ? n : 1) * sizeof *out);
+    if (!out)
+        return nocopy__fail(c, NOCOPY_ENOMEM, 0, "out of memory reading a tuple");
+    *arity = n;
+    *elems = out;
+    return tuple_elems(t, n, raw, out);
+}
+
+int nocopy_term_list(nocopy_call *c, nocopy_term t, size_t *len, const nocopy_term **elems)
+{
+    CHECK_TERM(c, t);
+    /* Two passes: count (and check properness), then fill one array. */
+    size_t n = 0;
+    uintptr_t head, tail = t.raw;
+    while (c->ops->get_list_cell(c, tail, &head, &tail) == NC_GET_OK)
+        n++;
+    if (c->ops->type(c, tail) != NOCOPY_T_NIL)
+        return bad(c, t, "a proper list");
+    if (n > SIZE_MAX / sizeof(nocopy_term))
+        return nocopy__fail(c, NOCOPY_ENOMEM, 0, "list too long");
+    nocopy_term *out = nocopy__arena_alloc(&c->arena, (n ? n : 1) * sizeof *out);
+    if (!out)
+        return nocopy__fail(c, NOCOPY_ENOMEM, 0, "out of memory reading a list");
+    tail = t.raw;
+    for (size_t i = 0; i < n; i++) {
+        c->ops->get_list_cell(c, tail, &head, &tail);
+        out[i].raw = head;
+        out[i].argno = t.argno;
+    }
+    *len = n;
+    *elems = out;
+    return NOCOPY_OK;
+}
+
+int nocopy_term_handle(nocopy_call *c, nocopy_term t, const nocopy_handle_type *type,
+                       void **obj)
+{
+    CHECK_TERM(c, t);
+    nocopy__handle *h;
+    if (c->ops->get_handle(c, t.raw, &h) != NC_GET_OK)
+        return nocopy__fail(c, NOCOPY_EBADARG, t.argno, "expected a %s handle", type->name);
+    if (h->type != type)
+        return nocopy__fail(c, NOCOPY_EBADARG, t.argno, "expected a %s handle, got a %s handle",
+                            type->name, h->type->name);
+    if (!nocopy__handle_begin_use(h))
+        return nocopy__fail(c, NOCOPY_EBADARG, t.argno, "the %s handle is closed", type->name);
+    nocopy__borrow *b = nocopy__arena_alloc(&c->arena, sizeof *b);
+    if (!b) {
+        nocopy__handle_end_use(h);
+        return nocopy__fail(c, NOCOPY_ENOMEM, 0, "out of memory borrowing a handle");
+    }
+    b->h = h;
+    b->next = c->borrows;
+    c->borrows = b;
+    *obj = NC_HANDLE_OBJ(h);
+    return NOCOPY_OK;
+}
+
+int nocopy_term_keep(nocopy_call *c, nocopy_term t, nocopy_kept **out)
+{
+    nocopy_bytes view;
+    int st = nocopy_term_bytes(c, t, &view);
+    if (st != NOCOPY_OK)
+        return st;
+    st = c->ops->keep(c, t.raw, &view, out);
+    if (st != NOCOPY_OK)
+        return nocopy__fail(c, st, 0, "could not keep a binary: %s", nocopy_strerror(st));
+    return NOCOPY_OK;
+}
+
+nocopy_bytes nocopy_kept_bytes(const nocopy_kept *k)
+{
+    return k->view;
+}
+
+void nocopy_kept_release(nocopy_kept *k)
+{
+    if (k)
+        k->release(k);
+}
+
+/* Argument-index forms: thin wrappers over the term forms. */
+#define ARG_FORM(name, type)                                                   \
+    int nocopy_arg_##name(nocopy_call *c, unsigned index, type out)            \
+    {                                                                          \
+        return nocopy_term_##name(c, nocopy_arg(c, index), out);               \
+    }
+ARG_FORM(i64, int64_t *)
+ARG_FORM(u64, uint64_t *)
+ARG_FORM(size, size_t *)
+ARG_FORM(double, double *)
+ARG_FORM(bool, int *)
+ARG_FORM(atom, nocopy_atom *)
+ARG_FORM(bytes, nocopy_bytes *)
+ARG_FORM(iovec, nocopy_iovec *)
+ARG_FORM(keep, nocopy_kept **)
+#undef ARG_FORM
+
+int nocopy_arg_int_range(nocopy_call *c, unsigned index, int64_t min, int64_t max,
+                         int64_t *out)
+{
+    return nocopy_term_int_range(c, nocopy_arg(c, index), min, max, out);
+}
+
+int nocopy_arg_tuple(nocopy_call *c, unsigned index, unsigned arity, nocopy_term *elems)
+{
+    return nocopy_term_tuple(c, nocopy_arg(c, index), arity, elems);
+}
+
+int nocopy_arg_handle(nocopy_call *c, unsigned index, const nocopy_handle_type *type,
+                      void **obj)
+{
+    return nocopy_term_handle(c, nocopy_arg(c, index), type, obj);
+}

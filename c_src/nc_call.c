@@ -1,0 +1,160 @@
+/* nc_call.c: the life of one call, backend-neutral: set-up, running the wrapped
+ * function, normalising its outcome, error recording and tear-down. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "nc_internal.h"
+
+const nocopy__ops *nocopy__backend;
+
+void nocopy__call_init(nocopy_call *c, const nocopy__ops *ops,
+                       const nocopy_module *mod, const nocopy_func *func,
+                       unsigned argc, const uintptr_t *argv)
+{
+    c->ops = ops;
+    c->mod = mod;
+    c->func = func;
+    c->argc = argc;
+    c->argv = argv;
+    c->result = 0;
+    c->has_result = false;
+    c->err_status = NOCOPY_OK;
+    c->err_argno = 0;
+    c->err_text[0] = '\0';
+    c->borrows = NULL;
+    c->arena.head = NULL;
+    c->arena.inline_used = 0;
+}
+
+void nocopy__call_finish(nocopy_call *c)
+{
+    for (nocopy__borrow *b = c->borrows; b; b = b->next)
+        nocopy__handle_end_use(b->h);
+    c->borrows = NULL;
+    nocopy__arena_free(&c->arena);
+}
+
+int nocopy__fail(nocopy_call *c, int status, unsigned argno, const char *fmt, ...)
+{
+    /* The last error recorded wins: a function may probe an argument one way,
+     * fail, and succeed another way; the error it finally returns is the one
+     * recorded last. */
+    c->err_status = status;
+    c->err_argno = argno;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(c->err_text, sizeof c->err_text, fmt, ap);
+    va_end(ap);
+    return status;
+}
+
+int nocopy__call_run(nocopy_call *c)
+{
+    int st = c->func->fn(c);
+    if (st == NOCOPY_OK) {
+        if (c->has_result)
+            return NOCOPY_OK;
+        return nocopy__fail(c, NOCOPY_EINTERNAL, 0,
+                            "%s/%u returned without a result", c->func->name,
+                            c->func->arity);
+    }
+    if (st > 0)
+        return nocopy__fail(c, NOCOPY_EINTERNAL, 0,
+                            "%s/%u returned the invalid status %d", c->func->name,
+                            c->func->arity, st);
+    if (c->err_status != st) {
+        /* The function returned a status it did not record: describe it. */
+        if (st == NOCOPY_EBADARG)
+            nocopy__fail(c, st, 0, "bad argument");
+        else
+            nocopy__fail(c, st, 0, "%s", nocopy_strerror(st));
+    }
+    return st;
+}
+
+int nocopy__module_atom_count(const nocopy_module *m)
+{
+    int n = 0;
+    if (m->atoms)
+        while (m->atoms[n])
+            n++;
+    return n;
+}
+
+const char *nocopy__atom_name(const nocopy_module *m, nocopy_atom a)
+{
+    static const char *const builtin[NOCOPY_ATOM_BUILTIN_COUNT] = {
+        "ok", "error", "true", "false", "undefined"};
+    if (a < 0 && a >= -NOCOPY_ATOM_BUILTIN_COUNT)
+        return builtin[-a - 1];
+    if (a >= 0 && a < nocopy__module_atom_count(m))
+        return m->atoms[a];
+    return NULL;
+}
+
+int nocopy__handle_type_index(const nocopy_module *m, const nocopy_handle_type *t)
+{
+    if (!m->handle_types || !t)
+        return -1;
+    for (int i = 0; m->handle_types[i]; i++)
+        if (m->handle_types[i] == t)
+            return i;
+    return -1;
+}
+
+/* Lists are walked at most this far when measuring binary arguments, so that
+ * the scheduling decision stays O(1) for long lists of small terms. */
+#define MEASURE_LIST_LIMIT 4096
+
+static size_t binary_size(nocopy_call *c, uintptr_t raw)
+{
+    nocopy_bytes b;
+    if (c->ops->type(c, raw) == NOCOPY_T_BINARY &&
+        c->ops->get_bytes(c, raw, &b) == NC_GET_OK)
+        return b.size;
+    return 0;
+}
+
+static size_t add_sat(size_t a, size_t b)
+{
+    return a > SIZE_MAX - b ? SIZE_MAX : a + b;
+}
+
+size_t nocopy__binary_arg_bytes(nocopy_call *c)
+{
+    size_t total = 0;
+    for (unsigned i = 0; i < c->argc; i++) {
+        uintptr_t raw = c->argv[i];
+        switch (c->ops->type(c, raw)) {
+        case NOCOPY_T_BINARY:
+            total = add_sat(total, binary_size(c, raw));
+            break;
+        case NOCOPY_T_TUPLE: {
+            unsigned n;
+            const uintptr_t *el;
+            if (c->ops->get_tuple(c, raw, &n, &el) == NC_GET_OK)
+                for (unsigned k = 0; k < n; k++)
+                    total = add_sat(total, binary_size(c, el[k]));
+            break;
+        }
+        case NOCOPY_T_LIST: {
+            uintptr_t head, tail = raw;
+            for (int k = 0; k < MEASURE_LIST_LIMIT &&
+                            c->ops->get_list_cell(c, tail, &head, &tail) == NC_GET_OK;
+                 k++)
+                total = add_sat(total, binary_size(c, head));
+            break;
+        }
+        default:
+            break;
+        }
+    }
+    return total;
+}
+
+void nocopy_consume(nocopy_call *call, size_t bytes)
+{
+    if (call->ops->consume)
+        call->ops->consume(call, bytes);
+}

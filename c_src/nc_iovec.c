@@ -1,0 +1,156 @@
+/* nc_iovec.c: iodata as a vector of pieces, without flattening.
+ *
+ * Binaries become pieces that point at the binary's own bytes (no copy for
+ * refc binaries). Integers 0..255 in lists are gathered into small scratch
+ * runs in the call's arena. Nesting is walked with an explicit stack, so deep
+ * iolists cannot overflow the C stack (dirty CPU threads have small stacks). */
+#include <string.h>
+
+#include "nc_internal.h"
+
+typedef struct {
+    nocopy_call *c;
+    nocopy_term top;
+    nocopy_bytes *pieces;
+    size_t count, cap;
+    size_t total;
+    uint8_t *run;              /* current run of gathered bytes, or NULL */
+    size_t run_cap;
+    size_t depth, stack_cap;   /* of the explicit stack of terms to visit */
+} walk;
+
+/* A term still to visit, and whether it is a list element (which may be a
+ * byte) or a list tail / the top (which may not). */
+typedef struct {
+    uintptr_t raw;
+    unsigned char is_elem;
+} frame;
+
+static int grow(walk *w, void **arr, size_t *cap, size_t elem, size_t used)
+{
+    size_t ncap = *cap ? *cap * 2 : 16;
+    if (ncap < *cap || ncap > SIZE_MAX / elem)
+        return NOCOPY_ENOMEM;
+    void *n = nocopy__arena_alloc(&w->c->arena, ncap * elem);
+    if (!n)
+        return NOCOPY_ENOMEM;
+    if (used)
+        memcpy(n, *arr, used * elem);
+    *arr = n;
+    *cap = ncap;
+    return NOCOPY_OK;
+}
+
+static int add_piece(walk *w, const uint8_t *data, size_t size)
+{
+    if (size == 0)
+        return NOCOPY_OK;
+    if (w->total > SIZE_MAX - size)
+        return NOCOPY_ERANGE;
+    if (w->count == w->cap &&
+        grow(w, (void **)&w->pieces, &w->cap, sizeof *w->pieces, w->count))
+        return NOCOPY_ENOMEM;
+    w->pieces[w->count].data = data;
+    w->pieces[w->count].size = size;
+    w->count++;
+    w->total += size;
+    w->run = NULL;             /* a binary ends any byte run */
+    return NOCOPY_OK;
+}
+
+static int add_byte(walk *w, uint8_t byte)
+{
+    if (w->run && w->pieces[w->count - 1].size < w->run_cap) {
+        w->run[w->pieces[w->count - 1].size++] = byte;
+        w->total++;
+        return NOCOPY_OK;
+    }
+    size_t cap = w->run_cap ? w->run_cap * 2 : 32;
+    if (cap > 65536)
+        cap = 65536;
+    uint8_t *run = nocopy__arena_alloc(&w->c->arena, cap);
+    if (!run)
+        return NOCOPY_ENOMEM;
+    run[0] = byte;
+    int st = add_piece(w, run, 1);
+    if (st)
+        return st;
+    w->run = run;
+    w->run_cap = cap;
+    return NOCOPY_OK;
+}
+
+static int push(walk *w, frame **stack, uintptr_t raw, unsigned char is_elem)
+{
+    if (w->depth == w->stack_cap &&
+        grow(w, (void **)stack, &w->stack_cap, sizeof **stack, w->depth))
+        return NOCOPY_ENOMEM;
+    (*stack)[w->depth].raw = raw;
+    (*stack)[w->depth].is_elem = is_elem;
+    w->depth++;
+    return NOCOPY_OK;
+}
+
+static int not_iodata(walk *w)
+{
+    return nocopy__fail(w->c, NOCOPY_EBADARG, w->top.argno, "expected iodata");
+}
+
+static int oom(walk *w, int st)
+{
+    if (st == NOCOPY_ERANGE)
+        return nocopy__fail(w->c, st, w->top.argno, "iodata larger than the address space");
+    return nocopy__fail(w->c, NOCOPY_ENOMEM, 0, "out of memory reading iodata");
+}
+
+int nocopy_term_iovec(nocopy_call *c, nocopy_term t, nocopy_iovec *out)
+{
+    if (t.raw == 0)
+        return nocopy__fail(c, NOCOPY_EINTERNAL, 0, "an invalid term was read");
+    walk w = {.c = c, .top = t};
+    frame *stack = NULL;
+    const nocopy__ops *ops = c->ops;
+    int st;
+
+    nocopy_type top = ops->type(c, t.raw);
+    if (top != NOCOPY_T_BINARY && top != NOCOPY_T_LIST && top != NOCOPY_T_NIL)
+        return not_iodata(&w);
+    if ((st = push(&w, &stack, t.raw, 0)))
+        return oom(&w, st);
+
+    while (w.depth > 0) {
+        frame f = stack[--w.depth];
+        nocopy_bytes b;
+        uintptr_t head, tail;
+        switch (ops->type(c, f.raw)) {
+        case NOCOPY_T_BINARY:
+            if (ops->get_bytes(c, f.raw, &b) != NC_GET_OK)
+                return not_iodata(&w);
+            if ((st = add_piece(&w, b.data, b.size)))
+                return oom(&w, st);
+            break;
+        case NOCOPY_T_NIL:
+            break;
+        case NOCOPY_T_LIST:
+            ops->get_list_cell(c, f.raw, &head, &tail);
+            /* Visit the head before the tail: push the tail first. */
+            if ((st = push(&w, &stack, tail, 0)) || (st = push(&w, &stack, head, 1)))
+                return oom(&w, st);
+            break;
+        case NOCOPY_T_INTEGER: {
+            int64_t v;
+            if (!f.is_elem || ops->get_i64(c, f.raw, &v) != NC_GET_OK || v < 0 || v > 255)
+                return not_iodata(&w);
+            if ((st = add_byte(&w, (uint8_t)v)))
+                return oom(&w, st);
+            break;
+        }
+        default:
+            return not_iodata(&w);
+        }
+    }
+    out->pieces = w.pieces;
+    out->count = w.count;
+    out->total = w.total;
+    return NOCOPY_OK;
+}

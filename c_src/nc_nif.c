@@ -1,0 +1,238 @@
+/* nc_nif.c: the NIF backend's entry point, load/upgrade/unload, dispatch,
+ * scheduling and error raising.
+ *
+ * The module's table is only known at run time, but erl_nif wants one C
+ * function per NIF, with no user data. So a fixed set of trampolines, one per
+ * table position, each calls dispatch() with its own index. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "nc_nif.h"
+
+#define MAX_FUNCS 300
+
+nif_state nocopy__nif;
+
+static ERL_NIF_TERM am_nocopy_error, am_badarg, am_general;
+static ERL_NIF_TERM am_status[16];    /* by -status */
+
+static ERL_NIF_TERM dispatch(unsigned k, ErlNifEnv *env, int argc,
+                             const ERL_NIF_TERM argv[]);
+
+#define TR(name, idx)                                                            \
+    static ERL_NIF_TERM tr_##name(ErlNifEnv *e, int n, const ERL_NIF_TERM a[])   \
+    {                                                                            \
+        return dispatch((idx), e, n, a);                                         \
+    }
+#define PTR(name, idx) tr_##name,
+#define X10(F, p, b)                                                             \
+    F(p##0, b + 0) F(p##1, b + 1) F(p##2, b + 2) F(p##3, b + 3) F(p##4, b + 4)   \
+    F(p##5, b + 5) F(p##6, b + 6) F(p##7, b + 7) F(p##8, b + 8) F(p##9, b + 9)
+#define X100(F, p, b)                                                            \
+    X10(F, p##0, b + 0) X10(F, p##1, b + 10) X10(F, p##2, b + 20)                \
+    X10(F, p##3, b + 30) X10(F, p##4, b + 40) X10(F, p##5, b + 50)               \
+    X10(F, p##6, b + 60) X10(F, p##7, b + 70) X10(F, p##8, b + 80)               \
+    X10(F, p##9, b + 90)
+#define X300(F) X100(F, a, 0) X100(F, b, 100) X100(F, c, 200)
+
+X300(TR)
+static ERL_NIF_TERM (*const trampolines[MAX_FUNCS])(ErlNifEnv *, int,
+                                                     const ERL_NIF_TERM[]) = {X300(PTR)};
+
+/* ---- errors ------------------------------------------------------------- */
+
+static ERL_NIF_TERM text_binary(ErlNifEnv *env, const char *text)
+{
+    ERL_NIF_TERM t;
+    size_t n = strlen(text);
+    unsigned char *p = enif_make_new_binary(env, n, &t);
+    if (!p)
+        return enif_make_list(env, 0);
+    memcpy(p, text, n);
+    return t;
+}
+
+/* Raises {'$nocopy_error', Reason, Cause}; the generated stub turns it into
+ * error(Reason, Args, [{error_info, ...}]) in the caller's own frame. */
+static ERL_NIF_TERM raise_call_error(ErlNifEnv *env, const nocopy_call *c)
+{
+    int st = c->err_status;
+    ERL_NIF_TERM reason = am_badarg;
+    if (st != NOCOPY_EBADARG)
+        reason = (-st > 0 && -st < (int)(sizeof am_status / sizeof *am_status) && am_status[-st])
+                     ? am_status[-st]
+                     : am_status[-NOCOPY_EINTERNAL];
+    ERL_NIF_TERM where = c->err_argno && st == NOCOPY_EBADARG
+                             ? enif_make_uint(env, c->err_argno)
+                             : am_general;
+    ERL_NIF_TERM cause = enif_make_tuple2(env, where, text_binary(env, c->err_text));
+    return enif_raise_exception(env, enif_make_tuple3(env, am_nocopy_error, reason, cause));
+}
+
+/* ---- dispatch ----------------------------------------------------------- */
+
+static ERL_NIF_TERM dispatch(unsigned k, ErlNifEnv *env, int argc, const ERL_NIF_TERM argv[])
+{
+    const nocopy_func *f = &nocopy__nif.mod->funcs[k];
+    nif_call nc;
+    nc.env = env;
+    nocopy__call_init(&nc.base, &nocopy__nif_ops, nocopy__nif.mod, f, (unsigned)argc,
+                      (const uintptr_t *)argv);
+
+    /* Large inputs move to a dirty CPU scheduler; the same trampoline runs again
+     * there, sees it is no longer on a normal scheduler, and does the work. */
+    if (f->sched == NOCOPY_DIRTY_ABOVE &&
+        enif_thread_type() == ERL_NIF_THR_NORMAL_SCHEDULER &&
+        nocopy__binary_arg_bytes(&nc.base) > f->dirty_above) {
+        nocopy__call_finish(&nc.base);
+        return enif_schedule_nif(env, f->name, ERL_NIF_DIRTY_JOB_CPU_BOUND, trampolines[k],
+                                 argc, argv);
+    }
+
+    ERL_NIF_TERM ret;
+    if (nocopy__call_run(&nc.base) == NOCOPY_OK)
+        ret = (ERL_NIF_TERM)nc.base.result;
+    else
+        ret = raise_call_error(env, &nc.base);
+    nocopy__call_finish(&nc.base);
+    return ret;
+}
+
+/* ---- load / upgrade / unload --------------------------------------------- */
+
+static int make_atoms(ErlNifEnv *env)
+{
+    const nocopy_module *m = nocopy__nif.mod;
+    static const char *const builtin[NOCOPY_ATOM_BUILTIN_COUNT] = {
+        "ok", "error", "true", "false", "undefined"};
+    for (int i = 0; i < NOCOPY_ATOM_BUILTIN_COUNT; i++)
+        nocopy__nif.builtin[i] = enif_make_atom(env, builtin[i]);
+
+    int n = nocopy__module_atom_count(m);
+    if (!nocopy__nif.atoms && n > 0) {
+        nocopy__nif.atoms = calloc((size_t)n, sizeof(ERL_NIF_TERM));
+        if (!nocopy__nif.atoms)
+            return -1;
+    }
+    for (int i = 0; i < n; i++) {
+        if (strlen(m->atoms[i]) > 255) {   /* the runtime's atom length limit */
+            fprintf(stderr, "nocopy: atom \"%.40s...\" is too long\n", m->atoms[i]);
+            return -1;
+        }
+        nocopy__nif.atoms[i] = enif_make_atom(env, m->atoms[i]);
+    }
+    nocopy__nif.natoms = n;
+
+    am_nocopy_error = enif_make_atom(env, "$nocopy_error");
+    am_badarg = enif_make_atom(env, "badarg");
+    am_general = enif_make_atom(env, "general");
+#define XX(name, value, ename, msg)                                              \
+    if (-(value) >= 0 && -(value) < (int)(sizeof am_status / sizeof *am_status)) \
+        am_status[-(value)] = enif_make_atom(env, ename);
+    NOCOPY_STATUS_MAP(XX)
+#undef XX
+    return 0;
+}
+
+static int setup(ErlNifEnv *env, ErlNifResourceFlags flags)
+{
+    if (make_atoms(env) != 0 || nocopy__nif_open_resources(env, flags) != 0)
+        return -1;
+    nocopy__backend = &nocopy__nif_ops;
+    return 0;
+}
+
+static int on_load(ErlNifEnv *env, void **priv, ERL_NIF_TERM info)
+{
+    (void)priv;
+    (void)info;
+    if (setup(env, ERL_NIF_RT_CREATE) != 0)
+        return -1;
+    const nocopy_module *m = nocopy__nif.mod;
+    return m->load ? (m->load() == NOCOPY_OK ? 0 : -1) : 0;
+}
+
+/* A new version of the Erlang module loaded the same library: keep the state,
+ * take over the resource types so existing handles stay valid. */
+static int on_upgrade(ErlNifEnv *env, void **priv, void **old_priv, ERL_NIF_TERM info)
+{
+    (void)priv;
+    (void)old_priv;
+    (void)info;
+    return setup(env, ERL_NIF_RT_CREATE | ERL_NIF_RT_TAKEOVER);
+}
+
+static void on_unload(ErlNifEnv *env, void *priv)
+{
+    (void)env;
+    (void)priv;
+    if (nocopy__nif.mod->unload)
+        nocopy__nif.mod->unload();
+}
+
+/* ---- entry point -------------------------------------------------------- */
+
+static char *nif_name(const char *fname)
+{
+    size_t n = strlen(fname);
+    char *s = malloc(n + sizeof "$nocopy_");
+    if (s) {
+        memcpy(s, "$nocopy_", sizeof "$nocopy_" - 1);
+        memcpy(s + sizeof "$nocopy_" - 1, fname, n + 1);
+    }
+    return s;
+}
+
+static int sched_flags(nocopy_sched s)
+{
+    switch (s) {
+    case NOCOPY_DIRTY_CPU: return ERL_NIF_DIRTY_JOB_CPU_BOUND;
+    case NOCOPY_DIRTY_IO: return ERL_NIF_DIRTY_JOB_IO_BOUND;
+    default: return 0;
+    }
+}
+
+ERL_NIF_INIT_EXPORT ErlNifEntry *nif_init(ERL_NIF_INIT_ARGS);
+ERL_NIF_INIT_EXPORT ErlNifEntry *nif_init(ERL_NIF_INIT_ARGS)
+{
+    static ErlNifEntry entry;
+    static ErlNifFunc *funcs;
+    const nocopy_module *m = nocopy_module_definition();
+
+    if (funcs)
+        return &entry;
+    if (m->nfuncs > MAX_FUNCS) {
+        fprintf(stderr, "nocopy: module %s has %zu functions; at most %d are supported\n",
+                m->name, m->nfuncs, MAX_FUNCS);
+        return NULL;
+    }
+    funcs = calloc(m->nfuncs ? m->nfuncs : 1, sizeof *funcs);
+    if (!funcs)
+        return NULL;
+    for (size_t i = 0; i < m->nfuncs; i++) {
+        funcs[i].name = nif_name(m->funcs[i].name);
+        if (!funcs[i].name)
+            return NULL;
+        funcs[i].arity = m->funcs[i].arity;
+        funcs[i].fptr = trampolines[i];
+        funcs[i].flags = (unsigned)sched_flags(m->funcs[i].sched);
+    }
+    nocopy__nif.mod = m;
+    entry = (ErlNifEntry){
+        .major = ERL_NIF_MAJOR_VERSION,
+        .minor = ERL_NIF_MINOR_VERSION,
+        .name = m->name,
+        .num_of_funcs = (int)m->nfuncs,
+        .funcs = funcs,
+        .load = on_load,
+        .reload = NULL,
+        .upgrade = on_upgrade,
+        .unload = on_unload,
+        .vm_variant = ERL_NIF_VM_VARIANT,
+        .options = 1,
+        .sizeof_ErlNifResourceTypeInit = sizeof(ErlNifResourceTypeInit),
+        .min_erts = ERL_NIF_MIN_ERTS_VERSION,
+    };
+    return &entry;
+}

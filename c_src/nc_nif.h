@@ -1,0 +1,33 @@
+/* nc_nif.h: shared between the NIF backend's files. */
+#ifndef NC_NIF_H
+#define NC_NIF_H
+
+#include <erl_nif.h>
+
+#include "nc_internal.h"
+
+/* One NIF call: the common call context first, then what the NIF ops need. */
+typedef struct nif_call {
+    nocopy_call base;
+    ErlNifEnv *env;
+} nif_call;
+
+#define NIF_ENV(c) (((nif_call *)(c))->env)
+
+/* Load-time state: atoms and resource types, valid VM-wide while loaded. */
+typedef struct nif_state {
+    const nocopy_module *mod;
+    ERL_NIF_TERM *atoms;              /* the module's atom table, by index */
+    int natoms;
+    ERL_NIF_TERM builtin[NOCOPY_ATOM_BUILTIN_COUNT];  /* by -index - 1 */
+    ErlNifResourceType *handle_rt;    /* every handle, whatever its type */
+    ErlNifResourceType *foreign_rt;   /* owners of foreign-memory binaries */
+} nif_state;
+
+extern nif_state nocopy__nif;
+extern const nocopy__ops nocopy__nif_ops;
+
+/* Opens (or takes over) the resource types; 0 on success. */
+int nocopy__nif_open_resources(ErlNifEnv *env, ErlNifResourceFlags flags);
+
+#endif /* NC_NIF_H */

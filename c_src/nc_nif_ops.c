@@ -1,0 +1,419 @@
+/* nc_nif_ops.c: the core's operations on NIF terms (nocopy__ops for erl_nif).
+ * Every pointer handed to the core here is into the call's env or into a
+ * refcounted binary, exactly as erl_nif documents; nothing is copied unless
+ * a comment says so. */
+#include <math.h>
+#include <string.h>
+
+#include "nc_nif.h"
+
+_Static_assert(sizeof(ERL_NIF_TERM) == sizeof(uintptr_t),
+               "nocopy passes ERL_NIF_TERM through uintptr_t");
+
+#define T(raw) ((ERL_NIF_TERM)(raw))
+#define V(term) ((nocopy_value)(term))
+
+/* ---- reading ------------------------------------------------------------ */
+
+static nocopy_type n_type(nocopy_call *c, uintptr_t raw)
+{
+    ErlNifEnv *env = NIF_ENV(c);
+    void *obj;
+    switch (enif_term_type(env, T(raw))) {
+    case ERL_NIF_TERM_TYPE_INTEGER: return NOCOPY_T_INTEGER;
+    case ERL_NIF_TERM_TYPE_FLOAT: return NOCOPY_T_FLOAT;
+    case ERL_NIF_TERM_TYPE_ATOM: return NOCOPY_T_ATOM;
+    case ERL_NIF_TERM_TYPE_BITSTRING:
+        return enif_is_binary(env, T(raw)) ? NOCOPY_T_BINARY : NOCOPY_T_BITSTRING;
+    case ERL_NIF_TERM_TYPE_TUPLE: return NOCOPY_T_TUPLE;
+    case ERL_NIF_TERM_TYPE_LIST:
+        return enif_is_empty_list(env, T(raw)) ? NOCOPY_T_NIL : NOCOPY_T_LIST;
+    case ERL_NIF_TERM_TYPE_REFERENCE:
+        return enif_get_resource(env, T(raw), nocopy__nif.handle_rt, &obj)
+                   ? NOCOPY_T_HANDLE : NOCOPY_T_OTHER;
+    default: return NOCOPY_T_OTHER;
+    }
+}
+
+static int n_get_i64(nocopy_call *c, uintptr_t raw, int64_t *out)
+{
+    ErlNifSInt64 v;
+    if (enif_get_int64(NIF_ENV(c), T(raw), &v)) {
+        *out = v;
+        return NC_GET_OK;
+    }
+    return enif_is_number(NIF_ENV(c), T(raw)) &&
+                   enif_term_type(NIF_ENV(c), T(raw)) == ERL_NIF_TERM_TYPE_INTEGER
+               ? NC_GET_RANGE : NC_GET_TYPE;
+}
+
+static int n_get_u64(nocopy_call *c, uintptr_t raw, uint64_t *out)
+{
+    ErlNifUInt64 v;
+    if (enif_get_uint64(NIF_ENV(c), T(raw), &v)) {
+        *out = v;
+        return NC_GET_OK;
+    }
+    return enif_term_type(NIF_ENV(c), T(raw)) == ERL_NIF_TERM_TYPE_INTEGER ? NC_GET_RANGE
+                                                                          : NC_GET_TYPE;
+}
+
+static int n_get_double(nocopy_call *c, uintptr_t raw, double *out)
+{
+    return enif_get_double(NIF_ENV(c), T(raw), out) ? NC_GET_OK : NC_GET_TYPE;
+}
+
+static int n_get_atom(nocopy_call *c, uintptr_t raw, nocopy_atom *out)
+{
+    ERL_NIF_TERM t = T(raw);
+    if (!enif_is_atom(NIF_ENV(c), t))
+        return NC_GET_TYPE;
+    /* Atoms were created once at load; comparing words is all a match costs. */
+    for (int i = 0; i < NOCOPY_ATOM_BUILTIN_COUNT; i++)
+        if (nocopy__nif.builtin[i] == t) {
+            *out = -i - 1;
+            return NC_GET_OK;
+        }
+    for (int i = 0; i < nocopy__nif.natoms; i++)
+        if (nocopy__nif.atoms[i] == t) {
+            *out = i;
+            return NC_GET_OK;
+        }
+    return NC_GET_UNKNOWN;
+}
+
+static int n_get_bytes(nocopy_call *c, uintptr_t raw, nocopy_bytes *out)
+{
+    ErlNifBinary bin;
+    if (!enif_inspect_binary(NIF_ENV(c), T(raw), &bin))
+        return NC_GET_TYPE;
+    out->data = bin.data;
+    out->size = bin.size;
+    return NC_GET_OK;
+}
+
+static int n_get_tuple(nocopy_call *c, uintptr_t raw, unsigned *arity,
+                       const uintptr_t **elems)
+{
+    int n;
+    const ERL_NIF_TERM *arr;
+    if (!enif_get_tuple(NIF_ENV(c), T(raw), &n, &arr))
+        return NC_GET_TYPE;
+    *arity = (unsigned)n;
+    *elems = (const uintptr_t *)arr;
+    return NC_GET_OK;
+}
+
+static int n_get_list_cell(nocopy_call *c, uintptr_t raw, uintptr_t *head, uintptr_t *tail)
+{
+    ERL_NIF_TERM h, t;
+    if (!enif_get_list_cell(NIF_ENV(c), T(raw), &h, &t))
+        return NC_GET_TYPE;
+    *head = h;
+    *tail = t;
+    return NC_GET_OK;
+}
+
+static int n_get_handle(nocopy_call *c, uintptr_t raw, nocopy__handle **out)
+{
+    void *obj;
+    if (!enif_get_resource(NIF_ENV(c), T(raw), nocopy__nif.handle_rt, &obj))
+        return NC_GET_TYPE;
+    *out = obj;
+    return NC_GET_OK;
+}
+
+/* ---- kept binaries: a private env holding a copy of the term -------------- */
+
+typedef struct nif_kept {
+    nocopy_kept base;
+    ErlNifEnv *penv;                   /* OWNED; holds `term` */
+    ERL_NIF_TERM term;
+} nif_kept;
+
+static void kept_release(nocopy_kept *k)
+{
+    nif_kept *nk = (nif_kept *)k;
+    enif_free_env(nk->penv);           /* drops the refc binary reference */
+    enif_free(nk);
+}
+
+/* enif_make_copy of a refc binary takes a reference (refc++), no data copy;
+ * a heap binary (<= 64 bytes) is copied, so the view is re-read in the copy. */
+static nocopy_kept *keep_term(ErlNifEnv *penv, ERL_NIF_TERM term)
+{
+    ErlNifBinary bin;
+    nif_kept *k = enif_alloc(sizeof *k);
+    if (!k || !enif_inspect_binary(penv, term, &bin)) {
+        enif_free(k);
+        enif_free_env(penv);
+        return NULL;
+    }
+    k->base.view.data = bin.data;
+    k->base.view.size = bin.size;
+    k->base.release = kept_release;
+    k->penv = penv;
+    k->term = term;
+    return &k->base;
+}
+
+static int n_keep(nocopy_call *c, uintptr_t raw, const nocopy_bytes *view, nocopy_kept **out)
+{
+    (void)c;
+    (void)view;
+    ErlNifEnv *penv = enif_alloc_env();
+    if (!penv)
+        return NOCOPY_ENOMEM;
+    *out = keep_term(penv, enif_make_copy(penv, T(raw)));
+    return *out ? NOCOPY_OK : NOCOPY_ENOMEM;
+}
+
+/* ---- building ----------------------------------------------------------- */
+
+static nocopy_value n_make_i64(nocopy_call *c, int64_t v)
+{
+    return V(enif_make_int64(NIF_ENV(c), v));
+}
+
+static nocopy_value n_make_u64(nocopy_call *c, uint64_t v)
+{
+    return V(enif_make_uint64(NIF_ENV(c), v));
+}
+
+static nocopy_value n_make_double(nocopy_call *c, double v)
+{
+    if (!isfinite(v)) {
+        nocopy__fail(c, NOCOPY_ERANGE, 0, "Erlang floats cannot be NaN or infinite");
+        return 0;
+    }
+    return V(enif_make_double(NIF_ENV(c), v));
+}
+
+static nocopy_value n_make_atom(nocopy_call *c, nocopy_atom a)
+{
+    (void)c;
+    return V(a < 0 ? nocopy__nif.builtin[-a - 1] : nocopy__nif.atoms[a]);
+}
+
+static nocopy_value n_make_tuple(nocopy_call *c, unsigned n, const nocopy_value *e)
+{
+    return V(enif_make_tuple_from_array(NIF_ENV(c), (const ERL_NIF_TERM *)e, n));
+}
+
+static nocopy_value n_make_list(nocopy_call *c, size_t n, const nocopy_value *e)
+{
+    if (n > UINT32_MAX) {
+        nocopy__fail(c, NOCOPY_ERANGE, 0, "list too long");
+        return 0;
+    }
+    return V(enif_make_list_from_array(NIF_ENV(c), (const ERL_NIF_TERM *)e, (unsigned)n));
+}
+
+typedef struct nif_buf {
+    nocopy__buf base;
+    ErlNifBinary bin;                  /* OWNED until made into a term */
+} nif_buf;
+
+static nocopy_value n_make_buf(nocopy_call *c, nocopy__buf *b)
+{
+    nif_buf *nb = (nif_buf *)b;
+    /* Ownership of the refc binary moves to the term: no copy above 64 bytes. */
+    ERL_NIF_TERM t = enif_make_binary(NIF_ENV(c), &nb->bin);
+    enif_free(nb);
+    return V(t);
+}
+
+static nocopy_value n_make_slice(nocopy_call *c, uintptr_t raw, const nocopy_bytes *view,
+                                 size_t offset, size_t len)
+{
+    if (offset == 0 && len == view->size)
+        return V(raw);
+    return V(enif_make_sub_binary(NIF_ENV(c), T(raw), offset, len));
+}
+
+static nocopy_value n_make_kept(nocopy_call *c, const nocopy_kept *k, size_t offset,
+                                size_t len)
+{
+    const nif_kept *nk = (const nif_kept *)k;
+    ERL_NIF_TERM t = enif_make_copy(NIF_ENV(c), nk->term);   /* refc++, no data copy */
+    if (offset == 0 && len == k->view.size)
+        return V(t);
+    return V(enif_make_sub_binary(NIF_ENV(c), t, offset, len));
+}
+
+typedef struct foreign_owner {
+    nocopy_release_fn release;
+    void *obj;
+} foreign_owner;
+
+static nocopy_value n_make_foreign(nocopy_call *c, const void *data, size_t size,
+                                   nocopy_release_fn release, void *obj)
+{
+    foreign_owner *o = enif_alloc_resource(nocopy__nif.foreign_rt, sizeof *o);
+    if (!o) {
+        if (release)
+            release(obj);
+        nocopy__fail(c, NOCOPY_ENOMEM, 0, "out of memory wrapping foreign memory");
+        return 0;
+    }
+    o->release = release;
+    o->obj = obj;
+    /* The binary keeps the resource; its destructor calls release(obj) once the
+     * last binary referring to it is collected. */
+    ERL_NIF_TERM t = enif_make_resource_binary(NIF_ENV(c), o, data, size);
+    enif_release_resource(o);
+    return V(t);
+}
+
+static nocopy_value n_make_copy(nocopy_call *c, const void *data, size_t size)
+{
+    ERL_NIF_TERM t;
+    unsigned char *dst = enif_make_new_binary(NIF_ENV(c), size, &t);
+    if (!dst) {
+        nocopy__fail(c, NOCOPY_ENOMEM, 0, "out of memory copying %zu bytes", size);
+        return 0;
+    }
+    if (size)
+        memcpy(dst, data, size);
+    return V(t);
+}
+
+static nocopy_value n_make_handle(nocopy_call *c, nocopy__handle *h)
+{
+    ERL_NIF_TERM t = enif_make_resource(NIF_ENV(c), h);
+    enif_release_resource(h);          /* the term now holds the reference */
+    return V(t);
+}
+
+/* ---- memory that outlives calls ------------------------------------------ */
+
+static int buf_resize(nocopy__buf *b, size_t size)
+{
+    nif_buf *nb = (nif_buf *)b;
+    if (!enif_realloc_binary(&nb->bin, size))
+        return NOCOPY_ENOMEM;
+    nb->base.pub.data = nb->bin.data;
+    nb->base.pub.size = nb->bin.size;
+    return NOCOPY_OK;
+}
+
+static void buf_free(nocopy__buf *b)
+{
+    nif_buf *nb = (nif_buf *)b;
+    enif_release_binary(&nb->bin);
+    enif_free(nb);
+}
+
+static nocopy__buf *n_buf_alloc(size_t size)
+{
+    nif_buf *nb = enif_alloc(sizeof *nb);
+    if (!nb)
+        return NULL;
+    if (!enif_alloc_binary(size, &nb->bin)) {
+        enif_free(nb);
+        return NULL;
+    }
+    nb->base.pub.data = nb->bin.data;
+    nb->base.pub.size = nb->bin.size;
+    nb->base.resize = buf_resize;
+    nb->base.free = buf_free;
+    return &nb->base;
+}
+
+static nocopy_kept *n_buf_share(nocopy_call *c, nocopy__buf *b)
+{
+    (void)c;
+    nif_buf *nb = (nif_buf *)b;
+    ErlNifEnv *penv = enif_alloc_env();
+    if (!penv) {
+        buf_free(b);
+        return NULL;
+    }
+    ERL_NIF_TERM t = enif_make_binary(penv, &nb->bin);   /* binary moves into penv */
+    enif_free(nb);
+    return keep_term(penv, t);
+}
+
+static nocopy__handle *n_handle_alloc(const nocopy_handle_type *type, unsigned index)
+{
+    if (type->size > SIZE_MAX - sizeof(nocopy__handle))
+        return NULL;
+    nocopy__handle *h = enif_alloc_resource(nocopy__nif.handle_rt,
+                                            sizeof(nocopy__handle) + type->size);
+    if (h)
+        nocopy__handle_init(h, type, index);
+    return h;
+}
+
+static void n_handle_keep(nocopy__handle *h) { enif_keep_resource(h); }
+static void n_handle_release(nocopy__handle *h) { enif_release_resource(h); }
+
+/* A normal-scheduler call should take about 1 ms per time slice. Assume the
+ * wrapped work moves about 1 GB/s: 1% of a slice per 10 KB processed. */
+#define BYTES_PER_PERCENT 10000
+
+static void n_consume(nocopy_call *c, size_t bytes)
+{
+    if (enif_thread_type() != ERL_NIF_THR_NORMAL_SCHEDULER || bytes < BYTES_PER_PERCENT)
+        return;
+    size_t pct = bytes / BYTES_PER_PERCENT;
+    enif_consume_timeslice(NIF_ENV(c), pct > 100 ? 100 : (int)pct);
+}
+
+/* ---- resource destructors ------------------------------------------------ */
+
+static void handle_dtor(ErlNifEnv *env, void *obj)
+{
+    (void)env;
+    nocopy__handle_finalize(obj);
+}
+
+static void foreign_dtor(ErlNifEnv *env, void *obj)
+{
+    (void)env;
+    foreign_owner *o = obj;
+    if (o->release)
+        o->release(o->obj);
+}
+
+int nocopy__nif_open_resources(ErlNifEnv *env, ErlNifResourceFlags flags)
+{
+    ErlNifResourceFlags tried;
+    nocopy__nif.handle_rt =
+        enif_open_resource_type(env, NULL, "nocopy_handle", handle_dtor, flags, &tried);
+    nocopy__nif.foreign_rt =
+        enif_open_resource_type(env, NULL, "nocopy_foreign", foreign_dtor, flags, &tried);
+    return nocopy__nif.handle_rt && nocopy__nif.foreign_rt ? 0 : -1;
+}
+
+const nocopy__ops nocopy__nif_ops = {
+    .name = "nif",
+    .type = n_type,
+    .get_i64 = n_get_i64,
+    .get_u64 = n_get_u64,
+    .get_double = n_get_double,
+    .get_atom = n_get_atom,
+    .get_bytes = n_get_bytes,
+    .get_tuple = n_get_tuple,
+    .get_list_cell = n_get_list_cell,
+    .get_handle = n_get_handle,
+    .keep = n_keep,
+    .make_i64 = n_make_i64,
+    .make_u64 = n_make_u64,
+    .make_double = n_make_double,
+    .make_atom = n_make_atom,
+    .make_tuple = n_make_tuple,
+    .make_list = n_make_list,
+    .make_buf = n_make_buf,
+    .make_slice = n_make_slice,
+    .make_kept = n_make_kept,
+    .make_foreign = n_make_foreign,
+    .make_copy = n_make_copy,
+    .make_handle = n_make_handle,
+    .buf_alloc = n_buf_alloc,
+    .buf_share = n_buf_share,
+    .handle_alloc = n_handle_alloc,
+    .handle_keep = n_handle_keep,
+    .handle_release = n_handle_release,
+    .consume = n_consume,
+};

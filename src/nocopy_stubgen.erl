@@ -1,0 +1,266 @@
+%% @doc Writes the Erlang stub modules of a nocopy C module from its table.
+%%
+%% The C module's table is printed as Erlang terms by the module's "describe"
+%% build (see nocopy.mk); this module turns those terms into `NAME.erl' (NIF
+%% stubs) and `NAME_drv.erl' (driver client), each function with the `-spec'
+%% written once in C. Run as
+%% `erl -noshell -run nocopy_stubgen main Table.nocopy OutDir'.
+-module(nocopy_stubgen).
+
+-export([main/1, generate/2]).
+
+-record(func, {index :: non_neg_integer(),
+               name :: string(),
+               arity :: non_neg_integer(),
+               args :: [{string(), string()}],   % {VarName, Type}
+               result :: string(),
+               sched :: atom(),
+               dirty_above :: non_neg_integer(),
+               doc :: string()}).
+
+%% @doc Command-line entry: `main([TableFile, OutDir])'. Halts with status 1
+%% and a message on any error.
+-spec main([string()]) -> no_return().
+main([TableFile, OutDir]) ->
+    try generate(TableFile, OutDir) of
+        ok -> halt(0)
+    catch
+        throw:{stubgen, Msg} ->
+            io:format(standard_error, "nocopy_stubgen: ~ts: ~ts~n", [TableFile, Msg]),
+            halt(1)
+    end;
+main(_) ->
+    io:format(standard_error, "usage: nocopy_stubgen TableFile OutDir~n", []),
+    halt(2).
+
+%% @doc Reads `TableFile' and writes `NAME.erl' and `NAME_drv.erl' into `OutDir'.
+%% Throws `{stubgen, Message}' on a malformed table.
+-spec generate(file:filename(), file:filename()) -> ok.
+generate(TableFile, OutDir) ->
+    Terms = case file:consult(TableFile) of
+                {ok, T} -> T;
+                {error, E} -> fail("cannot read: ~p", [E])
+            end,
+    Name = proplists:get_value(module, Terms),
+    is_list(Name) orelse fail("no module name", []),
+    Types = proplists:get_value(types, Terms, ""),
+    Funcs = [parse_func(F) || F <- Terms, element(1, F) =:= function],
+    check_unique(Funcs),
+    write(OutDir, Name ++ ".erl", nif_module(Name, Types, Funcs)),
+    write(OutDir, Name ++ "_drv.erl", drv_module(Name, Types, Funcs)).
+
+write(Dir, File, Chars) ->
+    Path = filename:join(Dir, File),
+    ok = filelib:ensure_dir(Path),
+    case file:write_file(Path, unicode:characters_to_binary(Chars)) of
+        ok -> ok;
+        {error, E} -> fail("cannot write ~ts: ~p", [Path, E])
+    end.
+
+fail(Fmt, Args) ->
+    throw({stubgen, lists:flatten(io_lib:format(Fmt, Args))}).
+
+%% ---- the table -------------------------------------------------------------
+
+parse_func({function, Index, Name, Arity, Args, Result, Sched, Above, Doc}) ->
+    Parts = split_top(Args),
+    length(Parts) =:= Arity orelse
+        fail("~s/~b: the argument types name ~b arguments", [Name, Arity, length(Parts)]),
+    Named = [name_arg(P, N) || {P, N} <- lists:zip(Parts, lists:seq(1, Arity))],
+    Vars = [V || {V, _} <- Named],
+    length(lists:usort(Vars)) =:= Arity orelse
+        fail("~s/~b: argument names are not unique", [Name, Arity]),
+    #func{index = Index, name = Name, arity = Arity, args = Named, result = Result,
+          sched = Sched, dirty_above = Above, doc = Doc};
+parse_func(Other) ->
+    fail("malformed function entry ~p", [Other]).
+
+check_unique(Funcs) ->
+    Keys = [{F#func.name, F#func.arity} || F <- Funcs],
+    length(lists:usort(Keys)) =:= length(Keys) orelse fail("duplicate function", []),
+    Reserved = [K || {N, A} = K <- Keys,
+                     lists:member({N, A + 1}, [{"open", 1}, {"close", 1}, {"call", 3},
+                                               {"call", 4}, {"async", 3}, {"await", 1},
+                                               {"await", 2}])],
+    Reserved =:= [] orelse
+        fail("~p clash with the driver client's own functions", [Reserved]),
+    ok.
+
+%% "Ctx :: t(), Qop :: integer() | atom()" -> ["Ctx :: t()", "Qop :: integer() | atom()"]
+split_top(S) ->
+    case string:trim(S) of
+        "" -> [];
+        T -> split_top(T, 0, [], [])
+    end.
+
+split_top([], _, Cur, Acc) ->
+    lists:reverse([string:trim(lists:reverse(Cur)) | Acc]);
+split_top([$, | Rest], 0, Cur, Acc) ->
+    split_top(Rest, 0, [], [string:trim(lists:reverse(Cur)) | Acc]);
+split_top([C | Rest], D, Cur, Acc) when C =:= $(; C =:= $[; C =:= ${ ->
+    split_top(Rest, D + 1, [C | Cur], Acc);
+split_top([$<, $< | Rest], D, Cur, Acc) ->
+    split_top(Rest, D + 1, [$<, $< | Cur], Acc);
+split_top([$>, $> | Rest], D, Cur, Acc) ->
+    split_top(Rest, D - 1, [$>, $> | Cur], Acc);
+split_top([C | Rest], D, Cur, Acc) when C =:= $); C =:= $]; C =:= $} ->
+    split_top(Rest, D - 1, [C | Cur], Acc);
+split_top([C | Rest], D, Cur, Acc) ->
+    split_top(Rest, D, [C | Cur], Acc).
+
+name_arg(Part, N) ->
+    case string:split(Part, "::") of
+        [Var, Type] ->
+            V = string:trim(Var),
+            is_var(V) orelse fail("'~s' is not a variable name", [V]),
+            {V, string:trim(Type)};
+        [Type] ->
+            {"Arg" ++ integer_to_list(N), Type}
+    end.
+
+is_var([C | Rest]) when C >= $A, C =< $Z; C =:= $_ ->
+    lists:all(fun(X) -> (X >= $a andalso X =< $z) orelse (X >= $A andalso X =< $Z)
+                            orelse (X >= $0 andalso X =< $9) orelse X =:= $_ end, Rest);
+is_var(_) -> false.
+
+%% ---- NIF module --------------------------------------------------------------
+
+nif_module(Name, Types, Funcs) ->
+    [header(Name, "NIF stubs"),
+     "-module(", atom(Name), ").\n\n",
+     "-export([", join([[atom(F#func.name), "/", integer_to_list(F#func.arity)]
+                        || F <- Funcs], ",\n         "), "]).\n\n",
+     "-on_load('$nocopy_load'/0).\n\n",
+     types(Types),
+     [nif_function(F) || F <- Funcs],
+     "%% Loads ", Name, "_nif.so from this module's priv directory.\n",
+     "'$nocopy_load'() ->\n",
+     "    erlang:load_nif(nocopy:nif_path(?MODULE), 0).\n"].
+
+nif_function(#func{name = N, args = Args} = F) ->
+    Vars = [V || {V, _} <- Args],
+    Stub = atom("$nocopy_" ++ N),
+    [doc(F), spec(N, Args, F#func.result),
+     atom(N), "(", join(Vars, ", "), ") ->\n",
+     "    try ", Stub, "(", join(Vars, ", "), ")\n",
+     "    catch\n",
+     "        error:{'$nocopy_error', Reason, Cause} ->\n",
+     "            erlang:error(Reason, [", join(Vars, ", "), "],\n",
+     "                         [{error_info, #{module => nocopy, cause => Cause}}])\n",
+     "    end.\n\n",
+     Stub, "(", join(["_" || _ <- Vars], ", "), ") ->\n",
+     "    erlang:nif_error({not_loaded, ?MODULE}).\n\n"].
+
+%% ---- driver module -----------------------------------------------------------
+
+drv_module(Name, Types, Funcs) ->
+    Drv = Name ++ "_drv",
+    Exports = ["open/0", "open/1", "close/1", "call/3", "call/4", "async/3",
+               "await/1", "await/2"
+               | [[atom(F#func.name), "/", integer_to_list(F#func.arity + 1)] || F <- Funcs]],
+    FunNames = join([atom(F#func.name) || F <- Funcs], " | "),
+    [header(Name, "driver client"),
+     "-module(", atom(Drv), ").\n\n",
+     "-export([", join(Exports, ",\n         "), "]).\n\n",
+     types(Types),
+     "-type function_name() :: ", case Funcs of [] -> "none()"; _ -> FunNames end, ".\n",
+     "-export_type([function_name/0]).\n\n",
+     "%% @doc Opens a port on the driver build of ", Name, " with default options.\n",
+     "-spec open() -> {ok, port()} | {error, term()}.\n",
+     "open() ->\n    open([]).\n\n",
+     "%% @doc Opens a port on the driver build of ", Name, "; see nocopy_port:open/3.\n",
+     "-spec open(list()) -> {ok, port()} | {error, term()}.\n",
+     "open(Opts) ->\n",
+     "    nocopy_port:open(", atom(Drv), ", nocopy:priv_dir(?MODULE), Opts).\n\n",
+     "%% @doc Closes the port; calls in flight fail with an error.\n",
+     "-spec close(port()) -> ok.\n",
+     "close(Port) ->\n    nocopy_port:close(Port).\n\n",
+     "%% @doc Calls `Fun' with `Args' through `Port' (default timeout).\n",
+     "-spec call(port(), function_name(), list()) -> term().\n",
+     "call(Port, Fun, Args) ->\n",
+     "    call_checked(Port, Fun, Args, [Port, Fun, Args], fun nocopy_port:call/3).\n\n",
+     "%% @doc Calls `Fun' with `Args' through `Port', waiting at most `Timeout' ms.\n",
+     "-spec call(port(), function_name(), list(), timeout()) -> term().\n",
+     "call(Port, Fun, Args, Timeout) ->\n",
+     "    call_checked(Port, Fun, Args, [Port, Fun, Args, Timeout],\n",
+     "                 fun(P, I, A) -> nocopy_port:call(P, I, A, Timeout) end).\n\n",
+     "%% @doc Starts a call and returns at once; the result is collected with await/1,2.\n",
+     "-spec async(port(), function_name(), list()) -> reference().\n",
+     "async(Port, Fun, Args) ->\n",
+     "    nocopy_port:async_call(Port, '$index'(Fun, length(Args)), Args).\n\n",
+     "%% @doc Waits for the result of async/3.\n",
+     "-spec await(reference()) -> term().\n",
+     "await(Ref) ->\n    await(Ref, infinity).\n\n",
+     "%% @doc Waits at most `Timeout' ms for the result of async/3.\n",
+     "-spec await(reference(), timeout()) -> term().\n",
+     "await(Ref, Timeout) ->\n",
+     "    try nocopy_port:await(Ref, Timeout)\n",
+     "    catch\n",
+     "        error:{'$nocopy_error', Reason, Cause} ->\n",
+     "            erlang:error(Reason, [Ref, Timeout],\n",
+     "                         [{error_info, #{module => nocopy,\n",
+     "                                         cause => nocopy:list_cause(Cause, 0)}}])\n",
+     "    end.\n\n",
+     "call_checked(Port, Fun, Args, CallArgs, Call) ->\n",
+     "    Index = case is_list(Args) of\n",
+     "                true -> '$index'(Fun, length(Args));\n",
+     "                false -> erlang:error(badarg, CallArgs)\n",
+     "            end,\n",
+     "    try Call(Port, Index, Args)\n",
+     "    catch\n",
+     "        error:{'$nocopy_error', Reason, Cause} ->\n",
+     "            erlang:error(Reason, CallArgs,\n",
+     "                         [{error_info, #{module => nocopy,\n",
+     "                                         cause => nocopy:list_cause(Cause, 3)}}])\n",
+     "    end.\n\n",
+     [drv_function(F) || F <- Funcs],
+     [["'$index'(", atom(F#func.name), ", ", integer_to_list(F#func.arity), ") -> ",
+       integer_to_list(F#func.index), ";\n"] || F <- Funcs],
+     "'$index'(Fun, Arity) -> erlang:error({undef, {?MODULE, Fun, Arity}}).\n"].
+
+drv_function(#func{name = N, args = Args, index = I} = F) ->
+    Vars = [V || {V, _} <- Args],
+    Port = fresh("Port", Vars),
+    [doc(F), spec(N, [{Port, "port()"} | Args], F#func.result),
+     atom(N), "(", join([Port | Vars], ", "), ") ->\n",
+     "    try nocopy_port:call(", Port, ", ", integer_to_list(I), ", [", join(Vars, ", "), "])\n",
+     "    catch\n",
+     "        error:{'$nocopy_error', Reason, Cause} ->\n",
+     "            erlang:error(Reason, [", join([Port | Vars], ", "), "],\n",
+     "                         [{error_info, #{module => nocopy,\n",
+     "                                         cause => nocopy:shift_cause(Cause, 1)}}])\n",
+     "    end.\n\n"].
+
+fresh(Base, Vars) ->
+    case lists:member(Base, Vars) of
+        true -> fresh(Base ++ "_", Vars);
+        false -> Base
+    end.
+
+%% ---- pieces ------------------------------------------------------------------
+
+header(Name, What) ->
+    ["%% ", What, " for the nocopy module ", Name, ".\n",
+     "%% Generated by nocopy_stubgen from the function table in ", Name,
+     "'s C source.\n%% Do not edit: change the table and rebuild.\n"].
+
+types("") -> [];
+types(Types) -> [Types, "\n\n"].
+
+doc(#func{doc = ""}) -> [];
+doc(#func{doc = D, sched = S}) ->
+    ["%% @doc ", D, sched_note(S), "\n"].
+
+sched_note(normal) -> "";
+sched_note(dirty_cpu) -> " (Runs on a dirty CPU scheduler.)";
+sched_note(dirty_io) -> " (Runs on a dirty I/O scheduler.)";
+sched_note(dirty_above) -> " (Large inputs run on a dirty CPU scheduler.)".
+
+spec(Name, Args, Result) ->
+    ["-spec ", atom(Name), "(", join([[V, " :: ", T] || {V, T} <- Args], ", "),
+     ") -> ", Result, ".\n"].
+
+atom(Name) -> io_lib:write_atom(list_to_atom(Name)).
+
+join([], _) -> [];
+join([H | T], Sep) -> [H | [[Sep, X] || X <- T]].
