@@ -8,21 +8,29 @@ APP_SRCS  := $(wildcard src/*.erl)
 APP_BEAMS := $(patsubst src/%.erl,ebin/%.beam,$(APP_SRCS)) ebin/nocopy.app
 
 # Native test module (test/nocopy_test_nif.c): every type, probes, counters.
-TEST_OUT := _build/test
+TEST_OUT := $(BUILD)/test
 $(eval $(call nocopy_module,nocopy_test,test/nocopy_test_nif.c,,$(TEST_OUT)))
 
 # The seed scenario: GSS-style wrap/unwrap over OpenSSL's AEAD.
-GSS_OUT := _build/gss_demo
+GSS_OUT := $(BUILD)/gss_demo
 $(eval $(call nocopy_module,gss_demo,examples/gss_demo/gss_demo.c,-lcrypto,$(GSS_OUT)))
+include examples/gss_demo/gss_demo.mk
+
+# The README's example.
+SUMS_OUT := $(BUILD)/sums
+$(eval $(call nocopy_module,sums,examples/sums/sums.c,,$(SUMS_OUT)))
 
 TEST_ERLS  := $(wildcard test/*.erl)
 TEST_BEAMS := $(patsubst test/%.erl,$(TEST_OUT)/ebin/%.beam,$(TEST_ERLS))
 
 C_TEST_SRCS := $(wildcard test/c/test_*.c) test/c/run_tests.c
-C_TEST_BIN  := _build/c_tests
+C_TEST_BIN  := $(BUILD)/c_tests
 
-.PHONY: all deps test eunit c-test demo clean dialyzer
-all: $(APP_BEAMS) nocopy_test_all gss_demo_all
+.PHONY: all core deps test eunit c-test demo clean dialyzer
+all: $(APP_BEAMS) nocopy_test_all gss_demo_all sums_all
+
+# The C core and both backends, compiled (what rebar3's pre-hook checks).
+core: $(NOCOPY_CORE_OBJS) $(NOCOPY_NIF_OBJS) $(NOCOPY_DRV_OBJS) $(NOCOPY_DESCRIBE_OBJS)
 
 deps:
 	@sh tools/deps.sh build test
@@ -47,7 +55,7 @@ c-test: $(C_TEST_BIN)
 
 EUNIT_MODULES = $(patsubst test/%.erl,%,$(wildcard test/*_tests.erl))
 eunit: all $(TEST_BEAMS)
-	$(ERL) -noshell -pa ebin $(TEST_OUT)/ebin $(GSS_OUT)/ebin \
+	$(ERL) -noshell -pa ebin $(TEST_OUT)/ebin $(GSS_OUT)/ebin $(SUMS_OUT)/ebin \
 	    -eval 'case eunit:test([$(subst $(eval) ,$(comma),$(EUNIT_MODULES))], [verbose]) of ok -> halt(0); _ -> halt(1) end.'
 
 comma := ,
@@ -62,3 +70,8 @@ dialyzer: all
 
 clean:
 	rm -rf _build ebin priv/*.so
+
+# Fragments owned by their topics: fuzzing, benchmarks, hardening.
+-include fuzz/fuzz.mk
+-include bench/bench.mk
+-include mk/hardening.mk

@@ -25,7 +25,8 @@ NOCOPY_CFLAGS = -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wshadow -Wstrict-prototype
                 -fPIC -fvisibility=hidden $(OPTFLAGS) \
                 -I$(NOCOPY_DIR)/include -I$(NOCOPY_DIR)/c_src -I$(ERTS_INC) $(MOREFLAGS)
 NOCOPY_LDFLAGS = $(MOREFLAGS)
-NOCOPY_OBJ = $(NOCOPY_DIR)/_build/obj
+BUILD      ?= $(NOCOPY_DIR)/_build
+NOCOPY_OBJ  = $(BUILD)/obj
 
 NOCOPY_CORE_SRCS = $(addprefix $(NOCOPY_DIR)/c_src/, \
     nc_arena.c nc_status.c nc_call.c nc_args.c nc_iovec.c nc_reply.c nc_handle.c nc_format.c)
