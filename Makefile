@@ -43,7 +43,7 @@ ebin/nocopy.app: src/nocopy.app.src
 	@mkdir -p ebin
 	cp $< $@
 
-$(TEST_OUT)/ebin/%.beam: test/%.erl $(APP_BEAMS)
+$(TEST_OUT)/ebin/%.beam: test/%.erl $(wildcard test/*.hrl) $(APP_BEAMS)
 	@mkdir -p $(dir $@)
 	$(ERLC) -Wall +warnings_as_errors +debug_info -I include -I test -pa ebin -o $(TEST_OUT)/ebin $<
 
@@ -65,8 +65,15 @@ test: deps all c-test eunit
 demo: deps all
 	$(ERL) -noshell -pa ebin $(GSS_OUT)/ebin -run gss_demo_main main $(DEMO_ARGS) -s init stop
 
-dialyzer: all
-	dialyzer --no_check_plt ebin $(GSS_OUT)/ebin || true
+PLT := $(BUILD)/nocopy.plt
+$(PLT):
+	@mkdir -p $(dir $@)
+	dialyzer --build_plt --output_plt $@ --apps erts kernel stdlib crypto
+
+# Dialyzer over the application and the generated stubs of the examples.
+dialyzer: all $(PLT)
+	dialyzer --plt $(PLT) -Wunmatched_returns -Werror_handling \
+	    ebin $(GSS_OUT)/ebin $(SUMS_OUT)/ebin
 
 clean:
 	rm -rf _build ebin priv/*.so

@@ -5,7 +5,7 @@
 
 #include "nc_internal.h"
 
-#define ALIGN_UP(n) (((n) + _Alignof(max_align_t) - 1) & ~(_Alignof(max_align_t) - 1))
+#define ALIGN_UP(n) (((n) + NC_ALIGN - 1) & ~(size_t)(NC_ALIGN - 1))
 #define MIN_BLOCK 4096
 
 void *nocopy__arena_alloc(nocopy__arena *a, size_t size)

@@ -124,22 +124,21 @@ int nocopy_term_atom(nocopy_call *c, nocopy_term t, nocopy_atom *out)
     case NC_GET_OK:
         return NOCOPY_OK;
     case NC_GET_UNKNOWN: {
-        /* Name the accepted atoms, as far as they fit in the message. */
-        char list[NC_ERR_TEXT_MAX - 32];
+        /* Name the accepted atoms, whole names only, as many as fit. */
+        char list[NC_ERR_TEXT_MAX - 40];
         size_t used = 0;
         int n = nocopy__module_atom_count(c->mod);
-        list[0] = '\0';
         for (int i = 0; i < n; i++) {
-            int w = snprintf(list + used, sizeof list - used, "%s%s", i ? ", " : "",
-                             c->mod->atoms[i]);
-            if (w < 0 || (size_t)w >= sizeof list - used) {
-                /* Truncated: end the list with an ellipsis that fits. */
-                size_t at = used < sizeof list - 6 ? used : sizeof list - 6;
-                memcpy(list + at, ", ...", 6);
+            size_t len = strlen(c->mod->atoms[i]) + (i ? 2 : 0);
+            if (used + len + sizeof ", ..." > sizeof list) {
+                memcpy(list + used, ", ...", sizeof ", ...");
+                used += sizeof ", ..." - 1;
                 break;
             }
-            used += (size_t)w;
+            used += (size_t)snprintf(list + used, sizeof list - used, "%s%s", i ? ", " : "",
+                                     c->mod->atoms[i]);
         }
+        list[used] = '\0';
         return nocopy__fail(c, NOCOPY_EBADARG, t.argno, "expected one of the atoms %s",
                             n ? list : "(none)");
     }
@@ -231,7 +230,7 @@ int nocopy_term_handle(nocopy_call *c, nocopy_term t, const nocopy_handle_type *
     if (c->ops->get_handle(c, t.raw, &h) != NC_GET_OK)
         return nocopy__fail(c, NOCOPY_EBADARG, t.argno, "expected a %s handle", type->name);
     if (h->type != type)
-        return nocopy__fail(c, NOCOPY_EBADARG, t.argno, "expected a %s handle, got a %s handle",
+        return nocopy__fail(c, NOCOPY_EBADARG, t.argno, "expected a %s handle, not a handle of type %s",
                             type->name, h->type->name);
     if (!nocopy__handle_begin_use(h))
         return nocopy__fail(c, NOCOPY_EBADARG, t.argno, "the %s handle is closed", type->name);

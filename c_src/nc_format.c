@@ -43,6 +43,42 @@ static int count_items(const char *p, char close)
     return -1;
 }
 
+/* Checks that `p` holds exactly one term of `letters` and brackets, before any
+ * argument is consumed: a malformed format then takes ownership of nothing. */
+static const char *check_term(const char *p, const char *letters, int depth)
+{
+    while (*p == ' ' || *p == ',')
+        p++;
+    if (*p == '{' || (*p == '[' && strchr(letters, '['))) {
+        char close = *p == '{' ? '}' : ']';
+        if (depth > 32)
+            return NULL;
+        p++;
+        for (;;) {
+            while (*p == ' ' || *p == ',')
+                p++;
+            if (*p == close)
+                return p + 1;
+            if (!(p = check_term(p, letters, depth + 1)))
+                return NULL;
+        }
+    }
+    return *p && *p != '[' && strchr(letters, *p) ? p + 1 : NULL;
+}
+
+static bool format_ok(const char *fmt, const char *letters)
+{
+    const char *end = fmt ? check_term(fmt, letters, 0) : NULL;
+    if (!end)
+        return false;
+    while (*end == ' ' || *end == ',')
+        end++;
+    return *end == '\0';
+}
+
+#define SCAN_LETTERS "iIzfoabvht_"
+#define BUILD_LETTERS "iIfoacBskhv["
+
 static int bad_format(nocopy_call *c, const char *fmt)
 {
     return nocopy__fail(c, NOCOPY_EINTERNAL, 0, "malformed nocopy format string \"%s\"", fmt);
@@ -54,7 +90,9 @@ static int scan_one(nocopy_call *c, nocopy_term t, const char **p, va_list *ap,
                     const char *fmt)
 {
     skip_blank(p);
-    char ch = *(*p)++;
+    char ch = **p;
+    if (ch)                                      /* never step past the end */
+        (*p)++;
     switch (ch) {
     case 'i': return nocopy_term_i64(c, t, va_arg(*ap, int64_t *));
     case 'I': return nocopy_term_u64(c, t, va_arg(*ap, uint64_t *));
@@ -95,6 +133,8 @@ static int scan_one(nocopy_call *c, nocopy_term t, const char **p, va_list *ap,
 
 static int scan(nocopy_call *c, nocopy_term t, const char *fmt, va_list *ap)
 {
+    if (!format_ok(fmt, SCAN_LETTERS))
+        return bad_format(c, fmt ? fmt : "(null)");
     const char *p = fmt;
     int st = scan_one(c, t, &p, ap, fmt);
     if (st)
@@ -156,7 +196,9 @@ static nocopy_value build_one(nocopy_call *c, const char **p, va_list *ap, const
                               bool *malformed)
 {
     skip_blank(p);
-    char ch = *(*p)++;
+    char ch = **p;
+    if (ch)                                      /* never step past the end */
+        (*p)++;
     switch (ch) {
     case 'i': return nocopy_make_i64(c, va_arg(*ap, int64_t));
     case 'I': return nocopy_make_u64(c, va_arg(*ap, uint64_t));
@@ -190,6 +232,10 @@ static nocopy_value build_one(nocopy_call *c, const char **p, va_list *ap, const
 
 nocopy_value nocopy_build(nocopy_call *c, const char *fmt, ...)
 {
+    if (!format_ok(fmt, BUILD_LETTERS)) {
+        bad_format(c, fmt ? fmt : "(null)");
+        return 0;
+    }
     va_list ap;
     va_start(ap, fmt);
     const char *p = fmt;

@@ -18,6 +18,11 @@
 
 #define NC_ERR_TEXT_MAX 160
 
+/* Alignment of arena memory and of handle objects: what enif_alloc_resource and
+ * driver_alloc guarantee (8 bytes on 64-bit), so structs that embed these are
+ * never over-aligned for the memory the runtime gives us. */
+#define NC_ALIGN 8
+
 /* ---- per-call scratch memory ------------------------------------------- */
 
 /* Bump allocator for memory that lives exactly as long as a call (tuple element
@@ -26,13 +31,13 @@
 typedef struct nocopy__arena_block {
     struct nocopy__arena_block *next;
     size_t size, used;
-    max_align_t data[];
+    _Alignas(NC_ALIGN) unsigned char data[];
 } nocopy__arena_block;
 
 typedef struct nocopy__arena {
     nocopy__arena_block *head;           /* malloc'd blocks, newest first */
     size_t inline_used;
-    _Alignas(max_align_t) unsigned char inline_buf[256];
+    _Alignas(NC_ALIGN) unsigned char inline_buf[256];
 } nocopy__arena;
 
 void *nocopy__arena_alloc(nocopy__arena *a, size_t size);    /* NULL: no memory */
@@ -41,10 +46,11 @@ void nocopy__arena_free(nocopy__arena *a);
 /* ---- handles ------------------------------------------------------------ */
 
 /* Header placed in front of every handle's C object. The object starts at
- * NC_HANDLE_OBJ(h), aligned for any type. Lifetime has two independent parts:
+ * NC_HANDLE_OBJ(h). Lifetime has two independent parts:
  * the memory (backend refcount: NIF resource, driver refcount) and the object's
  * state (open -> closed -> destroyed), so that an explicit close can run the
- * destructor early while the memory stays valid for stale terms. */
+ * destructor early while the memory stays valid for stale terms. The object is
+ * aligned to NC_ALIGN (8) bytes. */
 #define NC_HANDLE_CLOSED    1u
 #define NC_HANDLE_DESTROYED 2u
 #define NC_HANDLE_USER      4u            /* one borrowing call, counted in state */
@@ -54,12 +60,12 @@ typedef struct nocopy__handle {
     _Atomic unsigned state;
     unsigned type_index;                  /* index in module->handle_types */
     void *backend;                        /* backend's own pointer, if any */
-    _Alignas(max_align_t) unsigned char obj[];
+    _Alignas(NC_ALIGN) unsigned char obj[];
 } nocopy__handle;
 
 #define NC_HANDLE_OBJ(h) ((void *)(h)->obj)
-#define NC_HANDLE_OF(obj) \
-    ((nocopy__handle *)((unsigned char *)(obj) - offsetof(nocopy__handle, obj)))
+#define NC_HANDLE_OF(object) \
+    ((nocopy__handle *)((unsigned char *)(object) - offsetof(nocopy__handle, obj)))
 
 /* Begin/end a call's use of a handle. begin fails (false) if closed. */
 bool nocopy__handle_begin_use(nocopy__handle *h);

@@ -108,7 +108,8 @@ typedef void (*nocopy_handle_dtor)(void *obj);
 
 typedef struct nocopy_handle_type {
     const char *name;             /* shown in errors: "expected a gss_ctx handle" */
-    size_t size;                  /* bytes of the C object */
+    size_t size;                  /* bytes of the C object, which is aligned to
+                                   * 8 bytes (as erl_nif resources are) */
     nocopy_handle_dtor dtor;      /* may be NULL */
 } nocopy_handle_type;
 
@@ -379,7 +380,9 @@ NOCOPY_API void nocopy_consume(nocopy_call *call, size_t bytes);
  *   s nocopy_term, size_t off, size_t len (slice)   k const nocopy_kept*, size_t, size_t
  *   h void* handle (HANDED OVER)   v nocopy_value  {...} tuple   [...] proper list
  * Example: nocopy_build(call, "{iioiB}", major, minor, conf, qop, out)
- * A malformed format records EINTERNAL (reading) or returns 0 (building). */
+ * A group holds at most 64 items. The whole format is checked before any
+ * argument is used: a malformed one records EINTERNAL, and nocopy_build then
+ * returns 0 having taken ownership of nothing. */
 NOCOPY_API int nocopy_arg_scan(nocopy_call *call, unsigned index, const char *fmt, ...);
 NOCOPY_API int nocopy_term_scan(nocopy_call *call, nocopy_term t, const char *fmt, ...);
 NOCOPY_API nocopy_value nocopy_build(nocopy_call *call, const char *fmt, ...);

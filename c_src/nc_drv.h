@@ -1,0 +1,238 @@
+/* nc_drv.h: shared between the driver backend's files (nc_drv*.c).
+ *
+ *   nc_drv_entry.c   ErlDrvEntry, init/start/stop/outputv/finish, options, dispatch
+ *   nc_drv_wire.c    the request decoder (pure C, fuzzed)
+ *   nc_drv_ops.c     nocopy__ops on decoded requests: reading terms, memory
+ *   nc_drv_reply.c   result values and their ErlDrvTermData spec, sending replies
+ *   nc_drv_pool.c    the per-port worker threads and their bounded queue
+ *   nc_drv_handle.c  driver-side handles: refcounted objects, per-port id table
+ *
+ * Threads: outputv, start and stop run on a scheduler thread holding the port
+ * lock; calls queued to workers run on the port's own threads. Only the
+ * thread-safe part of erl_driver is used off the scheduler: erl_drv_send_term,
+ * binary refcounts and allocation, and the erl_drv thread primitives. Atoms and
+ * the port term are computed on the scheduler thread (start). */
+#ifndef NC_DRV_H
+#define NC_DRV_H
+
+#include <erl_driver.h>
+
+#include "nc_drv_wire.h"
+#include "nc_internal.h"
+
+/* Port options (open_port settings "NAME_drv workers=N queue=N inline=0|1").
+ * The Erlang twins of these limits are in nocopy_port.erl (settings/2). */
+#define NC_DRV_WORKERS_DEFAULT 4
+#define NC_DRV_WORKERS_MAX     64
+#define NC_DRV_QUEUE_DEFAULT   1024
+#define NC_DRV_QUEUE_MAX       (1u << 20)
+
+/* ---- process-wide state, set up once ------------------------------------- */
+
+typedef struct nc_drv_atom_name {
+    const char *name;
+    size_t len;
+} nc_drv_atom_name;
+
+typedef struct nc_drv_global {
+    const nocopy_module *mod;
+    int natoms;                             /* module atoms */
+    nc_drv_atom_name *names;                /* builtin (5) then module atoms */
+    unsigned ntypes;                        /* handle types */
+    nocopy__handle **tombstones;            /* per handle type, see nc_drv_handle.c */
+    ErlDrvMutex *atoms_mu;
+    int atoms_ready;                        /* set once under atoms_mu, then read-only */
+    ErlDrvTermData *mod_atoms;              /* by nocopy_atom index */
+    ErlDrvTermData builtin[NOCOPY_ATOM_BUILTIN_COUNT];   /* by -a - 1 */
+    ErlDrvTermData am_reply, am_error_tag, am_badarg, am_general, am_handle;
+    ErlDrvTermData am_status[16];           /* by -status */
+} nc_drv_global;
+
+extern nc_drv_global nocopy__drv;
+extern const nocopy__ops nocopy__drv_ops;
+
+/* Computes the atoms on first use; call from a scheduler thread. 0: ok. */
+int nocopy__drv_atoms_init(void);
+
+/* ---- handles ------------------------------------------------------------- */
+
+typedef struct nc_drv_hslot {
+    nocopy__handle *h;                      /* the table's reference, or NULL */
+    uint32_t gen;
+    uint32_t next_free;
+} nc_drv_hslot;
+
+typedef struct nc_drv_htable {
+    ErlDrvMutex *mu;
+    nc_drv_hslot *slots;
+    uint32_t cap, live, free_head;
+    int closed;
+} nc_drv_htable;
+
+int nocopy__drv_htable_init(nc_drv_htable *t);
+/* Drops the table's reference to every handle (destructors run unless a call
+ * still holds one) and refuses inserts from then on. */
+void nocopy__drv_htable_close(nc_drv_htable *t);
+void nocopy__drv_htable_destroy(nc_drv_htable *t);
+/* Takes over the caller's reference to h. 0 with *id set, or a status. */
+int nocopy__drv_htable_insert(nc_drv_htable *t, nocopy__handle *h, uint64_t *id);
+/* The handle for id, KEPT (release with handle_release), or a tombstone
+ * (never kept) when the id names a closed handle, or NULL for no handle type. */
+nocopy__handle *nocopy__drv_htable_lookup(nc_drv_htable *t, uint64_t id);
+/* Undoes an insert whose reply never reached Erlang. */
+void nocopy__drv_htable_remove(nc_drv_htable *t, uint64_t id, nocopy__handle *h);
+int nocopy__drv_is_tombstone(const nocopy__handle *h);
+int nocopy__drv_tombstones_init(void);
+void nocopy__drv_tombstones_free(void);
+
+/* ---- ports --------------------------------------------------------------- */
+
+struct nc_drv_call;
+
+typedef struct nc_drv_pool {
+    ErlDrvMutex *mu;
+    ErlDrvCond *cv;
+    struct nc_drv_call *head, *tail;        /* queued calls, FIFO */
+    size_t queued, limit;
+    unsigned nworkers, started;
+    int stopping;
+    ErlDrvTid tids[NC_DRV_WORKERS_MAX];
+} nc_drv_pool;
+
+typedef struct nc_drv_port {
+    ErlDrvPort port;
+    ErlDrvTermData port_term;               /* driver_mk_port, computed in start */
+    int inline_normal;                      /* 0: NOCOPY_NORMAL calls go to workers too */
+    nc_drv_pool pool;
+    nc_drv_htable handles;
+} nc_drv_port;
+
+int nocopy__drv_pool_init(nc_drv_pool *p, unsigned workers, size_t limit);
+/* Queues a call (HANDED OVER on success). NOCOPY_OK, NOCOPY_EOVERLOAD (queue
+ * full) or NOCOPY_ENOMEM (no worker thread could be started). */
+int nocopy__drv_pool_submit(nc_drv_port *dp, struct nc_drv_call *call);
+/* Cancels queued calls (their callers see the port go down) and waits for
+ * running ones, then joins the workers. */
+void nocopy__drv_pool_stop(nc_drv_pool *p);
+
+/* ---- memory that outlives calls (nc_drv_ops.c) ---------------------------- */
+
+/* A result buffer: a driver binary of our own, so that it becomes the result
+ * with ERL_DRV_BINARY and no copy. */
+typedef struct nc_drv_buf {
+    nocopy__buf base;
+    ErlDrvBinary *bin;                      /* OWNED until made into a result */
+} nc_drv_buf;
+
+/* A KEPT binary: one refcount on `bin`; view may be anywhere inside it, or,
+ * for a resource binary, outside its orig_bytes (see drv_slice_fits). */
+typedef struct nc_drv_kept {
+    nocopy_kept base;
+    ErlDrvBinary *bin;                      /* KEPT */
+} nc_drv_kept;
+
+/* Whether [data, data+len) lies inside bin's bytes, so that ERL_DRV_BINARY can
+ * name it by offset. Not the case for resource (magic) binaries, whose
+ * orig_bytes do not describe the data; those slices are copied. */
+int nocopy__drv_slice_fits(const ErlDrvBinary *bin, const uint8_t *data, size_t len,
+                           size_t *offset);
+
+/* ---- result values (nc_drv_reply.c) --------------------------------------- */
+
+enum {
+    NC_R_INT = 1, NC_R_UINT, NC_R_FLOAT, NC_R_ATOM, NC_R_TUPLE, NC_R_LIST,
+    NC_R_BIN, NC_R_COPY, NC_R_HANDLE
+};
+
+/* A result term, built bottom-up in the call's arena (nocopy_value is a
+ * pointer to one) and turned into an ErlDrvTermData spec once, at the end. */
+typedef struct nc_drv_rnode {
+    uint8_t kind;
+    uint32_t depth;                         /* 1 + the deepest child */
+    size_t spec;                            /* spec entries this value expands to */
+    union {
+        ErlDrvSInt64 i;
+        ErlDrvUInt64 u;
+        double f;
+        ErlDrvTermData atom;
+        struct {
+            size_t n;
+            struct nc_drv_rnode **kids;
+        } agg;
+        struct {
+            ErlDrvBinary *bin;              /* KEPT by the call when owned */
+            size_t len, off;
+            int owned;
+        } bin;
+        struct {
+            const uint8_t *data;            /* valid until the reply is sent */
+            size_t len;
+        } copy;
+        ErlDrvUInt64 handle_id;
+    } v;
+    struct nc_drv_rnode *next_owned;
+} nc_drv_rnode;
+
+nocopy_value nocopy__drv_make_i64(nocopy_call *c, int64_t v);
+nocopy_value nocopy__drv_make_u64(nocopy_call *c, uint64_t v);
+nocopy_value nocopy__drv_make_double(nocopy_call *c, double v);
+nocopy_value nocopy__drv_make_atom(nocopy_call *c, nocopy_atom a);
+nocopy_value nocopy__drv_make_tuple(nocopy_call *c, unsigned n, const nocopy_value *e);
+nocopy_value nocopy__drv_make_list(nocopy_call *c, size_t n, const nocopy_value *e);
+nocopy_value nocopy__drv_make_buf(nocopy_call *c, nocopy__buf *b);
+nocopy_value nocopy__drv_make_slice(nocopy_call *c, uintptr_t raw, const nocopy_bytes *view,
+                                    size_t offset, size_t len);
+nocopy_value nocopy__drv_make_kept(nocopy_call *c, const nocopy_kept *k, size_t offset,
+                                   size_t len);
+nocopy_value nocopy__drv_make_foreign(nocopy_call *c, const void *data, size_t size,
+                                      nocopy_release_fn release, void *obj);
+nocopy_value nocopy__drv_make_copy(nocopy_call *c, const void *data, size_t size);
+nocopy_value nocopy__drv_make_handle(nocopy_call *c, nocopy__handle *h);
+/* The handle term {'$nocopy_handle', Port, Id} of an id already in the table. */
+nocopy_value nocopy__drv_rnode_handle(nocopy_call *c, uint64_t id);
+
+nocopy__handle *nocopy__drv_handle_alloc(const nocopy_handle_type *type, unsigned index);
+void nocopy__drv_handle_keep(nocopy__handle *h);
+void nocopy__drv_handle_release(nocopy__handle *h);
+
+/* ---- calls --------------------------------------------------------------- */
+
+typedef struct nc_drv_made {
+    struct nc_drv_made *next;
+    uint64_t id;
+    nocopy__handle *h;
+} nc_drv_made;
+
+typedef struct nc_drv_call {
+    nocopy_call base;                       /* first: the core casts to it */
+    nc_drv_port *dp;
+    ErlDrvTermData caller;                  /* driver_caller(), from outputv */
+    nocopy__wreq req;
+    nocopy__arena dec;                      /* the decoded request's nodes */
+    ErlDrvSInt64 tag_int;                   /* the spec points here */
+    struct nc_drv_rnode *owned;             /* result nodes owning a binary ref */
+    nc_drv_made *made;                      /* handles this call put in the table */
+    ErlDrvBinary **keeps;                   /* queued calls: binv refs, in dec */
+    size_t nkeeps;
+    int heap;                               /* allocated by outputv, freed at end */
+    struct nc_drv_call *next;               /* pool queue link */
+} nc_drv_call;
+
+#define DRV_CALL(c) ((nc_drv_call *)(c))
+
+/* Runs the wrapped function, sends the reply, releases everything the call
+ * holds and frees it if it was allocated. Any thread. */
+void nocopy__drv_call_execute(nc_drv_call *call);
+/* Releases everything without running (a cancelled call). Any thread. */
+void nocopy__drv_call_discard(nc_drv_call *call);
+
+/* Sends {nocopy_reply, Tag, {'$nocopy_error', Reason, Cause}}. Any thread. */
+int nocopy__drv_send_error(nc_drv_port *dp, ErlDrvTermData to, const nocopy__wreq *req,
+                           ErlDrvSInt64 *tag_int, int status, unsigned argno,
+                           const char *text);
+/* Sends the call's outcome (result or recorded error). 1: delivered. */
+int nocopy__drv_send_outcome(nc_drv_call *call, int status);
+/* Frees the binaries that result nodes own. */
+void nocopy__drv_release_owned(nc_drv_call *call);
+
+#endif /* NC_DRV_H */

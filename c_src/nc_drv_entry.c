@@ -1,0 +1,459 @@
+/* nc_drv_entry.c: the linked-in driver: its entry, the port lifecycle, and the
+ * dispatch of each request (outputv).
+ *
+ * The seed's mechanism (Raimo Niskanen, erlang-questions, 2006): a driver with
+ * outputv receives an iolist as an ErlIOVec whose large binaries arrive by
+ * reference in ev->binv; replies are built as ErlDrvTermData terms. One port
+ * serves many callers: each request carries a tag, and the reply goes to the
+ * calling process (driver_caller) rather than to the port owner.
+ *
+ * A NOCOPY_NORMAL function runs right here in outputv, on the scheduler
+ * thread, with its call context on the C stack: a thread hand-off costs about
+ * a microsecond, ten times a whole short call. Other functions are queued to
+ * the port's workers (nc_drv_pool.c) with every input binary KEPT. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "nc_drv.h"
+
+/* I/O vectors up to this many entries are described on the stack. */
+#define SEGS_INLINE 16
+
+nc_drv_global nocopy__drv;
+
+static char driver_name[256];
+static int any_pooled;                  /* some function may run on a worker */
+
+/* ---- atoms (scheduler thread: driver_mk_atom is not thread-safe) ------------ */
+
+static ErlDrvTermData mk_atom(const char *name)
+{
+    return driver_mk_atom((char *)name);
+}
+
+int nocopy__drv_atoms_init(void)
+{
+    int rc = 0;
+    erl_drv_mutex_lock(nocopy__drv.atoms_mu);
+    if (!nocopy__drv.atoms_ready) {
+        int n = nocopy__drv.natoms;
+        nocopy__drv.mod_atoms = driver_alloc((n ? (size_t)n : 1) * sizeof(ErlDrvTermData));
+        if (!nocopy__drv.mod_atoms) {
+            rc = -1;
+            goto done;
+        }
+        for (int i = 0; i < NOCOPY_ATOM_BUILTIN_COUNT; i++)
+            nocopy__drv.builtin[i] = mk_atom(nocopy__drv.names[i].name);
+        for (int i = 0; i < n; i++)
+            nocopy__drv.mod_atoms[i] =
+                mk_atom(nocopy__drv.names[NOCOPY_ATOM_BUILTIN_COUNT + i].name);
+        nocopy__drv.am_reply = mk_atom("nocopy_reply");
+        nocopy__drv.am_error_tag = mk_atom("$nocopy_error");
+        nocopy__drv.am_badarg = mk_atom("badarg");
+        nocopy__drv.am_general = mk_atom("general");
+        nocopy__drv.am_handle = mk_atom("$nocopy_handle");
+#define XX(name, value, ename, msg)                                                  \
+        if (-(value) >= 0 && -(value) < (int)(sizeof nocopy__drv.am_status /         \
+                                              sizeof nocopy__drv.am_status[0]))      \
+            nocopy__drv.am_status[-(value)] = mk_atom(ename);
+        NOCOPY_STATUS_MAP(XX)
+#undef XX
+        nocopy__drv.atoms_ready = 1;
+    }
+done:
+    erl_drv_mutex_unlock(nocopy__drv.atoms_mu);
+    return rc;
+}
+
+/* ---- driver load / unload --------------------------------------------------- */
+
+static int names_init(const nocopy_module *m)
+{
+    static const char *const builtin[NOCOPY_ATOM_BUILTIN_COUNT] = {
+        "ok", "error", "true", "false", "undefined"};
+    int n = nocopy__module_atom_count(m);
+    nocopy__drv.natoms = n;
+    nocopy__drv.names = driver_alloc((size_t)(NOCOPY_ATOM_BUILTIN_COUNT + n) *
+                                     sizeof *nocopy__drv.names);
+    if (!nocopy__drv.names)
+        return -1;
+    for (int i = 0; i < NOCOPY_ATOM_BUILTIN_COUNT + n; i++) {
+        const char *s = i < NOCOPY_ATOM_BUILTIN_COUNT ? builtin[i]
+                                                      : m->atoms[i - NOCOPY_ATOM_BUILTIN_COUNT];
+        size_t len = strlen(s);
+        if (len > 255) {               /* the runtime's atom length limit */
+            fprintf(stderr, "nocopy: atom \"%.40s...\" is too long\n", s);
+            return -1;
+        }
+        nocopy__drv.names[i] = (nc_drv_atom_name){s, len};
+    }
+    return 0;
+}
+
+static void globals_free(void)
+{
+    nocopy__drv_tombstones_free();
+    if (nocopy__drv.names)
+        driver_free(nocopy__drv.names);
+    if (nocopy__drv.mod_atoms)
+        driver_free(nocopy__drv.mod_atoms);
+    if (nocopy__drv.atoms_mu)
+        erl_drv_mutex_destroy(nocopy__drv.atoms_mu);
+    nocopy__drv.names = NULL;
+    nocopy__drv.mod_atoms = NULL;
+    nocopy__drv.atoms_mu = NULL;
+    nocopy__drv.atoms_ready = 0;
+}
+
+static int drv_init(void)
+{
+    const nocopy_module *m = nocopy_module_definition();
+    nocopy__drv.mod = m;
+    any_pooled = 0;
+    for (size_t i = 0; i < m->nfuncs; i++)
+        if (m->funcs[i].sched != NOCOPY_NORMAL)
+            any_pooled = 1;
+    if (m->nfuncs > UINT32_MAX || names_init(m) != 0 || nocopy__drv_tombstones_init() != 0 ||
+        !(nocopy__drv.atoms_mu = erl_drv_mutex_create("nocopy_atoms")))
+        goto fail;
+    nocopy__backend = &nocopy__drv_ops;
+    if (m->load && m->load() != NOCOPY_OK)
+        goto fail;
+    return 0;
+fail:
+    globals_free();
+    return -1;
+}
+
+/* erl_ddll unloads the driver only when no port uses it (or after killing
+ * them, with kill_ports), so every port's stop has run by now. */
+static void drv_finish(void)
+{
+    if (nocopy__drv.mod && nocopy__drv.mod->unload)
+        nocopy__drv.mod->unload();
+    globals_free();
+}
+
+/* ---- ports -------------------------------------------------------------------- */
+
+/* "NAME_drv workers=4 queue=1024 inline=1": the open_port command after the
+ * name. inline=0 sends every call to the workers (for ports whose callers
+ * must never run C on a scheduler, and to test the worker path). */
+static int parse_options(const char *cmd, unsigned *workers, size_t *limit, int *inl)
+{
+    const char *p = strchr(cmd, ' ');
+    while (p && *p) {
+        while (*p == ' ')
+            p++;
+        if (!*p)
+            break;
+        unsigned long max;
+        const char *v;
+        if (strncmp(p, "workers=", 8) == 0) {
+            v = p + 8;
+            max = NC_DRV_WORKERS_MAX;
+        } else if (strncmp(p, "queue=", 6) == 0) {
+            v = p + 6;
+            max = NC_DRV_QUEUE_MAX;
+        } else if (strncmp(p, "inline=", 7) == 0 && (p[7] == '0' || p[7] == '1') &&
+                   (p[8] == ' ' || p[8] == '\0')) {
+            *inl = p[7] == '1';
+            p += 8;
+            continue;
+        } else {
+            return -1;
+        }
+        char *end;
+        if (*v < '0' || *v > '9')
+            return -1;
+        unsigned long n = strtoul(v, &end, 10);
+        if ((*end != ' ' && *end != '\0') || n < 1 || n > max)
+            return -1;
+        if (v == p + 8)
+            *workers = (unsigned)n;
+        else
+            *limit = (size_t)n;
+        p = end;
+    }
+    return 0;
+}
+
+static ErlDrvData drv_start(ErlDrvPort port, char *command)
+{
+    unsigned workers = NC_DRV_WORKERS_DEFAULT;
+    size_t limit = NC_DRV_QUEUE_DEFAULT;
+    int inl = 1;
+    if (parse_options(command, &workers, &limit, &inl) != 0)
+        return ERL_DRV_ERROR_BADARG;
+    if (nocopy__drv_atoms_init() != 0)
+        return ERL_DRV_ERROR_GENERAL;
+    nc_drv_port *dp = driver_alloc(sizeof *dp);
+    if (!dp)
+        return ERL_DRV_ERROR_GENERAL;
+    dp->port = port;
+    dp->port_term = driver_mk_port(port);
+    dp->inline_normal = inl;
+    if (nocopy__drv_pool_init(&dp->pool, workers, limit) != 0) {
+        driver_free(dp);
+        return ERL_DRV_ERROR_GENERAL;
+    }
+    if (nocopy__drv_htable_init(&dp->handles) != 0) {
+        nocopy__drv_pool_stop(&dp->pool);
+        driver_free(dp);
+        return ERL_DRV_ERROR_GENERAL;
+    }
+    return (ErlDrvData)dp;
+}
+
+/* The port closed (port_close, owner exit, driver unload with kill_ports).
+ * Queued calls are cancelled; running ones finish first (this waits for them:
+ * see nocopy__drv_pool_stop); then the handles go. */
+static void drv_stop(ErlDrvData data)
+{
+    nc_drv_port *dp = (nc_drv_port *)data;
+    nocopy__drv_pool_stop(&dp->pool);
+    nocopy__drv_htable_close(&dp->handles);
+    nocopy__drv_htable_destroy(&dp->handles);
+    driver_free(dp);
+}
+
+/* ---- one call ------------------------------------------------------------------ */
+
+static void release_call(nc_drv_call *call, int committed)
+{
+    nocopy__drv_release_owned(call);
+    if (!committed)
+        for (nc_drv_made *m = call->made; m; m = m->next)
+            nocopy__drv_htable_remove(&call->dp->handles, m->id, m->h);
+    call->made = NULL;
+    /* Ends the handle borrows (a handle closed during the call is destroyed
+     * here) before the references taken at decode time go. */
+    nocopy__call_finish(&call->base);
+    for (nocopy__wnode *n = call->req.handles; n; n = n->v.handle.next)
+        if (n->v.handle.obj && !nocopy__drv_is_tombstone(n->v.handle.obj))
+            nocopy__drv_handle_release(n->v.handle.obj);
+    for (size_t i = 0; i < call->nkeeps; i++)
+        driver_free_binary(call->keeps[i]);
+    nocopy__arena_free(&call->dec);
+    if (call->heap)
+        driver_free(call);
+}
+
+void nocopy__drv_call_execute(nc_drv_call *call)
+{
+    int st = nocopy__call_run(&call->base);
+    int delivered = nocopy__drv_send_outcome(call, st);
+    /* A result that reached nobody (the caller died) gives its handles back,
+     * as a NIF term that is never kept would. */
+    release_call(call, st == NOCOPY_OK && delivered);
+}
+
+void nocopy__drv_call_discard(nc_drv_call *call)
+{
+    /* Usually undeliverable (the port is closing); the caller's port monitor
+     * tells it anyway. */
+    nocopy__drv_send_error(call->dp, call->caller, &call->req, &call->tag_int,
+                           NOCOPY_ECLOSED, 0, "the port closed before the call ran");
+    release_call(call, 0);
+}
+
+static void *dec_alloc(void *arena, size_t size)
+{
+    return nocopy__arena_alloc(arena, size);
+}
+
+/* Looks up every handle of the request in the port's table, KEPT for the
+ * call. Done on the scheduler thread, so a queued call holds its handles. */
+static void resolve_handles(nc_drv_call *call)
+{
+    for (nocopy__wnode *n = call->req.handles; n; n = n->v.handle.next)
+        n->v.handle.obj = nocopy__drv_htable_lookup(&call->dp->handles, n->v.handle.id);
+}
+
+/* A queued call outlives the ErlIOVec: keep every binary of it (the runtime's
+ * copy buffer of small pieces included). 0, or -1 when an entry has bytes but
+ * no binary to keep (never seen from port_command; the call then runs
+ * inline). */
+static int keep_binaries(nc_drv_call *call, const ErlIOVec *ev)
+{
+    size_t n = 0;
+    for (int i = 0; i < ev->vsize; i++) {
+        if (ev->iov[i].iov_len > 0 && (!ev->binv || !ev->binv[i]))
+            return -1;
+        if (ev->binv && ev->binv[i] && (i == 0 || ev->binv[i] != ev->binv[i - 1]))
+            n++;
+    }
+    call->keeps = nocopy__arena_alloc(&call->dec, (n ? n : 1) * sizeof *call->keeps);
+    if (!call->keeps)
+        return -1;
+    for (int i = 0; i < ev->vsize; i++)
+        if (ev->binv && ev->binv[i] && (i == 0 || ev->binv[i] != ev->binv[i - 1])) {
+            driver_binary_inc_refc(ev->binv[i]);
+            call->keeps[call->nkeeps++] = ev->binv[i];
+        }
+    return 0;
+}
+
+static int wants_worker(const nc_drv_port *dp, const nocopy_func *f, size_t request_bytes)
+{
+    if (!dp->inline_normal)
+        return 1;
+    switch (f->sched) {
+    case NOCOPY_DIRTY_CPU:
+    case NOCOPY_DIRTY_IO:
+        return 1;
+    case NOCOPY_DIRTY_ABOVE:
+        /* The request's size bounds its binaries' size: a small request surely
+         * stays inline; a large one is measured once decoded. */
+        return request_bytes > f->dirty_above;
+    default:
+        return 0;
+    }
+}
+
+static void reject(nc_drv_call *call, int status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void reject(nc_drv_call *call, int status, const char *fmt, ...)
+{
+    char text[NC_ERR_TEXT_MAX];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(text, sizeof text, fmt, ap);
+    va_end(ap);
+    nocopy__drv_send_error(call->dp, call->caller, &call->req, &call->tag_int, status, 0, text);
+}
+
+static void dispatch(nc_drv_port *dp, ErlDrvTermData caller, const ErlIOVec *ev,
+                     const nocopy__wseg *segs, size_t nsegs)
+{
+    const nocopy_module *m = nocopy__drv.mod;
+    nc_drv_call on_stack, *call = &on_stack;
+    uint32_t fi;
+    int to_worker = 0;
+
+    if ((any_pooled || !dp->inline_normal) &&
+        nocopy__wire_peek_func(segs, nsegs, &fi) == NOCOPY_OK && fi < m->nfuncs &&
+        wants_worker(dp, &m->funcs[fi], (size_t)ev->size)) {
+        /* The call lives on the heap from the start: decoded nodes point into
+         * its arenas, so it could not move there later. */
+        call = driver_alloc(sizeof *call);
+        if (!call) {
+            call = &on_stack;
+        } else {
+            to_worker = 1;
+        }
+    }
+    call->heap = to_worker;
+    call->dp = dp;
+    call->caller = caller;
+    call->owned = NULL;
+    call->made = NULL;
+    call->keeps = NULL;
+    call->nkeeps = 0;
+    call->next = NULL;
+    call->dec.head = NULL;
+    call->dec.inline_used = 0;
+
+    int st = nocopy__wire_decode(segs, nsegs, dec_alloc, &call->dec, &call->req);
+    if (st != NOCOPY_OK) {
+        reject(call, st, "%s", st == NOCOPY_ENOMEM ? "out of memory decoding the request"
+                                                   : call->req.err);
+        goto drop;
+    }
+    const nocopy_func *f = call->req.func < m->nfuncs ? &m->funcs[call->req.func] : NULL;
+    if (!f) {
+        reject(call, NOCOPY_EPROTO, "no function with index %u (the module has %zu)",
+               call->req.func, m->nfuncs);
+        goto drop;
+    }
+    if (call->req.argc != f->arity) {
+        reject(call, NOCOPY_EPROTO, "%s/%u called with %u arguments", f->name, f->arity,
+               call->req.argc);
+        goto drop;
+    }
+    if (to_worker == 0 && wants_worker(dp, f, (size_t)ev->size)) {
+        /* Only when no memory was left for a heap call: refuse rather than
+         * block a scheduler with a long call. */
+        reject(call, NOCOPY_ENOMEM, "out of memory queueing the call");
+        goto drop;
+    }
+    resolve_handles(call);
+    nocopy__call_init(&call->base, &nocopy__drv_ops, m, f, call->req.argc, call->req.argv);
+
+    if (to_worker && f->sched == NOCOPY_DIRTY_ABOVE &&
+        nocopy__binary_arg_bytes(&call->base) <= f->dirty_above)
+        to_worker = 0;                 /* measured small: inline after all */
+    if (to_worker && keep_binaries(call, ev) == 0) {
+        st = nocopy__drv_pool_submit(dp, call);
+        if (st == NOCOPY_OK)
+            return;                    /* HANDED OVER to the pool */
+        if (st == NOCOPY_EOVERLOAD)
+            reject(call, st, "the port's queue of %zu calls is full", dp->pool.limit);
+        else
+            reject(call, st, "no worker thread could be started");
+        release_call(call, 0);
+        return;
+    }
+    nocopy__drv_call_execute(call);
+    return;
+
+drop:
+    nocopy__arena_free(&call->dec);
+    if (call->heap)
+        driver_free(call);
+}
+
+static void drv_outputv(ErlDrvData data, ErlIOVec *ev)
+{
+    nc_drv_port *dp = (nc_drv_port *)data;
+    /* The process that called port_command: replies go to it, not to the
+     * port owner. Only valid here, on the scheduler thread. */
+    ErlDrvTermData caller = driver_caller(dp->port);
+    nocopy__wseg small[SEGS_INLINE], *segs = small;
+    size_t nsegs = ev->vsize > 0 ? (size_t)ev->vsize : 0;
+
+    if (nsegs > SEGS_INLINE && !(segs = driver_alloc(nsegs * sizeof *segs))) {
+        nocopy__wreq none = {.tag_kind = NC_WTAG_NONE};
+        ErlDrvSInt64 unused;
+        nocopy__drv_send_error(dp, caller, &none, &unused, NOCOPY_ENOMEM, 0,
+                               "out of memory reading the request");
+        return;
+    }
+    for (size_t i = 0; i < nsegs; i++) {
+        segs[i].base = (const uint8_t *)ev->iov[i].iov_base;
+        segs[i].len = (size_t)ev->iov[i].iov_len;
+        segs[i].binref = ev->binv ? ev->binv[i] : NULL;
+    }
+    dispatch(dp, caller, ev, segs, nsegs);
+    if (segs != small)
+        driver_free(segs);
+}
+
+static ErlDrvEntry nocopy_driver_entry = {
+    .init = drv_init,
+    .start = drv_start,
+    .stop = drv_stop,
+    .driver_name = driver_name,
+    .finish = drv_finish,
+    .outputv = drv_outputv,             /* binaries arrive by reference in ev->binv */
+    .extended_marker = ERL_DRV_EXTENDED_MARKER,
+    .major_version = ERL_DRV_EXTENDED_MAJOR_VERSION,
+    .minor_version = ERL_DRV_EXTENDED_MINOR_VERSION,
+    /* Port-level locking: calls on different ports run in parallel; a port's
+     * own state is guarded by the port lock (outputv, start, stop) and by the
+     * pool's and handle table's mutexes (workers). */
+    .driver_flags = ERL_DRV_FLAG_USE_PORT_LOCKING,
+};
+
+/* erl_ddll requires the entry's name to match the file name, NAME_drv.so. */
+DRIVER_INIT(nocopy_drv)
+{
+    const nocopy_module *m = nocopy_module_definition();
+    int n = snprintf(driver_name, sizeof driver_name, "%s_drv", m->name);
+    if (n < 0 || (size_t)n >= sizeof driver_name)
+        return NULL;
+    return &nocopy_driver_entry;
+}

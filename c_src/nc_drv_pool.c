@@ -1,0 +1,131 @@
+/* nc_drv_pool.c: each port's worker threads, for calls that must not run on a
+ * scheduler (NOCOPY_DIRTY_CPU, NOCOPY_DIRTY_IO, and NOCOPY_DIRTY_ABOVE above
+ * the threshold).
+ *
+ * Why the port's own threads and not driver_async: the async pool is shared by
+ * the whole VM and has one thread by default (+A), so one long call would hold
+ * up every file operation; and a call must be able to run next to other calls
+ * of the same port, which driver_async's per-port key serialises.
+ *
+ * The queue is bounded (open option `queue`, default NC_DRV_QUEUE_DEFAULT):
+ * when it is full, the call is answered at once with eoverload, instead of the
+ * port going busy, which would block every caller of the port, including
+ * those of quick inline functions. Threads start with the first queued call,
+ * so a port that only runs inline functions has none. */
+#include <stdio.h>
+
+#include "nc_drv.h"
+
+/* Worker stacks, in kilowords (erl_drv_thread_opts): wrapped C code (crypto,
+ * compression) may want more than the small default of driver threads. */
+#define WORKER_STACK_KW 256
+
+int nocopy__drv_pool_init(nc_drv_pool *p, unsigned workers, size_t limit)
+{
+    p->mu = erl_drv_mutex_create("nocopy_pool");
+    p->cv = erl_drv_cond_create("nocopy_pool");
+    p->head = p->tail = NULL;
+    p->queued = 0;
+    p->limit = limit;
+    p->nworkers = workers;
+    p->started = 0;
+    p->stopping = 0;
+    if (!p->mu || !p->cv) {
+        if (p->mu)
+            erl_drv_mutex_destroy(p->mu);
+        if (p->cv)
+            erl_drv_cond_destroy(p->cv);
+        return -1;
+    }
+    return 0;
+}
+
+static void *worker(void *arg)
+{
+    nc_drv_pool *p = arg;
+    erl_drv_mutex_lock(p->mu);
+    for (;;) {
+        while (!p->head && !p->stopping)
+            erl_drv_cond_wait(p->cv, p->mu);
+        if (!p->head)
+            break;                     /* stopping, and stop took the queue */
+        nc_drv_call *call = p->head;
+        p->head = call->next;
+        if (!p->head)
+            p->tail = NULL;
+        p->queued--;
+        erl_drv_mutex_unlock(p->mu);
+        nocopy__drv_call_execute(call);
+        erl_drv_mutex_lock(p->mu);
+    }
+    erl_drv_mutex_unlock(p->mu);
+    return NULL;
+}
+
+/* Runs on the scheduler thread holding the port lock: no other submit or stop
+ * can run at the same time, so `started` needs no lock. */
+static void start_workers(nc_drv_pool *p)
+{
+    ErlDrvThreadOpts *opts = erl_drv_thread_opts_create("nocopy_worker");
+    if (opts)
+        opts->suggested_stack_size = WORKER_STACK_KW;
+    while (p->started < p->nworkers) {
+        /* The runtime gives the OS thread this name (tests read it). */
+        char name[24];
+        snprintf(name, sizeof name, "nocopy_w%u", p->started);
+        if (erl_drv_thread_create(name, &p->tids[p->started], worker, p, opts) != 0)
+            break;
+        p->started++;
+    }
+    if (opts)
+        erl_drv_thread_opts_destroy(opts);
+}
+
+int nocopy__drv_pool_submit(nc_drv_port *dp, nc_drv_call *call)
+{
+    nc_drv_pool *p = &dp->pool;
+    if (p->started < p->nworkers)
+        start_workers(p);
+    if (p->started == 0)
+        return NOCOPY_ENOMEM;
+    erl_drv_mutex_lock(p->mu);
+    if (p->queued >= p->limit) {
+        erl_drv_mutex_unlock(p->mu);
+        return NOCOPY_EOVERLOAD;
+    }
+    call->next = NULL;
+    if (p->tail)
+        p->tail->next = call;
+    else
+        p->head = call;
+    p->tail = call;
+    p->queued++;
+    erl_drv_cond_signal(p->cv);
+    erl_drv_mutex_unlock(p->mu);
+    return NOCOPY_OK;
+}
+
+void nocopy__drv_pool_stop(nc_drv_pool *p)
+{
+    erl_drv_mutex_lock(p->mu);
+    p->stopping = 1;
+    nc_drv_call *cancelled = p->head;
+    p->head = p->tail = NULL;
+    p->queued = 0;
+    erl_drv_cond_broadcast(p->cv);
+    erl_drv_mutex_unlock(p->mu);
+
+    while (cancelled) {
+        nc_drv_call *next = cancelled->next;
+        nocopy__drv_call_discard(cancelled);
+        cancelled = next;
+    }
+    /* Waits for the calls running now: their handles and binaries must be
+     * released before the port's table goes, and no thread may outlive the
+     * driver's code. */
+    for (unsigned i = 0; i < p->started; i++)
+        erl_drv_thread_join(p->tids[i], NULL);
+    p->started = 0;
+    erl_drv_cond_destroy(p->cv);
+    erl_drv_mutex_destroy(p->mu);
+}

@@ -1,0 +1,470 @@
+/* nc_drv_wire.c: decodes one driver request (docs/wire-format.md) into a node
+ * tree. Pure C so that the fuzz target links it without the runtime.
+ *
+ * The request is a byte stream spread over segments whose boundaries carry no
+ * meaning (see nc_drv_wire.h). Fixed-size fields (tags, integers, lengths) are
+ * gathered across boundaries; variable-size payloads (a binary's bytes, an
+ * atom's text) must lie inside one segment, because C gets them as one
+ * pointer. The Erlang encoder always makes that true: a binary is one iolist
+ * element, which the runtime either references as one segment or copies whole
+ * into its merged copy buffer. A payload that straddles segments is therefore
+ * a hostile or corrupt request and is refused, never copied. */
+#include "nc_drv_wire.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+/* A request with more terms than this is refused: each node costs ~40 bytes
+ * of arena for as little as one byte of request, and a garbage request must
+ * not make the driver allocate gigabytes. 4 Mi terms is a list of 2 Mi
+ * integers; bigger data belongs in a binary. */
+#define MAX_NODES ((size_t)1 << 22)
+
+typedef struct cursor {
+    const nocopy__wseg *segs;
+    size_t nsegs;
+    size_t si, off;        /* current segment and offset in it */
+    size_t pos;            /* bytes consumed so far */
+    size_t left;           /* bytes not yet consumed */
+} cursor;
+
+typedef struct frame {
+    uintptr_t *slot;       /* next slot to fill */
+    uint32_t left;         /* slots still to fill */
+} frame;
+
+static const uint8_t empty_payload[1];
+
+static int fail_at(nocopy__wreq *req, size_t pos, const char *fmt, va_list ap)
+{
+    int n = snprintf(req->err, sizeof req->err, "malformed request at byte %zu: ", pos);
+    if (n > 0 && (size_t)n < sizeof req->err)
+        vsnprintf(req->err + n, sizeof req->err - (size_t)n, fmt, ap);
+    req->err_offset = pos;
+    return NOCOPY_EPROTO;
+}
+
+static int fail(nocopy__wreq *req, const cursor *c, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int fail(nocopy__wreq *req, const cursor *c, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int r = fail_at(req, c->pos, fmt, ap);
+    va_end(ap);
+    return r;
+}
+
+/* For the header: its errors are about byte 0. */
+static int fail_header(nocopy__wreq *req, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static int fail_header(nocopy__wreq *req, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int r = fail_at(req, 0, fmt, ap);
+    va_end(ap);
+    return r;
+}
+
+static void skip_empty(cursor *c)
+{
+    while (c->si < c->nsegs && c->off == c->segs[c->si].len) {
+        c->si++;
+        c->off = 0;
+    }
+}
+
+/* Copies the next n bytes to dst, across segment boundaries. 0: not enough. */
+static int take_slow(cursor *c, void *dst, size_t n)
+{
+    uint8_t *d = dst;
+    if (n > c->left)
+        return 0;
+    c->left -= n;
+    c->pos += n;
+    while (n > 0) {
+        skip_empty(c);
+        const nocopy__wseg *s = &c->segs[c->si];
+        size_t k = s->len - c->off;
+        if (k > n)
+            k = n;
+        memcpy(d, s->base + c->off, k);
+        d += k;
+        n -= k;
+        c->off += k;
+    }
+    return 1;
+}
+
+/* The common case first: the bytes are all in the current segment (the header
+ * and small terms are one run of copied bytes). */
+static inline int take(cursor *c, void *dst, size_t n)
+{
+    if (c->si < c->nsegs && c->segs[c->si].len - c->off >= n) {
+        memcpy(dst, c->segs[c->si].base + c->off, n);
+        c->off += n;
+        c->pos += n;
+        c->left -= n;
+        return 1;
+    }
+    return take_slow(c, dst, n);
+}
+
+/* Points at the next n bytes without copying. 0: not enough bytes; -1: they
+ * straddle a segment boundary. */
+static int view(cursor *c, size_t n, const uint8_t **data, void **binref)
+{
+    if (n > c->left)
+        return 0;
+    if (n == 0) {
+        *data = empty_payload;    /* a valid pointer even for <<>> */
+        *binref = NULL;
+        return 1;
+    }
+    skip_empty(c);
+    const nocopy__wseg *s = &c->segs[c->si];
+    if (n > s->len - c->off)
+        return -1;
+    *data = s->base + c->off;
+    *binref = s->binref;
+    c->off += n;
+    c->pos += n;
+    c->left -= n;
+    return 1;
+}
+
+static inline uint64_t be(const uint8_t *b, unsigned n)
+{
+    uint64_t v = 0;
+    for (unsigned i = 0; i < n; i++)
+        v = (v << 8) | b[i];
+    return v;
+}
+
+/* Two's complement without relying on implementation-defined conversion. */
+static int64_t to_i64(uint64_t u)
+{
+    return u <= (uint64_t)INT64_MAX ? (int64_t)u : -(int64_t)(~u) - 1;
+}
+
+static inline int take_be(cursor *c, unsigned n, uint64_t *out)
+{
+    uint8_t b[8];
+    if (c->si < c->nsegs && c->segs[c->si].len - c->off >= n) {
+        *out = be(c->segs[c->si].base + c->off, n);
+        c->off += n;
+        c->pos += n;
+        c->left -= n;
+        return 1;
+    }
+    if (!take_slow(c, b, n))
+        return 0;
+    *out = be(b, n);
+    return 1;
+}
+
+int nocopy__wire_is_ref_ext(const uint8_t *p, size_t len)
+{
+    /* 131, NEWER_REFERENCE_EXT (90), Len:16 (1..5 words), the node as an atom,
+     * Creation:32, Len words of ID. Exactly that, nothing after. */
+    size_t i = 4, alen;
+    if (len < 4 || p[0] != 131 || p[1] != 90)
+        return 0;
+    size_t words = (size_t)be(p + 2, 2);
+    if (words < 1 || words > 5)
+        return 0;
+    if (i >= len)
+        return 0;
+    switch (p[i]) {
+    case 100:   /* ATOM_EXT, latin-1, Len:16 */
+    case 118:   /* ATOM_UTF8_EXT, Len:16 */
+        if (len - i < 3)
+            return 0;
+        alen = (size_t)be(p + i + 1, 2);
+        i += 3;
+        break;
+    case 115:   /* SMALL_ATOM_EXT, Len:8 */
+    case 119:   /* SMALL_ATOM_UTF8_EXT, Len:8 */
+        if (len - i < 2)
+            return 0;
+        alen = p[i + 1];
+        i += 2;
+        break;
+    default:
+        return 0;
+    }
+    if (alen > NC_WIRE_MAX_ATOM_BYTES || alen > len - i)
+        return 0;
+    i += alen;
+    return len - i == 4 + 4 * words;
+}
+
+static int read_tag(cursor *c, nocopy__walloc_fn alloc, void *actx, nocopy__wreq *req)
+{
+    uint8_t kind;
+    uint64_t v;
+    if (!take(c, &kind, 1))
+        return fail(req, c, "truncated before the request tag");
+    switch (kind) {
+    case 'i':
+        if (!take_be(c, 8, &v))
+            return fail(req, c, "truncated integer request tag");
+        req->tag_int = to_i64(v);
+        req->tag_kind = NC_WTAG_INT;
+        return NOCOPY_OK;
+    case 'r': {
+        if (!take_be(c, 2, &v))
+            return fail(req, c, "truncated reference request tag");
+        if (v > NC_WIRE_MAX_TAG_EXT || v > c->left)
+            return fail(req, c, "reference tag of %u bytes", (unsigned)v);
+        /* Copied: the tag must be contiguous for ERL_DRV_EXT2TERM and must
+         * outlive the ErlIOVec when the call is queued. */
+        uint8_t *ext = alloc(actx, (size_t)v ? (size_t)v : 1);
+        if (!ext)
+            return NOCOPY_ENOMEM;
+        take(c, ext, (size_t)v);
+        if (!nocopy__wire_is_ref_ext(ext, (size_t)v))
+            return fail(req, c, "request tag is not an encoded reference");
+        req->tag_ext = ext;
+        req->tag_ext_len = (size_t)v;
+        req->tag_kind = NC_WTAG_REF;
+        return NOCOPY_OK;
+    }
+    default:
+        return fail(req, c, "unknown request tag kind 0x%02x", kind);
+    }
+}
+
+/* Decodes one term's node (its children are filled later, from the stack). */
+static int read_node(cursor *c, nocopy__walloc_fn alloc, void *actx, nocopy__wreq *req,
+                     nocopy__wnode *n, frame *stack, size_t *sp)
+{
+    uint8_t t;
+    uint64_t v;
+    int r;
+    if (!take(c, &t, 1))
+        return fail(req, c, "truncated before a term");
+    switch (t) {
+    case 'i':
+        if (!take_be(c, 8, &v))
+            return fail(req, c, "truncated integer");
+        n->kind = NC_W_INT;
+        n->v.i = to_i64(v);
+        return NOCOPY_OK;
+    case 'u':
+        if (!take_be(c, 8, &v))
+            return fail(req, c, "truncated integer");
+        /* Accept a non-canonical small value, but store it canonically so
+         * that readers need to look at one form only. */
+        if (v <= (uint64_t)INT64_MAX) {
+            n->kind = NC_W_INT;
+            n->v.i = (int64_t)v;
+        } else {
+            n->kind = NC_W_UINT;
+            n->v.u = v;
+        }
+        return NOCOPY_OK;
+    case 'I':
+        n->kind = NC_W_BIGINT;
+        return NOCOPY_OK;
+    case 'f': {
+        double d;
+        if (!take_be(c, 8, &v))
+            return fail(req, c, "truncated float");
+        memcpy(&d, &v, sizeof d);
+        /* Erlang has no NaN or infinity; passing one on would let C hand
+         * the runtime a float term it cannot represent. */
+        if (!isfinite(d))
+            return fail(req, c, "float is not finite");
+        n->kind = NC_W_FLOAT;
+        n->v.f = d;
+        return NOCOPY_OK;
+    }
+    case 'a':
+    case 'b':
+        if (!take_be(c, t == 'a' ? 2 : 8, &v))
+            return fail(req, c, "truncated %s length", t == 'a' ? "atom" : "binary");
+        if (t == 'a' && v > NC_WIRE_MAX_ATOM_BYTES)
+            return fail(req, c, "atom of %u bytes", (unsigned)v);
+        if (v > c->left)
+            return fail(req, c, "%s of %llu bytes but only %zu bytes left",
+                        t == 'a' ? "atom" : "binary", (unsigned long long)v, c->left);
+        r = view(c, (size_t)v, &n->v.bytes.data, &n->v.bytes.binref);
+        if (r < 0)
+            return fail(req, c, "%s of %llu bytes straddles I/O vector entries",
+                        t == 'a' ? "atom" : "binary", (unsigned long long)v);
+        n->v.bytes.len = (size_t)v;
+        if (t == 'a') {
+            n->kind = NC_W_ATOM;
+        } else {
+            n->kind = NC_W_BINARY;
+            req->binary_bytes = req->binary_bytes + v < v ? UINT64_MAX
+                                                          : req->binary_bytes + v;
+        }
+        return NOCOPY_OK;
+    case 't':
+        n->kind = NC_W_BITSTRING;
+        return NOCOPY_OK;
+    case 'T':
+        if (!take_be(c, 4, &v))
+            return fail(req, c, "truncated tuple arity");
+        /* Every element takes at least one byte: this bounds the array. */
+        if (v > c->left)
+            return fail(req, c, "tuple of %u elements but only %zu bytes left",
+                        (unsigned)v, c->left);
+        n->kind = NC_W_TUPLE;
+        n->arity = (uint32_t)v;
+        n->v.elems = NULL;
+        if (v == 0)
+            return NOCOPY_OK;
+        n->v.elems = alloc(actx, (size_t)v * sizeof(uintptr_t));
+        if (!n->v.elems)
+            return NOCOPY_ENOMEM;
+        if (*sp == NC_WIRE_MAX_DEPTH)
+            return fail(req, c, "terms nested deeper than %d levels", NC_WIRE_MAX_DEPTH);
+        stack[*sp] = (frame){n->v.elems, (uint32_t)v};
+        ++*sp;
+        return NOCOPY_OK;
+    case 'c':
+        n->kind = NC_W_CONS;
+        if (*sp == NC_WIRE_MAX_DEPTH)
+            return fail(req, c, "terms nested deeper than %d levels", NC_WIRE_MAX_DEPTH);
+        stack[*sp] = (frame){n->v.cell, 2};
+        ++*sp;
+        return NOCOPY_OK;
+    case 'n':
+        n->kind = NC_W_NIL;
+        return NOCOPY_OK;
+    case 'h':
+        if (!take_be(c, 8, &v))
+            return fail(req, c, "truncated handle");
+        n->kind = NC_W_HANDLE;
+        n->v.handle.id = v;
+        n->v.handle.obj = NULL;
+        n->v.handle.next = req->handles;
+        req->handles = n;
+        return NOCOPY_OK;
+    case 'H':
+        n->kind = NC_W_FOREIGN_HANDLE;
+        return NOCOPY_OK;
+    case 'o':
+        n->kind = NC_W_OTHER;
+        return NOCOPY_OK;
+    default:
+        return fail(req, c, "unknown term tag 0x%02x", t);
+    }
+}
+
+int nocopy__wire_decode(const nocopy__wseg *segs, size_t nsegs,
+                        nocopy__walloc_fn alloc, void *actx, nocopy__wreq *req)
+{
+    cursor c = {segs, nsegs, 0, 0, 0, 0};
+    frame stack[NC_WIRE_MAX_DEPTH];
+    size_t sp = 0;
+    uint8_t hdr[3];
+    uint64_t v;
+    int r;
+
+    req->tag_kind = NC_WTAG_NONE;
+    req->tag_int = 0;
+    req->tag_ext = NULL;
+    req->tag_ext_len = 0;
+    req->func = 0;
+    req->argc = 0;
+    req->argv = NULL;
+    req->binary_bytes = 0;
+    req->nodes = 0;
+    req->handles = NULL;
+    req->err_offset = 0;
+    req->err[0] = '\0';
+
+    for (size_t i = 0; i < nsegs; i++) {
+        if (segs[i].len > SIZE_MAX - c.left)
+            return fail(req, &c, "request larger than the address space");
+        if (segs[i].len > 0 && !segs[i].base)
+            return fail(req, &c, "I/O vector entry %zu has no data", i);
+        c.left += segs[i].len;
+    }
+
+    if (!take(&c, hdr, 3))
+        return fail_header(req, "shorter than the 3-byte header");
+    if (hdr[0] != NC_WIRE_MAGIC0 || hdr[1] != NC_WIRE_MAGIC1)
+        return fail_header(req, "not a nocopy request (bad magic 0x%02x%02x)", hdr[0], hdr[1]);
+    if (hdr[2] != NC_WIRE_VERSION)
+        return fail_header(req, "request version %u, this driver speaks version %d", hdr[2],
+                           NC_WIRE_VERSION);
+    if ((r = read_tag(&c, alloc, actx, req)) != NOCOPY_OK)
+        return r;
+    if (!take_be(&c, 4, &v))
+        return fail(req, &c, "truncated function index");
+    req->func = (uint32_t)v;
+    if (!take_be(&c, 4, &v))
+        return fail(req, &c, "truncated argument count");
+    if (v > c.left)
+        return fail(req, &c, "%u arguments but only %zu bytes left", (unsigned)v, c.left);
+    req->argc = (uint32_t)v;
+    if (req->argc > 0) {
+        req->argv = alloc(actx, (size_t)req->argc * sizeof(uintptr_t));
+        if (!req->argv)
+            return NOCOPY_ENOMEM;
+        stack[sp++] = (frame){req->argv, req->argc};
+    }
+
+    while (sp > 0) {
+        frame *f = &stack[sp - 1];
+        uintptr_t *slot = f->slot++;
+        /* The last slot of a frame: drop the frame before decoding into it,
+         * so list tails and last tuple elements reuse this level. */
+        if (--f->left == 0)
+            sp--;
+        if (++req->nodes > MAX_NODES)
+            return fail(req, &c, "more than %zu terms", MAX_NODES);
+        nocopy__wnode *n = alloc(actx, sizeof *n);
+        if (!n)
+            return NOCOPY_ENOMEM;
+        n->arity = 0;
+        if ((r = read_node(&c, alloc, actx, req, n, stack, &sp)) != NOCOPY_OK)
+            return r;
+        *slot = (uintptr_t)n;
+    }
+    if (c.left != 0)
+        return fail(req, &c, "%zu bytes after the last argument", c.left);
+    return NOCOPY_OK;
+}
+
+int nocopy__wire_peek_func(const nocopy__wseg *segs, size_t nsegs, uint32_t *func)
+{
+    cursor c = {segs, nsegs, 0, 0, 0, 0};
+    uint8_t b[4];
+    uint64_t skip;
+    for (size_t i = 0; i < nsegs; i++) {
+        if (segs[i].len > SIZE_MAX - c.left || (segs[i].len > 0 && !segs[i].base))
+            return NOCOPY_EPROTO;
+        c.left += segs[i].len;
+    }
+    if (!take(&c, b, 4) || b[0] != NC_WIRE_MAGIC0 || b[1] != NC_WIRE_MAGIC1 ||
+        b[2] != NC_WIRE_VERSION)
+        return NOCOPY_EPROTO;
+    if (b[3] == 'i')
+        skip = 8;
+    else if (b[3] == 'r' && take_be(&c, 2, &skip))
+        ;
+    else
+        return NOCOPY_EPROTO;
+    while (skip > 0) {   /* at most NC_WIRE_MAX_TAG_EXT bytes matter here */
+        uint8_t junk[64];
+        size_t k = skip > sizeof junk ? sizeof junk : (size_t)skip;
+        if (!take(&c, junk, k))
+            return NOCOPY_EPROTO;
+        skip -= k;
+    }
+    if (!take(&c, b, 4))
+        return NOCOPY_EPROTO;
+    *func = (uint32_t)be(b, 4);
+    return NOCOPY_OK;
+}

@@ -1,0 +1,131 @@
+/* nc_drv_wire.h: the driver backend's request decoder. Pure C: no runtime calls.
+ *
+ * A request reaches outputv as an I/O vector whose entries do not follow the
+ * iolist the client built: the runtime merges every run of copied bytes (heap
+ * binaries, integers, small refc binaries once the list is long) into one
+ * entry, and gives each large binary an entry of its own. So the decoder reads
+ * the request as one byte stream walked across the segments, and never assumes
+ * one element per segment. Each segment carries an opaque reference to the
+ * binary that owns its bytes (an ErlDrvBinary* in the driver, anything in the
+ * fuzz target), which the backend later uses to keep or slice a binary.
+ *
+ * The format is documented in docs/wire-format.md (the one place); the encoder
+ * is nocopy_port:encode_request/4. The decoder treats every request as hostile:
+ * every length and count is checked against the bytes that remain, nesting is
+ * bounded, and any malformed request yields NOCOPY_EPROTO with a one-line text.
+ * It allocates only through the caller's allocator (the per-call arena), so a
+ * failed decode leaks nothing once that allocator is reset. */
+#ifndef NC_DRV_WIRE_H
+#define NC_DRV_WIRE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "nocopy_status.h"
+
+#define NC_WIRE_MAGIC0   'n'
+#define NC_WIRE_MAGIC1   'c'
+#define NC_WIRE_VERSION  1
+
+/* Nesting deeper than this is refused. The last element of a tuple and the tail
+ * of a list cell do not count (the decoder reuses their parent's level), so a
+ * list of any length costs one level. */
+#define NC_WIRE_MAX_DEPTH 256
+
+/* An atom has at most 255 characters of up to 4 UTF-8 bytes each. */
+#define NC_WIRE_MAX_ATOM_BYTES 1020
+
+/* A reference tag is term_to_binary(make_ref()): 36 bytes on a node named
+ * nonode@nohost; a node name has at most 255 characters. */
+#define NC_WIRE_MAX_TAG_EXT 1100
+
+#define NC_WIRE_ERR_MAX 120
+
+/* One contiguous piece of the request. `base` and `binref` are BORROWED from
+ * the ErlIOVec (or the fuzz input); binref may be NULL. */
+typedef struct nocopy__wseg {
+    const uint8_t *base;
+    size_t len;
+    void *binref;
+} nocopy__wseg;
+
+typedef enum nocopy__wkind {
+    NC_W_INT = 1,          /* integer in [-2^63, 2^63): v.i */
+    NC_W_UINT,             /* integer in [2^63, 2^64): v.u */
+    NC_W_BIGINT,           /* any other integer; the value is not sent */
+    NC_W_FLOAT,            /* v.f */
+    NC_W_ATOM,             /* v.bytes: the UTF-8 text */
+    NC_W_BINARY,           /* v.bytes: the payload, where it lies in the request */
+    NC_W_BITSTRING,        /* a bitstring with trailing bits; not sent */
+    NC_W_TUPLE,            /* arity, v.elems */
+    NC_W_CONS,             /* v.cell[0] head, v.cell[1] tail */
+    NC_W_NIL,
+    NC_W_HANDLE,           /* a handle of the port the request came to: v.handle */
+    NC_W_FOREIGN_HANDLE,   /* a driver handle of some other port */
+    NC_W_OTHER             /* pid, port, reference, map, fun, NIF resource */
+} nocopy__wkind;
+
+/* A decoded term. Node pointers cast to uintptr_t are the driver backend's
+ * term words (nocopy_term.raw). All nodes live in the caller's allocator. */
+typedef struct nocopy__wnode {
+    uint8_t kind;                         /* nocopy__wkind */
+    uint32_t arity;                       /* NC_W_TUPLE */
+    union {
+        int64_t i;
+        uint64_t u;
+        double f;
+        struct {
+            const uint8_t *data;          /* BORROWED from the request */
+            size_t len;
+            void *binref;                 /* the owning segment's binref */
+        } bytes;
+        uintptr_t *elems;
+        uintptr_t cell[2];
+        struct {
+            uint64_t id;
+            void *obj;                    /* set by the backend's lookup */
+            struct nocopy__wnode *next;   /* chain of the request's handles */
+        } handle;
+    } v;
+} nocopy__wnode;
+
+#define NC_WTAG_NONE 0     /* not read: the request was garbage before it */
+#define NC_WTAG_INT  1
+#define NC_WTAG_REF  2
+
+typedef struct nocopy__wreq {
+    int tag_kind;
+    int64_t tag_int;
+    const uint8_t *tag_ext;               /* validated reference, in the allocator */
+    size_t tag_ext_len;
+    uint32_t func;
+    uint32_t argc;
+    uintptr_t *argv;                      /* argc node pointers */
+    uint64_t binary_bytes;                /* sum of all binary payload sizes */
+    size_t nodes;
+    nocopy__wnode *handles;               /* NC_W_HANDLE nodes, newest first */
+    size_t err_offset;                    /* stream offset of the error */
+    char err[NC_WIRE_ERR_MAX];            /* set when decoding fails */
+} nocopy__wreq;
+
+/* Returns memory aligned for any type, or NULL. Never freed one by one. */
+typedef void *(*nocopy__walloc_fn)(void *ctx, size_t size);
+
+/* Decodes the request made of segs[0..nsegs-1] (empty segments allowed).
+ * @return : NOCOPY_OK with *req filled, NOCOPY_EPROTO with req->err set (and the
+ *           tag fields set if the tag could be read, so the error can be
+ *           addressed to the request), or NOCOPY_ENOMEM. */
+int nocopy__wire_decode(const nocopy__wseg *segs, size_t nsegs,
+                        nocopy__walloc_fn alloc, void *actx, nocopy__wreq *req);
+
+/* Reads only the header, for the function index: the driver picks where a call
+ * will live (its stack or a heap job) before decoding into it.
+ * @return : NOCOPY_OK with *func set, or NOCOPY_EPROTO. */
+int nocopy__wire_peek_func(const nocopy__wseg *segs, size_t nsegs, uint32_t *func);
+
+/* Whether ext[0..len-1] is exactly one reference in the external term format
+ * (what term_to_binary(make_ref()) returns). Only such tags are accepted: the
+ * backend hands the bytes to the runtime's decoder (ERL_DRV_EXT2TERM). */
+int nocopy__wire_is_ref_ext(const uint8_t *ext, size_t len);
+
+#endif /* NC_DRV_WIRE_H */

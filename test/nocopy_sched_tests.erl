@@ -1,0 +1,195 @@
+%% nocopy_sched_tests: where calls run, observed without timing.
+%%
+%% The test module reports the OS name of the thread that ran a call. The
+%% runtime names its threads "N_scheduler", "N_dirty_cpu_sch" and
+%% "N_dirty_io_sche", cut to 15 bytes (Linux's limit: "10_dirty_io_sch");
+%% the driver's workers have names of their own. So "which path did this call
+%% take" is an exact fact.
+%%
+%% Responsiveness: as many dirty calls as there are normal schedulers block
+%% in C on a gate that only Erlang can open. If they occupied normal
+%% schedulers, no process could run; instead a ping-pong process completes
+%% its rounds while all of them are blocked, and then the gate is opened from
+%% Erlang. The gate's own timeout only turns a deadlock into a failure.
+%% Negative control (checked by hand, since it freezes the VM for the
+%% timeout): the same calls on the normal path block every scheduler, no
+%% process sees them waiting, and they end in `timeout', not `released'.
+-module(nocopy_sched_tests).
+
+-include("nocopy_test_util.hrl").
+
+-define(ABOVE, 1000).          % DIRTY_ABOVE_BYTES in test/nocopy_test_nif.c
+-define(GATE_MS, 60000).
+
+normal_thread(Name) -> match(Name, "^[0-9]+_scheduler$").
+dirty_cpu_thread(Name) -> match(Name, "^[0-9]+_dirty_cpu").
+dirty_io_thread(Name) -> match(Name, "^[0-9]+_dirty_io").
+
+match(Name, Re) -> re:run(Name, Re, [{capture, none}]) =:= match.
+
+check_thread(B, Class, Name) ->
+    case (expect(B, Class))(Name) of
+        true -> ok;
+        false -> erlang:error({wrong_thread, Class, Name})
+    end.
+
+%% The thread class a call of each scheduling class must run on.
+expect(_, normal) -> fun normal_thread/1;
+expect(nif, dirty_cpu) -> fun dirty_cpu_thread/1;
+expect(nif, dirty_io) -> fun dirty_io_thread/1;
+expect({drv, _}, _Dirty) -> fun(Name) -> not normal_thread(Name) end.
+
+%% The driver port gets at least as many workers as there are schedulers.
+workers() -> max(4, erlang:system_info(schedulers_online)).
+
+for_each_backend(Fun) ->
+    nc_for_each_backend(?MODULE, Fun, [{drv_open, [{workers, workers()}]}]).
+
+%% ---- which thread runs a call --------------------------------------------------------
+
+thread_test_() ->
+    for_each_backend(
+      fun(B) ->
+              Bin = fun nc_big/1,
+              Cases =
+                  [{"normal function", thread_name, [], normal},
+                   {"dirty CPU function", thread_name_dirty_cpu, [], dirty_cpu},
+                   {"dirty IO function", thread_name_dirty_io, [], dirty_io},
+                   {"dirty above: no binary", thread_name_above, [<<>>], normal},
+                   {"dirty above: exactly the threshold", thread_name_above, [Bin(?ABOVE)], normal},
+                   {"dirty above: one byte more", thread_name_above, [Bin(?ABOVE + 1)], dirty_cpu},
+                   {"dirty above: 1 MiB", thread_name_above, [Bin(1 bsl 20)], dirty_cpu},
+                   {"dirty above: two arguments summing to the threshold", thread_name_above2,
+                    [Bin(500), Bin(500)], normal},
+                   {"dirty above: two arguments one byte over", thread_name_above2,
+                    [Bin(500), Bin(501)], dirty_cpu},
+                   {"dirty above: list elements summing to the threshold",
+                    thread_name_above_list, [[Bin(100) || _ <- lists:seq(1, 10)]], normal},
+                   {"dirty above: list elements one byte over", thread_name_above_list,
+                    [[Bin(101) | [Bin(100) || _ <- lists:seq(1, 9)]]], dirty_cpu},
+                   {"dirty above: tuple elements summing to the threshold",
+                    thread_name_above_tuple, [{Bin(400), x, Bin(600)}], normal},
+                   {"dirty above: tuple elements one byte over", thread_name_above_tuple,
+                    [{Bin(400), x, Bin(601)}], dirty_cpu},
+                   {"dirty above: a sub-binary counts its own size", thread_name_above,
+                    [binary:part(Bin(1 bsl 20), 0, ?ABOVE)], normal}],
+              [{nc_title(B, io_lib:format("~s runs on ~p", [Title, Class])),
+                fun() ->
+                        Name = binary_to_list(call(B, F, Args)),
+                        check_thread(B, Class, Name)
+                end}
+               || {Title, F, Args, Class} <- Cases] ++
+              [{nc_title(B, "negative control: the classes are told apart"),
+                fun() ->
+                        N = binary_to_list(call(B, thread_name, [])),
+                        D = binary_to_list(call(B, thread_name_dirty_cpu, [])),
+                        ?assert(normal_thread(N)),
+                        ?assertNot(normal_thread(D)),
+                        ?assertNot((expect(B, dirty_cpu))(N))
+                end}]
+      end).
+
+%% ---- normal schedulers stay responsive --------------------------------------------------
+
+responsive_test_() ->
+    for_each_backend(
+      fun(B) ->
+              [{nc_title(B, "dirty CPU calls blocking on every normal scheduler's worth"),
+                {timeout, 180, fun() -> responsive(B, fun(T) -> call(B, gate_wait, [T]) end) end}},
+               {nc_title(B, "dirty-above calls with large inputs, the same"),
+                {timeout, 180,
+                 fun() ->
+                         Big = nc_big(1 bsl 20),
+                         responsive(B, fun(T) -> call(B, gate_wait_above, [Big, T]) end)
+                 end}}]
+      end).
+
+responsive(B, Blocking) ->
+    Schedulers = erlang:system_info(schedulers_online),
+    K = case B of
+            nif -> min(Schedulers, erlang:system_info(dirty_cpu_schedulers_online));
+            _ -> Schedulers
+        end,
+    ok = call(B, gate_close, []),
+    {0, _, Timeouts0} = call(B, gate_stats, []),
+    Self = self(),
+    Callers = [spawn_monitor(fun() -> Self ! {gate, self(), Blocking(?GATE_MS)} end)
+               || _ <- lists:seq(1, K)],
+    %% All K calls are inside C, blocked.
+    ?assert(nc_wait_until(fun() -> element(1, call(B, gate_stats, [])) =:= K end, 30000)),
+    %% Meanwhile a new process is scheduled and exchanges 1000 messages.
+    Pong = spawn_link(fun() -> pong() end),
+    ok = ping(Pong, 1000),
+    %% The K calls were blocked the whole time: none returned, none timed out.
+    ?assertEqual({K, Timeouts0}, begin {W, _, T} = call(B, gate_stats, []), {W, T} end),
+    ok = call(B, gate_open, []),
+    Results = [receive {gate, Pid, R} -> R end || {Pid, _} <- Callers],
+    [receive {'DOWN', Ref, process, Pid, normal} -> ok end || {Pid, Ref} <- Callers],
+    ok = call(B, gate_close, []),
+    [begin
+         ?assertEqual(released, Status),
+         check_thread(B, dirty_cpu, binary_to_list(Name))
+     end || {Status, Name} <- Results].
+
+ping(_Pong, 0) -> ok;
+ping(Pong, N) ->
+    Pong ! {ping, self()},
+    receive pong -> ping(Pong, N - 1) end.
+
+pong() ->
+    receive {ping, From} -> From ! pong, pong() end.
+
+%% ---- killing the caller of a dirty call -----------------------------------------------------
+
+kill_test_() ->
+    for_each_backend(
+      fun(B) ->
+              [{nc_title(B, "the caller of a dirty call is killed: the call ends, borrows end"),
+                {timeout, 120, fun() -> kill_caller(B) end}}]
+      end).
+
+kill_caller(B) ->
+    ok = call(B, gate_close, []),
+    {H, Id} = call(B, new_counter_handle_id, []),
+    {Pid, Ref} = spawn_monitor(fun() -> call(B, gate_wait_handle, [H, ?GATE_MS]) end),
+    ?assert(nc_wait_until(fun() -> element(1, call(B, gate_stats, [])) =:= 1 end, 30000)),
+    exit(Pid, kill),
+    ok = call(B, gate_open, []),
+    receive {'DOWN', Ref, process, Pid, killed} -> ok end,
+    ?assert(nc_wait_until(fun() -> element(1, call(B, gate_stats, [])) =:= 0 end, 30000)),
+    ok = call(B, gate_close, []),
+    %% The handle still works (the killed call counted one use) ...
+    ?assertEqual(2, call(B, use_handle, [H])),
+    %% ... and once the dead caller's call has ended its borrow, closing it
+    %% runs the destructor exactly once.
+    ?assertEqual(ok, call(B, close_handle, [H])),
+    nc_await(1, fun() -> call(B, handle_dtor_runs, [Id]) end).
+
+%% ---- normal calls charge the time slice ------------------------------------------------
+
+consume_test_() ->
+    [{"nif: nocopy_consume charges reductions in proportion to bytes",
+      fun() ->
+              R0 = reductions(),
+              ok = nocopy_test:consume(0),
+              R1 = reductions(),
+              ok = nocopy_test:consume(1 bsl 20),
+              R2 = reductions(),
+              %% A whole time slice is about 4000 reductions.
+              ?assert((R2 - R1) - (R1 - R0) >= 1000)
+      end},
+     {"drv: nocopy_consume is a no-op (documented), the call still works",
+      fun() ->
+              case lists:member(drv, nc_backends()) of
+                  true ->
+                      B = nc_open([]),
+                      ?assertEqual(ok, call(B, consume, [1 bsl 20])),
+                      nc_close(B);
+                  false ->
+                      io:format(user, "~n*** ~p: driver backend SKIPPED~n", [?MODULE])
+              end
+      end}].
+
+reductions() ->
+    {reductions, R} = process_info(self(), reductions),
+    R.

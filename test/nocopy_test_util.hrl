@@ -1,0 +1,244 @@
+%% nocopy_test_util.hrl: helpers shared by the EUnit suites.
+%%
+%% Every suite runs against every backend: a backend is `nif' (calls go to
+%% nocopy_test:F(Args...)) or `{drv, Port}' (calls go to
+%% nocopy_test_drv:F(Port, Args...), so argument numbers in errors are one
+%% higher). Suites build their tests with ?NC_FOR_EACH_BACKEND(Fun), where
+%% Fun(Backend) returns a list of EUnit tests.
+%%
+%% The driver backend is used when its client module (nocopy_port) and the
+%% generated nocopy_test_drv are loadable. Until then each suite contains one
+%% explicit "driver backend SKIPPED" test that prints why; with
+%% NOCOPY_REQUIRE_DRIVER=1 in the environment that test fails instead. Once
+%% the driver is there, failing to open a port is a test failure, never a skip.
+
+-include_lib("eunit/include/eunit.hrl").
+
+-compile({nowarn_unused_function,
+          [{nc_backends, 0}, {nc_driver_status, 0}, {nc_for_each_backend, 2},
+           {nc_for_each_backend, 3}, {nc_open, 1}, {nc_close, 1}, {call, 3},
+           {nc_name, 1}, {nc_module, 1}, {nc_argno, 2}, {nc_args, 2},
+           {nc_catch, 3}, {nc_assert_badarg, 5}, {nc_assert_error, 5},
+           {nc_got, 2}, {nc_format, 2}, {nc_contains, 2}, {nc_big, 1},
+           {nc_holder, 0}, {nc_holder_run, 2}, {nc_holder_drop, 1},
+           {nc_holder_stop, 1}, {holder_loop, 1}, {holder_dropped, 2},
+           {nc_wait_until, 2}, {nc_title, 2}, {nc_gc_all, 0}, {nc_await, 2}]}).
+
+-define(NC_FOR_EACH_BACKEND(Fun), nc_for_each_backend(?MODULE, Fun)).
+
+%% ---- backends -----------------------------------------------------------------
+
+%% The backend kinds this run can use.
+nc_backends() ->
+    case nc_driver_status() of
+        ready -> [nif, drv];
+        {skip, _} -> [nif]
+    end.
+
+nc_driver_status() ->
+    case {code:ensure_loaded(nocopy_port), code:ensure_loaded(nocopy_test_drv)} of
+        {{module, _}, {module, _}} -> ready;
+        {{error, _}, _} -> {skip, "nocopy_port is not built (driver backend not landed yet)"};
+        {_, {error, _}} -> {skip, "the generated nocopy_test_drv module is missing"}
+    end.
+
+nc_for_each_backend(Suite, Fun) ->
+    nc_for_each_backend(Suite, Fun, []).
+
+%% Opts: `{drv_open, Opts}' passes options to nocopy_test_drv:open/1.
+nc_for_each_backend(Suite, Fun, Opts) ->
+    Nif = {"nif backend", Fun(nif)},
+    Drv = case nc_driver_status() of
+              ready ->
+                  {"driver backend",
+                   {setup, fun() -> nc_open(Opts) end, fun nc_close/1,
+                    fun(Backend) -> Fun(Backend) end}};
+              {skip, Why} ->
+                  Title = "driver backend SKIPPED: " ++ Why,
+                  {Title,
+                   fun() ->
+                           io:format(user, "~n*** ~p: ~s~n", [Suite, Title]),
+                           case os:getenv("NOCOPY_REQUIRE_DRIVER") of
+                               V when V =:= false; V =:= ""; V =:= "0" -> ok;
+                               _ -> erlang:error({driver_backend_required, Why})
+                           end
+                   end}
+          end,
+    [Nif, Drv].
+
+nc_open(Opts) ->
+    DrvOpts = proplists:get_value(drv_open, Opts, []),
+    case nocopy_test_drv:open(DrvOpts) of
+        {ok, Port} when is_port(Port) -> {drv, Port};
+        Other -> erlang:error({driver_open_failed, Other})
+    end.
+
+nc_close({drv, Port}) -> nocopy_test_drv:close(Port);
+nc_close(nif) -> ok.
+
+nc_name(nif) -> "nif";
+nc_name({drv, _}) -> "drv".
+
+nc_module(nif) -> nocopy_test;
+nc_module({drv, _}) -> nocopy_test_drv.
+
+%% A test title naming the backend: "nif: echo_i64(foo)".
+nc_title(Backend, Text) ->
+    lists:flatten([nc_name(Backend), ": ", Text]).
+
+%% ---- calling --------------------------------------------------------------------
+
+call(nif, F, Args) -> apply(nocopy_test, F, Args);
+call({drv, Port}, F, Args) -> apply(nocopy_test_drv, F, [Port | Args]).
+
+%% The argument number the caller sees for argument N of the C function.
+nc_argno(nif, N) -> N;
+nc_argno({drv, _}, N) -> N + 1.
+
+%% The argument list of the stub's stack frame.
+nc_args(nif, Args) -> Args;
+nc_args({drv, Port}, Args) -> [Port | Args].
+
+%% {ok, Value} | {error, Reason, Stacktrace} (other classes are re-raised).
+nc_catch(B, F, Args) ->
+    try call(B, F, Args) of
+        V -> {ok, V}
+    catch
+        error:Reason:St -> {error, Reason, St}
+    end.
+
+%% ---- error checks ---------------------------------------------------------------
+
+%% Checks that F(Args) fails with error:badarg whose error_info names argument
+%% ArgNo (of the C function; shifted for the driver) with exactly Message, and
+%% that the shell-style formatted exception shows "argument N: Message".
+nc_assert_badarg(B, F, Args, ArgNo, Message) ->
+    nc_assert_error(B, F, Args, badarg, {ArgNo, Message}).
+
+%% Where is {ArgNo, Message} or {general, Message}; Message may be
+%% {prefix, Start} when only the start of the text is fixed.
+nc_assert_error(B, F, Args, Reason, Where) ->
+    case nc_catch(B, F, Args) of
+        {ok, V} ->
+            erlang:error({expected_error, Reason, {F, Args}, {returned, V}});
+        {error, Got, St} ->
+            ?assertEqual(Reason, Got),
+            [{Mod, Fun, FrameArgs, Info} | _] = St,
+            %% The error is raised from the stub itself, with its real arguments.
+            ?assertEqual({nc_module(B), F, nc_args(B, Args)}, {Mod, Fun, FrameArgs}),
+            ErrorInfo = proplists:get_value(error_info, Info),
+            ?assertMatch(#{module := nocopy, cause := _}, ErrorInfo),
+            {Key, Text} = case Where of
+                              {general, T} -> {general, T};
+                              {N, T} when is_integer(N) -> {nc_argno(B, N), T}
+                          end,
+            Map = nocopy:format_error(Got, St),
+            Shown = case Text of
+                        {prefix, P} ->
+                            %% Only the start is fixed (nested terms: the
+                            %% ", got: ..." part shows the whole argument).
+                            ?assertEqual([Key], maps:keys(Map)),
+                            ?assertEqual(P, lists:sublist(maps:get(Key, Map), length(P))),
+                            P;
+                        _ ->
+                            ?assertEqual(#{Key => Text}, Map),
+                            Text
+                    end,
+            Formatted = nc_format(Got, St),
+            Line = case Key of
+                       general -> Shown;
+                       _ -> lists:flatten(io_lib:format("argument ~b: ~ts", [Key, Shown]))
+                   end,
+            ?assert(nc_contains(Formatted, Line)),
+            ok
+    end.
+
+%% ", got: X" as nocopy:format_error/2 appends it after "expected ..." texts.
+nc_got(Text, Arg) ->
+    lists:flatten(io_lib:format("~ts, got: ~0tP", [Text, Arg, 12])).
+
+%% The exception as the shell prints it.
+nc_format(Reason, St) ->
+    unicode:characters_to_list(erl_error:format_exception(error, Reason, St)).
+
+nc_contains(Haystack, Needle) ->
+    string:find(Haystack, Needle) =/= nomatch.
+
+%% ---- data -------------------------------------------------------------------------
+
+%% A fresh binary of exactly Size bytes with varied content: a heap binary up
+%% to 64 bytes, a refc binary above (never a sub-binary, never appendable).
+nc_big(Size) ->
+    Pattern = <<"0123456789abcdefghijklmnopqrstuvwxyz">>,
+    list_to_binary([binary:copy(Pattern, Size div 36), binary:part(Pattern, 0, Size rem 36)]).
+
+%% ---- holder processes: hold terms, drop them and collect on request ------------------
+
+%% A process that runs funs on request and keeps what they return alive until
+%% told to drop everything. Every request is answered after a full GC of the
+%% holder, so "dropped" means the holder no longer references anything.
+nc_holder() ->
+    spawn_link(fun() -> holder_loop([]) end).
+
+holder_loop(Held) ->
+    receive
+        {run, From, Ref, Fun} ->
+            %% Fun(Held) -> {Keep, Reply}: Keep stays here, Reply goes back.
+            {Keep, Reply} = Fun(Held),
+            erlang:garbage_collect(),
+            From ! {Ref, Reply},
+            holder_loop([Keep | Held]);
+        {drop, From, Ref} ->
+            holder_dropped(From, Ref);
+        {stop, From, Ref} ->
+            From ! {Ref, stopped}
+    end.
+
+%% A tail call, so no stack frame still refers to the old state during the GC.
+holder_dropped(From, Ref) ->
+    erlang:garbage_collect(),
+    From ! {Ref, dropped},
+    holder_loop([]).
+
+%% Runs Fun(HeldSoFar) -> {Keep, Reply} in the holder and returns Reply.
+nc_holder_run(Pid, Fun) ->
+    Ref = make_ref(),
+    Pid ! {run, self(), Ref, Fun},
+    receive {Ref, Reply} -> Reply end.
+
+nc_holder_drop(Pid) ->
+    Ref = make_ref(),
+    Pid ! {drop, self(), Ref},
+    receive {Ref, dropped} -> ok end.
+
+nc_holder_stop(Pid) ->
+    Ref = make_ref(),
+    unlink(Pid),
+    Pid ! {stop, self(), Ref},
+    receive {Ref, stopped} -> ok end.
+
+%% A full GC of every process, so no process holds garbage references when a
+%% test takes a baseline of a global counter. erlang:garbage_collect/1 waits
+%% until the other process has collected.
+nc_gc_all() ->
+    [erlang:garbage_collect(P) || P <- processes()],
+    ok.
+
+%% Polls Pred() until true, yielding between polls; false after N polls. Used
+%% only where C state, which sends no message, is the thing to wait for: e.g.
+%% OTP runs a NIF resource's destructor as scheduler aux work shortly after
+%% its last reference goes, not inside the GC or enif_release_resource.
+%% Waits until Fun() returns Expected (see nc_wait_until/2), then asserts it.
+nc_await(Expected, Fun) ->
+    nc_wait_until(fun() -> Fun() =:= Expected end, 3000),
+    ?assertEqual(Expected, Fun()).
+
+nc_wait_until(_Pred, 0) ->
+    false;
+nc_wait_until(Pred, N) ->
+    case Pred() of
+        true -> true;
+        false ->
+            receive after 1 -> ok end,
+            nc_wait_until(Pred, N - 1)
+    end.
