@@ -60,7 +60,7 @@ eunit: all $(TEST_BEAMS)
 
 comma := ,
 
-test: deps all c-test eunit
+test: deps all c-test fuzz-replay eunit
 
 demo: deps all
 	$(ERL) -noshell -pa ebin $(GSS_OUT)/ebin -run gss_demo_main main $(DEMO_ARGS) -s init stop

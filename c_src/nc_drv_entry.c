@@ -24,7 +24,6 @@
 nc_drv_global nocopy__drv;
 
 static char driver_name[256];
-static int any_pooled;                  /* some function may run on a worker */
 
 /* ---- atoms (scheduler thread: driver_mk_atom is not thread-safe) ------------ */
 
@@ -111,10 +110,6 @@ static int drv_init(void)
 {
     const nocopy_module *m = nocopy_module_definition();
     nocopy__drv.mod = m;
-    any_pooled = 0;
-    for (size_t i = 0; i < m->nfuncs; i++)
-        if (m->funcs[i].sched != NOCOPY_NORMAL)
-            any_pooled = 1;
     if (m->nfuncs > UINT32_MAX || names_init(m) != 0 || nocopy__drv_tombstones_init() != 0 ||
         !(nocopy__drv.atoms_mu = erl_drv_mutex_create("nocopy_atoms")))
         goto fail;
@@ -326,27 +321,9 @@ static void reject(nc_drv_call *call, int status, const char *fmt, ...)
     nocopy__drv_send_error(call->dp, call->caller, &call->req, &call->tag_int, status, 0, text);
 }
 
-static void dispatch(nc_drv_port *dp, ErlDrvTermData caller, const ErlIOVec *ev,
-                     const nocopy__wseg *segs, size_t nsegs)
+static void call_reset(nc_drv_call *call, nc_drv_port *dp, ErlDrvTermData caller, int heap)
 {
-    const nocopy_module *m = nocopy__drv.mod;
-    nc_drv_call on_stack, *call = &on_stack;
-    uint32_t fi;
-    int to_worker = 0;
-
-    if ((any_pooled || !dp->inline_normal) &&
-        nocopy__wire_peek_func(segs, nsegs, &fi) == NOCOPY_OK && fi < m->nfuncs &&
-        wants_worker(dp, &m->funcs[fi], (size_t)ev->size)) {
-        /* The call lives on the heap from the start: decoded nodes point into
-         * its arenas, so it could not move there later. */
-        call = driver_alloc(sizeof *call);
-        if (!call) {
-            call = &on_stack;
-        } else {
-            to_worker = 1;
-        }
-    }
-    call->heap = to_worker;
+    call->heap = heap;
     call->dp = dp;
     call->caller = caller;
     call->owned = NULL;
@@ -356,7 +333,32 @@ static void dispatch(nc_drv_port *dp, ErlDrvTermData caller, const ErlIOVec *ev,
     call->next = NULL;
     call->dec.head = NULL;
     call->dec.inline_used = 0;
+}
 
+/* Whether a function that may go to a worker really does: NOCOPY_DIRTY_ABOVE
+ * measures the decoded arguments as the NIF backend does. */
+static int goes_to_worker(nc_drv_call *call, const nocopy_func *f, size_t request_bytes)
+{
+    if (!wants_worker(call->dp, f, request_bytes))
+        return 0;
+    if (!call->dp->inline_normal || f->sched != NOCOPY_DIRTY_ABOVE)
+        return 1;
+    nocopy__call_init(&call->base, &nocopy__drv_ops, nocopy__drv.mod, f, call->req.argc,
+                      call->req.argv);
+    size_t bytes = nocopy__binary_arg_bytes(&call->base);
+    nocopy__call_finish(&call->base);
+    return bytes > f->dirty_above;
+}
+
+static void dispatch(nc_drv_port *dp, ErlDrvTermData caller, const ErlIOVec *ev,
+                     const nocopy__wseg *segs, size_t nsegs)
+{
+    const nocopy_module *m = nocopy__drv.mod;
+    nc_drv_call on_stack, *call = &on_stack;
+
+    /* Every request is decoded on the stack first: the inline path (the
+     * common, short one) never allocates. */
+    call_reset(call, dp, caller, 0);
     int st = nocopy__wire_decode(segs, nsegs, dec_alloc, &call->dec, &call->req);
     if (st != NOCOPY_OK) {
         reject(call, st, "%s", st == NOCOPY_ENOMEM ? "out of memory decoding the request"
@@ -374,18 +376,31 @@ static void dispatch(nc_drv_port *dp, ErlDrvTermData caller, const ErlIOVec *ev,
                call->req.argc);
         goto drop;
     }
-    if (to_worker == 0 && wants_worker(dp, f, (size_t)ev->size)) {
-        /* Only when no memory was left for a heap call: refuse rather than
-         * block a scheduler with a long call. */
-        reject(call, NOCOPY_ENOMEM, "out of memory queueing the call");
-        goto drop;
+
+    int to_worker = goes_to_worker(call, f, (size_t)ev->size);
+    if (to_worker) {
+        /* A queued call outlives this stack frame, and its decoded nodes point
+         * into its own arena: decode once more, into a call on the heap. The
+         * thread hand-off costs far more than this second decode. */
+        nc_drv_call *h = driver_alloc(sizeof *h);
+        if (h) {
+            call_reset(h, dp, caller, 1);
+            st = nocopy__wire_decode(segs, nsegs, dec_alloc, &h->dec, &h->req);
+        }
+        if (!h || st != NOCOPY_OK) {
+            reject(call, NOCOPY_ENOMEM, "out of memory queueing the call");
+            if (h) {
+                nocopy__arena_free(&h->dec);
+                driver_free(h);
+            }
+            goto drop;
+        }
+        nocopy__arena_free(&call->dec);
+        call = h;
     }
     resolve_handles(call);
     nocopy__call_init(&call->base, &nocopy__drv_ops, m, f, call->req.argc, call->req.argv);
 
-    if (to_worker && f->sched == NOCOPY_DIRTY_ABOVE &&
-        nocopy__binary_arg_bytes(&call->base) <= f->dirty_above)
-        to_worker = 0;                 /* measured small: inline after all */
     if (to_worker && keep_binaries(call, ev) == 0) {
         st = nocopy__drv_pool_submit(dp, call);
         if (st == NOCOPY_OK)
@@ -401,9 +416,7 @@ static void dispatch(nc_drv_port *dp, ErlDrvTermData caller, const ErlIOVec *ev,
     return;
 
 drop:
-    nocopy__arena_free(&call->dec);
-    if (call->heap)
-        driver_free(call);
+    nocopy__arena_free(&call->dec);   /* still the call on the stack */
 }
 
 static void drv_outputv(ErlDrvData data, ErlIOVec *ev)

@@ -16,6 +16,12 @@
 #include <stdio.h>
 #include <string.h>
 
+/* Frames of the explicit stack kept on the C stack; deeper terms (a left-nested
+ * iolist [[[A, B], C], D] goes one level deeper per element) grow it in the
+ * allocator. There is no depth limit: a level costs at least one byte of
+ * request, and MAX_NODES bounds those. */
+#define FRAMES_INLINE 64
+
 /* A request with more terms than this is refused: each node costs ~40 bytes
  * of arena for as little as one byte of request, and a garbage request must
  * not make the driver allocate gigabytes. 4 Mi terms is a list of 2 Mi
@@ -240,7 +246,8 @@ static int read_tag(cursor *c, nocopy__walloc_fn alloc, void *actx, nocopy__wreq
     }
 }
 
-/* Decodes one term's node (its children are filled later, from the stack). */
+/* Decodes one term's node (its children are filled later, from the stack).
+ * The caller guarantees room for one more frame on the stack. */
 static int read_node(cursor *c, nocopy__walloc_fn alloc, void *actx, nocopy__wreq *req,
                      nocopy__wnode *n, frame *stack, size_t *sp)
 {
@@ -325,15 +332,11 @@ static int read_node(cursor *c, nocopy__walloc_fn alloc, void *actx, nocopy__wre
         n->v.elems = alloc(actx, (size_t)v * sizeof(uintptr_t));
         if (!n->v.elems)
             return NOCOPY_ENOMEM;
-        if (*sp == NC_WIRE_MAX_DEPTH)
-            return fail(req, c, "terms nested deeper than %d levels", NC_WIRE_MAX_DEPTH);
         stack[*sp] = (frame){n->v.elems, (uint32_t)v};
         ++*sp;
         return NOCOPY_OK;
     case 'c':
         n->kind = NC_W_CONS;
-        if (*sp == NC_WIRE_MAX_DEPTH)
-            return fail(req, c, "terms nested deeper than %d levels", NC_WIRE_MAX_DEPTH);
         stack[*sp] = (frame){n->v.cell, 2};
         ++*sp;
         return NOCOPY_OK;
@@ -364,8 +367,8 @@ int nocopy__wire_decode(const nocopy__wseg *segs, size_t nsegs,
                         nocopy__walloc_fn alloc, void *actx, nocopy__wreq *req)
 {
     cursor c = {segs, nsegs, 0, 0, 0, 0};
-    frame stack[NC_WIRE_MAX_DEPTH];
-    size_t sp = 0;
+    frame small[FRAMES_INLINE], *stack = small;
+    size_t sp = 0, cap = FRAMES_INLINE;
     uint8_t hdr[3];
     uint64_t v;
     int r;
@@ -428,43 +431,21 @@ int nocopy__wire_decode(const nocopy__wseg *segs, size_t nsegs,
         if (!n)
             return NOCOPY_ENOMEM;
         n->arity = 0;
+        if (sp == cap) {
+            /* Deeper than ever: a bigger stack. The old one stays in the
+             * allocator until the call ends (at most as much again). */
+            frame *bigger = alloc(actx, 2 * cap * sizeof *bigger);
+            if (!bigger)
+                return NOCOPY_ENOMEM;
+            memcpy(bigger, stack, sp * sizeof *stack);
+            stack = bigger;
+            cap *= 2;
+        }
         if ((r = read_node(&c, alloc, actx, req, n, stack, &sp)) != NOCOPY_OK)
             return r;
         *slot = (uintptr_t)n;
     }
     if (c.left != 0)
         return fail(req, &c, "%zu bytes after the last argument", c.left);
-    return NOCOPY_OK;
-}
-
-int nocopy__wire_peek_func(const nocopy__wseg *segs, size_t nsegs, uint32_t *func)
-{
-    cursor c = {segs, nsegs, 0, 0, 0, 0};
-    uint8_t b[4];
-    uint64_t skip;
-    for (size_t i = 0; i < nsegs; i++) {
-        if (segs[i].len > SIZE_MAX - c.left || (segs[i].len > 0 && !segs[i].base))
-            return NOCOPY_EPROTO;
-        c.left += segs[i].len;
-    }
-    if (!take(&c, b, 4) || b[0] != NC_WIRE_MAGIC0 || b[1] != NC_WIRE_MAGIC1 ||
-        b[2] != NC_WIRE_VERSION)
-        return NOCOPY_EPROTO;
-    if (b[3] == 'i')
-        skip = 8;
-    else if (b[3] == 'r' && take_be(&c, 2, &skip))
-        ;
-    else
-        return NOCOPY_EPROTO;
-    while (skip > 0) {   /* at most NC_WIRE_MAX_TAG_EXT bytes matter here */
-        uint8_t junk[64];
-        size_t k = skip > sizeof junk ? sizeof junk : (size_t)skip;
-        if (!take(&c, junk, k))
-            return NOCOPY_EPROTO;
-        skip -= k;
-    }
-    if (!take(&c, b, 4))
-        return NOCOPY_EPROTO;
-    *func = (uint32_t)be(b, 4);
     return NOCOPY_OK;
 }

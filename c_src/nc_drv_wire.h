@@ -11,8 +11,10 @@
  *
  * The format is documented in docs/wire-format.md (the one place); the encoder
  * is nocopy_port:encode_request/4. The decoder treats every request as hostile:
- * every length and count is checked against the bytes that remain, nesting is
- * bounded, and any malformed request yields NOCOPY_EPROTO with a one-line text.
+ * every length and count is checked against the bytes that remain, the number
+ * of terms is bounded, nesting is walked with an explicit stack (any depth,
+ * no recursion), and any malformed request yields NOCOPY_EPROTO with a
+ * one-line text.
  * It allocates only through the caller's allocator (the per-call arena), so a
  * failed decode leaks nothing once that allocator is reset. */
 #ifndef NC_DRV_WIRE_H
@@ -26,11 +28,6 @@
 #define NC_WIRE_MAGIC0   'n'
 #define NC_WIRE_MAGIC1   'c'
 #define NC_WIRE_VERSION  1
-
-/* Nesting deeper than this is refused. The last element of a tuple and the tail
- * of a list cell do not count (the decoder reuses their parent's level), so a
- * list of any length costs one level. */
-#define NC_WIRE_MAX_DEPTH 256
 
 /* An atom has at most 255 characters of up to 4 UTF-8 bytes each. */
 #define NC_WIRE_MAX_ATOM_BYTES 1020
@@ -117,11 +114,6 @@ typedef void *(*nocopy__walloc_fn)(void *ctx, size_t size);
  *           addressed to the request), or NOCOPY_ENOMEM. */
 int nocopy__wire_decode(const nocopy__wseg *segs, size_t nsegs,
                         nocopy__walloc_fn alloc, void *actx, nocopy__wreq *req);
-
-/* Reads only the header, for the function index: the driver picks where a call
- * will live (its stack or a heap job) before decoding into it.
- * @return : NOCOPY_OK with *func set, or NOCOPY_EPROTO. */
-int nocopy__wire_peek_func(const nocopy__wseg *segs, size_t nsegs, uint32_t *func);
 
 /* Whether ext[0..len-1] is exactly one reference in the external term format
  * (what term_to_binary(make_ref()) returns). Only such tags are accepted: the

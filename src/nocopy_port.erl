@@ -28,6 +28,20 @@
 %% <li>`eproto', `{general, Text}': the driver could not decode the request
 %% (never for requests made by this module).</li>
 %% </ul>
+%%
+%% Where calls run: a function scheduled `NOCOPY_NORMAL' runs inside
+%% `port_command', on the caller's scheduler. Dirty functions (and
+%% `NOCOPY_DIRTY_ABOVE' ones above their threshold) are queued to the port's
+%% own worker threads, so one port runs many long calls at once; their input
+%% binaries are kept (refcounted), not copied, while they wait.
+%%
+%% Lifecycle: closing the port (or its owner exiting, or the driver being
+%% unloaded) cancels the queued calls, waits for the running ones, then
+%% destroys the port's handles. A handle ({@link handle()}) belongs to one port:
+%% it stays valid until C closes it or the port closes (the driver cannot see
+%% Erlang drop a term, so unlike a NIF resource it is not collected); a closed
+%% handle is reported as closed, a handle of another port (or a NIF resource)
+%% as not a handle of the expected type.
 -module(nocopy_port).
 
 -export([open/3, close/1, call/3, call/4, async_call/3, await/2,
@@ -84,6 +98,7 @@ open(Driver, PrivDir, Opts) when is_atom(Driver), is_list(Opts) ->
             Error
     end.
 
+-spec settings([option()], [string()]) -> {ok, [string()]} | {error, {bad_option, term()}}.
 settings([], Acc) ->
     {ok, lists:reverse(Acc)};
 settings([{workers, N} | Rest], Acc) when is_integer(N), N >= 1, N =< 64 ->
@@ -143,6 +158,7 @@ call(Port, FunIndex, Args, Timeout) ->
         error:badarg -> not_sent(Port)
     end.
 
+-spec wait(port(), integer(), timeout()) -> term().
 wait(Port, Tag, Timeout) ->
     MRef = erlang:monitor(port, Port),
     receive
@@ -162,6 +178,7 @@ wait(Port, Tag, Timeout) ->
     end.
 
 %% The port sent its reply, if any, before it went down.
+-spec down(tag(), term()) -> term().
 down(Tag, Why) ->
     receive
         {nocopy_reply, Tag, Reply} -> reply(Reply)
@@ -205,14 +222,17 @@ await(Ref, Timeout) when is_reference(Ref) ->
 
 %% port_command/2 refused the request: a closed port (the request itself is
 %% always valid iodata).
+-spec not_sent(term()) -> no_return().
 not_sent(Port) when is_port(Port) ->
     fail(eclosed, "the port is closed", []);
 not_sent(Port) ->
     fail(badarg, "expected a port, got: ~0tP", [Port, 10]).
 
+-spec reply({ok, term()} | {'$nocopy_error', atom(), nocopy:cause()}) -> term().
 reply({ok, Value}) -> Value;
 reply(Error) -> erlang:error(Error).
 
+-spec fail(atom(), io:format(), [term()]) -> no_return().
 fail(Reason, Fmt, Args) ->
     Text = unicode:characters_to_binary(io_lib:format(Fmt, Args)),
     erlang:error({'$nocopy_error', Reason, {general, Text}}).
@@ -226,26 +246,39 @@ fail(Reason, Fmt, Args) ->
 %% it as they are, never copied or flattened. A handle is encoded as a handle
 %% only if it belongs to `Port'. Exported for tests and corpus generation.
 -spec encode_request(port(), tag(), non_neg_integer(), list()) -> iodata().
-encode_request(Port, Tag, FunIndex, Args) when is_integer(Tag), Tag >= ?MIN_I64,
-                                               Tag =< ?MAX_I64 ->
-    %% The common call has a few small arguments: then the whole request is
-    %% one binary built in one go, which costs less than an iolist of small
-    %% binaries, both here and in port_command. (The header is spelled out in
-    %% each expression: a binary variable as the first segment would make the
-    %% runtime allocate an appendable off-heap binary.)
+encode_request(Port, Tag, FunIndex, Args)
+  when is_integer(Tag),
+       %% Small integers first: comparing with a bignum bound is slower.
+       (Tag >= -16#800000000000000 andalso Tag =< 16#7ffffffffffffff) orelse
+       (Tag >= ?MIN_I64 andalso Tag =< ?MAX_I64) ->
+    %% The common call has a few small arguments, perhaps followed by one
+    %% large binary: then the request is one binary built in one go (plus the
+    %% large binary as the second and last element), which costs less than an
+    %% iolist of small binaries, both here and in port_command. (The header is
+    %% spelled out in each expression: a binary variable as the first segment
+    %% would make the runtime allocate an appendable off-heap binary.)
     case leaves(Args, Port, 4) of
-        [] ->
-            <<?MAGIC, ?VERSION, $i, Tag:64/signed, FunIndex:32, 0:32>>;
-        [A] ->
-            <<?MAGIC, ?VERSION, $i, Tag:64/signed, FunIndex:32, 1:32, A/binary>>;
-        [A, B] ->
-            <<?MAGIC, ?VERSION, $i, Tag:64/signed, FunIndex:32, 2:32, A/binary, B/binary>>;
-        [A, B, C] ->
-            <<?MAGIC, ?VERSION, $i, Tag:64/signed, FunIndex:32, 3:32, A/binary, B/binary,
-              C/binary>>;
-        [A, B, C, D] ->
-            <<?MAGIC, ?VERSION, $i, Tag:64/signed, FunIndex:32, 4:32, A/binary, B/binary,
-              C/binary, D/binary>>;
+        {Es, Big} ->
+            N = length(Args),
+            Small = case Es of
+                        [] ->
+                            <<?MAGIC, ?VERSION, $i, Tag:64/signed, FunIndex:32, N:32>>;
+                        [A] ->
+                            <<?MAGIC, ?VERSION, $i, Tag:64/signed, FunIndex:32, N:32, A/binary>>;
+                        [A, B] ->
+                            <<?MAGIC, ?VERSION, $i, Tag:64/signed, FunIndex:32, N:32, A/binary,
+                              B/binary>>;
+                        [A, B, C] ->
+                            <<?MAGIC, ?VERSION, $i, Tag:64/signed, FunIndex:32, N:32, A/binary,
+                              B/binary, C/binary>>;
+                        [A, B, C, D] ->
+                            <<?MAGIC, ?VERSION, $i, Tag:64/signed, FunIndex:32, N:32, A/binary,
+                              B/binary, C/binary, D/binary>>
+                    end,
+            case Big of
+                none -> Small;
+                _ -> [Small, Big]
+            end;
         none ->
             [<<?MAGIC, ?VERSION, $i, Tag:64/signed, FunIndex:32, (length(Args)):32>>
              | args(Args, Port)]
@@ -256,20 +289,25 @@ encode_request(Port, Tag, FunIndex, Args) when is_reference(Tag) ->
        (length(Args)):32>>
      | args(Args, Port)].
 
-%% The encodings of at most Max arguments that are all small leaves (no
-%% binary over 64 bytes, no tuple or list), or `none'.
+%% For at most Max arguments that are all small leaves (no tuple or list, no
+%% binary over 64 bytes) except that the last may be a large binary: their
+%% encodings, and that binary (or `none'). Otherwise `none'.
+-spec leaves(list(), port(), non_neg_integer()) -> {[binary()], binary() | none} | none.
+leaves([B], _, Max) when Max > 0, is_binary(B), byte_size(B) > 64 ->
+    {[<<$b, (byte_size(B)):64>>], B};
 leaves([A | As], Port, Max) when Max > 0 ->
     case leaf(A, Port) of
         none -> none;
         E ->
             case leaves(As, Port, Max - 1) of
                 none -> none;
-                Es -> [E | Es]
+                {Es, Big} -> {[E | Es], Big}
             end
     end;
-leaves([], _, _) -> [];
+leaves([], _, _) -> {[], none};
 leaves(_, _, _) -> none.
 
+-spec leaf(term(), port()) -> binary() | none.
 leaf(I, _) when is_integer(I), I >= -16#800000000000000, I =< 16#7ffffffffffffff ->
     <<$i, I:64/signed>>;
 leaf(true, _) -> <<$a, 4:16, "true">>;
@@ -288,15 +326,16 @@ leaf({'$nocopy_handle', Port, Id}, Port) when is_integer(Id), Id >= 0,
 leaf(_, _) ->
     none.
 
+-spec args(list(), port()) -> iolist().
 args([A | As], Port) -> [enc(A, Port) | args(As, Port)];
 args([], _) -> [].
 
-%% One term. Each clause returns a binary or a list (never a bare integer), so
-%% that any result is valid as the tail of a list.
+%% One term, as iodata (binaries and lists only: no bare integers).
+-spec enc(term(), port()) -> iodata().
 enc(B, _) when is_binary(B) ->
     %% The binary itself is the next element: referenced by the runtime when
     %% larger than 64 bytes, copied into its buffer otherwise.
-    [<<$b, (byte_size(B)):64>> | B];
+    [<<$b, (byte_size(B)):64>>, B];
 enc(I, _) when is_integer(I), I >= ?MIN_I64, I =< ?MAX_I64 ->
     <<$i, I:64/signed>>;
 enc(I, _) when is_integer(I), I > ?MAX_I64, I =< ?MAX_U64 ->
@@ -313,7 +352,7 @@ enc(A, _) when is_atom(A) ->
 enc(F, _) when is_float(F) ->
     <<$f, F:64/float>>;
 enc([H | T], Port) ->
-    [<<"c">>, enc(H, Port) | enc(T, Port)];
+    [<<"c">>, enc(H, Port), enc(T, Port)];
 enc([], _) ->
     <<"n">>;
 enc({'$nocopy_handle', Port, Id}, Port) when is_integer(Id), Id >= 0, Id =< ?MAX_U64 ->
@@ -329,5 +368,6 @@ enc(_, _) ->
     %% pid, port, reference (a NIF handle among them), map, fun
     <<"o">>.
 
+-spec elems(tuple(), pos_integer(), non_neg_integer(), port()) -> iolist().
 elems(T, I, N, Port) when I =< N -> [enc(element(I, T), Port) | elems(T, I + 1, N, Port)];
 elems(_, _, _, _) -> [].

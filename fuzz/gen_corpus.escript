@@ -1,0 +1,71 @@
+#!/usr/bin/env escript
+%%! -pa ebin
+%% gen_corpus.escript: writes the seed corpus of the driver request decoder,
+%% fuzz/corpus/drv_request/, from nocopy_port:encode_request/4 (the real
+%% encoder) plus hand-made malformed requests. Deterministic: rerunning it
+%% rewrites the same files. Usage (from the top directory, after make):
+%%     escript fuzz/gen_corpus.escript fuzz/corpus/drv_request
+-mode(compile).
+
+main([Dir]) ->
+    ok = filelib:ensure_dir(filename:join(Dir, "x")),
+    Port = list_to_port("#Port<0.0>"),
+    Other = list_to_port("#Port<0.1>"),
+    %% A fixed reference, so the files do not change from run to run.
+    Ref = binary_to_term(<<131, 90, 0, 3, 100, 0, 13, "nonode@nohost", 0:32,
+                           1:32, 2:32, 3:32>>),
+    Big = binary:copy(<<"0123456789abcdef">>, 20),
+    Good = [{"int", [42]},
+            {"ints_edges", [-16#8000000000000000, 16#7fffffffffffffff, 0, -1]},
+            {"uint_and_bigint", [16#ffffffffffffffff, 1 bsl 70, -(1 bsl 70)]},
+            {"floats", [1.5, -0.0, 1.0e300]},
+            {"atoms", [ok, true, false, undefined, red, 'héllo']},
+            {"atom_long", [list_to_atom(lists:duplicate(255, $a))]},
+            {"binaries", [<<>>, <<"small">>, Big, binary:part(Big, 10, 100)]},
+            {"bitstring", [<<1:3>>]},
+            {"tuples", [{}, {1, {2, {3, {}}}}, {a, <<"b">>, 1.0}]},
+            {"lists", [[], [1, 2, 3], "abc", [a | b], [[[]]], [<<"x">> | <<"tail">>]]},
+            {"iolist", [[<<"ab">>, [$c, <<"de">>], Big | <<"end">>]]},
+            {"handles", [{'$nocopy_handle', Port, 7}, {'$nocopy_handle', Other, 7},
+                         {'$nocopy_handle', Port, (3 bsl 32) bor 5}]},
+            {"others", [self(), Port, Ref, #{a => 1}, fun() -> ok end]},
+            {"no_args", []},
+            {"deep_tuple_tail", [deep_tail(1000)]},
+            {"deep_list_head", [deep_head(3000)]},
+            {"deep_iolist", [lists:foldl(fun(_, Acc) -> [Acc, $x] end, [], lists:seq(1, 3000))]},
+            {"long_list", [lists:seq(1, 500)]}],
+    [write(Dir, "ok_" ++ Name, nocopy_port:encode_request(Port, 17, 3, Args))
+     || {Name, Args} <- Good],
+    write(Dir, "ok_ref_tag", nocopy_port:encode_request(Port, Ref, 0, [1, <<"x">>])),
+    Hdr = <<"nc", 1, $i, 17:64, 3:32>>,
+    Bad = [{"empty", <<>>},
+           {"garbage", <<"garbage">>},
+           {"bad_magic", <<"xx", 1, $i, 0:64, 0:32, 0:32>>},
+           {"bad_version", <<"nc", 2, $i, 0:64, 0:32, 0:32>>},
+           {"bad_tag_kind", <<"nc", 1, $z, 0:64, 0:32, 0:32>>},
+           {"bad_ref_tag", <<"nc", 1, $r, 4:16, 131, 100, 0, 0, 0:32, 0:32>>},
+           {"truncated_header", <<"nc", 1, $i, 0:32>>},
+           {"argc_too_big", <<Hdr/binary, 16#ffffffff:32, "n">>},
+           {"unknown_term_tag", <<Hdr/binary, 1:32, "?">>},
+           {"binary_len_huge", <<Hdr/binary, 1:32, $b, 16#ffffffffffffffff:64, "abc">>},
+           {"atom_len_huge", <<Hdr/binary, 1:32, $a, 16#ffff:16, "abc">>},
+           {"tuple_arity_huge", <<Hdr/binary, 1:32, $T, 16#ffffffff:32, "nn">>},
+           {"nan_float", <<Hdr/binary, 1:32, $f, 16#7ff8000000000000:64>>},
+           {"inf_float", <<Hdr/binary, 1:32, $f, 16#7ff0000000000000:64>>},
+           {"trailing_bytes", <<Hdr/binary, 1:32, "n", "junk">>},
+           {"truncated_term", <<Hdr/binary, 2:32, $i, 1:32>>},
+           {"cons_missing_tail", <<Hdr/binary, 1:32, "cn">>}],
+    [write(Dir, "bad_" ++ Name, Bin) || {Name, Bin} <- Bad],
+    io:format("wrote ~b seeds to ~s~n", [length(Good) + 1 + length(Bad), Dir]);
+main(_) ->
+    io:format(standard_error, "usage: gen_corpus.escript DIR~n", []),
+    halt(2).
+
+deep_tail(0) -> {};
+deep_tail(N) -> {N, deep_tail(N - 1)}.
+
+deep_head(0) -> [];
+deep_head(N) -> [deep_head(N - 1)].
+
+write(Dir, Name, IoData) ->
+    ok = file:write_file(filename:join(Dir, Name), iolist_to_binary(IoData)).
