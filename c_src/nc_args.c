@@ -150,8 +150,11 @@ int nocopy_term_atom(nocopy_call *c, nocopy_term t, nocopy_atom *out)
 int nocopy_term_bytes(nocopy_call *c, nocopy_term t, nocopy_bytes *out)
 {
     CHECK_TERM(c, t);
-    if (c->ops->get_bytes(c, t.raw, out) == NC_GET_OK)
+    if (c->ops->get_bytes(c, t.raw, out) == NC_GET_OK) {
+        c->bytes_raw = t.raw;
+        c->bytes_view = *out;
         return NOCOPY_OK;
+    }
     /* A bitstring with trailing bits is "not a binary" too; the got: part of the
      * Erlang message shows which. */
     return bad(c, t, "a binary");
@@ -234,6 +237,11 @@ int nocopy_term_handle(nocopy_call *c, nocopy_term t, const nocopy_handle_type *
                             type->name, h->type->name);
     if (!nocopy__handle_begin_use(h))
         return nocopy__fail(c, NOCOPY_EBADARG, t.argno, "the %s handle is closed", type->name);
+    if (!c->borrow1) {
+        c->borrow1 = h;
+        *obj = NC_HANDLE_OBJ(h);
+        return NOCOPY_OK;
+    }
     nocopy__borrow *b = nocopy__arena_alloc(&c->arena, sizeof *b);
     if (!b) {
         nocopy__handle_end_use(h);

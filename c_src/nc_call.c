@@ -22,6 +22,8 @@ void nocopy__call_init(nocopy_call *c, const nocopy__ops *ops,
     c->err_status = NOCOPY_OK;
     c->err_argno = 0;
     c->err_text[0] = '\0';
+    c->bytes_raw = 0;
+    c->borrow1 = NULL;
     c->borrows = NULL;
     c->arena.head = NULL;
     c->arena.inline_used = 0;
@@ -29,6 +31,10 @@ void nocopy__call_init(nocopy_call *c, const nocopy__ops *ops,
 
 void nocopy__call_finish(nocopy_call *c)
 {
+    if (c->borrow1) {
+        nocopy__handle_end_use(c->borrow1);
+        c->borrow1 = NULL;
+    }
     for (nocopy__borrow *b = c->borrows; b; b = b->next)
         nocopy__handle_end_use(b->h);
     c->borrows = NULL;

@@ -4,6 +4,7 @@
  * "{i, a}" reads as "{ia}". Formats are written by programmers, not users:
  * a malformed one is an internal error, reported, never undefined behaviour. */
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <string.h>
 
 #include "nc_internal.h"
@@ -54,26 +55,39 @@ static const char *check_term(const char *p, const char *letters, int depth)
         if (depth > 32)
             return NULL;
         p++;
-        for (;;) {
+        for (int items = 0;; items++) {
             while (*p == ' ' || *p == ',')
                 p++;
             if (*p == close)
                 return p + 1;
-            if (!(p = check_term(p, letters, depth + 1)))
+            if (items == MAX_ITEMS || !(p = check_term(p, letters, depth + 1)))
                 return NULL;
         }
     }
     return *p && *p != '[' && strchr(letters, *p) ? p + 1 : NULL;
 }
 
-static bool format_ok(const char *fmt, const char *letters)
+/* Formats are almost always string literals, so the same few pointers come
+ * back on every call: remember the ones already checked (a small lock-free
+ * cache; a miss only costs a check). Formats built at run time are checked
+ * each time, and a pointer is cached only after its text passed. */
+#define FORMAT_CACHE 16
+static const char *_Atomic checked_scan[FORMAT_CACHE], *_Atomic checked_build[FORMAT_CACHE];
+
+static bool format_ok(const char *fmt, const char *letters, const char *_Atomic *cache)
 {
+    size_t slot = ((uintptr_t)fmt >> 3) % FORMAT_CACHE;
+    if (fmt && atomic_load_explicit(&cache[slot], memory_order_relaxed) == fmt)
+        return true;
     const char *end = fmt ? check_term(fmt, letters, 0) : NULL;
     if (!end)
         return false;
     while (*end == ' ' || *end == ',')
         end++;
-    return *end == '\0';
+    if (*end != '\0')
+        return false;
+    atomic_store_explicit(&cache[slot], fmt, memory_order_relaxed);
+    return true;
 }
 
 #define SCAN_LETTERS "iIzfoabvht_"
@@ -133,7 +147,7 @@ static int scan_one(nocopy_call *c, nocopy_term t, const char **p, va_list *ap,
 
 static int scan(nocopy_call *c, nocopy_term t, const char *fmt, va_list *ap)
 {
-    if (!format_ok(fmt, SCAN_LETTERS))
+    if (!format_ok(fmt, SCAN_LETTERS, checked_scan))
         return bad_format(c, fmt ? fmt : "(null)");
     const char *p = fmt;
     int st = scan_one(c, t, &p, ap, fmt);
@@ -169,22 +183,26 @@ static nocopy_value build_one(nocopy_call *c, const char **p, va_list *ap, const
 static nocopy_value build_group(nocopy_call *c, const char **p, va_list *ap, const char *fmt,
                                 char close, bool *malformed)
 {
-    int n = count_items(*p, close);
-    if (n < 0 || n > MAX_ITEMS) {
-        *malformed = true;
-        return 0;
-    }
     nocopy_value elems[MAX_ITEMS];
+    int n = 0;
     bool ok = true;
-    /* Consume every argument even after a failure, so no HANDED OVER buffer or
-     * handle is leaked: build_one still takes ownership of each. */
-    for (int i = 0; i < n; i++) {
-        elems[i] = build_one(c, p, ap, fmt, malformed);
+    /* The format was checked, so the group is closed by `close`. Every item is
+     * built even after a failed one, so that every HANDED OVER argument is
+     * consumed and nothing leaks. */
+    for (;;) {
+        skip_blank(p);
+        if (**p == close)
+            break;
+        if (n == MAX_ITEMS) {
+            *malformed = true;
+            return 0;
+        }
+        elems[n] = build_one(c, p, ap, fmt, malformed);
         if (*malformed)
             return 0;
-        ok = ok && elems[i] != 0;
+        ok = ok && elems[n] != 0;
+        n++;
     }
-    skip_blank(p);
     (*p)++;
     if (!ok)
         return 0;
@@ -232,7 +250,7 @@ static nocopy_value build_one(nocopy_call *c, const char **p, va_list *ap, const
 
 nocopy_value nocopy_build(nocopy_call *c, const char *fmt, ...)
 {
-    if (!format_ok(fmt, BUILD_LETTERS)) {
+    if (!format_ok(fmt, BUILD_LETTERS, checked_build)) {
         bad_format(c, fmt ? fmt : "(null)");
         return 0;
     }

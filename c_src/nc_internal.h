@@ -176,7 +176,13 @@ struct nocopy_call {
     unsigned err_argno;                   /* 1-based; 0 = not about an argument */
     char err_text[NC_ERR_TEXT_MAX];
 
-    nocopy__borrow *borrows;              /* handles in use by this call */
+    /* The last binary read and its view, so that a slice of it (the common
+     * "return part of the input" case) needs no second inspection. */
+    uintptr_t bytes_raw;
+    nocopy_bytes bytes_view;
+
+    nocopy__handle *borrow1;              /* the first handle in use by this call */
+    nocopy__borrow *borrows;              /* the others */
     nocopy__arena arena;
 };
 

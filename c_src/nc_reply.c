@@ -65,7 +65,9 @@ static bool range_ok(nocopy_call *c, size_t size, size_t offset, size_t len)
 nocopy_value nocopy_make_slice(nocopy_call *c, nocopy_term t, size_t offset, size_t len)
 {
     nocopy_bytes view;
-    if (t.raw == 0 || c->ops->get_bytes(c, t.raw, &view) != NC_GET_OK) {
+    if (t.raw != 0 && t.raw == c->bytes_raw)
+        view = c->bytes_view;                  /* read by this call already */
+    else if (t.raw == 0 || c->ops->get_bytes(c, t.raw, &view) != NC_GET_OK) {
         nocopy__fail(c, NOCOPY_EINTERNAL, 0, "nocopy_make_slice of a term that is not a binary");
         return 0;
     }
