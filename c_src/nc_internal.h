@@ -37,7 +37,7 @@ typedef struct nocopy__arena_block {
 typedef struct nocopy__arena {
     nocopy__arena_block *head;           /* malloc'd blocks, newest first */
     size_t inline_used;
-    _Alignas(NC_ALIGN) unsigned char inline_buf[256];
+    _Alignas(NC_ALIGN) unsigned char inline_buf[1024];
 } nocopy__arena;
 
 void *nocopy__arena_alloc(nocopy__arena *a, size_t size);    /* NULL: no memory */

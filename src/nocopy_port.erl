@@ -143,9 +143,10 @@ call(Port, FunIndex, Args) ->
 %% it has not (the call was queued) does the caller monitor the port.
 -spec call(port(), non_neg_integer(), list(), timeout()) -> term().
 call(Port, FunIndex, Args, Timeout) ->
-    %% Positive unique integers start small: a small integer tag costs no
-    %% bignum work in the encoder, the reply or the receive match.
-    Tag = erlang:unique_integer([positive]) band ?MAX_I64,
+    %% Positive unique integers start small and stay below 2^59 for centuries
+    %% of calls: a small integer tag costs no bignum work in the encoder, the
+    %% reply or the receive match. (encode_request/4 checks the range anyway.)
+    Tag = erlang:unique_integer([positive]),
     try erlang:port_command(Port, encode_request(Port, Tag, FunIndex, Args)) of
         true ->
             receive
