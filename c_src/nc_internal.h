@@ -116,6 +116,10 @@ typedef struct nocopy__ops {
                          uintptr_t *tail);
     /* Any handle: *out is the header; the core checks type and state. */
     int (*get_handle)(nocopy_call *c, uintptr_t raw, nocopy__handle **out);
+    /* Optional fast path for iodata that is a proper list of binaries: fills
+     * *out (pieces in the call's arena) and returns NC_GET_OK, or returns
+     * NC_GET_TYPE to let the core walk the term generically. May be NULL. */
+    int (*get_iovec)(nocopy_call *c, uintptr_t raw, nocopy_iovec *out);
     /* Keep binary `raw` (already checked to be a binary viewed as `view`). */
     int (*keep)(nocopy_call *c, uintptr_t raw, const nocopy_bytes *view,
                 nocopy_kept **out);

@@ -115,6 +115,8 @@ int nocopy_term_iovec(nocopy_call *c, nocopy_term t, nocopy_iovec *out)
     nocopy_type top = ops->type(c, t.raw);
     if (top != NOCOPY_T_BINARY && top != NOCOPY_T_LIST && top != NOCOPY_T_NIL)
         return not_iodata(&w);
+    if (top == NOCOPY_T_LIST && ops->get_iovec && ops->get_iovec(c, t.raw, out) == NC_GET_OK)
+        return NOCOPY_OK;
     if ((st = push(&w, &stack, t.raw, 0)))
         return oom(&w, st);
 
@@ -132,9 +134,29 @@ int nocopy_term_iovec(nocopy_call *c, nocopy_term t, nocopy_iovec *out)
         case NOCOPY_T_NIL:
             break;
         case NOCOPY_T_LIST:
-            ops->get_list_cell(c, f.raw, &head, &tail);
-            /* Visit the head before the tail: push the tail first. */
-            if ((st = push(&w, &stack, tail, 0)) || (st = push(&w, &stack, head, 1)))
+            /* Flat stretches (binaries, bytes) are consumed in this loop; only a
+             * nested list goes on the stack, after the rest of this list. */
+            tail = f.raw;
+            while (ops->get_list_cell(c, tail, &head, &tail) == NC_GET_OK) {
+                nocopy_type ht = ops->type(c, head);
+                if (ht == NOCOPY_T_BINARY && ops->get_bytes(c, head, &b) == NC_GET_OK) {
+                    if ((st = add_piece(&w, b.data, b.size)))
+                        return oom(&w, st);
+                } else if (ht == NOCOPY_T_INTEGER) {
+                    int64_t v;
+                    if (ops->get_i64(c, head, &v) != NC_GET_OK || v < 0 || v > 255)
+                        return not_iodata(&w);
+                    if ((st = add_byte(&w, (uint8_t)v)))
+                        return oom(&w, st);
+                } else if (ht != NOCOPY_T_NIL) {
+                    /* Visit the head before the tail: push the tail first. */
+                    if ((st = push(&w, &stack, tail, 0)) || (st = push(&w, &stack, head, 1)))
+                        return oom(&w, st);
+                    goto next;
+                }
+            }
+            /* The list's own tail: [], or a binary (improper iodata). */
+            if ((st = push(&w, &stack, tail, 0)))
                 return oom(&w, st);
             break;
         case NOCOPY_T_INTEGER: {
@@ -148,6 +170,7 @@ int nocopy_term_iovec(nocopy_call *c, nocopy_term t, nocopy_iovec *out)
         default:
             return not_iodata(&w);
         }
+    next:;
     }
     out->pieces = w.pieces;
     out->count = w.count;

@@ -123,6 +123,39 @@ static int n_get_handle(nocopy_call *c, uintptr_t raw, nocopy__handle **out)
     return NC_GET_OK;
 }
 
+/* A proper list of binaries, the common iodata, in one runtime call: refc
+ * binaries are referenced, heap binaries copied into one buffer owned by the
+ * env (both valid for the call). Anything else (bytes, nesting, a binary tail)
+ * is left to the core's generic walk. */
+static int n_get_iovec(nocopy_call *c, uintptr_t raw, nocopy_iovec *out)
+{
+    ErlNifIOVec vec, *iov = &vec;
+    ERL_NIF_TERM head, tail = T(raw);
+    /* enif_inspect_iovec (OTP 25) takes a bitstring with trailing bits as its
+     * whole bytes, silently: so only lists of true binaries take this path. */
+    while (enif_get_list_cell(NIF_ENV(c), tail, &head, &tail))
+        if (!enif_is_binary(NIF_ENV(c), head))
+            return NC_GET_TYPE;
+    if (!enif_inspect_iovec(NIF_ENV(c), ~(size_t)0, T(raw), &tail, &iov) ||
+        !enif_is_empty_list(NIF_ENV(c), tail))
+        return NC_GET_TYPE;
+    size_t n = (size_t)iov->iovcnt;
+    nocopy_bytes *pieces = nocopy__arena_alloc(&c->arena, (n ? n : 1) * sizeof *pieces);
+    if (!pieces)
+        return NC_GET_TYPE;                /* the walk reports the shortage */
+    size_t count = 0;
+    for (size_t i = 0; i < n; i++)
+        if (iov->iov[i].iov_len) {
+            pieces[count].data = (const uint8_t *)iov->iov[i].iov_base;
+            pieces[count].size = iov->iov[i].iov_len;
+            count++;
+        }
+    out->pieces = pieces;
+    out->count = count;
+    out->total = iov->size;
+    return NC_GET_OK;
+}
+
 /* ---- kept binaries: a private env holding a copy of the term -------------- */
 
 typedef struct nif_kept {
@@ -397,6 +430,7 @@ const nocopy__ops nocopy__nif_ops = {
     .get_tuple = n_get_tuple,
     .get_list_cell = n_get_list_cell,
     .get_handle = n_get_handle,
+    .get_iovec = n_get_iovec,
     .keep = n_keep,
     .make_i64 = n_make_i64,
     .make_u64 = n_make_u64,
