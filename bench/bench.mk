@@ -1,0 +1,140 @@
+# bench/bench.mk: `make bench` (full run, writes bench/results/) and
+# `make bench-quick` (a smoke run of every code path in seconds; asserts no
+# timing; writes $(BUILD)/bench/results-quick/). Included by the top-level
+# Makefile after nocopy.mk. Everything is built under $(BUILD)/bench.
+# See bench/README.md.
+
+BENCH_OUT     := $(BUILD)/bench
+BENCH_RESULTS ?= bench/results
+BENCH_QUICK_RESULTS := $(BENCH_OUT)/results-quick
+BENCH_ERL_FLAGS ?=
+
+# The nocopy contender, built like any user module: nc_bench_nif.so + nc_bench.beam,
+# and, once the driver backend exists, nc_bench_drv.so + nc_bench_drv.beam.
+$(eval $(call nocopy_module,nc_bench,bench/nc_bench.c,,$(BENCH_OUT)))
+
+# The driver backend is optional here: while c_src/nc_drv*.c or
+# src/nocopy_port.erl is missing (or does not build), its contenders are
+# reported as "not available" and the rest of the benchmark still runs.
+BENCH_HAVE_DRV := $(if $(and $(wildcard c_src/nc_drv*.c),$(wildcard src/nocopy_port.erl)),yes)
+
+# Hand-written baselines and copying alternatives: no nocopy layer.
+BENCH_CFLAGS  = $(NOCOPY_CFLAGS) -Ibench
+BENCH_NIFS    := hand_nif copy_nif
+BENCH_DRVS    := hand_drv hand_drv_async copy_drv call_drv
+BENCH_LIBS    := $(patsubst %,$(BENCH_OUT)/priv/%.so,$(BENCH_NIFS) $(BENCH_DRVS))
+BENCH_EXT     := $(BENCH_OUT)/priv/ext_port
+# erl_interface's ei, for the port_call driver (external term format).
+BENCH_EI_LIB  := $(ERTS_INC)/../lib/libei.a
+
+BENCH_ERLS    := nocopy_bench nocopy_bench_report bench_ports hand_nif copy_nif
+BENCH_BEAMS   := $(patsubst %,$(BENCH_OUT)/ebin/%.beam,$(BENCH_ERLS))
+
+$(BENCH_OUT)/priv/%.so: bench/%.c bench/bench_proto.h
+	@mkdir -p $(dir $@)
+	$(CC) $(BENCH_CFLAGS) -shared -o $@ $< $(NOCOPY_LDFLAGS)
+
+$(BENCH_OUT)/priv/call_drv.so: bench/call_drv.c bench/bench_proto.h
+	@mkdir -p $(dir $@)
+	$(CC) $(BENCH_CFLAGS) -shared -o $@ $< $(BENCH_EI_LIB) $(NOCOPY_LDFLAGS) -lpthread
+
+$(BENCH_EXT): bench/ext_port.c bench/bench_proto.h
+	@mkdir -p $(dir $@)
+	$(CC) $(BENCH_CFLAGS) -o $@ $< $(NOCOPY_LDFLAGS)
+
+# A static pattern rule: it wins over nocopy_module's generated-stub rule.
+$(BENCH_BEAMS): $(BENCH_OUT)/ebin/%.beam: bench/%.erl $(APP_BEAMS)
+	@mkdir -p $(dir $@)
+	$(ERLC) -Wall +warnings_as_errors +debug_info -pa ebin -o $(BENCH_OUT)/ebin $<
+
+BENCH_NC := $(BENCH_OUT)/priv/nc_bench_nif.so $(BENCH_OUT)/ebin/nc_bench.beam
+
+.PHONY: bench bench-quick bench-build bench-deps bench-drv bench-plot bench-report
+
+bench-build: $(APP_BEAMS) $(BENCH_NC) $(BENCH_LIBS) $(BENCH_EXT) $(BENCH_BEAMS) bench-drv
+
+# Builds the nocopy driver contender if the backend is there. A failure is
+# reported, not fatal: the benchmark then marks those contenders unavailable.
+bench-drv: $(APP_BEAMS)
+ifeq ($(BENCH_HAVE_DRV),yes)
+	@$(MAKE) --no-print-directory $(BENCH_OUT)/priv/nc_bench_drv.so \
+	    $(BENCH_OUT)/ebin/nc_bench_drv.beam \
+	  || echo "bench: the nocopy driver backend did not build; its contenders will be reported as not available"
+else
+	@echo "bench: no nocopy driver backend yet (c_src/nc_drv*.c, src/nocopy_port.erl); its contenders will be reported as not available"
+	@rm -f $(BENCH_OUT)/priv/nc_bench_drv.so
+endif
+
+BENCH_RUN = $(ERL) -noshell $(BENCH_ERL_FLAGS) -pa ebin $(BENCH_OUT)/ebin -run nocopy_bench main
+
+# Debian packages (gnuplot-nox for the plot), installed only when missing.
+bench-deps:
+	@sh tools/deps.sh build bench || \
+	    echo "bench: could not install the bench packages; without gnuplot-nox there is no plot"
+
+# Full run: about two minutes on 2 cores. Results, table and plot in bench/results/.
+bench: bench-deps bench-build
+	@mkdir -p $(BENCH_RESULTS)
+	$(BENCH_RUN) full $(BENCH_RESULTS)
+	@$(MAKE) --no-print-directory bench-plot BENCH_PLOT_DIR=$(BENCH_RESULTS)
+
+# Smoke run: every contender and phase once, tiny sizes, no timing asserted.
+bench-quick: bench-build
+	@mkdir -p $(BENCH_QUICK_RESULTS)
+	$(BENCH_RUN) quick $(BENCH_QUICK_RESULTS)
+	@$(MAKE) --no-print-directory bench-plot BENCH_PLOT_DIR=$(BENCH_QUICK_RESULTS)
+
+# Rewrites results.json, results.md and the plot from results.term, without
+# measuring again (after a change to nocopy_bench_report.erl).
+bench-report: bench-build
+	$(ERL) -noshell -pa ebin $(BENCH_OUT)/ebin -run nocopy_bench_report regenerate $(BENCH_RESULTS)
+	@$(MAKE) --no-print-directory bench-plot BENCH_PLOT_DIR=$(BENCH_RESULTS)
+
+# The plot needs Debian's gnuplot-nox (sh tools/deps.sh bench); without it the
+# rest of the results stand and this says so.
+bench-plot:
+	@if command -v gnuplot >/dev/null 2>&1; then \
+	    (cd $(BENCH_PLOT_DIR) && gnuplot latency.gp) && echo "bench: wrote $(BENCH_PLOT_DIR)/latency.png"; \
+	else \
+	    echo "bench: gnuplot not found (sh tools/deps.sh bench): no latency.png"; \
+	fi
+
+# ---- profiling nocopy's own code, outside the VM (see bench/README.md) -------
+# callgrind cannot run OTP 25's JIT VM, so the NIF code paths run in a plain
+# process against bench/prof/fake_erl_nif.c: nif_prof_nc links the real nocopy
+# core and NIF backend with nc_bench.c, nif_prof_hand links hand_nif.c.
+BENCH_PROF := $(BENCH_OUT)/prof
+BENCH_PROF_CFLAGS = $(NOCOPY_CFLAGS) -Ibench/prof
+
+$(BENCH_PROF)/nif_prof_nc: bench/prof/nif_prof.c bench/prof/fake_erl_nif.c bench/prof/fake_erl_nif.h \
+        $(BENCH_OUT)/obj/nc_bench.o $(NOCOPY_CORE_OBJS) $(NOCOPY_NIF_OBJS)
+	@mkdir -p $(dir $@)
+	$(CC) $(BENCH_PROF_CFLAGS) -o $@ bench/prof/nif_prof.c bench/prof/fake_erl_nif.c \
+	    $(BENCH_OUT)/obj/nc_bench.o $(NOCOPY_CORE_OBJS) $(NOCOPY_NIF_OBJS) -lpthread
+
+$(BENCH_PROF)/nif_prof_hand: bench/prof/nif_prof.c bench/prof/fake_erl_nif.c bench/prof/fake_erl_nif.h \
+        bench/hand_nif.c
+	@mkdir -p $(dir $@)
+	$(CC) $(BENCH_PROF_CFLAGS) -o $@ bench/prof/nif_prof.c bench/prof/fake_erl_nif.c bench/hand_nif.c
+
+.PHONY: bench-prof
+bench-prof: $(BENCH_PROF)/nif_prof_nc $(BENCH_PROF)/nif_prof_hand
+
+# The driver's outputv, replayed outside the VM against bench/prof/fake_erl_driver.c,
+# on requests recorded from nocopy_port (so they follow the current wire format).
+$(BENCH_PROF)/drv_prof_nc: bench/prof/drv_prof.c bench/prof/fake_erl_driver.c \
+        bench/prof/fake_erl_driver.h $(BENCH_OUT)/obj/nc_bench.o $(NOCOPY_CORE_OBJS) $(NOCOPY_DRV_OBJS)
+	@mkdir -p $(dir $@)
+	$(CC) $(BENCH_PROF_CFLAGS) -o $@ bench/prof/drv_prof.c bench/prof/fake_erl_driver.c \
+	    $(BENCH_OUT)/obj/nc_bench.o $(NOCOPY_CORE_OBJS) $(NOCOPY_DRV_OBJS) -lpthread
+
+$(BENCH_PROF)/drv_prof_hand: bench/prof/drv_prof.c bench/prof/fake_erl_driver.c \
+        bench/prof/fake_erl_driver.h bench/hand_drv.c bench/bench_proto.h
+	@mkdir -p $(dir $@)
+	$(CC) $(BENCH_PROF_CFLAGS) -Ibench -o $@ bench/prof/drv_prof.c bench/prof/fake_erl_driver.c \
+	    bench/hand_drv.c -lpthread
+
+bench-prof: $(BENCH_PROF)/drv_prof_nc $(BENCH_PROF)/drv_prof_hand bench-build
+	$(ERL) -noshell -pa ebin $(BENCH_OUT)/ebin -run nocopy_bench prof_requests $(BENCH_PROF)/req 4096
+	@echo "bench: hand-written requests for drv_prof_hand"
+	$(ERL) -noshell -pa ebin $(BENCH_OUT)/ebin -run nocopy_bench prof_hand_requests $(BENCH_PROF)/req_hand 4096
