@@ -235,6 +235,17 @@ int nocopy_term_handle(nocopy_call *c, nocopy_term t, const nocopy_handle_type *
     if (h->type != type)
         return nocopy__fail(c, NOCOPY_EBADARG, t.argno, "expected a %s handle, not a handle of type %s",
                             type->name, h->type->name);
+    if (!type->dtor) {
+        /* Nothing can be destroyed early, so there is nothing to protect from a
+         * concurrent close: checking "closed" is enough, no use count. (The
+         * memory itself is held by the argument term, or by the driver's
+         * lookup, for the whole call.) */
+        if (atomic_load_explicit(&h->state, memory_order_acquire) & NC_HANDLE_CLOSED)
+            return nocopy__fail(c, NOCOPY_EBADARG, t.argno, "the %s handle is closed",
+                                type->name);
+        *obj = NC_HANDLE_OBJ(h);
+        return NOCOPY_OK;
+    }
     if (!nocopy__handle_begin_use(h))
         return nocopy__fail(c, NOCOPY_EBADARG, t.argno, "the %s handle is closed", type->name);
     if (!c->borrow1) {

@@ -208,7 +208,9 @@ NOCOPY_API int nocopy_arg_iovec(nocopy_call *call, unsigned index, nocopy_iovec 
 NOCOPY_API int nocopy_arg_tuple(nocopy_call *call, unsigned index, unsigned arity,
                                 nocopy_term *elems);
 /* A handle of type `type`. *obj is BORROWED: the handle cannot be destroyed
- * while this call runs, even if another call closes it. */
+ * while this call runs, even if another call closes it. (That guarantee costs
+ * two atomic operations per call; a handle type with no destructor needs none,
+ * so its borrow is a single load.) */
 NOCOPY_API int nocopy_arg_handle(nocopy_call *call, unsigned index,
                                  const nocopy_handle_type *type, void **obj);
 

@@ -40,6 +40,16 @@ both(B) ->
               ?assertEqual({ok, eclosed, 1, false}, call(B, close_twice, [H])),
               ?assertEqual(1, call(B, handle_dtor_runs, [Id]))
       end},
+     {nc_title(B, "a handle type without destructor: same object each call, closed is an error"),
+      fun() ->
+              P = call(B, new_plain_handle, []),
+              ?assertEqual(1, call(B, use_plain, [P])),
+              ?assertEqual(2, call(B, use_plain, [P])),
+              ?assertEqual(ok, call(B, close_plain, [P])),
+              nc_assert_badarg(B, use_plain, [P], 1, "the plain handle is closed"),
+              nc_assert_badarg(B, use_handle, [P], 1,
+                               {prefix, "expected a counter handle, not a handle of type plain, got: "})
+      end},
      {nc_title(B, "a handle's object is aligned to 8 bytes, as documented"),
       ?_assertEqual([0], lists:usort(call(B, handle_misalignment, [256])))},
      {nc_title(B, "nocopy_handle_close(NULL) is refused"),

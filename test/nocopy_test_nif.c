@@ -120,8 +120,14 @@ static const nocopy_handle_type other_type = {"other", sizeof(other), other_dtor
 /* Deliberately not listed in the module: creating one must fail cleanly. */
 static const nocopy_handle_type unlisted_type = {"unlisted", sizeof(other), NULL};
 
+/* No destructor: its borrow is a "closed?" check instead of a use count. */
+typedef struct plain {
+    int64_t uses;
+} plain;
+static const nocopy_handle_type plain_type = {"plain", sizeof(plain), NULL};
+
 static const nocopy_handle_type *const test_handle_types[] = {
-    &counter_type, &other_type, NULL
+    &counter_type, &other_type, &plain_type, NULL
 };
 
 static long live_counters(void)
@@ -991,6 +997,30 @@ static int f_new_other_handle(nocopy_call *c)
     return nocopy_return(c, nocopy_make_handle(c, o));
 }
 
+static int f_new_plain_handle(nocopy_call *c)
+{   /* () */
+    plain *p = nocopy_handle_new(c, &plain_type);
+    if (!p)
+        return NOCOPY_ENOMEM;
+    return nocopy_return(c, nocopy_make_handle(c, p));
+}
+
+/* Counts and returns this handle's uses: it is the same object every time. */
+static int f_use_plain(nocopy_call *c)
+{   /* (H) */
+    plain *p;
+    TRY(nocopy_arg_handle(c, 0, &plain_type, (void **)&p));
+    return nocopy_return(c, nocopy_make_i64(c, ++p->uses));
+}
+
+static int f_close_plain(nocopy_call *c)
+{   /* (H) */
+    plain *p;
+    TRY(nocopy_arg_handle(c, 0, &plain_type, (void **)&p));
+    nocopy_handle_close(p);
+    return nocopy_return(c, nocopy_make_atom(c, NOCOPY_ATOM_OK));
+}
+
 static int f_new_unlisted_handle(nocopy_call *c)
 {   /* () */
     void *obj = nocopy_handle_new(c, &unlisted_type);
@@ -1411,6 +1441,11 @@ static const nocopy_func test_funcs[] = {
     {"handle_misalignment", 1, f_handle_misalignment, "N :: 1..1024", "[non_neg_integer()]",
      NOCOPY_NORMAL, 0, "N new handle objects' addresses modulo 8."},
     {"new_other_handle", 0, f_new_other_handle, "", "nocopy:handle()", NOCOPY_NORMAL, 0, NULL},
+    {"new_plain_handle", 0, f_new_plain_handle, "", "nocopy:handle()", NOCOPY_NORMAL, 0,
+     "A handle whose type has no destructor."},
+    {"use_plain", 1, f_use_plain, "H :: nocopy:handle()", "pos_integer()", NOCOPY_NORMAL, 0,
+     "Counts the plain handle's uses."},
+    {"close_plain", 1, f_close_plain, "H :: nocopy:handle()", "ok", NOCOPY_NORMAL, 0, NULL},
     {"new_unlisted_handle", 0, f_new_unlisted_handle, "", "no_return()", NOCOPY_NORMAL, 0,
      NULL},
     {"new_unreturned_handle", 0, f_new_unreturned_handle, "", "ok", NOCOPY_NORMAL, 0, NULL},
