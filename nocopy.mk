@@ -71,7 +71,8 @@ $(4)/gen/$(1)_describe: $(call nocopy_user_objs,$(2),$(4)) $$(NOCOPY_CORE_OBJS) 
 $(4)/gen/$(1).nocopy: $(4)/gen/$(1)_describe
 	$(4)/gen/$(1)_describe > $$@.tmp && mv $$@.tmp $$@
 
-$(4)/gen/$(1).erl $(4)/gen/$(1)_drv.erl &: $(4)/gen/$(1).nocopy $$(NOCOPY_EBIN)/nocopy_stubgen.beam
+$(4)/gen/$(1).erl $(4)/gen/$(1)_drv.erl &: $(4)/gen/$(1).nocopy $$(NOCOPY_EBIN)/nocopy_stubgen.beam \
+        $$(NOCOPY_EBIN)/nocopy_port.beam
 	$$(ERL) -noshell -pa $$(NOCOPY_EBIN) -run nocopy_stubgen main $(4)/gen/$(1).nocopy $(4)/gen
 
 $(4)/ebin/%.beam: $(4)/gen/%.erl $$(NOCOPY_EBIN)/nocopy.beam

@@ -44,8 +44,8 @@
 %% as not a handle of the expected type.
 -module(nocopy_port).
 
--export([open/3, close/1, call/3, call/4, async_call/3, await/2,
-         encode_request/4]).
+-export([open/3, close/1, call/3, call/4, call_request/4, async_call/3, await/2,
+         encode_request/4, encode_term/2, wire_version/0]).
 
 -export_type([handle/0, option/0, tag/0]).
 
@@ -147,7 +147,15 @@ call(Port, FunIndex, Args, Timeout) ->
     %% of calls: a small integer tag costs no bignum work in the encoder, the
     %% reply or the receive match. (encode_request/4 checks the range anyway.)
     Tag = erlang:unique_integer([positive]),
-    try erlang:port_command(Port, encode_request(Port, Tag, FunIndex, Args)) of
+    call_request(Port, Tag, encode_request(Port, Tag, FunIndex, Args), Timeout).
+
+%% @doc Sends `Request', made for `Port' with the integer tag `Tag' (by
+%% {@link encode_request/4}, or by a generated stub's own encoder, which makes
+%% the same bytes), and returns the result as {@link call/4} does. For the
+%% generated `NAME_drv' stubs.
+-spec call_request(port(), integer(), iodata(), timeout()) -> term().
+call_request(Port, Tag, Request, Timeout) ->
+    try erlang:port_command(Port, Request) of
         true ->
             receive
                 {nocopy_reply, Tag, {ok, Value}} -> Value;
@@ -326,6 +334,19 @@ leaf({'$nocopy_handle', Port, Id}, Port) when is_integer(Id), Id >= 0,
     <<$h, Id:64>>;
 leaf(_, _) ->
     none.
+
+%% @doc The version of the wire format this encoder writes (the third byte of
+%% every request). nocopy_stubgen writes it into the stubs' own encoders.
+-spec wire_version() -> pos_integer().
+wire_version() ->
+    ?VERSION.
+
+%% @doc One argument's encoding, as iodata: what {@link encode_request/4}
+%% puts in the request for `Term' sent to `Port'. For the generated stubs'
+%% encoders, for arguments whose type they do not specialise.
+-spec encode_term(term(), port()) -> iodata().
+encode_term(Term, Port) ->
+    enc(Term, Port).
 
 -spec args(list(), port()) -> iolist().
 args([A | As], Port) -> [enc(A, Port) | args(As, Port)];

@@ -159,10 +159,18 @@ drv_module(Name, Types, Funcs) ->
     Exports = ["open/0", "open/1", "close/1", "call/3", "call/4", "async/3",
                "await/1", "await/2"
                | [[atom(F#func.name), "/", integer_to_list(F#func.arity + 1)] || F <- Funcs]],
+    %% The request encoders are exported for the test that compares them with
+    %% nocopy_port:encode_request/4 (nocopy_driver_tests).
+    EncExports = [[encoder_name(F#func.name), "/", integer_to_list(F#func.arity + 2)]
+                  || F <- Funcs],
     FunNames = join([atom(F#func.name) || F <- Funcs], " | "),
     [header(Name, "driver client"),
      "-module(", atom(Drv), ").\n\n",
-     "-export([", join(Exports, ",\n         "), "]).\n\n",
+     "-export([", join(Exports, ",\n         "), "]).\n",
+     case EncExports of
+         [] -> "\n";
+         _ -> ["-export([", join(EncExports, ",\n         "), "]).\n\n"]
+     end,
      types(Types),
      "-type function_name() :: ", case Funcs of [] -> "none()"; _ -> FunNames end, ".\n",
      "-export_type([function_name/0]).\n\n",
@@ -215,22 +223,158 @@ drv_module(Name, Types, Funcs) ->
      "                                         cause => nocopy:list_cause(Cause, 3)}}])\n",
      "    end.\n\n",
      [drv_function(F) || F <- Funcs],
+     [drv_encoder(F, Name, handle_aliases(Types)) || F <- Funcs],
      [["'$index'(", atom(F#func.name), ", ", integer_to_list(F#func.arity), ") -> ",
        integer_to_list(F#func.index), ";\n"] || F <- Funcs],
      "'$index'(Fun, Arity) -> erlang:error({undef, {?MODULE, Fun, Arity}}).\n"].
 
-drv_function(#func{name = N, args = Args, index = I} = F) ->
+%% The stub encodes its own request (drv_encoder/3) and hands it to
+%% nocopy_port:call_request/4: the per-function encoder costs a fraction of
+%% the generic one, which walks the argument list at run time.
+drv_function(#func{name = N, args = Args} = F) ->
     Vars = [V || {V, _} <- Args],
     Port = fresh("Port", Vars),
+    Tag = fresh("Tag", Vars),
     [doc(F), spec(N, [{Port, "port()"} | Args], F#func.result),
      atom(N), "(", join([Port | Vars], ", "), ") ->\n",
-     "    try nocopy_port:call(", Port, ", ", integer_to_list(I), ", [", join(Vars, ", "), "])\n",
+     "    ", Tag, " = erlang:unique_integer([positive]),\n",
+     "    try nocopy_port:call_request(", Port, ", ", Tag, ",\n",
+     "                                 ", encoder_name(N), "(",
+     join([Port, Tag | Vars], ", "), "),\n",
+     "                                 infinity)\n",
      "    catch\n",
      "        error:{'$nocopy_error', Reason, Cause} ->\n",
      "            erlang:error(Reason, [", join([Port | Vars], ", "), "],\n",
      "                         [{error_info, #{module => nocopy,\n",
      "                                         cause => nocopy:shift_cause(Cause, 1)}}])\n",
      "    end.\n\n"].
+
+%% ---- per-function request encoders -------------------------------------------
+
+%% One clause for the argument kinds the spec names (a binary, a small integer,
+%% a float, a handle of the port called), built with one binary construction
+%% per run of small fields, each binary its own iolist element (so the runtime
+%% passes it by reference); arguments of any other type go through
+%% nocopy_port:encode_term/2. The guards check every assumption, so a value of
+%% another kind (or an integer tag or argument out of the small range, or a
+%% handle of another port) falls through to the generic encoder. Either way
+%% the request is byte for byte what nocopy_port:encode_request/4 makes
+%% (tested in nocopy_driver_tests), so the driver's decoder is unchanged.
+drv_encoder(#func{name = N, args = Args, index = I, arity = Arity}, Module, Handles) ->
+    Kinds = [{arg_kind(T, Module, Handles), "A" ++ integer_to_list(K)}
+             || {{_, T}, K} <- lists:zip(Args, lists:seq(1, Arity))],
+    Vars = [V || {_, V} <- Kinds],
+    Pats = [case Kind of
+                handle -> ["{'$nocopy_handle', P, ", V, "}"];
+                _ -> V
+            end || {Kind, V} <- Kinds],
+    Guards = ["is_integer(T), T >= -16#800000000000000, T =< 16#7ffffffffffffff"
+              | [arg_guard(Kind, V) || {Kind, V} <- Kinds, Kind =/= other]],
+    Header = ["\"nc\", ", integer_to_list(nocopy_port:wire_version()),
+              ", $i, T:64/signed, ", integer_to_list(I), ":32, ",
+              integer_to_list(Arity), ":32"],
+    Name = encoder_name(N),
+    P = case [K || {K, _} <- Kinds, K =:= handle orelse K =:= other] of
+            [] -> "_";
+            _ -> "P"
+        end,
+    ["%% The request for ", atom(N), "/", integer_to_list(Arity + 1),
+     " (docs/wire-format.md); see nocopy_stubgen:drv_encoder/3.\n",
+     Name, "(", join([P, "T" | Pats], ", "), ")\n",
+     "  when ", join(Guards, ",\n       "), " ->\n",
+     "    ", iolist_expr(request_elements(Kinds, [Header], [])), ";\n",
+     Name, "(", join(["P", "T" | Vars], ", "), ") ->\n",
+     "    nocopy_port:encode_request(P, T, ", integer_to_list(I), ", [",
+     join(Vars, ", "), "]).\n\n"].
+
+encoder_name(N) -> atom("$nocopy_request_" ++ N).
+
+%% The iolist's elements: {bin, Segments} (one binary construction) or
+%% {expr, Text}. Fields accumulate in Cur until a binary or a generic term
+%% needs an element of its own.
+request_elements([], Cur, Acc) ->
+    lists:reverse(flush(Cur, Acc));
+request_elements([{Kind, V} | Rest], Cur, Acc) ->
+    case Kind of
+        int -> request_elements(Rest, Cur ++ [["$i, ", V, ":64/signed"]], Acc);
+        float -> request_elements(Rest, Cur ++ [["$f, ", V, ":64/float"]], Acc);
+        handle -> request_elements(Rest, Cur ++ [["$h, ", V, ":64"]], Acc);
+        binary ->
+            Acc1 = flush(Cur ++ [["$b, (byte_size(", V, ")):64"]], Acc),
+            request_elements(Rest, [], [{expr, V} | Acc1]);
+        other ->
+            request_elements(Rest, [], [{expr, ["nocopy_port:encode_term(", V, ", P)"]}
+                                        | flush(Cur, Acc)])
+    end.
+
+flush([], Acc) -> Acc;
+flush(Segs, Acc) -> [{bin, Segs} | Acc].
+
+iolist_expr([{bin, Segs}]) ->
+    ["<<", join(Segs, ", "), ">>"];
+iolist_expr(Elems) ->
+    ["[", join([case E of
+                    {bin, Segs} -> ["<<", join(Segs, ", "), ">>"];
+                    {expr, X} -> X
+                end || E <- Elems], ",\n     "), "]"].
+
+arg_guard(int, V) ->
+    ["is_integer(", V, "), ", V, " >= -16#800000000000000, ", V, " =< 16#7ffffffffffffff"];
+arg_guard(float, V) ->
+    ["is_float(", V, ")"];
+arg_guard(binary, V) ->
+    ["is_binary(", V, ")"];
+arg_guard(handle, V) ->
+    ["is_integer(", V, "), ", V, " >= 0, ", V, " =< 16#7ffffffffffffff"].
+
+%% Which kind of value the spec's type text names. Only a hint: the guards
+%% decide, and `other' takes anything.
+arg_kind(Type0, Module, Handles) ->
+    Type = [C || C <- Type0, C =/= $\s, C =/= $\t, C =/= $\n],
+    case Type of
+        "binary()" -> binary;
+        "nonempty_binary()" -> binary;
+        "<<" ++ _ -> binary;
+        "integer()" -> int;
+        "non_neg_integer()" -> int;
+        "pos_integer()" -> int;
+        "neg_integer()" -> int;
+        "byte()" -> int;
+        "char()" -> int;
+        "float()" -> float;
+        "nocopy:handle()" -> handle;
+        _ ->
+            case is_int_range(Type) of
+                true -> int;
+                false -> alias_kind(Type, Module, Handles)
+            end
+    end.
+
+is_int_range(Type) ->
+    case re:run(Type, "^-?[0-9]+\\.\\.-?[0-9]+$") of
+        {match, _} -> true;
+        nomatch -> false
+    end.
+
+%% A type of the module's own defined as nocopy:handle(), named with or
+%% without the module.
+alias_kind(Type, Module, Handles) ->
+    Local = case string:prefix(Type, Module ++ ":") of
+                nomatch -> Type;
+                Rest -> Rest
+            end,
+    case lists:member(Local, Handles) of
+        true -> handle;
+        false -> other
+    end.
+
+%% ["ctx()", ...]: the module's types whose definition is nocopy:handle().
+handle_aliases(Types) ->
+    Re = "-(?:type|opaque)\\s+([a-z][A-Za-z0-9_@]*)\\s*\\(\\s*\\)\\s*::\\s*nocopy:handle\\(\\s*\\)",
+    case re:run(Types, Re, [global, {capture, all_but_first, list}]) of
+        {match, Found} -> [Name ++ "()" || [Name] <- Found];
+        nomatch -> []
+    end.
 
 fresh(Base, Vars) ->
     case lists:member(Base, Vars) of

@@ -131,6 +131,66 @@ garbage_test_() ->
                end} || {Title, Data, Tag} <- Cases]
      end}.
 
+%% ---- the stubs' own request encoders ----------------------------------------------------
+
+%% Each generated stub encodes its request itself ('$nocopy_request_NAME',
+%% nocopy_stubgen:drv_encoder/3). Whatever the arguments (of the kinds the spec
+%% names or not, in the small range or not, a handle of this port or another),
+%% its request must be byte for byte nocopy_port:encode_request/4's, and every
+%% binary argument must be its own iolist element (the runtime then passes a
+%% large one by reference).
+stub_encoders_match_generic_test() ->
+    with_ports([[], []], fun(P, Other) ->
+        H = nocopy_test_drv:new_plain_handle(P),
+        OtherH = nocopy_test_drv:new_plain_handle(Other),
+        {'$nocopy_handle', P, Id} = H,
+        <<_:3/binary, Sub:100/binary, _/binary>> = nc_big(200),
+        Values = [0, 1, -1, 255, 16#7ffffffffffffff, 16#800000000000000,
+                  -16#800000000000000, -16#800000000000001, 16#7fffffffffffffff,
+                  16#8000000000000000, 16#ffffffffffffffff, 1 bsl 64, -(1 bsl 70),
+                  1.5, -0.0, <<>>, <<"abc">>, nc_big(64), nc_big(65), nc_big(4096), Sub,
+                  <<1:3>>, red, true, [], [1 | 2], [<<"x">>, nc_big(100)],
+                  {1, <<"x">>, {red, 1.5}}, H, OtherH,
+                  {'$nocopy_handle', P, 1 bsl 62}, {'$nocopy_handle', P, -1},
+                  {'$nocopy_handle', P, Id, x}, self(), make_ref(), #{}],
+        Tags = [1, erlang:unique_integer([positive]), -5, 16#7ffffffffffffff,
+                16#800000000000000, -(1 bsl 63)],
+        Funs = [{echo_i64, 1}, {echo_double, 1}, {echo_bytes, 1}, {echo_atom, 1},
+                {echo_tuple, 1}, {echo_range, 1}, {use_handle, 1}, {build_all, 0},
+                {gate_wait_handle, 2}, {thread_name_above2, 2}, {build_buf, 2},
+                {slice, 3}, {fail_badarg, 3}],
+        [begin
+             Enc = list_to_atom("$nocopy_request_" ++ atom_to_list(F)),
+             I = index(F),
+             [begin
+                  Fast = apply(nocopy_test_drv, Enc, [P, T | Args]),
+                  Generic = nocopy_port:encode_request(P, T, I, Args),
+                  ?assertEqual({F, T, Args, iolist_to_binary(Generic)},
+                               {F, T, Args, iolist_to_binary(Fast)}),
+                  Elems = elements(Fast),
+                  [?assert(lists:any(fun(E) -> E =:= B end, Elems))
+                   || B <- Args, is_binary(B), byte_size(B) > 64]
+              end || T <- Tags, Args <- arg_lists(Arity, Values)]
+         end || {F, Arity} <- Funs]
+    end).
+
+%% Every list of N values, for N =< 2; for 3, every value in each position
+%% with the others from a few typical ones.
+arg_lists(0, _) -> [[]];
+arg_lists(1, Vs) -> [[V] || V <- Vs];
+arg_lists(2, Vs) -> [[A, B] || A <- Vs, B <- Vs];
+arg_lists(3, Vs) ->
+    Typical = [0, 7, <<"abc">>, nc_big(4096), red],
+    lists:usort([[A, B, C] || A <- Vs, B <- Typical, C <- Typical] ++
+                [[A, B, C] || A <- Typical, B <- Vs, C <- Typical] ++
+                [[A, B, C] || A <- Typical, B <- Typical, C <- Vs]).
+
+%% The binaries of an iolist, in order.
+elements(B) when is_binary(B) -> [B];
+elements([H | T]) -> elements(H) ++ elements(T);
+elements([]) -> [];
+elements(_) -> [].
+
 %% Every prefix of a valid request is malformed; the reply carries the tag as
 %% soon as the tag is complete (12 bytes).
 truncated_test() ->
