@@ -4,7 +4,7 @@
  * "{i, a}" reads as "{ia}". Formats are written by programmers, not users:
  * a malformed one is an internal error, reported, never undefined behaviour. */
 #include <stdarg.h>
-#include <stdatomic.h>
+#include <stdbool.h>
 #include <string.h>
 
 #include "nc_internal.h"
@@ -44,13 +44,26 @@ static int count_items(const char *p, char close)
     return -1;
 }
 
-/* Checks that `p` holds exactly one term of `letters` and brackets, before any
- * argument is consumed: a malformed format then takes ownership of nothing. */
-static const char *check_term(const char *p, const char *letters, int depth)
+/* The letters each direction accepts, as tables: validation then costs one
+ * load per character, cheap enough to run on every call. */
+static const bool scan_letter[256] = {
+    ['i'] = 1, ['I'] = 1, ['z'] = 1, ['f'] = 1, ['o'] = 1, ['a'] = 1,
+    ['b'] = 1, ['v'] = 1, ['h'] = 1, ['t'] = 1, ['_'] = 1,
+};
+static const bool build_letter[256] = {
+    ['i'] = 1, ['I'] = 1, ['f'] = 1, ['o'] = 1, ['a'] = 1, ['c'] = 1,
+    ['B'] = 1, ['s'] = 1, ['k'] = 1, ['h'] = 1, ['v'] = 1,
+};
+
+/* Checks that `p` holds exactly one term of `letters` and brackets ("[" only
+ * when `lists`), before any argument is consumed: a malformed format then takes
+ * ownership of nothing. Every call checks its format: formats can be built at
+ * run time, and a pointer seen before may hold other text now. */
+static const char *check_term(const char *p, const bool *letters, bool lists, int depth)
 {
     while (*p == ' ' || *p == ',')
         p++;
-    if (*p == '{' || (*p == '[' && strchr(letters, '['))) {
+    if (*p == '{' || (*p == '[' && lists)) {
         char close = *p == '{' ? '}' : ']';
         if (depth > 32)
             return NULL;
@@ -60,38 +73,22 @@ static const char *check_term(const char *p, const char *letters, int depth)
                 p++;
             if (*p == close)
                 return p + 1;
-            if (items == MAX_ITEMS || !(p = check_term(p, letters, depth + 1)))
+            if (items == MAX_ITEMS || !(p = check_term(p, letters, lists, depth + 1)))
                 return NULL;
         }
     }
-    return *p && *p != '[' && strchr(letters, *p) ? p + 1 : NULL;
+    return letters[(unsigned char)*p] ? p + 1 : NULL;
 }
 
-/* Formats are almost always string literals, so the same few pointers come
- * back on every call: remember the ones already checked (a small lock-free
- * cache; a miss only costs a check). Formats built at run time are checked
- * each time, and a pointer is cached only after its text passed. */
-#define FORMAT_CACHE 16
-static const char *_Atomic checked_scan[FORMAT_CACHE], *_Atomic checked_build[FORMAT_CACHE];
-
-static bool format_ok(const char *fmt, const char *letters, const char *_Atomic *cache)
+static bool format_ok(const char *fmt, const bool *letters, bool lists)
 {
-    size_t slot = ((uintptr_t)fmt >> 3) % FORMAT_CACHE;
-    if (fmt && atomic_load_explicit(&cache[slot], memory_order_relaxed) == fmt)
-        return true;
-    const char *end = fmt ? check_term(fmt, letters, 0) : NULL;
+    const char *end = fmt ? check_term(fmt, letters, lists, 0) : NULL;
     if (!end)
         return false;
     while (*end == ' ' || *end == ',')
         end++;
-    if (*end != '\0')
-        return false;
-    atomic_store_explicit(&cache[slot], fmt, memory_order_relaxed);
-    return true;
+    return *end == '\0';
 }
-
-#define SCAN_LETTERS "iIzfoabvht_"
-#define BUILD_LETTERS "iIfoacBskhv["
 
 static int bad_format(nocopy_call *c, const char *fmt)
 {
@@ -147,7 +144,7 @@ static int scan_one(nocopy_call *c, nocopy_term t, const char **p, va_list *ap,
 
 static int scan(nocopy_call *c, nocopy_term t, const char *fmt, va_list *ap)
 {
-    if (!format_ok(fmt, SCAN_LETTERS, checked_scan))
+    if (!format_ok(fmt, scan_letter, false))
         return bad_format(c, fmt ? fmt : "(null)");
     const char *p = fmt;
     int st = scan_one(c, t, &p, ap, fmt);
@@ -250,7 +247,7 @@ static nocopy_value build_one(nocopy_call *c, const char **p, va_list *ap, const
 
 nocopy_value nocopy_build(nocopy_call *c, const char *fmt, ...)
 {
-    if (!format_ok(fmt, BUILD_LETTERS, checked_build)) {
+    if (!format_ok(fmt, build_letter, true)) {
         bad_format(c, fmt ? fmt : "(null)");
         return 0;
     }
