@@ -14,6 +14,13 @@
 
 nif_state nocopy__nif;
 
+/* Built by nif_init from the module's table; freed when the last module
+ * instance using the library unloads (the library may stay mapped for a
+ * newer instance, which then builds them again). */
+static ErlNifEntry entry;
+static ErlNifFunc *funcs;
+static int instances;                 /* module instances with this library */
+
 static ERL_NIF_TERM am_nocopy_error, am_badarg, am_general;
 static ERL_NIF_TERM am_status[16];    /* by -status */
 
@@ -150,7 +157,10 @@ static int on_load(ErlNifEnv *env, void **priv, ERL_NIF_TERM info)
     if (setup(env, ERL_NIF_RT_CREATE) != 0)
         return -1;
     const nocopy_module *m = nocopy__nif.mod;
-    return m->load ? (m->load() == NOCOPY_OK ? 0 : -1) : 0;
+    if (m->load && m->load() != NOCOPY_OK)
+        return -1;
+    instances++;
+    return 0;
 }
 
 /* A new version of the Erlang module loaded the same library: keep the state,
@@ -160,15 +170,35 @@ static int on_upgrade(ErlNifEnv *env, void **priv, void **old_priv, ERL_NIF_TERM
     (void)priv;
     (void)old_priv;
     (void)info;
-    return setup(env, ERL_NIF_RT_CREATE | ERL_NIF_RT_TAKEOVER);
+    if (setup(env, ERL_NIF_RT_CREATE | ERL_NIF_RT_TAKEOVER) != 0)
+        return -1;
+    instances++;
+    return 0;
 }
 
+static void free_tables(void)
+{
+    for (size_t i = 0; funcs && i < (size_t)entry.num_of_funcs; i++)
+        free((char *)funcs[i].name);
+    free(funcs);
+    funcs = NULL;
+    free(nocopy__nif.atoms);
+    nocopy__nif.atoms = NULL;
+    nocopy__nif.natoms = 0;
+}
+
+/* Load, upgrade and unload callbacks run with the code lock held, so the
+ * instance count needs no atomics. The user's unload hook runs once the last
+ * instance is gone, mirroring its load hook. */
 static void on_unload(ErlNifEnv *env, void *priv)
 {
     (void)env;
     (void)priv;
+    if (--instances > 0)
+        return;
     if (nocopy__nif.mod->unload)
         nocopy__nif.mod->unload();
+    free_tables();
 }
 
 /* ---- entry point -------------------------------------------------------- */
@@ -196,8 +226,6 @@ static int sched_flags(nocopy_sched s)
 ERL_NIF_INIT_EXPORT ErlNifEntry *nif_init(ERL_NIF_INIT_ARGS);
 ERL_NIF_INIT_EXPORT ErlNifEntry *nif_init(ERL_NIF_INIT_ARGS)
 {
-    static ErlNifEntry entry;
-    static ErlNifFunc *funcs;
     const nocopy_module *m = nocopy_module_definition();
 
     if (funcs)
@@ -212,8 +240,11 @@ ERL_NIF_INIT_EXPORT ErlNifEntry *nif_init(ERL_NIF_INIT_ARGS)
         return NULL;
     for (size_t i = 0; i < m->nfuncs; i++) {
         funcs[i].name = nif_name(m->funcs[i].name);
-        if (!funcs[i].name)
+        if (!funcs[i].name) {
+            entry.num_of_funcs = (int)i;
+            free_tables();
             return NULL;
+        }
         funcs[i].arity = m->funcs[i].arity;
         funcs[i].fptr = trampolines[i];
         funcs[i].flags = (unsigned)sched_flags(m->funcs[i].sched);
