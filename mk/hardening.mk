@@ -1,0 +1,290 @@
+# mk/hardening.mk: sanitizers, valgrind, property tests, stress, and fuzzing of
+# the core's parsers. Included by the top-level Makefile (after nocopy.mk, so
+# NOCOPY_*, BUILD, TEST_OUT and EUNIT_MODULES are known).
+#
+#   make asan        the whole `make test` with ASan+UBSan in the native code, in
+#                    _build/asan; then the EUnit suites again with the runtime's
+#                    own allocators turned into malloc (+Mea min) so ASan also
+#                    guards binaries, resources and enif_alloc/driver_alloc
+#                    memory. Fails on any sanitizer report.
+#   make valgrind    C unit tests and every fuzz corpus under valgrind (no VM), then
+#                    a focused EUnit subset inside a VM under valgrind.
+#   make stress      the full-scale stress run (under a minute here) and PropEr
+#                    with PROPER_NUMTESTS cases per property, in _build/stress.
+#   make proper      the property tests alone, PROPER_NUMTESTS cases per property.
+#   make fuzz-core   libFuzzer on the core's parsers, FUZZ_SECONDS each, or until
+#                    FUZZ_RUNS executions (make fuzz runs it too).
+#   make fuzz-core-replay   their corpora replayed with gcc (part of make test).
+#   make fuzz-core-merge    adds new coverage to the committed corpora.
+#   make fuzz-known-bugs    replays the reproducers of open bugs (fails while
+#                    any is open).
+#
+# Every output goes under $(BUILD) (or the target's own build directory), never
+# elsewhere: other builds in the same tree are left alone.
+
+HARDEN_OUT := $(BUILD)/hardening
+CLANG      ?= clang
+
+# ---------------------------------------------------------------------------
+# The property tests' native fixture (test/nocopy_prop_nif.c): modules
+# nocopy_prop (NIF) and nocopy_prop_drv (driver), next to nocopy_test.
+# ---------------------------------------------------------------------------
+
+$(eval $(call nocopy_module,nocopy_prop,test/nocopy_prop_nif.c,,$(TEST_OUT)))
+
+eunit: nocopy_prop_all
+
+# Everything the EUnit suites and the C unit tests need, built, nothing run.
+.PHONY: harden-build-tests
+harden-build-tests: all nocopy_prop_all $(TEST_BEAMS) $(C_TEST_BIN)
+
+# ---------------------------------------------------------------------------
+# Fuzzing the core: format strings, iodata, argument readers (fuzz/fuzz_*.c
+# over the fake backend in fuzz/fake_backend.c). The driver request decoder's
+# target is fuzz/fuzz.mk's.
+# ---------------------------------------------------------------------------
+
+HARDEN_FUZZ_TARGETS := fuzz_format fuzz_iovec fuzz_args
+HARDEN_FAKE         := fuzz/fake_backend.c fuzz/fake_terms.c
+HARDEN_FUZZ_CFLAGS  := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wshadow -g -O1 \
+                       -fno-omit-frame-pointer -Iinclude -Ic_src -Ifuzz
+HARDEN_FUZZ_DEPS     = $(HARDEN_FAKE) fuzz/fake_backend.h fuzz/replay.c \
+                       $(NOCOPY_CORE_SRCS) $(NOCOPY_HEADERS)
+# The libFuzzer builds link fuzz/arena_exact.c instead of nc_arena.c, so every
+# arena allocation has its own ASan redzones; the replays link the real arena.
+HARDEN_FUZZ_CORE     = $(filter-out %/nc_arena.c,$(NOCOPY_CORE_SRCS)) fuzz/arena_exact.c
+HARDEN_REPLAY_SAN   ?= -fsanitize=address,undefined -fno-sanitize-recover=all
+FUZZ_SECONDS        ?= 60
+FUZZ_RUNS           ?= -1
+
+HARDEN_FUZZ_BINS   := $(addprefix $(HARDEN_OUT)/fuzz/,$(HARDEN_FUZZ_TARGETS))
+HARDEN_REPLAY_BINS := $(addprefix $(HARDEN_OUT)/replay/,$(HARDEN_FUZZ_TARGETS))
+HARDEN_PLAIN_BINS  := $(addprefix $(HARDEN_OUT)/replay-plain/,$(HARDEN_FUZZ_TARGETS) fuzz_drv_request)
+HARDEN_KNOWN_BINS  := $(addprefix $(HARDEN_OUT)/replay-known/,$(HARDEN_FUZZ_TARGETS))
+
+$(HARDEN_FUZZ_BINS): $(HARDEN_OUT)/fuzz/%: fuzz/%.c fuzz/arena_exact.c $(HARDEN_FUZZ_DEPS)
+	@mkdir -p $(dir $@)
+	$(CLANG) $(HARDEN_FUZZ_CFLAGS) -fsanitize=fuzzer,address,undefined \
+	    -fno-sanitize-recover=all -o $@ $< $(HARDEN_FAKE) $(HARDEN_FUZZ_CORE) -lm
+
+$(HARDEN_REPLAY_BINS): $(HARDEN_OUT)/replay/%: fuzz/%.c $(HARDEN_FUZZ_DEPS)
+	@mkdir -p $(dir $@)
+	$(CC) $(HARDEN_FUZZ_CFLAGS) $(HARDEN_REPLAY_SAN) -o $@ fuzz/replay.c $< \
+	    $(HARDEN_FAKE) $(NOCOPY_CORE_SRCS) -lm
+
+# Without any sanitizer, for valgrind (the driver decoder's target too).
+$(HARDEN_OUT)/replay-plain/fuzz_drv_request: fuzz/fuzz_drv_request.c fuzz/replay.c \
+    c_src/nc_drv_wire.c c_src/nc_drv_wire.h
+	@mkdir -p $(dir $@)
+	$(CC) $(HARDEN_FUZZ_CFLAGS) -o $@ fuzz/replay.c fuzz/fuzz_drv_request.c c_src/nc_drv_wire.c
+
+$(filter-out %/fuzz_drv_request,$(HARDEN_PLAIN_BINS)): $(HARDEN_OUT)/replay-plain/%: \
+    fuzz/%.c $(HARDEN_FUZZ_DEPS)
+	@mkdir -p $(dir $@)
+	$(CC) $(HARDEN_FUZZ_CFLAGS) -o $@ fuzz/replay.c $< $(HARDEN_FAKE) $(NOCOPY_CORE_SRCS) -lm
+
+# With the guards of open bugs removed (NC_FUZZ_KNOWN_BUGS), always sanitized.
+$(HARDEN_KNOWN_BINS): $(HARDEN_OUT)/replay-known/%: fuzz/%.c $(HARDEN_FUZZ_DEPS)
+	@mkdir -p $(dir $@)
+	$(CC) $(HARDEN_FUZZ_CFLAGS) -DNC_FUZZ_KNOWN_BUGS \
+	    -fsanitize=address,undefined -fno-sanitize-recover=all -o $@ fuzz/replay.c $< \
+	    $(HARDEN_FAKE) $(NOCOPY_CORE_SRCS) -lm
+
+.PHONY: fuzz-core fuzz-core-replay fuzz-core-merge fuzz-known-bugs
+test: fuzz-core-replay
+fuzz: fuzz-core
+
+fuzz-core-replay: $(HARDEN_REPLAY_BINS)
+	@set -e; for t in $(HARDEN_FUZZ_TARGETS); do \
+	    printf '%s: ' $$t; $(HARDEN_OUT)/replay/$$t fuzz/corpus/$$t; done
+
+# Each target runs FUZZ_SECONDS on a work corpus seeded by the committed one;
+# the "Done N runs" line of each run is appended to fuzz-runs.log.
+fuzz-core: $(HARDEN_FUZZ_BINS)
+	@set -e; for t in $(HARDEN_FUZZ_TARGETS); do \
+	    mkdir -p $(HARDEN_OUT)/fuzz/work/$$t $(HARDEN_OUT)/fuzz/crashes/$$t; \
+	    dict=; [ -f fuzz/$$t.dict ] && dict=-dict=fuzz/$$t.dict; \
+	    echo "== $$t, $(FUZZ_SECONDS) s"; \
+	    $(HARDEN_OUT)/fuzz/$$t -max_total_time=$(FUZZ_SECONDS) -runs=$(FUZZ_RUNS) -rss_limit_mb=3000 \
+	        -print_final_stats=1 -artifact_prefix=$(HARDEN_OUT)/fuzz/crashes/$$t/ $$dict \
+	        $(HARDEN_OUT)/fuzz/work/$$t fuzz/corpus/$$t 2>$(HARDEN_OUT)/fuzz/$$t.log || \
+	        { tail -60 $(HARDEN_OUT)/fuzz/$$t.log; exit 1; }; \
+	    runs=$$(sed -n 's/^stat::number_of_executed_units: *//p' $(HARDEN_OUT)/fuzz/$$t.log); \
+	    echo "$$(date -u +%FT%TZ) $$t $$runs executions clean" | tee -a $(HARDEN_OUT)/fuzz/fuzz-runs.log; \
+	done
+
+# Adds inputs with new coverage from the work corpora to the committed ones.
+fuzz-core-merge: $(HARDEN_FUZZ_BINS)
+	@for t in $(HARDEN_FUZZ_TARGETS); do \
+	    $(HARDEN_OUT)/fuzz/$$t -merge=1 fuzz/corpus/$$t $(HARDEN_OUT)/fuzz/work/$$t; done
+
+# Reproducers of bugs not fixed yet, in fuzz/known_bugs/<target>/ (see
+# docs/hardening-review.md). Fails while any is open; once fixed, move the
+# file into fuzz/corpus/<target>/ and drop the NC_FUZZ_KNOWN_BUGS guard.
+fuzz-known-bugs: $(HARDEN_KNOWN_BINS)
+	@st=0; for t in $(HARDEN_FUZZ_TARGETS); do \
+	    [ -d fuzz/known_bugs/$$t ] || continue; \
+	    for f in fuzz/known_bugs/$$t/*; do \
+	        if $(HARDEN_OUT)/replay-known/$$t $$f >/dev/null 2>$(HARDEN_OUT)/known.log; \
+	        then echo "fixed:          $$f"; \
+	        else echo "STILL FAILING:  $$f"; st=1; fi; \
+	    done; done; exit $$st
+
+# ---------------------------------------------------------------------------
+# make asan
+# ---------------------------------------------------------------------------
+# The native libraries are built with ASan and UBSan; beam.smp is not. A
+# sanitized shared object needs the ASan runtime to be the first library in
+# the process (it must intercept malloc/free before anything allocates), and
+# dlopen of a NIF or driver comes far too late for that. So the VM is started
+# with the runtimes preloaded: LD_PRELOAD of the libasan and libubsan that gcc
+# links against. (ASAN_OPTIONS=verify_asan_link_order=0 would only silence the
+# check and leave allocations made before the load unknown to ASan.)
+#
+# Leaks: LeakSanitizer stays on, in the VM too, with mk/lsan.supp suppressing
+# exactly the runtime's own leaks (each explained there), rather than
+# detect_leaks=0: it sees every malloc, nocopy's own (the per-call arena, the
+# NIF function table: it found bug F4 there) and, in the second pass,
+# everything the runtime allocates for nocopy. What LSan cannot see (runtime
+# carriers in the first pass, references kept alive rather than lost) the
+# project's counters prove in the suites: live handles, kept binaries,
+# foreign releases, erlang:memory(binary) back to its baseline.
+# mk/lsan-known-bugs.supp holds the leaks of open bugs, named and temporary.
+#
+# Reports go to files (log_path), because the VM's stderr belongs to the tests
+# and reports of helper processes (erl_child_setup, inet_gethost) would be
+# lost; the output of both passes is kept there too (UBSan may still print
+# to stderr), and mk/sanitizer-check.sh fails the target when any holds a
+# report.
+# halt_on_error (the default) and -fno-sanitize-recover make the first report
+# end the process, so a test run with an error also fails on its own.
+# fast_unwind_on_malloc=0: beam.smp has no frame pointers, so the fast
+# unwinder stops at erts_sys_alloc and every runtime block would have the same
+# two-frame allocation stack; the slow (DWARF) unwinder names the real
+# allocation sites, which the suppressions and the reports need.
+# allocator_may_return_null: the suites ask for impossible sizes to test
+# ENOMEM paths; with it malloc returns NULL (as without ASan) instead of
+# aborting. detect_stack_use_after_return: also catches BORROWED pointers used
+# after the wrapped function returned, when they point into its frame.
+
+ASAN_BUILD   ?= _build/asan
+ASAN_LOGDIR   = $(CURDIR)/$(ASAN_BUILD)/sanitizer-logs
+# Leaks of open bugs (see that file); `make asan ASAN_KNOWN_BUGS=` shows them.
+ASAN_KNOWN_BUGS ?= mk/lsan-known-bugs.supp
+ASAN_LSAN_SUPP  = $(CURDIR)/$(ASAN_BUILD)/lsan.supp
+ASAN_RUNTIME := $(shell $(CC) -print-file-name=libasan.so) $(shell $(CC) -print-file-name=libubsan.so)
+ASAN_FLAGS    = OPTFLAGS="-O1 -g -fno-omit-frame-pointer" \
+                MOREFLAGS="-fsanitize=address,undefined -fno-sanitize-recover=undefined"
+ASAN_ENV      = ASAN_OPTIONS=detect_leaks=1:halt_on_error=1:fast_unwind_on_malloc=0:allocator_may_return_null=1:detect_stack_use_after_return=1:log_path=$(ASAN_LOGDIR)/asan \
+                LSAN_OPTIONS=suppressions=$(ASAN_LSAN_SUPP):print_suppressions=0 \
+                UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:log_path=$(ASAN_LOGDIR)/ubsan
+ASAN_ERL      = env LD_PRELOAD='$(ASAN_RUNTIME)' erl
+# The second pass: +Mea min turns the runtime's allocators into plain malloc,
+# so binaries, resources and enif_alloc/driver_alloc blocks get ASan redzones
+# and quarantine (overruns of a binary are seen from 8 bytes past its end: the
+# runtime rounds binary blocks up). It disables erlang:memory/1, so suites
+# that call it are left to the first pass, except ours, which check for that.
+ASAN_MALLOC_SKIP := $(filter-out nocopy_prop_tests nocopy_stress_tests, \
+                      $(patsubst test/%.erl,%,$(shell grep -l 'erlang:memory' test/*_tests.erl 2>/dev/null)))
+ASAN_MALLOC_MODULES = $(filter-out $(ASAN_MALLOC_SKIP),$(EUNIT_MODULES))
+
+.PHONY: asan
+asan:
+	@rm -rf $(ASAN_LOGDIR) && mkdir -p $(ASAN_LOGDIR)
+	@cat mk/lsan.supp $(ASAN_KNOWN_BUGS) > $(ASAN_LSAN_SUPP)
+	@{ env $(ASAN_ENV) $(MAKE) --no-print-directory test BUILD=$(ASAN_BUILD) $(ASAN_FLAGS) \
+	      ERL="$(ASAN_ERL)" || echo 1 > $(ASAN_LOGDIR)/failed; } 2>&1 | tee $(ASAN_LOGDIR)/pass1.out
+	@[ -f $(ASAN_LOGDIR)/failed ] || { \
+	    echo "== asan, second pass: runtime allocators as malloc (+Mea min)"; \
+	    env $(ASAN_ENV) $(MAKE) --no-print-directory eunit BUILD=$(ASAN_BUILD) $(ASAN_FLAGS) \
+	        ERL="$(ASAN_ERL) +Mea min" EUNIT_MODULES="$(ASAN_MALLOC_MODULES)" || \
+	    echo 1 > $(ASAN_LOGDIR)/failed; } 2>&1 | tee $(ASAN_LOGDIR)/pass2.out
+	@st=0; sh mk/sanitizer-check.sh $(ASAN_LOGDIR) || st=1; \
+	if [ -f $(ASAN_LOGDIR)/failed ]; then echo "make asan: a test run failed" >&2; st=1; fi; \
+	exit $$st
+
+# ---------------------------------------------------------------------------
+# make valgrind
+# ---------------------------------------------------------------------------
+# 1. No VM: the C unit tests and the replay of every fuzz corpus (the core's
+#    three and the driver decoder's), built without sanitizers. Any error or
+#    definite leak fails, no suppressions at all.
+# 2. In a VM: valgrind cannot run the JIT's dual-mapped code, so the VM runs
+#    with +JPperf map (single-mapped JIT memory, for perf) and +Mea min (plain malloc,
+#    so valgrind sees the runtime's blocks), --smc-check=all-non-file for code
+#    written at run time. Even so the runtime alone reports thousands of
+#    errors (JIT frames valgrind cannot unwind, the runtime's own stack and
+#    heap tricks): mk/valgrind-beam.supp suppresses errors whose innermost
+#    frames are the runtime's (each rule explained there), never an error
+#    raised in nocopy's code or in a runtime function nocopy called directly.
+#    The JIT also moves the stack pointer between process stacks that lie in
+#    the malloc heap, less than valgrind's 2 MB "stack switch" threshold
+#    apart; valgrind then marks the heap between them as dead stack, and reads
+#    of live blocks there (nocopy's handles included) look invalid.
+#    --max-stackframe=16384 makes such moves count as stack switches.
+#    What survives still holds runtime noise: values the JIT stored on its
+#    stack look uninitialised even when nocopy reads them through the API.
+#    So --error-exitcode (99) only says valgrind counted errors; the verdict
+#    is mk/valgrind_check.escript's, which judges each error by whose code did
+#    the access, freed the block or created the uninitialised value
+#    (--track-origins=yes), and each definite leak by its allocation stack.
+#    A start-and-halt takes ~8 s and the runtime ~50x slower, so this runs a
+#    focused subset: the property tests and the reduced stress tests with
+#    small counts, which call every argument type, result form and lifecycle
+#    path on both backends.
+
+VALGRIND_BUILD ?= _build/valgrind
+VG_LOGDIR       = $(CURDIR)/$(VALGRIND_BUILD)/valgrind-logs
+VALGRIND       ?= valgrind
+VG_OPTS         = --error-exitcode=99 --leak-check=full --show-leak-kinds=definite \
+                  --errors-for-leak-kinds=definite --num-callers=30
+VG_VM_OPTS      = $(VG_OPTS) --track-origins=yes --trace-children=yes \
+                  --trace-children-skip='*/erl_child_setup,*/inet_gethost,*/epmd,*/sh,*/dash' \
+                  --smc-check=all-non-file --max-stackframe=16384 \
+                  --suppressions=$(CURDIR)/mk/valgrind-beam.supp \
+                  --log-file=$(VG_LOGDIR)/vm.%p.log
+VG_EUNIT_MODULES ?= nocopy_prop_tests nocopy_stress_tests
+VG_ENV          = NOCOPY_PROPER_NUMTESTS=15 NOCOPY_STRESS_SCALE=valgrind
+
+.PHONY: valgrind valgrind-c valgrind-vm
+valgrind: valgrind-c valgrind-vm
+
+valgrind-c:
+	@$(MAKE) --no-print-directory BUILD=$(VALGRIND_BUILD) OPTFLAGS="-O1 -g" \
+	    $(VALGRIND_BUILD)/c_tests $(patsubst $(HARDEN_OUT)/%,$(VALGRIND_BUILD)/hardening/%,$(HARDEN_PLAIN_BINS))
+	$(VALGRIND) $(VG_OPTS) -q $(VALGRIND_BUILD)/c_tests
+	@set -e; for t in $(HARDEN_FUZZ_TARGETS) fuzz_drv_request; do \
+	    c=fuzz/corpus/$$t; [ $$t = fuzz_drv_request ] && c=fuzz/corpus/drv_request; \
+	    printf '%s: ' $$t; \
+	    $(VALGRIND) $(VG_OPTS) -q $(VALGRIND_BUILD)/hardening/replay-plain/$$t $$c; done
+
+valgrind-vm:
+	@$(MAKE) --no-print-directory BUILD=$(VALGRIND_BUILD) OPTFLAGS="-O1 -g" harden-build-tests
+	@rm -rf $(VG_LOGDIR) && mkdir -p $(VG_LOGDIR)
+	@echo "== valgrind: $(VG_EUNIT_MODULES) in a VM (slow: minutes)"
+	@st=0; env $(VG_ENV) $(VALGRIND) $(VG_VM_OPTS) erl +JPperf map +Mea min -noshell \
+	    -pa ebin $(VALGRIND_BUILD)/test/ebin \
+	    -eval 'case eunit:test([$(subst $(eval) ,$(comma),$(strip $(VG_EUNIT_MODULES)))], [verbose]) of ok -> halt(0); _ -> halt(1) end.' \
+	    || st=$$?; \
+	if [ $$st = 99 ]; then st=0; fi; \
+	escript mk/valgrind_check.escript $(VG_LOGDIR) || st=1; \
+	exit $$st
+
+# ---------------------------------------------------------------------------
+# make stress / make proper
+# ---------------------------------------------------------------------------
+
+STRESS_BUILD    ?= _build/stress
+PROPER_NUMTESTS ?= 3000
+
+.PHONY: stress proper
+stress:
+	$(MAKE) --no-print-directory BUILD=$(STRESS_BUILD) harden-build-tests
+	env NOCOPY_STRESS_SCALE=full NOCOPY_PROPER_NUMTESTS=$(PROPER_NUMTESTS) \
+	    $(ERL) +P 2000000 -noshell -pa ebin $(STRESS_BUILD)/test/ebin \
+	    -eval 'case eunit:test([nocopy_stress_tests, nocopy_prop_tests], [verbose]) of ok -> halt(0); _ -> halt(1) end.'
+
+proper:
+	$(MAKE) --no-print-directory BUILD=$(STRESS_BUILD) harden-build-tests
+	env NOCOPY_PROPER_NUMTESTS=$(PROPER_NUMTESTS) $(ERL) -noshell -pa ebin $(STRESS_BUILD)/test/ebin \
+	    -eval 'case eunit:test([nocopy_prop_tests], [verbose]) of ok -> halt(0); _ -> halt(1) end.'
