@@ -22,11 +22,13 @@
  * request, and MAX_NODES bounds those. */
 #define FRAMES_INLINE 64
 
-/* A request with more terms than this is refused: each node costs ~40 bytes
- * of arena for as little as one byte of request, and a garbage request must
- * not make the driver allocate gigabytes. 4 Mi terms is a list of 2 Mi
- * integers; bigger data belongs in a binary. */
-#define MAX_NODES ((size_t)1 << 22)
+/* A request with more terms than this is refused: each node costs ~48 bytes
+ * of arena and explicit stack for as little as one byte of request, so this
+ * bounds a request's decoded memory to about 50 MB, and a queue of garbage
+ * requests cannot make the driver hold gigabytes per port (measured in the
+ * hardening review: 2^22 allowed 195 MB from one 4 MB request). 1 Mi terms is
+ * a list of 512 Ki integers; bigger data belongs in a binary. */
+#define MAX_NODES ((size_t)1 << 20)
 
 typedef struct cursor {
     const nocopy__wseg *segs;

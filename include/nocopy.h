@@ -152,7 +152,8 @@ typedef struct nocopy_module {
                                    * build is "<name>_drv" */
     const nocopy_func *funcs;
     size_t nfuncs;
-    const char *const *atoms;     /* NULL-terminated; index = nocopy_atom */
+    const char *const *atoms;     /* NULL-terminated, ASCII names (checked at
+                                   * build time); index = nocopy_atom */
     const nocopy_handle_type *const *handle_types;   /* NULL-terminated */
     const char *types;            /* extra "-type ...". lines for the stub; may be NULL */
     /* Optional: runs once when the library loads, before any call. Returns
@@ -313,7 +314,8 @@ NOCOPY_API nocopy_value nocopy_make_slice(nocopy_call *call, nocopy_term t,
 NOCOPY_API nocopy_value nocopy_make_kept(nocopy_call *call, const nocopy_kept *k,
                                          size_t offset, size_t len);
 /* 3. Foreign memory owned by a C object: `release(obj)` runs once, when the
- *    last Erlang reference to the binary is gone. NIF: no copy (a resource
+ *    last Erlang reference to the binary is gone. Erlang binaries are
+ *    immutable: the bytes must not change until release(obj) runs. NIF: no copy (a resource
  *    binary). Driver: the runtime offers no way to wrap foreign memory in a
  *    driver binary, so the bytes are copied and release(obj) runs before the
  *    call returns; use nocopy_buf_share() for zero copy on both backends.
@@ -382,9 +384,9 @@ NOCOPY_API void nocopy_consume(nocopy_call *call, size_t bytes);
  *   s nocopy_term, size_t off, size_t len (slice)   k const nocopy_kept*, size_t, size_t
  *   h void* handle (HANDED OVER)   v nocopy_value  {...} tuple   [...] proper list
  * Example: nocopy_build(call, "{iioiB}", major, minor, conf, qop, out)
- * A group holds at most 64 items. The whole format is checked before any
- * argument is used: a malformed one records EINTERNAL, and nocopy_build then
- * returns 0 having taken ownership of nothing. */
+ * A group holds at most 64 items, nested at most 32 deep. The whole format
+ * is checked before any argument is used: a malformed one records EINTERNAL,
+ * and nocopy_build then returns 0 having taken ownership of nothing. */
 NOCOPY_API int nocopy_arg_scan(nocopy_call *call, unsigned index, const char *fmt, ...);
 NOCOPY_API int nocopy_term_scan(nocopy_call *call, nocopy_term t, const char *fmt, ...);
 NOCOPY_API nocopy_value nocopy_build(nocopy_call *call, const char *fmt, ...);

@@ -29,14 +29,22 @@ format_error(_Reason, [{_M, _F, Args, Info} | _]) ->
     ErrorInfo = proplists:get_value(error_info, Info, #{}),
     case maps:get(cause, ErrorInfo, undefined) of
         {ArgNo, Text} when is_integer(ArgNo), ArgNo >= 1, is_binary(Text) ->
-            #{ArgNo => unicode:characters_to_list([Text | got(ArgNo, Args, Text)])};
-        {general, Text} ->
-            #{general => unicode:characters_to_list(Text)};
+            #{ArgNo => text(Text) ++ lists:flatten(got(ArgNo, Args, Text))};
+        {general, Text} when is_binary(Text) ->
+            #{general => text(Text)};
         _ ->
             #{}
     end;
 format_error(_Reason, _Stack) ->
     #{}.
+
+%% A C message as a string: UTF-8 as written, or, if a wrapped function put
+%% other bytes in it, those bytes as Latin-1 (never a crash of the formatter).
+text(Bin) ->
+    case unicode:characters_to_list(Bin) of
+        L when is_list(L) -> L;
+        _ -> binary_to_list(Bin)
+    end.
 
 %% ", got: foo" after an "expected ..." message, when the stack frame holds the
 %% arguments. Other messages ("the gss_ctx handle is closed") stand alone.

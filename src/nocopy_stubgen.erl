@@ -44,6 +44,10 @@ generate(TableFile, OutDir) ->
     Name = proplists:get_value(module, Terms),
     is_list(Name) orelse fail("no module name", []),
     Types = proplists:get_value(types, Terms, ""),
+    %% The runtime makes atoms from Latin-1 text and C source is UTF-8: only
+    %% ASCII names mean the same atom on both sides and both backends.
+    [fail("atom name ~tp is not ASCII", [A]) || A <- proplists:get_value(atoms, Terms, []),
+                                                 lists:any(fun(Ch) -> Ch > 127 end, A)],
     Funcs = [parse_func(F) || F <- Terms, element(1, F) =:= function],
     check_unique(Funcs),
     write(OutDir, Name ++ ".erl", nif_module(Name, Types, Funcs)),
@@ -119,7 +123,8 @@ name_arg(Part, N) ->
             {"Arg" ++ integer_to_list(N), Type}
     end.
 
-is_var([C | Rest]) when C >= $A, C =< $Z; C =:= $_ ->
+%% A variable the stub can use: not `_' or `_X', which it could not pass on.
+is_var([C | Rest]) when C >= $A, C =< $Z ->
     lists:all(fun(X) -> (X >= $a andalso X =< $z) orelse (X >= $A andalso X =< $Z)
                             orelse (X >= $0 andalso X =< $9) orelse X =:= $_ end, Rest);
 is_var(_) -> false.
@@ -140,14 +145,17 @@ nif_module(Name, Types, Funcs) ->
 
 nif_function(#func{name = N, args = Args} = F) ->
     Vars = [V || {V, _} <- Args],
+    %% Fresh names: an argument may well be called Reason or Cause.
+    Reason = fresh("Reason", Vars),
+    Cause = fresh("Cause", Vars),
     Stub = atom("$nocopy_" ++ N),
     [doc(F), spec(N, Args, F#func.result),
      atom(N), "(", join(Vars, ", "), ") ->\n",
      "    try ", Stub, "(", join(Vars, ", "), ")\n",
      "    catch\n",
-     "        error:{'$nocopy_error', Reason, Cause} ->\n",
-     "            erlang:error(Reason, [", join(Vars, ", "), "],\n",
-     "                         [{error_info, #{module => nocopy, cause => Cause}}])\n",
+     "        error:{'$nocopy_error', ", Reason, ", ", Cause, "} ->\n",
+     "            erlang:error(", Reason, ", [", join(Vars, ", "), "],\n",
+     "                         [{error_info, #{module => nocopy, cause => ", Cause, "}}])\n",
      "    end.\n\n",
      Stub, "(", join(["_" || _ <- Vars], ", "), ") ->\n",
      "    erlang:nif_error({not_loaded, ?MODULE}).\n\n"].
@@ -235,6 +243,8 @@ drv_function(#func{name = N, args = Args} = F) ->
     Vars = [V || {V, _} <- Args],
     Port = fresh("Port", Vars),
     Tag = fresh("Tag", Vars),
+    Reason = fresh("Reason", Vars),
+    Cause = fresh("Cause", Vars),
     [doc(F), spec(N, [{Port, "port()"} | Args], F#func.result),
      atom(N), "(", join([Port | Vars], ", "), ") ->\n",
      "    ", Tag, " = erlang:unique_integer([positive]),\n",
@@ -243,10 +253,10 @@ drv_function(#func{name = N, args = Args} = F) ->
      join([Port, Tag | Vars], ", "), "),\n",
      "                                 infinity)\n",
      "    catch\n",
-     "        error:{'$nocopy_error', Reason, Cause} ->\n",
-     "            erlang:error(Reason, [", join([Port | Vars], ", "), "],\n",
+     "        error:{'$nocopy_error', ", Reason, ", ", Cause, "} ->\n",
+     "            erlang:error(", Reason, ", [", join([Port | Vars], ", "), "],\n",
      "                         [{error_info, #{module => nocopy,\n",
-     "                                         cause => nocopy:shift_cause(Cause, 1)}}])\n",
+     "                                         cause => nocopy:shift_cause(", Cause, ", 1)}}])\n",
      "    end.\n\n"].
 
 %% ---- per-function request encoders -------------------------------------------

@@ -41,7 +41,7 @@ enum {
 static const char *const prop_atoms[] = {
     "$bignum", "$unknown_atom", "$bitstring", "$improper", "$foreign_handle", "$other",
     "$deep",
-    "red", "green", "blue", "a_longer_atom_name_in_the_table", "\xc3\xa9t\xc3\xa9",
+    "red", "green", "blue", "a_longer_atom_name_in_the_table",
     NULL
 };
 

@@ -1,0 +1,45 @@
+%% nocopy_stubgen: tables it must refuse, with a message, at build time.
+-module(nocopy_stubgen_tests).
+
+-include_lib("eunit/include/eunit.hrl").
+
+table(Atoms, Args) ->
+    File = filename:join(scratch(), "t.nocopy"),
+    Terms = [{module, "t"}, {atoms, Atoms}, {handle_types, []}, {types, ""},
+             {function, 0, "f", length(string:split(Args, ",", all)), Args, "ok",
+              normal, 0, ""}],
+    ok = file:write_file(File, [io_lib:format("~tp.~n", [T]) || T <- Terms],
+                         [{encoding, utf8}]),
+    File.
+
+scratch() ->
+    Dir = filename:join(["/tmp", "nocopy_stubgen_tests." ++ os:getpid()]),
+    ok = filelib:ensure_dir(filename:join(Dir, "x")),
+    Dir.
+
+generate(Atoms, Args) ->
+    try nocopy_stubgen:generate(table(Atoms, Args), scratch()) of
+        ok -> ok
+    catch
+        throw:{stubgen, Msg} -> {refused, Msg}
+    end.
+
+accepts_a_plain_table_test() ->
+    ?assertEqual(ok, generate(["low", "high"], "A :: integer()")).
+
+%% The runtime makes atoms from Latin-1 and C source is UTF-8: a non-ASCII
+%% name would be a different atom on each side (hardening bug H2).
+refuses_non_ascii_atom_names_test() ->
+    ?assertMatch({refused, "atom name" ++ _}, generate(["low", "\x{e9}t\x{e9}"], "A :: integer()")).
+
+%% `_' and `_X' cannot be passed on by the stub.
+refuses_underscore_argument_names_test_() ->
+    [?_assertMatch({refused, _}, generate([], "_ :: integer()")),
+     ?_assertMatch({refused, _}, generate([], "_X :: integer()"))].
+
+refuses_a_wrong_argument_count_test() ->
+    File = table([], "A :: integer()"),
+    {ok, [M, A, H, Ty, {function, I, N, _Arity, Args, R, S, D, Doc}]} = file:consult(File),
+    Bad = [M, A, H, Ty, {function, I, N, 2, Args, R, S, D, Doc}],
+    ok = file:write_file(File, [io_lib:format("~tp.~n", [T]) || T <- Bad]),
+    ?assertMatch({stubgen, _}, catch nocopy_stubgen:generate(File, scratch())).
