@@ -410,7 +410,17 @@ int nocopy__drv_send_error(nc_drv_port *dp, ErlDrvTermData to, const nocopy__wre
     *s++ = 3;
     *s++ = ERL_DRV_TUPLE;
     *s++ = 3;
-    return erl_drv_send_term(dp->port_term, to, spec, (int)(s - spec));
+    int r = erl_drv_send_term(dp->port_term, to, spec, (int)(s - spec));
+    if (r < 0 && req->tag_kind == NC_WTAG_REF) {
+        /* The decoder checks a reference tag's structure, but the runtime may
+         * still refuse to decode it (a forged or corrupted request): then no
+         * reply with that tag can be sent. Answer untagged rather than not at
+         * all, as the wire format promises for garbage. */
+        nocopy__wreq untagged = {.tag_kind = NC_WTAG_NONE};
+        return nocopy__drv_send_error(dp, to, &untagged, tag_int, NOCOPY_EPROTO, 0,
+                                      "the request's reference tag was refused by the runtime");
+    }
+    return r;
 }
 
 static int send_result(nc_drv_call *call)
