@@ -74,8 +74,11 @@ int nocopy__drv_htable_init(nc_drv_htable *t);
  * still holds one) and refuses inserts from then on. */
 void nocopy__drv_htable_close(nc_drv_htable *t);
 void nocopy__drv_htable_destroy(nc_drv_htable *t);
-/* Takes over the caller's reference to h. 0 with *id set, or a status. */
-int nocopy__drv_htable_insert(nc_drv_htable *t, nocopy__handle *h, uint64_t *id);
+/* Takes over the caller's reference to h. 0 with *id set, or a status.
+ * *existed is 1 when h was already in the table under *id: the caller's
+ * reference was not taken and is still the caller's to release. */
+int nocopy__drv_htable_insert(nc_drv_htable *t, nocopy__handle *h, uint64_t *id,
+                              int *existed);
 /* The handle for id, KEPT (release with handle_release), or a tombstone
  * (never kept) when the id names a closed handle, or NULL for no handle type. */
 nocopy__handle *nocopy__drv_htable_lookup(nc_drv_htable *t, uint64_t id);

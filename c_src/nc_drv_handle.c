@@ -34,6 +34,10 @@
 
 typedef struct refs_prefix {
     _Atomic size_t refs;
+    uint64_t id_plus1;                 /* its table id + 1 once in a table (a
+                                        * handle belongs to one port); 0 before.
+                                        * Read and written with the table's
+                                        * mutex held. */
 } refs_prefix;
 
 #define PREFIX_SIZE \
@@ -54,6 +58,7 @@ nocopy__handle *nocopy__drv_handle_alloc(const nocopy_handle_type *type, unsigne
         return NULL;
     refs_prefix *p = (refs_prefix *)mem;
     atomic_init(&p->refs, 1);          /* the creator's OWNED reference */
+    p->id_plus1 = 0;
     nocopy__handle *h = (nocopy__handle *)(mem + PREFIX_SIZE);
     nocopy__handle_init(h, type, index);
     h->backend = p;
@@ -186,13 +191,28 @@ static int grow(nc_drv_htable *t)
     return 0;
 }
 
-int nocopy__drv_htable_insert(nc_drv_htable *t, nocopy__handle *h, uint64_t *id)
+int nocopy__drv_htable_insert(nc_drv_htable *t, nocopy__handle *h, uint64_t *id,
+                              int *existed)
 {
     int st = NOCOPY_OK;
+    *existed = 0;
     erl_drv_mutex_lock(t->mu);
     if (t->closed) {
         st = NOCOPY_ECLOSED;
         goto done;
+    }
+    /* Made into a term before, and still in its slot: the same id again, so a
+     * function that returns one object many times holds one slot, and the
+     * terms compare equal, as one NIF resource's would. */
+    uint64_t known = prefix_of(h)->id_plus1;
+    if (known) {
+        uint32_t slot = (uint32_t)((known - 1) & (MAX_SLOTS - 1));
+        if (slot < t->cap && t->slots[slot].h == h &&
+            make_id(&t->slots[slot], slot) == known - 1) {
+            *id = known - 1;
+            *existed = 1;
+            goto done;
+        }
     }
     if (t->free_head == NO_SLOT) {
         /* Sweep before growing, and grow anyway unless a quarter of the table
@@ -211,6 +231,7 @@ int nocopy__drv_htable_insert(nc_drv_htable *t, nocopy__handle *h, uint64_t *id)
     s->h = h;
     t->live++;
     *id = make_id(s, i);
+    prefix_of(h)->id_plus1 = *id + 1;
 done:
     erl_drv_mutex_unlock(t->mu);
     return st;
@@ -288,12 +309,19 @@ nocopy_value nocopy__drv_make_handle(nocopy_call *c, nocopy__handle *h)
         nocopy__fail(c, NOCOPY_ENOMEM, 0, "out of memory making a handle");
         return 0;
     }
-    int st = nocopy__drv_htable_insert(&dc->dp->handles, h, &id);
+    int existed;
+    int st = nocopy__drv_htable_insert(&dc->dp->handles, h, &id, &existed);
     if (st != NOCOPY_OK) {
         nocopy__drv_handle_release(h);
         nocopy__fail(c, st, 0, st == NOCOPY_ECLOSED ? "the port is closing"
                                                     : "too many handles on this port");
         return 0;
+    }
+    if (existed) {
+        /* The table already holds a reference for every copy of the term:
+         * drop the one HANDED OVER, and nothing to undo if the reply fails. */
+        nocopy__drv_handle_release(h);
+        return nocopy__drv_rnode_handle(c, id);
     }
     /* Remembered so that the entry is undone if the reply never reaches
      * Erlang (an error, or the caller died): like a NIF term never kept. */

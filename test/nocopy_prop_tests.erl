@@ -75,19 +75,6 @@ properties(B) ->
                       prop_wire_garbage(B)}]
            end.
 
-%% Open library bugs found by these properties (docs/hardening-review.md).
-%% Their inputs are kept out of the random generators, and each has a
-%% reproducer below that runs only with NOCOPY_KNOWN_BUGS=1 (and then fails
-%% until the bug is fixed). Once fixed: delete the entry here, and the
-%% generators cover the case again.
-%%   H3 driver: every nocopy_make_handle of an object already in the port's
-%%      table takes a new slot (and id) until the port closes.
-known_bugs_enabled() ->
-    case os:getenv("NOCOPY_KNOWN_BUGS") of
-        "1" -> true;
-        _ -> false
-    end.
-
 %% Bugs found by these properties and fixed since, kept as regression tests:
 %%   H1 stubgen: an argument named Reason or Cause captured the stub's catch
 %%      pattern, so errors escaped unconverted as {'$nocopy_error', ...}.
@@ -96,6 +83,8 @@ known_bugs_enabled() ->
 %%      crashed.
 %%   H5 driver: a request whose reference tag the runtime refuses got no reply
 %%      at all; now it gets an eproto reply tagged undefined.
+%%   H3 driver: every nocopy_make_handle of an object already in the port's
+%%      table took a new slot (and id) until the port closed; now the same id.
 %%   (H2, non-ASCII atom names in a module's table, is now refused when the
 %%   stubs are generated: see nocopy_stubgen_tests.)
 fixed_bugs_test_() ->
@@ -119,29 +108,14 @@ fixed_bugs_test_() ->
                                             {'$nocopy_error', eproto, {general, _}}},
                                            receive R -> R after 4000 -> no_reply end)
                       end} || {drv, _, PP} <- Backends]
-     end}.
-
-known_bugs_test_() ->
-    case known_bugs_enabled() of
-        false ->
-            fun() ->
-                    io:format(user, "~n*** nocopy_prop_tests: 1 known-bug reproducer "
-                              "(H3) SKIPPED; run with NOCOPY_KNOWN_BUGS=1~n", [])
-            end;
-        true ->
-            {setup, fun setup/0, fun cleanup/1,
-             fun(Backends) ->
-                     [{"H3 drv: echoing one handle 100 times uses one table slot",
-                       fun() ->
-                               H = p(B, new_handle, []),
-                               Slots = lists:usort([Id band 16#ffffff ||
-                                                       _ <- lists:seq(1, 100),
+                 ++ [{"H3 drv: echoing one handle 100 times gives one id, one table slot",
+                      fun() ->
+                              H = p(B, new_handle, []),
+                              Ids = lists:usort([Id || _ <- lists:seq(1, 100),
                                                        {_, _, Id} <- [p(B, echo, [H])]]),
-                               ?assertEqual(1, length(Slots))
-                       end} || {drv, _, _} = B <- Backends]
-
-             end}
-    end.
+                              ?assertEqual([element(3, H)], Ids)
+                      end} || {drv, _, _} = B <- Backends]
+     end}.
 
 stack_of(Fun) ->
     try Fun() of
@@ -722,12 +696,6 @@ echo_model(_, X, _) when is_binary(X) -> X;
 echo_model(_, X, _) when is_bitstring(X) -> '$bitstring';
 echo_model(B, X, D) ->
     case {prop_handle_view(B, X), X} of
-        {own, {'$nocopy_handle', PP, _}} ->
-            %% H3: the driver gives the object a new id each time.
-            case known_bugs_enabled() of
-                true -> X;
-                false -> {same_port_handle, PP}
-            end;
         {own, _} -> X;
         {foreign, _} -> '$foreign_handle';
         {no, T} when is_tuple(T) -> list_to_tuple([echo_model(B, E, D + 1) || E <- tuple_to_list(T)]);
