@@ -58,17 +58,29 @@ static int add_piece(walk *w, const uint8_t *data, size_t size)
     return NOCOPY_OK;
 }
 
+/* Bytes gather in the current run. A run starts small and doubles when full
+ * (copied, its piece repointed), so memory stays within about twice the
+ * bytes gathered: a new run after every binary must not cost more than its
+ * bytes (found by fuzz_iovec: runs used to start at the previous size). */
 static int add_byte(walk *w, uint8_t byte)
 {
-    if (w->run && w->pieces[w->count - 1].size < w->run_cap) {
-        w->run[w->pieces[w->count - 1].size++] = byte;
+    if (w->run) {
+        nocopy_bytes *piece = &w->pieces[w->count - 1];
+        if (piece->size == w->run_cap) {
+            size_t cap = w->run_cap * 2;
+            uint8_t *bigger = cap > w->run_cap ? nocopy__arena_alloc(&w->c->arena, cap) : NULL;
+            if (!bigger)
+                return NOCOPY_ENOMEM;
+            memcpy(bigger, w->run, piece->size);
+            w->run = bigger;
+            w->run_cap = cap;
+            piece->data = bigger;
+        }
+        w->run[piece->size++] = byte;
         w->total++;
         return NOCOPY_OK;
     }
-    size_t cap = w->run_cap ? w->run_cap * 2 : 32;
-    if (cap > 65536)
-        cap = 65536;
-    uint8_t *run = nocopy__arena_alloc(&w->c->arena, cap);
+    uint8_t *run = nocopy__arena_alloc(&w->c->arena, 32);
     if (!run)
         return NOCOPY_ENOMEM;
     run[0] = byte;
@@ -76,7 +88,7 @@ static int add_byte(walk *w, uint8_t byte)
     if (st)
         return st;
     w->run = run;
-    w->run_cap = cap;
+    w->run_cap = 32;
     return NOCOPY_OK;
 }
 
