@@ -175,7 +175,18 @@ void fk_begin(void)
     fk.live_bufs = fk.live_kept = fk.live_handles = 0;
     fk.dtor_runs = fk.foreign_releases = fk.foreign_made = 0;
     fk.max_alloc = 1u << 20;
+    fk.arena_bytes = 0;
+    fk.arena_limit = (size_t)256 << 20;
+    fk.arena_exhausted = false;
     nocopy__backend = &fk_ops;
+}
+
+size_t fk_arena_size(const nocopy__arena *a)
+{
+    size_t total = a->inline_used;
+    for (const nocopy__arena_block *b = a->head; b; b = b->next)
+        total += b->size;
+    return total;
 }
 
 void fk_end(void)

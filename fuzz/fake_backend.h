@@ -69,6 +69,12 @@ typedef struct fk_world {
     long live_bufs, live_kept, live_handles;
     long dtor_runs, foreign_releases, foreign_made;
     size_t max_alloc;            /* buf_alloc above this fails (simulated ENOMEM) */
+    /* Arena accounting, kept by fuzz/arena_exact.c (the libFuzzer builds; the
+     * replays link the real arena and leave these at 0): bytes in use, and a
+     * limit past which allocations fail, as malloc would, so a hostile input
+     * ends with ENOMEM rather than exhausting the fuzzer. */
+    size_t arena_bytes, arena_limit;
+    bool arena_exhausted;
 } fk_world;
 
 extern fk_world fk;
@@ -113,6 +119,10 @@ uintptr_t fk_parse_term(fk_in *in);
 /* iodata flattening: 1 and the bytes in *out (malloc'd, caller frees), or 0 if
  * the term is not iodata. */
 int fk_flatten_iodata(uintptr_t raw, uint8_t **out, size_t *size);
+
+/* Bytes of scratch memory a call's arena holds (its blocks and inline part),
+ * whichever arena implementation is linked. */
+size_t fk_arena_size(const nocopy__arena *a);
 
 /* Starts a call over argv with the fake module and its first function. */
 void fk_call_init(nocopy_call *c, unsigned argc, const uintptr_t *argv);

@@ -46,6 +46,13 @@ static nocopy_term pick_term(state *s, fk_in *in)
 
 static void expect_status(state *s, nocopy_term t, int st, int want)
 {
+    if (fk.arena_exhausted) {
+        /* The harness made an arena allocation fail (its limit, reached by
+         * the scratch memory of this call's earlier steps): ENOMEM. */
+        FK_ASSERT(st == NOCOPY_ENOMEM && s->c.err_status == NOCOPY_ENOMEM);
+        fk.arena_exhausted = false;
+        return;
+    }
     if (t.raw == 0)
         want = NOCOPY_EINTERNAL;
     FK_ASSERT(st == want);
@@ -185,6 +192,14 @@ static void step(state *s, fk_in *in)
         size_t len = 0;
         bool io = t.raw && fk_flatten_iodata(t.raw, &flat, &len);
         st = nocopy_term_iovec(c, t, &v);
+        if (fk.arena_exhausted) {
+            /* The harness made an allocation fail (its arena limit):
+             * ENOMEM, and the call goes on. */
+            FK_ASSERT(st == NOCOPY_ENOMEM && c->err_status == NOCOPY_ENOMEM);
+            fk.arena_exhausted = false;
+            free(flat);
+            break;
+        }
         expect_status(s, t, st, OKIF(io));
         if (st == NOCOPY_OK) {
             size_t at = 0;
