@@ -466,8 +466,11 @@ caller_dies_binary_freed_test_() ->
             exit(Victim, kill),
             receive {'DOWN', M, process, Victim, killed} -> ok end,
             ok = nocopy_test_drv:gate_open(C),
-            ?assertMatch({released, _}, nocopy_test_drv:await(Blocker)),
-            gate_reset(C)
+            ?assertMatch({released, _}, nocopy_test_drv:await(Blocker))
+            %% The gate stays open: the dead caller's queued call still runs
+            %% (it passes the gate at once) and the close below waits for it.
+            %% Closing the gate here raced with that call under a slow run
+            %% (ASan), which then waited out the gate's timeout inside close.
         end),
         %% The port is closed: its workers are joined, so the call is over.
         nc_gc_all(),
