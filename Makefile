@@ -7,9 +7,13 @@ include nocopy.mk
 APP_SRCS  := $(wildcard src/*.erl)
 APP_BEAMS := $(patsubst src/%.erl,ebin/%.beam,$(APP_SRCS)) ebin/nocopy.app
 
-# Native test module (test/nocopy_test_nif.c): every type, probes, counters.
+# Native test module (test/nocopy_test/, one file per topic): every type,
+# probes, counters. Its objects also depend on the header the files share.
 TEST_OUT := $(BUILD)/test
-$(eval $(call nocopy_module,nocopy_test,test/nocopy_test_nif.c,,$(TEST_OUT)))
+TEST_NATIVE_SRCS := $(addprefix test/nocopy_test/, \
+    test_module.c test_args.c test_results.c test_handles.c test_sched.c)
+$(eval $(call nocopy_module,nocopy_test,$(TEST_NATIVE_SRCS),,$(TEST_OUT)))
+$(call nocopy_user_objs,$(TEST_NATIVE_SRCS),$(TEST_OUT)): test/nocopy_test/test_module.h
 
 # The seed scenario: GSS-style wrap/unwrap over OpenSSL's AEAD.
 GSS_OUT := $(BUILD)/gss_demo

@@ -1,5 +1,5 @@
 %% nocopy_args_tests: every argument type of nocopy.h, read by the test module
-%% (test/nocopy_test_nif.c), with good values and a table of bad inputs per
+%% (test/nocopy_test/test_args.c), with good values and a table of bad inputs per
 %% type. Each bad input is checked for its exact error: error:badarg, the
 %% argument number (shifted by one on the driver, whose stubs take the port
 %% first), the error_info message, and the shell-formatted exception.

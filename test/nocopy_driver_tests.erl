@@ -19,7 +19,7 @@
 -include("nocopy_test_util.hrl").
 
 -define(GATE_MS, 60000).       % the gate's own timeout: only breaks a deadlock
--define(ABOVE, 1000).          % DIRTY_ABOVE_BYTES in test/nocopy_test_nif.c
+-define(ABOVE, 1000).          % DIRTY_ABOVE_BYTES in test/nocopy_test/test_module.c
 
 %% ---- helpers ------------------------------------------------------------------------
 %%

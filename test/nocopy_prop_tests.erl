@@ -40,7 +40,7 @@
 -define(MAX_U64, 16#ffffffffffffffff).
 -define(REG, nocopy_prop_registry).
 
-%% Atoms in nocopy_test's table (test/nocopy_test_nif.c) and nocopy_prop's.
+%% Atoms in nocopy_test's table (test/nocopy_test/test_module.c) and nocopy_prop's.
 -define(BUILTIN, [ok, error, true, false, undefined]).
 -define(TEST_ATOMS, [red, green, blue, released, timeout, integer, float, atom, binary,
                      bitstring, tuple, list, nil, handle, other, ebadarg, enomem, erange,

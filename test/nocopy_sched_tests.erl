@@ -18,7 +18,7 @@
 
 -include("nocopy_test_util.hrl").
 
--define(ABOVE, 1000).          % DIRTY_ABOVE_BYTES in test/nocopy_test_nif.c
+-define(ABOVE, 1000).          % DIRTY_ABOVE_BYTES in test/nocopy_test/test_module.c
 -define(GATE_MS, 60000).
 
 normal_thread(Name) -> match(Name, "^[0-9]+_scheduler$").
