@@ -4,6 +4,9 @@
 NOCOPY_DIR := .
 include nocopy.mk
 
+# The nocopy_module rules below come before `all`: name the default goal.
+.DEFAULT_GOAL := all
+
 APP_SRCS  := $(wildcard src/*.erl)
 APP_BEAMS := $(patsubst src/%.erl,ebin/%.beam,$(APP_SRCS)) ebin/nocopy.app
 
