@@ -20,12 +20,17 @@
 #include "nc_drv_wire.h"
 #include "nc_internal.h"
 
-/* Port options (open_port settings "NAME_drv workers=N queue=N inline=0|1").
+/* Port options (open_port settings
+ * "NAME_drv workers=N queue=N queue_bytes=N inline=0|1").
  * The Erlang twins of these limits are in nocopy_port.erl (settings/2). */
-#define NC_DRV_WORKERS_DEFAULT 4
-#define NC_DRV_WORKERS_MAX     64
-#define NC_DRV_QUEUE_DEFAULT   1024
-#define NC_DRV_QUEUE_MAX       (1u << 20)
+#define NC_DRV_WORKERS_DEFAULT     4
+#define NC_DRV_WORKERS_MAX         64
+#define NC_DRV_QUEUE_DEFAULT       1024
+#define NC_DRV_QUEUE_MAX           (1u << 20)
+/* Decoded requests cost up to about 48 bytes per request byte (small terms):
+ * the queue's calls are bounded in number and, by this, in decoded bytes. */
+#define NC_DRV_QUEUE_BYTES_DEFAULT ((unsigned long long)64 << 20)
+#define NC_DRV_QUEUE_BYTES_MAX     ((unsigned long long)1 << 40)
 
 /* ---- process-wide state, set up once ------------------------------------- */
 
@@ -96,7 +101,8 @@ typedef struct nc_drv_pool {
     ErlDrvMutex *mu;
     ErlDrvCond *cv;
     struct nc_drv_call *head, *tail;        /* queued calls, FIFO */
-    size_t queued, limit;
+    size_t queued, limit;                   /* calls */
+    size_t queued_bytes, byte_limit;        /* their decoded requests' bytes */
     unsigned nworkers, started;
     int stopping;
     ErlDrvTid tids[NC_DRV_WORKERS_MAX];
@@ -110,10 +116,20 @@ typedef struct nc_drv_port {
     nc_drv_htable handles;
 } nc_drv_port;
 
-int nocopy__drv_pool_init(nc_drv_pool *p, unsigned workers, size_t limit);
-/* Queues a call (HANDED OVER on success). NOCOPY_OK, NOCOPY_EOVERLOAD (queue
- * full) or NOCOPY_ENOMEM (no worker thread could be started). */
-int nocopy__drv_pool_submit(nc_drv_port *dp, struct nc_drv_call *call);
+int nocopy__drv_pool_init(nc_drv_pool *p, unsigned workers, size_t limit,
+                          size_t byte_limit);
+
+typedef enum nc_drv_submit {
+    NC_DRV_QUEUED,          /* HANDED OVER to the pool */
+    NC_DRV_QUEUE_FULL,      /* `limit` calls are queued */
+    NC_DRV_QUEUE_HEAVY,     /* the call's decoded request would take the queued
+                             * ones past `byte_limit` bytes (a call is always
+                             * taken when none is queued) */
+    NC_DRV_NO_WORKER        /* no worker thread could be started */
+} nc_drv_submit;
+
+/* Queues a call; the call stays the caller's unless NC_DRV_QUEUED. */
+nc_drv_submit nocopy__drv_pool_submit(nc_drv_port *dp, struct nc_drv_call *call);
 /* Cancels queued calls (their callers see the port go down) and waits for
  * running ones, then joins the workers. */
 void nocopy__drv_pool_stop(nc_drv_pool *p);
@@ -212,6 +228,7 @@ typedef struct nc_drv_call {
     ErlDrvTermData caller;                  /* driver_caller(), from outputv */
     nocopy__wreq req;
     nocopy__arena dec;                      /* the decoded request's nodes */
+    size_t dec_bytes;                       /* asked of dec: the queue's cost */
     ErlDrvSInt64 tag_int;                   /* the spec points here */
     struct nc_drv_rnode *owned;             /* result nodes owning a binary ref */
     nc_drv_made *made;                      /* handles this call put in the table */

@@ -11,6 +11,7 @@
  * thread, with its call context on the C stack: a thread hand-off costs about
  * a microsecond, ten times a whole short call. Other functions are queued to
  * the port's workers (nc_drv_pool.c) with every input binary KEPT. */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -133,43 +134,48 @@ static void drv_finish(void)
 
 /* ---- ports -------------------------------------------------------------------- */
 
-/* "NAME_drv workers=4 queue=1024 inline=1": the open_port command after the
- * name. inline=0 sends every call to the workers (for ports whose callers
- * must never run C on a scheduler, and to test the worker path). */
-static int parse_options(const char *cmd, unsigned *workers, size_t *limit, int *inl)
+typedef struct port_options {
+    unsigned long long workers;
+    unsigned long long queue;               /* calls */
+    unsigned long long queue_bytes;         /* bytes of decoded requests */
+    unsigned long long inline_normal;       /* 0 or 1 */
+} port_options;
+
+/* "NAME_drv workers=4 queue=1024 queue_bytes=67108864 inline=1": the
+ * open_port command after the name (the last of a repeated option counts).
+ * inline=0 sends every call to the workers (for ports whose callers must never run C on a
+ * scheduler, and to test the worker path). */
+static int parse_options(const char *cmd, port_options *o)
 {
+    struct {
+        const char *name;                   /* with its '=' */
+        unsigned long long *value, min, max;
+    } known[] = {
+        {"workers=", &o->workers, 1, NC_DRV_WORKERS_MAX},
+        {"queue=", &o->queue, 1, NC_DRV_QUEUE_MAX},
+        {"queue_bytes=", &o->queue_bytes, 1, NC_DRV_QUEUE_BYTES_MAX},
+        {"inline=", &o->inline_normal, 0, 1},
+    };
     const char *p = strchr(cmd, ' ');
     while (p && *p) {
         while (*p == ' ')
             p++;
         if (!*p)
             break;
-        unsigned long max;
-        const char *v;
-        if (strncmp(p, "workers=", 8) == 0) {
-            v = p + 8;
-            max = NC_DRV_WORKERS_MAX;
-        } else if (strncmp(p, "queue=", 6) == 0) {
-            v = p + 6;
-            max = NC_DRV_QUEUE_MAX;
-        } else if (strncmp(p, "inline=", 7) == 0 && (p[7] == '0' || p[7] == '1') &&
-                   (p[8] == ' ' || p[8] == '\0')) {
-            *inl = p[7] == '1';
-            p += 8;
-            continue;
-        } else {
+        size_t k = 0, nknown = sizeof known / sizeof known[0];
+        while (k < nknown && strncmp(p, known[k].name, strlen(known[k].name)) != 0)
+            k++;
+        if (k == nknown)
             return -1;
-        }
+        const char *v = p + strlen(known[k].name);
+        if (*v < '0' || *v > '9')           /* strtoull takes signs and blanks */
+            return -1;
         char *end;
-        if (*v < '0' || *v > '9')
+        errno = 0;
+        unsigned long long n = strtoull(v, &end, 10);
+        if ((*end != ' ' && *end != '\0') || errno || n < known[k].min || n > known[k].max)
             return -1;
-        unsigned long n = strtoul(v, &end, 10);
-        if ((*end != ' ' && *end != '\0') || n < 1 || n > max)
-            return -1;
-        if (v == p + 8)
-            *workers = (unsigned)n;
-        else
-            *limit = (size_t)n;
+        *known[k].value = n;
         p = end;
     }
     return 0;
@@ -177,10 +183,9 @@ static int parse_options(const char *cmd, unsigned *workers, size_t *limit, int 
 
 static ErlDrvData drv_start(ErlDrvPort port, char *command)
 {
-    unsigned workers = NC_DRV_WORKERS_DEFAULT;
-    size_t limit = NC_DRV_QUEUE_DEFAULT;
-    int inl = 1;
-    if (parse_options(command, &workers, &limit, &inl) != 0)
+    port_options o = {NC_DRV_WORKERS_DEFAULT, NC_DRV_QUEUE_DEFAULT,
+                      NC_DRV_QUEUE_BYTES_DEFAULT, 1};
+    if (parse_options(command, &o) != 0)
         return ERL_DRV_ERROR_BADARG;
     if (nocopy__drv_atoms_init() != 0)
         return ERL_DRV_ERROR_GENERAL;
@@ -189,8 +194,9 @@ static ErlDrvData drv_start(ErlDrvPort port, char *command)
         return ERL_DRV_ERROR_GENERAL;
     dp->port = port;
     dp->port_term = driver_mk_port(port);
-    dp->inline_normal = inl;
-    if (nocopy__drv_pool_init(&dp->pool, workers, limit) != 0) {
+    dp->inline_normal = (int)o.inline_normal;
+    if (nocopy__drv_pool_init(&dp->pool, (unsigned)o.workers, (size_t)o.queue,
+                              (size_t)o.queue_bytes) != 0) {
         driver_free(dp);
         return ERL_DRV_ERROR_GENERAL;
     }
@@ -254,9 +260,13 @@ void nocopy__drv_call_discard(nc_drv_call *call)
     release_call(call, 0);
 }
 
-static void *dec_alloc(void *arena, size_t size)
+/* The decoder's allocator: the call's arena, counting what a queued call
+ * will hold. */
+static void *dec_alloc(void *ctx, size_t size)
 {
-    return nocopy__arena_alloc(arena, size);
+    nc_drv_call *call = ctx;
+    call->dec_bytes += size;
+    return nocopy__arena_alloc(&call->dec, size);
 }
 
 /* Looks up every handle of the request in the port's table, KEPT for the
@@ -280,7 +290,7 @@ static int keep_binaries(nc_drv_call *call, const ErlIOVec *ev)
         if (ev->binv && ev->binv[i] && (i == 0 || ev->binv[i] != ev->binv[i - 1]))
             n++;
     }
-    call->keeps = nocopy__arena_alloc(&call->dec, (n ? n : 1) * sizeof *call->keeps);
+    call->keeps = dec_alloc(call, (n ? n : 1) * sizeof *call->keeps);
     if (!call->keeps)
         return -1;
     for (int i = 0; i < ev->vsize; i++)
@@ -333,6 +343,7 @@ static void call_reset(nc_drv_call *call, nc_drv_port *dp, ErlDrvTermData caller
     call->next = NULL;
     call->dec.head = NULL;
     call->dec.inline_used = 0;
+    call->dec_bytes = 0;
 }
 
 /* Whether a function that may go to a worker really does: NOCOPY_DIRTY_ABOVE
@@ -359,7 +370,7 @@ static void dispatch(nc_drv_port *dp, ErlDrvTermData caller, const ErlIOVec *ev,
     /* Every request is decoded on the stack first: the inline path (the
      * common, short one) never allocates. */
     call_reset(call, dp, caller, 0);
-    int st = nocopy__wire_decode(segs, nsegs, dec_alloc, &call->dec, &call->req);
+    int st = nocopy__wire_decode(segs, nsegs, dec_alloc, call, &call->req);
     if (st != NOCOPY_OK) {
         reject(call, st, "%s", st == NOCOPY_ENOMEM ? "out of memory decoding the request"
                                                    : call->req.err);
@@ -385,7 +396,7 @@ static void dispatch(nc_drv_port *dp, ErlDrvTermData caller, const ErlIOVec *ev,
         nc_drv_call *h = driver_alloc(sizeof *h);
         if (h) {
             call_reset(h, dp, caller, 1);
-            st = nocopy__wire_decode(segs, nsegs, dec_alloc, &h->dec, &h->req);
+            st = nocopy__wire_decode(segs, nsegs, dec_alloc, h, &h->req);
         }
         if (!h || st != NOCOPY_OK) {
             reject(call, NOCOPY_ENOMEM, "out of memory queueing the call");
@@ -402,13 +413,22 @@ static void dispatch(nc_drv_port *dp, ErlDrvTermData caller, const ErlIOVec *ev,
     nocopy__call_init(&call->base, &nocopy__drv_ops, m, f, call->req.argc, call->req.argv);
 
     if (to_worker && keep_binaries(call, ev) == 0) {
-        st = nocopy__drv_pool_submit(dp, call);
-        if (st == NOCOPY_OK)
+        switch (nocopy__drv_pool_submit(dp, call)) {
+        case NC_DRV_QUEUED:
             return;                    /* HANDED OVER to the pool */
-        if (st == NOCOPY_EOVERLOAD)
-            reject(call, st, "the port's queue of %zu calls is full", dp->pool.limit);
-        else
-            reject(call, st, "no worker thread could be started");
+        case NC_DRV_QUEUE_FULL:
+            reject(call, NOCOPY_EOVERLOAD, "the port's queue of %zu calls is full",
+                   dp->pool.limit);
+            break;
+        case NC_DRV_QUEUE_HEAVY:
+            reject(call, NOCOPY_EOVERLOAD,
+                   "the port's queued calls would hold more than %zu bytes of decoded "
+                   "requests (this one: %zu)", dp->pool.byte_limit, call->dec_bytes);
+            break;
+        case NC_DRV_NO_WORKER:
+            reject(call, NOCOPY_ENOMEM, "no worker thread could be started");
+            break;
+        }
         release_call(call, 0);
         return;
     }

@@ -7,11 +7,16 @@
  * up every file operation; and a call must be able to run next to other calls
  * of the same port, which driver_async's per-port key serialises.
  *
- * The queue is bounded (open option `queue`, default NC_DRV_QUEUE_DEFAULT):
- * when it is full, the call is answered at once with eoverload, instead of the
- * port going busy, which would block every caller of the port, including
- * those of quick inline functions. Threads start with the first queued call,
- * so a port that only runs inline functions has none. */
+ * The queue is bounded twice: in calls (open option `queue`, default
+ * NC_DRV_QUEUE_DEFAULT) and in the bytes of their decoded requests (option
+ * `queue_bytes`, default NC_DRV_QUEUE_BYTES_DEFAULT), because a request of
+ * small terms decodes into up to 48 times its size, and 1024 such requests
+ * of 1 MB would hold 48 GB. Input binaries are not counted: a queued call
+ * holds them by reference, and they are the caller's. When either bound is
+ * reached, the call is answered at once with eoverload, instead of the port
+ * going busy, which would block every caller of the port, including those of
+ * quick inline functions. Threads start with the first queued call, so a port
+ * that only runs inline functions has none. */
 #include <stdio.h>
 
 #include "nc_drv.h"
@@ -20,13 +25,16 @@
  * compression) may want more than the small default of driver threads. */
 #define WORKER_STACK_KW 256
 
-int nocopy__drv_pool_init(nc_drv_pool *p, unsigned workers, size_t limit)
+int nocopy__drv_pool_init(nc_drv_pool *p, unsigned workers, size_t limit,
+                          size_t byte_limit)
 {
     p->mu = erl_drv_mutex_create("nocopy_pool");
     p->cv = erl_drv_cond_create("nocopy_pool");
     p->head = p->tail = NULL;
     p->queued = 0;
     p->limit = limit;
+    p->queued_bytes = 0;
+    p->byte_limit = byte_limit;
     p->nworkers = workers;
     p->started = 0;
     p->stopping = 0;
@@ -54,6 +62,7 @@ static void *worker(void *arg)
         if (!p->head)
             p->tail = NULL;
         p->queued--;
+        p->queued_bytes -= call->dec_bytes;
         erl_drv_mutex_unlock(p->mu);
         nocopy__drv_call_execute(call);
         erl_drv_mutex_lock(p->mu);
@@ -81,17 +90,24 @@ static void start_workers(nc_drv_pool *p)
         erl_drv_thread_opts_destroy(opts);
 }
 
-int nocopy__drv_pool_submit(nc_drv_port *dp, nc_drv_call *call)
+nc_drv_submit nocopy__drv_pool_submit(nc_drv_port *dp, nc_drv_call *call)
 {
     nc_drv_pool *p = &dp->pool;
     if (p->started < p->nworkers)
         start_workers(p);
     if (p->started == 0)
-        return NOCOPY_ENOMEM;
+        return NC_DRV_NO_WORKER;
     erl_drv_mutex_lock(p->mu);
     if (p->queued >= p->limit) {
         erl_drv_mutex_unlock(p->mu);
-        return NOCOPY_EOVERLOAD;
+        return NC_DRV_QUEUE_FULL;
+    }
+    /* A call is always taken when none is queued, even one over the limit;
+     * then nothing more is until it leaves (no wrap in the subtraction). */
+    if (p->queued > 0 && (p->queued_bytes > p->byte_limit ||
+                          call->dec_bytes > p->byte_limit - p->queued_bytes)) {
+        erl_drv_mutex_unlock(p->mu);
+        return NC_DRV_QUEUE_HEAVY;
     }
     call->next = NULL;
     if (p->tail)
@@ -100,9 +116,10 @@ int nocopy__drv_pool_submit(nc_drv_port *dp, nc_drv_call *call)
         p->head = call;
     p->tail = call;
     p->queued++;
+    p->queued_bytes += call->dec_bytes;
     erl_drv_cond_signal(p->cv);
     erl_drv_mutex_unlock(p->mu);
-    return NOCOPY_OK;
+    return NC_DRV_QUEUED;
 }
 
 void nocopy__drv_pool_stop(nc_drv_pool *p)
@@ -112,6 +129,7 @@ void nocopy__drv_pool_stop(nc_drv_pool *p)
     nc_drv_call *cancelled = p->head;
     p->head = p->tail = NULL;
     p->queued = 0;
+    p->queued_bytes = 0;
     erl_drv_cond_broadcast(p->cv);
     erl_drv_mutex_unlock(p->mu);
 

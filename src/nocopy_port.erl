@@ -24,7 +24,7 @@
 %% still complete; its reply then arrives later as a stray
 %% `{nocopy_reply, _, _}' message, as with `gen_server:call/3' before OTP 24.</li>
 %% <li>`eoverload', `{general, Text}': the port's queue of calls waiting for a
-%% worker thread is full (see the `queue' option).</li>
+%% worker thread is full (see the `queue' and `queue_bytes' options).</li>
 %% <li>`eproto', `{general, Text}': the driver could not decode the request
 %% (never for requests made by this module).</li>
 %% </ul>
@@ -57,10 +57,15 @@
 %% `{workers, N}': threads for calls that must not run on a scheduler
 %% (dirty functions), 1..64, default 4. `{queue, N}': calls that may wait for
 %% a worker, 1..1048576, default 1024; more are refused with `eoverload'.
-%% `{inline, false}': run every call on the workers, normal functions too
+%% `{queue_bytes, N}': the memory those calls' decoded requests may hold,
+%% 1..2^40 bytes, default 64 MiB; a call that would take the queue past it is
+%% refused with `eoverload' (a call is always taken when none waits). A request
+%% of small terms decodes into up to 48 times its size; input binaries are held
+%% by reference and not counted. `{inline, false}': run every call on the workers, normal functions too
 %% (default `true': normal functions run inline in the driver, on the
 %% caller's scheduler). Twins of NC_DRV_* in c_src/nc_drv.h.
--type option() :: {workers, 1..64} | {queue, 1..1048576} | {inline, boolean()}.
+-type option() :: {workers, 1..64} | {queue, 1..1048576}
+                | {queue_bytes, 1..1099511627776} | {inline, boolean()}.
 
 %% What a request is tagged with; the reply carries it back.
 -type tag() :: integer() | reference().
@@ -105,6 +110,8 @@ settings([{workers, N} | Rest], Acc) when is_integer(N), N >= 1, N =< 64 ->
     settings(Rest, [" workers=" ++ integer_to_list(N) | Acc]);
 settings([{queue, N} | Rest], Acc) when is_integer(N), N >= 1, N =< 1048576 ->
     settings(Rest, [" queue=" ++ integer_to_list(N) | Acc]);
+settings([{queue_bytes, N} | Rest], Acc) when is_integer(N), N >= 1, N =< 1 bsl 40 ->
+    settings(Rest, [" queue_bytes=" ++ integer_to_list(N) | Acc]);
 settings([{inline, B} | Rest], Acc) when is_boolean(B) ->
     settings(Rest, [if B -> " inline=1"; true -> " inline=0" end | Acc]);
 settings([Bad | _], _) ->

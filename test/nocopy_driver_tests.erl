@@ -415,6 +415,47 @@ overload_test_() ->
         end)
     end}}.
 
+%% The queue is bounded in decoded bytes too (hardening review O1: a request of
+%% small terms decodes into tens of times its size). With one worker held at
+%% the gate and a 64 KiB budget, a call of a 10,000-element list (hundreds of
+%% KiB once decoded) is still queued, because nothing else waits; the next is
+%% refused, and so is a small one while the big one holds the budget. Once it
+%% has run, small calls queue again.
+overload_bytes_test_() ->
+    {"the queue's decoded bytes are bounded: eoverload past queue_bytes",
+     {timeout, 60, fun() ->
+        with_ports([[{workers, 1}, {queue, 100}, {queue_bytes, 65536}, {inline, false}], []],
+                   fun(P, C) ->
+            gate_reset(C),
+            Running = nocopy_test_drv:async(P, gate_wait, [?GATE_MS]),
+            until(fun() -> gate_waiting(C) =:= 1 end),
+            Big = lists:seq(1, 10000),
+            Queued = nocopy_test_drv:async(P, sum_list, [Big]),
+            Refused = fun(Args) ->
+                          try nocopy_test_drv:sum_list(P, Args) of
+                              V -> erlang:error({expected_eoverload, V})
+                          catch
+                              error:eoverload:St ->
+                                  #{general := Text} = nocopy:format_error(eoverload, St),
+                                  Text
+                          end
+                      end,
+            Text = Refused(Big),
+            {match, [Bytes]} =
+                re:run(Text, "^the port's queued calls would hold more than 65536 bytes "
+                             "of decoded requests \\(this one: ([0-9]+)\\)$",
+                       [{capture, all_but_first, list}]),
+            ?assert(list_to_integer(Bytes) > 65536),
+            _ = Refused([1, 2, 3]),
+            ok = nocopy_test_drv:gate_open(C),
+            ?assertMatch({released, _}, nocopy_test_drv:await(Running)),
+            ?assertEqual(lists:sum(Big), nocopy_test_drv:await(Queued)),
+            %% The budget is given back: small calls queue and run again.
+            ?assertEqual(6, nocopy_test_drv:sum_list(P, [1, 2, 3])),
+            gate_reset(C)
+        end)
+    end}}.
+
 %% ---- faults ----------------------------------------------------------------------------------------
 
 %% A caller killed while its call waits in the queue: the call still runs, its
@@ -631,6 +672,10 @@ options_test_() ->
     [{"bad options are refused before anything is loaded",
       [?_assertEqual({error, {bad_option, {workers, 0}}}, nocopy_test_drv:open([{workers, 0}])),
        ?_assertEqual({error, {bad_option, {queue, 0}}}, nocopy_test_drv:open([{queue, 0}])),
+       ?_assertEqual({error, {bad_option, {queue_bytes, 0}}},
+                     nocopy_test_drv:open([{queue_bytes, 0}])),
+       ?_assertEqual({error, {bad_option, {queue_bytes, 1 bsl 40 + 1}}},
+                     nocopy_test_drv:open([{queue_bytes, 1 bsl 40 + 1}])),
        ?_assertEqual({error, {bad_option, {inline, 1}}}, nocopy_test_drv:open([{inline, 1}])),
        ?_assertEqual({error, {bad_option, frob}}, nocopy_test_drv:open([frob]))]},
      {"the driver refuses bad settings too",
@@ -638,6 +683,13 @@ options_test_() ->
               {ok, P} = nocopy_test_drv:open([]),   % loads the driver
               ?assertError(badarg, open_port({spawn_driver, "nocopy_test_drv workers=65"}, [binary])),
               ?assertError(badarg, open_port({spawn_driver, "nocopy_test_drv frob=1"}, [binary])),
+              [?assertError(badarg, open_port({spawn_driver, "nocopy_test_drv " ++ S}, [binary]))
+               || S <- ["queue_bytes=0", "queue_bytes=1099511627777", "queue_bytes=-1",
+                        "queue_bytes= 5", "queue_bytes=99999999999999999999999",
+                        "queue=1x", "inline=2", "workers="]],
+              Q = open_port({spawn_driver, "nocopy_test_drv queue_bytes=1099511627776 inline=0"},
+                            [binary]),
+              port_close(Q),
               close(P)
       end},
      {"a call on something that is not a port",
