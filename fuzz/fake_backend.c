@@ -81,6 +81,7 @@ uintptr_t fk_new(fk_kind kind)
         fk.cap = ncap;
     }
     fk_node *n = &fk.nodes[fk.n++];
+    fk.logical++;
     memset(n, 0, sizeof *n);
     n->kind = kind;
     return fk.n;
@@ -172,6 +173,8 @@ uintptr_t fk_new_handle(const nocopy_handle_type *type, bool closed)
 void fk_begin(void)
 {
     fk.n = 0;
+    fk.logical = 0;
+    fk.max_nodes = 200000;
     fk.live_bufs = fk.live_kept = fk.live_handles = 0;
     fk.dtor_runs = fk.foreign_releases = fk.foreign_made = 0;
     fk.max_alloc = 1u << 20;

@@ -66,6 +66,9 @@ typedef struct fk_obj {
 typedef struct fk_world {
     fk_node *nodes;
     size_t n, cap;
+    size_t logical;              /* nodes a walk visits: n, plus every node of a
+                                  * repeated list element once per repetition */
+    size_t max_nodes;            /* the parser's bound on `logical` */
     long live_bufs, live_kept, live_handles;
     long dtor_runs, foreign_releases, foreign_made;
     size_t max_alloc;            /* buf_alloc above this fails (simulated ENOMEM) */

@@ -7,7 +7,6 @@
 
 #include "fake_backend.h"
 
-#define FK_MAX_NODES 200000
 #define FK_MAX_DEPTH 48          /* recursion of the parser itself */
 
 /* Every binary gets its own block of exactly `size` bytes (never NULL). */
@@ -66,17 +65,28 @@ static uintptr_t parse(fk_in *in, unsigned depth, bool big);
 
 /* `big` allows the ops whose logical size is not paid for by input bytes
  * (4 KB binaries, repeated list elements, deep nests). They are refused
- * below a repeated element, which the walkers visit once per repetition. */
+ * below a repeated element, which the walkers visit once per repetition.
+ * Repetitions count towards fk.max_nodes too: a 20000-element list of a
+ * 50-node element, a 75-byte input, used to cost a million visits per walk
+ * (100 ms), and the fuzzer spent most of its time on such inputs. */
 static uintptr_t parse_list(fk_in *in, unsigned depth, size_t count, bool repeat, bool big)
 {
-    if (fk.n >= FK_MAX_NODES)
+    if (fk.logical >= fk.max_nodes)
         count = 0;
-    else if (count > FK_MAX_NODES - fk.n)
-        count = FK_MAX_NODES - fk.n;
+    else if (count > fk.max_nodes - fk.logical)
+        count = fk.max_nodes - fk.logical;
     uintptr_t *heads = malloc((count ? count : 1) * sizeof *heads);
     if (!heads)
         fk_die("out of memory in the harness");
+    size_t before = fk.logical;
     uintptr_t first = count ? parse(in, depth + 1, big && !repeat) : 0;
+    if (repeat && count > 1) {
+        size_t element = fk.logical - before;          /* at least 1 */
+        size_t room = fk.logical < fk.max_nodes ? fk.max_nodes - fk.logical : 0;
+        if (count - 1 > room / element)
+            count = 1 + room / element;
+        fk.logical += (count - 1) * element;
+    }
     for (size_t i = 0; i < count; i++)
         heads[i] = repeat || i == 0 ? first : parse(in, depth + 1, big);
     uintptr_t tail = fk_u8(in) & 1 ? parse(in, depth + 1, big) : fk_new(FK_NIL);
@@ -117,7 +127,7 @@ static uintptr_t parse_io_elem(fk_in *in, unsigned depth, bool big)
 
 static uintptr_t parse(fk_in *in, unsigned depth, bool big)
 {
-    if (depth > FK_MAX_DEPTH || fk.n > FK_MAX_NODES)
+    if (depth > FK_MAX_DEPTH || fk.logical > fk.max_nodes)
         return fk_new(FK_NIL);
     uint8_t op = fk_u8(in);
     uintptr_t r;
@@ -199,7 +209,7 @@ static uintptr_t parse(fk_in *in, unsigned depth, bool big)
         unsigned levels = (l & 0xFFF0) == 0x5C00 ? 70000u - l % 16 : l % 300u;
         bool tuple = fk_u8(in) & 1;
         uintptr_t cur = parse(in, depth + 1, big);
-        for (unsigned i = 0; i < levels && fk.n < FK_MAX_NODES; i++) {
+        for (unsigned i = 0; i < levels && fk.logical < fk.max_nodes; i++) {
             if (tuple) {
                 uintptr_t *el = malloc(sizeof *el);
                 if (!el)
