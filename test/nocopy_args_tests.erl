@@ -36,7 +36,13 @@ good_table() ->
     [{iovec_flat, [D], iolist_to_binary(D)}
      || D <- [<<>>, [], [[]], "abc", [1, 2, 3], [<<"a">>, [<<"b">>, $c] | <<"d">>],
               [<<>>, [<<>>], <<"x">>], [nc_big(1000), "--", nc_big(70)],
-              lists:foldl(fun(_, Acc) -> [Acc, $x] end, [], lists:seq(1, 2000))]] ++
+              lists:foldl(fun(_, Acc) -> [Acc, $x] end, [], lists:seq(1, 2000)),
+              %% Deeper and longer than fuzz_iovec's terms (20,000 nodes): nested
+              %% 50,000 deep on either side, and 200,000 elements alternating
+              %% binaries and bytes (the shape of bug F5).
+              lists:foldl(fun(_, Acc) -> [Acc, $x] end, [], lists:seq(1, 50000)),
+              lists:foldl(fun(_, Acc) -> [$y, Acc] end, [], lists:seq(1, 50000)),
+              lists:append(lists:duplicate(100000, [<<"ab">>, 7]))]] ++
     [{echo_tuple, [T], T} || T <- [{1, <<"x">>, {red, 1.5}}, {-5, <<>>, {blue, 0.0}}]] ++
     [{tuple_types, [{}], []},
      {tuple_types, [{1, a, <<>>, 2.0, {}, [1], []}],
