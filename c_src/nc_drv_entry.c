@@ -143,8 +143,8 @@ typedef struct port_options {
 
 /* "NAME_drv workers=4 queue=1024 queue_bytes=67108864 inline=1": the
  * open_port command after the name (the last of a repeated option counts).
- * inline=0 sends every call to the workers (for ports whose callers must never run C on a
- * scheduler, and to test the worker path). */
+ * inline=0 sends every call to the workers (for ports whose callers must
+ * never run C on a scheduler, and to test the worker path). */
 static int parse_options(const char *cmd, port_options *o)
 {
     struct {
@@ -195,8 +195,9 @@ static ErlDrvData drv_start(ErlDrvPort port, char *command)
     dp->port = port;
     dp->port_term = driver_mk_port(port);
     dp->inline_normal = (int)o.inline_normal;
+    size_t queue_bytes = o.queue_bytes > SIZE_MAX ? SIZE_MAX : (size_t)o.queue_bytes;
     if (nocopy__drv_pool_init(&dp->pool, (unsigned)o.workers, (size_t)o.queue,
-                              (size_t)o.queue_bytes) != 0) {
+                              queue_bytes) != 0) {
         driver_free(dp);
         return ERL_DRV_ERROR_GENERAL;
     }
