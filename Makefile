@@ -18,14 +18,25 @@ TEST_NATIVE_SRCS := $(addprefix test/nocopy_test/, \
 $(eval $(call nocopy_module,nocopy_test,$(TEST_NATIVE_SRCS),,$(TEST_OUT)))
 $(call nocopy_user_objs,$(TEST_NATIVE_SRCS),$(TEST_OUT)): test/nocopy_test/test_module.h
 
+# Examples. Each one with more than a C file brings a make fragment,
+# examples/NAME/NAME.mk, which defines its module(s) and appends to
+# EXAMPLE_TARGETS (built by `all`) and EXAMPLE_EBINS (on the test code path).
+EXAMPLE_TARGETS :=
+EXAMPLE_EBINS :=
+
 # The seed scenario: GSS-style wrap/unwrap over OpenSSL's AEAD.
 GSS_OUT := $(BUILD)/gss_demo
 $(eval $(call nocopy_module,gss_demo,examples/gss_demo/gss_demo.c,-lcrypto,$(GSS_OUT)))
-include examples/gss_demo/gss_demo.mk
+EXAMPLE_TARGETS += gss_demo_all
+EXAMPLE_EBINS += $(GSS_OUT)/ebin
 
 # The README's example.
 SUMS_OUT := $(BUILD)/sums
 $(eval $(call nocopy_module,sums,examples/sums/sums.c,,$(SUMS_OUT)))
+EXAMPLE_TARGETS += sums_all
+EXAMPLE_EBINS += $(SUMS_OUT)/ebin
+
+include $(wildcard examples/*/*.mk)
 
 TEST_ERLS  := $(wildcard test/*.erl)
 TEST_BEAMS := $(patsubst test/%.erl,$(TEST_OUT)/ebin/%.beam,$(TEST_ERLS))
@@ -34,7 +45,7 @@ C_TEST_SRCS := $(wildcard test/c/test_*.c) test/c/run_tests.c
 C_TEST_BIN  := $(BUILD)/c_tests
 
 .PHONY: all core deps test eunit c-test demo clean dialyzer
-all: $(APP_BEAMS) nocopy_test_all gss_demo_all sums_all
+all: $(APP_BEAMS) nocopy_test_all $(EXAMPLE_TARGETS)
 
 # The C core and both backends, compiled (what rebar3's pre-hook checks).
 core: $(NOCOPY_CORE_OBJS) $(NOCOPY_NIF_OBJS) $(NOCOPY_DRV_OBJS) $(NOCOPY_DESCRIBE_OBJS)
@@ -62,7 +73,7 @@ c-test: $(C_TEST_BIN)
 
 EUNIT_MODULES = $(patsubst test/%.erl,%,$(wildcard test/*_tests.erl))
 eunit: all $(TEST_BEAMS)
-	$(ERL) -noshell -pa ebin $(TEST_OUT)/ebin $(GSS_OUT)/ebin $(SUMS_OUT)/ebin \
+	$(ERL) -noshell -pa ebin $(TEST_OUT)/ebin $(EXAMPLE_EBINS) \
 	    -eval 'case eunit:test([$(subst $(eval) ,$(comma),$(EUNIT_MODULES))], [verbose]) of ok -> halt(0); _ -> halt(1) end.'
 
 comma := ,
@@ -83,7 +94,7 @@ $(PLT):
 # Dialyzer over the application and the generated stubs of the examples.
 dialyzer: all $(PLT)
 	dialyzer --plt $(PLT) -Wunmatched_returns -Werror_handling \
-	    ebin $(GSS_OUT)/ebin $(SUMS_OUT)/ebin
+	    ebin $(EXAMPLE_EBINS)
 
 clean:
 	rm -rf _build ebin priv/*.so
