@@ -65,8 +65,12 @@ $(TEST_OUT)/ebin/%.beam: test/%.erl $(wildcard test/*.hrl) $(APP_BEAMS)
 	@mkdir -p $(dir $@)
 	$(ERLC) -Wall +warnings_as_errors +debug_info -I include -I test -pa ebin -o $(TEST_OUT)/ebin $<
 
-$(C_TEST_BIN): $(C_TEST_SRCS) $(NOCOPY_CORE_OBJS) $(wildcard test/c/*.h)
-	$(CC) $(NOCOPY_CFLAGS) -Itest/c -o $@ $(C_TEST_SRCS) $(NOCOPY_CORE_OBJS) $(NOCOPY_LDFLAGS) -lpthread
+# The driver's request decoder is pure C: its tests need no runtime.
+C_TEST_DRV_SRCS := c_src/nc_drv_wire.c
+$(C_TEST_BIN): $(C_TEST_SRCS) $(C_TEST_DRV_SRCS) $(NOCOPY_CORE_OBJS) $(wildcard test/c/*.h) \
+    c_src/nc_drv_wire.h
+	$(CC) $(NOCOPY_CFLAGS) -Itest/c -o $@ $(C_TEST_SRCS) $(C_TEST_DRV_SRCS) $(NOCOPY_CORE_OBJS) \
+	    $(NOCOPY_LDFLAGS) -lpthread -lm
 
 c-test: $(C_TEST_BIN)
 	$(C_TEST_BIN)

@@ -99,6 +99,31 @@ const char *nocopy__atom_name(const nocopy_module *m, nocopy_atom a)
     return NULL;
 }
 
+/* FNV-1a, 32 bits: a checksum of the table's shape, not a secret. */
+static uint32_t fnv1a(uint32_t h, const void *data, size_t len)
+{
+    const unsigned char *p = data;
+    for (size_t i = 0; i < len; i++) {
+        h ^= p[i];
+        h *= 16777619u;
+    }
+    return h;
+}
+
+uint32_t nocopy__module_fingerprint(const nocopy_module *m)
+{
+    char arity[16];
+    uint32_t h = 2166136261u;
+    h = fnv1a(h, m->name, strlen(m->name) + 1);
+    for (size_t i = 0; i < m->nfuncs; i++) {
+        const nocopy_func *f = &m->funcs[i];
+        int n = snprintf(arity, sizeof arity, "/%u;", f->arity);
+        h = fnv1a(h, f->name, strlen(f->name));
+        h = fnv1a(h, arity, (size_t)n);
+    }
+    return h;
+}
+
 int nocopy__handle_type_index(const nocopy_module *m, const nocopy_handle_type *t)
 {
     if (!m->handle_types || !t)

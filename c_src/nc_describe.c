@@ -41,7 +41,7 @@ int main(void)
 
     fputs("{module, ", stdout);
     put_string(m->name);
-    fputs("}.\n{atoms, [", stdout);
+    printf("}.\n{fingerprint, %lu}.\n{atoms, [", (unsigned long)nocopy__module_fingerprint(m));
     for (int i = 0; m->atoms && m->atoms[i]; i++) {
         if (i)
             putchar(',');

@@ -41,6 +41,8 @@ typedef struct nc_drv_atom_name {
 
 typedef struct nc_drv_global {
     const nocopy_module *mod;
+    uint32_t fingerprint;                   /* nocopy__module_fingerprint(mod) */
+    char driver_name[256];                  /* "NAME_drv" */
     int natoms;                             /* module atoms */
     nc_drv_atom_name *names;                /* builtin (5) then module atoms */
     unsigned ntypes;                        /* handle types */
@@ -49,7 +51,8 @@ typedef struct nc_drv_global {
     int atoms_ready;                        /* set once under atoms_mu, then read-only */
     ErlDrvTermData *mod_atoms;              /* by nocopy_atom index */
     ErlDrvTermData builtin[NOCOPY_ATOM_BUILTIN_COUNT];   /* by -a - 1 */
-    ErlDrvTermData am_reply, am_error_tag, am_badarg, am_general, am_handle;
+    ErlDrvTermData am_reply, am_error_tag, am_badarg, am_general, am_handle,
+                   am_wrong_port;
     ErlDrvTermData am_status[16];           /* by -status */
 } nc_drv_global;
 
@@ -76,7 +79,8 @@ typedef struct nc_drv_htable {
 
 int nocopy__drv_htable_init(nc_drv_htable *t);
 /* Drops the table's reference to every handle (destructors run unless a call
- * still holds one) and refuses inserts from then on. */
+ * still holds one) and refuses inserts from then on. Calls may still be
+ * running on other threads: they find the table empty. */
 void nocopy__drv_htable_close(nc_drv_htable *t);
 void nocopy__drv_htable_destroy(nc_drv_htable *t);
 /* Takes over the caller's reference to h. 0 with *id set, or a status.
@@ -108,12 +112,16 @@ typedef struct nc_drv_pool {
     ErlDrvTid tids[NC_DRV_WORKERS_MAX];
 } nc_drv_pool;
 
+/* A port's state. Freed by drv_stop when no call is running on its workers,
+ * otherwise by the janitor once they have finished (nc_drv_pool.c): calls
+ * that outlive their port still reach its handle table and port term. */
 typedef struct nc_drv_port {
     ErlDrvPort port;
     ErlDrvTermData port_term;               /* driver_mk_port, computed in start */
     int inline_normal;                      /* 0: NOCOPY_NORMAL calls go to workers too */
     nc_drv_pool pool;
     nc_drv_htable handles;
+    struct nc_drv_port *next_closed;        /* the janitor's list */
 } nc_drv_port;
 
 int nocopy__drv_pool_init(nc_drv_pool *p, unsigned workers, size_t limit,
@@ -130,9 +138,22 @@ typedef enum nc_drv_submit {
 
 /* Queues a call; the call stays the caller's unless NC_DRV_QUEUED. */
 nc_drv_submit nocopy__drv_pool_submit(nc_drv_port *dp, struct nc_drv_call *call);
-/* Cancels queued calls (their callers see the port go down) and waits for
- * running ones, then joins the workers. */
-void nocopy__drv_pool_stop(nc_drv_pool *p);
+/* Cancels queued calls (their callers see the port go down) and tells the
+ * workers to exit once idle; does not wait. Returns the number of worker
+ * threads, which nocopy__drv_pool_join() must join. */
+unsigned nocopy__drv_pool_close(nc_drv_pool *p);
+/* Joins the workers (waiting for the calls they are running) and frees the
+ * pool's locks. After nocopy__drv_pool_close(). */
+void nocopy__drv_pool_join(nc_drv_pool *p);
+
+/* The janitor thread: joins the workers of closed ports and frees them. */
+int nocopy__drv_janitor_init(void);
+/* Takes over a closed port whose workers may still run calls. */
+void nocopy__drv_janitor_adopt(nc_drv_port *dp);
+/* Waits until every adopted port is freed, then ends the janitor (unload). */
+void nocopy__drv_janitor_finish(void);
+/* Joins the port's workers and frees everything it holds (nc_drv_entry.c). */
+void nocopy__drv_port_free(nc_drv_port *dp);
 
 /* ---- memory that outlives calls (nc_drv_ops.c) ---------------------------- */
 
@@ -250,6 +271,11 @@ void nocopy__drv_call_discard(nc_drv_call *call);
 int nocopy__drv_send_error(nc_drv_port *dp, ErlDrvTermData to, const nocopy__wreq *req,
                            ErlDrvSInt64 *tag_int, int status, unsigned argno,
                            const char *text);
+/* Sends {nocopy_reply, Tag, {'$nocopy_error', badarg, {wrong_port, Name}}},
+ * Name this driver's name: the request was made for another module. The
+ * client turns it into an error about its port argument. Any thread. */
+int nocopy__drv_send_wrong_port(nc_drv_port *dp, ErlDrvTermData to, const nocopy__wreq *req,
+                                ErlDrvSInt64 *tag_int);
 /* Sends the call's outcome (result or recorded error). 1: delivered. */
 int nocopy__drv_send_outcome(nc_drv_call *call, int status);
 /* Frees the binaries that result nodes own. */

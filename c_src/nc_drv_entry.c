@@ -24,8 +24,6 @@
 
 nc_drv_global nocopy__drv;
 
-static char driver_name[256];
-
 /* ---- atoms (scheduler thread: driver_mk_atom is not thread-safe) ------------ */
 
 static ErlDrvTermData mk_atom(const char *name)
@@ -54,6 +52,7 @@ int nocopy__drv_atoms_init(void)
         nocopy__drv.am_badarg = mk_atom("badarg");
         nocopy__drv.am_general = mk_atom("general");
         nocopy__drv.am_handle = mk_atom("$nocopy_handle");
+        nocopy__drv.am_wrong_port = mk_atom("wrong_port");
 #define XX(name, value, ename, msg)                                                  \
         if (-(value) >= 0 && -(value) < (int)(sizeof nocopy__drv.am_status /         \
                                               sizeof nocopy__drv.am_status[0]))      \
@@ -111,22 +110,29 @@ static int drv_init(void)
 {
     const nocopy_module *m = nocopy_module_definition();
     nocopy__drv.mod = m;
+    nocopy__drv.fingerprint = nocopy__module_fingerprint(m);
     if (m->nfuncs > UINT32_MAX || names_init(m) != 0 || nocopy__drv_tombstones_init() != 0 ||
-        !(nocopy__drv.atoms_mu = erl_drv_mutex_create("nocopy_atoms")))
+        !(nocopy__drv.atoms_mu = erl_drv_mutex_create("nocopy_atoms")) ||
+        nocopy__drv_janitor_init() != 0)
         goto fail;
     nocopy__backend = &nocopy__drv_ops;
     if (m->load && m->load() != NOCOPY_OK)
         goto fail;
     return 0;
 fail:
+    nocopy__drv_janitor_finish();
     globals_free();
     return -1;
 }
 
 /* erl_ddll unloads the driver only when no port uses it (or after killing
- * them, with kill_ports), so every port's stop has run by now. */
+ * them, with kill_ports), so every port's stop has run by now; but calls that
+ * were running when their port closed may still run on its workers, in this
+ * library's code. So the unload waits for them, through the janitor: the one
+ * place where a scheduler waits for user code, and only when the driver goes. */
 static void drv_finish(void)
 {
+    nocopy__drv_janitor_finish();
     if (nocopy__drv.mod && nocopy__drv.mod->unload)
         nocopy__drv.mod->unload();
     globals_free();
@@ -202,23 +208,35 @@ static ErlDrvData drv_start(ErlDrvPort port, char *command)
         return ERL_DRV_ERROR_GENERAL;
     }
     if (nocopy__drv_htable_init(&dp->handles) != 0) {
-        nocopy__drv_pool_stop(&dp->pool);
+        nocopy__drv_pool_close(&dp->pool);
+        nocopy__drv_pool_join(&dp->pool);
         driver_free(dp);
         return ERL_DRV_ERROR_GENERAL;
     }
     return (ErlDrvData)dp;
 }
 
+void nocopy__drv_port_free(nc_drv_port *dp)
+{
+    nocopy__drv_pool_join(&dp->pool);
+    nocopy__drv_htable_destroy(&dp->handles);
+    driver_free(dp);
+}
+
 /* The port closed (port_close, owner exit, driver unload with kill_ports).
- * Queued calls are cancelled; running ones finish first (this waits for them:
- * see nocopy__drv_pool_stop); then the handles go. */
+ * Queued calls are cancelled and the port's handles dropped; calls running on
+ * the workers are not waited for: they finish on their threads, release what
+ * they hold, and their replies go nowhere (their callers see the port go
+ * down). The janitor frees the port once they are done. */
 static void drv_stop(ErlDrvData data)
 {
     nc_drv_port *dp = (nc_drv_port *)data;
-    nocopy__drv_pool_stop(&dp->pool);
+    unsigned workers = nocopy__drv_pool_close(&dp->pool);
     nocopy__drv_htable_close(&dp->handles);
-    nocopy__drv_htable_destroy(&dp->handles);
-    driver_free(dp);
+    if (workers == 0)
+        nocopy__drv_port_free(dp);
+    else
+        nocopy__drv_janitor_adopt(dp);
 }
 
 /* ---- one call ------------------------------------------------------------------ */
@@ -280,8 +298,8 @@ static void resolve_handles(nc_drv_call *call)
 
 /* A queued call outlives the ErlIOVec: keep every binary of it (the runtime's
  * copy buffer of small pieces included). 0, or -1 when an entry has bytes but
- * no binary to keep (never seen from port_command; the call then runs
- * inline). */
+ * no binary to keep (never seen from port_command) or there is no memory: the
+ * call is then refused, never run here instead. */
 static int keep_binaries(nc_drv_call *call, const ErlIOVec *ev)
 {
     size_t n = 0;
@@ -302,7 +320,10 @@ static int keep_binaries(nc_drv_call *call, const ErlIOVec *ev)
     return 0;
 }
 
-static int wants_worker(const nc_drv_port *dp, const nocopy_func *f, size_t request_bytes)
+/* Whether a call of f may go to a worker, judged from the fixed header:
+ * NOCOPY_DIRTY_ABOVE calls whose whole request is under the threshold surely
+ * stay inline; larger ones are measured once decoded (measured_to_worker). */
+static int may_go_to_worker(const nc_drv_port *dp, const nocopy_func *f, size_t request_bytes)
 {
     if (!dp->inline_normal)
         return 1;
@@ -311,12 +332,18 @@ static int wants_worker(const nc_drv_port *dp, const nocopy_func *f, size_t requ
     case NOCOPY_DIRTY_IO:
         return 1;
     case NOCOPY_DIRTY_ABOVE:
-        /* The request's size bounds its binaries' size: a small request surely
-         * stays inline; a large one is measured once decoded. */
         return request_bytes > f->dirty_above;
     default:
         return 0;
     }
+}
+
+/* NOCOPY_DIRTY_ABOVE measures the decoded arguments as the NIF backend does. */
+static int measured_to_worker(nc_drv_call *call, const nocopy_func *f)
+{
+    if (!call->dp->inline_normal || f->sched != NOCOPY_DIRTY_ABOVE)
+        return 1;
+    return nocopy__binary_arg_bytes(&call->base) > f->dirty_above;
 }
 
 static void reject(nc_drv_call *call, int status, const char *fmt, ...)
@@ -347,97 +374,114 @@ static void call_reset(nc_drv_call *call, nc_drv_port *dp, ErlDrvTermData caller
     call->dec_bytes = 0;
 }
 
-/* Whether a function that may go to a worker really does: NOCOPY_DIRTY_ABOVE
- * measures the decoded arguments as the NIF backend does. */
-static int goes_to_worker(nc_drv_call *call, const nocopy_func *f, size_t request_bytes)
+/* The function a request's fixed header names, or NULL after answering the
+ * request: a request for another module (the port was mixed up), an index
+ * out of the table or a wrong argument count. The tag is read into `call`
+ * first, so that the answer reaches the caller's receive. */
+static const nocopy_func *checked_func(nc_drv_call *call, nocopy__wreader *rd)
 {
-    if (!wants_worker(call->dp, f, request_bytes))
-        return 0;
-    if (!call->dp->inline_normal || f->sched != NOCOPY_DIRTY_ABOVE)
-        return 1;
-    nocopy__call_init(&call->base, &nocopy__drv_ops, nocopy__drv.mod, f, call->req.argc,
-                      call->req.argv);
-    size_t bytes = nocopy__binary_arg_bytes(&call->base);
-    nocopy__call_finish(&call->base);
-    return bytes > f->dirty_above;
+    const nocopy_module *m = nocopy__drv.mod;
+    const nocopy__wreq *req = &call->req;
+    int module_ok = req->module == nocopy__drv.fingerprint;
+    const nocopy_func *f = module_ok && req->func < m->nfuncs ? &m->funcs[req->func] : NULL;
+    if (f && req->argc == f->arity)
+        return f;
+    int st = nocopy__wire_read_tag(rd, dec_alloc, call, &call->req);
+    if (st != NOCOPY_OK)
+        reject(call, st, "%s", st == NOCOPY_ENOMEM ? "out of memory reading the request"
+                                                   : call->req.err);
+    else if (!module_ok)
+        nocopy__drv_send_wrong_port(call->dp, call->caller, &call->req, &call->tag_int);
+    else if (!f)
+        reject(call, NOCOPY_EPROTO, "no function with index %u (the module has %zu)",
+               req->func, m->nfuncs);
+    else
+        reject(call, NOCOPY_EPROTO, "%s/%u called with %u arguments", f->name, f->arity,
+               req->argc);
+    return NULL;
 }
 
+/* Hands a decoded call to the port's workers, or answers it at once. */
+static void submit(nc_drv_call *call, const ErlIOVec *ev)
+{
+    nc_drv_port *dp = call->dp;
+    if (keep_binaries(call, ev) != 0) {
+        reject(call, NOCOPY_ENOMEM, "out of memory keeping the request's binaries");
+        release_call(call, 0);
+        return;
+    }
+    switch (nocopy__drv_pool_submit(dp, call)) {
+    case NC_DRV_QUEUED:
+        return;                        /* HANDED OVER to the pool */
+    case NC_DRV_QUEUE_FULL:
+        reject(call, NOCOPY_EOVERLOAD, "the port's queue of %zu calls is full", dp->pool.limit);
+        break;
+    case NC_DRV_QUEUE_HEAVY:
+        reject(call, NOCOPY_EOVERLOAD,
+               "the port's queued calls would hold more than %zu bytes of decoded "
+               "requests (this one: %zu)", dp->pool.byte_limit, call->dec_bytes);
+        break;
+    case NC_DRV_NO_WORKER:
+        reject(call, NOCOPY_ENOMEM, "no worker thread could be started");
+        break;
+    }
+    release_call(call, 0);
+}
+
+/* One request, decoded once: the fixed header decides where the call lives
+ * (on this stack for a call that runs inline, which never allocates in the
+ * common case; on the heap for one that may be queued) and the rest is decoded
+ * straight into it. */
 static void dispatch(nc_drv_port *dp, ErlDrvTermData caller, const ErlIOVec *ev,
                      const nocopy__wseg *segs, size_t nsegs)
 {
-    const nocopy_module *m = nocopy__drv.mod;
     nc_drv_call on_stack, *call = &on_stack;
+    nocopy__wreader rd;
 
-    /* Every request is decoded on the stack first: the inline path (the
-     * common, short one) never allocates. */
     call_reset(call, dp, caller, 0);
-    int st = nocopy__wire_decode(segs, nsegs, dec_alloc, call, &call->req);
+    int st = nocopy__wire_begin(&rd, segs, nsegs, &call->req);
+    if (st != NOCOPY_OK) {
+        reject(call, st, "%s", call->req.err);
+        return;
+    }
+    const nocopy_func *f = checked_func(call, &rd);
+    if (!f)
+        goto drop;
+    int may_queue = may_go_to_worker(dp, f, (size_t)ev->size);
+    if (may_queue) {
+        nc_drv_call *h = driver_alloc(sizeof *h);
+        if (!h) {
+            if (nocopy__wire_read_tag(&rd, dec_alloc, call, &call->req) == NOCOPY_OK)
+                reject(call, NOCOPY_ENOMEM, "out of memory queueing the call");
+            else
+                reject(call, NOCOPY_ENOMEM, "out of memory reading the request");
+            goto drop;
+        }
+        call_reset(h, dp, caller, 1);
+        h->req = call->req;              /* the fixed header */
+        call = h;
+    }
+    st = nocopy__wire_read_tag(&rd, dec_alloc, call, &call->req);
+    if (st == NOCOPY_OK)
+        st = nocopy__wire_read_args(&rd, dec_alloc, call, &call->req);
     if (st != NOCOPY_OK) {
         reject(call, st, "%s", st == NOCOPY_ENOMEM ? "out of memory decoding the request"
                                                    : call->req.err);
         goto drop;
     }
-    const nocopy_func *f = call->req.func < m->nfuncs ? &m->funcs[call->req.func] : NULL;
-    if (!f) {
-        reject(call, NOCOPY_EPROTO, "no function with index %u (the module has %zu)",
-               call->req.func, m->nfuncs);
-        goto drop;
-    }
-    if (call->req.argc != f->arity) {
-        reject(call, NOCOPY_EPROTO, "%s/%u called with %u arguments", f->name, f->arity,
-               call->req.argc);
-        goto drop;
-    }
-
-    int to_worker = goes_to_worker(call, f, (size_t)ev->size);
-    if (to_worker) {
-        /* A queued call outlives this stack frame, and its decoded nodes point
-         * into its own arena: decode once more, into a call on the heap. The
-         * thread hand-off costs far more than this second decode. */
-        nc_drv_call *h = driver_alloc(sizeof *h);
-        if (h) {
-            call_reset(h, dp, caller, 1);
-            st = nocopy__wire_decode(segs, nsegs, dec_alloc, h, &h->req);
-        }
-        if (!h || st != NOCOPY_OK) {
-            reject(call, NOCOPY_ENOMEM, "out of memory queueing the call");
-            if (h) {
-                nocopy__arena_free(&h->dec);
-                driver_free(h);
-            }
-            goto drop;
-        }
-        nocopy__arena_free(&call->dec);
-        call = h;
-    }
     resolve_handles(call);
-    nocopy__call_init(&call->base, &nocopy__drv_ops, m, f, call->req.argc, call->req.argv);
-
-    if (to_worker && keep_binaries(call, ev) == 0) {
-        switch (nocopy__drv_pool_submit(dp, call)) {
-        case NC_DRV_QUEUED:
-            return;                    /* HANDED OVER to the pool */
-        case NC_DRV_QUEUE_FULL:
-            reject(call, NOCOPY_EOVERLOAD, "the port's queue of %zu calls is full",
-                   dp->pool.limit);
-            break;
-        case NC_DRV_QUEUE_HEAVY:
-            reject(call, NOCOPY_EOVERLOAD,
-                   "the port's queued calls would hold more than %zu bytes of decoded "
-                   "requests (this one: %zu)", dp->pool.byte_limit, call->dec_bytes);
-            break;
-        case NC_DRV_NO_WORKER:
-            reject(call, NOCOPY_ENOMEM, "no worker thread could be started");
-            break;
-        }
-        release_call(call, 0);
-        return;
-    }
-    nocopy__drv_call_execute(call);
+    nocopy__call_init(&call->base, &nocopy__drv_ops, nocopy__drv.mod, f, call->req.argc,
+                      call->req.argv);
+    if (may_queue && measured_to_worker(call, f))
+        submit(call, ev);
+    else
+        nocopy__drv_call_execute(call);  /* frees a heap call */
     return;
 
 drop:
-    nocopy__arena_free(&call->dec);   /* still the call on the stack */
+    nocopy__arena_free(&call->dec);
+    if (call->heap)
+        driver_free(call);
 }
 
 static void drv_outputv(ErlDrvData data, ErlIOVec *ev)
@@ -470,7 +514,7 @@ static ErlDrvEntry nocopy_driver_entry = {
     .init = drv_init,
     .start = drv_start,
     .stop = drv_stop,
-    .driver_name = driver_name,
+    .driver_name = nocopy__drv.driver_name,
     .finish = drv_finish,
     .outputv = drv_outputv,             /* binaries arrive by reference in ev->binv */
     .extended_marker = ERL_DRV_EXTENDED_MARKER,
@@ -486,8 +530,9 @@ static ErlDrvEntry nocopy_driver_entry = {
 DRIVER_INIT(nocopy_drv)
 {
     const nocopy_module *m = nocopy_module_definition();
-    int n = snprintf(driver_name, sizeof driver_name, "%s_drv", m->name);
-    if (n < 0 || (size_t)n >= sizeof driver_name)
+    int n = snprintf(nocopy__drv.driver_name, sizeof nocopy__drv.driver_name, "%s_drv",
+                     m->name);
+    if (n < 0 || (size_t)n >= sizeof nocopy__drv.driver_name)
         return NULL;
     return &nocopy_driver_entry;
 }

@@ -277,14 +277,23 @@ void nocopy__drv_htable_remove(nc_drv_htable *t, uint64_t id, nocopy__handle *h)
 
 void nocopy__drv_htable_close(nc_drv_htable *t)
 {
+    /* The slots are taken out of the table under the lock: a call still
+     * running on a worker (the port closed under it) may try to undo an
+     * insert meanwhile, and must find nothing rather than a slot being
+     * emptied here. Destructors then run outside the lock. */
     erl_drv_mutex_lock(t->mu);
     t->closed = 1;
+    nc_drv_hslot *slots = t->slots;
+    uint32_t cap = t->cap;
+    t->slots = NULL;
+    t->cap = t->live = 0;
+    t->free_head = NO_SLOT;
     erl_drv_mutex_unlock(t->mu);
-    /* Inserts are refused now and the workers are gone: only this thread
-     * touches the slots. Destructors run outside the lock. */
-    for (uint32_t i = 0; i < t->cap; i++)
-        if (t->slots[i].h)
-            nocopy__drv_handle_release(clear_slot(t, i));
+    for (uint32_t i = 0; i < cap; i++)
+        if (slots[i].h)
+            nocopy__drv_handle_release(slots[i].h);
+    if (slots)
+        driver_free(slots);
 }
 
 void nocopy__drv_htable_destroy(nc_drv_htable *t)

@@ -380,9 +380,11 @@ static ErlDrvTermData status_atom(int status)
     return nocopy__drv.am_status[-NOCOPY_EINTERNAL];
 }
 
-int nocopy__drv_send_error(nc_drv_port *dp, ErlDrvTermData to, const nocopy__wreq *req,
-                           ErlDrvSInt64 *tag_int, int status, unsigned argno,
-                           const char *text)
+/* {nocopy_reply, Tag, {'$nocopy_error', Reason, {Where, Text}}}, Where an
+ * atom, or the argument number when `where` is 0. */
+static int send_error_cause(nc_drv_port *dp, ErlDrvTermData to, const nocopy__wreq *req,
+                            ErlDrvSInt64 *tag_int, int status, ErlDrvTermData where,
+                            unsigned argno, const char *text)
 {
     ErlDrvTermData spec[32], *s = spec;
     *s++ = ERL_DRV_ATOM;
@@ -392,14 +394,12 @@ int nocopy__drv_send_error(nc_drv_port *dp, ErlDrvTermData to, const nocopy__wre
     *s++ = nocopy__drv.am_error_tag;
     *s++ = ERL_DRV_ATOM;
     *s++ = status_atom(status);
-    /* Same Cause as the NIF backend: {ArgNo, Text} for a bad argument,
-     * {general, Text} for everything else. */
-    if (status == NOCOPY_EBADARG && argno > 0) {
+    if (where) {
+        *s++ = ERL_DRV_ATOM;
+        *s++ = where;
+    } else {
         *s++ = ERL_DRV_UINT;
         *s++ = (ErlDrvTermData)argno;
-    } else {
-        *s++ = ERL_DRV_ATOM;
-        *s++ = nocopy__drv.am_general;
     }
     *s++ = ERL_DRV_BUF2BINARY;
     *s++ = (ErlDrvTermData)text;
@@ -417,10 +417,29 @@ int nocopy__drv_send_error(nc_drv_port *dp, ErlDrvTermData to, const nocopy__wre
          * reply with that tag can be sent. Answer untagged rather than not at
          * all, as the wire format promises for garbage. */
         nocopy__wreq untagged = {.tag_kind = NC_WTAG_NONE};
-        return nocopy__drv_send_error(dp, to, &untagged, tag_int, NOCOPY_EPROTO, 0,
-                                      "the request's reference tag was refused by the runtime");
+        return send_error_cause(dp, to, &untagged, tag_int, NOCOPY_EPROTO,
+                                nocopy__drv.am_general, 0,
+                                "the request's reference tag was refused by the runtime");
     }
     return r;
+}
+
+int nocopy__drv_send_error(nc_drv_port *dp, ErlDrvTermData to, const nocopy__wreq *req,
+                           ErlDrvSInt64 *tag_int, int status, unsigned argno,
+                           const char *text)
+{
+    /* Same Cause as the NIF backend: {ArgNo, Text} for a bad argument,
+     * {general, Text} for everything else. */
+    int about_arg = status == NOCOPY_EBADARG && argno > 0;
+    return send_error_cause(dp, to, req, tag_int, status,
+                            about_arg ? 0 : nocopy__drv.am_general, argno, text);
+}
+
+int nocopy__drv_send_wrong_port(nc_drv_port *dp, ErlDrvTermData to, const nocopy__wreq *req,
+                                ErlDrvSInt64 *tag_int)
+{
+    return send_error_cause(dp, to, req, tag_int, NOCOPY_EBADARG, nocopy__drv.am_wrong_port, 0,
+                            nocopy__drv.driver_name);
 }
 
 static int send_result(nc_drv_call *call)

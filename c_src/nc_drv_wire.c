@@ -14,29 +14,17 @@
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* Frames of the explicit stack kept on the C stack; deeper terms (a left-nested
- * iolist [[[A, B], C], D] goes one level deeper per element) grow it in the
- * allocator. There is no depth limit: a level costs at least one byte of
- * request, and MAX_NODES bounds those. */
+ * iolist [[[A, B], C], D] goes one level deeper per element) grow it with
+ * realloc, freed before the decoder returns. There is no depth limit of its
+ * own: a frame stands for an open tuple or list cell with terms still to come,
+ * and those terms were charged against the bytes left when it was opened. */
 #define FRAMES_INLINE 64
 
-/* A request with more terms than this is refused: each node costs ~48 bytes
- * of arena and explicit stack for as little as one byte of request, so this
- * bounds a request's decoded memory to about 50 MB, and a queue of garbage
- * requests cannot make the driver hold gigabytes per port (measured in the
- * hardening review: 2^22 allowed 195 MB from one 4 MB request). 1 Mi terms is
- * a list of 512 Ki integers; bigger data belongs in a binary. */
-#define MAX_NODES ((size_t)1 << 20)
-
-typedef struct cursor {
-    const nocopy__wseg *segs;
-    size_t nsegs;
-    size_t si, off;        /* current segment and offset in it */
-    size_t pos;            /* bytes consumed so far */
-    size_t left;           /* bytes not yet consumed */
-} cursor;
+typedef nocopy__wreader cursor;
 
 typedef struct frame {
     uintptr_t *slot;       /* next slot to fill */
@@ -238,7 +226,14 @@ int nocopy__wire_is_ref_ext(const uint8_t *p, size_t len)
     return len - i == 4 + 4 * words;
 }
 
-static int read_tag(cursor *c, nocopy__walloc_fn alloc, void *actx, nocopy__wreq *req)
+/* The allocator, counting what it is asked for (the tree's memory). */
+static void *tree_alloc(nocopy__walloc_fn alloc, void *actx, nocopy__wreq *req, size_t size)
+{
+    req->tree_bytes += size;
+    return alloc(actx, size);
+}
+
+int nocopy__wire_read_tag(cursor *c, nocopy__walloc_fn alloc, void *actx, nocopy__wreq *req)
 {
     uint8_t kind;
     uint64_t v;
@@ -258,7 +253,7 @@ static int read_tag(cursor *c, nocopy__walloc_fn alloc, void *actx, nocopy__wreq
             return fail(req, c, "reference tag of %u bytes", (unsigned)v);
         /* Copied: the tag must be contiguous for ERL_DRV_EXT2TERM and must
          * outlive the ErlIOVec when the call is queued. */
-        uint8_t *ext = alloc(actx, (size_t)v ? (size_t)v : 1);
+        uint8_t *ext = tree_alloc(alloc, actx, req, (size_t)v ? (size_t)v : 1);
         if (!ext)
             return NOCOPY_ENOMEM;
         take(c, ext, (size_t)v);
@@ -274,11 +269,62 @@ static int read_tag(cursor *c, nocopy__walloc_fn alloc, void *actx, nocopy__wreq
     }
 }
 
-/* Decodes one term's node (its children are filled later, from the stack).
- * The caller guarantees room for one more frame on the stack. */
-static int read_node(cursor *c, nocopy__walloc_fn alloc, void *actx, nocopy__wreq *req,
-                     nocopy__wnode *n, frame *stack, size_t *sp)
+/* The state of one decode of the arguments. `pending` counts the terms that
+ * open tuples and list cells (and the argument list) have declared but that
+ * are not decoded yet: each will take at least one byte, so declaring more
+ * than the bytes left is refused before anything is allocated for them, and
+ * so is declaring more than NC_WIRE_MAX_TERMS in all. That keeps memory and
+ * time linear in the request however the arities lie. */
+typedef struct decoder {
+    cursor *c;
+    nocopy__walloc_fn alloc;
+    void *actx;
+    nocopy__wreq *req;
+    frame *stack;
+    size_t sp, cap;
+    size_t pending;
+} decoder;
+
+/* Charges `count` declared terms (of a `what`) against the bytes left and
+ * the term budget. */
+static int declare(decoder *d, size_t count, const char *what)
 {
+    cursor *c = d->c;
+    if (count > c->left || d->pending > c->left - count)
+        return fail(d->req, c, "%s of %zu terms but only %zu bytes left for them and %zu "
+                               "other terms", what, count, c->left, d->pending);
+    if (count > NC_WIRE_MAX_TERMS - d->req->nodes - d->pending)
+        return fail(d->req, c, "more than %zu terms", NC_WIRE_MAX_TERMS);
+    d->pending += count;
+    return NOCOPY_OK;
+}
+
+/* Opens a frame of `count` slots (already declared). */
+static int push_frame(decoder *d, uintptr_t *slots, uint32_t count)
+{
+    if (d->sp == d->cap) {
+        /* Deeper than ever: a bigger stack, outside the tree's memory. */
+        size_t cap = d->cap * 2;
+        frame *bigger = d->cap == FRAMES_INLINE ? malloc(cap * sizeof *bigger)
+                                                : realloc(d->stack, cap * sizeof *bigger);
+        if (!bigger)
+            return NOCOPY_ENOMEM;
+        if (d->cap == FRAMES_INLINE)
+            memcpy(bigger, d->stack, d->sp * sizeof *bigger);
+        d->stack = bigger;
+        d->cap = cap;
+        if (cap * sizeof *bigger > d->req->stack_bytes)
+            d->req->stack_bytes = cap * sizeof *bigger;
+    }
+    d->stack[d->sp++] = (frame){slots, count};
+    return NOCOPY_OK;
+}
+
+/* Decodes one term's node (its children are filled later, from the stack). */
+static int read_node(decoder *d, nocopy__wnode *n)
+{
+    cursor *c = d->c;
+    nocopy__wreq *req = d->req;
     uint8_t t;
     uint64_t v;
     int r;
@@ -308,16 +354,16 @@ static int read_node(cursor *c, nocopy__walloc_fn alloc, void *actx, nocopy__wre
         n->kind = NC_W_BIGINT;
         return NOCOPY_OK;
     case 'f': {
-        double d;
+        double f;
         if (!take_be(c, 8, &v))
             return fail(req, c, "truncated float");
-        memcpy(&d, &v, sizeof d);
+        memcpy(&f, &v, sizeof f);
         /* Erlang has no NaN or infinity; passing one on would let C hand
          * the runtime a float term it cannot represent. */
-        if (!isfinite(d))
+        if (!isfinite(f))
             return fail(req, c, "float is not finite");
         n->kind = NC_W_FLOAT;
-        n->v.f = d;
+        n->v.f = f;
         return NOCOPY_OK;
     }
     case 'a':
@@ -348,26 +394,22 @@ static int read_node(cursor *c, nocopy__walloc_fn alloc, void *actx, nocopy__wre
     case 'T':
         if (!take_be(c, 4, &v))
             return fail(req, c, "truncated tuple arity");
-        /* Every element takes at least one byte: this bounds the array. */
-        if (v > c->left)
-            return fail(req, c, "tuple of %u elements but only %zu bytes left",
-                        (unsigned)v, c->left);
         n->kind = NC_W_TUPLE;
         n->arity = (uint32_t)v;
         n->v.elems = NULL;
         if (v == 0)
             return NOCOPY_OK;
-        n->v.elems = alloc(actx, (size_t)v * sizeof(uintptr_t));
+        if ((r = declare(d, (size_t)v, "tuple")) != NOCOPY_OK)
+            return r;
+        n->v.elems = tree_alloc(d->alloc, d->actx, req, (size_t)v * sizeof(uintptr_t));
         if (!n->v.elems)
             return NOCOPY_ENOMEM;
-        stack[*sp] = (frame){n->v.elems, (uint32_t)v};
-        ++*sp;
-        return NOCOPY_OK;
+        return push_frame(d, n->v.elems, (uint32_t)v);
     case 'c':
         n->kind = NC_W_CONS;
-        stack[*sp] = (frame){n->v.cell, 2};
-        ++*sp;
-        return NOCOPY_OK;
+        if ((r = declare(d, 2, "list cell")) != NOCOPY_OK)
+            return r;
+        return push_frame(d, n->v.cell, 2);
     case 'n':
         n->kind = NC_W_NIL;
         return NOCOPY_OK;
@@ -391,92 +433,113 @@ static int read_node(cursor *c, nocopy__walloc_fn alloc, void *actx, nocopy__wre
     }
 }
 
-int nocopy__wire_decode(const nocopy__wseg *segs, size_t nsegs,
-                        nocopy__walloc_fn alloc, void *actx, nocopy__wreq *req)
+static void reset(nocopy__wreq *req)
 {
-    cursor c = {segs, nsegs, 0, 0, 0, 0};
-    frame small[FRAMES_INLINE], *stack = small;
-    size_t sp = 0, cap = FRAMES_INLINE;
-    uint8_t hdr[3];
-    uint64_t v;
-    int r;
-
+    req->module = 0;
+    req->func = 0;
+    req->argc = 0;
     req->tag_kind = NC_WTAG_NONE;
     req->tag_int = 0;
     req->tag_ext = NULL;
     req->tag_ext_len = 0;
-    req->func = 0;
-    req->argc = 0;
     req->argv = NULL;
     req->binary_bytes = 0;
     req->nodes = 0;
+    req->tree_bytes = 0;
+    req->stack_bytes = 0;
     req->handles = NULL;
     req->err_offset = 0;
     req->err[0] = '\0';
+}
 
+int nocopy__wire_begin(cursor *c, const nocopy__wseg *segs, size_t nsegs, nocopy__wreq *req)
+{
+    uint8_t hdr[3];
+    uint64_t v;
+
+    *c = (cursor){segs, nsegs, 0, 0, 0, 0};
+    reset(req);
     for (size_t i = 0; i < nsegs; i++) {
-        if (segs[i].len > SIZE_MAX - c.left)
-            return fail(req, &c, "request larger than the address space");
+        if (segs[i].len > SIZE_MAX - c->left)
+            return fail(req, c, "request larger than the address space");
         if (segs[i].len > 0 && !segs[i].base)
-            return fail(req, &c, "I/O vector entry %zu has no data", i);
-        c.left += segs[i].len;
+            return fail(req, c, "I/O vector entry %zu has no data", i);
+        c->left += segs[i].len;
     }
 
     /* outputv's first entry is the (empty) driver header: step over it so
      * that the fast path of take() reads the request header. */
-    skip_empty(&c);
-    if (!take(&c, hdr, 3))
-        return fail_header(req, "shorter than the 3-byte header");
+    skip_empty(c);
+    if (!take(c, hdr, 3))
+        return fail_header(req, "shorter than the %d-byte header", NC_WIRE_HEADER_BYTES);
     if (hdr[0] != NC_WIRE_MAGIC0 || hdr[1] != NC_WIRE_MAGIC1)
         return fail_header(req, "not a nocopy request (bad magic 0x%02x%02x)", hdr[0], hdr[1]);
     if (hdr[2] != NC_WIRE_VERSION)
         return fail_header(req, "request version %u, this driver speaks version %d", hdr[2],
                            NC_WIRE_VERSION);
-    if ((r = read_tag(&c, alloc, actx, req)) != NOCOPY_OK)
-        return r;
-    if (!take_be(&c, 4, &v))
-        return fail(req, &c, "truncated function index");
+    if (!take_be(c, 4, &v))
+        return fail_header(req, "shorter than the %d-byte header", NC_WIRE_HEADER_BYTES);
+    req->module = (uint32_t)v;
+    if (!take_be(c, 4, &v))
+        return fail_header(req, "shorter than the %d-byte header", NC_WIRE_HEADER_BYTES);
     req->func = (uint32_t)v;
-    if (!take_be(&c, 4, &v))
-        return fail(req, &c, "truncated argument count");
-    if (v > c.left)
-        return fail(req, &c, "%u arguments but only %zu bytes left", (unsigned)v, c.left);
+    if (!take_be(c, 4, &v))
+        return fail_header(req, "shorter than the %d-byte header", NC_WIRE_HEADER_BYTES);
     req->argc = (uint32_t)v;
-    if (req->argc > 0) {
-        req->argv = alloc(actx, (size_t)req->argc * sizeof(uintptr_t));
-        if (!req->argv)
-            return NOCOPY_ENOMEM;
-        stack[sp++] = (frame){req->argv, req->argc};
-    }
+    return NOCOPY_OK;
+}
 
-    while (sp > 0) {
-        frame *f = &stack[sp - 1];
+int nocopy__wire_read_args(cursor *c, nocopy__walloc_fn alloc, void *actx, nocopy__wreq *req)
+{
+    frame small[FRAMES_INLINE];
+    decoder d = {c, alloc, actx, req, small, 0, FRAMES_INLINE, 0};
+    int r = NOCOPY_OK;
+
+    if (req->argc > 0) {
+        if ((r = declare(&d, req->argc, "argument list")) != NOCOPY_OK)
+            goto done;
+        req->argv = tree_alloc(alloc, actx, req, (size_t)req->argc * sizeof(uintptr_t));
+        if (!req->argv) {
+            r = NOCOPY_ENOMEM;
+            goto done;
+        }
+        d.stack[d.sp++] = (frame){req->argv, req->argc};
+    }
+    while (d.sp > 0) {
+        frame *f = &d.stack[d.sp - 1];
         uintptr_t *slot = f->slot++;
         /* The last slot of a frame: drop the frame before decoding into it,
          * so list tails and last tuple elements reuse this level. */
         if (--f->left == 0)
-            sp--;
-        if (++req->nodes > MAX_NODES)
-            return fail(req, &c, "more than %zu terms", MAX_NODES);
-        nocopy__wnode *n = alloc(actx, sizeof *n);
-        if (!n)
-            return NOCOPY_ENOMEM;
-        n->arity = 0;
-        if (sp == cap) {
-            /* Deeper than ever: a bigger stack. The old one stays in the
-             * allocator until the call ends (at most as much again). */
-            frame *bigger = alloc(actx, 2 * cap * sizeof *bigger);
-            if (!bigger)
-                return NOCOPY_ENOMEM;
-            memcpy(bigger, stack, sp * sizeof *stack);
-            stack = bigger;
-            cap *= 2;
+            d.sp--;
+        d.pending--;
+        req->nodes++;
+        nocopy__wnode *n = tree_alloc(alloc, actx, req, sizeof *n);
+        if (!n) {
+            r = NOCOPY_ENOMEM;
+            goto done;
         }
-        if ((r = read_node(&c, alloc, actx, req, n, stack, &sp)) != NOCOPY_OK)
-            return r;
+        n->arity = 0;
+        if ((r = read_node(&d, n)) != NOCOPY_OK)
+            goto done;
         *slot = (uintptr_t)n;
     }
-    if (c.left != 0)
-        return fail(req, &c, "%zu bytes after the last argument", c.left);
-    return NOCOPY_OK;
+    if (c->left != 0)
+        r = fail(req, c, "%zu bytes after the last argument", c->left);
+done:
+    if (d.stack != small)
+        free(d.stack);
+    return r;
+}
+
+int nocopy__wire_decode(const nocopy__wseg *segs, size_t nsegs,
+                        nocopy__walloc_fn alloc, void *actx, nocopy__wreq *req)
+{
+    cursor c;
+    int r = nocopy__wire_begin(&c, segs, nsegs, req);
+    if (r == NOCOPY_OK)
+        r = nocopy__wire_read_tag(&c, alloc, actx, req);
+    if (r == NOCOPY_OK)
+        r = nocopy__wire_read_args(&c, alloc, actx, req);
+    return r;
 }

@@ -27,7 +27,10 @@
 
 #define NC_WIRE_MAGIC0   'n'
 #define NC_WIRE_MAGIC1   'c'
-#define NC_WIRE_VERSION  1
+#define NC_WIRE_VERSION  2
+
+/* "nc", version, module fingerprint, function index, argument count. */
+#define NC_WIRE_HEADER_BYTES 15
 
 /* An atom has at most 255 characters of up to 4 UTF-8 bytes each. */
 #define NC_WIRE_MAX_ATOM_BYTES 1020
@@ -35,6 +38,24 @@
 /* A reference tag is term_to_binary(make_ref()): 36 bytes on a node named
  * nonode@nohost; a node name has at most 255 characters. */
 #define NC_WIRE_MAX_TAG_EXT 1100
+
+/* A request may hold at most this many terms (1 Mi: a list of 512 Ki
+ * integers; bigger data belongs in a binary). Every term a tuple or list
+ * cell declares is charged against it before anything is allocated for it. */
+#define NC_WIRE_MAX_TERMS ((size_t)1 << 20)
+
+/* Memory bounds, for a request of n bytes (asserted by fuzz_drv_request and
+ * test/c/test_wire.c). The decoded tree, which lives as long as the call, takes
+ * at most NC_WIRE_TREE_BYTES_PER_BYTE * n + NC_WIRE_TREE_BYTES_EXTRA bytes of
+ * the caller's allocator: a term costs a 32-byte node and, as a tuple element
+ * or argument, an 8-byte slot, and every term declared takes at least one byte
+ * of the request. While it runs, the decoder's explicit stack adds at most
+ * NC_WIRE_STACK_BYTES_PER_BYTE * n bytes of malloc'd memory, freed before it
+ * returns: a 16-byte frame per open tuple or list cell with terms still to
+ * come, which is at most one frame per two bytes, doubled for growth. */
+#define NC_WIRE_TREE_BYTES_PER_BYTE  40
+#define NC_WIRE_TREE_BYTES_EXTRA     64
+#define NC_WIRE_STACK_BYTES_PER_BYTE 16
 
 #define NC_WIRE_ERR_MAX 120
 
@@ -91,15 +112,20 @@ typedef struct nocopy__wnode {
 #define NC_WTAG_REF  2
 
 typedef struct nocopy__wreq {
+    uint32_t module;                      /* the fingerprint of the module the
+                                           * client expects the port to run */
+    uint32_t func;
+    uint32_t argc;
     int tag_kind;
     int64_t tag_int;
     const uint8_t *tag_ext;               /* validated reference, in the allocator */
     size_t tag_ext_len;
-    uint32_t func;
-    uint32_t argc;
     uintptr_t *argv;                      /* argc node pointers */
     uint64_t binary_bytes;                /* sum of all binary payload sizes */
     size_t nodes;
+    size_t tree_bytes;                    /* asked of the allocator */
+    size_t stack_bytes;                   /* the explicit stack's peak, beyond the
+                                           * frames on the C stack */
     nocopy__wnode *handles;               /* NC_W_HANDLE nodes, newest first */
     size_t err_offset;                    /* stream offset of the error */
     char err[NC_WIRE_ERR_MAX];            /* set when decoding fails */
@@ -108,7 +134,40 @@ typedef struct nocopy__wreq {
 /* Returns memory aligned for any type, or NULL. Never freed one by one. */
 typedef void *(*nocopy__walloc_fn)(void *ctx, size_t size);
 
-/* Decodes the request made of segs[0..nsegs-1] (empty segments allowed).
+/* Where decoding stands in the request's byte stream. Private to the decoder;
+ * a backend only carries it from one step to the next. */
+typedef struct nocopy__wreader {
+    const nocopy__wseg *segs;
+    size_t nsegs;
+    size_t si, off;                       /* current segment and offset in it */
+    size_t pos;                           /* bytes consumed so far */
+    size_t left;                          /* bytes not yet consumed */
+} nocopy__wreader;
+
+/* A request is decoded in three steps, so that a backend can decide where the
+ * call lives, or refuse it, from the fixed header alone, before anything is
+ * allocated, and decode the rest once, into that place:
+ *
+ * nocopy__wire_begin() reads the fixed header (magic, version, module, func,
+ * argc) of segs[0..nsegs-1] (empty segments allowed; the segments stay
+ * BORROWED by *r and the decoded tree).
+ * @return : NOCOPY_OK, or NOCOPY_EPROTO with req->err set. */
+int nocopy__wire_begin(nocopy__wreader *r, const nocopy__wseg *segs, size_t nsegs,
+                       nocopy__wreq *req);
+
+/* Reads the request tag, after nocopy__wire_begin().
+ * @return : NOCOPY_OK, NOCOPY_EPROTO (req->err set) or NOCOPY_ENOMEM. */
+int nocopy__wire_read_tag(nocopy__wreader *r, nocopy__walloc_fn alloc, void *actx,
+                          nocopy__wreq *req);
+
+/* Reads the argc arguments, after nocopy__wire_read_tag(), into nodes in the
+ * allocator, within the memory bounds above.
+ * @return : NOCOPY_OK with req->argv set, NOCOPY_EPROTO (req->err set) or
+ *           NOCOPY_ENOMEM. */
+int nocopy__wire_read_args(nocopy__wreader *r, nocopy__walloc_fn alloc, void *actx,
+                           nocopy__wreq *req);
+
+/* The three steps in one, for tests and the fuzz target.
  * @return : NOCOPY_OK with *req filled, NOCOPY_EPROTO with req->err set (and the
  *           tag fields set if the tag could be read, so the error can be
  *           addressed to the request), or NOCOPY_ENOMEM. */

@@ -210,6 +210,11 @@ int nocopy__fail(nocopy_call *c, int status, unsigned argno, const char *fmt, ..
 int nocopy__module_atom_count(const nocopy_module *m);
 const char *nocopy__atom_name(const nocopy_module *m, nocopy_atom a);
 int nocopy__handle_type_index(const nocopy_module *m, const nocopy_handle_type *t);
+/* A checksum of the module's name and its functions' names and arities, in
+ * table order: the driver's requests carry the client's copy, so a port of
+ * one module refuses calls meant for another. The describe build prints it
+ * for the stubs; the driver computes it again at load. */
+uint32_t nocopy__module_fingerprint(const nocopy_module *m);
 
 /* Sum of the sizes of binary arguments (top level, and direct elements of
  * tuple and list arguments): the measure behind NOCOPY_DIRTY_ABOVE. */

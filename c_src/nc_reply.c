@@ -65,10 +65,16 @@ static bool range_ok(nocopy_call *c, size_t size, size_t offset, size_t len)
 nocopy_value nocopy_make_slice(nocopy_call *c, nocopy_term t, size_t offset, size_t len)
 {
     nocopy_bytes view;
-    if (t.raw != 0 && t.raw == c->bytes_raw)
+    if (t.raw == 0) {
+        nocopy__fail(c, NOCOPY_EINTERNAL, 0, "nocopy_make_slice of an invalid term");
+        return 0;
+    }
+    if (t.raw == c->bytes_raw)
         view = c->bytes_view;                  /* read by this call already */
-    else if (t.raw == 0 || c->ops->get_bytes(c, t.raw, &view) != NC_GET_OK) {
-        nocopy__fail(c, NOCOPY_EINTERNAL, 0, "nocopy_make_slice of a term that is not a binary");
+    else if (c->ops->get_bytes(c, t.raw, &view) != NC_GET_OK) {
+        /* The caller passed something else where the function slices a
+         * binary without reading it first: a bad argument, as if it had. */
+        nocopy__fail(c, NOCOPY_EBADARG, t.argno, "expected a binary");
         return 0;
     }
     if (!range_ok(c, view.size, offset, len))

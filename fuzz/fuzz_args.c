@@ -315,8 +315,11 @@ static void step(state *s, fk_in *in)
         size_t bsize = is_bin ? n->size : 0;
         const uint8_t *bdata = is_bin ? n->data : NULL;
         nocopy_value v = nocopy_make_slice(c, t, off, len);
-        if (!is_bin) {
+        if (!n) {
             FK_ASSERT(v == 0 && c->err_status == NOCOPY_EINTERNAL);
+        } else if (!is_bin) {
+            /* A term of another type: a bad argument, as if C had read it. */
+            FK_ASSERT(v == 0 && c->err_status == NOCOPY_EBADARG && c->err_argno == t.argno);
         } else if (off > bsize || len > bsize - off) {
             FK_ASSERT(v == 0 && c->err_status == NOCOPY_ERANGE);
         } else {

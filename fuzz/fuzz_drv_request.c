@@ -11,7 +11,12 @@
  *   - every binary and atom view lies inside one segment and carries that
  *     segment's binary reference;
  *   - cutting never changes the outcome, except that a payload straddling a
- *     cut is refused (never copied): both decodes agree term for term. */
+ *     cut is refused (never copied): both decodes agree term for term;
+ *   - memory is linear in the request, success or failure: what the decoder
+ *     asks of the allocator is at most NC_WIRE_TREE_BYTES_PER_BYTE bytes per
+ *     request byte (+ NC_WIRE_TREE_BYTES_EXTRA), its own explicit stack at
+ *     most NC_WIRE_STACK_BYTES_PER_BYTE per byte, and every allocation it
+ *     makes fits within the first bound. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,9 +41,14 @@ typedef struct block {
     _Alignas(16) unsigned char data[];
 } block;
 
+/* What the decoder of the current input may allocate in all, and has. */
+static size_t alloc_budget, alloc_total;
+
 static void *harness_alloc(void *ctx, size_t size)
 {
     block **head = ctx;
+    CHECK(size <= alloc_budget);
+    alloc_total += size;
     if (size > ((size_t)1 << 30))
         return NULL;
     block *b = malloc(sizeof *b + size);
@@ -233,8 +243,16 @@ static int same_request(const nocopy__wreq *a, const nocopy__wreq *b)
 
 static int decode_checked(const cut *c, block **mem, nocopy__wreq *req)
 {
+    size_t size = 0;
+    for (size_t i = 0; i < c->n; i++)
+        size += c->segs[i].len;
+    alloc_budget = NC_WIRE_TREE_BYTES_PER_BYTE * size + NC_WIRE_TREE_BYTES_EXTRA;
+    alloc_total = 0;
     int r = nocopy__wire_decode(c->segs, c->n, harness_alloc, mem, req);
     CHECK(r == NOCOPY_OK || r == NOCOPY_EPROTO);
+    CHECK(alloc_total == req->tree_bytes);
+    CHECK(alloc_total <= alloc_budget);
+    CHECK(req->stack_bytes <= NC_WIRE_STACK_BYTES_PER_BYTE * size);
     if (r != NOCOPY_OK) {
         CHECK(req->err[0] != '\0');
         CHECK(strlen(req->err) < sizeof req->err);

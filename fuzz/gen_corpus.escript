@@ -1,7 +1,7 @@
 #!/usr/bin/env escript
 %%! -pa ebin
 %% gen_corpus.escript: writes the seed corpus of the driver request decoder,
-%% fuzz/corpus/drv_request/, from nocopy_port:encode_request/4 (the real
+%% fuzz/corpus/drv_request/, from nocopy_port:encode_request/5 (the real
 %% encoder) plus hand-made malformed requests. Deterministic: rerunning it
 %% rewrites the same files. Usage (from the top directory, after make):
 %%     escript fuzz/gen_corpus.escript fuzz/corpus/drv_request
@@ -34,32 +34,46 @@ main([Dir]) ->
             {"deep_list_head", [deep_head(3000)]},
             {"deep_iolist", [lists:foldl(fun(_, Acc) -> [Acc, $x] end, [], lists:seq(1, 3000))]},
             {"long_list", [lists:seq(1, 500)]}],
-    [write(Dir, "ok_" ++ Name, nocopy_port:encode_request(Port, 17, 3, Args))
+    %% The decoder does not know the module (the driver compares the
+    %% fingerprint with its own): one fixed value, and another module's.
+    Fp = 0,
+    [write(Dir, "ok_" ++ Name, nocopy_port:encode_request(Port, Fp, 17, 3, Args))
      || {Name, Args} <- Good],
-    write(Dir, "ok_ref_tag", nocopy_port:encode_request(Port, Ref, 0, [1, <<"x">>])),
-    Hdr = <<"nc", 1, $i, 17:64, 3:32>>,
+    write(Dir, "ok_ref_tag", nocopy_port:encode_request(Port, Fp, Ref, 0, [1, <<"x">>])),
+    write(Dir, "ok_other_module", nocopy_port:encode_request(Port, 16#deadbeef, 17, 3, [1])),
+    Hdr = fun(Argc) -> <<"nc", 2, Fp:32, 3:32, Argc:32, $i, 17:64>> end,
     Bad = [{"empty", <<>>},
            {"garbage", <<"garbage">>},
-           {"bad_magic", <<"xx", 1, $i, 0:64, 0:32, 0:32>>},
-           {"bad_version", <<"nc", 2, $i, 0:64, 0:32, 0:32>>},
-           {"bad_tag_kind", <<"nc", 1, $z, 0:64, 0:32, 0:32>>},
-           {"bad_ref_tag", <<"nc", 1, $r, 4:16, 131, 100, 0, 0, 0:32, 0:32>>},
-           {"truncated_header", <<"nc", 1, $i, 0:32>>},
-           {"argc_too_big", <<Hdr/binary, 16#ffffffff:32, "n">>},
-           {"unknown_term_tag", <<Hdr/binary, 1:32, "?">>},
-           {"binary_len_huge", <<Hdr/binary, 1:32, $b, 16#ffffffffffffffff:64, "abc">>},
-           {"atom_len_huge", <<Hdr/binary, 1:32, $a, 16#ffff:16, "abc">>},
-           {"tuple_arity_huge", <<Hdr/binary, 1:32, $T, 16#ffffffff:32, "nn">>},
-           {"nan_float", <<Hdr/binary, 1:32, $f, 16#7ff8000000000000:64>>},
-           {"inf_float", <<Hdr/binary, 1:32, $f, 16#7ff0000000000000:64>>},
-           {"trailing_bytes", <<Hdr/binary, 1:32, "n", "junk">>},
-           {"truncated_term", <<Hdr/binary, 2:32, $i, 1:32>>},
-           {"cons_missing_tail", <<Hdr/binary, 1:32, "cn">>}],
+           {"bad_magic", <<"xx", 2, Fp:32, 0:32, 0:32, $i, 0:64>>},
+           {"bad_version", <<"nc", 1, $i, 0:64, 0:32, 0:32>>},
+           {"bad_tag_kind", <<"nc", 2, Fp:32, 0:32, 0:32, $z, 0:64>>},
+           {"bad_ref_tag", <<"nc", 2, Fp:32, 0:32, 0:32, $r, 4:16, 131, 100, 0, 0>>},
+           {"truncated_header", <<"nc", 2, Fp:32, 0:32>>},
+           {"argc_too_big", <<(Hdr(16#ffffffff))/binary, "n">>},
+           {"unknown_term_tag", <<(Hdr(1))/binary, "?">>},
+           {"binary_len_huge", <<(Hdr(1))/binary, $b, 16#ffffffffffffffff:64, "abc">>},
+           {"atom_len_huge", <<(Hdr(1))/binary, $a, 16#ffff:16, "abc">>},
+           {"tuple_arity_huge", <<(Hdr(1))/binary, $T, 16#ffffffff:32, "nn">>},
+           {"nan_float", <<(Hdr(1))/binary, $f, 16#7ff8000000000000:64>>},
+           {"inf_float", <<(Hdr(1))/binary, $f, 16#7ff0000000000000:64>>},
+           {"trailing_bytes", <<(Hdr(1))/binary, "n", "junk">>},
+           {"truncated_term", <<(Hdr(2))/binary, $i, 1:32>>},
+           {"cons_missing_tail", <<(Hdr(1))/binary, "cn">>},
+           %% Issue 9's quadratic decode: every tuple declares as many
+           %% elements as bytes are left, and the request ends early.
+           {"nested_tuples_lying", <<(Hdr(1))/binary, (lying_tuples(2000))/binary>>},
+           {"nested_cons_cut", <<(Hdr(1))/binary, (binary:copy(<<"c">>, 3000))/binary>>},
+           {"args_lying", <<(Hdr(1000))/binary, "nnn">>}],
     [write(Dir, "bad_" ++ Name, Bin) || {Name, Bin} <- Bad],
-    io:format("wrote ~b seeds to ~s~n", [length(Good) + 1 + length(Bad), Dir]);
+    io:format("wrote ~b seeds to ~s~n", [length(Good) + 2 + length(Bad), Dir]);
 main(_) ->
     io:format(standard_error, "usage: gen_corpus.escript DIR~n", []),
     halt(2).
+
+%% N nested tuples, each declaring as many elements as bytes follow it.
+lying_tuples(N) ->
+    lists:foldl(fun(_, Acc) -> <<$T, (byte_size(Acc)):32, Acc/binary>> end, <<>>,
+                lists:seq(1, N)).
 
 deep_tail(0) -> {};
 deep_tail(N) -> {N, deep_tail(N - 1)}.

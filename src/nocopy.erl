@@ -11,7 +11,7 @@
 %% '''
 -module(nocopy).
 
--export([format_error/2, nif_path/1, priv_dir/1, shift_cause/2, list_cause/2]).
+-export([format_error/2, nif_path/1, priv_dir/1, drv_cause/1, list_cause/2]).
 
 -export_type([handle/0, cause/0]).
 
@@ -83,15 +83,21 @@ priv_dir(Module) ->
             end
     end.
 
-%% @doc Shifts the argument number of a cause by `N', for stubs whose own
-%% argument list has `N' extra arguments in front (the driver client's port).
--spec shift_cause(cause(), non_neg_integer()) -> cause().
-shift_cause({ArgNo, Text}, N) when is_integer(ArgNo) -> {ArgNo + N, Text};
-shift_cause(Cause, _N) -> Cause.
+%% @doc The cause of an error raised by `nocopy_port' for a driver stub,
+%% `NAME_drv:f(Port, Args...)', whose own argument list has the port in front
+%% of the C function's arguments: argument numbers shift by one, and a cause
+%% about the port (`{port, Text}') is about argument 1.
+-spec drv_cause(term()) -> cause().
+drv_cause({port, Text}) -> {1, Text};
+drv_cause({ArgNo, Text}) when is_integer(ArgNo) -> {ArgNo + 1, Text};
+drv_cause(Cause) -> Cause.
 
 %% @doc Re-targets a cause about element K of an argument list to the list
-%% itself, argument `ListArgNo' of the caller (0: a general cause).
--spec list_cause(cause(), non_neg_integer()) -> cause().
+%% itself, argument `ListArgNo' of the caller (0: a general cause). A cause
+%% about the port is about argument 1 (0: a general cause).
+-spec list_cause(term(), non_neg_integer()) -> cause().
+list_cause({port, Text}, 0) -> {general, Text};
+list_cause({port, Text}, _) -> {1, Text};
 list_cause({ArgNo, Text}, 0) when is_integer(ArgNo) ->
     {general, iolist_to_binary(io_lib:format("argument ~b: ~ts", [ArgNo, Text]))};
 list_cause({ArgNo, Text}, ListArgNo) when is_integer(ArgNo) ->

@@ -12,9 +12,18 @@
 %% {nocopy_reply, Tag, {ok, Value}}
 %% {nocopy_reply, Tag, {'$nocopy_error', Reason, Cause}}
 %% '''
-%% {@link call/4} returns `Value' or raises `error:{'$nocopy_error', Reason,
+%% {@link call/6} returns `Value' or raises `error:{'$nocopy_error', Reason,
 %% Cause}', exactly what the NIF backend raises; the generated `NAME_drv'
 %% stubs turn that into `error:Reason' with `error_info', as `NAME' does.
+%%
+%% A port belongs to one module: every request carries the fingerprint of the
+%% module its stubs were generated for (a checksum of the function table, from
+%% the build), and a port of another module refuses it without running
+%% anything. A port that is not a nocopy driver at all never answers, so
+%% before a call waits for a reply that is not there yet, the port's driver is
+%% checked by name. Either way the error is `badarg' with the cause
+%% `{port, Text}', about the port argument ("the port runs gss_demo_drv, not
+%% sums_drv").
 %%
 %% Errors that only the driver backend has:
 %% <ul>
@@ -44,10 +53,11 @@
 %% as not a handle of the expected type.
 -module(nocopy_port).
 
--export([open/3, close/1, call/3, call/4, call_request/4, async_call/3, await/2,
-         encode_request/4, encode_term/2, wire_version/0]).
+-export([open/3, close/1, call/6, call_request/5, async_call/5, await/3,
+         encode_request/5, encode_term/2, wire_version/0,
+         generic/4, check_timeout/1]).
 
--export_type([handle/0, option/0, tag/0]).
+-export_type([handle/0, option/0, tag/0, fingerprint/0]).
 
 %% A C object of a driver port, as returned by a wrapped function: an entry
 %% in that port's handle table. It is valid on that port only, until C closes
@@ -70,8 +80,12 @@
 %% What a request is tagged with; the reply carries it back.
 -type tag() :: integer() | reference().
 
+%% The checksum of a module's function table that its requests carry.
+-type fingerprint() :: 0..16#ffffffff.
+
 -define(MAGIC, "nc").
--define(VERSION, 1).
+-define(VERSION, 2).
+-define(MAX_TIMEOUT, 16#ffffffff).
 -define(MIN_I64, -16#8000000000000000).
 -define(MAX_I64, 16#7fffffffffffffff).
 -define(MAX_U64, 16#ffffffffffffffff).
@@ -122,7 +136,9 @@ settings([Bad | _], _) ->
 %% finish first (closing waits for them). Then the port's handles are
 %% destroyed. Closing a closed port is fine.
 -spec close(port()) -> ok.
-close(Port) when is_port(Port) ->
+close(Port) when not is_port(Port) ->
+    fail_port(<<"expected a port">>);
+close(Port) ->
     MRef = erlang:monitor(port, Port),
     try erlang:port_close(Port) catch error:badarg -> ok end,
     receive
@@ -133,136 +149,265 @@ close(Port) when is_port(Port) ->
 %% Calls
 %% ---------------------------------------------------------------------------
 
-%% @equiv call(Port, FunIndex, Args, infinity)
-%% @doc The default timeout is `infinity', as for a NIF: a call always ends
-%% with a reply or with `eclosed' when the port goes down.
--spec call(port(), non_neg_integer(), list()) -> term().
-call(Port, FunIndex, Args) ->
-    call(Port, FunIndex, Args, infinity).
-
-%% @doc Calls function `FunIndex' (its 0-based position in the C table) with
+%% @doc Calls function `FunIndex' (its 0-based position in the C table of the
+%% module whose driver is `Driver' and whose table has fingerprint `Fp') with
 %% `Args' through `Port' and returns its result, or raises
-%% `error:{'$nocopy_error', Reason, Cause}'.
+%% `error:{'$nocopy_error', Reason, Cause}'. The timeout is `infinity' for the
+%% generated stubs, as for a NIF: a call always ends with a reply or with
+%% `eclosed' when the port goes down.
 %%
 %% The tag is an integer: cheaper than a reference (which the driver would have
 %% to decode), and a function that runs inline has replied by the time
 %% `port_command' returns, so the first `receive' finds it at once. Only when
-%% it has not (the call was queued) does the caller monitor the port.
--spec call(port(), non_neg_integer(), list(), timeout()) -> term().
-call(Port, FunIndex, Args, Timeout) ->
+%% it has not (the call was queued) does the caller check the port and monitor
+%% it.
+-spec call(port(), atom(), fingerprint(), non_neg_integer(), list(), timeout()) -> term().
+call(Port, Driver, Fp, FunIndex, Args, Timeout) ->
     %% Positive unique integers start small and stay below 2^59 for centuries
     %% of calls: a small integer tag costs no bignum work in the encoder, the
-    %% reply or the receive match. (encode_request/4 checks the range anyway.)
+    %% reply or the receive match. (encode_request/5 checks the range anyway.)
     Tag = erlang:unique_integer([positive]),
-    call_request(Port, Tag, encode_request(Port, Tag, FunIndex, Args), Timeout).
+    call_request(Port, Driver, Tag, encode_request(Port, Fp, Tag, FunIndex, Args), Timeout).
 
 %% @doc Sends `Request', made for `Port' with the integer tag `Tag' (by
-%% {@link encode_request/4}, or by a generated stub's own encoder, which makes
-%% the same bytes), and returns the result as {@link call/4} does. For the
-%% generated `NAME_drv' stubs.
--spec call_request(port(), integer(), iodata(), timeout()) -> term().
-call_request(Port, Tag, Request, Timeout) ->
+%% {@link encode_request/5}, or by a generated stub's own encoder, which makes
+%% the same bytes), and returns the result as {@link call/6} does. For the
+%% generated `NAME_drv' stubs; `Driver' names the driver the request is for.
+-spec call_request(port(), atom(), integer(), iodata(), timeout()) -> term().
+call_request(Port, Driver, Tag, Request, Timeout) ->
     try erlang:port_command(Port, Request) of
         true ->
             receive
                 {nocopy_reply, Tag, {ok, Value}} -> Value;
-                {nocopy_reply, Tag, Error} -> erlang:error(Error)
+                {nocopy_reply, Tag, Error} -> reply(Error, Driver)
             after 0 ->
-                wait(Port, Tag, Timeout)
+                wait(Port, Driver, Tag, Timeout)
             end
     catch
         error:badarg -> not_sent(Port)
     end.
 
--spec wait(port(), integer(), timeout()) -> term().
-wait(Port, Tag, Timeout) ->
+-spec wait(port(), atom(), integer(), timeout()) -> term().
+wait(Port, Driver, Tag, Timeout) ->
     MRef = erlang:monitor(port, Port),
-    receive
-        {nocopy_reply, Tag, Reply} ->
+    case runs(Port, Driver) of
+        true ->
+            receive
+                {nocopy_reply, Tag, Reply} ->
+                    erlang:demonitor(MRef, [flush]),
+                    reply(Reply, Driver);
+                {'DOWN', MRef, port, _, Why} ->
+                    down(Tag, Driver, Why)
+            after Timeout ->
+                erlang:demonitor(MRef, [flush]),
+                %% The reply may have arrived with the timeout.
+                receive
+                    {nocopy_reply, Tag, Reply} -> reply(Reply, Driver)
+                after 0 ->
+                    fail(timeout, "no reply within ~p ms", [Timeout])
+                end
+            end;
+        {false, Other} ->
+            %% A port of another nocopy module answers at once (wrong_port);
+            %% any other port never will.
             erlang:demonitor(MRef, [flush]),
-            reply(Reply);
-        {'DOWN', MRef, port, _, Why} ->
-            down(Tag, Why)
-    after Timeout ->
-        erlang:demonitor(MRef, [flush]),
-        %% The reply may have arrived with the timeout.
-        receive
-            {nocopy_reply, Tag, Reply} -> reply(Reply)
-        after 0 ->
-            fail(timeout, "no reply within ~p ms", [Timeout])
-        end
+            receive
+                {nocopy_reply, Tag, Reply} -> reply(Reply, Driver)
+            after 0 ->
+                fail_port(wrong_port_text(Other, Driver))
+            end
     end.
 
+%% Whether Port runs the driver Driver (the first word of its name, the
+%% command it was opened with); `true' too for a port that is gone, which the
+%% monitor then reports. erlang:port_info/2 costs microseconds, several times
+%% a whole inline call, so the last port found right is remembered in the
+%% process dictionary: a process that keeps calling through one port pays once.
+-spec runs(port(), atom()) -> true | {false, binary()}.
+runs(Port, Driver) ->
+    case get('$nocopy_port_checked') of
+        {Port, Driver} ->
+            true;
+        _ ->
+            case erlang:port_info(Port, name) of
+                {name, Name} ->
+                    First = hd(string:split(Name, " ")),
+                    case First =:= atom_to_list(Driver) of
+                        true ->
+                            put('$nocopy_port_checked', {Port, Driver}),
+                            true;
+                        false ->
+                            {false, unicode:characters_to_binary(First)}
+                    end;
+                undefined ->
+                    true
+            end
+    end.
+
+-spec wrong_port_text(binary(), atom()) -> binary().
+wrong_port_text(Runs, Driver) ->
+    iolist_to_binary(["the port runs ", Runs, ", not ", atom_to_binary(Driver, utf8)]).
+
 %% The port sent its reply, if any, before it went down.
--spec down(tag(), term()) -> term().
-down(Tag, Why) ->
+-spec down(tag(), atom(), term()) -> term().
+down(Tag, Driver, Why) ->
     receive
-        {nocopy_reply, Tag, Reply} -> reply(Reply)
+        {nocopy_reply, Tag, Reply} -> reply(Reply, Driver)
     after 0 ->
         fail(eclosed, "the port closed before replying (~0tp)", [Why])
     end.
 
 %% @doc Starts a call and returns at once. The reply arrives as the message
-%% `{nocopy_reply, Ref, Reply}'; collect it with {@link await/2}. `Ref' is also
+%% `{nocopy_reply, Ref, Reply}'; collect it with {@link await/3}. `Ref' is also
 %% a monitor of the port: if the port goes down first, the message is
-%% `{'DOWN', Ref, port, Port, Reason}', and await/2 raises `eclosed'.
--spec async_call(port(), non_neg_integer(), list()) -> reference().
-async_call(Port, FunIndex, Args) when is_port(Port) ->
+%% `{'DOWN', Ref, port, Port, Reason}', and await/3 raises `eclosed'. A port
+%% that does not run `Driver' is refused here, before anything waits on it.
+-spec async_call(port(), atom(), fingerprint(), non_neg_integer(), list()) -> reference().
+async_call(Port, Driver, Fp, FunIndex, Args) when is_port(Port) ->
+    case runs(Port, Driver) of
+        true -> ok;
+        {false, Other} -> fail_port(wrong_port_text(Other, Driver))
+    end,
     Ref = erlang:monitor(port, Port),
-    try erlang:port_command(Port, encode_request(Port, Ref, FunIndex, Args))
+    try erlang:port_command(Port, encode_request(Port, Fp, Ref, FunIndex, Args))
     catch
-        %% Closed: the monitor reports it, and await/2 raises eclosed.
+        %% Closed: the monitor reports it, and await/3 raises eclosed.
         error:badarg -> ok
     end,
-    Ref.
+    Ref;
+async_call(_Port, _Driver, _Fp, _FunIndex, _Args) ->
+    fail_port(<<"expected a port">>).
 
-%% @doc Waits for the reply of {@link async_call/3}: its result, or raises as
-%% {@link call/4} does. On a timeout the call is abandoned (the monitor is
+%% @doc Waits for the reply of {@link async_call/5}: its result, or raises as
+%% {@link call/6} does. On a timeout the call is abandoned (the monitor is
 %% removed; a late reply is a stray message).
--spec await(reference(), timeout()) -> term().
-await(Ref, Timeout) when is_reference(Ref) ->
+-spec await(reference(), atom(), timeout()) -> term().
+await(Ref, Driver, Timeout) when is_reference(Ref) ->
     receive
         {nocopy_reply, Ref, Reply} ->
             erlang:demonitor(Ref, [flush]),
-            reply(Reply);
+            reply(Reply, Driver);
         {'DOWN', Ref, port, _, Why} ->
-            down(Ref, Why)
+            down(Ref, Driver, Why)
     after Timeout ->
         erlang:demonitor(Ref, [flush]),
         receive
-            {nocopy_reply, Ref, Reply} -> reply(Reply)
+            {nocopy_reply, Ref, Reply} -> reply(Reply, Driver)
         after 0 ->
             fail(timeout, "no reply within ~p ms", [Timeout])
         end
     end.
 
 %% port_command/2 refused the request: a closed port (the request itself is
-%% always valid iodata).
+%% always valid iodata), or no port at all.
 -spec not_sent(term()) -> no_return().
 not_sent(Port) when is_port(Port) ->
     fail(eclosed, "the port is closed", []);
-not_sent(Port) ->
-    fail(badarg, "expected a port, got: ~0tP", [Port, 10]).
+not_sent(_) ->
+    fail_port(<<"expected a port">>).
 
--spec reply({ok, term()} | {'$nocopy_error', atom(), nocopy:cause()}) -> term().
-reply({ok, Value}) -> Value;
-reply(Error) -> erlang:error(Error).
+-spec reply({ok, term()} | {'$nocopy_error', atom(), term()}, atom()) -> term().
+reply({ok, Value}, _) ->
+    Value;
+reply({'$nocopy_error', badarg, {wrong_port, Runs}}, Driver) ->
+    fail_port(wrong_port_text(Runs, Driver));
+reply(Error, _) ->
+    erlang:error(Error).
 
 -spec fail(atom(), io:format(), [term()]) -> no_return().
 fail(Reason, Fmt, Args) ->
     Text = unicode:characters_to_binary(io_lib:format(Fmt, Args)),
     erlang:error({'$nocopy_error', Reason, {general, Text}}).
 
+%% A badarg about the port argument.
+-spec fail_port(binary()) -> no_return().
+fail_port(Text) ->
+    erlang:error({'$nocopy_error', badarg, {port, Text}}).
+
+%% ---------------------------------------------------------------------------
+%% The generated generic API (NAME_drv:close/1, call/3,4, async/3, await/1,2)
+%% ---------------------------------------------------------------------------
+
+%% @doc Runs `Module:What(Args...)' for a generated driver module `Module'
+%% (its table's fingerprint `Fp') and returns `{ok, Result}', or the error
+%% for the stub to raise from its own frame: `{error, Reason, Cause}' with
+%% `Cause' about the stub's own arguments (1: the port or reference,
+%% 2: the function or timeout, 3: the argument list, 4: the timeout).
+-spec generic(close | call | async | await, module(), fingerprint(), list()) ->
+          {ok, term()} | {error, atom(), nocopy:cause()}.
+generic(close, _Module, _Fp, [Port]) when not is_port(Port) ->
+    {error, badarg, {1, <<"expected a port">>}};
+generic(close, _Module, _Fp, [Port]) ->
+    {ok, close(Port)};
+generic(call, Module, Fp, [Port, Fun, Args, Timeout]) ->
+    case index(Module, Fun, Args, Timeout) of
+        {ok, Index} ->
+            caught(fun() -> call(Port, Module, Fp, Index, Args, Timeout) end, 3);
+        Error ->
+            Error
+    end;
+generic(async, Module, Fp, [Port, Fun, Args]) ->
+    case index(Module, Fun, Args, infinity) of
+        {ok, Index} ->
+            caught(fun() -> async_call(Port, Module, Fp, Index, Args) end, 3);
+        Error ->
+            Error
+    end;
+generic(await, _Module, _Fp, [Ref, _Timeout]) when not is_reference(Ref) ->
+    {error, badarg, {1, <<"expected a reference from async/3">>}};
+generic(await, Module, _Fp, [Ref, Timeout]) ->
+    case check_timeout(Timeout) of
+        true -> caught(fun() -> await(Ref, Module, Timeout) end, 0);
+        false -> {error, badarg, {2, timeout_text()}}
+    end.
+
+%% The result of Fun, or its nocopy error with the cause about element K of
+%% the argument list made about argument ListArgNo (0: general).
+caught(Fun, ListArgNo) ->
+    try Fun() of
+        Value -> {ok, Value}
+    catch
+        error:{'$nocopy_error', Reason, Cause} ->
+            {error, Reason, nocopy:list_cause(Cause, ListArgNo)}
+    end.
+
+%% The index of Fun with length(Args) arguments in Module's table, or the
+%% error about the argument at fault (2: Fun, 3: Args, 4: Timeout).
+index(_Module, _Fun, Args, _Timeout) when not is_list(Args) ->
+    {error, badarg, {3, <<"expected a list of arguments">>}};
+index(_Module, Fun, _Args, _Timeout) when not is_atom(Fun) ->
+    {error, badarg, {2, <<"expected the name of a function (an atom)">>}};
+index(Module, Fun, Args, Timeout) ->
+    case {Module:'$index'(Fun, length(Args)), check_timeout(Timeout)} of
+        {undefined, _} ->
+            Text = io_lib:format("~s has no function ~tw with ~b arguments (it has ~s)",
+                                 [Module, Fun, length(Args), Module:'$functions'()]),
+            {error, badarg, {2, unicode:characters_to_binary(Text)}};
+        {_, false} ->
+            {error, badarg, {4, timeout_text()}};
+        {Index, true} ->
+            {ok, Index}
+    end.
+
+%% @doc Whether `Timeout' is a timeout `receive ... after' accepts.
+-spec check_timeout(term()) -> boolean().
+check_timeout(infinity) -> true;
+check_timeout(T) -> is_integer(T) andalso T >= 0 andalso T =< ?MAX_TIMEOUT.
+
+timeout_text() ->
+    <<"expected a timeout (infinity or milliseconds, 0..4294967295)">>.
+
 %% ---------------------------------------------------------------------------
 %% The request encoder (docs/wire-format.md, version 1)
 %% ---------------------------------------------------------------------------
 
-%% @doc The request for calling function `FunIndex' with `Args' on `Port',
-%% tagged `Tag', as an iolist ready for `port_command/2'. Binaries are placed in
-%% it as they are, never copied or flattened. A handle is encoded as a handle
-%% only if it belongs to `Port'. Exported for tests and corpus generation.
--spec encode_request(port(), tag(), non_neg_integer(), list()) -> iodata().
-encode_request(Port, Tag, FunIndex, Args)
+%% @doc The request for calling function `FunIndex' of the module with
+%% fingerprint `Fp' with `Args' on `Port', tagged `Tag', as an iolist ready
+%% for `port_command/2'. Binaries are placed in it as they are, never copied
+%% or flattened. A handle is encoded as a handle only if it belongs to `Port'.
+%% Exported for tests and corpus generation.
+-spec encode_request(port(), fingerprint(), tag(), non_neg_integer(), list()) -> iodata().
+encode_request(Port, Fp, Tag, FunIndex, Args)
   when is_integer(Tag),
        %% Small integers first: comparing with a bignum bound is slower.
        (Tag >= -16#800000000000000 andalso Tag =< 16#7ffffffffffffff) orelse
@@ -278,31 +423,32 @@ encode_request(Port, Tag, FunIndex, Args)
             N = length(Args),
             Small = case Es of
                         [] ->
-                            <<?MAGIC, ?VERSION, $i, Tag:64/signed, FunIndex:32, N:32>>;
+                            <<?MAGIC, ?VERSION, Fp:32, FunIndex:32, N:32, $i, Tag:64/signed>>;
                         [A] ->
-                            <<?MAGIC, ?VERSION, $i, Tag:64/signed, FunIndex:32, N:32, A/binary>>;
+                            <<?MAGIC, ?VERSION, Fp:32, FunIndex:32, N:32, $i, Tag:64/signed,
+                              A/binary>>;
                         [A, B] ->
-                            <<?MAGIC, ?VERSION, $i, Tag:64/signed, FunIndex:32, N:32, A/binary,
-                              B/binary>>;
+                            <<?MAGIC, ?VERSION, Fp:32, FunIndex:32, N:32, $i, Tag:64/signed,
+                              A/binary, B/binary>>;
                         [A, B, C] ->
-                            <<?MAGIC, ?VERSION, $i, Tag:64/signed, FunIndex:32, N:32, A/binary,
-                              B/binary, C/binary>>;
+                            <<?MAGIC, ?VERSION, Fp:32, FunIndex:32, N:32, $i, Tag:64/signed,
+                              A/binary, B/binary, C/binary>>;
                         [A, B, C, D] ->
-                            <<?MAGIC, ?VERSION, $i, Tag:64/signed, FunIndex:32, N:32, A/binary,
-                              B/binary, C/binary, D/binary>>
+                            <<?MAGIC, ?VERSION, Fp:32, FunIndex:32, N:32, $i, Tag:64/signed,
+                              A/binary, B/binary, C/binary, D/binary>>
                     end,
             case Big of
                 none -> Small;
                 _ -> [Small, Big]
             end;
         none ->
-            [<<?MAGIC, ?VERSION, $i, Tag:64/signed, FunIndex:32, (length(Args)):32>>
+            [<<?MAGIC, ?VERSION, Fp:32, FunIndex:32, (length(Args)):32, $i, Tag:64/signed>>
              | args(Args, Port)]
     end;
-encode_request(Port, Tag, FunIndex, Args) when is_reference(Tag) ->
+encode_request(Port, Fp, Tag, FunIndex, Args) when is_reference(Tag) ->
     Ext = term_to_binary(Tag),
-    [<<?MAGIC, ?VERSION, $r, (byte_size(Ext)):16, Ext/binary, FunIndex:32,
-       (length(Args)):32>>
+    [<<?MAGIC, ?VERSION, Fp:32, FunIndex:32, (length(Args)):32, $r, (byte_size(Ext)):16,
+       Ext/binary>>
      | args(Args, Port)].
 
 %% For at most Max arguments that are all small leaves (no tuple or list, no

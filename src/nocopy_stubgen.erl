@@ -50,8 +50,11 @@ generate(TableFile, OutDir) ->
                                                  lists:any(fun(Ch) -> Ch > 127 end, A)],
     Funcs = [parse_func(F) || F <- Terms, element(1, F) =:= function],
     check_unique(Funcs),
+    Fp = proplists:get_value(fingerprint, Terms),
+    is_integer(Fp) andalso Fp >= 0 andalso Fp =< 16#ffffffff orelse
+        fail("no fingerprint (a table printed by an older describe build?)", []),
     write(OutDir, Name ++ ".erl", nif_module(Name, Types, Funcs)),
-    write(OutDir, Name ++ "_drv.erl", drv_module(Name, Types, Funcs)).
+    write(OutDir, Name ++ "_drv.erl", drv_module(Name, Types, Funcs, Fp)).
 
 write(Dir, File, Chars) ->
     Path = filename:join(Dir, File),
@@ -162,23 +165,29 @@ nif_function(#func{name = N, args = Args} = F) ->
 
 %% ---- driver module -----------------------------------------------------------
 
-drv_module(Name, Types, Funcs) ->
+drv_module(Name, Types, Funcs, Fp) ->
     Drv = Name ++ "_drv",
     Exports = ["open/0", "open/1", "close/1", "call/3", "call/4", "async/3",
                "await/1", "await/2"
                | [[atom(F#func.name), "/", integer_to_list(F#func.arity + 1)] || F <- Funcs]],
     %% The request encoders are exported for the test that compares them with
-    %% nocopy_port:encode_request/4 (nocopy_driver_tests).
+    %% nocopy_port:encode_request/5 (nocopy_driver_tests); '$index'/2 and
+    %% '$functions'/0 for nocopy_port:check_generic/4; '$fingerprint'/0 for
+    %% tests and tools that build requests themselves.
     EncExports = [[encoder_name(F#func.name), "/", integer_to_list(F#func.arity + 2)]
                   || F <- Funcs],
     FunNames = join([atom(F#func.name) || F <- Funcs], " | "),
     [header(Name, "driver client"),
      "-module(", atom(Drv), ").\n\n",
      "-export([", join(Exports, ",\n         "), "]).\n",
-     case EncExports of
-         [] -> "\n";
-         _ -> ["-export([", join(EncExports, ",\n         "), "]).\n\n"]
-     end,
+     "-export(['$index'/2, '$functions'/0, '$fingerprint'/0",
+     [[",\n         ", E] || E <- EncExports], "]).\n\n",
+     "%% The fingerprint of ", Name, "'s function table: every request carries it,\n",
+     "%% and a port of another module refuses the request.\n",
+     "-define(FP, ", integer_to_list(Fp), ").\n\n",
+     "%% Each function raises its errors itself, so that the stack frame is its\n",
+     "%% own, with its own arguments.\n",
+     "-define(EI(Cause), [{error_info, #{module => nocopy, cause => Cause}}]).\n\n",
      types(Types),
      "-type function_name() :: ", case Funcs of [] -> "none()"; _ -> FunNames end, ".\n",
      "-export_type([function_name/0]).\n\n",
@@ -186,58 +195,79 @@ drv_module(Name, Types, Funcs) ->
      "-spec open() -> {ok, port()} | {error, term()}.\n",
      "open() ->\n    open([]).\n\n",
      "%% @doc Opens a port on the driver build of ", Name, "; see nocopy_port:open/3.\n",
-     "-spec open(list()) -> {ok, port()} | {error, term()}.\n",
+     "-spec open([nocopy_port:option()]) -> {ok, port()} | {error, term()}.\n",
+     "open(Opts) when is_list(Opts) ->\n",
+     "    nocopy_port:open(?MODULE, nocopy:priv_dir(?MODULE), Opts);\n",
      "open(Opts) ->\n",
-     "    nocopy_port:open(", atom(Drv), ", nocopy:priv_dir(?MODULE), Opts).\n\n",
+     "    erlang:error(badarg, [Opts],\n",
+     "                 [{error_info, #{module => nocopy,\n",
+     "                                 cause => {1, <<\"expected a list of options\">>}}}]).\n\n",
      "%% @doc Closes the port; calls in flight fail with an error.\n",
      "-spec close(port()) -> ok.\n",
-     "close(Port) ->\n    nocopy_port:close(Port).\n\n",
-     "%% @doc Calls `Fun' with `Args' through `Port' (default timeout).\n",
+     "close(Port) ->\n",
+     "    case nocopy_port:generic(close, ?MODULE, ?FP, [Port]) of\n",
+     "        {ok, Ok} -> Ok;\n",
+     "        {error, Reason, Cause} -> erlang:error(Reason, [Port], ?EI(Cause))\n",
+     "    end.\n\n",
+     "%% @doc Calls `Fun' with `Args' through `Port' (no timeout, as a NIF call).\n",
      "-spec call(port(), function_name(), list()) -> term().\n",
      "call(Port, Fun, Args) ->\n",
-     "    call_checked(Port, Fun, Args, [Port, Fun, Args], fun nocopy_port:call/3).\n\n",
+     "    case nocopy_port:generic(call, ?MODULE, ?FP, [Port, Fun, Args, infinity]) of\n",
+     "        {ok, Value} -> Value;\n",
+     "        {error, Reason, Cause} -> erlang:error(Reason, [Port, Fun, Args], ?EI(Cause))\n",
+     "    end.\n\n",
      "%% @doc Calls `Fun' with `Args' through `Port', waiting at most `Timeout' ms.\n",
      "-spec call(port(), function_name(), list(), timeout()) -> term().\n",
      "call(Port, Fun, Args, Timeout) ->\n",
-     "    call_checked(Port, Fun, Args, [Port, Fun, Args, Timeout],\n",
-     "                 fun(P, I, A) -> nocopy_port:call(P, I, A, Timeout) end).\n\n",
+     "    case nocopy_port:generic(call, ?MODULE, ?FP, [Port, Fun, Args, Timeout]) of\n",
+     "        {ok, Value} -> Value;\n",
+     "        {error, Reason, Cause} -> erlang:error(Reason, [Port, Fun, Args, Timeout], ?EI(Cause))\n",
+     "    end.\n\n",
      "%% @doc Starts a call and returns at once; the result is collected with await/1,2.\n",
      "-spec async(port(), function_name(), list()) -> reference().\n",
      "async(Port, Fun, Args) ->\n",
-     "    nocopy_port:async_call(Port, '$index'(Fun, length(Args)), Args).\n\n",
+     "    case nocopy_port:generic(async, ?MODULE, ?FP, [Port, Fun, Args]) of\n",
+     "        {ok, Ref} -> Ref;\n",
+     "        {error, Reason, Cause} -> erlang:error(Reason, [Port, Fun, Args], ?EI(Cause))\n",
+     "    end.\n\n",
      "%% @doc Waits for the result of async/3.\n",
      "-spec await(reference()) -> term().\n",
-     "await(Ref) ->\n    await(Ref, infinity).\n\n",
+     "await(Ref) ->\n",
+     "    case nocopy_port:generic(await, ?MODULE, ?FP, [Ref, infinity]) of\n",
+     "        {ok, Value} -> Value;\n",
+     "        {error, Reason, Cause} -> erlang:error(Reason, [Ref], ?EI(Cause))\n",
+     "    end.\n\n",
      "%% @doc Waits at most `Timeout' ms for the result of async/3.\n",
      "-spec await(reference(), timeout()) -> term().\n",
      "await(Ref, Timeout) ->\n",
-     "    try nocopy_port:await(Ref, Timeout)\n",
-     "    catch\n",
-     "        error:{'$nocopy_error', Reason, Cause} ->\n",
-     "            erlang:error(Reason, [Ref, Timeout],\n",
-     "                         [{error_info, #{module => nocopy,\n",
-     "                                         cause => nocopy:list_cause(Cause, 0)}}])\n",
+     "    case nocopy_port:generic(await, ?MODULE, ?FP, [Ref, Timeout]) of\n",
+     "        {ok, Value} -> Value;\n",
+     "        {error, Reason, Cause} -> erlang:error(Reason, [Ref, Timeout], ?EI(Cause))\n",
      "    end.\n\n",
-     "call_checked(Port, Fun, Args, CallArgs, Call) ->\n",
-     "    Index = case is_list(Args) of\n",
-     "                true -> '$index'(Fun, length(Args));\n",
-     "                false -> erlang:error(badarg, CallArgs)\n",
-     "            end,\n",
-     "    try Call(Port, Index, Args)\n",
-     "    catch\n",
-     "        error:{'$nocopy_error', Reason, Cause} ->\n",
-     "            erlang:error(Reason, CallArgs,\n",
-     "                         [{error_info, #{module => nocopy,\n",
-     "                                         cause => nocopy:list_cause(Cause, 3)}}])\n",
-     "    end.\n\n",
+
      [drv_function(F) || F <- Funcs],
      [drv_encoder(F, Name, handle_aliases(Types)) || F <- Funcs],
+     "%% @private The index of a function in the C table, for nocopy_port.\n",
      [["'$index'(", atom(F#func.name), ", ", integer_to_list(F#func.arity), ") -> ",
        integer_to_list(F#func.index), ";\n"] || F <- Funcs],
-     "'$index'(Fun, Arity) -> erlang:error({undef, {?MODULE, Fun, Arity}}).\n"].
+     "'$index'(_, _) -> undefined.\n\n",
+     "%% @private The fingerprint of the table, for tests and tools.\n",
+     "'$fingerprint'() -> ?FP.\n\n",
+     "%% @private The functions, for error messages.\n",
+     "'$functions'() ->\n",
+     "    \"", functions_text(Funcs), "\".\n"].
+
+%% "checksum/2, middle/3" (the C arities, as call/3 counts Args), at most 12.
+functions_text([]) -> "no functions";
+functions_text(Funcs) ->
+    Names = [[F#func.name, "/", integer_to_list(F#func.arity)] || F <- Funcs],
+    case length(Names) > 12 of
+        true -> [join(lists:sublist(Names, 12), ", "), ", ..."];
+        false -> join(Names, ", ")
+    end.
 
 %% The stub encodes its own request (drv_encoder/3) and hands it to
-%% nocopy_port:call_request/4: the per-function encoder costs a fraction of
+%% nocopy_port:call_request/5: the per-function encoder costs a fraction of
 %% the generic one, which walks the argument list at run time.
 drv_function(#func{name = N, args = Args} = F) ->
     Vars = [V || {V, _} <- Args],
@@ -248,7 +278,7 @@ drv_function(#func{name = N, args = Args} = F) ->
     [doc(F), spec(N, [{Port, "port()"} | Args], F#func.result),
      atom(N), "(", join([Port | Vars], ", "), ") ->\n",
      "    ", Tag, " = erlang:unique_integer([positive]),\n",
-     "    try nocopy_port:call_request(", Port, ", ", Tag, ",\n",
+     "    try nocopy_port:call_request(", Port, ", ?MODULE, ", Tag, ",\n",
      "                                 ", encoder_name(N), "(",
      join([Port, Tag | Vars], ", "), "),\n",
      "                                 infinity)\n",
@@ -256,7 +286,7 @@ drv_function(#func{name = N, args = Args} = F) ->
      "        error:{'$nocopy_error', ", Reason, ", ", Cause, "} ->\n",
      "            erlang:error(", Reason, ", [", join([Port | Vars], ", "), "],\n",
      "                         [{error_info, #{module => nocopy,\n",
-     "                                         cause => nocopy:shift_cause(", Cause, ", 1)}}])\n",
+     "                                         cause => nocopy:drv_cause(", Cause, ")}}])\n",
      "    end.\n\n"].
 
 %% ---- per-function request encoders -------------------------------------------
@@ -268,7 +298,7 @@ drv_function(#func{name = N, args = Args} = F) ->
 %% nocopy_port:encode_term/2. The guards check every assumption, so a value of
 %% another kind (or an integer tag or argument out of the small range, or a
 %% handle of another port) falls through to the generic encoder. Either way
-%% the request is byte for byte what nocopy_port:encode_request/4 makes
+%% the request is byte for byte what nocopy_port:encode_request/5 makes
 %% (tested in nocopy_driver_tests), so the driver's decoder is unchanged.
 drv_encoder(#func{name = N, args = Args, index = I, arity = Arity}, Module, Handles) ->
     Kinds = [{arg_kind(T, Module, Handles), "A" ++ integer_to_list(K)}
@@ -281,8 +311,8 @@ drv_encoder(#func{name = N, args = Args, index = I, arity = Arity}, Module, Hand
     Guards = ["is_integer(T), T >= -16#800000000000000, T =< 16#7ffffffffffffff"
               | [arg_guard(Kind, V) || {Kind, V} <- Kinds, Kind =/= other]],
     Header = ["\"nc\", ", integer_to_list(nocopy_port:wire_version()),
-              ", $i, T:64/signed, ", integer_to_list(I), ":32, ",
-              integer_to_list(Arity), ":32"],
+              ", ?FP:32, ", integer_to_list(I), ":32, ",
+              integer_to_list(Arity), ":32, $i, T:64/signed"],
     Name = encoder_name(N),
     P = case [K || {K, _} <- Kinds, K =:= handle orelse K =:= other] of
             [] -> "_";
@@ -294,7 +324,7 @@ drv_encoder(#func{name = N, args = Args, index = I, arity = Arity}, Module, Hand
      "  when ", join(Guards, ",\n       "), " ->\n",
      "    ", iolist_expr(request_elements(Kinds, [Header], [])), ";\n",
      Name, "(", join(["P", "T" | Vars], ", "), ") ->\n",
-     "    nocopy_port:encode_request(P, T, ", integer_to_list(I), ", [",
+     "    nocopy_port:encode_request(P, ?FP, T, ", integer_to_list(I), ", [",
      join(Vars, ", "), "]).\n\n"].
 
 encoder_name(N) -> atom("$nocopy_request_" ++ N).

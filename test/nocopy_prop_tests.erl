@@ -72,7 +72,11 @@ properties(B) ->
         ++ case B of
                nif -> [];
                _ -> [{N ++ ": garbage and mutated requests get eproto or a reply",
-                      prop_wire_garbage(B)}]
+                      prop_wire_garbage(B)},
+                     {N ++ ": requests that lie about their sizes get eproto, at once",
+                      prop_wire_lies(B)},
+                     {N ++ ": a port of another module, or no nocopy port, runs nothing",
+                      prop_wrong_port(B)}]
            end.
 
 %% Bugs found by these properties and fixed since, kept as regression tests:
@@ -144,6 +148,9 @@ setup() ->
         true ->
             {ok, TP} = nocopy_test_drv:open([]),
             {ok, PP} = nocopy_prop_drv:open([]),
+            %% A port that is not a nocopy driver, for prop_wrong_port.
+            {ok, Udp} = gen_udp:open(0),
+            ets:insert(?REG, {udp_port, Udp}),
             [Nif, {drv, TP, PP}];
         false ->
             io:format(user, "~n*** nocopy_prop_tests: driver backend not built, NIF only~n", []),
@@ -153,6 +160,7 @@ setup() ->
 cleanup(Backends) ->
     [begin nocopy_test_drv:close(TP), nocopy_prop_drv:close(PP) end
      || {drv, TP, PP} <- Backends],
+    [gen_udp:close(Udp) || {udp_port, Udp} <- ets:lookup(?REG, udp_port)],
     [nocopy_test:keep_release(S) || S <- lists:seq(0, 7)],
     ets:delete(?REG),
     ok.
@@ -736,8 +744,12 @@ prop_wire_garbage({drv, _, PP} = B) ->
                 Good = case Reply of
                            {nocopy_reply, _, {'$nocopy_error', eproto, {general, T}}} ->
                                is_binary(T);
-                           {nocopy_reply, _, {'$nocopy_error', badarg, {N, T}}} ->
-                               is_integer(N) andalso is_binary(T);
+                           {nocopy_reply, _, {'$nocopy_error', badarg, {N, T}}}
+                             when is_integer(N) ->
+                               is_binary(T);
+                           {nocopy_reply, _, {'$nocopy_error', badarg, {wrong_port, Drv}}} ->
+                               %% The damage hit the module's fingerprint.
+                               Drv =:= <<"nocopy_prop_drv">>;
                            {nocopy_reply, _, {'$nocopy_error', _, {general, T}}} ->
                                is_binary(T);
                            {nocopy_reply, _, {ok, _}} -> true;
@@ -748,6 +760,80 @@ prop_wire_garbage({drv, _, PP} = B) ->
                           Good andalso Stray =:= none andalso Alive =:= {ok, ok})
             end).
 
+%% Requests whose declared sizes promise more terms than the bytes that
+%% follow (issue 9: nested tuples each declaring as many elements as bytes are
+%% left, the argument count, list cells left open), or that name another
+%% module: each is answered at once (eproto, or badarg wrong_port), without
+%% running anything, and the decoder does no more than linear work: the reply
+%% comes within a generous deadline even for a request of a million levels.
+prop_wire_lies({drv, _, PP} = B) ->
+    ?FORALL({Shape, Levels, Slack, Tag},
+            {elements([lying_tuples, lying_argc, open_cells, other_module]),
+             frequency([{4, range(1, 200)}, {1, range(10000, 1 bsl 20)}]),
+             range(0, 3), integer()},
+            begin
+                Req = lying_request(Shape, Levels, Slack, Tag),
+                T0 = erlang:monotonic_time(millisecond),
+                true = erlang:port_command(PP, Req),
+                Reply = receive {nocopy_reply, Tag, R} -> R after 10000 -> no_reply end,
+                Ms = erlang:monotonic_time(millisecond) - T0,
+                Alive = outcome(fun() -> p(B, echo, [ok]) end),
+                Good = case {Shape, Reply} of
+                           {other_module, {'$nocopy_error', badarg, {wrong_port, Drv}}} ->
+                               Drv =:= <<"nocopy_prop_drv">>;
+                           {_, {'$nocopy_error', eproto, {general, _}}} ->
+                               Shape =/= other_module;
+                           _ ->
+                               false
+                       end,
+                ?WHENFAIL(io:format(user, "~p x ~p (+~p): ~P in ~p ms~n",
+                                    [Shape, Levels, Slack, Reply, 12, Ms]),
+                          Good andalso Ms < 5000 andalso Alive =:= {ok, ok})
+            end).
+
+lying_request(Shape, Levels, Slack, Tag) ->
+    Fp = prop_fp(),
+    Hdr = fun(F, Argc) -> <<"nc", 2, F:32, 0:32, Argc:32, $i, Tag:64/signed>> end,
+    iolist_to_binary(
+      case Shape of
+          lying_tuples ->
+              %% Each tuple claims the bytes after it, plus Slack.
+              [Hdr(Fp, 1) | [<<$T, ((Levels - 1 - I) * 5 + Slack):32>>
+                             || I <- lists:seq(0, Levels - 1)]];
+          lying_argc ->
+              [Hdr(Fp, Levels + Slack + 2) | lists:duplicate(Levels, <<"n">>)];
+          open_cells ->
+              [Hdr(Fp, 1) | lists:duplicate(Levels, <<"c">>)];
+          other_module ->
+              [Hdr(Fp bxor (1 + Slack), 1), <<"n">>]
+      end).
+
+%% Calls through the generated stubs on a port that is not nocopy_prop's:
+%% a port of nocopy_test, or a UDP socket (a driver that is not nocopy's,
+%% which answers the bytes it was sent with an inet_reply of its own).
+%% Whatever the arguments, the caller gets badarg naming argument 1, the port,
+%% with what the port runs, and no nocopy reply ever comes later.
+prop_wrong_port({drv, TP, _}) ->
+    ?FORALL({[A, B, C, D], Which}, {vector(4, any(nif)), elements([test, udp])},
+            begin
+                {Port, Runs} = case Which of
+                                   test -> {TP, "nocopy_test_drv"};
+                                   udp -> {ets:lookup_element(?REG, udp_port, 2), "udp_inet"}
+                               end,
+                Out = outcome(fun() -> nocopy_prop_drv:echo_args4(Port, A, B, C, D) end),
+                Stray = receive {nocopy_reply, _, _} = S -> S after 0 -> none end,
+                receive {inet_reply, _, _} -> ok after 0 -> ok end,
+                Text = "the port runs " ++ Runs ++ ", not nocopy_prop_drv",
+                Good = case Out of
+                           {error, badarg, St} ->
+                               nocopy:format_error(badarg, St) =:= #{1 => Text};
+                           _ ->
+                               false
+                       end,
+                ?WHENFAIL(io:format(user, "~p: ~P~n  stray ~P~n", [Which, Out, 12, Stray, 8]),
+                          Good andalso Stray =:= none)
+            end).
+
 %% A valid request for one of nocopy_prop's functions, then damaged: a byte
 %% changed, the end cut off, or bytes appended.
 mutated_request({drv, _, PP} = B) ->
@@ -756,7 +842,8 @@ mutated_request({drv, _, PP} = B) ->
           elements([flip, cut, extend]), nat(), range(0, 255)},
          begin
              Idx = 0,                              % echo/1; the damage may change it
-             Req = iolist_to_binary(nocopy_port:encode_request(PP, Tag, Idx, [Args])),
+             Req = iolist_to_binary(nocopy_port:encode_request(PP, prop_fp(), Tag, Idx,
+                                                               [Args])),
              At = Pos rem max(1, byte_size(Req)),
              damage(How, Req, min(At, byte_size(Req) - 1), Byte)
          end).
@@ -765,13 +852,16 @@ mutated_request({drv, _, PP} = B) ->
 %% bits the runtime allows: well formed for nocopy__wire_is_ref_ext, refused
 %% by binary_to_term.
 bad_ref_request(PP) ->
-    Good = iolist_to_binary(nocopy_port:encode_request(PP, make_ref(), 0, [[]])),
-    <<Head:4/binary, ExtLen:16, Ext:ExtLen/binary, Rest/binary>> = Good,
+    Good = iolist_to_binary(nocopy_port:encode_request(PP, prop_fp(), make_ref(), 0, [[]])),
+    <<Head:16/binary, ExtLen:16, Ext:ExtLen/binary, Rest/binary>> = Good,
     IdAt = ExtLen - 3 * 4,                   % three ID words at the end (OTP 25)
     <<Pre:IdAt/binary, _:32, Ids/binary>> = Ext,
     Bad = <<Pre/binary, 16#4D02E877:32, Ids/binary>>,
     {'EXIT', _} = (catch binary_to_term(Bad)),
     <<Head/binary, ExtLen:16, Bad/binary, Rest/binary>>.
+
+prop_fp() ->
+    nocopy_prop_drv:'$fingerprint'().
 
 damage(flip, Req, Pos, Byte) ->
     <<A:Pos/binary, _, Z/binary>> = Req,

@@ -5,7 +5,7 @@
 
 table(Atoms, Args) ->
     File = filename:join(scratch(), "t.nocopy"),
-    Terms = [{module, "t"}, {atoms, Atoms}, {handle_types, []}, {types, ""},
+    Terms = [{module, "t"}, {fingerprint, 0}, {atoms, Atoms}, {handle_types, []}, {types, ""},
              {function, 0, "f", length(string:split(Args, ",", all)), Args, "ok",
               normal, 0, ""}],
     ok = file:write_file(File, [io_lib:format("~tp.~n", [T]) || T <- Terms],
@@ -24,6 +24,14 @@ generate(Atoms, Args) ->
         throw:{stubgen, Msg} -> {refused, Msg}
     end.
 
+%% A table from before fingerprints (or a damaged one) is refused.
+refuses_a_table_without_fingerprint_test() ->
+    File = table([], "A :: integer()"),
+    {ok, Terms} = file:consult(File),
+    ok = file:write_file(File, [io_lib:format("~tp.~n", [T]) || T <- Terms,
+                                                              element(1, T) =/= fingerprint]),
+    ?assertMatch({stubgen, "no fingerprint" ++ _}, catch nocopy_stubgen:generate(File, scratch())).
+
 accepts_a_plain_table_test() ->
     ?assertEqual(ok, generate(["low", "high"], "A :: integer()")).
 
@@ -39,7 +47,7 @@ refuses_underscore_argument_names_test_() ->
 
 refuses_a_wrong_argument_count_test() ->
     File = table([], "A :: integer()"),
-    {ok, [M, A, H, Ty, {function, I, N, _Arity, Args, R, S, D, Doc}]} = file:consult(File),
-    Bad = [M, A, H, Ty, {function, I, N, 2, Args, R, S, D, Doc}],
+    {ok, [M, Fp, A, H, Ty, {function, I, N, _Arity, Args, R, S, D, Doc}]} = file:consult(File),
+    Bad = [M, Fp, A, H, Ty, {function, I, N, 2, Args, R, S, D, Doc}],
     ok = file:write_file(File, [io_lib:format("~tp.~n", [T]) || T <- Bad]),
     ?assertMatch({stubgen, _}, catch nocopy_stubgen:generate(File, scratch())).

@@ -37,6 +37,13 @@
     X(handle_keep_release_use_backend)                                         \
     X(handle_new_checks_type)                                                  \
     X(handle_new_out_of_memory)                                                \
-    /* driver backend (test/c/test_drv_*.c) */
+    /* driver backend (test/c/test_drv_*.c) */                                \
+    /* test_drv_wire.c */                                                      \
+    X(drv_wire_lying_tuples_at_the_term_limit)                                 \
+    X(drv_wire_lying_argument_count)                                           \
+    X(drv_wire_wide_tuple_within_bounds)                                       \
+    X(drv_wire_left_nested_list_within_bounds)                                 \
+    X(drv_wire_term_limit)                                                     \
+    X(drv_wire_prefixes_within_bounds)
 
 #endif /* NC_TEST_LIST_H */

@@ -162,6 +162,10 @@ static const nocopy_func test_funcs[] = {
     {"slice_elem", 3, f_slice_elem,
      "T :: {term(), binary()}, Off :: non_neg_integer(), Len :: non_neg_integer()", BIN_ADDR,
      NOCOPY_NORMAL, 0, NULL},
+    {"slice_unread", 3, f_slice_unread,
+     "T :: term(), Off :: non_neg_integer(), Len :: non_neg_integer()", "binary()",
+     NOCOPY_NORMAL, 0, "A slice of T (or of T's last element if T is a tuple), which C "
+     "never reads first."},
     {"copy_slice", 3, f_copy_slice,
      "Bin :: binary(), Off :: non_neg_integer(), Len :: non_neg_integer()", BIN_ADDR,
      NOCOPY_NORMAL, 0, "Negative control of slice/3: copies."},

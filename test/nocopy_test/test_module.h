@@ -119,6 +119,7 @@ int f_buf_resize(nocopy_call *c);
 int f_buf_discard(nocopy_call *c);
 int f_slice(nocopy_call *c);
 int f_slice_elem(nocopy_call *c);
+int f_slice_unread(nocopy_call *c);
 int f_copy_slice(nocopy_call *c);
 int f_copy_new(nocopy_call *c);
 int f_keep_put(nocopy_call *c);

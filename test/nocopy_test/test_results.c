@@ -254,6 +254,24 @@ int f_slice_elem(nocopy_call *c)
     return nocopy_return(c, nocopy_make_tuple(c, 2, v));
 }
 
+/* Slices without reading the term as a binary first (as examples/sums does):
+ * a term of another type must still be a badarg on its argument. */
+int f_slice_unread(nocopy_call *c)
+{   /* (T, Off, Len) */
+    nocopy_term t = nocopy_arg(c, 0);
+    size_t off, len;
+    TRY(nocopy_arg_size(c, 1, &off));
+    TRY(nocopy_arg_size(c, 2, &len));
+    if (nocopy_term_type(c, t) == NOCOPY_T_TUPLE) {
+        unsigned n;
+        const nocopy_term *e;
+        TRY(nocopy_term_tuple_any(c, t, &n, &e));
+        if (n > 0)
+            t = e[n - 1];
+    }
+    return nocopy_return(c, nocopy_make_slice(c, t, off, len));
+}
+
 /* Negative control of slice/3: the same bytes, copied. */
 int f_copy_slice(nocopy_call *c)
 {   /* (Bin, Off, Len) */

@@ -1,0 +1,259 @@
+/* test_drv_wire.c: the driver request decoder's bounds (nc_drv_wire.c), on
+ * requests built to be as expensive as the format allows. For a request of n
+ * bytes the decoded tree may take at most NC_WIRE_TREE_BYTES_PER_BYTE * n +
+ * NC_WIRE_TREE_BYTES_EXTRA bytes and the explicit stack at most
+ * NC_WIRE_STACK_BYTES_PER_BYTE * n, success or failure; a declared arity is
+ * charged before anything is allocated for it. (fuzz_drv_request checks the
+ * same bounds on every input it tries.) */
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+#include "nc_drv_wire.h"
+
+/* ---- a counting allocator that frees everything at once ---------------------------- */
+
+typedef struct counted {
+    void **blocks;
+    size_t n, cap;
+    size_t total, largest;
+} counted;
+
+static void *counted_alloc(void *ctx, size_t size)
+{
+    counted *a = ctx;
+    if (a->n == a->cap) {
+        a->cap = a->cap ? a->cap * 2 : 1024;
+        void **b = realloc(a->blocks, a->cap * sizeof *b);
+        if (!b)
+            return NULL;
+        a->blocks = b;
+    }
+    void *p = malloc(size ? size : 1);
+    if (!p)
+        return NULL;
+    a->blocks[a->n++] = p;
+    a->total += size;
+    if (size > a->largest)
+        a->largest = size;
+    return p;
+}
+
+static void counted_free(counted *a)
+{
+    for (size_t i = 0; i < a->n; i++)
+        free(a->blocks[i]);
+    free(a->blocks);
+    memset(a, 0, sizeof *a);
+}
+
+/* ---- building requests --------------------------------------------------------------- */
+
+typedef struct buf {
+    uint8_t *p;
+    size_t n, cap;
+} buf;
+
+static void put(buf *b, const void *data, size_t len)
+{
+    if (b->n + len > b->cap) {
+        b->cap = (b->n + len) * 2;
+        b->p = realloc(b->p, b->cap);
+        if (!b->p)
+            abort();
+    }
+    memcpy(b->p + b->n, data, len);
+    b->n += len;
+}
+
+static void put_u8(buf *b, uint8_t v) { put(b, &v, 1); }
+
+static void put_be(buf *b, uint64_t v, unsigned bytes)
+{
+    for (unsigned i = bytes; i-- > 0;)
+        put_u8(b, (uint8_t)(v >> (8 * i)));
+}
+
+/* The fixed header and an integer tag: then argc terms follow. */
+static buf request(uint32_t argc)
+{
+    buf b = {0};
+    put(&b, "nc", 2);
+    put_u8(&b, NC_WIRE_VERSION);
+    put_be(&b, 0x12345678, 4);       /* module fingerprint: not the decoder's business */
+    put_be(&b, 3, 4);                /* function */
+    put_be(&b, argc, 4);
+    put_u8(&b, 'i');
+    put_be(&b, 42, 8);
+    return b;
+}
+
+/* Decodes b as one segment; checks the bounds whatever the outcome. */
+static int decode(const buf *b, nocopy__wreq *req, counted *a)
+{
+    nocopy__wseg seg = {b->p, b->n, NULL};
+    int r = nocopy__wire_decode(&seg, 1, counted_alloc, a, req);
+    if (a->total != req->tree_bytes ||
+        a->total > NC_WIRE_TREE_BYTES_PER_BYTE * b->n + NC_WIRE_TREE_BYTES_EXTRA ||
+        req->stack_bytes > NC_WIRE_STACK_BYTES_PER_BYTE * b->n) {
+        fprintf(stderr, "bounds broken: %zu-byte request, tree %zu (counted %zu), stack %zu\n",
+                b->n, req->tree_bytes, a->total, req->stack_bytes);
+        return -100;
+    }
+    return r;
+}
+
+/* ---- the request of issue 9: nested tuples that lie about their arity --------------- */
+
+/* Every tuple declares as many elements as bytes follow its header, and the
+ * request ends after the last header. Before the budget it decoded into
+ * memory quadratic in its size (a 1 MB request: 836 MB); now the second
+ * tuple is refused and the decoder allocates next to nothing. */
+static buf lying_tuples(size_t levels)
+{
+    buf b = request(1);
+    for (size_t i = 0; i < levels; i++) {
+        put_u8(&b, 'T');
+        put_be(&b, (uint64_t)(levels - 1 - i) * 5, 4);
+    }
+    return b;
+}
+
+TEST(drv_wire_lying_tuples_at_the_term_limit)
+{
+    /* At the term limit (5 MiB) the first tuple already declares more terms
+     * than a request may hold; a smaller one gets past the first tuple, whose
+     * elements then leave no bytes for the second's. */
+    static const struct {
+        size_t levels;
+        const char *why;
+    } cases[] = {{NC_WIRE_MAX_TERMS, "more than 1048576 terms"},
+                 {1000, "tuple of 4990 terms but only 4990 bytes left for them and 4994 other"}};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        buf b = lying_tuples(cases[i].levels);
+        counted a = {0};
+        nocopy__wreq req;
+        CHECK_EQ(decode(&b, &req, &a), NOCOPY_EPROTO);
+        if (!strstr(req.err, cases[i].why)) {
+            fprintf(stderr, "unexpected error: %s\n", req.err);
+            return 1;
+        }
+        CHECK_LE_U(a.total, (size_t)(cases[i].levels * 5 * 8 + 256));
+        CHECK_EQ(req.stack_bytes, 0);
+        counted_free(&a);
+        free(b.p);
+    }
+    return 0;
+}
+
+TEST(drv_wire_lying_argument_count)
+{
+    buf b = request(1000);
+    put(&b, "nnn", 3);
+    counted a = {0};
+    nocopy__wreq req;
+    CHECK_EQ(decode(&b, &req, &a), NOCOPY_EPROTO);
+    CHECK_EQ(a.total, 0);                              /* refused before any slot */
+    counted_free(&a);
+    free(b.p);
+    return 0;
+}
+
+/* ---- the most expensive requests that are honest ------------------------------------- */
+
+/* A tuple of k one-byte terms: a node and a slot per element, the densest
+ * tree per byte. */
+TEST(drv_wire_wide_tuple_within_bounds)
+{
+    size_t k = 200000;
+    buf b = request(1);
+    put_u8(&b, 'T');
+    put_be(&b, k, 4);
+    for (size_t i = 0; i < k; i++)
+        put_u8(&b, 'n');
+    counted a = {0};
+    nocopy__wreq req;
+    CHECK_EQ(decode(&b, &req, &a), NOCOPY_OK);
+    CHECK_EQ(req.nodes, k + 1);
+    counted_free(&a);
+    free(b.p);
+    return 0;
+}
+
+/* [[[...[] ...]]]: a left-nested list, one frame deeper per byte (the
+ * deepest stack per byte), cut short or complete. */
+TEST(drv_wire_left_nested_list_within_bounds)
+{
+    size_t depth = 300000;
+    for (int complete = 0; complete <= 1; complete++) {
+        buf b = request(1);
+        for (size_t i = 0; i < depth; i++)
+            put_u8(&b, 'c');
+        if (complete)
+            for (size_t i = 0; i < depth + 1; i++)
+                put_u8(&b, 'n');
+        counted a = {0};
+        nocopy__wreq req;
+        CHECK_EQ(decode(&b, &req, &a), complete ? NOCOPY_OK : NOCOPY_EPROTO);
+        CHECK(req.stack_bytes > 0);                    /* it went deep */
+        counted_free(&a);
+        free(b.p);
+    }
+    return 0;
+}
+
+/* Tuples of one element nested to the term limit: decoded in full (one node
+ * and one slot each), and one more term is refused. */
+TEST(drv_wire_term_limit)
+{
+    for (size_t extra = 0; extra <= 1; extra++) {
+        size_t levels = NC_WIRE_MAX_TERMS - 1 + extra;  /* + the innermost [] */
+        buf b = request(1);
+        for (size_t i = 0; i < levels; i++) {
+            put_u8(&b, 'T');
+            put_be(&b, 1, 4);
+        }
+        put_u8(&b, 'n');
+        counted a = {0};
+        nocopy__wreq req;
+        int r = decode(&b, &req, &a);
+        if (extra) {
+            CHECK_EQ(r, NOCOPY_EPROTO);
+            CHECK(strstr(req.err, "more than") != NULL);
+        } else {
+            CHECK_EQ(r, NOCOPY_OK);
+            CHECK_EQ(req.nodes, NC_WIRE_MAX_TERMS);
+        }
+        counted_free(&a);
+        free(b.p);
+    }
+    return 0;
+}
+
+/* Every prefix of an honest request fails with bounded memory too. */
+TEST(drv_wire_prefixes_within_bounds)
+{
+    buf b = request(3);
+    put_u8(&b, 'T');
+    put_be(&b, 3, 4);
+    put(&b, "cncnn", 5);
+    put_u8(&b, 'b');
+    put_be(&b, 4, 8);
+    put(&b, "abcd", 4);
+    put_u8(&b, 'i');
+    put_be(&b, 7, 8);
+    put(&b, "cnn", 3);
+    put_u8(&b, 'a');
+    put_be(&b, 2, 2);
+    put(&b, "ok", 2);
+    for (size_t len = 0; len <= b.n; len++) {
+        buf prefix = {b.p, len, len};
+        counted a = {0};
+        nocopy__wreq req;
+        int r = decode(&prefix, &req, &a);
+        CHECK_EQ(r, len == b.n ? NOCOPY_OK : NOCOPY_EPROTO);
+        counted_free(&a);
+    }
+    free(b.p);
+    return 0;
+}
