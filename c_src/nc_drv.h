@@ -27,8 +27,9 @@
 #define NC_DRV_WORKERS_MAX         64
 #define NC_DRV_QUEUE_DEFAULT       1024
 #define NC_DRV_QUEUE_MAX           (1u << 20)
-/* Decoded requests cost up to about 48 bytes per request byte (small terms):
- * the queue's calls are bounded in number and, by this, in decoded bytes. */
+/* A decoded request takes up to NC_WIRE_TREE_BYTES_PER_BYTE (40) bytes per
+ * request byte (small terms): the queue's calls are bounded in number and, by
+ * this, in decoded bytes. */
 #define NC_DRV_QUEUE_BYTES_DEFAULT ((unsigned long long)64 << 20)
 #define NC_DRV_QUEUE_BYTES_MAX     ((unsigned long long)1 << 40)
 

@@ -45,8 +45,9 @@
 %% binaries are kept (refcounted), not copied, while they wait.
 %%
 %% Lifecycle: closing the port (or its owner exiting, or the driver being
-%% unloaded) cancels the queued calls, waits for the running ones, then
-%% destroys the port's handles. A handle ({@link handle()}) belongs to one port:
+%% unloaded) cancels the queued calls and destroys the port's handles; it does
+%% not wait for the calls running on the workers, which finish on their
+%% threads (their callers get `eclosed') and release what they hold. A handle ({@link handle()}) belongs to one port:
 %% it stays valid until C closes it or the port closes (the driver cannot see
 %% Erlang drop a term, so unlike a NIF resource it is not collected); a closed
 %% handle is reported as closed, a handle of another port (or a NIF resource)
@@ -70,7 +71,7 @@
 %% `{queue_bytes, N}': the memory those calls' decoded requests may hold,
 %% 1..2^40 bytes, default 64 MiB; a call that would take the queue past it is
 %% refused with `eoverload' (a call is always taken when none waits). A request
-%% of small terms decodes into up to 48 times its size; input binaries are held
+%% of small terms decodes into up to 40 times its size; input binaries are held
 %% by reference and not counted. `{inline, false}': run every call on the workers, normal functions too
 %% (default `true': normal functions run inline in the driver, on the
 %% caller's scheduler). Twins of NC_DRV_* in c_src/nc_drv.h.
@@ -132,9 +133,11 @@ settings([Bad | _], _) ->
     {error, {bad_option, Bad}}.
 
 %% @doc Closes the port and returns once it is gone. Calls still queued are
-%% cancelled and their callers get `eclosed'; calls running on worker threads
-%% finish first (closing waits for them). Then the port's handles are
-%% destroyed. Closing a closed port is fine.
+%% cancelled and their callers get `eclosed', and the port's handles are
+%% dropped. Calls running on worker threads are not waited for: they finish on
+%% their threads, their callers get `eclosed', and what they hold is released
+%% when they end (a handle they use is destroyed then). Closing a closed port
+%% is fine.
 -spec close(port()) -> ok.
 close(Port) when not is_port(Port) ->
     fail_port(<<"expected a port">>);
