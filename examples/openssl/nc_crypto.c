@@ -1,0 +1,720 @@
+/* nc_crypto.c: OpenSSL 3 digests, HMAC and AEAD ciphers for Erlang, written
+ * once against nocopy.h and built as the NIF module nc_crypto and the driver
+ * client nc_crypto_drv.
+ *
+ *   hash(Type, Data) -> Digest
+ *   hash_init(Type) -> Ctx   hash_update(Ctx, Data) -> ok   hash_final(Ctx) -> Digest
+ *   hmac(Type, Key, Data) -> Mac
+ *   hmac_init(Type, Key) -> Ctx   hmac_update(Ctx, Data) -> ok   hmac_final(Ctx) -> Mac
+ *   aead_seal(Cipher, Key, Nonce, AAD, PlainText) -> {CipherText, Tag}
+ *   aead_open(Cipher, Key, Nonce, AAD, CipherText, Tag) -> {ok, PlainText} | {error, auth}
+ *   live_contexts() -> N        (hash and HMAC contexts not yet destroyed)
+ *
+ * Type: sha224 | sha256 | sha384 | sha512. Cipher: aes_128_gcm (16-byte key),
+ * aes_256_gcm or chacha20_poly1305 (32-byte keys). Nonce: 12 bytes. Tag: 16
+ * bytes, both ways (truncated tags are refused). Key, Nonce and Tag are
+ * binaries of exactly those sizes; Data, AAD, PlainText, CipherText and HMAC
+ * keys are any iodata. A bad argument raises badarg naming it and what was
+ * expected ("argument 2: expected a 32-byte binary key for aes_256_gcm").
+ *
+ * No copy: iodata is read with nocopy_arg_iovec, a vector of views of the
+ * caller's binaries; each piece goes to EVP as it is, never flattened. The
+ * AEAD output is allocated once (nocopy_buf_alloc) at its final size, the
+ * cipher writes into it, and it becomes the result binary (nocopy_make_buf,
+ * HANDED OVER). Digests, MACs and tags are at most 64 bytes: those are heap
+ * binaries in Erlang whatever C does, so they are plain copies.
+ *
+ * Streaming contexts are mutable, unlike OTP crypto's states: update changes
+ * Ctx in place and returns ok, and final finishes it and closes it (later use
+ * raises badarg "the hash_ctx handle is closed"). Its destructor frees the EVP
+ * context exactly once: when final's call returns, or, for a context never
+ * finished, when Erlang drops the last reference (NIF) or the port closes
+ * (driver: driver handles are not garbage-collected). A context serves one
+ * call at a time: a call that finds it in use by another raises badarg
+ * instead of racing on OpenSSL's state.
+ *
+ * Probes for the tests and the benchmark, not part of the crypto API:
+ * aead_seal_traced/5 and aead_open_traced/6 also return the address C read
+ * the first input piece at and the address of the output buffer it wrote;
+ * address_of/1 is the address of a binary's bytes as C sees them. */
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/core_names.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/params.h>
+
+#include "nocopy.h"
+
+/* Scheduling. Calls whose binary arguments total more than these many bytes
+ * move to a dirty CPU scheduler (NIF) or a worker thread (driver); smaller
+ * ones run on the caller's scheduler and charge its time slice
+ * (nocopy_consume). Measured on the reference 2-core machine with
+ * `openssl speed`: SHA-256 and HMAC-SHA256 1.2 GB/s, SHA-512 450 MB/s,
+ * AES-256-GCM 3.2 GB/s, ChaCha20-Poly1305 2.3 GB/s. So the slowest digest
+ * spends at most about 150 us on 64 KiB and the slowest AEAD about 115 us on
+ * 256 KiB, well under the 1 ms a NIF may hold a scheduler, while a dirty
+ * hand-off costs 10 to 20 us, a fifth of the work or more below these sizes.
+ * nocopy measures top-level binaries and the direct elements of tuple and list
+ * arguments: the bytes of deeper iodata are not counted (README: "Scheduling").
+ * Their Erlang twin is ?HASH_DIRTY_ABOVE / ?AEAD_DIRTY_ABOVE in
+ * nc_crypto_bench.erl, which reports where each cell ran. */
+#define HASH_DIRTY_ABOVE (64u * 1024u)
+#define AEAD_DIRTY_ABOVE (256u * 1024u)
+
+#define NONCE_BYTES 12u
+#define TAG_BYTES 16u
+
+/* EVP_CipherUpdate takes an int length: larger pieces go in chunks. */
+#define EVP_CHUNK ((size_t)1 << 30)
+
+/* ---- algorithms, fetched once at load ---------------------------------------- */
+
+enum {
+    AM_SHA224, AM_SHA256, AM_SHA384, AM_SHA512,
+    AM_AES_128_GCM, AM_AES_256_GCM, AM_CHACHA20_POLY1305,
+    AM_AUTH
+};
+static const char *const atoms[] = {
+    "sha224", "sha256", "sha384", "sha512",
+    "aes_128_gcm", "aes_256_gcm", "chacha20_poly1305",
+    "auth", NULL};
+
+typedef struct digest_alg {
+    nocopy_atom atom;
+    const char *name;             /* OpenSSL's name, also HMAC's digest parameter */
+    EVP_MD *md;
+} digest_alg;
+
+static digest_alg digests[] = {
+    {AM_SHA224, "SHA2-224", NULL},
+    {AM_SHA256, "SHA2-256", NULL},
+    {AM_SHA384, "SHA2-384", NULL},
+    {AM_SHA512, "SHA2-512", NULL},
+};
+#define NDIGESTS (sizeof digests / sizeof digests[0])
+#define DIGEST_EXPECTED "sha224, sha256, sha384 or sha512"
+
+typedef struct aead_alg {
+    nocopy_atom atom;
+    const char *name;
+    size_t key_bytes;
+    const char *key_expected;     /* completes "expected ..." */
+    EVP_CIPHER *cipher;
+} aead_alg;
+
+static aead_alg aeads[] = {
+    {AM_AES_128_GCM, "AES-128-GCM", 16, "a 16-byte binary key for aes_128_gcm", NULL},
+    {AM_AES_256_GCM, "AES-256-GCM", 32, "a 32-byte binary key for aes_256_gcm", NULL},
+    {AM_CHACHA20_POLY1305, "ChaCha20-Poly1305", 32,
+     "a 32-byte binary key for chacha20_poly1305", NULL},
+};
+#define NAEADS (sizeof aeads / sizeof aeads[0])
+#define AEAD_EXPECTED "aes_128_gcm, aes_256_gcm or chacha20_poly1305"
+
+static EVP_MAC *hmac_alg;
+
+/* Explicit fetches, once: the implicit ones (EVP_sha256(), a digest name in
+ * every call's parameters) take a lock and search the provider store per call. */
+static void crypto_unload(void)
+{
+    for (size_t i = 0; i < NDIGESTS; i++) {
+        EVP_MD_free(digests[i].md);
+        digests[i].md = NULL;
+    }
+    for (size_t i = 0; i < NAEADS; i++) {
+        EVP_CIPHER_free(aeads[i].cipher);
+        aeads[i].cipher = NULL;
+    }
+    EVP_MAC_free(hmac_alg);
+    hmac_alg = NULL;
+}
+
+static int crypto_load(void)
+{
+    int ok = (hmac_alg = EVP_MAC_fetch(NULL, "HMAC", NULL)) != NULL;
+    for (size_t i = 0; ok && i < NDIGESTS; i++)
+        ok = (digests[i].md = EVP_MD_fetch(NULL, digests[i].name, NULL)) != NULL;
+    for (size_t i = 0; ok && i < NAEADS; i++)
+        ok = (aeads[i].cipher = EVP_CIPHER_fetch(NULL, aeads[i].name, NULL)) != NULL;
+    if (ok)
+        return NOCOPY_OK;
+    crypto_unload();
+    return NOCOPY_EINTERNAL;
+}
+
+/* ---- streaming contexts (handles) ---------------------------------------------- */
+
+typedef struct stream_ctx {
+    EVP_MD_CTX *md;               /* a hash_ctx's state, OWNED by the handle */
+    EVP_MAC_CTX *mac;             /* an hmac_ctx's state, OWNED by the handle */
+    atomic_bool busy;             /* a call is using md/mac */
+    bool finished;                /* final ran; read and written only while busy */
+} stream_ctx;
+
+/* Contexts made and not yet destroyed, both types: live_contexts/0. */
+static atomic_long live;
+
+/* Runs exactly once per context (nocopy's guarantee), on any thread. `obj` is
+ * BORROWED: nocopy frees its memory. EVP_MAC_CTX_free wipes the HMAC key. */
+static void stream_dtor(void *obj)
+{
+    stream_ctx *s = obj;
+    EVP_MD_CTX_free(s->md);
+    EVP_MAC_CTX_free(s->mac);
+    atomic_fetch_sub(&live, 1);
+}
+
+static const nocopy_handle_type hash_ctx_type = {
+    .name = "hash_ctx", .size = sizeof(stream_ctx), .dtor = stream_dtor};
+static const nocopy_handle_type hmac_ctx_type = {
+    .name = "hmac_ctx", .size = sizeof(stream_ctx), .dtor = stream_dtor};
+
+/* A new context, OWNED until nocopy_make_handle or nocopy_handle_release
+ * (which runs the destructor, so the live count stays balanced). */
+static stream_ctx *stream_new(nocopy_call *call, const nocopy_handle_type *type)
+{
+    stream_ctx *s = nocopy_handle_new(call, type);
+    if (s) {
+        atomic_fetch_add(&live, 1);
+        atomic_init(&s->busy, false);
+    }
+    return s;
+}
+
+static bool stream_claim(stream_ctx *s)
+{
+    return !atomic_exchange_explicit(&s->busy, true, memory_order_acquire);
+}
+
+static void stream_unclaim(stream_ctx *s)
+{
+    atomic_store_explicit(&s->busy, false, memory_order_release);
+}
+
+/* ---- arguments ------------------------------------------------------------------ */
+
+static int arg_digest(nocopy_call *call, unsigned index, const digest_alg **out)
+{
+    nocopy_atom a;
+    if (nocopy_term_type(call, nocopy_arg(call, index)) == NOCOPY_T_ATOM &&
+        nocopy_arg_atom(call, index, &a) == NOCOPY_OK)
+        for (size_t i = 0; i < NDIGESTS; i++)
+            if (digests[i].atom == a) {
+                *out = &digests[i];
+                return NOCOPY_OK;
+            }
+    /* Recorded last, so this message replaces the atom reader's. */
+    return nocopy_fail_badarg(call, index, DIGEST_EXPECTED);
+}
+
+static int arg_aead(nocopy_call *call, unsigned index, const aead_alg **out)
+{
+    nocopy_atom a;
+    if (nocopy_term_type(call, nocopy_arg(call, index)) == NOCOPY_T_ATOM &&
+        nocopy_arg_atom(call, index, &a) == NOCOPY_OK)
+        for (size_t i = 0; i < NAEADS; i++)
+            if (aeads[i].atom == a) {
+                *out = &aeads[i];
+                return NOCOPY_OK;
+            }
+    return nocopy_fail_badarg(call, index, AEAD_EXPECTED);
+}
+
+/* A binary of exactly `size` bytes; *out is BORROWED. */
+static int arg_fixed(nocopy_call *call, unsigned index, size_t size, const char *expected,
+                     nocopy_bytes *out)
+{
+    if (nocopy_term_type(call, nocopy_arg(call, index)) == NOCOPY_T_BINARY &&
+        nocopy_arg_bytes(call, index, out) == NOCOPY_OK && out->size == size)
+        return NOCOPY_OK;
+    return nocopy_fail_badarg(call, index, expected);
+}
+
+/* Claims the streaming context `s` (argument `index`, already read) for this
+ * call, or fails if another call is using it; stream_unclaim when done. */
+static int claim_stream(nocopy_call *call, unsigned index, const nocopy_handle_type *type,
+                        stream_ctx *s)
+{
+    if (stream_claim(s))
+        return NOCOPY_OK;
+    char expected[80];
+    snprintf(expected, sizeof expected, "a %s handle that no other call is using", type->name);
+    return nocopy_fail_badarg(call, index, expected);
+}
+
+/* ---- feeding iodata to EVP, piece by piece ------------------------------------------ */
+
+static int md_feed(EVP_MD_CTX *c, const nocopy_iovec *v)
+{
+    for (size_t i = 0; i < v->count; i++)
+        if (v->pieces[i].size && !EVP_DigestUpdate(c, v->pieces[i].data, v->pieces[i].size))
+            return 0;
+    return 1;
+}
+
+static int mac_feed(EVP_MAC_CTX *c, const nocopy_iovec *v)
+{
+    for (size_t i = 0; i < v->count; i++)
+        if (v->pieces[i].size && !EVP_MAC_update(c, v->pieces[i].data, v->pieces[i].size))
+            return 0;
+    return 1;
+}
+
+/* out == NULL feeds AAD. Otherwise writes exactly v->total bytes at out (GCM
+ * and ChaCha20-Poly1305 are stream modes: each update outputs its input). */
+static int cipher_feed(EVP_CIPHER_CTX *c, uint8_t *out, const nocopy_iovec *v)
+{
+    for (size_t i = 0; i < v->count; i++) {
+        const uint8_t *p = v->pieces[i].data;
+        size_t len = v->pieces[i].size;
+        while (len > 0) {
+            int n = (int)(len > EVP_CHUNK ? EVP_CHUNK : len), outl = 0;
+            if (!EVP_CipherUpdate(c, out, &outl, p, n) || (out && outl != n))
+                return 0;
+            if (out)
+                out += n;
+            p += n;
+            len -= (size_t)n;
+        }
+    }
+    return 1;
+}
+
+/* An HMAC context keyed with `key` (iodata). HMAC needs the key in one piece:
+ * a one-piece key (a binary) is used in place, other shapes are gathered into
+ * a scratch copy that is wiped at once. @return : NULL with *st set on failure. */
+static EVP_MAC_CTX *hmac_start(const digest_alg *d, const nocopy_iovec *key, int *st)
+{
+    static const unsigned char empty[1];   /* HMAC takes a NULL key as "keep the old one" */
+    const unsigned char *k = empty;
+    unsigned char *gathered = NULL;
+    EVP_MAC_CTX *c = NULL;
+    OSSL_PARAM params[] = {
+        OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *)d->name, 0),
+        OSSL_PARAM_construct_end()};
+
+    *st = NOCOPY_ENOMEM;
+    if (key->count == 1 && key->total > 0) {
+        k = key->pieces[0].data;
+    } else if (key->total > 0) {
+        if (!(gathered = malloc(key->total)))
+            return NULL;
+        size_t at = 0;
+        for (size_t i = 0; i < key->count; i++) {
+            memcpy(gathered + at, key->pieces[i].data, key->pieces[i].size);
+            at += key->pieces[i].size;
+        }
+        k = gathered;
+    }
+    if ((c = EVP_MAC_CTX_new(hmac_alg)) && !EVP_MAC_init(c, k, key->total, params)) {
+        EVP_MAC_CTX_free(c);
+        c = NULL;
+        *st = NOCOPY_EINTERNAL;
+    }
+    if (gathered) {
+        OPENSSL_cleanse(gathered, key->total);
+        free(gathered);
+    }
+    return c;
+}
+
+/* ---- digests and HMAC -------------------------------------------------------------- */
+
+static int nc_hash(nocopy_call *call)
+{   /* (Type, Data) */
+    const digest_alg *d;
+    nocopy_iovec data;            /* BORROWED: views of the caller's binaries */
+    uint8_t out[EVP_MAX_MD_SIZE];
+    unsigned len = 0;
+    int st, ok;
+
+    if ((st = arg_digest(call, 0, &d)) || (st = nocopy_arg_iovec(call, 1, &data)))
+        return st;
+    EVP_MD_CTX *c = EVP_MD_CTX_new();
+    if (!c)
+        return NOCOPY_ENOMEM;
+    ok = EVP_DigestInit_ex2(c, d->md, NULL) && md_feed(c, &data) &&
+         EVP_DigestFinal_ex(c, out, &len);
+    EVP_MD_CTX_free(c);
+    nocopy_consume(call, data.total);
+    if (!ok)
+        return NOCOPY_EINTERNAL;
+    return nocopy_return(call, nocopy_make_copy(call, out, len));
+}
+
+static int nc_hmac(nocopy_call *call)
+{   /* (Type, Key, Data) */
+    const digest_alg *d;
+    nocopy_iovec key, data;       /* BORROWED */
+    uint8_t out[EVP_MAX_MD_SIZE];
+    size_t len = 0;
+    int st, ok;
+
+    if ((st = arg_digest(call, 0, &d)) || (st = nocopy_arg_iovec(call, 1, &key)) ||
+        (st = nocopy_arg_iovec(call, 2, &data)))
+        return st;
+    EVP_MAC_CTX *c = hmac_start(d, &key, &st);
+    if (!c)
+        return st;
+    ok = mac_feed(c, &data) && EVP_MAC_final(c, out, &len, sizeof out);
+    EVP_MAC_CTX_free(c);
+    nocopy_consume(call, data.total);
+    if (!ok)
+        return NOCOPY_EINTERNAL;
+    return nocopy_return(call, nocopy_make_copy(call, out, len));
+}
+
+static int nc_hash_init(nocopy_call *call)
+{   /* (Type) */
+    const digest_alg *d;
+    stream_ctx *s;
+    int st;
+    if ((st = arg_digest(call, 0, &d)) != NOCOPY_OK)
+        return st;
+    if (!(s = stream_new(call, &hash_ctx_type)))
+        return NOCOPY_ENOMEM;
+    if (!(s->md = EVP_MD_CTX_new()) || !EVP_DigestInit_ex2(s->md, d->md, NULL)) {
+        st = s->md ? NOCOPY_EINTERNAL : NOCOPY_ENOMEM;
+        nocopy_handle_release(s);          /* runs stream_dtor */
+        return st;
+    }
+    return nocopy_return(call, nocopy_make_handle(call, s));   /* HANDED OVER */
+}
+
+static int nc_hmac_init(nocopy_call *call)
+{   /* (Type, Key) */
+    const digest_alg *d;
+    nocopy_iovec key;             /* BORROWED; HMAC keeps its own copy */
+    stream_ctx *s;
+    int st;
+    if ((st = arg_digest(call, 0, &d)) || (st = nocopy_arg_iovec(call, 1, &key)))
+        return st;
+    if (!(s = stream_new(call, &hmac_ctx_type)))
+        return NOCOPY_ENOMEM;
+    if (!(s->mac = hmac_start(d, &key, &st))) {
+        nocopy_handle_release(s);
+        return st;
+    }
+    return nocopy_return(call, nocopy_make_handle(call, s));
+}
+
+/* (Ctx, Data) -> ok, for either context type. */
+static int stream_update(nocopy_call *call, const nocopy_handle_type *type)
+{
+    void *obj;                    /* BORROWED: the handle cannot die during the call */
+    nocopy_iovec data;            /* BORROWED */
+    int st, ok;
+    /* Claimed last, once nothing else can fail before the unclaim. */
+    if ((st = nocopy_arg_handle(call, 0, type, &obj)) ||
+        (st = nocopy_arg_iovec(call, 1, &data)) || (st = claim_stream(call, 0, type, obj)))
+        return st;
+    stream_ctx *s = obj;
+    if (s->finished) {            /* lost a race with final: it closed the handle */
+        stream_unclaim(s);
+        return NOCOPY_ECLOSED;
+    }
+    ok = s->md ? md_feed(s->md, &data) : mac_feed(s->mac, &data);
+    stream_unclaim(s);
+    nocopy_consume(call, data.total);
+    if (!ok)
+        return NOCOPY_EINTERNAL;
+    return nocopy_return(call, nocopy_make_atom(call, NOCOPY_ATOM_OK));
+}
+
+/* (Ctx) -> Digest | Mac, and the context is closed. */
+static int stream_final(nocopy_call *call, const nocopy_handle_type *type)
+{
+    void *obj;                    /* BORROWED */
+    uint8_t out[EVP_MAX_MD_SIZE];
+    unsigned mdlen = 0;
+    size_t len = 0;
+    int st, ok;
+    if ((st = nocopy_arg_handle(call, 0, type, &obj)) || (st = claim_stream(call, 0, type, obj)))
+        return st;
+    stream_ctx *s = obj;
+    if (s->finished) {
+        stream_unclaim(s);
+        return NOCOPY_ECLOSED;
+    }
+    if (s->md) {
+        ok = EVP_DigestFinal_ex(s->md, out, &mdlen);
+        len = mdlen;
+    } else {
+        ok = EVP_MAC_final(s->mac, out, &len, sizeof out);
+    }
+    s->finished = true;
+    stream_unclaim(s);
+    /* The destructor frees the EVP state once this call has returned. */
+    nocopy_handle_close(s);
+    if (!ok)
+        return NOCOPY_EINTERNAL;
+    return nocopy_return(call, nocopy_make_copy(call, out, len));
+}
+
+static int nc_hash_update(nocopy_call *call) { return stream_update(call, &hash_ctx_type); }
+static int nc_hmac_update(nocopy_call *call) { return stream_update(call, &hmac_ctx_type); }
+static int nc_hash_final(nocopy_call *call) { return stream_final(call, &hash_ctx_type); }
+static int nc_hmac_final(nocopy_call *call) { return stream_final(call, &hmac_ctx_type); }
+
+static int nc_live_contexts(nocopy_call *call)
+{   /* () */
+    long n = atomic_load(&live);
+    return nocopy_return(call, nocopy_make_i64(call, n));
+}
+
+/* ---- AEAD ------------------------------------------------------------------------------ */
+
+enum aead_outcome { AEAD_DONE, AEAD_AUTH, AEAD_FAILED, AEAD_NOMEM };
+
+/* One AEAD operation over iodata. Encrypt (enc = 1): writes in->total bytes
+ * of ciphertext at `out` and the tag to `tag`. Decrypt: writes the plaintext
+ * at `out` and checks `tag`. key, nonce, aad and in are BORROWED, read only. */
+static enum aead_outcome aead_run(const aead_alg *a, int enc, const uint8_t *key,
+                                  const uint8_t *nonce, const nocopy_iovec *aad,
+                                  const nocopy_iovec *in, uint8_t *out,
+                                  uint8_t tag[TAG_BYTES])
+{
+    enum aead_outcome r = AEAD_FAILED;
+    uint8_t none[1];              /* final's output position when out is NULL */
+    int outl = 0;
+    EVP_CIPHER_CTX *c = EVP_CIPHER_CTX_new();
+    if (!c)
+        return AEAD_NOMEM;
+    /* Both ciphers' default IV length is 12 bytes, NONCE_BYTES. */
+    if (!EVP_CipherInit_ex2(c, a->cipher, key, nonce, enc, NULL) ||
+        !cipher_feed(c, NULL, aad) || !cipher_feed(c, out, in))
+        goto done;
+    if (!enc && !EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_AEAD_SET_TAG, TAG_BYTES, tag))
+        goto done;
+    /* Stream modes produce no bytes at final; the position is right anyway. */
+    if (!EVP_CipherFinal_ex(c, out ? out + in->total : none, &outl)) {
+        r = enc ? AEAD_FAILED : AEAD_AUTH;
+        goto done;
+    }
+    if (enc && !EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_AEAD_GET_TAG, TAG_BYTES, tag))
+        goto done;
+    r = AEAD_DONE;
+done:
+    EVP_CIPHER_CTX_free(c);
+    return r;
+}
+
+/* (Cipher, Key, Nonce, AAD, In): the arguments seal and open share, checked in
+ * argument order so that the first bad one is the one reported. */
+static int aead_args(nocopy_call *call, const aead_alg **a, nocopy_bytes *key,
+                     nocopy_bytes *nonce, nocopy_iovec *aad, nocopy_iovec *in)
+{
+    int st;
+    if ((st = arg_aead(call, 0, a)) ||
+        (st = arg_fixed(call, 1, (*a)->key_bytes, (*a)->key_expected, key)) ||
+        (st = arg_fixed(call, 2, NONCE_BYTES, "a 12-byte binary nonce", nonce)) ||
+        (st = nocopy_arg_iovec(call, 3, aad)) || (st = nocopy_arg_iovec(call, 4, in)))
+        return st;
+    return NOCOPY_OK;
+}
+
+/* Where the input was read and the output written: for the *_traced probes. */
+typedef struct trace {
+    uint64_t in_addr;
+    uint64_t out_addr;
+} trace;
+
+static int do_seal(nocopy_call *call, trace *tr, nocopy_value *v)
+{
+    const aead_alg *a;
+    nocopy_bytes key, nonce;      /* BORROWED */
+    nocopy_iovec aad, plain;      /* BORROWED: read where Erlang keeps them */
+    nocopy_buf *ct;               /* OWNED until handed over in the result */
+    uint8_t tag[TAG_BYTES];
+    int st;
+
+    if ((st = aead_args(call, &a, &key, &nonce, &aad, &plain)) != NOCOPY_OK)
+        return st;
+    /* One allocation at the final size; the cipher writes the result into it. */
+    if (!(ct = nocopy_buf_alloc(call, plain.total)))
+        return NOCOPY_ENOMEM;
+    enum aead_outcome r = aead_run(a, 1, key.data, nonce.data, &aad, &plain, ct->data, tag);
+    nocopy_consume(call, aad.total + plain.total);
+    if (r != AEAD_DONE) {
+        nocopy_buf_free(ct);
+        return r == AEAD_NOMEM ? NOCOPY_ENOMEM : NOCOPY_EINTERNAL;
+    }
+    if (tr) {
+        tr->in_addr = plain.count ? (uintptr_t)plain.pieces[0].data : 0;
+        tr->out_addr = (uintptr_t)ct->data;      /* before the hand-over */
+    }
+    *v = nocopy_build(call, "{Bc}", ct, tag, (size_t)TAG_BYTES);   /* ct HANDED OVER */
+    return NOCOPY_OK;
+}
+
+static int do_open(nocopy_call *call, trace *tr, nocopy_value *v)
+{
+    const aead_alg *a;
+    nocopy_bytes key, nonce, tag_in;   /* BORROWED */
+    nocopy_iovec aad, ct;              /* BORROWED */
+    nocopy_buf *plain;                 /* OWNED until handed over */
+    uint8_t tag[TAG_BYTES];            /* EVP wants a writable tag */
+    int st;
+
+    if ((st = aead_args(call, &a, &key, &nonce, &aad, &ct)) ||
+        (st = arg_fixed(call, 5, TAG_BYTES, "a 16-byte binary tag", &tag_in)))
+        return st;
+    memcpy(tag, tag_in.data, TAG_BYTES);
+    if (!(plain = nocopy_buf_alloc(call, ct.total)))
+        return NOCOPY_ENOMEM;
+    enum aead_outcome r = aead_run(a, 0, key.data, nonce.data, &aad, &ct, plain->data, tag);
+    nocopy_consume(call, aad.total + ct.total);
+    if (r != AEAD_DONE) {
+        /* Unauthenticated plaintext never reaches Erlang: the buffer was ours. */
+        OPENSSL_cleanse(plain->data, plain->size);
+        nocopy_buf_free(plain);
+        if (r == AEAD_AUTH) {
+            *v = nocopy_build(call, "{aa}", (nocopy_atom)NOCOPY_ATOM_ERROR, (nocopy_atom)AM_AUTH);
+            return NOCOPY_OK;
+        }
+        return r == AEAD_NOMEM ? NOCOPY_ENOMEM : NOCOPY_EINTERNAL;
+    }
+    if (tr) {
+        tr->in_addr = ct.count ? (uintptr_t)ct.pieces[0].data : 0;
+        tr->out_addr = (uintptr_t)plain->data;
+    }
+    *v = nocopy_build(call, "{aB}", (nocopy_atom)NOCOPY_ATOM_OK, plain);   /* HANDED OVER */
+    return NOCOPY_OK;
+}
+
+static int nc_aead_seal(nocopy_call *call)
+{   /* (Cipher, Key, Nonce, AAD, PlainText) */
+    nocopy_value v;
+    int st = do_seal(call, NULL, &v);
+    return st != NOCOPY_OK ? st : nocopy_return(call, v);
+}
+
+static int nc_aead_open(nocopy_call *call)
+{   /* (Cipher, Key, Nonce, AAD, CipherText, Tag) */
+    nocopy_value v;
+    int st = do_open(call, NULL, &v);
+    return st != NOCOPY_OK ? st : nocopy_return(call, v);
+}
+
+/* ---- probes ------------------------------------------------------------------------------ */
+
+static int nc_aead_seal_traced(nocopy_call *call)
+{   /* (Cipher, Key, Nonce, AAD, PlainText) */
+    trace tr = {0, 0};
+    nocopy_value v;
+    int st = do_seal(call, &tr, &v);
+    if (st != NOCOPY_OK)
+        return st;
+    return nocopy_return(call, nocopy_build(call, "{vII}", v, tr.in_addr, tr.out_addr));
+}
+
+static int nc_aead_open_traced(nocopy_call *call)
+{   /* (Cipher, Key, Nonce, AAD, CipherText, Tag) */
+    trace tr = {0, 0};
+    nocopy_value v;
+    int st = do_open(call, &tr, &v);
+    if (st != NOCOPY_OK)
+        return st;
+    return nocopy_return(call, nocopy_build(call, "{vII}", v, tr.in_addr, tr.out_addr));
+}
+
+static int nc_address_of(nocopy_call *call)
+{   /* (Binary) */
+    nocopy_bytes b;               /* BORROWED; only its address is returned */
+    int st;
+    if ((st = nocopy_arg_bytes(call, 0, &b)) != NOCOPY_OK)
+        return st;
+    return nocopy_return(call, nocopy_make_u64(call, (uint64_t)(uintptr_t)b.data));
+}
+
+/* ---- the table: the single source of the Erlang stubs and their specs ---------------- */
+
+#define DIGEST "Type :: nc_crypto:digest()"
+#define SEAL_ARGS                                                                 \
+    "Cipher :: nc_crypto:aead(), Key :: binary(), Nonce :: <<_:96>>, AAD :: iodata(), " \
+    "PlainText :: iodata()"
+#define OPEN_ARGS                                                                 \
+    "Cipher :: nc_crypto:aead(), Key :: binary(), Nonce :: <<_:96>>, AAD :: iodata(), " \
+    "CipherText :: iodata(), Tag :: <<_:128>>"
+#define SEALED "{CipherText :: binary(), Tag :: <<_:128>>}"
+#define OPENED "{ok, PlainText :: binary()} | {error, auth}"
+#define ADDRS "InAddr :: non_neg_integer(), OutAddr :: non_neg_integer()"
+
+static const nocopy_func funcs[] = {
+    {.name = "hash", .arity = 2, .fn = nc_hash,
+     .args = DIGEST ", Data :: iodata()", .result = "binary()",
+     .sched = NOCOPY_DIRTY_ABOVE, .dirty_above = HASH_DIRTY_ABOVE,
+     .doc = "The digest of Data, read piece by piece where it lies (never flattened)."},
+    {.name = "hash_init", .arity = 1, .fn = nc_hash_init,
+     .args = DIGEST, .result = "nc_crypto:hash_ctx()", .sched = NOCOPY_NORMAL,
+     .doc = "A streaming digest context. It is mutable: hash_update/2 changes it in place."},
+    {.name = "hash_update", .arity = 2, .fn = nc_hash_update,
+     .args = "Ctx :: nc_crypto:hash_ctx(), Data :: iodata()", .result = "ok",
+     .sched = NOCOPY_DIRTY_ABOVE, .dirty_above = HASH_DIRTY_ABOVE,
+     .doc = "Adds Data to Ctx. One call at a time per context; others raise badarg."},
+    {.name = "hash_final", .arity = 1, .fn = nc_hash_final,
+     .args = "Ctx :: nc_crypto:hash_ctx()", .result = "binary()", .sched = NOCOPY_NORMAL,
+     .doc = "The digest of everything added to Ctx; Ctx is closed (later use raises badarg)."},
+    {.name = "hmac", .arity = 3, .fn = nc_hmac,
+     .args = DIGEST ", Key :: iodata(), Data :: iodata()", .result = "binary()",
+     .sched = NOCOPY_DIRTY_ABOVE, .dirty_above = HASH_DIRTY_ABOVE,
+     .doc = "HMAC (RFC 2104) of Data with Key, using the digest Type."},
+    {.name = "hmac_init", .arity = 2, .fn = nc_hmac_init,
+     .args = DIGEST ", Key :: iodata()", .result = "nc_crypto:hmac_ctx()",
+     .sched = NOCOPY_NORMAL,
+     .doc = "A streaming HMAC context holding a copy of Key (wiped when it is destroyed)."},
+    {.name = "hmac_update", .arity = 2, .fn = nc_hmac_update,
+     .args = "Ctx :: nc_crypto:hmac_ctx(), Data :: iodata()", .result = "ok",
+     .sched = NOCOPY_DIRTY_ABOVE, .dirty_above = HASH_DIRTY_ABOVE,
+     .doc = "Adds Data to Ctx. One call at a time per context; others raise badarg."},
+    {.name = "hmac_final", .arity = 1, .fn = nc_hmac_final,
+     .args = "Ctx :: nc_crypto:hmac_ctx()", .result = "binary()", .sched = NOCOPY_NORMAL,
+     .doc = "The MAC of everything added to Ctx; Ctx is closed (later use raises badarg)."},
+    {.name = "aead_seal", .arity = 5, .fn = nc_aead_seal,
+     .args = SEAL_ARGS, .result = SEALED,
+     .sched = NOCOPY_DIRTY_ABOVE, .dirty_above = AEAD_DIRTY_ABOVE,
+     .doc = "Encrypts and authenticates; the ciphertext is written once, into the result."},
+    {.name = "aead_open", .arity = 6, .fn = nc_aead_open,
+     .args = OPEN_ARGS, .result = OPENED,
+     .sched = NOCOPY_DIRTY_ABOVE, .dirty_above = AEAD_DIRTY_ABOVE,
+     .doc = "Verifies and decrypts; {error, auth} if CipherText, AAD, Nonce or Tag was altered."},
+    {.name = "live_contexts", .arity = 0, .fn = nc_live_contexts,
+     .args = "", .result = "non_neg_integer()", .sched = NOCOPY_NORMAL,
+     .doc = "Hash and HMAC contexts of this library (backend) not yet destroyed."},
+    {.name = "aead_seal_traced", .arity = 5, .fn = nc_aead_seal_traced,
+     .args = SEAL_ARGS, .result = "{" SEALED ", " ADDRS "}",
+     .sched = NOCOPY_DIRTY_ABOVE, .dirty_above = AEAD_DIRTY_ABOVE,
+     .doc = "Probe: aead_seal/5, the address of PlainText's first piece and of the output."},
+    {.name = "aead_open_traced", .arity = 6, .fn = nc_aead_open_traced,
+     .args = OPEN_ARGS, .result = "{" OPENED ", " ADDRS "}",
+     .sched = NOCOPY_DIRTY_ABOVE, .dirty_above = AEAD_DIRTY_ABOVE,
+     .doc = "Probe: aead_open/6, the address of CipherText's first piece and of the output."},
+    {.name = "address_of", .arity = 1, .fn = nc_address_of,
+     .args = "Binary :: binary()", .result = "non_neg_integer()", .sched = NOCOPY_NORMAL,
+     .doc = "Probe: the address of Binary's bytes as C sees them."},
+};
+
+static const nocopy_handle_type *const handle_types[] = {&hash_ctx_type, &hmac_ctx_type, NULL};
+
+static const nocopy_module nc_crypto_module = {
+    .name = "nc_crypto",
+    .funcs = funcs,
+    .nfuncs = sizeof funcs / sizeof funcs[0],
+    .atoms = atoms,
+    .handle_types = handle_types,
+    .types =
+        "-type digest() :: sha224 | sha256 | sha384 | sha512.\n"
+        "-type aead() :: aes_128_gcm | aes_256_gcm | chacha20_poly1305.\n"
+        "-type hash_ctx() :: nocopy:handle().\n"
+        "-type hmac_ctx() :: nocopy:handle().\n",
+    .load = crypto_load,
+    .unload = crypto_unload,
+};
+
+NOCOPY_MODULE(nc_crypto_module)
