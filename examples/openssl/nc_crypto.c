@@ -18,11 +18,13 @@
  * expected ("argument 2: expected a 32-byte binary key for aes_256_gcm").
  *
  * No copy: iodata is read with nocopy_arg_iovec, a vector of views of the
- * caller's binaries; each piece goes to EVP as it is, never flattened. The
- * AEAD output is allocated once (nocopy_buf_alloc) at its final size, the
- * cipher writes into it, and it becomes the result binary (nocopy_make_buf,
- * HANDED OVER). Digests, MACs and tags are at most 64 bytes: those are heap
- * binaries in Erlang whatever C does, so they are plain copies.
+ * caller's binaries (a lone binary is read as one view); each piece goes to
+ * EVP as it is, never flattened. The AEAD output is allocated once
+ * (nocopy_buf_alloc) at its final size, the cipher writes into it, and it
+ * becomes the result binary (nocopy_make_buf, HANDED OVER). Results of at
+ * most 64 bytes are heap binaries in Erlang whatever C does (the runtime
+ * copies them), so digests, MACs, tags and AEAD outputs that small are
+ * written on the stack and returned as copies: no allocation for nothing.
  *
  * Streaming contexts are mutable, unlike OTP crypto's states: update changes
  * Ctx in place and returns ok, and final finishes it and closes it (later use
@@ -202,22 +204,21 @@ static void stream_unclaim(stream_ctx *s)
 static int arg_digest(nocopy_call *call, unsigned index, const digest_alg **out)
 {
     nocopy_atom a;
-    if (nocopy_term_type(call, nocopy_arg(call, index)) == NOCOPY_T_ATOM &&
-        nocopy_arg_atom(call, index, &a) == NOCOPY_OK)
+    if (nocopy_arg_atom(call, index, &a) == NOCOPY_OK)
         for (size_t i = 0; i < NDIGESTS; i++)
             if (digests[i].atom == a) {
                 *out = &digests[i];
                 return NOCOPY_OK;
             }
-    /* Recorded last, so this message replaces the atom reader's. */
+    /* Recorded last, so this message replaces the reader's (the last error
+     * recorded wins): one text for a non-atom, an unknown atom, a wrong one. */
     return nocopy_fail_badarg(call, index, DIGEST_EXPECTED);
 }
 
 static int arg_aead(nocopy_call *call, unsigned index, const aead_alg **out)
 {
     nocopy_atom a;
-    if (nocopy_term_type(call, nocopy_arg(call, index)) == NOCOPY_T_ATOM &&
-        nocopy_arg_atom(call, index, &a) == NOCOPY_OK)
+    if (nocopy_arg_atom(call, index, &a) == NOCOPY_OK)
         for (size_t i = 0; i < NAEADS; i++)
             if (aeads[i].atom == a) {
                 *out = &aeads[i];
@@ -230,10 +231,23 @@ static int arg_aead(nocopy_call *call, unsigned index, const aead_alg **out)
 static int arg_fixed(nocopy_call *call, unsigned index, size_t size, const char *expected,
                      nocopy_bytes *out)
 {
-    if (nocopy_term_type(call, nocopy_arg(call, index)) == NOCOPY_T_BINARY &&
-        nocopy_arg_bytes(call, index, out) == NOCOPY_OK && out->size == size)
+    if (nocopy_arg_bytes(call, index, out) == NOCOPY_OK && out->size == size)
         return NOCOPY_OK;
     return nocopy_fail_badarg(call, index, expected);
+}
+
+/* iodata as a vector of pieces, BORROWED. A lone binary, the common case, is
+ * read as one view: the same result as nocopy_arg_iovec for less work. */
+static int arg_data(nocopy_call *call, unsigned index, nocopy_bytes *one, nocopy_iovec *out)
+{
+    if (nocopy_term_type(call, nocopy_arg(call, index)) == NOCOPY_T_BINARY &&
+        nocopy_arg_bytes(call, index, one) == NOCOPY_OK) {
+        out->pieces = one;
+        out->count = 1;
+        out->total = one->size;
+        return NOCOPY_OK;
+    }
+    return nocopy_arg_iovec(call, index, out);
 }
 
 /* Claims the streaming context `s` (argument `index`, already read) for this
@@ -329,12 +343,13 @@ static EVP_MAC_CTX *hmac_start(const digest_alg *d, const nocopy_iovec *key, int
 static int nc_hash(nocopy_call *call)
 {   /* (Type, Data) */
     const digest_alg *d;
+    nocopy_bytes one;
     nocopy_iovec data;            /* BORROWED: views of the caller's binaries */
     uint8_t out[EVP_MAX_MD_SIZE];
     unsigned len = 0;
     int st, ok;
 
-    if ((st = arg_digest(call, 0, &d)) || (st = nocopy_arg_iovec(call, 1, &data)))
+    if ((st = arg_digest(call, 0, &d)) || (st = arg_data(call, 1, &one, &data)))
         return st;
     EVP_MD_CTX *c = EVP_MD_CTX_new();
     if (!c)
@@ -351,13 +366,14 @@ static int nc_hash(nocopy_call *call)
 static int nc_hmac(nocopy_call *call)
 {   /* (Type, Key, Data) */
     const digest_alg *d;
+    nocopy_bytes one[2];
     nocopy_iovec key, data;       /* BORROWED */
     uint8_t out[EVP_MAX_MD_SIZE];
     size_t len = 0;
     int st, ok;
 
-    if ((st = arg_digest(call, 0, &d)) || (st = nocopy_arg_iovec(call, 1, &key)) ||
-        (st = nocopy_arg_iovec(call, 2, &data)))
+    if ((st = arg_digest(call, 0, &d)) || (st = arg_data(call, 1, &one[0], &key)) ||
+        (st = arg_data(call, 2, &one[1], &data)))
         return st;
     EVP_MAC_CTX *c = hmac_start(d, &key, &st);
     if (!c)
@@ -390,10 +406,11 @@ static int nc_hash_init(nocopy_call *call)
 static int nc_hmac_init(nocopy_call *call)
 {   /* (Type, Key) */
     const digest_alg *d;
+    nocopy_bytes one;
     nocopy_iovec key;             /* BORROWED; HMAC keeps its own copy */
     stream_ctx *s;
     int st;
-    if ((st = arg_digest(call, 0, &d)) || (st = nocopy_arg_iovec(call, 1, &key)))
+    if ((st = arg_digest(call, 0, &d)) || (st = arg_data(call, 1, &one, &key)))
         return st;
     if (!(s = stream_new(call, &hmac_ctx_type)))
         return NOCOPY_ENOMEM;
@@ -408,11 +425,12 @@ static int nc_hmac_init(nocopy_call *call)
 static int stream_update(nocopy_call *call, const nocopy_handle_type *type)
 {
     void *obj;                    /* BORROWED: the handle cannot die during the call */
+    nocopy_bytes one;
     nocopy_iovec data;            /* BORROWED */
     int st, ok;
     /* Claimed last, once nothing else can fail before the unclaim. */
     if ((st = nocopy_arg_handle(call, 0, type, &obj)) ||
-        (st = nocopy_arg_iovec(call, 1, &data)) || (st = claim_stream(call, 0, type, obj)))
+        (st = arg_data(call, 1, &one, &data)) || (st = claim_stream(call, 0, type, obj)))
         return st;
     stream_ctx *s = obj;
     if (s->finished) {            /* lost a race with final: it closed the handle */
@@ -508,13 +526,14 @@ done:
 /* (Cipher, Key, Nonce, AAD, In): the arguments seal and open share, checked in
  * argument order so that the first bad one is the one reported. */
 static int aead_args(nocopy_call *call, const aead_alg **a, nocopy_bytes *key,
-                     nocopy_bytes *nonce, nocopy_iovec *aad, nocopy_iovec *in)
+                     nocopy_bytes *nonce, nocopy_iovec *aad, nocopy_iovec *in,
+                     nocopy_bytes one[2])
 {
     int st;
     if ((st = arg_aead(call, 0, a)) ||
         (st = arg_fixed(call, 1, (*a)->key_bytes, (*a)->key_expected, key)) ||
         (st = arg_fixed(call, 2, NONCE_BYTES, "a 12-byte binary nonce", nonce)) ||
-        (st = nocopy_arg_iovec(call, 3, aad)) || (st = nocopy_arg_iovec(call, 4, in)))
+        (st = arg_data(call, 3, &one[0], aad)) || (st = arg_data(call, 4, &one[1], in)))
         return st;
     return NOCOPY_OK;
 }
@@ -528,18 +547,24 @@ typedef struct trace {
 static int do_seal(nocopy_call *call, trace *tr, nocopy_value *v)
 {
     const aead_alg *a;
-    nocopy_bytes key, nonce;      /* BORROWED */
+    nocopy_bytes key, nonce, one[2];   /* BORROWED */
     nocopy_iovec aad, plain;      /* BORROWED: read where Erlang keeps them */
-    nocopy_buf *ct;               /* OWNED until handed over in the result */
+    nocopy_buf *ct = NULL;        /* OWNED until handed over in the result */
+    uint8_t small[NOCOPY_HEAP_BINARY_LIMIT], *out = small;
     uint8_t tag[TAG_BYTES];
     int st;
 
-    if ((st = aead_args(call, &a, &key, &nonce, &aad, &plain)) != NOCOPY_OK)
+    if ((st = aead_args(call, &a, &key, &nonce, &aad, &plain, one)) != NOCOPY_OK)
         return st;
-    /* One allocation at the final size; the cipher writes the result into it. */
-    if (!(ct = nocopy_buf_alloc(call, plain.total)))
-        return NOCOPY_ENOMEM;
-    enum aead_outcome r = aead_run(a, 1, key.data, nonce.data, &aad, &plain, ct->data, tag);
+    /* One allocation at the final size; the cipher writes the result into it.
+     * Up to 64 bytes the runtime copies the result into the caller's heap
+     * whatever C does, so the cipher writes to the stack instead. */
+    if (plain.total > NOCOPY_HEAP_BINARY_LIMIT) {
+        if (!(ct = nocopy_buf_alloc(call, plain.total)))
+            return NOCOPY_ENOMEM;
+        out = ct->data;
+    }
+    enum aead_outcome r = aead_run(a, 1, key.data, nonce.data, &aad, &plain, out, tag);
     nocopy_consume(call, aad.total + plain.total);
     if (r != AEAD_DONE) {
         nocopy_buf_free(ct);
@@ -547,32 +572,39 @@ static int do_seal(nocopy_call *call, trace *tr, nocopy_value *v)
     }
     if (tr) {
         tr->in_addr = plain.count ? (uintptr_t)plain.pieces[0].data : 0;
-        tr->out_addr = (uintptr_t)ct->data;      /* before the hand-over */
+        tr->out_addr = (uintptr_t)out;           /* before the hand-over */
     }
-    *v = nocopy_build(call, "{Bc}", ct, tag, (size_t)TAG_BYTES);   /* ct HANDED OVER */
+    if (ct)
+        *v = nocopy_build(call, "{Bc}", ct, tag, (size_t)TAG_BYTES);   /* ct HANDED OVER */
+    else
+        *v = nocopy_build(call, "{cc}", small, plain.total, tag, (size_t)TAG_BYTES);
     return NOCOPY_OK;
 }
 
 static int do_open(nocopy_call *call, trace *tr, nocopy_value *v)
 {
     const aead_alg *a;
-    nocopy_bytes key, nonce, tag_in;   /* BORROWED */
+    nocopy_bytes key, nonce, tag_in, one[2];   /* BORROWED */
     nocopy_iovec aad, ct;              /* BORROWED */
-    nocopy_buf *plain;                 /* OWNED until handed over */
+    nocopy_buf *plain = NULL;          /* OWNED until handed over */
+    uint8_t small[NOCOPY_HEAP_BINARY_LIMIT], *out = small;
     uint8_t tag[TAG_BYTES];            /* EVP wants a writable tag */
     int st;
 
-    if ((st = aead_args(call, &a, &key, &nonce, &aad, &ct)) ||
+    if ((st = aead_args(call, &a, &key, &nonce, &aad, &ct, one)) ||
         (st = arg_fixed(call, 5, TAG_BYTES, "a 16-byte binary tag", &tag_in)))
         return st;
     memcpy(tag, tag_in.data, TAG_BYTES);
-    if (!(plain = nocopy_buf_alloc(call, ct.total)))
-        return NOCOPY_ENOMEM;
-    enum aead_outcome r = aead_run(a, 0, key.data, nonce.data, &aad, &ct, plain->data, tag);
+    if (ct.total > NOCOPY_HEAP_BINARY_LIMIT) {   /* as in do_seal */
+        if (!(plain = nocopy_buf_alloc(call, ct.total)))
+            return NOCOPY_ENOMEM;
+        out = plain->data;
+    }
+    enum aead_outcome r = aead_run(a, 0, key.data, nonce.data, &aad, &ct, out, tag);
     nocopy_consume(call, aad.total + ct.total);
     if (r != AEAD_DONE) {
         /* Unauthenticated plaintext never reaches Erlang: the buffer was ours. */
-        OPENSSL_cleanse(plain->data, plain->size);
+        OPENSSL_cleanse(out, ct.total);
         nocopy_buf_free(plain);
         if (r == AEAD_AUTH) {
             *v = nocopy_build(call, "{aa}", (nocopy_atom)NOCOPY_ATOM_ERROR, (nocopy_atom)AM_AUTH);
@@ -582,9 +614,12 @@ static int do_open(nocopy_call *call, trace *tr, nocopy_value *v)
     }
     if (tr) {
         tr->in_addr = ct.count ? (uintptr_t)ct.pieces[0].data : 0;
-        tr->out_addr = (uintptr_t)plain->data;
+        tr->out_addr = (uintptr_t)out;
     }
-    *v = nocopy_build(call, "{aB}", (nocopy_atom)NOCOPY_ATOM_OK, plain);   /* HANDED OVER */
+    if (plain)
+        *v = nocopy_build(call, "{aB}", (nocopy_atom)NOCOPY_ATOM_OK, plain);   /* HANDED OVER */
+    else
+        *v = nocopy_build(call, "{ac}", (nocopy_atom)NOCOPY_ATOM_OK, small, ct.total);
     return NOCOPY_OK;
 }
 

@@ -1,12 +1,40 @@
 # examples/openssl/openssl.mk: nc_crypto, an OpenSSL 3 binding (digests, HMAC,
-# AEAD) built like any nocopy module. Included by the top-level Makefile
-# (include $(wildcard examples/*/*.mk)).
+# AEAD) built like any nocopy module, and its benchmark against OTP's crypto.
+# Included by the top-level Makefile (include $(wildcard examples/*/*.mk)).
 #
 #   make                    builds $(BUILD)/nc_crypto: priv/nc_crypto_nif.so,
 #                           nc_crypto_drv.so, ebin/nc_crypto.beam, nc_crypto_drv.beam
+#                           and the benchmark driver nc_crypto_bench.beam
+#   make bench-crypto       nc_crypto (NIF and driver) against crypto, side by side;
+#                           writes bench/results/crypto.md and crypto.json (~3 min)
+#   make bench-crypto-quick the same, tiny sizes and few rounds, into
+#                           $(BUILD)/nc_crypto/bench-quick/ (seconds; asserts no timing)
 # See examples/openssl/README.md.
 
 NC_CRYPTO_OUT := $(BUILD)/nc_crypto
 $(eval $(call nocopy_module,nc_crypto,examples/openssl/nc_crypto.c,-lcrypto,$(NC_CRYPTO_OUT)))
 EXAMPLE_TARGETS += nc_crypto_all
 EXAMPLE_EBINS += $(NC_CRYPTO_OUT)/ebin
+
+# The benchmark driver is plain Erlang, not generated: an explicit rule, which
+# wins over nocopy_module's generated-stub pattern rule for $(NC_CRYPTO_OUT)/ebin.
+NC_CRYPTO_BENCH_BEAM := $(NC_CRYPTO_OUT)/ebin/nc_crypto_bench.beam
+
+$(NC_CRYPTO_BENCH_BEAM): examples/openssl/nc_crypto_bench.erl
+	@mkdir -p $(dir $@)
+	$(ERLC) -Wall +warnings_as_errors +debug_info -o $(NC_CRYPTO_OUT)/ebin $<
+
+nc_crypto_all: $(NC_CRYPTO_BENCH_BEAM)
+
+NC_CRYPTO_BENCH_RESULTS ?= bench/results
+NC_CRYPTO_BENCH_RUN = $(ERL) -noshell $(BENCH_ERL_FLAGS) -pa ebin $(NC_CRYPTO_OUT)/ebin \
+    -run nc_crypto_bench main
+
+.PHONY: bench-crypto bench-crypto-quick
+bench-crypto: $(APP_BEAMS) nc_crypto_all
+	@mkdir -p $(NC_CRYPTO_BENCH_RESULTS)
+	$(NC_CRYPTO_BENCH_RUN) full $(NC_CRYPTO_BENCH_RESULTS)
+
+bench-crypto-quick: $(APP_BEAMS) nc_crypto_all
+	@mkdir -p $(NC_CRYPTO_OUT)/bench-quick
+	$(NC_CRYPTO_BENCH_RUN) quick $(NC_CRYPTO_OUT)/bench-quick
