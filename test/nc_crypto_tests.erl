@@ -70,6 +70,7 @@ tests(Kind) ->
      {"closed contexts: final closes, later use is refused", fun closed_contexts/1},
      {"a context in use by another call: badarg, state intact", fun busy_context/1},
      {"concurrent updates of one context: each applied once or refused", fun concurrent/1},
+     {"parallel one-shot calls from 8 processes = crypto", fun parallel/1},
      {"no copy in or out: the AEAD output is the buffer C wrote", fun zero_copy/1},
      {"boundary: outputs of <= 64 bytes are copied, 65 are not", fun heap_boundary/1},
      {"property: random iodata, nc_crypto = crypto", fun property/1},
@@ -579,6 +580,27 @@ concurrent(B) ->
                   fun(D) -> crypto:hash(sha256, D) end},
                  {hmac_init, [sha256, <<"k">>], hmac_update, hmac_final, "hmac_ctx",
                   fun(D) -> crypto:mac(hmac, sha256, <<"k">>, D) end}]].
+
+%% The algorithms (and HMAC's per-digest template context) are shared by all
+%% calls: eight processes at once, on every scheduler, each checked.
+parallel(B) ->
+    Self = self(),
+    Pids = [spawn_link(
+              fun() ->
+                      R = [begin
+                               Key = rnd(I rem 70),
+                               Msg = rnd(I * 37 rem 3000),
+                               T = lists:nth(I rem 4 + 1, ?TYPES),
+                               {Ct, Tag} = call(B, aead_seal, [aes_256_gcm, K32 = rnd(32),
+                                                               N12 = rnd(12), Key, Msg]),
+                               {call(B, hmac, [T, Key, Msg]) =:= crypto:mac(hmac, T, Key, Msg),
+                                call(B, hash, [T, Msg]) =:= crypto:hash(T, Msg),
+                                {Ct, Tag} =:= crypto:crypto_one_time_aead(aes_256_gcm, K32, N12,
+                                                                          Msg, Key, true)}
+                           end || I <- lists:seq(1, 300)],
+                      Self ! {self(), lists:usort(R)}
+              end) || _ <- lists:seq(1, 8)],
+    [?assertEqual([{true, true, true}], receive {P, R} -> R end) || P <- Pids].
 
 %% ---- zero copy ----------------------------------------------------------------------------
 

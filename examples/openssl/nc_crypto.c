@@ -91,13 +91,16 @@ typedef struct digest_alg {
     nocopy_atom atom;
     const char *name;             /* OpenSSL's name, also HMAC's digest parameter */
     EVP_MD *md;
+    EVP_MAC_CTX *hmac;            /* HMAC with this digest and an empty key: each
+                                   * call duplicates it and sets its own key, so no
+                                   * call looks the digest up by name. Read only. */
 } digest_alg;
 
 static digest_alg digests[] = {
-    {AM_SHA224, "SHA2-224", NULL},
-    {AM_SHA256, "SHA2-256", NULL},
-    {AM_SHA384, "SHA2-384", NULL},
-    {AM_SHA512, "SHA2-512", NULL},
+    {AM_SHA224, "SHA2-224", NULL, NULL},
+    {AM_SHA256, "SHA2-256", NULL, NULL},
+    {AM_SHA384, "SHA2-384", NULL, NULL},
+    {AM_SHA512, "SHA2-512", NULL, NULL},
 };
 #define NDIGESTS (sizeof digests / sizeof digests[0])
 #define DIGEST_EXPECTED "sha224, sha256, sha384 or sha512"
@@ -123,11 +126,16 @@ static EVP_MAC *hmac_alg;
 
 /* Explicit fetches, once: the implicit ones (EVP_sha256(), a digest name in
  * every call's parameters) take a lock and search the provider store per call. */
+/* HMAC takes a NULL key as "keep the previous one": empty keys point here. */
+static const unsigned char empty_key[1];
+
 static void crypto_unload(void)
 {
     for (size_t i = 0; i < NDIGESTS; i++) {
         EVP_MD_free(digests[i].md);
         digests[i].md = NULL;
+        EVP_MAC_CTX_free(digests[i].hmac);
+        digests[i].hmac = NULL;
     }
     for (size_t i = 0; i < NAEADS; i++) {
         EVP_CIPHER_free(aeads[i].cipher);
@@ -140,8 +148,14 @@ static void crypto_unload(void)
 static int crypto_load(void)
 {
     int ok = (hmac_alg = EVP_MAC_fetch(NULL, "HMAC", NULL)) != NULL;
-    for (size_t i = 0; ok && i < NDIGESTS; i++)
-        ok = (digests[i].md = EVP_MD_fetch(NULL, digests[i].name, NULL)) != NULL;
+    for (size_t i = 0; ok && i < NDIGESTS; i++) {
+        OSSL_PARAM params[] = {
+            OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *)digests[i].name, 0),
+            OSSL_PARAM_construct_end()};
+        ok = (digests[i].md = EVP_MD_fetch(NULL, digests[i].name, NULL)) != NULL &&
+             (digests[i].hmac = EVP_MAC_CTX_new(hmac_alg)) != NULL &&
+             EVP_MAC_init(digests[i].hmac, empty_key, 0, params);
+    }
     for (size_t i = 0; ok && i < NAEADS; i++)
         ok = (aeads[i].cipher = EVP_CIPHER_fetch(NULL, aeads[i].name, NULL)) != NULL;
     if (ok)
@@ -305,13 +319,9 @@ static int cipher_feed(EVP_CIPHER_CTX *c, uint8_t *out, const nocopy_iovec *v)
  * a scratch copy that is wiped at once. @return : NULL with *st set on failure. */
 static EVP_MAC_CTX *hmac_start(const digest_alg *d, const nocopy_iovec *key, int *st)
 {
-    static const unsigned char empty[1];   /* HMAC takes a NULL key as "keep the old one" */
-    const unsigned char *k = empty;
+    const unsigned char *k = empty_key;
     unsigned char *gathered = NULL;
     EVP_MAC_CTX *c = NULL;
-    OSSL_PARAM params[] = {
-        OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *)d->name, 0),
-        OSSL_PARAM_construct_end()};
 
     *st = NOCOPY_ENOMEM;
     if (key->count == 1 && key->total > 0) {
@@ -326,7 +336,7 @@ static EVP_MAC_CTX *hmac_start(const digest_alg *d, const nocopy_iovec *key, int
         }
         k = gathered;
     }
-    if ((c = EVP_MAC_CTX_new(hmac_alg)) && !EVP_MAC_init(c, k, key->total, params)) {
+    if ((c = EVP_MAC_CTX_dup(d->hmac)) && !EVP_MAC_init(c, k, key->total, NULL)) {
         EVP_MAC_CTX_free(c);
         c = NULL;
         *st = NOCOPY_EINTERNAL;
