@@ -124,8 +124,6 @@ static aead_alg aeads[] = {
 
 static EVP_MAC *hmac_alg;
 
-/* Explicit fetches, once: the implicit ones (EVP_sha256(), a digest name in
- * every call's parameters) take a lock and search the provider store per call. */
 /* HMAC takes a NULL key as "keep the previous one": empty keys point here. */
 static const unsigned char empty_key[1];
 
@@ -145,6 +143,8 @@ static void crypto_unload(void)
     hmac_alg = NULL;
 }
 
+/* Explicit fetches, once: the implicit ones (EVP_sha256(), a digest name in
+ * every call's parameters) take a lock and search the provider store per call. */
 static int crypto_load(void)
 {
     int ok = (hmac_alg = EVP_MAC_fetch(NULL, "HMAC", NULL)) != NULL;
