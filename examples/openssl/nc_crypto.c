@@ -10,6 +10,9 @@
  *   aead_open(Cipher, Key, Nonce, AAD, CipherText, Tag) -> {ok, PlainText} | {error, auth}
  *   live_contexts() -> N        (hash and HMAC contexts not yet destroyed)
  *
+ * This file holds the digests, HMAC, the streaming contexts and the module's
+ * table; nc_crypto_aead.c the AEAD functions; nc_crypto.h what they share.
+ *
  * Type: sha224 | sha256 | sha384 | sha512. Cipher: aes_128_gcm (16-byte key),
  * aes_256_gcm or chacha20_poly1305 (32-byte keys). Nonce: 12 bytes. Tag: 16
  * bytes, both ways (truncated tags are refused). Key, Nonce and Tag are
@@ -51,7 +54,7 @@
 #include <openssl/evp.h>
 #include <openssl/params.h>
 
-#include "nocopy.h"
+#include "nc_crypto.h"
 
 /* Scheduling. Calls whose binary arguments total more than these many bytes
  * move to a dirty CPU scheduler (NIF) or a worker thread (driver); smaller
@@ -69,19 +72,8 @@
 #define HASH_DIRTY_ABOVE (64u * 1024u)
 #define AEAD_DIRTY_ABOVE (256u * 1024u)
 
-#define NONCE_BYTES 12u
-#define TAG_BYTES 16u
-
-/* EVP_CipherUpdate takes an int length: larger pieces go in chunks. */
-#define EVP_CHUNK ((size_t)1 << 30)
-
 /* ---- algorithms, fetched once at load ---------------------------------------- */
 
-enum {
-    AM_SHA224, AM_SHA256, AM_SHA384, AM_SHA512,
-    AM_AES_128_GCM, AM_AES_256_GCM, AM_CHACHA20_POLY1305,
-    AM_AUTH
-};
 static const char *const atoms[] = {
     "sha224", "sha256", "sha384", "sha512",
     "aes_128_gcm", "aes_256_gcm", "chacha20_poly1305",
@@ -105,23 +97,6 @@ static digest_alg digests[] = {
 #define NDIGESTS (sizeof digests / sizeof digests[0])
 #define DIGEST_EXPECTED "sha224, sha256, sha384 or sha512"
 
-typedef struct aead_alg {
-    nocopy_atom atom;
-    const char *name;
-    size_t key_bytes;
-    const char *key_expected;     /* completes "expected ..." */
-    EVP_CIPHER *cipher;
-} aead_alg;
-
-static aead_alg aeads[] = {
-    {AM_AES_128_GCM, "AES-128-GCM", 16, "a 16-byte binary key for aes_128_gcm", NULL},
-    {AM_AES_256_GCM, "AES-256-GCM", 32, "a 32-byte binary key for aes_256_gcm", NULL},
-    {AM_CHACHA20_POLY1305, "ChaCha20-Poly1305", 32,
-     "a 32-byte binary key for chacha20_poly1305", NULL},
-};
-#define NAEADS (sizeof aeads / sizeof aeads[0])
-#define AEAD_EXPECTED "aes_128_gcm, aes_256_gcm or chacha20_poly1305"
-
 static EVP_MAC *hmac_alg;
 
 /* HMAC takes a NULL key as "keep the previous one": empty keys point here. */
@@ -135,10 +110,7 @@ static void crypto_unload(void)
         EVP_MAC_CTX_free(digests[i].hmac);
         digests[i].hmac = NULL;
     }
-    for (size_t i = 0; i < NAEADS; i++) {
-        EVP_CIPHER_free(aeads[i].cipher);
-        aeads[i].cipher = NULL;
-    }
+    nc_crypto_aead_unload();
     EVP_MAC_free(hmac_alg);
     hmac_alg = NULL;
 }
@@ -156,9 +128,7 @@ static int crypto_load(void)
              (digests[i].hmac = EVP_MAC_CTX_new(hmac_alg)) != NULL &&
              EVP_MAC_init(digests[i].hmac, empty_key, 0, params);
     }
-    for (size_t i = 0; ok && i < NAEADS; i++)
-        ok = (aeads[i].cipher = EVP_CIPHER_fetch(NULL, aeads[i].name, NULL)) != NULL;
-    if (ok)
+    if (ok && nc_crypto_aead_load() == NOCOPY_OK)
         return NOCOPY_OK;
     crypto_unload();
     return NOCOPY_EINTERNAL;
@@ -229,30 +199,18 @@ static int arg_digest(nocopy_call *call, unsigned index, const digest_alg **out)
     return nocopy_fail_badarg(call, index, DIGEST_EXPECTED);
 }
 
-static int arg_aead(nocopy_call *call, unsigned index, const aead_alg **out)
-{
-    nocopy_atom a;
-    if (nocopy_arg_atom(call, index, &a) == NOCOPY_OK)
-        for (size_t i = 0; i < NAEADS; i++)
-            if (aeads[i].atom == a) {
-                *out = &aeads[i];
-                return NOCOPY_OK;
-            }
-    return nocopy_fail_badarg(call, index, AEAD_EXPECTED);
-}
-
-/* A binary of exactly `size` bytes; *out is BORROWED. */
-static int arg_fixed(nocopy_call *call, unsigned index, size_t size, const char *expected,
-                     nocopy_bytes *out)
+/* Declared in nc_crypto.h, for both files. */
+int nc_crypto_arg_fixed(nocopy_call *call, unsigned index, size_t size, const char *expected,
+                        nocopy_bytes *out)
 {
     if (nocopy_arg_bytes(call, index, out) == NOCOPY_OK && out->size == size)
         return NOCOPY_OK;
     return nocopy_fail_badarg(call, index, expected);
 }
 
-/* iodata as a vector of pieces, BORROWED. A lone binary, the common case, is
- * read as one view: the same result as nocopy_arg_iovec for less work. */
-static int arg_data(nocopy_call *call, unsigned index, nocopy_bytes *one, nocopy_iovec *out)
+/* A lone binary, the common case, is read as one view: the same result as
+ * nocopy_arg_iovec for less work. */
+int nc_crypto_arg_data(nocopy_call *call, unsigned index, nocopy_bytes *one, nocopy_iovec *out)
 {
     if (nocopy_term_type(call, nocopy_arg(call, index)) == NOCOPY_T_BINARY &&
         nocopy_arg_bytes(call, index, one) == NOCOPY_OK) {
@@ -291,26 +249,6 @@ static int mac_feed(EVP_MAC_CTX *c, const nocopy_iovec *v)
     for (size_t i = 0; i < v->count; i++)
         if (v->pieces[i].size && !EVP_MAC_update(c, v->pieces[i].data, v->pieces[i].size))
             return 0;
-    return 1;
-}
-
-/* out == NULL feeds AAD. Otherwise writes exactly v->total bytes at out (GCM
- * and ChaCha20-Poly1305 are stream modes: each update outputs its input). */
-static int cipher_feed(EVP_CIPHER_CTX *c, uint8_t *out, const nocopy_iovec *v)
-{
-    for (size_t i = 0; i < v->count; i++) {
-        const uint8_t *p = v->pieces[i].data;
-        size_t len = v->pieces[i].size;
-        while (len > 0) {
-            int n = (int)(len > EVP_CHUNK ? EVP_CHUNK : len), outl = 0;
-            if (!EVP_CipherUpdate(c, out, &outl, p, n) || (out && outl != n))
-                return 0;
-            if (out)
-                out += n;
-            p += n;
-            len -= (size_t)n;
-        }
-    }
     return 1;
 }
 
@@ -359,7 +297,7 @@ static int nc_hash(nocopy_call *call)
     unsigned len = 0;
     int st, ok;
 
-    if ((st = arg_digest(call, 0, &d)) || (st = arg_data(call, 1, &one, &data)))
+    if ((st = arg_digest(call, 0, &d)) || (st = nc_crypto_arg_data(call, 1, &one, &data)))
         return st;
     EVP_MD_CTX *c = EVP_MD_CTX_new();
     if (!c)
@@ -382,8 +320,8 @@ static int nc_hmac(nocopy_call *call)
     size_t len = 0;
     int st, ok;
 
-    if ((st = arg_digest(call, 0, &d)) || (st = arg_data(call, 1, &one[0], &key)) ||
-        (st = arg_data(call, 2, &one[1], &data)))
+    if ((st = arg_digest(call, 0, &d)) || (st = nc_crypto_arg_data(call, 1, &one[0], &key)) ||
+        (st = nc_crypto_arg_data(call, 2, &one[1], &data)))
         return st;
     EVP_MAC_CTX *c = hmac_start(d, &key, &st);
     if (!c)
@@ -420,7 +358,7 @@ static int nc_hmac_init(nocopy_call *call)
     nocopy_iovec key;             /* BORROWED; HMAC keeps its own copy */
     stream_ctx *s;
     int st;
-    if ((st = arg_digest(call, 0, &d)) || (st = arg_data(call, 1, &one, &key)))
+    if ((st = arg_digest(call, 0, &d)) || (st = nc_crypto_arg_data(call, 1, &one, &key)))
         return st;
     if (!(s = stream_new(call, &hmac_ctx_type)))
         return NOCOPY_ENOMEM;
@@ -440,7 +378,7 @@ static int stream_update(nocopy_call *call, const nocopy_handle_type *type)
     int st, ok;
     /* Claimed last, once nothing else can fail before the unclaim. */
     if ((st = nocopy_arg_handle(call, 0, type, &obj)) ||
-        (st = arg_data(call, 1, &one, &data)) || (st = claim_stream(call, 0, type, obj)))
+        (st = nc_crypto_arg_data(call, 1, &one, &data)) || (st = claim_stream(call, 0, type, obj)))
         return st;
     stream_ctx *s = obj;
     if (s->finished) {            /* lost a race with final: it closed the handle */
@@ -496,179 +434,6 @@ static int nc_live_contexts(nocopy_call *call)
     return nocopy_return(call, nocopy_make_i64(call, n));
 }
 
-/* ---- AEAD ------------------------------------------------------------------------------ */
-
-enum aead_outcome { AEAD_DONE, AEAD_AUTH, AEAD_FAILED, AEAD_NOMEM };
-
-/* One AEAD operation over iodata. Encrypt (enc = 1): writes in->total bytes
- * of ciphertext at `out` and the tag to `tag`. Decrypt: writes the plaintext
- * at `out` and checks `tag`. key, nonce, aad and in are BORROWED, read only. */
-static enum aead_outcome aead_run(const aead_alg *a, int enc, const uint8_t *key,
-                                  const uint8_t *nonce, const nocopy_iovec *aad,
-                                  const nocopy_iovec *in, uint8_t *out,
-                                  uint8_t tag[TAG_BYTES])
-{
-    enum aead_outcome r = AEAD_FAILED;
-    uint8_t none[1];              /* final's output position when out is NULL */
-    int outl = 0;
-    EVP_CIPHER_CTX *c = EVP_CIPHER_CTX_new();
-    if (!c)
-        return AEAD_NOMEM;
-    /* Both ciphers' default IV length is 12 bytes, NONCE_BYTES. */
-    if (!EVP_CipherInit_ex2(c, a->cipher, key, nonce, enc, NULL) ||
-        !cipher_feed(c, NULL, aad) || !cipher_feed(c, out, in))
-        goto done;
-    if (!enc && !EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_AEAD_SET_TAG, TAG_BYTES, tag))
-        goto done;
-    /* Stream modes produce no bytes at final; the position is right anyway. */
-    if (!EVP_CipherFinal_ex(c, out ? out + in->total : none, &outl)) {
-        r = enc ? AEAD_FAILED : AEAD_AUTH;
-        goto done;
-    }
-    if (enc && !EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_AEAD_GET_TAG, TAG_BYTES, tag))
-        goto done;
-    r = AEAD_DONE;
-done:
-    EVP_CIPHER_CTX_free(c);
-    return r;
-}
-
-/* (Cipher, Key, Nonce, AAD, In): the arguments seal and open share, checked in
- * argument order so that the first bad one is the one reported. */
-static int aead_args(nocopy_call *call, const aead_alg **a, nocopy_bytes *key,
-                     nocopy_bytes *nonce, nocopy_iovec *aad, nocopy_iovec *in,
-                     nocopy_bytes one[2])
-{
-    int st;
-    if ((st = arg_aead(call, 0, a)) ||
-        (st = arg_fixed(call, 1, (*a)->key_bytes, (*a)->key_expected, key)) ||
-        (st = arg_fixed(call, 2, NONCE_BYTES, "a 12-byte binary nonce", nonce)) ||
-        (st = arg_data(call, 3, &one[0], aad)) || (st = arg_data(call, 4, &one[1], in)))
-        return st;
-    return NOCOPY_OK;
-}
-
-/* Where the input was read and the output written: for the *_traced probes. */
-typedef struct trace {
-    uint64_t in_addr;
-    uint64_t out_addr;
-} trace;
-
-static int do_seal(nocopy_call *call, trace *tr, nocopy_value *v)
-{
-    const aead_alg *a;
-    nocopy_bytes key, nonce, one[2];   /* BORROWED */
-    nocopy_iovec aad, plain;      /* BORROWED: read where Erlang keeps them */
-    nocopy_buf *ct = NULL;        /* OWNED until handed over in the result */
-    uint8_t small[NOCOPY_HEAP_BINARY_LIMIT], *out = small;
-    uint8_t tag[TAG_BYTES];
-    int st;
-
-    if ((st = aead_args(call, &a, &key, &nonce, &aad, &plain, one)) != NOCOPY_OK)
-        return st;
-    /* One allocation at the final size; the cipher writes the result into it.
-     * Up to 64 bytes the runtime copies the result into the caller's heap
-     * whatever C does, so the cipher writes to the stack instead. */
-    if (plain.total > NOCOPY_HEAP_BINARY_LIMIT) {
-        if (!(ct = nocopy_buf_alloc(call, plain.total)))
-            return NOCOPY_ENOMEM;
-        out = ct->data;
-    }
-    enum aead_outcome r = aead_run(a, 1, key.data, nonce.data, &aad, &plain, out, tag);
-    nocopy_consume(call, aad.total + plain.total);
-    if (r != AEAD_DONE) {
-        nocopy_buf_free(ct);
-        return r == AEAD_NOMEM ? NOCOPY_ENOMEM : NOCOPY_EINTERNAL;
-    }
-    if (tr) {
-        tr->in_addr = plain.count ? (uintptr_t)plain.pieces[0].data : 0;
-        tr->out_addr = (uintptr_t)out;           /* before the hand-over */
-    }
-    if (ct)
-        *v = nocopy_build(call, "{Bc}", ct, tag, (size_t)TAG_BYTES);   /* ct HANDED OVER */
-    else
-        *v = nocopy_build(call, "{cc}", small, plain.total, tag, (size_t)TAG_BYTES);
-    return NOCOPY_OK;
-}
-
-static int do_open(nocopy_call *call, trace *tr, nocopy_value *v)
-{
-    const aead_alg *a;
-    nocopy_bytes key, nonce, tag_in, one[2];   /* BORROWED */
-    nocopy_iovec aad, ct;              /* BORROWED */
-    nocopy_buf *plain = NULL;          /* OWNED until handed over */
-    uint8_t small[NOCOPY_HEAP_BINARY_LIMIT], *out = small;
-    uint8_t tag[TAG_BYTES];            /* EVP wants a writable tag */
-    int st;
-
-    if ((st = aead_args(call, &a, &key, &nonce, &aad, &ct, one)) ||
-        (st = arg_fixed(call, 5, TAG_BYTES, "a 16-byte binary tag", &tag_in)))
-        return st;
-    memcpy(tag, tag_in.data, TAG_BYTES);
-    if (ct.total > NOCOPY_HEAP_BINARY_LIMIT) {   /* as in do_seal */
-        if (!(plain = nocopy_buf_alloc(call, ct.total)))
-            return NOCOPY_ENOMEM;
-        out = plain->data;
-    }
-    enum aead_outcome r = aead_run(a, 0, key.data, nonce.data, &aad, &ct, out, tag);
-    nocopy_consume(call, aad.total + ct.total);
-    if (r != AEAD_DONE) {
-        /* Unauthenticated plaintext never reaches Erlang: the buffer was ours. */
-        OPENSSL_cleanse(out, ct.total);
-        nocopy_buf_free(plain);
-        if (r == AEAD_AUTH) {
-            *v = nocopy_build(call, "{aa}", (nocopy_atom)NOCOPY_ATOM_ERROR, (nocopy_atom)AM_AUTH);
-            return NOCOPY_OK;
-        }
-        return r == AEAD_NOMEM ? NOCOPY_ENOMEM : NOCOPY_EINTERNAL;
-    }
-    if (tr) {
-        tr->in_addr = ct.count ? (uintptr_t)ct.pieces[0].data : 0;
-        tr->out_addr = (uintptr_t)out;
-    }
-    if (plain)
-        *v = nocopy_build(call, "{aB}", (nocopy_atom)NOCOPY_ATOM_OK, plain);   /* HANDED OVER */
-    else
-        *v = nocopy_build(call, "{ac}", (nocopy_atom)NOCOPY_ATOM_OK, small, ct.total);
-    return NOCOPY_OK;
-}
-
-static int nc_aead_seal(nocopy_call *call)
-{   /* (Cipher, Key, Nonce, AAD, PlainText) */
-    nocopy_value v;
-    int st = do_seal(call, NULL, &v);
-    return st != NOCOPY_OK ? st : nocopy_return(call, v);
-}
-
-static int nc_aead_open(nocopy_call *call)
-{   /* (Cipher, Key, Nonce, AAD, CipherText, Tag) */
-    nocopy_value v;
-    int st = do_open(call, NULL, &v);
-    return st != NOCOPY_OK ? st : nocopy_return(call, v);
-}
-
-/* ---- probes ------------------------------------------------------------------------------ */
-
-static int nc_aead_seal_traced(nocopy_call *call)
-{   /* (Cipher, Key, Nonce, AAD, PlainText) */
-    trace tr = {0, 0};
-    nocopy_value v;
-    int st = do_seal(call, &tr, &v);
-    if (st != NOCOPY_OK)
-        return st;
-    return nocopy_return(call, nocopy_build(call, "{vII}", v, tr.in_addr, tr.out_addr));
-}
-
-static int nc_aead_open_traced(nocopy_call *call)
-{   /* (Cipher, Key, Nonce, AAD, CipherText, Tag) */
-    trace tr = {0, 0};
-    nocopy_value v;
-    int st = do_open(call, &tr, &v);
-    if (st != NOCOPY_OK)
-        return st;
-    return nocopy_return(call, nocopy_build(call, "{vII}", v, tr.in_addr, tr.out_addr));
-}
-
 static int nc_address_of(nocopy_call *call)
 {   /* (Binary) */
     nocopy_bytes b;               /* BORROWED; only its address is returned */
@@ -721,22 +486,22 @@ static const nocopy_func funcs[] = {
     {.name = "hmac_final", .arity = 1, .fn = nc_hmac_final,
      .args = "Ctx :: nc_crypto:hmac_ctx()", .result = "binary()", .sched = NOCOPY_NORMAL,
      .doc = "The MAC of everything added to Ctx; Ctx is closed (later use raises badarg)."},
-    {.name = "aead_seal", .arity = 5, .fn = nc_aead_seal,
+    {.name = "aead_seal", .arity = 5, .fn = nc_crypto_aead_seal,
      .args = SEAL_ARGS, .result = SEALED,
      .sched = NOCOPY_DIRTY_ABOVE, .dirty_above = AEAD_DIRTY_ABOVE,
      .doc = "Encrypts and authenticates; the ciphertext is written once, into the result."},
-    {.name = "aead_open", .arity = 6, .fn = nc_aead_open,
+    {.name = "aead_open", .arity = 6, .fn = nc_crypto_aead_open,
      .args = OPEN_ARGS, .result = OPENED,
      .sched = NOCOPY_DIRTY_ABOVE, .dirty_above = AEAD_DIRTY_ABOVE,
      .doc = "Verifies and decrypts; {error, auth} if CipherText, AAD, Nonce or Tag was altered."},
     {.name = "live_contexts", .arity = 0, .fn = nc_live_contexts,
      .args = "", .result = "non_neg_integer()", .sched = NOCOPY_NORMAL,
      .doc = "Hash and HMAC contexts of this library (backend) not yet destroyed."},
-    {.name = "aead_seal_traced", .arity = 5, .fn = nc_aead_seal_traced,
+    {.name = "aead_seal_traced", .arity = 5, .fn = nc_crypto_aead_seal_traced,
      .args = SEAL_ARGS, .result = "{" SEALED ", " ADDRS "}",
      .sched = NOCOPY_DIRTY_ABOVE, .dirty_above = AEAD_DIRTY_ABOVE,
      .doc = "Probe: aead_seal/5, the address of PlainText's first piece and of the output."},
-    {.name = "aead_open_traced", .arity = 6, .fn = nc_aead_open_traced,
+    {.name = "aead_open_traced", .arity = 6, .fn = nc_crypto_aead_open_traced,
      .args = OPEN_ARGS, .result = "{" OPENED ", " ADDRS "}",
      .sched = NOCOPY_DIRTY_ABOVE, .dirty_above = AEAD_DIRTY_ABOVE,
      .doc = "Probe: aead_open/6, the address of CipherText's first piece and of the output."},

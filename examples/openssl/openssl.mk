@@ -1,5 +1,6 @@
 # examples/openssl/openssl.mk: nc_crypto, an OpenSSL 3 binding (digests, HMAC,
-# AEAD) built like any nocopy module, and its benchmark against OTP's crypto.
+# AEAD; two C files and a shared header) built like any nocopy module, and its
+# benchmark against OTP's crypto.
 # Included by the top-level Makefile (include $(wildcard examples/*/*.mk)).
 #
 #   make                    builds $(BUILD)/nc_crypto: priv/nc_crypto_nif.so,
@@ -12,7 +13,9 @@
 # See examples/openssl/README.md.
 
 NC_CRYPTO_OUT := $(BUILD)/nc_crypto
-$(eval $(call nocopy_module,nc_crypto,examples/openssl/nc_crypto.c,-lcrypto,$(NC_CRYPTO_OUT)))
+NC_CRYPTO_SRCS := examples/openssl/nc_crypto.c examples/openssl/nc_crypto_aead.c
+$(eval $(call nocopy_module,nc_crypto,$(NC_CRYPTO_SRCS),-lcrypto,$(NC_CRYPTO_OUT)))
+$(call nocopy_user_objs,$(NC_CRYPTO_SRCS),$(NC_CRYPTO_OUT)): examples/openssl/nc_crypto.h
 EXAMPLE_TARGETS += nc_crypto_all
 EXAMPLE_EBINS += $(NC_CRYPTO_OUT)/ebin
 
