@@ -134,54 +134,94 @@ int nocopy__handle_type_index(const nocopy_module *m, const nocopy_handle_type *
     return -1;
 }
 
-/* Lists are walked at most this far when measuring binary arguments, so that
- * the scheduling decision stays O(1) for long lists of small terms. */
-#define MEASURE_LIST_LIMIT 4096
+/* The measure behind NOCOPY_DIRTY_ABOVE looks at most this many terms in all,
+ * nested at most this deep, so that the scheduling decision costs O(1) for any
+ * argument: enough for iodata of thousands of pieces and for the usual nesting
+ * of iolists. fuzz/fuzz_args.c models it (ref_arg_bytes) and must change with
+ * it. */
+#define MEASURE_TERMS 4096
+#define MEASURE_DEPTH 64
 
-static size_t binary_size(nocopy_call *c, uintptr_t raw)
-{
-    nocopy_bytes b;
-    if (c->ops->type(c, raw) == NOCOPY_T_BINARY &&
-        c->ops->get_bytes(c, raw, &b) == NC_GET_OK)
-        return b.size;
-    return 0;
-}
+typedef struct measure_frame {
+    uintptr_t raw;          /* the tuple, or the list cell */
+    unsigned next;          /* tuple: next element; list: 0 head to do, 1 tail */
+    unsigned depth;
+    bool tuple;
+} measure_frame;
+
+typedef struct measure {
+    nocopy_call *c;
+    measure_frame stack[MEASURE_DEPTH];
+    unsigned sp;
+    size_t visited, total;
+} measure;
 
 static size_t add_sat(size_t a, size_t b)
 {
     return a > SIZE_MAX - b ? SIZE_MAX : a + b;
 }
 
+/* Visits one term at `depth`: counts a binary, opens a tuple or list cell
+ * (its contents are visited next, depth-first, left to right; a list's tail
+ * stays at the list's depth). False once the term budget is spent. */
+static bool measure_visit(measure *m, uintptr_t raw, unsigned depth)
+{
+    nocopy_call *c = m->c;
+    nocopy_bytes b;
+    if (m->visited == MEASURE_TERMS)
+        return false;
+    m->visited++;
+    switch (c->ops->type(c, raw)) {
+    case NOCOPY_T_BINARY:
+        if (c->ops->get_bytes(c, raw, &b) == NC_GET_OK)
+            m->total = add_sat(m->total, b.size);
+        break;
+    case NOCOPY_T_TUPLE:
+    case NOCOPY_T_LIST:
+        if (depth < MEASURE_DEPTH)
+            m->stack[m->sp++] = (measure_frame){raw, 0, depth,
+                                                c->ops->type(c, raw) == NOCOPY_T_TUPLE};
+        break;
+    default:
+        break;
+    }
+    return true;
+}
+
 size_t nocopy__binary_arg_bytes(nocopy_call *c)
 {
-    size_t total = 0;
+    measure m = {.c = c};
     for (unsigned i = 0; i < c->argc; i++) {
-        uintptr_t raw = c->argv[i];
-        switch (c->ops->type(c, raw)) {
-        case NOCOPY_T_BINARY:
-            total = add_sat(total, binary_size(c, raw));
-            break;
-        case NOCOPY_T_TUPLE: {
-            unsigned n;
-            const uintptr_t *el;
-            if (c->ops->get_tuple(c, raw, &n, &el) == NC_GET_OK)
-                for (unsigned k = 0; k < n; k++)
-                    total = add_sat(total, binary_size(c, el[k]));
-            break;
-        }
-        case NOCOPY_T_LIST: {
-            uintptr_t head, tail = raw;
-            for (int k = 0; k < MEASURE_LIST_LIMIT &&
-                            c->ops->get_list_cell(c, tail, &head, &tail) == NC_GET_OK;
-                 k++)
-                total = add_sat(total, binary_size(c, head));
-            break;
-        }
-        default:
-            break;
+        if (!measure_visit(&m, c->argv[i], 0))
+            return m.total;
+        while (m.sp > 0) {
+            measure_frame *f = &m.stack[m.sp - 1];
+            bool more;
+            if (f->tuple) {
+                unsigned n;
+                const uintptr_t *el;
+                if (c->ops->get_tuple(c, f->raw, &n, &el) != NC_GET_OK || f->next == n) {
+                    m.sp--;
+                    continue;
+                }
+                more = measure_visit(&m, el[f->next++], f->depth + 1);
+            } else {
+                uintptr_t head, tail;
+                c->ops->get_list_cell(c, f->raw, &head, &tail);
+                if (f->next == 0) {
+                    f->next = 1;
+                    more = measure_visit(&m, head, f->depth + 1);
+                } else {
+                    unsigned depth = f->depth;
+                    m.sp--;                 /* the tail takes the cell's place */
+                    more = measure_visit(&m, tail, depth);
+                }
+            }
+            if (!more)
+                return m.total;
         }
     }
-    return total;
+    return m.total;
 }
 
 void nocopy_consume(nocopy_call *call, size_t bytes)

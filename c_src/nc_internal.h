@@ -216,8 +216,9 @@ int nocopy__handle_type_index(const nocopy_module *m, const nocopy_handle_type *
  * for the stubs; the driver computes it again at load. */
 uint32_t nocopy__module_fingerprint(const nocopy_module *m);
 
-/* Sum of the sizes of binary arguments (top level, and direct elements of
- * tuple and list arguments): the measure behind NOCOPY_DIRTY_ABOVE. */
+/* Sum of the sizes of the binaries in the arguments, nested in tuples and
+ * lists (iodata included), looking at no more than 4096 terms nested no more
+ * than 64 deep: the measure behind NOCOPY_DIRTY_ABOVE. */
 size_t nocopy__binary_arg_bytes(nocopy_call *c);
 
 /* The user's module (defined by NOCOPY_MODULE in the user's code). */

@@ -1,6 +1,8 @@
 /* nc_reply.c: building results and ending a call, backend-neutral. A 0 value
  * means "construction failed"; it propagates through compound values so that a
  * wrapped function can build a whole result and check once, at return. */
+#include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "nc_internal.h"
@@ -174,6 +176,18 @@ int nocopy_return_ok(nocopy_call *c, nocopy_value v)
 int nocopy_return_error(nocopy_call *c, nocopy_value reason)
 {
     return return_tagged(c, NOCOPY_ATOM_ERROR, reason);
+}
+
+int nocopy_fail(nocopy_call *c, int status, const char *fmt, ...)
+{
+    char text[NC_ERR_TEXT_MAX];
+    va_list ap;
+    if (status >= 0)
+        status = NOCOPY_EINTERNAL;
+    va_start(ap, fmt);
+    vsnprintf(text, sizeof text, fmt ? fmt : "(no message)", ap);
+    va_end(ap);
+    return nocopy__fail(c, status, 0, "%s", text);
 }
 
 int nocopy_fail_badarg(nocopy_call *c, unsigned index, const char *expected)

@@ -6,8 +6,8 @@
  * argument by index, possibly past the arity, or any sub-term) and applies
  * one operation: every nocopy_term_* reader, keep/release, slices with huge
  * offsets, the NOCOPY_DIRTY_ABOVE measure, closing a handle the call is
- * using, extra handle references, nested results with failed parts, and
- * nocopy_fail_badarg. Checked after every step:
+ * using, extra handle references, nested results with failed parts,
+ * nocopy_fail_badarg and nocopy_fail. Checked after every step:
  *   - the status is the reference's (OK, EBADARG naming the term's argument,
  *     ERANGE, or EINTERNAL for a term word that is not a term) and outputs
  *     are exact;
@@ -80,31 +80,37 @@ static bool handle_open(const fk_node *n)
     return !(atomic_load(&n->h->state) & (NC_HANDLE_CLOSED | NC_HANDLE_DESTROYED));
 }
 
-/* The reference NOCOPY_DIRTY_ABOVE measure (nocopy__binary_arg_bytes). */
-static size_t bin_size(uintptr_t raw)
+/* The NOCOPY_DIRTY_ABOVE measure (nc_call.c), written the obvious recursive
+ * way: depth-first, left to right, a list's tail at the list's depth, at most
+ * 4096 terms visited, nothing opened at depth 64. */
+#define REF_MEASURE_TERMS 4096
+#define REF_MEASURE_DEPTH 64
+
+static void ref_measure(uintptr_t raw, unsigned depth, size_t *visited, size_t *total)
 {
-    const fk_node *n = fk_get(raw);
-    return n->kind == FK_BIN ? n->size : 0;
+    while (*visited < REF_MEASURE_TERMS) {
+        const fk_node *n = fk_get(raw);
+        (*visited)++;
+        if (n->kind == FK_BIN) {
+            *total = *total > SIZE_MAX - n->size ? SIZE_MAX : *total + n->size;
+        } else if (n->kind == FK_TUPLE && depth < REF_MEASURE_DEPTH) {
+            for (unsigned k = 0; k < n->arity && *visited < REF_MEASURE_TERMS; k++)
+                ref_measure(n->elems[k], depth + 1, visited, total);
+        } else if (n->kind == FK_CONS && depth < REF_MEASURE_DEPTH) {
+            uintptr_t tail = n->tail;
+            ref_measure(n->head, depth + 1, visited, total);
+            raw = tail;
+            continue;
+        }
+        return;
+    }
 }
 
 static size_t ref_arg_bytes(const state *s)
 {
-    size_t total = 0;
-    for (unsigned i = 0; i < s->argc; i++) {
-        const fk_node *n = fk_get(s->argv[i]);
-        if (n->kind == FK_BIN) {
-            total += n->size;
-        } else if (n->kind == FK_TUPLE) {
-            for (unsigned k = 0; k < n->arity; k++)
-                total += bin_size(n->elems[k]);
-        } else if (n->kind == FK_CONS) {
-            uintptr_t cell = s->argv[i];
-            for (int k = 0; k < 4096 && fk_get(cell)->kind == FK_CONS; k++) {
-                total += bin_size(fk_get(cell)->head);
-                cell = fk_get(cell)->tail;
-            }
-        }
-    }
+    size_t visited = 0, total = 0;
+    for (unsigned i = 0; i < s->argc && visited < REF_MEASURE_TERMS; i++)
+        ref_measure(s->argv[i], 0, &visited, &total);
     return total;
 }
 
@@ -115,7 +121,7 @@ static void step(state *s, fk_in *in)
     nocopy_term t = pick_term(s, in);
     const fk_node *n = t.raw ? fk_get(t.raw) : NULL;
     int st;
-    switch (op % 22) {
+    switch (op % 23) {
     case 0: {
         int64_t v = 0;
         st = nocopy_term_i64(c, t, &v);
@@ -388,6 +394,21 @@ static void step(state *s, fk_in *in)
             want = want && parts[i] != 0;
         FK_ASSERT((tv != 0) == want && (lv != 0) == want);
         (void)ok;
+        break;
+    }
+    case 22: {
+        /* A status and a message of the function's own: any status, any
+         * bytes (the message is cut, never overrun). */
+        int status = (int)(int8_t)fk_u8(in);
+        char text[300];
+        size_t len = fk_u8(in);
+        for (size_t i = 0; i < len; i++)
+            text[i] = (char)(1 + fk_u8(in) % 255);
+        text[len] = '\0';
+        st = nocopy_fail(c, status, "%s", text);
+        FK_ASSERT(st == (status < 0 ? status : NOCOPY_EINTERNAL));
+        FK_ASSERT(c->err_status == st && c->err_argno == 0);
+        FK_ASSERT(strncmp(c->err_text, text, sizeof c->err_text - 1) == 0);
         break;
     }
     default: {

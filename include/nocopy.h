@@ -120,10 +120,12 @@ typedef struct nocopy_handle_type {
 typedef int (*nocopy_fn)(nocopy_call *call);
 
 /* How a function is scheduled. NIF: normal scheduler, dirty CPU, dirty IO, or a
- * normal scheduler that moves the call to a dirty CPU scheduler when the binary
- * arguments total more than `dirty_above` bytes. Driver: NORMAL runs inline in
- * outputv; the others run on the driver's worker threads (DIRTY_ABOVE only
- * above the threshold). */
+ * normal scheduler that moves the call to a dirty CPU scheduler when the
+ * binaries in its arguments total more than `dirty_above` bytes (binaries
+ * nested in tuples and lists, iodata included, count: the measure looks at up
+ * to 4096 terms nested up to 64 deep, so it costs O(1) per call). Driver:
+ * NORMAL runs inline in outputv; the others run on the driver's worker threads
+ * (DIRTY_ABOVE only above the threshold). */
 typedef enum nocopy_sched {
     NOCOPY_NORMAL = 0,
     NOCOPY_DIRTY_CPU,
@@ -176,7 +178,10 @@ typedef struct nocopy_module {
  * that names the argument and what was expected; the wrapped function should
  * then return that status unchanged, and the Erlang caller gets error:badarg
  * with error_info ("argument 3: expected a binary, got: foo").
- * `index` is 0-based; messages count from 1, as Erlang does. */
+ * `index` is 0-based; messages count from 1, as Erlang does.
+ * A call records one error: when several are recorded (a function may probe an
+ * argument one way, fail, and then read it another way, or replace a reader's
+ * message with its own), the one recorded last is reported. */
 
 /*! nocopy_arg() : the term of argument `index`. BORROWED. */
 NOCOPY_API nocopy_term nocopy_arg(nocopy_call *call, unsigned index);
@@ -356,8 +361,17 @@ NOCOPY_API int nocopy_return_error(nocopy_call *call, nocopy_value reason);
  *  completing "expected ..." ("a key of 32 bytes"). Copied; may be temporary.
  *  @return : NOCOPY_EBADARG. */
 NOCOPY_API int nocopy_fail_badarg(nocopy_call *call, unsigned index, const char *expected);
+/*! nocopy_fail() :
+ *  Fails the call with `status` (negative) and a message of its own, printf
+ *  style (at most 159 bytes are kept), e.g. a library's own error text:
+ *  nocopy_fail(call, NOCOPY_EINTERNAL, "EVP_DigestInit: %s", why). The Erlang
+ *  caller gets error:<status name> whose error_info shows the message.
+ *  @return : `status`, or NOCOPY_EINTERNAL if `status` is not negative. */
+NOCOPY_API int nocopy_fail(nocopy_call *call, int status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 /* Any other negative status ends the call with error:<status name> raised
- * (error:enomem, ...); return it from the wrapped function directly. */
+ * (error:enomem, ...), with the status's own message; return it from the
+ * wrapped function directly. */
 
 /* ------------------------------------------------------------------------- */
 /* Scheduling help                                                            */

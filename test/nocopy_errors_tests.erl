@@ -56,6 +56,25 @@ shell_format_test_() ->
 
 %% ---- statuses ----------------------------------------------------------------------------
 
+%% nocopy_fail/3: any status with a message of the function's own; a status
+%% that is not negative is einternal; the message is cut at 159 bytes.
+fail_with_test_() ->
+    ?NC_FOR_EACH_BACKEND(
+       fun(B) ->
+               Long = binary:copy(<<"x">>, 300),
+               [{nc_title(B, io_lib:format("fail_with(~p, ...) raises ~p", [S, R])),
+                 fun() -> nc_assert_error(B, fail_with, [S, Text], R, {general, Msg}) end}
+                || {S, Text, R, Msg} <-
+                       [{enomem, <<"the cache is full">>, enomem, "the cache is full"},
+                        {einternal, <<"EVP_DigestInit: no such digest">>, einternal,
+                         "EVP_DigestInit: no such digest"},
+                        {eclosed, <<"stream finished">>, eclosed, "stream finished"},
+                        {ebadarg, <<"no argument to blame">>, badarg, "no argument to blame"},
+                        {5, <<"a positive status">>, einternal, "a positive status"},
+                        {0, <<"zero">>, einternal, "zero"},
+                        {enomem, Long, enomem, lists:duplicate(159, $x)}]]
+       end).
+
 status_test_() ->
     ?NC_FOR_EACH_BACKEND(
        fun(B) ->

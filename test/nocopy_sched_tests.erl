@@ -72,7 +72,23 @@ thread_test_() ->
                    {"dirty above: tuple elements one byte over", thread_name_above_tuple,
                     [{Bin(400), x, Bin(601)}], dirty_cpu},
                    {"dirty above: a sub-binary counts its own size", thread_name_above,
-                    [binary:part(Bin(1 bsl 20), 0, ?ABOVE)], normal}],
+                    [binary:part(Bin(1 bsl 20), 0, ?ABOVE)], normal},
+                   %% Binaries nested in iodata and tuples count too, within
+                   %% the measure's bounds (4096 terms, 64 levels).
+                   {"dirty above: nested iodata summing to the threshold",
+                    thread_name_above_list, [[[Bin(100)] || _ <- lists:seq(1, 10)]], normal},
+                   {"dirty above: nested iodata one byte over", thread_name_above_list,
+                    [[[[Bin(101)]] | [[Bin(100)] || _ <- lists:seq(1, 9)]]], dirty_cpu},
+                   {"dirty above: a binary in a tuple in a list", thread_name_above_list,
+                    [[{x, Bin(?ABOVE + 1)}]], dirty_cpu},
+                   {"dirty above: a binary in the tail of an improper list",
+                    thread_name_above_list, [[1, 2 | Bin(?ABOVE + 1)]], dirty_cpu},
+                   {"dirty above: 60 levels deep is measured", thread_name_above_list,
+                    [nest(Bin(?ABOVE + 1), 60)], dirty_cpu},
+                   {"dirty above: 70 levels deep is not (the bound)", thread_name_above_list,
+                    [nest(Bin(?ABOVE + 1), 70)], normal},
+                   {"dirty above: after 4096 terms is not (the bound)", thread_name_above_list,
+                    [lists:duplicate(4096, 0) ++ [Bin(?ABOVE + 1)]], normal}],
               [{nc_title(B, io_lib:format("~s runs on ~p", [Title, Class])),
                 fun() ->
                         Name = binary_to_list(call(B, F, Args)),
@@ -88,6 +104,9 @@ thread_test_() ->
                         ?assertNot((expect(B, dirty_cpu))(N))
                 end}]
       end).
+
+nest(X, 0) -> X;
+nest(X, N) -> nest([X], N - 1).
 
 %% ---- normal schedulers stay responsive --------------------------------------------------
 

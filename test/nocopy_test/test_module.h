@@ -111,6 +111,7 @@ int f_return_ok(nocopy_call *c);
 int f_return_error(nocopy_call *c);
 int f_fail_badarg(nocopy_call *c);
 int f_fail_status(nocopy_call *c);
+int f_fail_with(nocopy_call *c);
 int f_fail_positive(nocopy_call *c);
 int f_no_result(nocopy_call *c);
 int f_return_zero(nocopy_call *c);

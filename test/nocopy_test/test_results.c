@@ -138,19 +138,38 @@ int f_fail_badarg(nocopy_call *c)
     return nocopy_fail_badarg(c, (unsigned)which, buf);
 }
 
+static const int status_of[] = {
+    [A_EBADARG] = NOCOPY_EBADARG, [A_ENOMEM] = NOCOPY_ENOMEM,
+    [A_ERANGE] = NOCOPY_ERANGE, [A_ECLOSED] = NOCOPY_ECLOSED,
+    [A_EPROTO] = NOCOPY_EPROTO, [A_EOVERLOAD] = NOCOPY_EOVERLOAD,
+    [A_ENOTSUP] = NOCOPY_ENOTSUP, [A_EINTERNAL] = NOCOPY_EINTERNAL,
+};
+
 int f_fail_status(nocopy_call *c)
 {   /* (Status) */
-    static const int status_of[] = {
-        [A_EBADARG] = NOCOPY_EBADARG, [A_ENOMEM] = NOCOPY_ENOMEM,
-        [A_ERANGE] = NOCOPY_ERANGE, [A_ECLOSED] = NOCOPY_ECLOSED,
-        [A_EPROTO] = NOCOPY_EPROTO, [A_EOVERLOAD] = NOCOPY_EOVERLOAD,
-        [A_ENOTSUP] = NOCOPY_ENOTSUP, [A_EINTERNAL] = NOCOPY_EINTERNAL,
-    };
     nocopy_atom a;
     TRY(nocopy_arg_atom(c, 0, &a));
     if (a < A_EBADARG || a > A_EINTERNAL)
         return nocopy_fail_badarg(c, 0, "a status name");
     return status_of[a];
+}
+
+/* nocopy_fail with a status (a name, or any integer) and a message of its own. */
+int f_fail_with(nocopy_call *c)
+{   /* (Status, Text) */
+    nocopy_atom a;
+    int64_t status;
+    nocopy_bytes text;
+    if (nocopy_term_type(c, nocopy_arg(c, 0)) == NOCOPY_T_INTEGER) {
+        TRY(nocopy_arg_int_range(c, 0, INT32_MIN, INT32_MAX, &status));
+    } else {
+        TRY(nocopy_arg_atom(c, 0, &a));
+        if (a < A_EBADARG || a > A_EINTERNAL)
+            return nocopy_fail_badarg(c, 0, "a status name");
+        status = status_of[a];
+    }
+    TRY(nocopy_arg_bytes(c, 1, &text));
+    return nocopy_fail(c, (int)status, "%.*s", (int)text.size, (const char *)text.data);
 }
 
 int f_fail_positive(nocopy_call *c)
