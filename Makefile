@@ -1,7 +1,8 @@
 # nocopy top-level Makefile. `make` builds, `make test` runs every test,
 # `make demo` runs the seed scenario. See README.md.
 
-NOCOPY_DIR := .
+# nocopy's own Erlang modules are built here, into ebin/ (see APP_BEAMS).
+NOCOPY_EBIN := ebin
 include nocopy.mk
 
 # The nocopy_module rules below come before `all`: name the default goal.

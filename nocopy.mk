@@ -1,32 +1,69 @@
-# nocopy.mk: build one wrapped C module into a NIF library, a driver library
-# and its generated Erlang stubs. Include it after setting NOCOPY_DIR, then:
+# nocopy.mk: builds wrapped C modules. One C source becomes a NIF library, a
+# linked-in driver library, and Erlang stubs generated from its function table.
+# For your own project (plain make, rebar3 or mix) and for nocopy's own tree.
 #
-#   $(eval $(call nocopy_module,NAME,SOURCES,LDLIBS,OUTDIR))
+#   include path/to/nocopy/nocopy.mk
+#   $(eval $(call nocopy_module,NAME,SOURCES[,LDLIBS[,OUTDIR]]))
 #
-# produces
-#   OUTDIR/priv/NAME_nif.so    the NIF library      (module NAME)
-#   OUTDIR/priv/NAME_drv.so    the driver library   (client module NAME_drv)
-#   OUTDIR/gen/NAME.erl, NAME_drv.erl   stubs with -specs, derived from the table
-#   OUTDIR/ebin/NAME.beam, NAME_drv.beam
-# The table in the C source is the single source of truth: a small program built
-# from the same source prints it, and nocopy_stubgen writes the stubs.
+# Plain `make` then builds every module declared (the default goal is
+# nocopy-all, unless your Makefile names a target before the include); the
+# target NAME_all builds one. For each module NAME, with OUTDIR the fourth
+# argument or $(BUILD)/NAME:
+#
+#   $(NOCOPY_PRIV_DIR)/NAME_nif.so   the NIF library         (module NAME)
+#   $(NOCOPY_PRIV_DIR)/NAME_drv.so   the driver library      (module NAME_drv)
+#   $(NOCOPY_GEN_DIR)/NAME.erl, NAME_drv.erl   the stubs, -specs from the C table
+#   $(NOCOPY_BEAM_DIR)/NAME.beam, NAME_drv.beam   (none when NOCOPY_BEAM_DIR is empty)
+#   OUTDIR/obj/                      the module's objects
+#
+# nocopy's own C core and Erlang modules are built on demand into
+# $(BUILD)/nocopy/; nothing is ever written into the nocopy tree.
+#
+# Variables you may set, before the include or on the command line:
+#   BUILD           build directory (default: _build, where make runs)
+#   NOCOPY_LAYOUT   where outputs go:
+#                     make    OUTDIR/priv, OUTDIR/gen, OUTDIR/ebin (default)
+#                     rebar3  priv/ and src/ of the app, no beams: rebar3
+#                             compiles the stubs (see the README)
+#                   NOCOPY_PRIV_DIR, NOCOPY_GEN_DIR and NOCOPY_BEAM_DIR override
+#                   a layout's choice (nocopy's Mix compiler sets them)
+#   NOCOPY_EBIN     nocopy's compiled Erlang modules, which generate the stubs
+#                   and which the stubs call at run time (default:
+#                   $(BUILD)/nocopy/ebin, compiled from nocopy's src/; put it on
+#                   the code path at run time, e.g. erl -pa _build/nocopy/ebin,
+#                   unless nocopy is a dependency of your rebar3 or mix project)
+#   ERL, ERLC       the Erlang runtime and compiler (default: erl, erlc)
+#   CC, OPTFLAGS    the C compiler and its optimisation flags (default: -O2 -g)
+#   MOREFLAGS       extra flags for every compile and link (e.g. sanitizers)
+#   CFLAGS, LDFLAGS extra flags for your own sources, and for linking
 
-NOCOPY_DIR ?= .
+NOCOPY_DIR := $(patsubst %/,%,$(dir $(lastword $(MAKEFILE_LIST))))
 ERL        ?= erl
 ERLC       ?= erlc
 ERTS_INC   := $(shell $(ERL) -noshell -eval 'io:put_chars(filename:join(code:root_dir(), "usr/include")), halt().' 2>/dev/null)
 ifeq ($(ERTS_INC),)
-$(error erl not found: run sh tools/deps.sh first)
+$(error nocopy.mk: erl was not found: install Erlang/OTP (on Debian: sh $(NOCOPY_DIR)/tools/deps.sh build))
 endif
+
+# The first target: `make` alone builds every module declared below.
+.PHONY: nocopy-all
+nocopy-all:
 
 CC         ?= gcc
 OPTFLAGS   ?= -O2 -g
-NOCOPY_CFLAGS = -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wshadow -Wstrict-prototypes \
-                -fPIC -fvisibility=hidden $(OPTFLAGS) \
-                -I$(NOCOPY_DIR)/include -I$(NOCOPY_DIR)/c_src -I$(ERTS_INC) $(MOREFLAGS)
-NOCOPY_LDFLAGS = $(MOREFLAGS)
-BUILD      ?= $(NOCOPY_DIR)/_build
-NOCOPY_OBJ  = $(BUILD)/obj
+BUILD      ?= _build
+NOCOPY_LAYOUT ?= make
+NOCOPY_BUILD   = $(BUILD)/nocopy
+NOCOPY_OBJ     = $(NOCOPY_BUILD)/obj
+NOCOPY_EBIN   ?= $(NOCOPY_BUILD)/ebin
+
+# nocopy's own sources see its internal headers; user code sees include/ only.
+NOCOPY_WARN    = -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wshadow -Wstrict-prototypes
+NOCOPY_USER_CFLAGS = $(NOCOPY_WARN) -fPIC -fvisibility=hidden $(OPTFLAGS) \
+                     -I$(NOCOPY_DIR)/include -I$(ERTS_INC) $(CFLAGS) $(MOREFLAGS)
+NOCOPY_CFLAGS  = $(NOCOPY_WARN) -fPIC -fvisibility=hidden $(OPTFLAGS) \
+                 -I$(NOCOPY_DIR)/include -I$(NOCOPY_DIR)/c_src -I$(ERTS_INC) $(MOREFLAGS)
+NOCOPY_LDFLAGS = $(LDFLAGS) $(MOREFLAGS)
 
 NOCOPY_CORE_SRCS = $(addprefix $(NOCOPY_DIR)/c_src/, \
     nc_arena.c nc_status.c nc_call.c nc_args.c nc_iovec.c nc_reply.c nc_handle.c nc_format.c)
@@ -34,51 +71,92 @@ NOCOPY_NIF_SRCS  = $(wildcard $(NOCOPY_DIR)/c_src/nc_nif*.c)
 NOCOPY_DRV_SRCS  = $(wildcard $(NOCOPY_DIR)/c_src/nc_drv*.c)
 NOCOPY_DESCRIBE_SRCS = $(NOCOPY_DIR)/c_src/nc_describe.c
 
-nocopy_objs = $(patsubst $(NOCOPY_DIR)/%.c,$(NOCOPY_OBJ)/%.o,$(1))
+nocopy_objs = $(patsubst $(NOCOPY_DIR)/c_src/%.c,$(NOCOPY_OBJ)/%.o,$(1))
 NOCOPY_CORE_OBJS = $(call nocopy_objs,$(NOCOPY_CORE_SRCS))
 NOCOPY_NIF_OBJS  = $(call nocopy_objs,$(NOCOPY_NIF_SRCS))
 NOCOPY_DRV_OBJS  = $(call nocopy_objs,$(NOCOPY_DRV_SRCS))
 NOCOPY_DESCRIBE_OBJS = $(call nocopy_objs,$(NOCOPY_DESCRIBE_SRCS))
 NOCOPY_HEADERS = $(wildcard $(NOCOPY_DIR)/include/*.h $(NOCOPY_DIR)/c_src/*.h)
+NOCOPY_PUBLIC_HEADERS = $(wildcard $(NOCOPY_DIR)/include/*.h)
 
-$(NOCOPY_OBJ)/%.o: $(NOCOPY_DIR)/%.c $(NOCOPY_HEADERS)
+$(NOCOPY_OBJ)/%.o: $(NOCOPY_DIR)/c_src/%.c $(NOCOPY_HEADERS)
 	@mkdir -p $(dir $@)
 	$(CC) $(NOCOPY_CFLAGS) -c -o $@ $<
 
-NOCOPY_EBIN = $(NOCOPY_DIR)/ebin
+# nocopy's Erlang modules, when they are not built elsewhere (NOCOPY_EBIN).
+NOCOPY_ERL_MODULES = nocopy nocopy_port nocopy_stubgen
+ifeq ($(NOCOPY_EBIN),$(NOCOPY_BUILD)/ebin)
+$(NOCOPY_EBIN)/%.beam: $(NOCOPY_DIR)/src/%.erl
+	@mkdir -p $(dir $@)
+	$(ERLC) +debug_info -o $(NOCOPY_EBIN) $<
 
-# nocopy_module(NAME, SOURCES, LDLIBS, OUTDIR). The SOURCES of one module live
-# in one directory; they are compiled once and linked into all three builds.
+$(NOCOPY_EBIN)/nocopy.app: $(NOCOPY_DIR)/src/nocopy.app.src
+	@mkdir -p $(dir $@)
+	cp $< $@
+
+nocopy-all: $(NOCOPY_EBIN)/nocopy.app
+endif
+NOCOPY_STUBGEN = $(addprefix $(NOCOPY_EBIN)/,$(addsuffix .beam,$(NOCOPY_ERL_MODULES)))
+
+# Where each layout puts a module's outputs ($(1) is OUTDIR).
+nocopy_priv_dir = $(or $(NOCOPY_PRIV_DIR),$(if $(filter rebar3,$(NOCOPY_LAYOUT)),priv,$(1)/priv))
+nocopy_gen_dir  = $(or $(NOCOPY_GEN_DIR),$(if $(filter rebar3,$(NOCOPY_LAYOUT)),src,$(1)/gen))
+nocopy_beam_dir = $(if $(filter command line environment file override,$(origin NOCOPY_BEAM_DIR)),$(NOCOPY_BEAM_DIR),$(if $(filter rebar3,$(NOCOPY_LAYOUT)),,$(1)/ebin))
+
+# A module's objects, one per source; the sources of one module live in one
+# directory.
 nocopy_user_objs = $(addprefix $(2)/obj/,$(notdir $(1:.c=.o)))
 
-define nocopy_module
-$(call nocopy_user_objs,$(2),$(4)): $(4)/obj/%.o: $(dir $(firstword $(2)))%.c $$(NOCOPY_HEADERS)
-	@mkdir -p $$(dir $$@)
-	$$(CC) $$(NOCOPY_CFLAGS) -c -o $$@ $$<
+# nocopy_module(NAME, SOURCES, LDLIBS, OUTDIR)
+nocopy_module = $(call nocopy_module_at,$(1),$(2),$(3),$(or $(4),$(BUILD)/$(1)))
 
-$(4)/priv/$(1)_nif.so: $(call nocopy_user_objs,$(2),$(4)) $$(NOCOPY_CORE_OBJS) $$(NOCOPY_NIF_OBJS)
+define nocopy_module_at
+$(1)_OBJS := $(call nocopy_user_objs,$(2),$(4))
+$(1)_PRIV := $(call nocopy_priv_dir,$(4))
+$(1)_GEN  := $(call nocopy_gen_dir,$(4))
+$(1)_BEAM := $(call nocopy_beam_dir,$(4))
+
+$$($(1)_OBJS): $(4)/obj/%.o: $(dir $(firstword $(2)))%.c $$(NOCOPY_PUBLIC_HEADERS)
+	@mkdir -p $$(dir $$@)
+	$$(CC) $$(NOCOPY_USER_CFLAGS) -c -o $$@ $$<
+
+$$($(1)_PRIV)/$(1)_nif.so: $$($(1)_OBJS) $$(NOCOPY_CORE_OBJS) $$(NOCOPY_NIF_OBJS)
 	@mkdir -p $$(dir $$@)
 	$$(CC) -shared -o $$@ $$^ $$(NOCOPY_LDFLAGS) $(3) -lpthread
 
-$(4)/priv/$(1)_drv.so: $(call nocopy_user_objs,$(2),$(4)) $$(NOCOPY_CORE_OBJS) $$(NOCOPY_DRV_OBJS)
+$$($(1)_PRIV)/$(1)_drv.so: $$($(1)_OBJS) $$(NOCOPY_CORE_OBJS) $$(NOCOPY_DRV_OBJS)
 	@mkdir -p $$(dir $$@)
 	$$(CC) -shared -o $$@ $$^ $$(NOCOPY_LDFLAGS) $(3) -lpthread
 
-$(4)/gen/$(1)_describe: $(call nocopy_user_objs,$(2),$(4)) $$(NOCOPY_CORE_OBJS) $$(NOCOPY_DESCRIBE_OBJS)
+# The "describe" build prints the table as Erlang terms; the stubs come from it.
+$(4)/gen/$(1)_describe: $$($(1)_OBJS) $$(NOCOPY_CORE_OBJS) $$(NOCOPY_DESCRIBE_OBJS)
 	@mkdir -p $$(dir $$@)
 	$$(CC) -o $$@ $$^ $$(NOCOPY_LDFLAGS) $(3) -lpthread
 
 $(4)/gen/$(1).nocopy: $(4)/gen/$(1)_describe
 	$(4)/gen/$(1)_describe > $$@.tmp && mv $$@.tmp $$@
 
-$(4)/gen/$(1).erl $(4)/gen/$(1)_drv.erl &: $(4)/gen/$(1).nocopy $$(NOCOPY_EBIN)/nocopy_stubgen.beam \
-        $$(NOCOPY_EBIN)/nocopy_port.beam
-	$$(ERL) -noshell -pa $$(NOCOPY_EBIN) -run nocopy_stubgen main $(4)/gen/$(1).nocopy $(4)/gen
+$$($(1)_GEN)/$(1).erl $$($(1)_GEN)/$(1)_drv.erl &: $(4)/gen/$(1).nocopy $$(NOCOPY_STUBGEN)
+	@mkdir -p $$($(1)_GEN)
+	$$(ERL) -noshell -pa $$(NOCOPY_EBIN) -run nocopy_stubgen main $(4)/gen/$(1).nocopy $$($(1)_GEN)
 
-$(4)/ebin/%.beam: $(4)/gen/%.erl $$(NOCOPY_EBIN)/nocopy.beam
-	@mkdir -p $$(dir $$@)
-	$$(ERLC) -Wall +warnings_as_errors +debug_info -pa $$(NOCOPY_EBIN) -o $(4)/ebin $$<
-
-$(1)_all: $(4)/priv/$(1)_nif.so $(4)/priv/$(1)_drv.so $(4)/ebin/$(1).beam $(4)/ebin/$(1)_drv.beam
+$(1)_all: $$($(1)_PRIV)/$(1)_nif.so $$($(1)_PRIV)/$(1)_drv.so \
+          $$($(1)_GEN)/$(1).erl $$($(1)_GEN)/$(1)_drv.erl
 .PHONY: $(1)_all
+nocopy-all: $(1)_all
+
+ifneq ($$($(1)_BEAM),)
+$$($(1)_BEAM)/$(1).beam $$($(1)_BEAM)/$(1)_drv.beam: $$($(1)_BEAM)/%.beam: $$($(1)_GEN)/%.erl \
+        $$(NOCOPY_STUBGEN)
+	@mkdir -p $$(dir $$@)
+	$$(ERLC) -Wall +warnings_as_errors +debug_info -pa $$(NOCOPY_EBIN) -o $$($(1)_BEAM) $$<
+	$$(ERL) -noshell -pa $$(NOCOPY_EBIN) -run nocopy_stubgen add_docs $$@ $(4)/gen/$(1).nocopy
+
+$(1)_all: $$($(1)_BEAM)/$(1).beam $$($(1)_BEAM)/$(1)_drv.beam
+endif
+
+.PHONY: $(1)_clean
+$(1)_clean:
+	rm -rf $(4) $$($(1)_PRIV)/$(1)_nif.so $$($(1)_PRIV)/$(1)_drv.so \
+	    $$($(1)_GEN)/$(1).erl $$($(1)_GEN)/$(1)_drv.erl
 endef

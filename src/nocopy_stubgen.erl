@@ -7,7 +7,7 @@
 %% `erl -noshell -run nocopy_stubgen main Table.nocopy OutDir'.
 -module(nocopy_stubgen).
 
--export([main/1, generate/2]).
+-export([main/1, generate/2, add_docs/1, add_docs/2]).
 
 -record(func, {index :: non_neg_integer(),
                name :: string(),
@@ -55,6 +55,113 @@ generate(TableFile, OutDir) ->
         fail("no fingerprint (a table printed by an older describe build?)", []),
     write(OutDir, Name ++ ".erl", nif_module(Name, Types, Funcs)),
     write(OutDir, Name ++ "_drv.erl", drv_module(Name, Types, Funcs, Fp)).
+
+%% @doc Command-line entry: `add_docs([BeamFile, TableFile])'. Halts with status
+%% 1 and a message on any error.
+-spec add_docs([string()]) -> no_return().
+add_docs([Beam, TableFile]) ->
+    try add_docs(Beam, TableFile) of
+        ok -> halt(0)
+    catch
+        throw:{stubgen, Msg} ->
+            io:format(standard_error, "nocopy_stubgen: ~ts: ~ts~n", [Beam, Msg]),
+            halt(1)
+    end.
+
+%% @doc Adds an EEP 48 "Docs" chunk to `BeamFile', a stub module generated
+%% from `TableFile' (the NIF module or the driver client), so that the shell's
+%% `h(Module, Fun)' and IEx's `h :module.fun' show each function's
+%% signature, spec and the table's `doc' text. The specs come from the
+%% module's own debug_info.
+-spec add_docs(file:filename(), file:filename()) -> ok.
+add_docs(BeamFile, TableFile) ->
+    Terms = case file:consult(TableFile) of
+                {ok, T} -> T;
+                {error, E} -> fail("cannot read ~ts: ~p", [TableFile, E])
+            end,
+    Name = proplists:get_value(module, Terms),
+    Funcs = [parse_func(F) || F <- Terms, element(1, F) =:= function],
+    {ok, Module, Chunks} = case beam_lib:all_chunks(BeamFile) of
+                               {ok, _, _} = Ok -> Ok;
+                               {error, beam_lib, Why} -> fail("cannot read: ~p", [Why])
+                           end,
+    Specs = specs(BeamFile, Module),
+    Drv = atom_to_list(Module) =:= Name ++ "_drv",
+    Entries = [doc_entry(F, Vars, Doc, Specs) || {F, Vars, Doc} <- documented(Drv, Name, Funcs)],
+    ModDoc = case Drv of
+                 false -> ["NIF stubs of the nocopy module ", Name, ": the functions of its C "
+                           "table, run in this VM. Generated from the table; see its C source."];
+                 true -> ["Driver client of the nocopy module ", Name, ": the same functions "
+                          "through a port opened with open/0,1 (the port comes first). "
+                          "Generated from the table; see its C source."]
+             end,
+    Docs = {docs_v1, erl_anno:new(1), erlang, <<"text/markdown">>,
+            #{<<"en">> => unicode:characters_to_binary(ModDoc)}, #{}, Entries},
+    Kept = [C || {Id, _} = C <- Chunks, Id =/= "Docs"],
+    {ok, Bin} = beam_lib:build_module(Kept ++ [{"Docs", term_to_binary(Docs, [compressed])}]),
+    case file:write_file(BeamFile, Bin) of
+        ok -> ok;
+        {error, E2} -> fail("cannot write: ~p", [E2])
+    end.
+
+%% {Function, ArgumentNames, Doc} of every exported function worth a doc.
+documented(false, _Name, Funcs) ->
+    [{F#func.name, [V || {V, _} <- F#func.args], doc_text(F)} || F <- Funcs];
+documented(true, Name, Funcs) ->
+    [{F#func.name, ["Port" | [V || {V, _} <- F#func.args]],
+      [case string:trim(doc_text(F)) of
+           "" -> "";
+           Text -> [Text, "\n\n"]
+       end,
+       "Through `Port`, a port of ", Name, "_drv:open/0,1; the same as ", Name, ":",
+       F#func.name, "/", integer_to_list(F#func.arity), " on the NIF."]}
+     || F <- Funcs]
+    ++ [{"open", [], "Opens a port on the driver build, with default options."},
+        {"open", ["Opts"], "Opens a port on the driver build: options `{workers, N}`, "
+                           "`{queue, N}`, `{queue_bytes, N}`, `{inline, Bool}` (see "
+                           "nocopy_port)."},
+        {"close", ["Port"], "Closes the port: queued calls fail with `eclosed`; running "
+                            "calls finish on their threads."},
+        {"call", ["Port", "Fun", "Args"], "Calls `Fun` with `Args` through `Port`."},
+        {"call", ["Port", "Fun", "Args", "Timeout"],
+         "Calls `Fun` with `Args` through `Port`, waiting at most `Timeout` ms."},
+        {"async", ["Port", "Fun", "Args"],
+         "Starts a call and returns a reference at once; collect the result with "
+         "await/1,2."},
+        {"await", ["Ref"], "Waits for the result of async/3."},
+        {"await", ["Ref", "Timeout"], "Waits at most `Timeout` ms for the result of async/3."}].
+
+doc_text(#func{doc = "", sched = S}) -> string:trim(sched_text(S));
+doc_text(#func{doc = D, sched = S}) -> lists:flatten([D, sched_text(S)]).
+
+sched_text(normal) -> "";
+sched_text(dirty_cpu) -> " Runs on a dirty CPU scheduler (a worker thread on the driver).";
+sched_text(dirty_io) -> " Runs on a dirty I/O scheduler (a worker thread on the driver).";
+sched_text(dirty_above) -> " Large inputs run on a dirty CPU scheduler (a worker thread on "
+                           "the driver).".
+
+doc_entry(Name, Vars, Doc, Specs) ->
+    F = list_to_atom(Name),
+    A = length(Vars),
+    Meta = case lists:keyfind({F, A}, 1, Specs) of
+               {_, SpecAttr} -> #{signature => [SpecAttr]};
+               false -> #{}
+           end,
+    Sig = unicode:characters_to_binary([atom(Name), "(", join(Vars, ", "), ")"]),
+    {{function, F, A}, erl_anno:new(1), [Sig], #{<<"en">> => unicode:characters_to_binary(Doc)},
+     Meta}.
+
+%% {{F, A}, SpecAttribute} from the module's debug_info.
+specs(BeamFile, Module) ->
+    case beam_lib:chunks(BeamFile, [debug_info]) of
+        {ok, {_, [{debug_info, {debug_info_v1, Backend, Meta}}]}} ->
+            case Backend:debug_info(erlang_v1, Module, Meta, []) of
+                {ok, Forms} -> [{FA, Form} || {attribute, _, spec, {FA, _}} = Form <- Forms];
+                _ -> []
+            end;
+        _ ->
+            []
+    end.
 
 write(Dir, File, Chars) ->
     Path = filename:join(Dir, File),
@@ -140,11 +247,49 @@ nif_module(Name, Types, Funcs) ->
      "-export([", join([[atom(F#func.name), "/", integer_to_list(F#func.arity)]
                         || F <- Funcs], ",\n         "), "]).\n\n",
      "-on_load('$nocopy_load'/0).\n\n",
+     "-define(LOAD_ERROR, {?MODULE, '$nocopy_load_error'}).\n\n",
      types(Types),
      [nif_function(F) || F <- Funcs],
-     "%% Loads ", Name, "_nif.so from this module's priv directory.\n",
+     "%% Loads ", Name, "_nif.so from the priv directory beside this module's ebin\n",
+     "%% (or its application's). Needs nothing of nocopy's Erlang modules. When the\n",
+     "%% library cannot be loaded, the module stays loaded and logs why, and every\n",
+     "%% call raises {nif_not_loaded, ?MODULE, Why}: a reason, not a bare undef.\n",
      "'$nocopy_load'() ->\n",
-     "    erlang:load_nif(nocopy:nif_path(?MODULE), 0).\n"].
+     "    Path = filename:join('$nocopy_priv'(), \"", Name, "_nif\"),\n",
+     "    case erlang:load_nif(Path, 0) of\n",
+     "        ok ->\n",
+     "            persistent_term:get(?LOAD_ERROR, none) =:= none orelse\n",
+     "                persistent_term:erase(?LOAD_ERROR),\n",
+     "            ok;\n",
+     "        {error, {_, Text}} ->\n",
+     "            Why = lists:flatten(io_lib:format(\"~ts.so could not be loaded (~ts); build \"\n",
+     "                                              \"it, or install it in the priv directory\",\n",
+     "                                              [Path, Text])),\n",
+     "            persistent_term:put(?LOAD_ERROR, Why),\n",
+     "            logger:warning(\"~s: ~ts\", [?MODULE, Why]),\n",
+     "            ok\n",
+     "    end.\n\n",
+     "'$nocopy_not_loaded'() ->\n",
+     "    {nif_not_loaded, ?MODULE, persistent_term:get(?LOAD_ERROR, \"not loaded\")}.\n\n",
+     "%% The priv directory: ../priv beside this module's ebin, or else its\n",
+     "%% application's (what nocopy:priv_dir/1 does, here so that loading needs no\n",
+     "%% other module).\n",
+     "'$nocopy_priv'() ->\n",
+     "    Beside = case code:which(?MODULE) of\n",
+     "                 Beam when is_list(Beam) ->\n",
+     "                     filename:join(filename:dirname(filename:dirname(Beam)), \"priv\");\n",
+     "                 _ ->\n",
+     "                     \"priv\"\n",
+     "             end,\n",
+     "    case {filelib:is_dir(Beside), application:get_application(?MODULE)} of\n",
+     "        {false, {ok, App}} ->\n",
+     "            case code:priv_dir(App) of\n",
+     "                {error, _} -> Beside;\n",
+     "                Dir -> Dir\n",
+     "            end;\n",
+     "        _ ->\n",
+     "            Beside\n",
+     "    end.\n"].
 
 nif_function(#func{name = N, args = Args} = F) ->
     Vars = [V || {V, _} <- Args],
@@ -161,7 +306,7 @@ nif_function(#func{name = N, args = Args} = F) ->
      "                         [{error_info, #{module => nocopy, cause => ", Cause, "}}])\n",
      "    end.\n\n",
      Stub, "(", join(["_" || _ <- Vars], ", "), ") ->\n",
-     "    erlang:nif_error({not_loaded, ?MODULE}).\n\n"].
+     "    erlang:nif_error('$nocopy_not_loaded'()).\n\n"].
 
 %% ---- driver module -----------------------------------------------------------
 
@@ -197,7 +342,9 @@ drv_module(Name, Types, Funcs, Fp) ->
      "%% @doc Opens a port on the driver build of ", Name, "; see nocopy_port:open/3.\n",
      "-spec open([nocopy_port:option()]) -> {ok, port()} | {error, term()}.\n",
      "open(Opts) when is_list(Opts) ->\n",
-     "    nocopy_port:open(?MODULE, nocopy:priv_dir(?MODULE), Opts);\n",
+     "    try nocopy_port:open(?MODULE, nocopy:priv_dir(?MODULE), Opts)\n",
+     "    catch error:undef:St -> erlang:raise(error, '$undef'(St), St)\n",
+     "    end;\n",
      "open(Opts) ->\n",
      "    erlang:error(badarg, [Opts],\n",
      "                 [{error_info, #{module => nocopy,\n",
@@ -205,46 +352,64 @@ drv_module(Name, Types, Funcs, Fp) ->
      "%% @doc Closes the port; calls in flight fail with an error.\n",
      "-spec close(port()) -> ok.\n",
      "close(Port) ->\n",
-     "    case nocopy_port:generic(close, ?MODULE, ?FP, [Port]) of\n",
+     "    case '$generic'(close, [Port]) of\n",
      "        {ok, Ok} -> Ok;\n",
      "        {error, Reason, Cause} -> erlang:error(Reason, [Port], ?EI(Cause))\n",
      "    end.\n\n",
      "%% @doc Calls `Fun' with `Args' through `Port' (no timeout, as a NIF call).\n",
      "-spec call(port(), function_name(), list()) -> term().\n",
      "call(Port, Fun, Args) ->\n",
-     "    case nocopy_port:generic(call, ?MODULE, ?FP, [Port, Fun, Args, infinity]) of\n",
+     "    case '$generic'(call, [Port, Fun, Args, infinity]) of\n",
      "        {ok, Value} -> Value;\n",
      "        {error, Reason, Cause} -> erlang:error(Reason, [Port, Fun, Args], ?EI(Cause))\n",
      "    end.\n\n",
      "%% @doc Calls `Fun' with `Args' through `Port', waiting at most `Timeout' ms.\n",
      "-spec call(port(), function_name(), list(), timeout()) -> term().\n",
      "call(Port, Fun, Args, Timeout) ->\n",
-     "    case nocopy_port:generic(call, ?MODULE, ?FP, [Port, Fun, Args, Timeout]) of\n",
+     "    case '$generic'(call, [Port, Fun, Args, Timeout]) of\n",
      "        {ok, Value} -> Value;\n",
      "        {error, Reason, Cause} -> erlang:error(Reason, [Port, Fun, Args, Timeout], ?EI(Cause))\n",
      "    end.\n\n",
      "%% @doc Starts a call and returns at once; the result is collected with await/1,2.\n",
      "-spec async(port(), function_name(), list()) -> reference().\n",
      "async(Port, Fun, Args) ->\n",
-     "    case nocopy_port:generic(async, ?MODULE, ?FP, [Port, Fun, Args]) of\n",
+     "    case '$generic'(async, [Port, Fun, Args]) of\n",
      "        {ok, Ref} -> Ref;\n",
      "        {error, Reason, Cause} -> erlang:error(Reason, [Port, Fun, Args], ?EI(Cause))\n",
      "    end.\n\n",
      "%% @doc Waits for the result of async/3.\n",
      "-spec await(reference()) -> term().\n",
      "await(Ref) ->\n",
-     "    case nocopy_port:generic(await, ?MODULE, ?FP, [Ref, infinity]) of\n",
+     "    case '$generic'(await, [Ref, infinity]) of\n",
      "        {ok, Value} -> Value;\n",
      "        {error, Reason, Cause} -> erlang:error(Reason, [Ref], ?EI(Cause))\n",
      "    end.\n\n",
      "%% @doc Waits at most `Timeout' ms for the result of async/3.\n",
      "-spec await(reference(), timeout()) -> term().\n",
      "await(Ref, Timeout) ->\n",
-     "    case nocopy_port:generic(await, ?MODULE, ?FP, [Ref, Timeout]) of\n",
+     "    case '$generic'(await, [Ref, Timeout]) of\n",
      "        {ok, Value} -> Value;\n",
      "        {error, Reason, Cause} -> erlang:error(Reason, [Ref, Timeout], ?EI(Cause))\n",
      "    end.\n\n",
 
+     "'$generic'(What, Args) ->\n",
+     "    try nocopy_port:generic(What, ?MODULE, ?FP, Args)\n",
+     "    catch error:undef:St -> erlang:raise(error, '$undef'(St), St)\n",
+     "    end.\n\n",
+     "%% An undef of nocopy's own modules means they are not on the code path:\n",
+     "%% an error that says so, and what to do.\n",
+     "'$undef'([{M, _, _, _} | _]) when M =:= nocopy; M =:= nocopy_port ->\n",
+     "    case code:which(M) of\n",
+     "        non_existing ->\n",
+     "            {nocopy_missing, \"nocopy's Erlang modules are not on the code path: \"\n",
+     "                             \"add nocopy's ebin (erl -pa path/to/ebin; make builds \"\n",
+     "                             \"it into _build/nocopy/ebin) or make nocopy a \"\n",
+     "                             \"dependency of your application\"};\n",
+     "        _ ->\n",
+     "            undef\n",
+     "    end;\n",
+     "'$undef'(_) ->\n",
+     "    undef.\n\n",
      [drv_function(F) || F <- Funcs],
      [drv_encoder(F, Name, handle_aliases(Types)) || F <- Funcs],
      "%% @private The index of a function in the C table, for nocopy_port.\n",
@@ -275,6 +440,7 @@ drv_function(#func{name = N, args = Args} = F) ->
     Tag = fresh("Tag", Vars),
     Reason = fresh("Reason", Vars),
     Cause = fresh("Cause", Vars),
+    St = fresh("St", Vars),
     [doc(F), spec(N, [{Port, "port()"} | Args], F#func.result),
      atom(N), "(", join([Port | Vars], ", "), ") ->\n",
      "    ", Tag, " = erlang:unique_integer([positive]),\n",
@@ -286,7 +452,9 @@ drv_function(#func{name = N, args = Args} = F) ->
      "        error:{'$nocopy_error', ", Reason, ", ", Cause, "} ->\n",
      "            erlang:error(", Reason, ", [", join([Port | Vars], ", "), "],\n",
      "                         [{error_info, #{module => nocopy,\n",
-     "                                         cause => nocopy:drv_cause(", Cause, ")}}])\n",
+     "                                         cause => nocopy:drv_cause(", Cause, ")}}]);\n",
+     "        error:undef:", St, " ->\n",
+     "            erlang:raise(error, '$undef'(", St, "), ", St, ")\n",
      "    end.\n\n"].
 
 %% ---- per-function request encoders -------------------------------------------
