@@ -186,9 +186,9 @@ static void inflate_dtor(void *obj)
 }
 
 static const nocopy_handle_type deflate_type = {
-    .name = "deflate_stream", .size = sizeof(zl_stream), .dtor = deflate_dtor};
+    .name = "zlib deflate stream", .size = sizeof(zl_stream), .dtor = deflate_dtor};
 static const nocopy_handle_type inflate_type = {
-    .name = "inflate_stream", .size = sizeof(zl_stream), .dtor = inflate_dtor};
+    .name = "zlib inflate stream", .size = sizeof(zl_stream), .dtor = inflate_dtor};
 
 /* ---- small helpers -------------------------------------------------------------- */
 
@@ -294,8 +294,8 @@ static int take_stream(nocopy_call *call, unsigned index, const nocopy_handle_ty
     if (atomic_exchange_explicit(&s->busy, 1, memory_order_acquire))
         return nocopy_fail_badarg(call, index,
                                   type == &deflate_type
-                                      ? "a deflate_stream handle that no other call is using"
-                                      : "an inflate_stream handle that no other call is using");
+                                      ? "a zlib deflate stream handle that no other call is using"
+                                      : "a zlib inflate stream handle that no other call is using");
     *z = s;
     return NOCOPY_OK;
 }
@@ -621,17 +621,19 @@ static nocopy_atom inflate_reason(enum inflate_outcome o)
     }
 }
 
-/* One-shot inflate of argument 0 in format `wbits`: {ok, Chunks} | {error, R}. */
-static int do_uncompress(nocopy_call *call, int wbits, size_t hint, int have_hint, trace *tr,
-                         nocopy_value *out)
+/* One-shot inflate of argument 0 in format `wbits`, with the size hint of
+ * argument 1 if the call has one: {ok, Chunks} | {error, Reason}. */
+static int do_uncompress(nocopy_call *call, int wbits, trace *tr, nocopy_value *out)
 {
     nocopy_iovec in;              /* BORROWED: the caller's iodata, in pieces */
     z_stream s;
     chunks q;
-    int rc, at_end = 0;
+    size_t hint = 0;
+    int rc, at_end = 0, have_hint = nocopy_arity(call) == 2;
     enum inflate_outcome outcome = INF_OK;
 
-    if ((rc = nocopy_arg_iovec(call, 0, &in)) != NOCOPY_OK)
+    if ((rc = nocopy_arg_iovec(call, 0, &in)) != NOCOPY_OK ||
+        (have_hint && (rc = nocopy_arg_size(call, 1, &hint)) != NOCOPY_OK))
         return rc;
     if (wbits == WBITS_GZIP && !have_hint)
         have_hint = gzip_isize(&in, &hint);
@@ -717,16 +719,19 @@ fail:
     return rc;
 }
 
-/* One-shot deflate of argument 0: one buffer of deflateBound bytes, written
- * in one pass, trimmed, handed over. */
-static int do_compress(nocopy_call *call, int level, int wbits, trace *tr, nocopy_value *out)
+/* One-shot deflate of argument 0 (at the level of argument 1, if the call
+ * has one): one buffer of deflateBound bytes, written in one pass, cut to
+ * size, handed over. */
+static int do_compress(nocopy_call *call, int wbits, trace *tr, nocopy_value *out)
 {
     nocopy_iovec in;              /* BORROWED: the caller's iodata, in pieces */
     z_stream s;
     chunks q;
-    int rc;
+    int rc, level = Z_DEFAULT_COMPRESSION;
 
-    if ((rc = nocopy_arg_iovec(call, 0, &in)) != NOCOPY_OK)
+    /* In argument order, so the first bad one is the one reported. */
+    if ((rc = nocopy_arg_iovec(call, 0, &in)) != NOCOPY_OK ||
+        (nocopy_arity(call) == 2 && (rc = arg_level(call, 1, &level)) != NOCOPY_OK))
         return rc;
     memset(&s, 0, sizeof s);
     switch (deflateInit2(&s, level, Z_DEFLATED, wbits, MEM_LEVEL, Z_DEFAULT_STRATEGY)) {
@@ -762,42 +767,29 @@ static int do_compress(nocopy_call *call, int level, int wbits, trace *tr, nocop
 
 static int zl_compress(nocopy_call *call)
 {   /* (Data[, Level]) */
-    int level = Z_DEFAULT_COMPRESSION, rc;
     nocopy_value v;
-    if (nocopy_arity(call) == 2 && (rc = arg_level(call, 1, &level)) != NOCOPY_OK)
-        return rc;
-    if ((rc = do_compress(call, level, WBITS_ZLIB, NULL, &v)) != NOCOPY_OK)
-        return rc;
-    return nocopy_return(call, v);
+    int rc = do_compress(call, WBITS_ZLIB, NULL, &v);
+    return rc != NOCOPY_OK ? rc : nocopy_return(call, v);
 }
 
 static int zl_gzip(nocopy_call *call)
 {   /* (Data[, Level]) */
-    int level = Z_DEFAULT_COMPRESSION, rc;
     nocopy_value v;
-    if (nocopy_arity(call) == 2 && (rc = arg_level(call, 1, &level)) != NOCOPY_OK)
-        return rc;
-    if ((rc = do_compress(call, level, WBITS_GZIP, NULL, &v)) != NOCOPY_OK)
-        return rc;
-    return nocopy_return(call, v);
+    int rc = do_compress(call, WBITS_GZIP, NULL, &v);
+    return rc != NOCOPY_OK ? rc : nocopy_return(call, v);
 }
 
 static int zl_uncompress(nocopy_call *call)
 {   /* (Data[, SizeHint]) */
-    size_t hint = 0;
-    int rc, have_hint = nocopy_arity(call) == 2;
     nocopy_value v;
-    if (have_hint && (rc = nocopy_arg_size(call, 1, &hint)) != NOCOPY_OK)
-        return rc;
-    if ((rc = do_uncompress(call, WBITS_ZLIB, hint, have_hint, NULL, &v)) != NOCOPY_OK)
-        return rc;
-    return nocopy_return(call, v);
+    int rc = do_uncompress(call, WBITS_ZLIB, NULL, &v);
+    return rc != NOCOPY_OK ? rc : nocopy_return(call, v);
 }
 
 static int zl_gunzip(nocopy_call *call)
 {   /* (Data) */
     nocopy_value v;
-    int rc = do_uncompress(call, WBITS_GZIP, 0, 0, NULL, &v);
+    int rc = do_uncompress(call, WBITS_GZIP, NULL, &v);
     return rc != NOCOPY_OK ? rc : nocopy_return(call, v);
 }
 
@@ -841,7 +833,7 @@ static int zl_deflate(nocopy_call *call)
         return rc;
     if (z->finished) {
         stream_put(z);
-        return nocopy_fail_badarg(call, 0, "a deflate_stream handle that has not finished");
+        return nocopy_fail_badarg(call, 0, "a zlib deflate stream handle that has not finished");
     }
     size_t pending_bytes = 0;
     unsigned pending = 0;
@@ -974,12 +966,12 @@ static nocopy_value addr_list(nocopy_call *call, const trace *tr)
 static int zl_compress_traced(nocopy_call *call)
 {   /* (Data, Level) */
     trace tr = {0, NULL, 0};
-    int level, rc;
     nocopy_value v;
-    if ((rc = arg_level(call, 1, &level)) != NOCOPY_OK)
+    int rc = do_compress(call, WBITS_ZLIB, &tr, &v);
+    if (rc != NOCOPY_OK) {
+        free(tr.handed_at);
         return rc;
-    if ((rc = do_compress(call, level, WBITS_ZLIB, &tr, &v)) != NOCOPY_OK)
-        return rc;
+    }
     uint64_t handed = tr.n ? tr.handed_at[0] : 0;
     free(tr.handed_at);
     return nocopy_return(call, nocopy_build(call, "{vIIv}", v, handed, tr.last_wrote_at,
@@ -990,7 +982,7 @@ static int zl_uncompress_traced(nocopy_call *call)
 {   /* (Data) */
     trace tr = {0, NULL, 0};
     nocopy_value v;
-    int rc = do_uncompress(call, WBITS_ZLIB, 0, 0, &tr, &v);
+    int rc = do_uncompress(call, WBITS_ZLIB, &tr, &v);
     if (rc != NOCOPY_OK) {
         free(tr.handed_at);
         return rc;
