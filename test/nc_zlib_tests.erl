@@ -376,6 +376,11 @@ size_hints(B) ->
     ?assertEqual({ok, [D]}, call(B, uncompress, [C, 1 bsl 40])),
     ?assertEqual({ok, []}, call(B, uncompress, [zlib:compress(<<>>), 0])),
     ?assertEqual({ok, []}, call(B, uncompress, [zlib:compress(<<>>), 1 bsl 40])),
+    %% Incompressible data is stored (RFC 1951 BTYPE 00): the first chunk is
+    %% then the input's size, not a guess 8 times larger; one binary.
+    R = data(random, 300000),
+    ?assertEqual({ok, [R]}, call(B, uncompress, [zlib:compress(R)])),
+    ?assertEqual({ok, [R]}, call(B, uncompress, [otp_compress(R, 9)])),
     %% The hint does not change the verdict on bad data.
     ?assertEqual({error, truncated}, call(B, uncompress, [binary:part(C, 0, 100), 300000])).
 

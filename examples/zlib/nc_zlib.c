@@ -105,7 +105,8 @@
 
 /* The first inflate chunk when nothing better is known: 8 times the input
  * (text and JSON usually compress 3 to 10 times; a guess too large costs
- * address space until the trim, which is in place for large chunks),
+ * address space until the cut, which is in place for large chunks), or the
+ * input's size when the data starts with a stored block (guess_output()),
  * within these bounds. */
 #define GUESS_RATIO 8u
 #define FIRST_CHUNK_MIN ((size_t)1024)
@@ -157,6 +158,7 @@ typedef struct zl_stream {
     atomic_int busy;        /* 1 while a call is using strm */
     int inited;             /* deflateInit2/inflateInit2 succeeded: end it */
     int multi;              /* inflate: gzip members may follow one another */
+    int wbits;              /* inflate: the format's window bits */
     int at_end;             /* inflate: the (last) stream ended */
     int dead;               /* inflate: a data error; every later call says so */
     int finished;           /* deflate: finish was done; no more calls */
@@ -583,15 +585,46 @@ static int inflate_pieces(nocopy_call *call, z_stream *s, int multi, int one_sho
     return NOCOPY_OK;
 }
 
-/* The first chunk of a one-shot inflate: the hint if there is one, else a
- * guess from the input's size; never beyond what the input can produce. */
-static size_t inflate_first(size_t in_total, size_t hint, int have_hint)
+/* Byte `k` of the iodata, or -1 past its end. */
+static int iovec_byte(const nocopy_iovec *in, size_t k)
 {
-    size_t cap = add_sat(mul_sat(in_total, MAX_RATIO), 64);
-    if (have_hint)
-        return hint < cap ? hint : cap;
-    size_t guess = clamp(mul_sat(in_total, GUESS_RATIO), FIRST_CHUNK_MIN, FIRST_CHUNK_MAX);
-    return guess < cap ? guess : cap;
+    for (size_t i = 0; i < in->count; i++) {
+        if (k < in->pieces[i].size)
+            return in->pieces[i].data[k];
+        k -= in->pieces[i].size;
+    }
+    return -1;
+}
+
+/* Whether the deflate data starting at byte `at` of the input opens with a
+ * stored block (BTYPE 00, RFC 1951 3.2.3): what deflate writes for data it
+ * cannot compress. Such data inflates to about its own size. */
+static int starts_stored(const nocopy_iovec *in, size_t at)
+{
+    int b = iovec_byte(in, at);
+    return b >= 0 && ((b >> 1) & 3) == 0;
+}
+
+/* The output a new stream's input is expected to produce: GUESS_RATIO times
+ * the input, or about the input's size when the first block is stored
+ * (incompressible data: a guess 8 times too large would cost a large
+ * allocation and a cut that moves it). Where the deflate data starts: after
+ * the 2-byte header of the zlib format, at once for raw; gzip headers vary. */
+static size_t guess_output(const nocopy_iovec *in, int wbits)
+{
+    size_t ratio = GUESS_RATIO;
+    if ((wbits == WBITS_ZLIB && starts_stored(in, 2)) || (wbits == WBITS_RAW && starts_stored(in, 0)))
+        ratio = 1;
+    return clamp(mul_sat(in->total, ratio), FIRST_CHUNK_MIN, FIRST_CHUNK_MAX);
+}
+
+/* The first chunk of a one-shot inflate: the hint if there is one, else a
+ * guess; never beyond what the input can produce. */
+static size_t inflate_first(const nocopy_iovec *in, int wbits, size_t hint, int have_hint)
+{
+    size_t cap = add_sat(mul_sat(in->total, MAX_RATIO), 64);
+    size_t want = have_hint ? hint : guess_output(in, wbits);
+    return want < cap ? want : cap;
 }
 
 /* A gzip member ends with ISIZE, the uncompressed size mod 2^32 (RFC 1952),
@@ -643,7 +676,7 @@ static int do_uncompress(nocopy_call *call, int wbits, trace *tr, nocopy_value *
     case Z_MEM_ERROR: return NOCOPY_ENOMEM;
     default: return NOCOPY_EINTERNAL;
     }
-    chunks_init(&q, inflate_first(in.total, hint, have_hint));
+    chunks_init(&q, inflate_first(&in, wbits, hint, have_hint));
     rc = inflate_pieces(call, &s, wbits == WBITS_GZIP, 1, &in, &q, &at_end, &outcome);
     size_t produced = (size_t)s.total_out;
     inflateEnd(&s);
@@ -876,6 +909,7 @@ static int zl_inflate_init(nocopy_call *call)
     }
     z->inited = 1;
     z->multi = wbits == WBITS_GZIP || wbits == WBITS_AUTO;
+    z->wbits = wbits;
     atomic_fetch_add(&live_streams, 1);
     return nocopy_return(call, nocopy_make_handle(call, z));   /* HANDED OVER */
 }
@@ -897,8 +931,19 @@ static int zl_inflate(nocopy_call *call)
         stream_put(z);
         return nocopy_return_error(call, nocopy_make_atom(call, AM_DATA_ERROR));
     }
+    /* The first chunk: what this input should produce at the stream's ratio
+     * so far, or a guess for its first input. */
     uLong out_before = z->strm.total_out;
-    chunks_init(&q, clamp(mul_sat(in.total, GUESS_RATIO), FIRST_CHUNK_MIN, FIRST_CHUNK_MAX));
+    size_t first;
+    if (z->strm.total_in > 0) {
+        double est = (double)in.total * (double)z->strm.total_out / (double)z->strm.total_in;
+        est += est / 8;
+        first = est >= (double)FIRST_CHUNK_MAX ? FIRST_CHUNK_MAX : (size_t)est;
+        first = clamp(first, FIRST_CHUNK_MIN, FIRST_CHUNK_MAX);
+    } else {
+        first = guess_output(&in, z->wbits);
+    }
+    chunks_init(&q, first);
     rc = inflate_pieces(call, &z->strm, z->multi, 0, &in, &q, &z->at_end, &outcome);
     if (rc == NOCOPY_OK && outcome == INF_DATA_ERROR)
         z->dead = 1;
