@@ -326,6 +326,7 @@ typedef struct chunks {
     int by_ratio;
     size_t in_total, in_base;
     const uint8_t *in_slice;
+    size_t in_at_last;      /* input consumed when bufs[n - 1] was added */
 } chunks;
 
 static void chunks_init(chunks *q, size_t first_size)
@@ -337,13 +338,15 @@ static void chunks_init(chunks *q, size_t first_size)
     q->next_size = first_size ? first_size : 1;
     q->full = 0;
     q->by_ratio = 0;
-    q->in_total = q->in_base = 0;
+    q->in_total = q->in_base = q->in_at_last = 0;
     q->in_slice = NULL;
 }
 
-/* inflate's next chunk: what the input left should produce at the ratio seen
- * so far, plus 1/8; at least half of what was produced so far, so the number
- * of chunks stays logarithmic however the ratio changes. With no input left
+/* inflate's next chunk: what the input left should produce, plus 1/8, at
+ * the higher of two ratios: the whole output so far per input consumed, and
+ * the last chunk's (data often compresses better further in, as repeats
+ * accumulate); at least half of what was produced so far, so the number of
+ * chunks stays logarithmic however the ratio changes. With no input left
  * inflate holds back at most the tail of one match (under 300 bytes). */
 static size_t next_by_ratio(const chunks *q, size_t in_done)
 {
@@ -351,6 +354,15 @@ static size_t next_by_ratio(const chunks *q, size_t in_done)
     if (left == 0)
         return FIRST_CHUNK_MIN;
     double est = (double)left * (double)q->full / (double)(in_done ? in_done : 1);
+    size_t last_in = in_done - q->in_at_last;
+    if (q->n > 0 && last_in > 0) {
+        double recent = (double)left * (double)q->bufs[q->n - 1]->size / (double)last_in;
+        if (recent > est)
+            est = recent;
+    }
+    double most = (double)left * MAX_RATIO;
+    if (est > most)
+        est = most;
     est += est / 8;
     size_t want = est >= (double)CHUNK_MAX ? CHUNK_MAX : (size_t)est;
     if (want < q->full / 2)
@@ -400,9 +412,11 @@ static int out_prepare(nocopy_call *call, chunks *q, z_stream *s)
     int rc;
     if (q->n == 0 || q->used == q->bufs[q->n - 1]->size) {
         if (q->by_ratio && q->n > 0) {
+            size_t in_done = q->in_base + (size_t)(s->next_in - q->in_slice);
             q->full = add_sat(q->full, q->bufs[q->n - 1]->size);
-            q->next_size = next_by_ratio(q, q->in_base + (size_t)(s->next_in - q->in_slice));
+            q->next_size = next_by_ratio(q, in_done);
             q->full -= q->bufs[q->n - 1]->size;       /* chunks_add counts it */
+            q->in_at_last = in_done;
         }
         if ((rc = chunks_add(call, q)) != NOCOPY_OK)
             return rc;
