@@ -27,7 +27,7 @@
 -include_lib("eunit/include/eunit.hrl").
 
 %% ZL_DIRTY_ABOVE in examples/zlib/nc_zlib.c.
--define(DIRTY_ABOVE, 16384).
+-define(DIRTY_ABOVE, 4096).
 -define(MIB, 1048576).
 -define(LEVEL_TEXT,
         "expected a compression level: 0..9, none, default, best_speed or best_compression").

@@ -83,13 +83,17 @@
 
 /* Calls run on a normal scheduler up to this many bytes of binary arguments
  * and move to a dirty CPU scheduler (driver: a worker thread) above it.
- * Measured on the reference 2-core machine with OTP's zlib (the same
- * library): deflate at the default level runs at about 35 MB/s on text, and
- * inflate consumes compressed text at about 40 MB/s (320 MB/s of output), so
- * 16 KiB is about 0.4-0.5 ms of work, under the 1 ms a NIF may hold a
- * scheduler; the dirty hand-off (~15 us) is then a few percent of the call.
+ * Measured on the reference 2-core machine at the default level: deflate runs
+ * at 8 MB/s (English words drawn from 120, the slowest data tried) to
+ * 160 MB/s (long repeats); inflate writes 180 MB/s to 1.5 GB/s, and text that
+ * compresses 130:1 turns 4 KiB of input into half a megabyte. 4 KiB keeps a
+ * call under about 0.5 ms in all of these, half the 1 ms a NIF may hold a
+ * scheduler; the move itself costs about 5 us here, 1-10 % of a compress call
+ * at the threshold (more for inflating stored, incompressible data, which is
+ * fast). Data compressed more than 130:1 (deflate allows 1032:1) can still
+ * hold a scheduler for a few ms: a threshold on the input cannot see that.
  * Its Erlang twin is ?DIRTY_ABOVE in test/nc_zlib_tests.erl. */
-#define ZL_DIRTY_ABOVE (16u * 1024u)
+#define ZL_DIRTY_ABOVE (4u * 1024u)
 
 /* nocopy_consume() charges the time slice as if each byte took about 1 ns
  * (1% per 10 KB); zlib is slower than that, so the byte counts are scaled:
