@@ -180,6 +180,16 @@ inflate_all(B, Z, Pieces) ->
                         end
                 end, {continue, []}, Pieces).
 
+%% A large buffer is cut to size where zlib wrote it: a claim about OTP's own
+%% allocators (measured; see hand_over() in nc_zlib.c). Under plain malloc
+%% (`+Mea min', the second pass of `make asan', whose realloc always moves) it
+%% does not apply; that the result is the buffer handed over is checked apart.
+assert_in_place(What, WroteAt, HandedAt) ->
+    case erlang:system_info({allocator, binary_alloc}) of
+        false -> ok;
+        _ -> ?assertEqual({What, WroteAt}, {What, HandedAt})
+    end.
+
 %% ---- error checks ------------------------------------------------------------------
 
 %% F(Args) raises error:badarg from the stub itself, with error_info whose
@@ -351,13 +361,14 @@ big(B) ->
     {C, HandedAt, WroteAt, _} = call(B, compress_traced, [D, default]),
     ?assertEqual(D, zlib:uncompress(C)),
     ?assertEqual(zlib:compress(D), C),
-    ?assertEqual({HandedAt, HandedAt}, {addr(C), WroteAt}),
+    ?assertEqual(HandedAt, addr(C)),
+    assert_in_place(compress, WroteAt, HandedAt),
     {{ok, Chunks}, Addrs, LastWroteAt, _} = call(B, uncompress_traced, [C]),
     ?assertEqual(D, iolist_to_binary(Chunks)),
     ?assert(length(Chunks) =< 3),
     ?assertEqual(Addrs, [addr(X) || X <- Chunks]),
     ?assert(byte_size(lists:last(Chunks)) >= 512 * 1024),   % so that this means something:
-    ?assertEqual(LastWroteAt, lists:last(Addrs)),
+    assert_in_place(uncompress, LastWroteAt, lists:last(Addrs)),
     ?assertEqual({ok, [D]}, call(B, uncompress, [C, N])).
 
 size_hints(B) ->
@@ -803,7 +814,7 @@ no_copy_out(B) ->
          {C, HandedAt, WroteAt, _} = call(B, compress_traced, [D, L]),
          ?assertEqual(D, zlib:uncompress(C)),
          ?assertEqual({Kind, N, HandedAt}, {Kind, N, addr(C)}),
-         ?assertEqual({Kind, N, WroteAt}, {Kind, N, HandedAt})
+         assert_in_place({Kind, N}, WroteAt, HandedAt)
      end || {Kind, N, L} <- [{random, 2 * ?MIB, 1},        % cut by a few bytes: a prefix
                              {text, 2 * ?MIB, 1}]],        % cut by 60%: resized in place
     %% Smaller results are still the buffer C handed over (the allocator may
@@ -823,7 +834,7 @@ no_copy_out(B) ->
          %% A small last chunk may have been moved by the allocator when it
          %% was cut (a copy of under 512 KiB); a large one is not.
          case byte_size(lists:last(Chunks)) >= 512 * 1024 of
-             true -> ?assertEqual({Kind, N, LastWroteAt}, {Kind, N, lists:last(HandedAt)});
+             true -> assert_in_place({Kind, N}, LastWroteAt, lists:last(HandedAt));
              false -> ok
          end
      end || {Kind, N, Most} <- [{repeats, 6 * ?MIB, 3}, {random, ?MIB, 1}, {text, ?MIB, 1}]],
