@@ -6,6 +6,13 @@
 
 #include "nc_internal.h"
 
+/* "a" or "an" before a handle type's name (by its first letter: "an inflate
+ * stream handle", "a gss_ctx handle"). */
+static const char *article(const char *name)
+{
+    return name && strchr("aeiouAEIOU", name[0]) && name[0] ? "an" : "a";
+}
+
 static int bad(nocopy_call *c, nocopy_term t, const char *expected)
 {
     return nocopy__fail(c, NOCOPY_EBADARG, t.argno, "expected %s", expected);
@@ -231,9 +238,11 @@ int nocopy_term_handle(nocopy_call *c, nocopy_term t, const nocopy_handle_type *
     CHECK_TERM(c, t);
     nocopy__handle *h;
     if (c->ops->get_handle(c, t.raw, &h) != NC_GET_OK)
-        return nocopy__fail(c, NOCOPY_EBADARG, t.argno, "expected a %s handle", type->name);
+        return nocopy__fail(c, NOCOPY_EBADARG, t.argno, "expected %s %s handle",
+                            article(type->name), type->name);
     if (h->type != type)
-        return nocopy__fail(c, NOCOPY_EBADARG, t.argno, "expected a %s handle, not a handle of type %s",
+        return nocopy__fail(c, NOCOPY_EBADARG, t.argno,
+                            "expected %s %s handle, not a handle of type %s", article(type->name),
                             type->name, h->type->name);
     if (!type->dtor) {
         /* Nothing can be destroyed early, so there is nothing to protect from a

@@ -212,7 +212,7 @@ bad_table() ->
     [{use_handle, fun(B) -> [call(B, new_other_handle, [])] end, 1,
       {got, "expected a counter handle, not a handle of type other"}},
      {use_other, fun(B) -> [call(B, new_counter_handle, [])] end, 1,
-      {got, "expected a other handle, not a handle of type counter"}},
+      {got, "expected an other handle, not a handle of type counter"}},
      {use_handle, fun(B) -> closed_handle(B) end, 1, {exact, "the counter handle is closed"}},
      {close_handle, fun(B) -> closed_handle(B) end, 1, {exact, "the counter handle is closed"}},
      {use_handle_list, fun(B) -> [[call(B, new_counter_handle, []), foo]] end, 1,
