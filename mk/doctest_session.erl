@@ -1,0 +1,114 @@
+%% doctest_session: replays an Erlang shell session shown in the docs, for
+%% mk/doctest.escript. Run as `erl -noshell ... -run doctest_session main FILE`.
+%%
+%% FILE is the block as the docs show it:
+%%     1> {ok, Port} = sums_drv:open().
+%%     {ok,#Port<0.5>}
+%%     2> sums:checksum(7, foo).
+%%     ** exception error: bad argument
+%%          ...
+%% Each expression (the text after "N> ", continued on following prompts until
+%% it ends with a full stop) is evaluated with the bindings of the earlier
+%% ones. The lines after it, if any, are what the shell printed: a value must
+%% print the same, ignoring spaces and line breaks, where "..." stands for any
+%% text; an exception must be raised, and each of its lines shown must appear
+%% in the formatted exception. Halts 0 if every expression behaved as shown.
+-module(doctest_session).
+-export([main/1]).
+
+main([File]) ->
+    {ok, Bin} = file:read_file(File),
+    Lines = string:split(unicode:characters_to_list(Bin), "\n", all),
+    Steps = steps(Lines, none, []),
+    Ok = run(Steps, erl_eval:new_bindings(), true),
+    halt(case Ok of true -> 0; false -> 1 end).
+
+%% [{Expr, ExpectedLines}]
+steps([], none, Acc) ->
+    lists:reverse(Acc);
+steps([], Cur, Acc) ->
+    lists:reverse([Cur | Acc]);
+steps([Line | Rest], Cur, Acc) ->
+    Prompt = re:run(Line, "^[0-9]+> (.*)$", [{capture, [1], list}, unicode]),
+    case {Prompt, Cur} of
+        {{match, [Text]}, none} ->
+            steps(Rest, {Text, []}, Acc);
+        {_, {Expr, []}} ->
+            %% An expression not ended yet goes on, with or without a prompt.
+            Text = case Prompt of {match, [T]} -> T; nomatch -> Line end,
+            case complete(Expr) of
+                false -> steps(Rest, {Expr ++ "\n" ++ Text, []}, Acc);
+                true when Prompt =:= nomatch -> steps(Rest, {Expr, [Line]}, Acc);
+                true -> steps(Rest, {Text, []}, [Cur | Acc])
+            end;
+        {{match, [Text]}, _} ->
+            steps(Rest, {Text, []}, [Cur | Acc]);
+        {nomatch, none} ->
+            steps(Rest, none, Acc);               % text before the first prompt
+        {nomatch, {Expr, Out}} ->
+            steps(Rest, {Expr, Out ++ [Line]}, Acc)
+    end.
+
+complete(Expr) ->
+    case erl_scan:string(Expr) of
+        {ok, Tokens, _} -> Tokens =/= [] andalso element(1, lists:last(Tokens)) =:= dot;
+        _ -> false
+    end.
+
+run([], _, Ok) ->
+    Ok;
+run([{Expr, Out} | Rest], Bindings, Ok) ->
+    Expected = [L || L <- Out, string:trim(L) =/= ""],
+    {ok, Tokens, _} = erl_scan:string(Expr),
+    {ok, Exprs} = erl_parse:parse_exprs(Tokens),
+    io:format("> ~ts~n", [Expr]),
+    try erl_eval:exprs(Exprs, Bindings) of
+        {value, Value, NewBindings} ->
+            Shown = lists:flatten(io_lib:format("~tp", [Value])),
+            Good = case Expected of
+                       [] -> true;
+                       ["** exception" ++ _ | _] -> false;
+                       _ -> matches(string:join(Expected, " "), Shown)
+                   end,
+            report(Good, Expected, Shown),
+            run(Rest, NewBindings, Ok andalso Good)
+    catch
+        Class:Reason:St ->
+            Shown = unicode:characters_to_list(erl_error:format_exception(Class, Reason, St)),
+            Good = case Expected of
+                       ["** exception" ++ _ | _] ->
+                           lists:all(fun(L) -> matches_in(exception_line(L), Shown) end,
+                                     Expected);
+                       _ ->
+                           false
+                   end,
+            report(Good, Expected, Shown),
+            run(Rest, Bindings, Ok andalso Good)
+    end.
+
+report(true, _, Shown) ->
+    io:format("~ts~n", [Shown]);
+report(false, Expected, Shown) ->
+    io:format("MISMATCH: the docs show~n~ts~nbut the shell gives~n~ts~n",
+              [string:join(Expected, "\n"), Shown]).
+
+%% "** exception error: bad argument" -> "exception error: bad argument"
+exception_line(L) ->
+    string:trim(string:trim(L), leading, "* ").
+
+%% Whether Shown is Expected, spaces aside, "..." matching any text.
+matches(Expected, Shown) ->
+    re:run(squash(Shown), ["^", pattern(Expected), "$"], [unicode, dotall]) =/= nomatch.
+
+matches_in(Expected, Shown) ->
+    re:run(squash(Shown), pattern(Expected), [unicode, dotall]) =/= nomatch.
+
+pattern(Expected) ->
+    Parts = string:split(squash(Expected), "...", all),
+    lists:join(".*", [re_quote(P) || P <- Parts]).
+
+squash(S) ->
+    re:replace(S, "\\s+", "", [global, unicode, {return, list}]).
+
+re_quote(S) ->
+    re:replace(S, "[.^$*+?()\\[\\]{}|\\\\]", "\\\\&", [global, unicode, {return, list}]).
