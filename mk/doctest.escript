@@ -148,12 +148,16 @@ same_as(Body, Orig, NocopyDir, Where) ->
         _ -> io:format("~s: DIFFERS from ~s~n", [Where, Orig]), false
     end.
 
-%% Runs Script with sh -e in Dir, showing its output; true if it exits 0.
+%% Runs Script with sh -e in Dir, showing its output; true if it exits 0. The
+%% environment is the user's, not that of the make running the tests: its
+%% variables (BUILD, MOREFLAGS, ERL...) would reach the user's own make.
 sh(Dir, Script, NocopyDir) ->
     Port = open_port({spawn_executable, "/bin/sh"},
                      [{args, ["-ec", unicode:characters_to_list(Script)]}, {cd, Dir},
-                      {env, [{"NOCOPY_DIR", NocopyDir}]}, exit_status, stderr_to_stdout,
-                      binary, stream]),
+                      {env, [{"NOCOPY_DIR", NocopyDir}, {"MAKEFLAGS", false},
+                             {"MFLAGS", false}, {"MAKELEVEL", false},
+                             {"MAKEOVERRIDES", false}]},
+                      exit_status, stderr_to_stdout, binary, stream]),
     relay(Port).
 
 relay(Port) ->

@@ -37,7 +37,7 @@ static const nocopy_func funcs[] = {
      .args = "Key :: non_neg_integer(), Data :: binary()",
      .result = "{ok, non_neg_integer()} | {error, empty}",
      .sched = NOCOPY_DIRTY_ABOVE, .dirty_above = 1 << 20,
-     .doc = "A checksum of Data; above 1 MiB it runs on a dirty CPU scheduler."},
+     .doc = "A checksum of Data (a multiplicative hash of its bytes)."},
     {.name = "middle", .arity = 3, .fn = middle,
      .args = "Data :: binary(), Offset :: non_neg_integer(), Length :: non_neg_integer()",
      .result = "binary()"},
