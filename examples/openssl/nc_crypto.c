@@ -65,8 +65,8 @@
  * spends at most about 150 us on 64 KiB and the slowest AEAD about 115 us on
  * 256 KiB, well under the 1 ms a NIF may hold a scheduler, while a dirty
  * hand-off costs 10 to 20 us, a fifth of the work or more below these sizes.
- * nocopy measures top-level binaries and the direct elements of tuple and list
- * arguments: the bytes of deeper iodata are not counted (README: "Scheduling").
+ * nocopy measures the binaries anywhere in the arguments (nested iodata too,
+ * within its bound of 4096 terms and 64 levels; README: "Scheduling").
  * Their Erlang twin is ?HASH_DIRTY_ABOVE / ?AEAD_DIRTY_ABOVE in
  * nc_crypto_bench.erl, which reports where each cell ran. */
 #define HASH_DIRTY_ABOVE (64u * 1024u)

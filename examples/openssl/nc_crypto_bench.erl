@@ -580,8 +580,8 @@ method(#{batch_ns := BatchNs, rounds := PerSize}) ->
       "within each round, then its median (and range).\n"
       "- Scheduling: nc_crypto moves a call to a dirty CPU scheduler (NIF) or a "
       "worker thread (driver) above 64 KiB (digests, HMAC) or 256 KiB (AEAD) of "
-      "binary arguments, here from 1 MiB on; it counts top-level binaries and the "
-      "binaries directly in a list, not deeper ones. OTP 25's `crypto:hash/2` "
+      "binary arguments, here from 1 MiB on; it counts the binaries anywhere in the "
+      "arguments, nested iodata included (up to 4096 terms). OTP 25's `crypto:hash/2` "
       "calls its NIF on slices of at most 20,000 bytes, on the calling scheduler; "
       "see \"Holding a scheduler\" for what each does with large inputs.\n"
       "- Nothing here is a test: no timing is asserted.\n",
