@@ -258,6 +258,18 @@ check_eunit() {
     esac
 }
 
+# no_warnings WHAT LOG...: no compiler (C or Erlang) warned in LOGs.
+no_warnings() {
+    local what=$1
+    shift
+    if grep -hi 'warning:' "$@" > "$SCRATCH/warnings"; then
+        fail "$what: the build has warnings:"
+        sed 's/^/    /' "$SCRATCH/warnings"
+    else
+        say "$what: no compiler warning"
+    fi
+}
+
 # expect_in LOG PATTERN WHAT: LOG has a line matching the ERE PATTERN.
 expect_in() {
     if grep -Eq -- "$2" "$1"; then say "$3"; else fail "$3: no line matches '$2' in $1"; fi

@@ -30,11 +30,7 @@ git_init() { git -C "$1" init -q; }
 if guide_run "$GUIDE" sums_make "$NOCOPY_TREE" git_init; then
     logs=("$SCRATCH"/logs/sums_make.*.log)
     check_eunit sums_make 1 "${logs[@]}"
-    if grep -h 'warning:' "${logs[@]}"; then
-        fail "sums_make: the build has warnings"
-    else
-        say "sums_make: no compiler warning"
-    fi
+    no_warnings sums_make "${logs[@]}"
     actual=$(git -C "$P" status --porcelain --untracked-files=all | sed 's/^?? //' | sort)
     expected=$(printf '%s\n' .gitignore Makefile c_src/sums.c test/sums_tests.erl)
     if [ "$actual" = "$expected" ]; then

@@ -144,7 +144,7 @@ if guide_run "$NOCOPY_TREE/docs/guide-rebar3.md" quick "$SNAP"; then
         fail "quick: rebar3 dialyzer"
     fi
     check_eunit quick 1 "$SCRATCH"/logs/quick.*.log
-    if grep -h 'warning:' "$SCRATCH"/logs/quick.*.log; then fail "quick: compiler warnings"; fi
+    no_warnings quick "$SCRATCH"/logs/quick.*.log
     (cd "$Q" && git init -q && git status --porcelain --untracked-files=all) |
         sed 's/^?? //' | sort > "$SCRATCH/logs/quick.status"
     printf '%s\n' .gitignore README.md c_src/Makefile c_src/mylib.c rebar.config rebar.lock \
@@ -163,7 +163,7 @@ if logged "$SCRATCH/logs/make.new.log" "$SCRATCH" sh "$NEW" my_lib --layout make
     logged "$SCRATCH/logs/make.test.log" "$M" make test; then
     expect_in "$M/Makefile" "^NOCOPY_DIR \?= $NOCOPY_TREE\$" "my_lib: Makefile includes this tree's nocopy.mk"
     check_eunit my_lib 1 "$SCRATCH/logs/make.test.log"
-    if grep -h 'warning:' "$SCRATCH/logs/make.test.log"; then fail "my_lib: compiler warnings"; fi
+    no_warnings my_lib "$SCRATCH/logs/make.test.log"
     (cd "$M" && git init -q && git status --porcelain --untracked-files=all) |
         sed 's/^?? //' | sort > "$SCRATCH/logs/make.status"
     printf '%s\n' .gitignore Makefile README.md c_src/my_lib.c test/my_lib_tests.erl \

@@ -74,6 +74,7 @@ if guide_run "$GUIDE" myapp "$SNAP" git_init; then
     [ "$built_from" -eq 2 ] ||
         fail "myapp: nocopy's C should be built twice (git dependency, _checkouts), was from $built_from place(s)"
     check_eunit myapp 2 "${logs[@]}"
+    no_warnings myapp "${logs[@]}"
     # What git would add: the files the user wrote, and rebar.lock.
     expected=$( (cd "$FIXTURES/myapp" && find . -type f | sed 's|^\./||'; echo c_src/sums.c; echo rebar.lock) | sort)
     actual=$(git -C "$SCRATCH/myapp" status --porcelain --untracked-files=all | sed 's/^?? //' | sort)
@@ -107,6 +108,7 @@ if logged "$L.compile.log" "$CO" rebar3 compile &&
         say "myapp_checkouts: nothing fetched"
     fi
     check_eunit myapp_checkouts 1 "$L.eunit.log"
+    no_warnings myapp_checkouts "$L.compile.log"
 
     say "myapp_checkouts: a call that breaks sums:checksum/2's spec must fail dialyzer"
     cp "$FIXTURES/misuse.erl" "$CO/src/misuse.erl"
@@ -133,4 +135,13 @@ fi
 # 4. ---------------------------------------------------------------------------
 check_untouched "$NOCOPY_TREE" "$TREE_BEFORE"
 check_untouched "$SNAP" "$SNAP_BEFORE"
+# The check itself: an ignored file written into the snapshot must be seen.
+mkdir -p "$SNAP/_build"
+touch "$SNAP/_build/stray.o"
+if (FAILURES=0; check_untouched "$SNAP" "$SNAP_BEFORE" > "$SCRATCH/stray.log"; [ "$FAILURES" -gt 0 ]) &&
+    grep -q '_build/stray.o' "$SCRATCH/stray.log"; then
+    say "a file written into the tree, even an ignored one, is caught"
+else
+    fail "check_untouched missed _build/stray.o: $(cat "$SCRATCH/stray.log")"
+fi
 finish
