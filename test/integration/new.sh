@@ -129,7 +129,15 @@ elif grep -q 'unknown placeholders in its files: @nmae@' "$SCRATCH/logs/typo.log
 else
     fail "layout typo: $(cat "$SCRATCH/logs/typo.log")"
 fi
-for staged in "$SCRATCH"/.nocopy-new.*; do
+mkdir -p "$SCRATCH/here"
+if (cd "$SCRATCH/here" && sh "$NEW" here_lib . --layout make) > "$SCRATCH/logs/here.log" 2>&1 &&
+    [ "$(cd "$SCRATCH/here" && find . -mindepth 1 -maxdepth 1 | sort | tr '\n' ' ')" = \
+        "./.gitignore ./Makefile ./README.md ./c_src ./test " ]; then
+    say "tools/new NAME . fills the empty working directory"
+else
+    fail "tools/new here_lib . in an empty directory: $(cat "$SCRATCH/logs/here.log"; ls -A "$SCRATCH/here")"
+fi
+for staged in "$SCRATCH"/.nocopy-new.* "$SCRATCH"/here/.nocopy-new.*; do
     [ ! -e "$staged" ] || fail "tools/new left a staging directory: $staged"
 done
 
