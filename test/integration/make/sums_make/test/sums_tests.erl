@@ -1,0 +1,1 @@
+../../../rebar3/myapp/test/sums_tests.erl

@@ -1,0 +1,1 @@
+../../rebar3/c_src/@name@.c

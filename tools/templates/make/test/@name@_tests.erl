@@ -1,0 +1,1 @@
+../../rebar3/test/@name@_tests.erl
