@@ -1,0 +1,46 @@
+defmodule Nocopy.MixProject do
+  # nocopy as a mix dependency (path or git; there is no hex package). mix
+  # compiles nocopy's Erlang modules (src/, the runtime the generated stubs
+  # call) and the Mix compiler Mix.Tasks.Compile.Nocopy (lib/), which builds a
+  # depending project's C modules with nocopy.mk into that project's _build.
+  # Nothing is built in this tree, and neither rebar3 nor hex is needed. See
+  # docs/guide-mix.md.
+  use Mix.Project
+
+  # The application's metadata is written once, in src/nocopy.app.src, which
+  # the Makefile and rebar3 read too.
+  @app_src (case :file.consult(Path.join(__DIR__, "src/nocopy.app.src")) do
+              {:ok, [{:application, :nocopy, props}]} -> props
+              other -> Mix.raise("nocopy: cannot read src/nocopy.app.src: #{inspect(other)}")
+            end)
+
+  def project do
+    [
+      app: :nocopy,
+      version: List.to_string(@app_src[:vsn]),
+      description: List.to_string(@app_src[:description]),
+      elixir: "~> 1.14",
+      language: :erlang,
+      compilers: [:erlang, :elixir, :app],
+      erlc_paths: ["src"],
+      erlc_include_path: "include",
+      # As rebar.config's erl_opts.
+      erlc_options: [:debug_info, :warnings_as_errors, :warn_unused_vars],
+      elixirc_paths: ["lib"],
+      deps: []
+    ]
+  end
+
+  # The Erlang modules need what the .app.src says; the Mix compiler (lib/)
+  # runs only inside mix, hence elixir and mix as optional applications: named,
+  # so that mix's cross-reference checks know them, but not needed to start
+  # nocopy (a release without mix starts it all the same).
+  def application do
+    [
+      applications: @app_src[:applications],
+      extra_applications: [elixir: :optional, mix: :optional],
+      registered: @app_src[:registered],
+      env: @app_src[:env]
+    ]
+  end
+end
