@@ -108,3 +108,4 @@ clean:
 -include fuzz/fuzz.mk
 -include bench/bench.mk
 -include mk/hardening.mk
+-include mk/integration-mix.mk
