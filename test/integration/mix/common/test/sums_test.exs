@@ -8,7 +8,9 @@ defmodule SumsTest do
     end
   end
 
-  setup do
+  # One driver port for the module's tests: any process may call through it,
+  # and it closes when the module's tests are done.
+  setup_all do
     {:ok, port} = :sums_drv.open()
     %{port: port}
   end
@@ -45,8 +47,9 @@ defmodule SumsTest do
     assert Exception.message(error) =~ "3rd argument: expected a binary, got: "
   end
 
-  test "other errors are ErlangErrors with the reason", %{port: port} do
+  test "other errors are ErlangErrors with the reason" do
     assert_raise ErlangError, "Erlang error: :erange", fn -> :sums.middle("abc", 2, 5) end
+    {:ok, port} = :sums_drv.open()
     :ok = :sums_drv.close(port)
     assert_raise ErlangError, "Erlang error: :eclosed", fn -> :sums_drv.checksum(port, 7, "x") end
   end
