@@ -27,8 +27,16 @@ defmodule Nocopy.MixProject do
       # As rebar.config's erl_opts.
       erlc_options: [:debug_info, :warnings_as_errors, :warn_unused_vars],
       elixirc_paths: ["lib"],
-      deps: []
+      deps: [],
+      aliases: [test: &no_mix_test/1]
     ]
+  end
+
+  # nocopy's own tests are C, EUnit and integration tests, run with make.
+  defp no_mix_test(_args) do
+    Mix.raise(
+      "nocopy's tests run with make: `make test`, and `make test-mix` for its use from mix"
+    )
   end
 
   # The Erlang modules need what the .app.src says; the Mix compiler (lib/)
