@@ -39,10 +39,10 @@ defmodule Nocopy.MixProject do
     )
   end
 
-  # The Erlang modules need what the .app.src says; the Mix compiler (lib/)
-  # runs only inside mix, hence elixir and mix as optional applications: named,
-  # so that mix's cross-reference checks know them, but not needed to start
-  # nocopy (a release without mix starts it all the same).
+  # The Erlang modules need what the .app.src says. The Mix compiler (lib/)
+  # runs only inside mix: elixir and mix are optional, which tells mix's
+  # cross-reference check where Enum and Mix come from, and leaves the .app
+  # file as the .app.src (a release without mix starts nocopy all the same).
   def application do
     [
       applications: @app_src[:applications],
