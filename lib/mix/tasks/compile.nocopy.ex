@@ -11,7 +11,7 @@ defmodule Mix.Tasks.Compile.Nocopy do
           compilers: [:nocopy] ++ Mix.compilers(),
           nocopy: [
             sums: ["c_src/sums.c"],
-            zlib_nc: [sources: ["c_src/nc_zlib.c"], ldlibs: "-lz"]
+            crc: [sources: ["c_src/crc.c"], ldlibs: "-lz", cflags: "-DCRC_CHUNK=65536"]
           ],
           deps: [{:nocopy, path: "../nocopy"}]
         ]
@@ -367,7 +367,7 @@ defmodule Mix.Tasks.Compile.Nocopy do
 
       {^port, {:data, {:eol, data}}} ->
         line = partial <> data
-        IO.puts(line)
+        Mix.shell().info(line)
         collect(port, [line | lines], "")
 
       {^port, {:exit_status, status}} ->
