@@ -290,7 +290,7 @@ defmodule Mix.Tasks.Compile.Nocopy do
 
       if Enum.any?(diagnostics, &(&1.severity == :error)),
         do: {:error, diagnostics},
-        else: {:error, diagnostics ++ [diag(Mix.Project.project_file(), nil, :error, summary)]}
+        else: {:error, diagnostics ++ [diag(Mix.Project.project_file(), 0, :error, summary)]}
     end
   end
 
@@ -392,10 +392,10 @@ defmodule Mix.Tasks.Compile.Nocopy do
 
       String.starts_with?(line, ["/usr/bin/ld: ", "ld: ", "collect2: "]) or
           line =~ ~r/undefined reference to/ ->
-        [diag(Mix.Project.project_file(), nil, :error, line)]
+        [diag(Mix.Project.project_file(), 0, :error, line)]
 
       String.starts_with?(line, "nocopy_stubgen: ") ->
-        [diag(Mix.Project.project_file(), nil, :error, line)]
+        [diag(Mix.Project.project_file(), 0, :error, line)]
 
       true ->
         []
@@ -414,10 +414,11 @@ defmodule Mix.Tasks.Compile.Nocopy do
           "its nocopy_module), but mix.exs names it #{name}: use #{table}: in mix.exs"
 
       Mix.shell().error(message)
-      diag(Path.expand(hd(sources)), nil, :error, message)
+      diag(Path.expand(hd(sources)), 0, :error, message)
     end
   end
 
+  # position: a line, {line, column}, or 0 for none (as mix's Erlang compiler).
   defp diag(file, position, severity, message) do
     %Mix.Task.Compiler.Diagnostic{
       compiler_name: "nocopy",
