@@ -33,6 +33,7 @@
 #                   the code path at run time, e.g. erl -pa _build/nocopy/ebin,
 #                   unless nocopy is a dependency of your rebar3 or mix project)
 #   ERL, ERLC       the Erlang runtime and compiler (default: erl, erlc)
+#   ERTS_INC        the runtime's C headers (default: asked of $(ERL))
 #   CC, OPTFLAGS    the C compiler and its optimisation flags (default: -O2 -g)
 #   MOREFLAGS       extra flags for every compile and link (e.g. sanitizers)
 #   CFLAGS, LDFLAGS extra flags for your own sources, and for linking
@@ -40,7 +41,11 @@
 NOCOPY_DIR := $(patsubst %/,%,$(dir $(lastword $(MAKEFILE_LIST))))
 ERL        ?= erl
 ERLC       ?= erlc
+# The runtime's headers: asked of erl, unless the caller knows them (nocopy's
+# Mix compiler does, and saves a VM start on every `mix compile`).
+ifeq ($(origin ERTS_INC),undefined)
 ERTS_INC   := $(shell $(ERL) -noshell -eval 'io:put_chars(filename:join(code:root_dir(), "usr/include")), halt().' 2>/dev/null)
+endif
 ifeq ($(ERTS_INC),)
 $(error nocopy.mk: erl was not found: install Erlang/OTP (on Debian: sh $(NOCOPY_DIR)/tools/deps.sh build))
 endif

@@ -72,12 +72,19 @@ blocks([Line | Rest], N, Marker, Acc) ->
                                     _ -> none
                                 end, Acc);
         {none, _Info} ->
-            {Body, After, Skipped} = fence(Rest, []),
+            %% A fence indented in a list item: its lines lose that indent.
+            Indent = byte_size(Line) - byte_size(string:trim(Line, leading)),
+            {Body0, After, Skipped} = fence(Rest, []),
+            Body = [dedent(L, Indent) || L <- Body0],
             case Marker of
                 none -> blocks(After, N + 1 + Skipped, none, Acc);
                 {At, M} -> blocks(After, N + 1 + Skipped, none, [{At, M, Body} | Acc])
             end
     end.
+
+dedent(Line, N) ->
+    Spaces = byte_size(Line) - byte_size(string:trim(Line, leading, " ")),
+    binary:part(Line, min(N, Spaces), byte_size(Line) - min(N, Spaces)).
 
 %% The lines of a fenced block up to its closing fence.
 fence([], Acc) ->

@@ -9,10 +9,12 @@
 %%          ...
 %% Each expression (the text after "N> ", continued on following prompts until
 %% it ends with a full stop) is evaluated with the bindings of the earlier
-%% ones. The lines after it, if any, are what the shell printed: a value must
-%% print the same, ignoring spaces and line breaks, where "..." stands for any
-%% text; an exception must be raised, and each of its lines shown must appear
-%% in the formatted exception. Halts 0 if every expression behaved as shown.
+%% ones, and with the shell's commands (h/2 and the rest of shell_default). The
+%% lines after it, if any, are what the shell printed: what the expression
+%% printed followed by its value must read the same, ignoring spaces and line
+%% breaks, where "..." stands for any text; an exception must be raised, and
+%% each of its lines shown must appear in the formatted exception. Halts 0 if
+%% every expression behaved as shown.
 -module(doctest_session).
 -export([main/1]).
 
@@ -62,9 +64,10 @@ run([{Expr, Out} | Rest], Bindings, Ok) ->
     {ok, Tokens, _} = erl_scan:string(Expr),
     {ok, Exprs} = erl_parse:parse_exprs(Tokens),
     io:format("> ~ts~n", [Expr]),
-    try erl_eval:exprs(Exprs, Bindings) of
-        {value, Value, NewBindings} ->
-            Shown = lists:flatten(io_lib:format("~tp", [Value])),
+    Shell = {value, fun(F, As) -> apply(shell_default, F, As) end},
+    try capture(fun() -> erl_eval:exprs(Exprs, Bindings, Shell) end) of
+        {{value, Value, NewBindings}, Printed} ->
+            Shown = Printed ++ lists:flatten(io_lib:format("~tp", [Value])),
             Good = case Expected of
                        [] -> true;
                        ["** exception" ++ _ | _] -> false;
@@ -85,6 +88,50 @@ run([{Expr, Out} | Rest], Bindings, Ok) ->
             report(Good, Expected, Shown),
             run(Rest, Bindings, Ok andalso Good)
     end.
+
+%% Runs Fun with its output collected: {Result, Output}.
+capture(Fun) ->
+    Old = group_leader(),
+    Collector = spawn_link(fun() -> collect([]) end),
+    group_leader(Collector, self()),
+    try Fun() of
+        Result ->
+            group_leader(Old, self()),
+            {Result, collected(Collector)}
+    catch
+        Class:Reason:St ->
+            group_leader(Old, self()),
+            _ = collected(Collector),
+            erlang:raise(Class, Reason, St)
+    end.
+
+collected(Collector) ->
+    Collector ! {done, self()},
+    receive {Collector, Text} -> Text end.
+
+%% A minimal I/O server: keeps what is written, refuses reads.
+collect(Acc) ->
+    receive
+        {io_request, From, ReplyAs, Request} ->
+            {Reply, Acc1} = io_request(Request, Acc),
+            From ! {io_reply, ReplyAs, Reply},
+            collect(Acc1);
+        {done, Pid} ->
+            Pid ! {self(), lists:flatten(lists:reverse(Acc))}
+    end.
+
+io_request({put_chars, Enc, Chars}, Acc) ->
+    {ok, [unicode:characters_to_list(Chars, Enc) | Acc]};
+io_request({put_chars, Enc, M, F, A}, Acc) ->
+    io_request({put_chars, Enc, apply(M, F, A)}, Acc);
+io_request({requests, Rs}, Acc) ->
+    lists:foldl(fun(R, {_, A}) -> io_request(R, A) end, {ok, Acc}, Rs);
+io_request({get_geometry, _}, Acc) ->
+    {{error, enotsup}, Acc};
+io_request(getopts, Acc) ->
+    {[{binary, false}, {encoding, unicode}], Acc};
+io_request(_, Acc) ->
+    {{error, request}, Acc}.
 
 report(true, _, Shown) ->
     io:format("~ts~n", [Shown]);

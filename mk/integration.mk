@@ -11,13 +11,16 @@
 #   make test-new          tools/new: both layouts built and tested, its errors,
 #                          layouts found by directory (about 45 seconds)
 #   make test-plain-make   docs/guide-make.md block by block (about 15 seconds)
-#   make test-integration  the three
+#   make test-mix          a mix project on nocopy, as a path and as a git
+#                          dependency: docs/guide-mix.md's projects, compile,
+#                          test, failures that must be caught (about 40 seconds)
+#   make test-integration  the four
 #
-# They need rebar3, git and erlang-dialyzer besides the build packages
-# (apt-get install rebar3 git erlang-dialyzer). The first rebar3 dialyzer on a
+# They need rebar3, elixir, git and erlang-dialyzer besides the build packages
+# (sh tools/deps.sh test installs them). The first rebar3 dialyzer on a
 # machine builds rebar3's base PLT in ~/.cache/rebar3 (a minute or two more).
 
-.PHONY: test-rebar3 test-new test-plain-make test-integration
+.PHONY: test-rebar3 test-new test-plain-make test-mix test-integration
 test-rebar3:
 	bash test/integration/rebar3.sh
 
@@ -27,4 +30,7 @@ test-new:
 test-plain-make:
 	bash test/integration/make.sh
 
-test-integration: test-rebar3 test-new test-plain-make
+test-mix:
+	sh test/integration/mix.sh
+
+test-integration: test-rebar3 test-new test-plain-make test-mix

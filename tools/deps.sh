@@ -5,7 +5,7 @@
 set -eu
 
 want_build="make gcc libc6-dev erlang-nox erlang-dev erlang-eunit erlang-crypto libssl-dev zlib1g-dev"
-want_test="erlang-proper erlang-tools erlang-dialyzer valgrind"
+want_test="erlang-proper erlang-tools erlang-dialyzer valgrind git rebar3 elixir"
 want_bench="gnuplot-nox"
 want_fuzz="clang libclang-rt-14-dev"
 

@@ -1,0 +1,22 @@
+defmodule MyApp.MixProject do
+  use Mix.Project
+
+  def project do
+    [
+      app: :my_app,
+      version: "0.1.0",
+      elixir: "~> 1.14",
+      compilers: [:nocopy] ++ Mix.compilers(),
+      nocopy: [sums: ["c_src/sums.c"]],
+      deps: deps()
+    ]
+  end
+
+  def application do
+    [extra_applications: [:logger]]
+  end
+
+  defp deps do
+    [{:nocopy, git: "file:///path/to/nocopy"}]
+  end
+end
