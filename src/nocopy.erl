@@ -11,7 +11,7 @@
 %% '''
 -module(nocopy).
 
--export([format_error/2, nif_path/1, priv_dir/1, drv_cause/1, list_cause/2]).
+-export([format_error/2, priv_dir/1, drv_cause/1, list_cause/2]).
 
 -export_type([handle/0, cause/0]).
 
@@ -23,15 +23,20 @@
 -type cause() :: {pos_integer(), binary()} | {general, binary()}.
 
 %% @doc Formats the `error_info' of an error raised by a nocopy stub: a map from
-%% argument number to message (or `general' to a message), as `erl_error' expects.
--spec format_error(term(), erlang:stacktrace()) -> #{pos_integer() | general => string()}.
+%% argument number to message (or `general' to a message), as `erl_error' and
+%% Elixir's exceptions expect. The messages are binaries (Elixir requires it);
+%% the argument shown after "got:" is printed by the `pretty_printer' of the
+%% error_info if there is one (Elixir puts its `inspect' there, so Elixir users
+%% see Elixir syntax), else as the shell prints terms.
+-spec format_error(term(), erlang:stacktrace()) -> #{pos_integer() | general => binary()}.
 format_error(_Reason, [{_M, _F, Args, Info} | _]) ->
     ErrorInfo = proplists:get_value(error_info, Info, #{}),
     case maps:get(cause, ErrorInfo, undefined) of
         {ArgNo, Text} when is_integer(ArgNo), ArgNo >= 1, is_binary(Text) ->
-            #{ArgNo => text(Text) ++ lists:flatten(got(ArgNo, Args, Text))};
+            Printer = maps:get(pretty_printer, ErrorInfo, fun shown/1),
+            #{ArgNo => unicode:characters_to_binary([text(Text), got(ArgNo, Args, Text, Printer)])};
         {general, Text} when is_binary(Text) ->
-            #{general => text(Text)};
+            #{general => unicode:characters_to_binary(text(Text))};
         _ ->
             #{}
     end;
@@ -47,18 +52,25 @@ text(Bin) ->
     end.
 
 %% ", got: foo" after an "expected ..." message, when the stack frame holds the
-%% arguments. Other messages ("the gss_ctx handle is closed") stand alone.
-got(ArgNo, Args, <<"expected", _/binary>>) when is_list(Args), ArgNo =< length(Args) ->
-    io_lib:format(", got: ~0tP", [lists:nth(ArgNo, Args), 12]);
-got(_, _, _) ->
+%% arguments. Other messages ("the gss_ctx handle is closed") stand alone. A
+%% printer that is not depth-limited (Elixir's inspect) is cut at 200
+%% characters: the argument may be a large binary.
+got(ArgNo, Args, <<"expected", _/binary>>, Printer) when is_list(Args), ArgNo =< length(Args) ->
+    Shown = try unicode:characters_to_list(Printer(lists:nth(ArgNo, Args))) of
+                L when is_list(L) -> L;
+                _ -> shown(lists:nth(ArgNo, Args))
+            catch
+                _:_ -> shown(lists:nth(ArgNo, Args))
+            end,
+    [", got: ", case length(Shown) > 200 of
+                    true -> [lists:sublist(Shown, 197), "..."];
+                    false -> Shown
+                end];
+got(_, _, _, _) ->
     [].
 
-%% @doc The path (without extension) of `Module''s NIF library, `Module_nif':
-%% in the `priv' directory beside the module's `ebin', or in its application's
-%% `priv' directory.
--spec nif_path(module()) -> file:filename().
-nif_path(Module) ->
-    filename:join(priv_dir(Module), atom_to_list(Module) ++ "_nif").
+shown(Term) ->
+    lists:flatten(io_lib:format("~0tP", [Term, 12])).
 
 %% @doc The `priv' directory for a generated module: `../priv' relative to its
 %% beam file when that exists, otherwise its application's `priv' directory.

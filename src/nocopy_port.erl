@@ -54,7 +54,7 @@
 %% as not a handle of the expected type.
 -module(nocopy_port).
 
--export([open/3, close/1, call/6, call_request/5, async_call/5, await/3,
+-export([open/3, close/1, unload_driver/1, call/6, call_request/5, async_call/5, await/3,
          encode_request/5, encode_term/2, wire_version/0,
          generic/4, check_timeout/1]).
 
@@ -103,7 +103,7 @@
 open(Driver, PrivDir, Opts) when is_atom(Driver), is_list(Opts) ->
     case settings(Opts, []) of
         {ok, Settings} ->
-            case erl_ddll:load_driver(PrivDir, Driver) of
+            case load_driver(PrivDir, Driver) of
                 ok ->
                     Cmd = lists:flatten([atom_to_list(Driver) | Settings]),
                     try open_port({spawn_driver, Cmd}, [binary]) of
@@ -111,12 +111,72 @@ open(Driver, PrivDir, Opts) when is_atom(Driver), is_list(Opts) ->
                     catch
                         error:Reason -> {error, Reason}
                     end;
-                {error, Reason} ->
-                    {error, {load_driver, erl_ddll:format_error(Reason)}}
+                {error, _} = Error ->
+                    Error
             end;
         {error, _} = Error ->
             Error
     end.
+
+%% Drivers are loaded by one long-lived process of nocopy's, not by each
+%% caller. erl_ddll unloads a driver, killing all its ports, when the last
+%% process that loaded it exits: with each caller loading, a process that
+%% opened a port and died could take every other process's ports down, and a
+%% port opened while such an unload was pending died at once with
+%% driver_unloaded (seen in ExUnit, where each test is a process that exits).
+%% A driver so loaded stays loaded until unload_driver/1.
+-spec load_driver(file:filename(), atom()) -> ok | {error, term()}.
+load_driver(PrivDir, Driver) ->
+    loader_call({load, PrivDir, Driver}).
+
+%% @doc Unloads `Driver' (a `NAME_drv' module's driver), which nocopy loaded
+%% when a port was first opened on it: its ports are closed (callers get
+%% `eclosed'), and the next open/3 loads it again. For upgrading the
+%% library in a running node.
+-spec unload_driver(atom()) -> ok | {error, term()}.
+unload_driver(Driver) when is_atom(Driver) ->
+    loader_call({unload, Driver}).
+
+loader_call(Request) ->
+    Loader = loader(),
+    MRef = erlang:monitor(process, Loader),
+    Loader ! {Request, self(), MRef},
+    receive
+        {MRef, Result} ->
+            erlang:demonitor(MRef, [flush]),
+            Result;
+        {'DOWN', MRef, process, _, Why} ->
+            {error, {nocopy_driver_loader, Why}}
+    end.
+
+%% The registered loader, started by whoever needs it first.
+loader() ->
+    case whereis(nocopy_driver_loader) of
+        undefined ->
+            Pid = spawn(fun loader_loop/0),
+            try register(nocopy_driver_loader, Pid) of
+                true -> Pid
+            catch
+                error:badarg ->                % another process was first
+                    exit(Pid, kill),
+                    loader()
+            end;
+        Pid ->
+            Pid
+    end.
+
+loader_loop() ->
+    receive
+        {{load, PrivDir, Driver}, From, MRef} ->
+            Result = case erl_ddll:load_driver(PrivDir, Driver) of
+                         ok -> ok;
+                         {error, Why} -> {error, {load_driver, erl_ddll:format_error(Why)}}
+                     end,
+            From ! {MRef, Result};
+        {{unload, Driver}, From, MRef} ->
+            From ! {MRef, erl_ddll:unload_driver(Driver)}
+    end,
+    loader_loop().
 
 -spec settings([option()], [string()]) -> {ok, [string()]} | {error, {bad_option, term()}}.
 settings([], Acc) ->

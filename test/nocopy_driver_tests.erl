@@ -479,7 +479,7 @@ overload_test_() ->
             catch
                 error:eoverload:St ->
                     ?assertMatch(#{general := "the port's queue of 1 calls is full"},
-                                 nocopy:format_error(eoverload, St))
+                                 nc_error_strings(eoverload, St))
             end,
             %% Inline functions are not queued: still answered.
             ?assertEqual(5, nocopy_test_drv:echo_i64(P, 5)),
@@ -511,7 +511,7 @@ overload_bytes_test_() ->
                               V -> erlang:error({expected_eoverload, V})
                           catch
                               error:eoverload:St ->
-                                  #{general := Text} = nocopy:format_error(eoverload, St),
+                                  #{general := Text} = nc_error_strings(eoverload, St),
                                   Text
                           end
                       end,
@@ -657,10 +657,9 @@ owner_dies_test_() ->
     end}}.
 
 %% Unloading the driver kills its ports (erl_ddll's kill_ports, which
-%% nocopy_port:open/3's load_driver implies): callers get eclosed, the
-%% driver's finish runs, and the driver loads again afterwards. erl_ddll only
-%% unloads when no other process has loaded the driver, and EUnit's own
-%% processes have; so this runs in a fresh node of its own.
+%% nocopy_port's loader asks for): callers get eclosed, the driver's finish
+%% runs, and the driver loads again afterwards. It runs in a fresh node of its
+%% own, so that no other test's port is killed.
 unload_with_ports_open_test_() ->
     {"unloading the driver kills its ports cleanly; it loads again",
      {timeout, 120, fun() ->
@@ -681,11 +680,12 @@ unload_scenario() ->
     %% The killed port's exit reaches its owner through their link.
     process_flag(trap_exit, true),
     P = open([]),
-    [Me] = [U || {U, _} <- erl_ddll:info(nocopy_test_drv, processes)],
-    Me = self(),
+    %% nocopy's loader, not the caller, holds the driver loaded.
+    Loader = whereis(nocopy_driver_loader),
+    [Loader] = [U || {U, _} <- erl_ddll:info(nocopy_test_drv, processes)],
     PortMref = erlang:monitor(port, P),
     Ref = nocopy_test_drv:async(P, thread_name_dirty_cpu, []),
-    ok = erl_ddll:unload_driver(nocopy_test_drv),
+    ok = nocopy_port:unload_driver(nocopy_test_drv),
     Why = receive {'DOWN', PortMref, port, P, W} -> W end,
     receive {'EXIT', P, driver_unloaded} -> ok end,
     %% Answered before the unload, or cancelled by it: never lost.
@@ -698,6 +698,27 @@ unload_scenario() ->
     Three = nocopy_test_drv:echo_i64(Q, 3),
     close(Q),
     {Why, Outcome, Three}.
+
+%% The driver stays loaded when the process that opened a port exits: a short
+%% process opens a port and dies, and a port another process opened at the
+%% same moment lives on (each caller used to hold the driver loaded itself:
+%% the last one to exit unloaded it and killed every port of the driver).
+driver_outlives_openers_test_() ->
+    {"ports survive the exit of other processes that opened ports",
+     {timeout, 60, fun() ->
+        Self = self(),
+        [begin
+             Opener = spawn(fun() -> {ok, Q} = nocopy_test_drv:open(), Self ! {opened, Q} end),
+             M = erlang:monitor(process, Opener),
+             receive {'DOWN', M, process, Opener, _} -> ok end,
+             receive {opened, _} -> ok end,
+             with_ports([[]], fun(P) -> ?assertEqual(I, nocopy_test_drv:echo_i64(P, I)) end)
+         end || I <- lists:seq(1, 50)],
+        %% One user of the driver: nocopy's loader, whoever opened ports.
+        Loader = whereis(nocopy_driver_loader),
+        ?assert(is_pid(Loader)),
+        ?assertEqual([Loader], [U || {U, _} <- erl_ddll:info(nocopy_test_drv, processes)])
+    end}}.
 
 %% ---- the client API -----------------------------------------------------------------------
 

@@ -43,7 +43,7 @@ shell_format_test_() ->
                                         cause => {nc_argno(B, 1), <<"expected a key of 32 bytes">>}},
                                       proplists:get_value(error_info, Info)),
                          ?assertEqual(#{nc_argno(B, 1) => "expected a key of 32 bytes, got: 0"},
-                                      nocopy:format_error(badarg, St))
+                                      nc_error_strings(badarg, St))
                  end},
                 {nc_title(B, "the failing frame holds the caller's real arguments"),
                  fun() ->
@@ -138,28 +138,49 @@ format_error_test_() ->
     Frame = fun(Args, Cause) ->
                     [{m, f, Args, [{error_info, #{module => nocopy, cause => Cause}}]}]
             end,
+    %% What Elixir does: its inspect as the error_info's pretty_printer.
+    Printed = fun(Args, Cause, Printer) ->
+                      [{m, f, Args, [{error_info, #{module => nocopy, cause => Cause,
+                                                    pretty_printer => Printer}}]}]
+              end,
     [{"no stack: empty map", ?_assertEqual(#{}, nocopy:format_error(badarg, []))},
      {"frame without error_info: empty map",
       ?_assertEqual(#{}, nocopy:format_error(badarg, [{m, f, [1], []}]))},
-     {"expected ...: the argument is appended",
-      ?_assertEqual(#{2 => "expected a binary, got: foo"},
+     {"expected ...: the argument is appended; messages are binaries (Elixir needs them)",
+      ?_assertEqual(#{2 => <<"expected a binary, got: foo">>},
                     nocopy:format_error(badarg, Frame([1, foo], {2, <<"expected a binary">>})))},
      {"other texts stand alone",
-      ?_assertEqual(#{1 => "the gss_ctx handle is closed"},
+      ?_assertEqual(#{1 => <<"the gss_ctx handle is closed">>},
                     nocopy:format_error(badarg, Frame([x], {1, <<"the gss_ctx handle is closed">>})))},
      {"general cause",
-      ?_assertEqual(#{general => "out of memory"},
+      ?_assertEqual(#{general => <<"out of memory">>},
                     nocopy:format_error(enomem, Frame([], {general, <<"out of memory">>})))},
      {"frame with an arity instead of arguments: no got part",
-      ?_assertEqual(#{1 => "expected a binary"},
+      ?_assertEqual(#{1 => <<"expected a binary">>},
                     nocopy:format_error(badarg, [{m, f, 1, [{error_info, #{module => nocopy,
                                                                            cause => {1, <<"expected a binary">>}}}]}]))},
      {"large arguments are abbreviated",
       fun() ->
               #{1 := Msg} = nocopy:format_error(badarg, Frame([lists:seq(1, 10000)],
                                                               {1, <<"expected a binary">>})),
-              ?assert(length(Msg) < 200)
+              ?assert(byte_size(Msg) < 200)
       end},
+     {"the error_info's pretty_printer shows the argument",
+      ?_assertEqual(#{1 => <<"expected a binary, got: :foo">>},
+                    nocopy:format_error(badarg, Printed([foo], {1, <<"expected a binary">>},
+                                                        fun(T) -> [$: | atom_to_list(T)] end)))},
+     {"a pretty_printer without a depth limit is cut at 200 characters",
+      fun() ->
+              #{1 := Msg} = nocopy:format_error(
+                              badarg, Printed([x], {1, <<"expected a binary">>},
+                                              fun(_) -> lists:duplicate(5000, $y) end)),
+              ?assertEqual(<<"expected a binary, got: ", (binary:copy(<<"y">>, 197))/binary,
+                             "...">>, Msg)
+      end},
+     {"a pretty_printer that fails: the shell's form instead",
+      ?_assertEqual(#{1 => <<"expected a binary, got: foo">>},
+                    nocopy:format_error(badarg, Printed([foo], {1, <<"expected a binary">>},
+                                                        fun(_) -> erlang:error(oops) end)))},
      {"unicode message",
-      ?_assertEqual(#{1 => "expected a 🔑"},
+      ?_assertEqual(#{1 => <<"expected a 🔑"/utf8>>},
                     nocopy:format_error(badarg, Frame(1, {1, <<"expected a 🔑"/utf8>>})))}].

@@ -256,7 +256,7 @@ port_close_test_() ->
                       B2 = nc_open([]),
                       H = call(B1, new_counter_handle, []),
                       {error, badarg, St} = nc_catch(B2, use_handle, [H]),
-                      ?assertMatch(#{2 := _}, nocopy:format_error(badarg, St)),
+                      ?assertMatch(#{2 := _}, nc_error_strings(badarg, St)),
                       ?assertEqual(1, call(B1, use_handle, [H])),
                       nc_close(B1),
                       nc_close(B2)

@@ -22,7 +22,8 @@
            {nc_got, 2}, {nc_format, 2}, {nc_contains, 2}, {nc_big, 1},
            {nc_holder, 0}, {nc_holder_run, 2}, {nc_holder_drop, 1},
            {nc_holder_stop, 1}, {holder_loop, 1}, {holder_dropped, 2},
-           {nc_wait_until, 2}, {nc_title, 2}, {nc_gc_all, 0}, {nc_await, 2}]}).
+           {nc_wait_until, 2}, {nc_title, 2}, {nc_gc_all, 0}, {nc_await, 2},
+           {nc_error_strings, 2}]}).
 
 -define(NC_FOR_EACH_BACKEND(Fun), nc_for_each_backend(?MODULE, Fun)).
 
@@ -132,7 +133,7 @@ nc_assert_error(B, F, Args, Reason, Where) ->
                               {general, T} -> {general, T};
                               {N, T} when is_integer(N) -> {nc_argno(B, N), T}
                           end,
-            Map = nocopy:format_error(Got, St),
+            Map = nc_error_strings(Got, St),
             Shown = case Text of
                         {prefix, P} ->
                             %% Only the start is fixed (nested terms: the
@@ -242,3 +243,7 @@ nc_wait_until(Pred, N) ->
             receive after 1 -> ok end,
             nc_wait_until(Pred, N - 1)
     end.
+
+%% nocopy:format_error/2 with its messages (binaries) as strings, to compare.
+nc_error_strings(Reason, St) ->
+    maps:map(fun(_, V) -> unicode:characters_to_list(V) end, nocopy:format_error(Reason, St)).
