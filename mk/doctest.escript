@@ -137,7 +137,9 @@ run_block({At, Attrs, Lines}, File, NocopyDir, Scratch, Session) ->
                 Script = filename:join(Scratch, "session.txt"),
                 ok = file:write_file(Script, Text),
                 io:format("~s: replaying an erl session in ~s~n", [Where, Project]),
-                sh(Project, ["erl -noshell -pa ", Session, " ", Args,
+                ErlArgs = binary:replace(Args, <<"/path/to/nocopy">>,
+                                         list_to_binary(NocopyDir), [global]),
+                sh(Project, ["erl -noshell -pa ", Session, " ", ErlArgs,
                              " -run doctest_session main ", Script, "\n"], NocopyDir);
             {_, _, _, SameAs} when is_binary(SameAs) ->
                 true;
