@@ -54,7 +54,7 @@ core: $(NOCOPY_CORE_OBJS) $(NOCOPY_NIF_OBJS) $(NOCOPY_DRV_OBJS) $(NOCOPY_DESCRIB
 deps:
 	@sh tools/deps.sh build test
 
-ebin/%.beam: src/%.erl $(wildcard include/*.hrl)
+ebin/%.beam: src/%.erl $(wildcard include/*.hrl src/*.hrl)
 	@mkdir -p ebin
 	$(ERLC) -Wall +warnings_as_errors +debug_info -I include -o ebin $<
 

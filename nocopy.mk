@@ -89,9 +89,9 @@ $(NOCOPY_OBJ)/%.o: $(NOCOPY_DIR)/c_src/%.c $(NOCOPY_HEADERS)
 	$(CC) $(NOCOPY_CFLAGS) -c -o $@ $<
 
 # nocopy's Erlang modules, when they are not built elsewhere (NOCOPY_EBIN).
-NOCOPY_ERL_MODULES = nocopy nocopy_port nocopy_stubgen
+NOCOPY_ERL_MODULES = nocopy nocopy_port nocopy_stubgen nocopy_wire
 ifeq ($(NOCOPY_EBIN),$(NOCOPY_BUILD)/ebin)
-$(NOCOPY_EBIN)/%.beam: $(NOCOPY_DIR)/src/%.erl
+$(NOCOPY_EBIN)/%.beam: $(NOCOPY_DIR)/src/%.erl $(wildcard $(NOCOPY_DIR)/src/*.hrl)
 	@mkdir -p $(dir $@)
 	$(ERLC) +debug_info -o $(NOCOPY_EBIN) $<
 

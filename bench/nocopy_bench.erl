@@ -880,7 +880,7 @@ prof_requests([Dir, SizeS]) ->
             {"iodata", Index("iodata"), [pieces(P)]}],
     ok = filelib:ensure_dir(filename:join(Dir, "x")),
     [ok = file:write_file(filename:join(Dir, Name ++ ".req"),
-                          segments(nocopy_port:encode_request(Port, nc_bench_drv:'$fingerprint'(), 42,
+                          segments(nocopy_wire:request(Port, nc_bench_drv:'$fingerprint'(), 42,
                                                              I, Args)))
      || {Name, I, Args} <- Reqs],
     halt(0).

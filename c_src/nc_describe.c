@@ -5,6 +5,7 @@
  * No call is ever made, so no backend is installed. */
 #include <stdio.h>
 
+#include "nc_drv_options.h"
 #include "nc_internal.h"
 
 static void put_string(const char *s)
@@ -53,6 +54,15 @@ int main(void)
             putchar(',');
         put_string(m->handle_types[i]->name);
     }
+    fputs("]}.\n{port_options, [", stdout);
+    const char *sep = "";
+#define XX(name, field, dflt, min, max, boolean)                                  \
+    printf("%s{%s, %llu, %llu, %llu, %s}", sep, #name, (unsigned long long)(dflt),  \
+           (unsigned long long)(min), (unsigned long long)(max),                   \
+           (boolean) ? "boolean" : "integer");                                      \
+    sep = ",";
+    NC_DRV_OPTIONS(XX)
+#undef XX
     fputs("]}.\n{types, ", stdout);
     put_string(m->types ? m->types : "");
     fputs("}.\n", stdout);

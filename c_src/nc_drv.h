@@ -17,21 +17,9 @@
 
 #include <erl_driver.h>
 
+#include "nc_drv_options.h"
 #include "nc_drv_wire.h"
 #include "nc_internal.h"
-
-/* Port options (open_port settings
- * "NAME_drv workers=N queue=N queue_bytes=N inline=0|1").
- * The Erlang twins of these limits are in nocopy_port.erl (settings/2). */
-#define NC_DRV_WORKERS_DEFAULT     4
-#define NC_DRV_WORKERS_MAX         64
-#define NC_DRV_QUEUE_DEFAULT       1024
-#define NC_DRV_QUEUE_MAX           (1u << 20)
-/* A decoded request takes up to NC_WIRE_TREE_BYTES_PER_BYTE (40) bytes per
- * request byte (small terms): the queue's calls are bounded in number and, by
- * this, in decoded bytes. */
-#define NC_DRV_QUEUE_BYTES_DEFAULT ((unsigned long long)64 << 20)
-#define NC_DRV_QUEUE_BYTES_MAX     ((unsigned long long)1 << 40)
 
 /* ---- process-wide state, set up once ------------------------------------- */
 

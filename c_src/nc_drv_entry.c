@@ -144,23 +144,23 @@ typedef struct port_options {
     unsigned long long workers;
     unsigned long long queue;               /* calls */
     unsigned long long queue_bytes;         /* bytes of decoded requests */
-    unsigned long long inline_normal;       /* 0 or 1 */
+    unsigned long long inline_normal;       /* 0: NOCOPY_NORMAL calls go to workers too */
 } port_options;
 
 /* "NAME_drv workers=4 queue=1024 queue_bytes=67108864 inline=1": the
- * open_port command after the name (the last of a repeated option counts).
- * inline=0 sends every call to the workers (for ports whose callers must
- * never run C on a scheduler, and to test the worker path). */
+ * open_port command after the name (the last of a repeated option counts),
+ * options and limits from nc_drv_options.h. inline=0 sends every call to the
+ * workers (for ports whose callers must never run C on a scheduler, and to
+ * test the worker path). */
 static int parse_options(const char *cmd, port_options *o)
 {
     struct {
         const char *name;                   /* with its '=' */
         unsigned long long *value, min, max;
     } known[] = {
-        {"workers=", &o->workers, 1, NC_DRV_WORKERS_MAX},
-        {"queue=", &o->queue, 1, NC_DRV_QUEUE_MAX},
-        {"queue_bytes=", &o->queue_bytes, 1, NC_DRV_QUEUE_BYTES_MAX},
-        {"inline=", &o->inline_normal, 0, 1},
+#define XX(name, field, dflt, min, max, boolean) {#name "=", &o->field, min, max},
+        NC_DRV_OPTIONS(XX)
+#undef XX
     };
     const char *p = strchr(cmd, ' ');
     while (p && *p) {
@@ -189,8 +189,11 @@ static int parse_options(const char *cmd, port_options *o)
 
 static ErlDrvData drv_start(ErlDrvPort port, char *command)
 {
-    port_options o = {NC_DRV_WORKERS_DEFAULT, NC_DRV_QUEUE_DEFAULT,
-                      NC_DRV_QUEUE_BYTES_DEFAULT, 1};
+    port_options o = {
+#define XX(name, field, dflt, min, max, boolean) .field = dflt,
+        NC_DRV_OPTIONS(XX)
+#undef XX
+    };
     if (parse_options(command, &o) != 0)
         return ERL_DRV_ERROR_BADARG;
     if (nocopy__drv_atoms_init() != 0)

@@ -1,7 +1,7 @@
 #!/usr/bin/env escript
 %%! -pa ebin
 %% gen_corpus.escript: writes the seed corpus of the driver request decoder,
-%% fuzz/corpus/drv_request/, from nocopy_port:encode_request/5 (the real
+%% fuzz/corpus/drv_request/, from nocopy_wire:request/5 (the real
 %% encoder) plus hand-made malformed requests. Deterministic: rerunning it
 %% rewrites the same files. Usage (from the top directory, after make):
 %%     escript fuzz/gen_corpus.escript fuzz/corpus/drv_request
@@ -37,10 +37,10 @@ main([Dir]) ->
     %% The decoder does not know the module (the driver compares the
     %% fingerprint with its own): one fixed value, and another module's.
     Fp = 0,
-    [write(Dir, "ok_" ++ Name, nocopy_port:encode_request(Port, Fp, 17, 3, Args))
+    [write(Dir, "ok_" ++ Name, nocopy_wire:request(Port, Fp, 17, 3, Args))
      || {Name, Args} <- Good],
-    write(Dir, "ok_ref_tag", nocopy_port:encode_request(Port, Fp, Ref, 0, [1, <<"x">>])),
-    write(Dir, "ok_other_module", nocopy_port:encode_request(Port, 16#deadbeef, 17, 3, [1])),
+    write(Dir, "ok_ref_tag", nocopy_wire:request(Port, Fp, Ref, 0, [1, <<"x">>])),
+    write(Dir, "ok_other_module", nocopy_wire:request(Port, 16#deadbeef, 17, 3, [1])),
     Hdr = fun(Argc) -> <<"nc", 2, Fp:32, 3:32, Argc:32, $i, 17:64>> end,
     Bad = [{"empty", <<>>},
            {"garbage", <<"garbage">>},

@@ -5,7 +5,7 @@
 %% binary is its own element, so the driver's `outputv' sees each binary of
 %% more than 64 bytes by reference, never copied. The small values travel in a
 %% compact header around them. The format is versioned and documented in one
-%% place, `docs/wire-format.md'; {@link encode_request/4} is its encoder.
+%% place, `docs/wire-format.md'; {@link nocopy_wire} is its encoder.
 %%
 %% The driver answers the calling process (not the port owner) with a real term:
 %% ```
@@ -55,10 +55,9 @@
 -module(nocopy_port).
 
 -export([open/3, close/1, unload_driver/1, call/6, call_request/5, async_call/5, await/3,
-         encode_request/5, encode_term/2, wire_version/0,
          generic/4, check_timeout/1]).
 
--export_type([handle/0, option/0, tag/0, fingerprint/0]).
+-export_type([handle/0, option/0, port_option_limit/0, tag/0, fingerprint/0]).
 
 %% A C object of a driver port, as returned by a wrapped function: an entry
 %% in that port's handle table. It is valid on that port only, until C closes
@@ -74,9 +73,14 @@
 %% of small terms decodes into up to 40 times its size; input binaries are held
 %% by reference and not counted. `{inline, false}': run every call on the workers, normal functions too
 %% (default `true': normal functions run inline in the driver, on the
-%% caller's scheduler). Twins of NC_DRV_* in c_src/nc_drv.h.
--type option() :: {workers, 1..64} | {queue, 1..1048576}
-                | {queue_bytes, 1..1099511627776} | {inline, boolean()}.
+%% caller's scheduler). The bounds are the driver's (c_src/nc_drv_options.h);
+%% `NAME_drv:'$port_options'()' lists them.
+-type option() :: {workers, pos_integer()} | {queue, pos_integer()}
+                | {queue_bytes, pos_integer()} | {inline, boolean()}.
+
+%% An option's name, default, bounds and kind (a boolean is 0..1).
+-type port_option_limit() :: {atom(), non_neg_integer(), non_neg_integer(), pos_integer(),
+                              integer | boolean}.
 
 %% What a request is tagged with; the reply carries it back.
 -type tag() :: integer() | reference().
@@ -84,12 +88,7 @@
 %% The checksum of a module's function table that its requests carry.
 -type fingerprint() :: 0..16#ffffffff.
 
--define(MAGIC, "nc").
--define(VERSION, 2).
 -define(MAX_TIMEOUT, 16#ffffffff).
--define(MIN_I64, -16#8000000000000000).
--define(MAX_I64, 16#7fffffffffffffff).
--define(MAX_U64, 16#ffffffffffffffff).
 
 %% ---------------------------------------------------------------------------
 %% Ports
@@ -97,11 +96,13 @@
 
 %% @doc Loads the driver `Driver' (file `Driver.so' in `PrivDir') if needed and
 %% opens a port on it, owned and linked to the calling process. Any process may
-%% call through the port; the port closes when its owner exits.
+%% call through the port; the port closes when its owner exits. `Driver' is
+%% also the generated client module (NAME_drv), whose '$port_options'/0 gives
+%% the options' bounds.
 -spec open(Driver :: atom(), PrivDir :: file:filename(), Opts :: [option()]) ->
           {ok, port()} | {error, term()}.
 open(Driver, PrivDir, Opts) when is_atom(Driver), is_list(Opts) ->
-    case settings(Opts, []) of
+    case settings(Opts, Driver:'$port_options'(), []) of
         {ok, Settings} ->
             case load_driver(PrivDir, Driver) of
                 ok ->
@@ -178,18 +179,24 @@ loader_loop() ->
     end,
     loader_loop().
 
--spec settings([option()], [string()]) -> {ok, [string()]} | {error, {bad_option, term()}}.
-settings([], Acc) ->
+%% The driver's command line for `Opts', checked against `Limits': the
+%% driver's own table (c_src/nc_drv_options.h), which the stub generator
+%% copies into every NAME_drv module as '$port_options'/0.
+-spec settings([option()], [port_option_limit()], iodata()) ->
+          {ok, iodata()} | {error, {bad_option, term()}}.
+settings([], _, Acc) ->
     {ok, lists:reverse(Acc)};
-settings([{workers, N} | Rest], Acc) when is_integer(N), N >= 1, N =< 64 ->
-    settings(Rest, [" workers=" ++ integer_to_list(N) | Acc]);
-settings([{queue, N} | Rest], Acc) when is_integer(N), N >= 1, N =< 1048576 ->
-    settings(Rest, [" queue=" ++ integer_to_list(N) | Acc]);
-settings([{queue_bytes, N} | Rest], Acc) when is_integer(N), N >= 1, N =< 1 bsl 40 ->
-    settings(Rest, [" queue_bytes=" ++ integer_to_list(N) | Acc]);
-settings([{inline, B} | Rest], Acc) when is_boolean(B) ->
-    settings(Rest, [if B -> " inline=1"; true -> " inline=0" end | Acc]);
-settings([Bad | _], _) ->
+settings([{Name, Value} = Opt | Rest], Limits, Acc) when is_atom(Name) ->
+    case {lists:keyfind(Name, 1, Limits), Value} of
+        {{_, _, Min, Max, integer}, N} when is_integer(N), N >= Min, N =< Max ->
+            settings(Rest, Limits, [[$\s, atom_to_list(Name), $=, integer_to_list(N)] | Acc]);
+        {{_, _, _, _, boolean}, B} when is_boolean(B) ->
+            Bit = if B -> "1"; true -> "0" end,
+            settings(Rest, Limits, [[$\s, atom_to_list(Name), $=, Bit] | Acc]);
+        _ ->
+            {error, {bad_option, Opt}}
+    end;
+settings([Bad | _], _, _) ->
     {error, {bad_option, Bad}}.
 
 %% @doc Closes the port and returns once it is gone. Calls still queued are
@@ -228,12 +235,12 @@ close(Port) ->
 call(Port, Driver, Fp, FunIndex, Args, Timeout) ->
     %% Positive unique integers start small and stay below 2^59 for centuries
     %% of calls: a small integer tag costs no bignum work in the encoder, the
-    %% reply or the receive match. (encode_request/5 checks the range anyway.)
+    %% reply or the receive match. (nocopy_wire:request/5 checks the range anyway.)
     Tag = erlang:unique_integer([positive]),
-    call_request(Port, Driver, Tag, encode_request(Port, Fp, Tag, FunIndex, Args), Timeout).
+    call_request(Port, Driver, Tag, nocopy_wire:request(Port, Fp, Tag, FunIndex, Args), Timeout).
 
 %% @doc Sends `Request', made for `Port' with the integer tag `Tag' (by
-%% {@link encode_request/5}, or by a generated stub's own encoder, which makes
+%% {@link nocopy_wire:request/5}, or by a generated stub's own encoder, which makes
 %% the same bytes), and returns the result as {@link call/6} does. For the
 %% generated `NAME_drv' stubs; `Driver' names the driver the request is for.
 -spec call_request(port(), atom(), integer(), iodata(), timeout()) -> term().
@@ -332,7 +339,7 @@ async_call(Port, Driver, Fp, FunIndex, Args) when is_port(Port) ->
         {false, Other} -> fail_port(wrong_port_text(Other, Driver))
     end,
     Ref = erlang:monitor(port, Port),
-    try erlang:port_command(Port, encode_request(Port, Fp, Ref, FunIndex, Args))
+    try erlang:port_command(Port, nocopy_wire:request(Port, Fp, Ref, FunIndex, Args))
     catch
         %% Closed: the monitor reports it, and await/3 raises eclosed.
         error:badarg -> ok
@@ -459,153 +466,3 @@ check_timeout(T) -> is_integer(T) andalso T >= 0 andalso T =< ?MAX_TIMEOUT.
 
 timeout_text() ->
     <<"expected a timeout (infinity or milliseconds, 0..4294967295)">>.
-
-%% ---------------------------------------------------------------------------
-%% The request encoder (docs/wire-format.md, version 1)
-%% ---------------------------------------------------------------------------
-
-%% @doc The request for calling function `FunIndex' of the module with
-%% fingerprint `Fp' with `Args' on `Port', tagged `Tag', as an iolist ready
-%% for `port_command/2'. Binaries are placed in it as they are, never copied
-%% or flattened. A handle is encoded as a handle only if it belongs to `Port'.
-%% Exported for tests and corpus generation.
--spec encode_request(port(), fingerprint(), tag(), non_neg_integer(), list()) -> iodata().
-encode_request(Port, Fp, Tag, FunIndex, Args)
-  when is_integer(Tag),
-       %% Small integers first: comparing with a bignum bound is slower.
-       (Tag >= -16#800000000000000 andalso Tag =< 16#7ffffffffffffff) orelse
-       (Tag >= ?MIN_I64 andalso Tag =< ?MAX_I64) ->
-    %% The common call has a few small arguments, perhaps followed by one
-    %% large binary: then the request is one binary built in one go (plus the
-    %% large binary as the second and last element), which costs less than an
-    %% iolist of small binaries, both here and in port_command. (The header is
-    %% spelled out in each expression: a binary variable as the first segment
-    %% would make the runtime allocate an appendable off-heap binary.)
-    case leaves(Args, Port, 4) of
-        {Es, Big} ->
-            N = length(Args),
-            Small = case Es of
-                        [] ->
-                            <<?MAGIC, ?VERSION, Fp:32, FunIndex:32, N:32, $i, Tag:64/signed>>;
-                        [A] ->
-                            <<?MAGIC, ?VERSION, Fp:32, FunIndex:32, N:32, $i, Tag:64/signed,
-                              A/binary>>;
-                        [A, B] ->
-                            <<?MAGIC, ?VERSION, Fp:32, FunIndex:32, N:32, $i, Tag:64/signed,
-                              A/binary, B/binary>>;
-                        [A, B, C] ->
-                            <<?MAGIC, ?VERSION, Fp:32, FunIndex:32, N:32, $i, Tag:64/signed,
-                              A/binary, B/binary, C/binary>>;
-                        [A, B, C, D] ->
-                            <<?MAGIC, ?VERSION, Fp:32, FunIndex:32, N:32, $i, Tag:64/signed,
-                              A/binary, B/binary, C/binary, D/binary>>
-                    end,
-            case Big of
-                none -> Small;
-                _ -> [Small, Big]
-            end;
-        none ->
-            [<<?MAGIC, ?VERSION, Fp:32, FunIndex:32, (length(Args)):32, $i, Tag:64/signed>>
-             | args(Args, Port)]
-    end;
-encode_request(Port, Fp, Tag, FunIndex, Args) when is_reference(Tag) ->
-    Ext = term_to_binary(Tag),
-    [<<?MAGIC, ?VERSION, Fp:32, FunIndex:32, (length(Args)):32, $r, (byte_size(Ext)):16,
-       Ext/binary>>
-     | args(Args, Port)].
-
-%% For at most Max arguments that are all small leaves (no tuple or list, no
-%% binary over 64 bytes) except that the last may be a large binary: their
-%% encodings, and that binary (or `none'). Otherwise `none'.
--spec leaves(list(), port(), non_neg_integer()) -> {[binary()], binary() | none} | none.
-leaves([B], _, Max) when Max > 0, is_binary(B), byte_size(B) > 64 ->
-    {[<<$b, (byte_size(B)):64>>], B};
-leaves([A | As], Port, Max) when Max > 0 ->
-    case leaf(A, Port) of
-        none -> none;
-        E ->
-            case leaves(As, Port, Max - 1) of
-                none -> none;
-                {Es, Big} -> {[E | Es], Big}
-            end
-    end;
-leaves([], _, _) -> {[], none};
-leaves(_, _, _) -> none.
-
--spec leaf(term(), port()) -> binary() | none.
-leaf(I, _) when is_integer(I), I >= -16#800000000000000, I =< 16#7ffffffffffffff ->
-    <<$i, I:64/signed>>;
-leaf(true, _) -> <<$a, 4:16, "true">>;
-leaf(false, _) -> <<$a, 5:16, "false">>;
-leaf(A, _) when is_atom(A) ->
-    T = atom_to_binary(A, utf8),
-    <<$a, (byte_size(T)):16, T/binary>>;
-leaf(B, _) when is_binary(B), byte_size(B) =< 64 ->
-    %% Copied here, as the runtime would copy it anyway.
-    <<$b, (byte_size(B)):64, B/binary>>;
-leaf(F, _) when is_float(F) ->
-    <<$f, F:64/float>>;
-leaf({'$nocopy_handle', Port, Id}, Port) when is_integer(Id), Id >= 0,
-                                              Id =< 16#7ffffffffffffff ->
-    <<$h, Id:64>>;
-leaf(_, _) ->
-    none.
-
-%% @doc The version of the wire format this encoder writes (the third byte of
-%% every request). nocopy_stubgen writes it into the stubs' own encoders.
--spec wire_version() -> pos_integer().
-wire_version() ->
-    ?VERSION.
-
-%% @doc One argument's encoding, as iodata: what {@link encode_request/4}
-%% puts in the request for `Term' sent to `Port'. For the generated stubs'
-%% encoders, for arguments whose type they do not specialise.
--spec encode_term(term(), port()) -> iodata().
-encode_term(Term, Port) ->
-    enc(Term, Port).
-
--spec args(list(), port()) -> iolist().
-args([A | As], Port) -> [enc(A, Port) | args(As, Port)];
-args([], _) -> [].
-
-%% One term, as iodata (binaries and lists only: no bare integers).
--spec enc(term(), port()) -> iodata().
-enc(B, _) when is_binary(B) ->
-    %% The binary itself is the next element: referenced by the runtime when
-    %% larger than 64 bytes, copied into its buffer otherwise.
-    [<<$b, (byte_size(B)):64>>, B];
-enc(I, _) when is_integer(I), I >= ?MIN_I64, I =< ?MAX_I64 ->
-    <<$i, I:64/signed>>;
-enc(I, _) when is_integer(I), I > ?MAX_I64, I =< ?MAX_U64 ->
-    <<$u, I:64>>;
-enc(I, _) when is_integer(I) ->
-    <<"I">>;
-enc(true, _) ->
-    <<$a, 4:16, "true">>;
-enc(false, _) ->
-    <<$a, 5:16, "false">>;
-enc(A, _) when is_atom(A) ->
-    T = atom_to_binary(A, utf8),
-    <<$a, (byte_size(T)):16, T/binary>>;
-enc(F, _) when is_float(F) ->
-    <<$f, F:64/float>>;
-enc([H | T], Port) ->
-    [<<"c">>, enc(H, Port), enc(T, Port)];
-enc([], _) ->
-    <<"n">>;
-enc({'$nocopy_handle', Port, Id}, Port) when is_integer(Id), Id >= 0, Id =< ?MAX_U64 ->
-    <<$h, Id:64>>;
-enc({'$nocopy_handle', Other, Id}, _) when is_port(Other), is_integer(Id) ->
-    <<"H">>;
-enc(T, Port) when is_tuple(T) ->
-    N = tuple_size(T),
-    [<<$T, N:32>> | elems(T, 1, N, Port)];
-enc(B, _) when is_bitstring(B) ->
-    <<"t">>;
-enc(_, _) ->
-    %% pid, port, reference (a NIF handle among them), map, fun
-    <<"o">>.
-
--spec elems(tuple(), pos_integer(), non_neg_integer(), port()) -> iolist().
-elems(T, I, N, Port) when I =< N -> [enc(element(I, T), Port) | elems(T, I + 1, N, Port)];
-elems(_, _, _, _) -> [].

@@ -54,7 +54,10 @@ generate(TableFile, OutDir) ->
     is_integer(Fp) andalso Fp >= 0 andalso Fp =< 16#ffffffff orelse
         fail("no fingerprint (a table printed by an older describe build?)", []),
     write(OutDir, Name ++ ".erl", nif_module(Name, Types, Funcs)),
-    write(OutDir, Name ++ "_drv.erl", drv_module(Name, Types, Funcs, Fp)).
+    Options = proplists:get_value(port_options, Terms),
+    is_list(Options) orelse
+        fail("no port_options (a table printed by an older describe build?)", []),
+    write(OutDir, Name ++ "_drv.erl", drv_module(Name, Types, Funcs, Fp, Options)).
 
 %% @doc Command-line entry: `add_docs([BeamFile, TableFile])'. Halts with status
 %% 1 and a message on any error.
@@ -310,22 +313,23 @@ nif_function(#func{name = N, args = Args} = F) ->
 
 %% ---- driver module -----------------------------------------------------------
 
-drv_module(Name, Types, Funcs, Fp) ->
+drv_module(Name, Types, Funcs, Fp, Options) ->
     Drv = Name ++ "_drv",
     Exports = ["open/0", "open/1", "close/1", "call/3", "call/4", "async/3",
                "await/1", "await/2"
                | [[atom(F#func.name), "/", integer_to_list(F#func.arity + 1)] || F <- Funcs]],
     %% The request encoders are exported for the test that compares them with
-    %% nocopy_port:encode_request/5 (nocopy_driver_tests); '$index'/2 and
+    %% nocopy_wire:request/5 (nocopy_driver_tests); '$index'/2 and
     %% '$functions'/0 for nocopy_port:check_generic/4; '$fingerprint'/0 for
-    %% tests and tools that build requests themselves.
+    %% tests and tools that build requests themselves; '$port_options'/0 for
+    %% nocopy_port:open/3.
     EncExports = [[encoder_name(F#func.name), "/", integer_to_list(F#func.arity + 2)]
                   || F <- Funcs],
     FunNames = join([atom(F#func.name) || F <- Funcs], " | "),
     [header(Name, "driver client"),
      "-module(", atom(Drv), ").\n\n",
      "-export([", join(Exports, ",\n         "), "]).\n",
-     "-export(['$index'/2, '$functions'/0, '$fingerprint'/0",
+     "-export(['$index'/2, '$functions'/0, '$fingerprint'/0, '$port_options'/0",
      [[",\n         ", E] || E <- EncExports], "]).\n\n",
      "%% The fingerprint of ", Name, "'s function table: every request carries it,\n",
      "%% and a port of another module refuses the request.\n",
@@ -398,7 +402,7 @@ drv_module(Name, Types, Funcs, Fp) ->
      "    end.\n\n",
      "%% An undef of nocopy's own modules means they are not on the code path:\n",
      "%% an error that says so, and what to do.\n",
-     "'$undef'([{M, _, _, _} | _]) when M =:= nocopy; M =:= nocopy_port ->\n",
+     "'$undef'([{M, _, _, _} | _]) when M =:= nocopy; M =:= nocopy_port; M =:= nocopy_wire ->\n",
      "    case code:which(M) of\n",
      "        non_existing ->\n",
      "            {nocopy_missing, \"nocopy's Erlang modules are not on the code path: \"\n",
@@ -418,6 +422,9 @@ drv_module(Name, Types, Funcs, Fp) ->
      "'$index'(_, _) -> undefined.\n\n",
      "%% @private The fingerprint of the table, for tests and tools.\n",
      "'$fingerprint'() -> ?FP.\n\n",
+     "%% @private The port options, their defaults and bounds: the driver's own\n",
+     "%% table (c_src/nc_drv_options.h), for nocopy_port:open/3.\n",
+     "'$port_options'() ->\n    ", io_lib:format("~w", [Options]), ".\n\n",
      "%% @private The functions, for error messages.\n",
      "'$functions'() ->\n",
      "    \"", functions_text(Funcs), "\".\n"].
@@ -459,81 +466,16 @@ drv_function(#func{name = N, args = Args} = F) ->
 
 %% ---- per-function request encoders -------------------------------------------
 
-%% One clause for the argument kinds the spec names (a binary, a small integer,
-%% a float, a handle of the port called), built with one binary construction
-%% per run of small fields, each binary its own iolist element (so the runtime
-%% passes it by reference); arguments of any other type go through
-%% nocopy_port:encode_term/2. The guards check every assumption, so a value of
-%% another kind (or an integer tag or argument out of the small range, or a
-%% handle of another port) falls through to the generic encoder. Either way
-%% the request is byte for byte what nocopy_port:encode_request/5 makes
-%% (tested in nocopy_driver_tests), so the driver's decoder is unchanged.
+%% The request encoder of one function: nocopy_wire:encoder/4 writes it from
+%% the kinds of its arguments (docs/wire-format.md; the bytes are
+%% nocopy_wire:request/5's, tested in nocopy_driver_tests).
 drv_encoder(#func{name = N, args = Args, index = I, arity = Arity}, Module, Handles) ->
-    Kinds = [{arg_kind(T, Module, Handles), "A" ++ integer_to_list(K)}
-             || {{_, T}, K} <- lists:zip(Args, lists:seq(1, Arity))],
-    Vars = [V || {_, V} <- Kinds],
-    Pats = [case Kind of
-                handle -> ["{'$nocopy_handle', P, ", V, "}"];
-                _ -> V
-            end || {Kind, V} <- Kinds],
-    Guards = ["is_integer(T), T >= -16#800000000000000, T =< 16#7ffffffffffffff"
-              | [arg_guard(Kind, V) || {Kind, V} <- Kinds, Kind =/= other]],
-    Header = ["\"nc\", ", integer_to_list(nocopy_port:wire_version()),
-              ", ?FP:32, ", integer_to_list(I), ":32, ",
-              integer_to_list(Arity), ":32, $i, T:64/signed"],
-    Name = encoder_name(N),
-    P = case [K || {K, _} <- Kinds, K =:= handle orelse K =:= other] of
-            [] -> "_";
-            _ -> "P"
-        end,
-    ["%% The request for ", atom(N), "/", integer_to_list(Arity + 1),
-     " (docs/wire-format.md); see nocopy_stubgen:drv_encoder/3.\n",
-     Name, "(", join([P, "T" | Pats], ", "), ")\n",
-     "  when ", join(Guards, ",\n       "), " ->\n",
-     "    ", iolist_expr(request_elements(Kinds, [Header], [])), ";\n",
-     Name, "(", join(["P", "T" | Vars], ", "), ") ->\n",
-     "    nocopy_port:encode_request(P, ?FP, T, ", integer_to_list(I), ", [",
-     join(Vars, ", "), "]).\n\n"].
+    Kinds = [arg_kind(T, Module, Handles) || {_, T} <- Args],
+    nocopy_wire:encoder(encoder_name(N), I, Kinds,
+                        ["The request for ", atom(N), "/", integer_to_list(Arity + 1),
+                         " (nocopy_wire:encoder/4)."]).
 
 encoder_name(N) -> atom("$nocopy_request_" ++ N).
-
-%% The iolist's elements: {bin, Segments} (one binary construction) or
-%% {expr, Text}. Fields accumulate in Cur until a binary or a generic term
-%% needs an element of its own.
-request_elements([], Cur, Acc) ->
-    lists:reverse(flush(Cur, Acc));
-request_elements([{Kind, V} | Rest], Cur, Acc) ->
-    case Kind of
-        int -> request_elements(Rest, Cur ++ [["$i, ", V, ":64/signed"]], Acc);
-        float -> request_elements(Rest, Cur ++ [["$f, ", V, ":64/float"]], Acc);
-        handle -> request_elements(Rest, Cur ++ [["$h, ", V, ":64"]], Acc);
-        binary ->
-            Acc1 = flush(Cur ++ [["$b, (byte_size(", V, ")):64"]], Acc),
-            request_elements(Rest, [], [{expr, V} | Acc1]);
-        other ->
-            request_elements(Rest, [], [{expr, ["nocopy_port:encode_term(", V, ", P)"]}
-                                        | flush(Cur, Acc)])
-    end.
-
-flush([], Acc) -> Acc;
-flush(Segs, Acc) -> [{bin, Segs} | Acc].
-
-iolist_expr([{bin, Segs}]) ->
-    ["<<", join(Segs, ", "), ">>"];
-iolist_expr(Elems) ->
-    ["[", join([case E of
-                    {bin, Segs} -> ["<<", join(Segs, ", "), ">>"];
-                    {expr, X} -> X
-                end || E <- Elems], ",\n     "), "]"].
-
-arg_guard(int, V) ->
-    ["is_integer(", V, "), ", V, " >= -16#800000000000000, ", V, " =< 16#7ffffffffffffff"];
-arg_guard(float, V) ->
-    ["is_float(", V, ")"];
-arg_guard(binary, V) ->
-    ["is_binary(", V, ")"];
-arg_guard(handle, V) ->
-    ["is_integer(", V, "), ", V, " >= 0, ", V, " =< 16#7ffffffffffffff"].
 
 %% Which kind of value the spec's type text names. Only a hint: the guards
 %% decide, and `other' takes anything.

@@ -211,7 +211,7 @@ proc_status_kib(Field) ->
 %% Each generated stub encodes its request itself ('$nocopy_request_NAME',
 %% nocopy_stubgen:drv_encoder/3). Whatever the arguments (of the kinds the spec
 %% names or not, in the small range or not, a handle of this port or another),
-%% its request must be byte for byte nocopy_port:encode_request/4's, and every
+%% its request must be byte for byte nocopy_wire:request/5's, and every
 %% binary argument must be its own iolist element (the runtime then passes a
 %% large one by reference).
 stub_encoders_match_generic_test() ->
@@ -239,7 +239,7 @@ stub_encoders_match_generic_test() ->
              I = index(F),
              [begin
                   Fast = apply(nocopy_test_drv, Enc, [P, T | Args]),
-                  Generic = nocopy_port:encode_request(P, fp(), T, I, Args),
+                  Generic = nocopy_wire:request(P, fp(), T, I, Args),
                   ?assertEqual({F, T, Args, iolist_to_binary(Generic)},
                                {F, T, Args, iolist_to_binary(Fast)}),
                   Elems = elements(Fast),
@@ -270,7 +270,7 @@ elements(_) -> [].
 %% soon as the tag is complete (the 15-byte header, then 9 bytes).
 truncated_test() ->
     with_ports([[]], fun(P) ->
-        Req = iolist_to_binary(nocopy_port:encode_request(
+        Req = iolist_to_binary(nocopy_wire:request(
                                  P, fp(), 77, index(echo_tuple), [{1, <<"x">>, {red, 1.5}}])),
         [begin
              true = erlang:port_command(P, binary:part(Req, 0, N)),
@@ -779,7 +779,37 @@ options_test_() ->
        ?_assertEqual({error, {bad_option, {queue_bytes, 1 bsl 40 + 1}}},
                      nocopy_test_drv:open([{queue_bytes, 1 bsl 40 + 1}])),
        ?_assertEqual({error, {bad_option, {inline, 1}}}, nocopy_test_drv:open([{inline, 1}])),
-       ?_assertEqual({error, {bad_option, frob}}, nocopy_test_drv:open([frob]))]},
+       ?_assertEqual({error, {bad_option, frob}}, nocopy_test_drv:open([frob])),
+       ?_assertEqual({error, {bad_option, {workers, 65}}}, nocopy_test_drv:open([{workers, 65}])),
+       ?_assertEqual({error, {bad_option, {queue, 1 bsl 20 + 1}}},
+                     nocopy_test_drv:open([{queue, 1 bsl 20 + 1}]))]},
+     {"the stubs carry the driver's own option table (c_src/nc_drv_options.h)",
+      fun() ->
+              [Table] = [O || {port_options, O} <- table()],
+              ?assertEqual(Table, nocopy_test_drv:'$port_options'()),
+              ?assertEqual([workers, queue, queue_bytes, inline], [N || {N, _, _, _, _} <- Table])
+      end},
+     {"every option is taken by both sides at its bounds and refused past them",
+      fun() ->
+              lists:foreach(
+                fun({Name, Default, Min, Max, integer}) ->
+                        [begin
+                             {ok, P} = nocopy_test_drv:open([{Name, V}]),
+                             ok = nocopy_test_drv:close(P)
+                         end || V <- [Min, Default, Max]],
+                        [?assertEqual({error, {bad_option, {Name, V}}},
+                                      nocopy_test_drv:open([{Name, V}]))
+                         || V <- [Min - 1, Max + 1, float(Default), true]];
+                   ({Name, _, _, _, boolean}) ->
+                        [begin
+                             {ok, P} = nocopy_test_drv:open([{Name, V}]),
+                             ok = nocopy_test_drv:close(P)
+                         end || V <- [true, false]],
+                        [?assertEqual({error, {bad_option, {Name, V}}},
+                                      nocopy_test_drv:open([{Name, V}]))
+                         || V <- [0, 1, yes]]
+                end, nocopy_test_drv:'$port_options'())
+      end},
      {"the driver refuses bad settings too",
       fun() ->
               {ok, P} = nocopy_test_drv:open([]),   % loads the driver

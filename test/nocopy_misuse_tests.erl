@@ -217,7 +217,7 @@ wrong_module_runs_nothing_test() ->
         Index = nocopy_test_drv:'$index'(new_counter_handle, 0),
         {Created, _, _, _, _} = nocopy_test_drv:handle_stats(P),
         Fp = nocopy_test_drv:'$fingerprint'() bxor 1,
-        true = erlang:port_command(P, nocopy_port:encode_request(P, Fp, 5, Index, [])),
+        true = erlang:port_command(P, nocopy_wire:request(P, Fp, 5, Index, [])),
         ?assertEqual({nocopy_reply, 5, {'$nocopy_error', badarg, {wrong_port, <<"nocopy_test_drv">>}}},
                      receive {nocopy_reply, 5, _} = R -> R after 5000 -> no_reply end),
         ?assertEqual(Created, element(1, nocopy_test_drv:handle_stats(P))),

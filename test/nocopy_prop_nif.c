@@ -4,7 +4,7 @@
  * Its main function echoes any term through the public API only: C reads the
  * term with nocopy_term_type() and the typed readers, then builds it again
  * with the nocopy_make_*() calls. On the driver backend that is the whole
- * wire format round trip: Erlang encodes (nocopy_port:encode_request/4), the
+ * wire format round trip: Erlang encodes (nocopy_wire:request/5), the
  * driver decodes, C reads and rebuilds, the driver builds the reply term.
  * What the API cannot carry back comes back as a marker atom, which the
  * Erlang model of the echo predicts:

@@ -842,7 +842,7 @@ mutated_request({drv, _, PP} = B) ->
           elements([flip, cut, extend]), nat(), range(0, 255)},
          begin
              Idx = 0,                              % echo/1; the damage may change it
-             Req = iolist_to_binary(nocopy_port:encode_request(PP, prop_fp(), Tag, Idx,
+             Req = iolist_to_binary(nocopy_wire:request(PP, prop_fp(), Tag, Idx,
                                                                [Args])),
              At = Pos rem max(1, byte_size(Req)),
              damage(How, Req, min(At, byte_size(Req) - 1), Byte)
@@ -852,7 +852,7 @@ mutated_request({drv, _, PP} = B) ->
 %% bits the runtime allows: well formed for nocopy__wire_is_ref_ext, refused
 %% by binary_to_term.
 bad_ref_request(PP) ->
-    Good = iolist_to_binary(nocopy_port:encode_request(PP, prop_fp(), make_ref(), 0, [[]])),
+    Good = iolist_to_binary(nocopy_wire:request(PP, prop_fp(), make_ref(), 0, [[]])),
     <<Head:16/binary, ExtLen:16, Ext:ExtLen/binary, Rest/binary>> = Good,
     IdAt = ExtLen - 3 * 4,                   % three ID words at the end (OTP 25)
     <<Pre:IdAt/binary, _:32, Ids/binary>> = Ext,

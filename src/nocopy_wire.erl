@@ -1,0 +1,164 @@
+%% @doc The driver backend's wire format (docs/wire-format.md): the one place
+%% Erlang writes requests. {@link request/5} encodes any call; {@link
+%% encoder/4} writes the source of the per-function encoder each generated
+%% `NAME_drv' module carries (nocopy_stubgen puts it there), which makes the
+%% same bytes faster for the argument kinds its spec names and falls back to
+%% request/5 for anything else.
+%%
+%% A request is an iolist in which every binary is its own element, so that
+%% `port_command/2' hands each binary of more than 64 bytes to the driver's
+%% `outputv' by reference; the small values around them travel in a compact
+%% header. The decoder is `nocopy__wire_decode()' in c_src/nc_drv_wire.c.
+-module(nocopy_wire).
+
+-export([request/5, term/2, version/0, encoder/4]).
+
+-export_type([kind/0]).
+
+-include("nocopy_wire.hrl").
+
+%% What the stub generator knows of an argument from its spec: the encoder
+%% specialises the kinds it can check with a guard, and leaves `other' (and
+%% any value that fails its guard) to request/5.
+-type kind() :: binary | int | float | handle | other.
+
+%% @doc The request for calling function `FunIndex' of the module with
+%% fingerprint `Fp' with `Args' on `Port', tagged `Tag' (an integer, or a
+%% reference for async calls), as an iolist ready for `port_command/2'.
+%% Binaries are placed in it as they are, never copied or flattened. A handle
+%% is encoded as a handle only if it belongs to `Port'.
+-spec request(port(), nocopy_port:fingerprint(), nocopy_port:tag(), non_neg_integer(), list()) ->
+          iodata().
+request(Port, Fp, Tag, FunIndex, Args) when is_integer(Tag), Tag >= ?NC_I64_MIN,
+                                            Tag =< ?NC_I64_MAX ->
+    [<<?NC_WIRE_MAGIC, ?NC_WIRE_VERSION, Fp:32, FunIndex:32, (length(Args)):32, $i,
+       Tag:64/signed>>
+     | args(Args, Port)];
+request(Port, Fp, Tag, FunIndex, Args) when is_reference(Tag) ->
+    Ext = term_to_binary(Tag),
+    [<<?NC_WIRE_MAGIC, ?NC_WIRE_VERSION, Fp:32, FunIndex:32, (length(Args)):32, $r,
+       (byte_size(Ext)):16, Ext/binary>>
+     | args(Args, Port)].
+
+%% @doc The version of the format written here (the third byte of every
+%% request).
+-spec version() -> pos_integer().
+version() ->
+    ?NC_WIRE_VERSION.
+
+%% @doc One argument's encoding, as iodata, for `Port': what request/5 puts in
+%% the request for `Term'. The generated encoders call it for the arguments
+%% they do not specialise.
+-spec term(term(), port()) -> iodata().
+term(B, _) when is_binary(B) ->
+    %% The binary itself is the next element: referenced by the runtime when
+    %% larger than 64 bytes, copied into its buffer otherwise.
+    [<<$b, (byte_size(B)):64>>, B];
+term(I, _) when is_integer(I), I >= ?NC_I64_MIN, I =< ?NC_I64_MAX ->
+    <<$i, I:64/signed>>;
+term(I, _) when is_integer(I), I > ?NC_I64_MAX, I =< ?NC_U64_MAX ->
+    <<$u, I:64>>;
+term(I, _) when is_integer(I) ->
+    <<"I">>;
+term(true, _) ->
+    <<$a, 4:16, "true">>;
+term(false, _) ->
+    <<$a, 5:16, "false">>;
+term(A, _) when is_atom(A) ->
+    T = atom_to_binary(A, utf8),
+    <<$a, (byte_size(T)):16, T/binary>>;
+term(F, _) when is_float(F) ->
+    <<$f, F:64/float>>;
+term([H | T], Port) ->
+    [<<"c">>, term(H, Port), term(T, Port)];
+term([], _) ->
+    <<"n">>;
+term({'$nocopy_handle', Port, Id}, Port) when is_integer(Id), Id >= 0, Id =< ?NC_U64_MAX ->
+    <<$h, Id:64>>;
+term({'$nocopy_handle', Other, Id}, _) when is_port(Other), is_integer(Id) ->
+    <<"H">>;
+term(T, Port) when is_tuple(T) ->
+    N = tuple_size(T),
+    [<<$T, N:32>> | elems(T, 1, N, Port)];
+term(B, _) when is_bitstring(B) ->
+    <<"t">>;
+term(_, _) ->
+    %% pid, port, reference (a NIF handle among them), map, fun
+    <<"o">>.
+
+args([A | As], Port) -> [term(A, Port) | args(As, Port)];
+args([], _) -> [].
+
+elems(T, I, N, Port) when I =< N -> [term(element(I, T), Port) | elems(T, I + 1, N, Port)];
+elems(_, _, _, _) -> [].
+
+%% @doc The Erlang source of `Name', the encoder of function `FunIndex' whose
+%% arguments are of `Kinds' (one per argument, from its spec): `Name(Port,
+%% Tag, A1, ...)', for a module that defines `?FP' (its fingerprint). One
+%% clause for the kinds, with guards that check every assumption, builds the
+%% request with one binary construction per run of small fields, each binary
+%% its own iolist element; any other value (or a tag or integer outside the
+%% small range, or a handle of another port) falls through to request/5. Both
+%% clauses make the same bytes (nocopy_driver_tests compares them).
+-spec encoder(iodata(), non_neg_integer(), [kind()], iodata()) -> iodata().
+encoder(Name, FunIndex, Kinds, Comment) ->
+    Arity = length(Kinds),
+    Named = [{K, "A" ++ integer_to_list(I)} || {K, I} <- lists:zip(Kinds, lists:seq(1, Arity))],
+    Vars = [V || {_, V} <- Named],
+    Pats = [case K of
+                handle -> ["{'$nocopy_handle', P, ", V, "}"];
+                _ -> V
+            end || {K, V} <- Named],
+    Small = fun(V) -> [V, " >= ", integer_to_list(?NC_SMALL_MIN), ", ", V, " =< ",
+                       integer_to_list(?NC_SMALL_MAX)] end,
+    Guards = [["is_integer(T), ", Small("T")] | [guard(K, V, Small) || {K, V} <- Named, K =/= other]],
+    Header = ["\"", ?NC_WIRE_MAGIC, "\", ", integer_to_list(?NC_WIRE_VERSION), ", ?FP:32, ",
+              integer_to_list(FunIndex), ":32, ", integer_to_list(Arity), ":32, $i, T:64/signed"],
+    P = case [K || {K, _} <- Named, K =:= handle orelse K =:= other] of
+            [] -> "_";
+            _ -> "P"
+        end,
+    ["%% ", Comment, "\n",
+     Name, "(", join([P, "T" | Pats], ", "), ")\n",
+     "  when ", join(Guards, ",\n       "), " ->\n",
+     "    ", iolist_expr(elements(Named, [Header], [])), ";\n",
+     Name, "(", join(["P", "T" | Vars], ", "), ") ->\n",
+     "    nocopy_wire:request(P, ?FP, T, ", integer_to_list(FunIndex), ", [",
+     join(Vars, ", "), "]).\n\n"].
+
+guard(int, V, Small) -> ["is_integer(", V, "), ", Small(V)];
+guard(float, V, _) -> ["is_float(", V, ")"];
+guard(binary, V, _) -> ["is_binary(", V, ")"];
+guard(handle, V, _) -> ["is_integer(", V, "), ", V, " >= 0, ", V, " =< ",
+                        integer_to_list(?NC_SMALL_MAX)].
+
+%% The iolist's elements: {bin, Segments} (one binary construction) or
+%% {expr, Text}. Fields accumulate in Cur until a binary or a generic term
+%% needs an element of its own.
+elements([], Cur, Acc) ->
+    lists:reverse(flush(Cur, Acc));
+elements([{Kind, V} | Rest], Cur, Acc) ->
+    case Kind of
+        int -> elements(Rest, Cur ++ [["$i, ", V, ":64/signed"]], Acc);
+        float -> elements(Rest, Cur ++ [["$f, ", V, ":64/float"]], Acc);
+        handle -> elements(Rest, Cur ++ [["$h, ", V, ":64"]], Acc);
+        binary ->
+            Acc1 = flush(Cur ++ [["$b, (byte_size(", V, ")):64"]], Acc),
+            elements(Rest, [], [{expr, V} | Acc1]);
+        other ->
+            elements(Rest, [], [{expr, ["nocopy_wire:term(", V, ", P)"]} | flush(Cur, Acc)])
+    end.
+
+flush([], Acc) -> Acc;
+flush(Segs, Acc) -> [{bin, Segs} | Acc].
+
+iolist_expr([{bin, Segs}]) ->
+    ["<<", join(Segs, ", "), ">>"];
+iolist_expr(Elems) ->
+    ["[", join([case E of
+                    {bin, Segs} -> ["<<", join(Segs, ", "), ">>"];
+                    {expr, X} -> X
+                end || E <- Elems], ",\n     "), "]"].
+
+join([], _) -> [];
+join([H | T], Sep) -> [H | [[Sep, X] || X <- T]].

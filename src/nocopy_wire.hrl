@@ -1,0 +1,15 @@
+%% nocopy_wire.hrl: the driver wire format's constants (docs/wire-format.md),
+%% for nocopy_wire. Their C twins are in c_src/nc_drv_wire.h; every driver
+%% test sends requests made here to a driver decoding them there.
+
+-define(NC_WIRE_MAGIC, "nc").
+-define(NC_WIRE_VERSION, 2).
+
+%% Integers the emulator keeps small (immediate) on 64-bit machines: guards on
+%% this range cost no bignum comparison, in the encoders and the receive.
+-define(NC_SMALL_MIN, -16#800000000000000).
+-define(NC_SMALL_MAX, 16#7ffffffffffffff).
+
+-define(NC_I64_MIN, -16#8000000000000000).
+-define(NC_I64_MAX, 16#7fffffffffffffff).
+-define(NC_U64_MAX, 16#ffffffffffffffff).
