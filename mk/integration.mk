@@ -7,7 +7,7 @@
 #   make test-rebar3       a rebar3 application on nocopy, as a git dependency
 #                          (a snapshot of this working tree) and from _checkouts:
 #                          docs/guide-rebar3.md block by block, and failures
-#                          that must be caught (about 1.5 minutes)
+#                          that must be caught (about 45 seconds)
 #   make test-new          tools/new: both layouts built and tested, its errors,
 #                          layouts found by directory (about 45 seconds)
 #   make test-plain-make   docs/guide-make.md block by block (about 15 seconds)
@@ -31,6 +31,6 @@ test-plain-make:
 	bash test/integration/make.sh
 
 test-mix:
-	sh test/integration/mix.sh
+	bash test/integration/mix.sh
 
 test-integration: test-rebar3 test-new test-plain-make test-mix
