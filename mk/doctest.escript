@@ -58,8 +58,8 @@
 %% Output: a line per block (what it wrote, or its commands), the test runners'
 %% and dialyzer's summary lines from a block's log and its time; the end of the
 %% log of a block that failed. Last, `doctest: N blocks run, N failed`. Exits 0
-%% when at least one block ran and every block ran as shown, 1 otherwise, 2 on
-%% a usage error.
+%% when at least one block ran, every block ran as shown and every --project
+%% has blocks; 1 otherwise, 2 on a usage error.
 -mode(compile).
 
 -define(TAIL, 40).
@@ -127,9 +127,11 @@ run(Files, Opts = #{scratch := Scratch, logs := Logs, projects := Only, files_on
             halt(1)
     end,
     Selected = [{F, [B || B <- Bs, selected(B, Only)]} || {F, Bs} <- Parsed],
+    Missing = [P || P <- Only,
+                    not lists:any(fun({_, Bs}) -> lists:any(fun(B) -> project(B) =:= P end, Bs) end,
+                                  Selected)],
     [io:format("doctest: no block of project ~s in ~s~n", [P, lists:join(", ", Files)])
-     || P <- Only, not lists:any(fun({_, Bs}) -> lists:any(fun(B) -> project(B) =:= P end, Bs) end,
-                                 Selected)],
+     || P <- Missing],
     ok = filelib:ensure_dir(filename:join(Scratch, "x")),
     ok = filelib:ensure_dir(filename:join(Logs, "x")),
     Env = env(Opts),
@@ -144,7 +146,7 @@ run(Files, Opts = #{scratch := Scratch, logs := Logs, projects := Only, files_on
     [io:format("doctest: ~b block~s of project ~s skipped after its failure~n",
                [N, plural(N), P]) || {P, N} <- maps:to_list(Skipped), N > 0],
     io:format("doctest: ~b blocks run, ~b failed~n", [Ran, Failed]),
-    if Failed =:= 0, Ran > 0 -> 0; true -> 1 end.
+    if Failed =:= 0, Ran > 0, Missing =:= [] -> 0; true -> 1 end.
 
 plural(1) -> "";
 plural(_) -> "s".

@@ -166,12 +166,15 @@ check_clones() {
 # colours taken out); shows the runners' summaries and the time taken, and
 # LOG's end if CMD fails (unless EXPECT_FAIL=1). Returns CMD's status.
 logged() {
-    local log=$1 dir=$2 st=0 t0=$SECONDS
+    local log=$1 dir=$2 st=0 t0=$SECONDS cmd
     shift 2
+    cmd=$*
+    cmd=${cmd%%$'\n'*}
+    [ "${#cmd}" -le 60 ] || cmd="${cmd:0:57}..."
     (cd "$dir" && "$@") > "$log" 2>&1 < /dev/null || st=$?
     sed -i 's/\x1b\[[0-9;]*m//g' "$log"
     summaries "$log"
-    printf '    (%s in %s: %ss, exit status %d)\n' "$*" "${dir#"$SCRATCH"/}" $((SECONDS - t0)) "$st"
+    printf '    (%s in %s: %ss, exit status %d)\n' "$cmd" "${dir#"$SCRATCH"/}" $((SECONDS - t0)) "$st"
     if [ "$st" -ne 0 ] && [ "${EXPECT_FAIL:-0}" != 1 ]; then
         printf '    The end of %s:\n' "$log"
         tail -n 40 "$log" | sed 's/^/    | /'
