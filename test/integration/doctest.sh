@@ -46,6 +46,7 @@ mkdir -p "$SELF"
         'test -f /path/to/nocopy/nocopy.mk' 'false' '```'
     printf '%s\n' '<!-- nocopy-test: project=session erl="-pa /path/to/nocopy/mk" -->' '```erlang' \
         '1> lists:seq(1, 3).' '[1,2,3]' '2> 1 + 1.' '3' '```'
+    # shellcheck disable=SC2016 # $NOCOPY_DIR is the block's, expanded when it runs
     printf '%s\n' '<!-- nocopy-test: project=passes run -->' '```sh' \
         'cmp /path/to/nocopy/nocopy.mk "$NOCOPY_DIR/nocopy.mk"' '```'
 } > "$SELF/self.md"

@@ -138,8 +138,11 @@ fi
 if guide_run "$GUIDE" my_app_git; then
     G=$SCRATCH/my_app_git
     logs=("$SCRATCH"/logs/my_app_git.*.log)
-    [ -f "$G/deps/nocopy/nocopy.mk" ] && say "my_app_git: mix deps.get checked nocopy out into deps/" ||
+    if [ -f "$G/deps/nocopy/nocopy.mk" ]; then
+        say "my_app_git: mix deps.get checked nocopy out into deps/"
+    else
         fail "my_app_git: no deps/nocopy/nocopy.mk"
+    fi
     check_clones my_app_git 1
     expect_in "${logs[-1]}" '^Compiling 1 nocopy module \(sums\)' "my_app_git: mix compile built sums"
     expect_in "${logs[-1]}" '^6 tests, 0 failures' "my_app_git: mix test, 6 tests"
