@@ -12,23 +12,23 @@
 #
 #   make doctest           DOCTEST_DOCS block by block, each project once; a git
 #                          dependency gets a snapshot of this working tree; a
-#                          wrong block must be caught (about 1.5 minutes)
+#                          wrong block must be caught (about 75 seconds)
 #   make test-rebar3       docs/guide-rebar3.md's myapp with deeper checks, and a
 #                          variant on _checkouts alone: dialyzer must reject a
 #                          misuse, a broken C file must stop rebar3 (~45 seconds)
 #   make test-new          tools/new: both layouts built and tested, its errors,
-#                          layouts found by directory (about 25 seconds)
+#                          layouts found by directory (about 20 seconds)
 #   make test-plain-make   docs/guide-make.md's sums_make with deeper checks, a
 #                          broken C file (about 10 seconds)
 #   make test-mix          docs/guide-mix.md's projects: a path dependency built
 #                          twice, tested, broken, cleaned; a git dependency
-#                          (about 35 seconds)
+#                          (about 30 seconds)
 #   make test-integration  the four
 #
 # They need rebar3, elixir, git and erlang-dialyzer besides the build packages
 # (sh tools/deps.sh test installs them). The first rebar3 dialyzer on a
-# machine builds rebar3's base PLT in ~/.cache/rebar3 (a minute or two more).
-# (Times measured on a busy 2-core machine.)
+# machine builds rebar3's base PLT in ~/.cache/rebar3 (about a minute more).
+# Times measured on a busy 2-core machine (load 6), nocopy already built.
 
 DOCTEST_DOCS := README.md docs/guide-make.md docs/guide-rebar3.md docs/guide-mix.md
 
