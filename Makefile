@@ -83,9 +83,15 @@ eunit: all $(TEST_BEAMS)
 
 comma := ,
 
-# EUnit runs last, so that its summary ("All N tests passed.") ends the output;
-# fragments add their own prerequisites (corpus replays) to `test`.
+# The docs run before EUnit (make doctest, mk/integration.mk), unless
+# NOCOPY_DOCTEST=no (make asan says so: the user projects of the docs are not
+# built with its sanitizers). EUnit runs last, so that its summary ("All N
+# tests passed.") ends the output; fragments add their own prerequisites
+# (corpus replays) to `test`.
 test: deps all c-test fuzz-replay
+ifneq ($(NOCOPY_DOCTEST),no)
+	@$(MAKE) --no-print-directory doctest
+endif
 	@$(MAKE) --no-print-directory eunit
 
 demo: deps all

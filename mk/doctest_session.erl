@@ -13,17 +13,29 @@
 %% lines after it, if any, are what the shell printed: what the expression
 %% printed followed by its value must read the same, ignoring spaces and line
 %% breaks, where "..." stands for any text; an exception must be raised, and
-%% each of its lines shown must appear in the formatted exception. Halts 0 if
-%% every expression behaved as shown.
+%% each of its lines shown must appear in the formatted exception. An
+%% expression that does not parse is a mismatch. Ends with the line
+%% "doctest_session: N prompts, N as shown" (the runner shows it) and halts 0
+%% if every expression behaved as shown.
 -module(doctest_session).
 -export([main/1]).
 
 main([File]) ->
-    {ok, Bin} = file:read_file(File),
-    Lines = string:split(unicode:characters_to_list(Bin), "\n", all),
-    Steps = steps(Lines, none, []),
-    Ok = run(Steps, erl_eval:new_bindings(), true),
-    halt(case Ok of true -> 0; false -> 1 end).
+    Good = try
+               {ok, Bin} = file:read_file(File),
+               Lines = string:split(unicode:characters_to_list(Bin), "\n", all),
+               Steps = steps(Lines, none, []),
+               Results = run(Steps, erl_eval:new_bindings(), []),
+               io:format("doctest_session: ~b prompts, ~b as shown~n",
+                         [length(Results), length([x || true <- Results])]),
+               Results =/= [] andalso lists:all(fun(R) -> R end, Results)
+           catch
+               Class:Reason:St ->
+                   io:format("doctest_session: ~ts~n",
+                             [erl_error:format_exception(Class, Reason, St)]),
+                   false
+           end,
+    halt(case Good of true -> 0; false -> 1 end).
 
 %% [{Expr, ExpectedLines}]
 steps([], none, Acc) ->
@@ -57,13 +69,32 @@ complete(Expr) ->
         _ -> false
     end.
 
-run([], _, Ok) ->
-    Ok;
-run([{Expr, Out} | Rest], Bindings, Ok) ->
+%% [true | false], a result per expression.
+run([], _, Acc) ->
+    lists:reverse(Acc);
+run([{Expr, Out} | Rest], Bindings, Acc) ->
     Expected = [L || L <- Out, string:trim(L) =/= ""],
-    {ok, Tokens, _} = erl_scan:string(Expr),
-    {ok, Exprs} = erl_parse:parse_exprs(Tokens),
     io:format("> ~ts~n", [Expr]),
+    case parse(Expr) of
+        {ok, Exprs} ->
+            eval(Exprs, Expected, Rest, Bindings, Acc);
+        {error, Why} ->
+            io:format("MISMATCH: the expression does not parse: ~ts~n", [Why]),
+            run(Rest, Bindings, [false | Acc])
+    end.
+
+parse(Expr) ->
+    case erl_scan:string(Expr) of
+        {ok, Tokens, _} ->
+            case erl_parse:parse_exprs(Tokens) of
+                {ok, Exprs} -> {ok, Exprs};
+                {error, {_, Mod, Why}} -> {error, Mod:format_error(Why)}
+            end;
+        {error, {_, Mod, Why}, _} ->
+            {error, Mod:format_error(Why)}
+    end.
+
+eval(Exprs, Expected, Rest, Bindings, Acc) ->
     Shell = {value, fun(F, As) -> apply(shell_default, F, As) end},
     try capture(fun() -> erl_eval:exprs(Exprs, Bindings, Shell) end) of
         {{value, Value, NewBindings}, Printed} ->
@@ -74,7 +105,7 @@ run([{Expr, Out} | Rest], Bindings, Ok) ->
                        _ -> matches(string:join(Expected, " "), Shown)
                    end,
             report(Good, Expected, Shown),
-            run(Rest, NewBindings, Ok andalso Good)
+            run(Rest, NewBindings, [Good | Acc])
     catch
         Class:Reason:St ->
             Shown = unicode:characters_to_list(erl_error:format_exception(Class, Reason, St)),
@@ -86,7 +117,7 @@ run([{Expr, Out} | Rest], Bindings, Ok) ->
                            false
                    end,
             report(Good, Expected, Shown),
-            run(Rest, Bindings, Ok andalso Good)
+            run(Rest, Bindings, [Good | Acc])
     end.
 
 %% Runs Fun with its output collected: {Result, Output}.

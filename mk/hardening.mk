@@ -206,7 +206,7 @@ asan:
 	@rm -rf $(ASAN_LOGDIR) && mkdir -p $(ASAN_LOGDIR)
 	@cat mk/lsan.supp $(ASAN_KNOWN_BUGS) > $(ASAN_LSAN_SUPP)
 	@{ env $(ASAN_ENV) $(MAKE) --no-print-directory test BUILD=$(ASAN_BUILD) $(ASAN_FLAGS) \
-	      ERL="$(ASAN_ERL)" || echo 1 > $(ASAN_LOGDIR)/failed; } 2>&1 | tee $(ASAN_LOGDIR)/pass1.out
+	      ERL="$(ASAN_ERL)" NOCOPY_DOCTEST=no || echo 1 > $(ASAN_LOGDIR)/failed; } 2>&1 | tee $(ASAN_LOGDIR)/pass1.out
 	@[ -f $(ASAN_LOGDIR)/failed ] || { \
 	    echo "== asan, second pass: runtime allocators as malloc (+Mea min)"; \
 	    env $(ASAN_ENV) $(MAKE) --no-print-directory eunit BUILD=$(ASAN_BUILD) $(ASAN_FLAGS) \

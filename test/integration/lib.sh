@@ -5,13 +5,10 @@
 # directory, against the nocopy tree they belong to (NOCOPY_TREE), and check
 # that nothing is ever written into that tree.
 #
-# Guides (docs/guide-*.md) are executable: a block a user would copy is
-# preceded by a marker on its own line,
-#   <!-- nocopy-test: project=P file=PATH -->   the block is the file P/PATH
-#   <!-- nocopy-test: project=P run -->         the block runs with sh -e in P
-# and /path/to/nocopy in a block stands for the nocopy under test.
-# guide_check compares a guide's files with the fixtures; guide_run runs a
-# guide's project as a user would, block by block.
+# Guides (docs/guide-*.md) are executable: mk/doctest.escript, the runner of
+# every doc, runs their marked blocks. guide_run runs a guide's project as a
+# user would, block by block; guide_files writes a guide's project without
+# running it, for a variant (the guides are the only copy of their files).
 
 NOCOPY_TREE=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd -P)
 export INTEGRATION_DIR=$NOCOPY_TREE/test/integration
@@ -54,15 +51,15 @@ build_env() {
     export REBAR_COLOR=none LC_ALL=C
 }
 
-# snapshot TREE DEST: DEST becomes a git repository, branch main, whose one
-# commit is TREE's working tree as it is (tracked files as modified, untracked
+# snapshot TREE DEST: DEST becomes a git repository, branches main and TREE's
+# current one, whose one commit is TREE's working tree as it is (tracked files as modified, untracked
 # files that are not ignored; deleted files left out): a "remote" that a git
 # dependency can fetch with a file:// URL. Left out: fuzz/corpus/, 3,000-odd
 # fuzz inputs that no build reads; each file of the snapshot is written three
 # times (the tree, git's object, a dependency's clone) and removed again, which
 # on a busy disk costs more than all the builds.
 snapshot() {
-    local tree=$1 dest=$2
+    local tree=$1 dest=$2 branch
     mkdir -p "$dest"
     (cd "$tree" && git ls-files -z --cached --others --exclude-standard --deduplicate |
         while IFS= read -r -d '' f; do
@@ -73,6 +70,9 @@ snapshot() {
     git -C "$dest" add -A
     git -C "$dest" -c user.name=nocopy-it -c user.email=nocopy-it@localhost \
         commit -q -m "snapshot of $tree"
+    # tools/new names the tree's own branch in the projects it makes.
+    branch=$(git -C "$tree" symbolic-ref -q --short HEAD || true)
+    [ -z "$branch" ] || [ "$branch" = main ] || git -C "$dest" branch "$branch"
 }
 
 # tree_state TREE: what must not change while users build against TREE:
@@ -98,123 +98,83 @@ check_untouched() {
 
 # ---- guides ------------------------------------------------------------------
 
-# guide_extract GUIDE OUT: OUT/manifest lists the blocks in order, one a line,
-# "N<TAB>PROJECT<TAB>file<TAB>PATH" or "N<TAB>PROJECT<TAB>run<TAB>-"; block N's
-# text (unsubstituted) is OUT/N.
-guide_extract() {
-    mkdir -p "$2"
-    awk -v out="$2" '
-        function bad(msg) { printf "%s:%d: %s\n", FILENAME, FNR, msg > "/dev/stderr"; err = 1; exit 1 }
-        state == 0 && /^<!-- nocopy-test:/ {
-            if ($0 !~ /^<!-- nocopy-test: project=[A-Za-z0-9_.-]+ (run|file=[^ ]+) -->$/)
-                bad("malformed marker: " $0)
-            project = substr($3, 9)
-            if ($4 == "run") { kind = "run"; path = "-" }
-            else {
-                kind = "file"; path = substr($4, 6)
-                if (path ~ /^\// || path ~ /(^|\/)\.\.(\/|$)/) bad("path outside the project: " path)
-            }
-            state = 1; next
-        }
-        state == 1 {
-            if ($0 !~ /^```/) bad("a marker must be followed by a fenced block")
-            n++; block = out "/" n
-            printf "" > block
-            printf "%d\t%s\t%s\t%s\n", n, project, kind, path > (out "/manifest")
-            state = 2; next
-        }
-        state == 2 {
-            if ($0 == "```") { close(block); state = 0; next }
-            print > block
-        }
-        END {
-            if (err) exit 1
-            if (state != 0) { printf "%s: unterminated block\n", FILENAME > "/dev/stderr"; exit 1 }
-            if (n == 0) { printf "%s: no nocopy-test blocks\n", FILENAME > "/dev/stderr"; exit 1 }
-        }' "$1"
-}
+# The docs' one runner, mk/doctest.escript (its header says what the markers
+# mean). Its logs go to $SCRATCH/logs/PROJECT.LINE.log.
+DOCTEST=$NOCOPY_TREE/mk/doctest.escript
+doctest() { escript "$DOCTEST" --logs "$SCRATCH/logs" "$@"; }
 
-# subst_nocopy FILE NOCOPY: FILE's text with /path/to/nocopy replaced.
-subst_nocopy() {
-    local esc
-    esc=$(printf '%s' "$2" | sed 's/[\\|&]/\\&/g')
-    sed "s|/path/to/nocopy|$esc|g" "$1"
-}
-
-# guide_check GUIDE FIXTURES: every file block of GUIDE is the fixture
-# FIXTURES/PROJECT/PATH, byte for byte, and every fixture file of the projects
-# the guide names is in the guide.
-guide_check() {
-    local guide=$1 fixtures=$2 out n project kind path
-    out=$(mktemp -d "$SCRATCH/guide.XXXXXX")
-    guide_extract "$guide" "$out" || { fail "$guide: cannot be read as an executable guide"; return; }
-    local before=$FAILURES
-    while IFS=$'\t' read -r n project kind path; do
-        [ "$kind" = file ] || continue
-        if [ ! -f "$fixtures/$project/$path" ]; then
-            fail "$guide: $project/$path is not a fixture in $fixtures"
-        elif ! cmp -s "$out/$n" "$fixtures/$project/$path"; then
-            fail "$guide: $project/$path differs from its fixture:"
-            diff "$fixtures/$project/$path" "$out/$n" | sed 's/^/    /'
-        fi
-    done < "$out/manifest"
-    cut -f2 "$out/manifest" | sort -u > "$out/projects"
-    while IFS= read -r project; do
-        [ -d "$fixtures/$project" ] || continue
-        (cd "$fixtures/$project" && find . \( -type f -o -type l \) | sed 's|^\./||') |
-            while IFS= read -r path; do
-                awk -F '\t' -v p="$project" -v f="$path" \
-                    '$2 == p && $3 == "file" && $4 == f { found = 1 } END { exit !found }' \
-                    "$out/manifest" || echo "$path"
-            done > "$out/missing"
-        if [ -s "$out/missing" ]; then
-            fail "$guide: fixture files of $project not in the guide: $(tr '\n' ' ' < "$out/missing")"
-        fi
-    done < "$out/projects"
-    if [ "$FAILURES" -eq "$before" ]; then
-        say "$guide: its files are the fixtures in ${fixtures#"$NOCOPY_TREE"/}"
+# guide_run GUIDE PROJECT [HOOK]: runs PROJECT's blocks of GUIDE in
+# $SCRATCH/PROJECT, as a user would: /path/to/nocopy is this tree, and a git
+# dependency on it gets the snapshot $SNAP (when set). HOOK, if given, is
+# called with the project directory first. The runner shows each block and the
+# test runners' summaries. Returns 1 if a block fails.
+guide_run() {
+    local guide=$1 project=$2 hook=${3:-}
+    mkdir -p "$SCRATCH/$project"
+    [ -z "$hook" ] || "$hook" "$SCRATCH/$project"
+    # From the tree, so that the runner names the guide as docs/guide-....md.
+    if (cd "$NOCOPY_TREE" && doctest --project "$project" ${SNAP:+--git-snapshot "$SNAP"} \
+        "$NOCOPY_TREE" "$SCRATCH" "${guide#"$NOCOPY_TREE"/}") | sed 's/^/    /'; then
+        say "$project: ${guide#"$NOCOPY_TREE"/} ran as shown"
+    else
+        fail "$project: ${guide#"$NOCOPY_TREE"/} did not run as shown"
+        return 1
     fi
 }
 
-# guide_run GUIDE PROJECT NOCOPY [HOOK]: writes PROJECT's files and runs its
-# blocks in order in $SCRATCH/PROJECT, as a user would, with /path/to/nocopy
-# replaced by NOCOPY. Each run block's output goes to
-# $SCRATCH/logs/PROJECT.N.log; the runners' summaries are shown. HOOK, if
-# given, is called with the project directory before the first block runs.
-# Returns 1 if a block fails.
-guide_run() {
-    local guide=$1 project=$2 nocopy=$3 hook=${4:-} out n p kind path dir
-    out=$(mktemp -d "$SCRATCH/guide.XXXXXX")
-    guide_extract "$guide" "$out" || return 1
-    dir=$SCRATCH/$project
-    mkdir -p "$dir" "$SCRATCH/logs"
-    [ -z "$hook" ] || "$hook" "$dir"
-    while IFS=$'\t' read -r n p kind path; do
-        [ "$p" = "$project" ] || continue
-        if [ "$kind" = file ]; then
-            mkdir -p "$(dirname "$dir/$path")"
-            subst_nocopy "$out/$n" "$nocopy" > "$dir/$path"
-        else
-            subst_nocopy "$out/$n" "$nocopy" > "$out/$n.sh"
-            say "$project: block $n: $(grep -v '^#' "$out/$n.sh" | tr '\n' ';' | sed 's/;$//; s/;/; /g')"
-            if ! logged "$SCRATCH/logs/$project.$n.log" "$dir" sh -e "$out/$n.sh"; then
-                fail "$project: block $n failed"
-                return 1
-            fi
-        fi
-    done < "$out/manifest"
+# guide_files GUIDE PROJECT DEST [NOCOPY]: DEST (which must not exist) becomes
+# PROJECT's files as GUIDE shows them (its file blocks, same-as checked), with
+# /path/to/nocopy replaced by NOCOPY (default: this tree); nothing is run. The
+# start of a variant of a guide's project. Returns 1 if the guide cannot give
+# them.
+guide_files() {
+    local guide=$1 project=$2 dest=$3 nocopy=${4:-$NOCOPY_TREE} tmp
+    tmp=$(mktemp -d "$SCRATCH/files.XXXXXX")
+    if escript "$DOCTEST" --files-only --project "$project" --nocopy "$nocopy" \
+        --logs "$tmp/logs" "$NOCOPY_TREE" "$tmp" "$guide" > "$tmp/out" 2>&1 &&
+        mv "$tmp/$project" "$dest"; then
+        say "$project: $(grep -c ': wrote ' "$tmp/out") files from ${guide#"$NOCOPY_TREE"/} in $dest"
+        rm -rf "$tmp"
+    else
+        fail "$project: no files from ${guide#"$NOCOPY_TREE"/}:"
+        sed 's/^/    /' "$tmp/out"
+        return 1
+    fi
+}
+
+# check_clones WHAT MIN: every git clone of this tree in $SCRATCH (a git
+# dependency fetched from file://$NOCOPY_TREE) holds the snapshot's commit, and
+# there are at least MIN: git dependencies got the working tree under test.
+check_clones() {
+    local what=$1 min=$2 head dir url n=0
+    head=$(git -C "$SNAP" rev-parse HEAD)
+    while IFS= read -r dir; do
+        url=$(git -C "$dir" config --get remote.origin.url || true)
+        [ "$url" = "file://$NOCOPY_TREE" ] || continue
+        n=$((n + 1))
+        [ "$(git -C "$dir" rev-parse HEAD)" = "$head" ] ||
+            fail "$what: ${dir#"$SCRATCH"/} is not the snapshot: $(git -C "$dir" log -1 --format='%h %s')"
+    done < <(find "$SCRATCH" -path "$SNAP" -prune -o -name .git -print | sed 's|/\.git$||')
+    if [ "$n" -lt "$min" ]; then
+        fail "$what: $n git clone(s) of nocopy, at least $min expected"
+    else
+        say "$what: $n git clone(s) of nocopy, each the snapshot of the working tree"
+    fi
 }
 
 # logged LOG DIR CMD...: runs CMD in DIR with its output in LOG (terminal
 # colours taken out); shows the runners' summaries and the time taken, and
 # LOG's end if CMD fails (unless EXPECT_FAIL=1). Returns CMD's status.
 logged() {
-    local log=$1 dir=$2 st=0 t0=$SECONDS
+    local log=$1 dir=$2 st=0 t0=$SECONDS cmd
     shift 2
+    cmd=$*
+    cmd=${cmd%%$'\n'*}
+    [ "${#cmd}" -le 60 ] || cmd="${cmd:0:57}..."
     (cd "$dir" && "$@") > "$log" 2>&1 < /dev/null || st=$?
     sed -i 's/\x1b\[[0-9;]*m//g' "$log"
     summaries "$log"
-    printf '    (%ss, exit status %d)\n' $((SECONDS - t0)) "$st"
+    printf '    (%s in %s: %ss, exit status %d)\n' "$cmd" "${dir#"$SCRATCH"/}" $((SECONDS - t0)) "$st"
     if [ "$st" -ne 0 ] && [ "${EXPECT_FAIL:-0}" != 1 ]; then
         printf '    The end of %s:\n' "$log"
         tail -n 40 "$log" | sed 's/^/    | /'

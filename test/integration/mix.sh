@@ -1,221 +1,163 @@
-#!/bin/sh
-# test/integration/mix.sh: nocopy as a mix dependency, offline, from outside
-# the tree (`make test-mix`). In a scratch directory it builds user projects
-# from the fixtures in test/integration/mix/ (common/ plus path/ or git/):
+#!/usr/bin/env bash
+# test/integration/mix.sh (make test-mix): nocopy as a mix dependency, offline,
+# in a scratch directory outside the tree. docs/guide-mix.md is the source of
+# the projects (`make doctest` runs it as written); here, variants of them:
 #
-#   path  {:nocopy, path: NOCOPY}: two C modules (one with ldlibs and cflags),
-#         mix compile --warnings-as-errors, a second mix compile that must do
-#         nothing, mix test, a broken C file that must fail readably, mix clean
-#   git   {:nocopy, git: "file://SNAPSHOT"}, where SNAPSHOT is a git repository
-#         of this checkout as it is on disk (uncommitted changes and untracked,
-#         unignored files included): mix deps.get, mix compile, mix test
+#   1. The guide's project my_app, its files written by the docs' runner (its
+#      c_src/sums.c is same-as examples/sums/sums.c: a guide whose copy
+#      differs must be caught), as a path dependency on this tree, with a test
+#      of its own (mix/error_format_test.exs: Elixir's text for nocopy's
+#      errors, as the guide shows it) and a priv/ of its own: mix compile
+#      --warnings-as-errors builds the two C modules into _build, never into
+#      priv/; a second mix compile does nothing; mix test; a broken C file
+#      fails readably, naming the line; mix clean.
+#   2. The guide's project my_app_git, block by block: a git dependency,
+#      fetched from a snapshot of this working tree as it is (uncommitted
+#      changes included); a second mix test compiles nothing.
+#   3. Nothing is written into this tree or the snapshot.
 #
-# and checks that docs/guide-mix.md shows the fixtures as they are, and that
-# nothing in this checkout was created or changed. MIX_HOME, HEX_HOME and HOME
-# are scratch directories, hex is offline and absent, any HTTP goes to a closed
-# port and MIX_REBAR3 is a stub that fails, so nothing can come from the
-# network, a rebar3 or the user's home. Needs elixir (mix), erlang, make, gcc,
-# git and zlib's headers (Debian: elixir erlang-dev make gcc git zlib1g-dev).
-# Exits non-zero on the first failure; removes the scratch directory.
-set -eu
+# MIX_HOME, HEX_HOME and HOME are scratch directories, hex is offline and
+# absent, any HTTP goes to a closed port and MIX_REBAR3 is a stub that fails,
+# so nothing can come from the network, a rebar3 or the user's home. Needs
+# elixir (mix), erlang, make, gcc, git and zlib's headers (Debian: elixir
+# erlang-dev make gcc git zlib1g-dev). Exits non-zero on any failure.
+set -euo pipefail
+# shellcheck source=test/integration/lib.sh
+. "$(dirname "$0")/lib.sh"
 
-NOCOPY=$(cd "$(dirname "$0")/../.." && pwd)
-REAL_HOME=${HOME:-}
-FIXTURES=$NOCOPY/test/integration/mix
-GUIDE=$NOCOPY/docs/guide-mix.md
-T0=$(date +%s)
+need mix elixir
+need make make
+need cc gcc
+need git git
+scratch_dir
+build_env
 
-fail() {
-    echo "mix.sh: FAIL: $*" >&2
-    exit 1
-}
-step() {
-    echo "==== mix.sh: $* ($(($(date +%s) - T0)) s)"
-}
-
-for tool in mix elixir erl make gcc git; do
-    command -v "$tool" >/dev/null 2>&1 ||
-        fail "$tool not found (Debian: apt-get install elixir erlang-dev make gcc git zlib1g-dev)"
-done
-
-SCRATCH=$(mktemp -d "${TMPDIR:-/tmp}/nocopy-mix.XXXXXX")
-trap 'rm -rf "$SCRATCH"' EXIT
-trap 'exit 130' INT TERM
-
-# What this checkout holds before (git's view, ignored files included, with the
-# caller's HOME for safe.directory), and a stamp: afterwards nothing in it may
-# be newer.
-tree_state() {
-    HOME=$REAL_HOME git -C "$NOCOPY" --no-optional-locks status --porcelain --ignored \
-        --untracked-files=all
-}
-HOME=$REAL_HOME git -C "$NOCOPY" rev-parse --git-dir >/dev/null 2>&1 || fail "$NOCOPY is not a git checkout"
-tree_state >"$SCRATCH/tree-before"
-touch "$SCRATCH/stamp"
+GUIDE=$NOCOPY_TREE/docs/guide-mix.md
+say "nocopy under test: $NOCOPY_TREE; scratch: $SCRATCH; $(elixir --version | tail -n 1)"
+SNAP=$SCRATCH/nocopy
+snapshot "$NOCOPY_TREE" "$SNAP"
+tree_mark
+TREE_BEFORE=$(tree_state "$NOCOPY_TREE")
+SNAP_BEFORE=$(tree_state "$SNAP")
 
 # ---- a hermetic environment ---------------------------------------------------
 export HOME="$SCRATCH/home" MIX_HOME="$SCRATCH/mix-home" HEX_HOME="$SCRATCH/hex-home"
-mkdir -p "$HOME" "$MIX_HOME" "$HEX_HOME"
+mkdir -p "$HOME" "$MIX_HOME" "$HEX_HOME" "$SCRATCH/logs"
 export HEX_OFFLINE=1 MIX_REBAR3="$SCRATCH/no-rebar3"
-printf '#!/bin/sh\necho "mix.sh: rebar3 was called: $*" >&2\nexit 1\n' >"$MIX_REBAR3"
+printf '#!/bin/sh\necho "mix.sh: rebar3 was called: $*" >&2\nexit 1\n' > "$MIX_REBAR3"
 chmod +x "$MIX_REBAR3"
 export http_proxy=http://127.0.0.1:9 https_proxy=http://127.0.0.1:9
 export HTTP_PROXY=$http_proxy HTTPS_PROXY=$https_proxy
 export GIT_CONFIG_NOSYSTEM=1 GIT_TERMINAL_PROMPT=0
 unset MIX_ENV MIX_TARGET MIX_BUILD_PATH MIX_BUILD_ROOT MIX_DEPS_PATH MIX_EXS \
     MIX_LOCKFILE MIX_PATH MIX_QUIET ERL_LIBS ERL_FLAGS ERL_AFLAGS ERL_ZFLAGS \
-    MAKEFLAGS MFLAGS MAKELEVEL CFLAGS LDFLAGS MOREFLAGS 2>/dev/null || true
+    CFLAGS LDFLAGS MOREFLAGS
 
-# mix CMD... in the project directory, stdin closed (no prompt can wait), its
-# output kept in $SCRATCH/out and shown (a progress line as it ended).
-run_mix() {
-    echo "\$ ${MIX_ENV:+MIX_ENV=$MIX_ENV }mix $*"
-    status=0
-    mix "$@" </dev/null >"$SCRATCH/out" 2>&1 || status=$?
-    awk '{ sub(/.*\r/, ""); print }' "$SCRATCH/out"
-    [ "$status" -eq 0 ] || fail "mix $* failed in $(pwd)"
-}
-
-# A project from the fixtures: common/ then VARIANT/, with the dependency's
-# placeholder replaced.
-make_project() { # VARIANT DIR FROM TO
-    mkdir -p "$2"
-    cp -R "$FIXTURES/common/." "$FIXTURES/$1/." "$2/"
-    sed "s|$3|$4|" "$2/mix.exs" >"$2/mix.exs.tmp"
-    mv "$2/mix.exs.tmp" "$2/mix.exs"
-    grep -q "$4" "$2/mix.exs" || fail "$1/mix.exs does not name $3"
-}
-
-# "N tests, 0 failures" with N as expected: tests ran, none failed.
-check_summary() { # EXPECTED_TESTS
-    grep -Eq "^$1 tests?, 0 failures" "$SCRATCH/out" ||
-        fail "expected \"$1 tests, 0 failures\" in mix test's summary"
-}
-
-# ---- the guide shows the fixtures ---------------------------------------------
-step "docs/guide-mix.md against the fixtures"
-[ -f "$GUIDE" ] || fail "$GUIDE is missing"
-# Every "nocopy-test: project=P file=F" block, written to guide/P/F.
-awk -v out="$SCRATCH/guide" '
-    /^<!-- nocopy-test: .*file=/ {
-        match($0, /project=[^ ]+/); p = substr($0, RSTART + 8, RLENGTH - 8)
-        match($0, /file=[^ ]+/); f = substr($0, RSTART + 5, RLENGTH - 5)
-        want = out "/" p "/" f; next
-    }
-    want != "" && !inblock && /^```/ {
-        inblock = 1; dir = want; sub("/[^/]*$", "", dir)
-        system("mkdir -p \"" dir "\""); printf "" > want; next
-    }
-    inblock && /^```/ { inblock = 0; close(want); want = ""; next }
-    inblock { print > want }
-' "$GUIDE"
-for project in my_app my_app_git; do
-    [ -d "$SCRATCH/guide/$project" ] || fail "the guide has no project $project"
-done
-# Each guide file is the fixture of that name: project my_app is path/ over
-# common/, my_app_git is git/ over common/.
-checked=0
-for project in my_app my_app_git; do
-    variant=path
-    [ "$project" = my_app_git ] && variant=git
-    for f in $(cd "$SCRATCH/guide/$project" && find . -type f | sed 's|^\./||'); do
-        fixture=$FIXTURES/$variant/$f
-        [ -f "$fixture" ] || fixture=$FIXTURES/common/$f
-        [ -f "$fixture" ] || fail "the guide's $project/$f is no fixture"
-        diff -u "$fixture" "$SCRATCH/guide/$project/$f" ||
-            fail "the guide's $project/$f differs from $fixture"
-        checked=$((checked + 1))
-    done
-done
-echo "$checked guide files are the fixtures"
-
-# ---- path dependency ----------------------------------------------------------
-APP=$SCRATCH/path/my_app
-make_project path "$APP" /path/to/nocopy "$NOCOPY"
-# A priv/ of the project's own: the libraries must not be written into it.
-mkdir -p "$APP/priv"
-echo data >"$APP/priv/data.txt"
-cd "$APP"
-
-step "path dependency: mix deps.get, mix compile --warnings-as-errors"
-run_mix deps.get
-run_mix compile --warnings-as-errors
-grep -q "Compiling 2 nocopy modules (sums, crc)" "$SCRATCH/out" ||
-    fail "mix compile did not build the two nocopy modules"
-OUT=_build/dev/lib/my_app
-for f in priv/sums_nif.so priv/sums_drv.so priv/crc_nif.so priv/crc_drv.so priv/data.txt \
-    ebin/sums.beam ebin/sums_drv.beam ebin/crc.beam ebin/crc_drv.beam; do
-    [ -f "$OUT/$f" ] || fail "$OUT/$f was not built"
-done
-[ ! -L "$OUT/priv" ] || fail "$OUT/priv is a link into the project"
-[ "$(ls priv)" = data.txt ] || fail "the project's priv/ holds more than data.txt: $(ls priv)"
-grep -q "{modules,\['Elixir.MyApp',crc,crc_drv,sums,sums_drv\]}" "$OUT/ebin/my_app.app" ||
-    fail "my_app.app does not list the stubs: $(grep modules "$OUT/ebin/my_app.app")"
-
-step "path dependency: a second mix compile does nothing"
-ls -l --time-style=full-iso "$OUT"/priv/*.so "$OUT"/ebin/*.beam >"$SCRATCH/times-before"
-run_mix compile
-[ ! -s "$SCRATCH/out" ] || fail "the second mix compile printed something"
-ls -l --time-style=full-iso "$OUT"/priv/*.so "$OUT"/ebin/*.beam >"$SCRATCH/times-after"
-diff "$SCRATCH/times-before" "$SCRATCH/times-after" || fail "the second mix compile rewrote files"
-
-step "path dependency: mix test"
-run_mix test
-check_summary 9
-
-step "path dependency: a broken C file fails mix compile, naming the line"
-cp c_src/sums.c "$SCRATCH/sums.c"
-sed 's/uint64_t sum = key;/uint64_t sum = key/' "$SCRATCH/sums.c" >c_src/sums.c
-if mix compile </dev/null >"$SCRATCH/out" 2>&1; then
-    cat "$SCRATCH/out"
-    fail "mix compile succeeded with a broken c_src/sums.c"
+# ---- 1. my_app, a path dependency ---------------------------------------------
+# The check of the guide itself: a copy of c_src/sums.c that differs from
+# examples/sums/sums.c by one character must fail.
+sed '/project=my_app file=c_src\/sums.c/,/^```$/ s/uint64_t sum = key;/uint64_t sum = key+0;/' \
+    "$GUIDE" > "$SCRATCH/mutated.md"
+if (FAILURES=0; guide_files "$SCRATCH/mutated.md" my_app "$SCRATCH/mutated" > "$SCRATCH/mutated.log";
+    [ "$FAILURES" -gt 0 ]) &&
+    grep -q 'DIFFERS from examples/sums/sums.c, first at line' "$SCRATCH/mutated.log"; then
+    say "a guide whose sums.c differs from examples/sums/sums.c is caught"
+else
+    fail "the runner missed a difference: $(cat "$SCRATCH/mutated.log")"
 fi
-cat "$SCRATCH/out"
-grep -Eq '^c_src/sums\.c:[0-9]+:[0-9]+: error: ' "$SCRATCH/out" ||
-    fail "no gcc error naming c_src/sums.c:LINE:COL"
-grep -q '^nocopy: building sums failed' "$SCRATCH/out" || fail "no nocopy summary line"
-cp "$SCRATCH/sums.c" c_src/sums.c
 
-step "path dependency: mix clean"
-run_mix clean
-for f in priv/sums_nif.so priv/crc_drv.so ebin/sums.beam ebin/crc_drv.beam; do
-    [ ! -e "$OUT/$f" ] || fail "mix clean left $OUT/$f"
-done
+APP=$SCRATCH/my_app
+L=$SCRATCH/logs/path
+if guide_files "$GUIDE" my_app "$APP"; then
+    cp "$INTEGRATION_DIR/mix/error_format_test.exs" "$APP/test/"
+    # A priv/ of the project's own: the libraries must not be written into it.
+    mkdir -p "$APP/priv"
+    echo data > "$APP/priv/data.txt"
+    OUT=$APP/_build/dev/lib/my_app
+    if logged "$L.deps.log" "$APP" mix deps.get &&
+        logged "$L.compile.log" "$APP" mix compile --warnings-as-errors; then
+        expect_in "$L.compile.log" '^Compiling 2 nocopy modules \(sums, crc\)' \
+            "my_app: mix compile built the two nocopy modules"
+        for f in priv/sums_nif.so priv/sums_drv.so priv/crc_nif.so priv/crc_drv.so priv/data.txt \
+            ebin/sums.beam ebin/sums_drv.beam ebin/crc.beam ebin/crc_drv.beam; do
+            [ -f "$OUT/$f" ] || fail "my_app: $OUT/$f was not built"
+        done
+        [ ! -L "$OUT/priv" ] || fail "my_app: $OUT/priv is a link into the project"
+        [ "$(ls "$APP/priv")" = data.txt ] ||
+            fail "my_app: the project's priv/ holds more than data.txt: $(ls "$APP/priv")"
+        expect_in "$OUT/ebin/my_app.app" "\{modules,\['Elixir.MyApp',crc,crc_drv,sums,sums_drv\]\}" \
+            "my_app: my_app.app lists the stubs"
 
-# ---- git dependency -----------------------------------------------------------
-step "git dependency: a git repository of the checkout as it is on disk"
-SNAPSHOT=$SCRATCH/nocopy-snapshot
-mkdir -p "$SNAPSHOT"
-(HOME=$REAL_HOME git -C "$NOCOPY" ls-files -z --cached --others --exclude-standard) |
-    (cd "$NOCOPY" && xargs -0 sh -c 'for f; do if [ -f "$f" ]; then printf "%s\n" "$f"; fi; done' sh) |
-    (cd "$NOCOPY" && tar -cf - -T -) | (cd "$SNAPSHOT" && tar -xf -)
-[ -f "$SNAPSHOT/mix.exs" ] && [ -f "$SNAPSHOT/nocopy.mk" ] || fail "the snapshot lacks mix.exs or nocopy.mk"
-git -C "$SNAPSHOT" init -q -b main
-git -C "$SNAPSHOT" add -A
-git -C "$SNAPSHOT" -c user.name=mix.sh -c user.email=mix.sh@localhost commit -q -m snapshot
-echo "$(git -C "$SNAPSHOT" ls-files | wc -l) files at $(git -C "$SNAPSHOT" rev-parse --short HEAD)"
+        ls -l --time-style=full-iso "$OUT"/priv/*.so "$OUT"/ebin/*.beam > "$SCRATCH/times-before"
+        if logged "$L.again.log" "$APP" mix compile; then
+            ls -l --time-style=full-iso "$OUT"/priv/*.so "$OUT"/ebin/*.beam > "$SCRATCH/times-after"
+            if [ -s "$L.again.log" ]; then
+                fail "my_app: the second mix compile printed something: $(cat "$L.again.log")"
+            elif ! cmp -s "$SCRATCH/times-before" "$SCRATCH/times-after"; then
+                fail "my_app: the second mix compile rewrote files"
+            else
+                say "my_app: a second mix compile does nothing"
+            fi
+        else
+            fail "my_app: the second mix compile failed"
+        fi
 
-APP=$SCRATCH/git/my_app_git
-make_project git "$APP" file:///path/to/nocopy "file://$SNAPSHOT"
-cd "$APP"
-step "git dependency: mix deps.get, MIX_ENV=test mix compile --warnings-as-errors, mix test"
-run_mix deps.get
-[ -f deps/nocopy/nocopy.mk ] || fail "mix deps.get did not check nocopy out into deps/"
-# The test environment, so that mix test reuses this build (and builds nothing).
-export MIX_ENV=test
-run_mix compile --warnings-as-errors
-grep -q "Compiling 1 nocopy module (sums)" "$SCRATCH/out" || fail "mix compile did not build sums"
-run_mix test
-if grep -q "Compiling" "$SCRATCH/out"; then fail "mix test compiled again after MIX_ENV=test mix compile"; fi
-unset MIX_ENV
-check_summary 6
+        if logged "$L.test.log" "$APP" mix test; then
+            expect_in "$L.test.log" '^9 tests, 0 failures' "my_app: mix test, the guide's 7 tests and 2 of its own"
+        else
+            fail "my_app: mix test"
+        fi
 
-# ---- the checkout is untouched ------------------------------------------------
-step "the nocopy checkout is untouched"
-cd "$NOCOPY"
-tree_state >"$SCRATCH/tree-after"
-diff "$SCRATCH/tree-before" "$SCRATCH/tree-after" || fail "files in $NOCOPY were created or changed"
-find "$NOCOPY" -path "$NOCOPY/.git" -prune -o -newer "$SCRATCH/stamp" -print >"$SCRATCH/newer"
-[ ! -s "$SCRATCH/newer" ] || { cat "$SCRATCH/newer"; fail "files in $NOCOPY were written"; }
+        say "my_app: a broken C file must fail mix compile, naming the line"
+        cp "$APP/c_src/sums.c" "$SCRATCH/sums.c"
+        sed 's/uint64_t sum = key;/uint64_t sum = key/' "$SCRATCH/sums.c" > "$APP/c_src/sums.c"
+        if EXPECT_FAIL=1 logged "$L.broken.log" "$APP" mix compile; then
+            fail "my_app: mix compile succeeded with a broken c_src/sums.c"
+        else
+            expect_in "$L.broken.log" '^c_src/sums\.c:[0-9]+:[0-9]+: error: ' \
+                "my_app: gcc's error names c_src/sums.c:LINE:COL"
+            expect_in "$L.broken.log" '^nocopy: building sums failed' "my_app: nocopy's summary line"
+        fi
+        cp "$SCRATCH/sums.c" "$APP/c_src/sums.c"
 
-step "PASS: path and git dependencies, offline"
+        if logged "$L.clean.log" "$APP" mix clean; then
+            for f in priv/sums_nif.so priv/crc_drv.so ebin/sums.beam ebin/crc_drv.beam; do
+                [ ! -e "$OUT/$f" ] || fail "my_app: mix clean left $OUT/$f"
+            done
+            say "my_app: mix clean removed the libraries and the stubs"
+        else
+            fail "my_app: mix clean"
+        fi
+    else
+        fail "my_app: mix deps.get or mix compile failed"
+    fi
+fi
+
+# ---- 2. my_app_git, a git dependency -----------------------------------------
+# Its blocks copy files of my_app (above, as the guide shows them).
+if guide_run "$GUIDE" my_app_git; then
+    G=$SCRATCH/my_app_git
+    logs=("$SCRATCH"/logs/my_app_git.*.log)
+    if [ -f "$G/deps/nocopy/nocopy.mk" ]; then
+        say "my_app_git: mix deps.get checked nocopy out into deps/"
+    else
+        fail "my_app_git: no deps/nocopy/nocopy.mk"
+    fi
+    check_clones my_app_git 1
+    expect_in "${logs[-1]}" '^Compiling 1 nocopy module \(sums\)' "my_app_git: mix compile built sums"
+    expect_in "${logs[-1]}" '^6 tests, 0 failures' "my_app_git: mix test, 6 tests"
+    if logged "$SCRATCH/logs/git.test-again.log" "$G" mix test; then
+        if grep -q Compiling "$SCRATCH/logs/git.test-again.log"; then
+            fail "my_app_git: a second mix test compiled again"
+        else
+            say "my_app_git: a second mix test compiles nothing"
+        fi
+    else
+        fail "my_app_git: the second mix test"
+    fi
+fi
+
+# ---- 3. ---------------------------------------------------------------------
+check_untouched "$NOCOPY_TREE" "$TREE_BEFORE"
+check_untouched "$SNAP" "$SNAP_BEFORE"
+finish

@@ -1,1 +1,0 @@
-../../../rebar3/myapp/test/sums_tests.erl
