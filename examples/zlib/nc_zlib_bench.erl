@@ -16,7 +16,7 @@
 %% size calibrated to about `batch_ms' (one call when a call takes longer);
 %% then rounds run every contender's batch once, in a new random order each
 %% round, each batch in a fresh process. Reported: the median time per call
-%% over the rounds, and the ratio nocopy / OTP as the median of the per-round
+%% over the rounds, and the ratio OTP / nocopy as the median of the per-round
 %% ratios (paired within a round, so that noise on a shared machine hits both
 %% alike). Every timed batch returns its last result, which is checked after
 %% the clock stops: compressed outputs must equal OTP's one-shot output at the
@@ -326,13 +326,14 @@ run_rounds(Rounds, Ns, Op, Port, Arg, D, C) ->
 shuffle(L) ->
     [X || {_, X} <- lists:sort([{rand:uniform(), X} || X <- L])].
 
-%% nocopy / OTP per (kind, size, op): medians of the per-round ratios.
+%% OTP time / nocopy time per (kind, size, op), as nc_crypto_bench reports
+%% it (above 1: nocopy is faster): medians of the per-round ratios.
 ratios(Cells) ->
     Key = fun(#{kind := K, size := S, op := O}) -> {K, S, O} end,
     Otp = maps:from_list([{Key(C), C} || C = #{contender := otp} <- Cells]),
     [begin
          #{samples_ns := OtpNs} = maps:get(Key(C), Otp),
-         Rs = [A / B || {A, B} <- lists:zip(Ns, OtpNs)],
+         Rs = [Otp1 / Nc || {Nc, Otp1} <- lists:zip(Ns, OtpNs)],
          #{kind => K, size => S, op => O, contender => Who,
            ratio_median => median(Rs), ratio_min => lists:min(Rs), ratio_max => lists:max(Rs),
            rounds => length(Rs)}
@@ -404,9 +405,31 @@ markdown(#{machine := M, duration_s := Dur, cells := Cells, ratios := Ratios, mo
                    "`libz.so.1`.~n~n",
                    [Mode, maps:get(commit, M), round(Dur), maps:get(cpu, M), maps:get(cpus, M),
                     maps:get(otp, M), maps:get(erts, M), maps:get(zlib1g, M)]),
+     summary(Kinds, Cells, Ratio),
      method(Cells),
      [kind_table(K, Cells, Get, Ratio) || K <- Kinds],
      chunk_notes(Cells)].
+
+%% One table per data kind: OTP / NIF and OTP / driver for every operation
+%% and size, the figures a reader compares first.
+summary(Kinds, Cells, Ratio) ->
+    ["## Summary: OTP time / nocopy time, NIF / driver (above 1.00x: nocopy is faster)\n\n",
+     [begin
+          Sizes = lists:usort([S || #{kind := K1, size := S} <- Cells, K1 =:= K]),
+          [io_lib:format("~s:~n~n", [kind_name(K)]),
+           "| | ", lists:join(" | ", [size_label(S) || S <- Sizes]), " |\n",
+           "|---", [["|---"] || _ <- Sizes], "|\n",
+           [["| ", atom_to_list(Op), " | ",
+             lists:join(" | ", [[fmt_ratio(maps:get(ratio_median, Ratio(K, S, Op, nif))), " / ",
+                                 fmt_ratio(maps:get(ratio_median, Ratio(K, S, Op, drv)))]
+                                || S <- Sizes]),
+             " |\n"] || Op <- ?OPS],
+           "\n"]
+      end || K <- Kinds]].
+
+kind_name(repeated) -> "Repeated English text";
+kind_name(words) -> "English words";
+kind_name(random) -> "Random bytes".
 
 method(Cells) ->
     ["## Method\n\n"
@@ -421,8 +444,8 @@ method(Cells) ->
     "(one call from 16 MiB on); each round runs every contender's batch once, in a new "
     "random order, each batch in a fresh process. Latency is the median time per call over "
     "the rounds; throughput is uncompressed bytes per second at that median (MB = 10^6 B). "
-    "**Ratios are nocopy / OTP time per call, medians of per-round ratios** (below 1: nocopy "
-    "is faster), paired within rounds so that the noise of this shared machine hits both "
+    "**Ratios are OTP time / nocopy time per call, medians of per-round ratios** (above 1: "
+    "nocopy is faster), paired within rounds so that the noise of this shared machine hits both "
     "sides alike; single timings vary by 10-30 % here.\n"
     "- Rounds per cell (fewer where one call takes seconds; a cell of 1 round is one "
     "paired sample): ", rounds_text(Cells), ".\n"
@@ -464,7 +487,7 @@ kind_table(K, Cells, Get, Ratio) ->
     [Title,
      "Compression ratio at the default level: ", lists:join(", ", Ratios), ". "
      "Each cell: latency per call (throughput); ratio: median [min-max] over rounds.\n\n",
-     "| operation | size | OTP zlib | nc NIF | **NIF / OTP** | nc driver | **driver / OTP** |\n",
+     "| operation | size | OTP zlib | nc NIF | **OTP / NIF** | nc driver | **OTP / driver** |\n",
      "|---|---|---|---|---|---|---|\n",
      [begin
           O0 = Get(K, S, Op, otp),
