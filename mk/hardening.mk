@@ -2,8 +2,9 @@
 # the core's parsers. Included by the top-level Makefile (after nocopy.mk, so
 # NOCOPY_*, BUILD, TEST_OUT and EUNIT_MODULES are known).
 #
-#   make asan        the whole `make test` with ASan+UBSan in the native code, in
-#                    _build/asan; then the EUnit suites again with the runtime's
+#   make asan        `make test` with ASan+UBSan in the native code, in
+#                    _build/asan, except the docs' projects (make doctest:
+#                    user builds, no nocopy code the suites do not run); then the EUnit suites again with the runtime's
 #                    own allocators turned into malloc (+Mea min) so ASan also
 #                    guards binaries, resources and enif_alloc/driver_alloc
 #                    memory. Fails on any sanitizer report.
