@@ -67,9 +67,9 @@ $(TEST_OUT)/ebin/%.beam: test/%.erl $(wildcard test/*.hrl) $(APP_BEAMS)
 	$(ERLC) -Wall +warnings_as_errors +debug_info -I include -I test -pa ebin -o $(TEST_OUT)/ebin $<
 
 # The driver's request decoder is pure C: its tests need no runtime.
-C_TEST_DRV_SRCS := c_src/nc_drv_wire.c
+C_TEST_DRV_SRCS := c_src/drv/nc_drv_wire.c
 $(C_TEST_BIN): $(C_TEST_SRCS) $(C_TEST_DRV_SRCS) $(NOCOPY_CORE_OBJS) $(wildcard test/c/*.h) \
-    c_src/nc_drv_wire.h
+    c_src/drv/nc_drv_wire.h
 	$(CC) $(NOCOPY_CFLAGS) -Itest/c -o $@ $(C_TEST_SRCS) $(C_TEST_DRV_SRCS) $(NOCOPY_CORE_OBJS) \
 	    $(NOCOPY_LDFLAGS) -lpthread -lm
 

@@ -62,31 +62,63 @@ NOCOPY_BUILD   = $(BUILD)/nocopy
 NOCOPY_OBJ     = $(NOCOPY_BUILD)/obj
 NOCOPY_EBIN   ?= $(NOCOPY_BUILD)/ebin
 
-# nocopy's own sources see its internal headers; user code sees include/ only.
+# Compiler flags. User code sees include/ only (NOCOPY_USER_CFLAGS). nocopy's
+# own sources see include/ and, with -iquote, the "..." headers of their own
+# layer and the layers below it, nothing else: the folders of c_src/ are the
+# build graph (core <- nif, core <- drv, core <- describe), and a core file that
+# included a backend's header, or a backend another's, would not compile.
 NOCOPY_WARN    = -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wshadow -Wstrict-prototypes
 NOCOPY_USER_CFLAGS = $(NOCOPY_WARN) -fPIC -fvisibility=hidden $(OPTFLAGS) \
                      -I$(NOCOPY_DIR)/include -I$(ERTS_INC) $(CFLAGS) $(MOREFLAGS)
-NOCOPY_CFLAGS  = $(NOCOPY_WARN) -fPIC -fvisibility=hidden $(OPTFLAGS) \
-                 -I$(NOCOPY_DIR)/include -I$(NOCOPY_DIR)/c_src -I$(ERTS_INC) $(MOREFLAGS)
+NOCOPY_SRC     = $(NOCOPY_DIR)/c_src
+NOCOPY_BASE_CFLAGS = $(NOCOPY_WARN) -fPIC -fvisibility=hidden $(OPTFLAGS) \
+                     -I$(NOCOPY_DIR)/include -I$(ERTS_INC) $(MOREFLAGS)
+# Per layer: the folders whose headers it may include.
+NOCOPY_CORE_CFLAGS     = $(NOCOPY_BASE_CFLAGS) -iquote $(NOCOPY_SRC)/core
+NOCOPY_NIF_CFLAGS      = $(NOCOPY_CORE_CFLAGS) -iquote $(NOCOPY_SRC)/nif
+NOCOPY_DRV_CFLAGS      = $(NOCOPY_CORE_CFLAGS) -iquote $(NOCOPY_SRC)/drv
+NOCOPY_DESCRIBE_CFLAGS = $(NOCOPY_CORE_CFLAGS) -iquote $(NOCOPY_SRC)/describe
+# For nocopy's own tests, fuzz targets and profiling harnesses, which reach
+# into the core and the driver's wire decoder.
+NOCOPY_CFLAGS  = $(NOCOPY_CORE_CFLAGS) -iquote $(NOCOPY_SRC)/drv
 NOCOPY_LDFLAGS = $(LDFLAGS) $(MOREFLAGS)
 
-NOCOPY_CORE_SRCS = $(addprefix $(NOCOPY_DIR)/c_src/, \
-    nc_arena.c nc_status.c nc_call.c nc_args.c nc_iovec.c nc_reply.c nc_handle.c nc_format.c)
-NOCOPY_NIF_SRCS  = $(wildcard $(NOCOPY_DIR)/c_src/nc_nif*.c)
-NOCOPY_DRV_SRCS  = $(wildcard $(NOCOPY_DIR)/c_src/nc_drv*.c)
-NOCOPY_DESCRIBE_SRCS = $(NOCOPY_DIR)/c_src/nc_describe.c
+# One folder, one layer: every C file of a folder is part of its layer.
+NOCOPY_LAYERS        = core nif drv describe
+NOCOPY_CORE_SRCS     = $(sort $(wildcard $(NOCOPY_SRC)/core/*.c))
+NOCOPY_NIF_SRCS      = $(sort $(wildcard $(NOCOPY_SRC)/nif/*.c))
+NOCOPY_DRV_SRCS      = $(sort $(wildcard $(NOCOPY_SRC)/drv/*.c))
+NOCOPY_DESCRIBE_SRCS = $(sort $(wildcard $(NOCOPY_SRC)/describe/*.c))
 
-nocopy_objs = $(patsubst $(NOCOPY_DIR)/c_src/%.c,$(NOCOPY_OBJ)/%.o,$(1))
-NOCOPY_CORE_OBJS = $(call nocopy_objs,$(NOCOPY_CORE_SRCS))
-NOCOPY_NIF_OBJS  = $(call nocopy_objs,$(NOCOPY_NIF_SRCS))
-NOCOPY_DRV_OBJS  = $(call nocopy_objs,$(NOCOPY_DRV_SRCS))
+# $(NOCOPY_OBJ)/LAYER/FILE.o for $(NOCOPY_SRC)/LAYER/FILE.c
+nocopy_objs = $(patsubst $(NOCOPY_SRC)/%.c,$(NOCOPY_OBJ)/%.o,$(1))
+NOCOPY_CORE_OBJS     = $(call nocopy_objs,$(NOCOPY_CORE_SRCS))
+NOCOPY_NIF_OBJS      = $(call nocopy_objs,$(NOCOPY_NIF_SRCS))
+NOCOPY_DRV_OBJS      = $(call nocopy_objs,$(NOCOPY_DRV_SRCS))
 NOCOPY_DESCRIBE_OBJS = $(call nocopy_objs,$(NOCOPY_DESCRIBE_SRCS))
-NOCOPY_HEADERS = $(wildcard $(NOCOPY_DIR)/include/*.h $(NOCOPY_DIR)/c_src/*.h)
 NOCOPY_PUBLIC_HEADERS = $(wildcard $(NOCOPY_DIR)/include/*.h)
+NOCOPY_CORE_HEADERS  = $(NOCOPY_PUBLIC_HEADERS) $(wildcard $(NOCOPY_SRC)/core/*.h)
+NOCOPY_HEADERS = $(NOCOPY_PUBLIC_HEADERS) \
+                 $(foreach l,$(NOCOPY_LAYERS),$(wildcard $(NOCOPY_SRC)/$(l)/*.h))
 
-$(NOCOPY_OBJ)/%.o: $(NOCOPY_DIR)/c_src/%.c $(NOCOPY_HEADERS)
+# Each layer's objects depend on its own headers and those below it.
+$(NOCOPY_OBJ)/core/%.o: $(NOCOPY_SRC)/core/%.c $(NOCOPY_CORE_HEADERS)
 	@mkdir -p $(dir $@)
-	$(CC) $(NOCOPY_CFLAGS) -c -o $@ $<
+	$(CC) $(NOCOPY_CORE_CFLAGS) -c -o $@ $<
+
+$(NOCOPY_OBJ)/nif/%.o: $(NOCOPY_SRC)/nif/%.c $(NOCOPY_CORE_HEADERS) $(wildcard $(NOCOPY_SRC)/nif/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(NOCOPY_NIF_CFLAGS) -c -o $@ $<
+
+$(NOCOPY_OBJ)/drv/%.o: $(NOCOPY_SRC)/drv/%.c $(NOCOPY_CORE_HEADERS) $(wildcard $(NOCOPY_SRC)/drv/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(NOCOPY_DRV_CFLAGS) -c -o $@ $<
+
+# describe also prints the driver's port options (drv/nc_drv_options.h).
+$(NOCOPY_OBJ)/describe/%.o: $(NOCOPY_SRC)/describe/%.c $(NOCOPY_CORE_HEADERS) \
+        $(NOCOPY_SRC)/drv/nc_drv_options.h $(wildcard $(NOCOPY_SRC)/describe/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(NOCOPY_DESCRIBE_CFLAGS) -c -o $@ $<
 
 # nocopy's Erlang modules, when they are not built elsewhere (NOCOPY_EBIN).
 NOCOPY_ERL_MODULES = nocopy nocopy_port nocopy_stubgen nocopy_wire

@@ -18,9 +18,9 @@ FUZZ_RUNS       ?= -1
 FUZZ_CC         ?= clang
 FUZZ_REPLAY_SAN ?= -fsanitize=address,undefined -fno-sanitize-recover=all
 FUZZ_CFLAGS      = -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wshadow -g -O1 \
-                   -Iinclude -Ic_src -fno-omit-frame-pointer
-FUZZ_DRV_SRCS    = fuzz/fuzz_drv_request.c c_src/nc_drv_wire.c
-FUZZ_DRV_DEPS    = $(FUZZ_DRV_SRCS) c_src/nc_drv_wire.h include/nocopy_status.h
+                   -Iinclude -iquote c_src/drv -fno-omit-frame-pointer
+FUZZ_DRV_SRCS    = fuzz/fuzz_drv_request.c c_src/drv/nc_drv_wire.c
+FUZZ_DRV_DEPS    = $(FUZZ_DRV_SRCS) c_src/drv/nc_drv_wire.h include/nocopy_status.h
 
 .PHONY: fuzz fuzz-replay fuzz-corpus
 

@@ -48,7 +48,7 @@ harden-build-tests: all nocopy_prop_all $(TEST_BEAMS) $(C_TEST_BIN)
 HARDEN_FUZZ_TARGETS := fuzz_format fuzz_iovec fuzz_args
 HARDEN_FAKE         := fuzz/fake_backend.c fuzz/fake_terms.c
 HARDEN_FUZZ_CFLAGS  := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wshadow -g -O1 \
-                       -fno-omit-frame-pointer -Iinclude -Ic_src -Ifuzz
+                       -fno-omit-frame-pointer -Iinclude -iquote c_src/core -iquote c_src/drv -Ifuzz
 HARDEN_FUZZ_DEPS     = $(HARDEN_FAKE) fuzz/fake_backend.h fuzz/replay.c \
                        $(NOCOPY_CORE_SRCS) $(NOCOPY_HEADERS)
 # The libFuzzer builds link fuzz/arena_exact.c instead of nc_arena.c, so every
@@ -88,9 +88,9 @@ $(HARDEN_REPLAY_BINS): $(HARDEN_OUT)/replay/%: fuzz/%.c $(HARDEN_FUZZ_DEPS)
 
 # Without any sanitizer, for valgrind (the driver decoder's target too).
 $(HARDEN_OUT)/replay-plain/fuzz_drv_request: fuzz/fuzz_drv_request.c fuzz/replay.c \
-    c_src/nc_drv_wire.c c_src/nc_drv_wire.h
+    c_src/drv/nc_drv_wire.c c_src/drv/nc_drv_wire.h
 	@mkdir -p $(dir $@)
-	$(CC) $(HARDEN_FUZZ_CFLAGS) -o $@ fuzz/replay.c fuzz/fuzz_drv_request.c c_src/nc_drv_wire.c
+	$(CC) $(HARDEN_FUZZ_CFLAGS) -o $@ fuzz/replay.c fuzz/fuzz_drv_request.c c_src/drv/nc_drv_wire.c
 
 $(filter-out %/fuzz_drv_request,$(HARDEN_PLAIN_BINS)): $(HARDEN_OUT)/replay-plain/%: \
     fuzz/%.c $(HARDEN_FUZZ_DEPS)

@@ -5,8 +5,10 @@
  * No call is ever made, so no backend is installed. */
 #include <stdio.h>
 
-#include "nc_drv_options.h"
 #include "nc_internal.h"
+/* The one header of a backend this layer reads: the driver's port options,
+ * printed for the stubs. It includes no runtime header. */
+#include "../drv/nc_drv_options.h"
 
 static void put_string(const char *s)
 {
