@@ -76,6 +76,27 @@ $(C_TEST_BIN): $(C_TEST_SRCS) $(C_TEST_DRV_SRCS) $(NOCOPY_CORE_OBJS) $(wildcard 
 c-test: $(C_TEST_BIN)
 	$(C_TEST_BIN)
 
+# The layering of the C sources (tools/check-layers.sh): no file cycles, each
+# folder depending only on itself and the core, no include across them.
+.PHONY: check-layers check-bad-tables
+check-layers: $(NOCOPY_CORE_OBJS) $(NOCOPY_NIF_OBJS) $(NOCOPY_DRV_OBJS) $(NOCOPY_DESCRIBE_OBJS)
+	@sh tools/check-layers.sh $(NOCOPY_OBJ) c_src
+
+# A bad module table stops a user's build at the describe step, saying why
+# (test/bad_table/): TABLE:WORDS, the words expected in the reason.
+BAD_TABLES := dup:is.listed.twice atom:is.longer.than.255 funcs:301.functions
+check-bad-tables: $(NOCOPY_CORE_OBJS) $(NOCOPY_DESCRIBE_OBJS)
+	@mkdir -p $(BUILD)/bad_table
+	@set -e; n=0; for c in $(BAD_TABLES); do \
+	    t=$${c%%:*}; want=$$(echo "$${c#*:}" | tr . ' '); log=$(BUILD)/bad_table/$$t.log; \
+	    if $(MAKE) --no-print-directory -f test/bad_table/bad_table.mk BAD_TABLE=$$t \
+	        $(BUILD)/bad_table/$$t/gen/bad_$$t.nocopy >$$log 2>&1; then \
+	        cat $$log; echo "check-bad-tables: the $$t table was built"; exit 1; fi; \
+	    grep -q "nocopy: bad module table in bad_$$t: .*$$want" $$log || { \
+	        cat $$log; echo "check-bad-tables: the $$t table did not fail for \"$$want\""; exit 1; }; \
+	    n=$$((n + 1)); done; \
+	echo "check-bad-tables: $$n bad tables stopped the build at the describe step"
+
 EUNIT_MODULES = $(patsubst test/%.erl,%,$(wildcard test/*_tests.erl))
 eunit: all $(TEST_BEAMS)
 	$(ERL) -noshell -pa ebin $(TEST_OUT)/ebin $(EXAMPLE_EBINS) \
@@ -88,7 +109,7 @@ comma := ,
 # built with its sanitizers). EUnit runs last, so that its summary ("All N
 # tests passed.") ends the output; fragments add their own prerequisites
 # (corpus replays) to `test`.
-test: deps all c-test fuzz-replay
+test: deps all c-test check-layers check-bad-tables fuzz-replay
 ifneq ($(NOCOPY_DOCTEST),no)
 	@$(MAKE) --no-print-directory doctest
 endif

@@ -170,8 +170,11 @@ $(4)/gen/$(1)_describe: $$($(1)_OBJS) $$(NOCOPY_CORE_OBJS) $$(NOCOPY_DESCRIBE_OB
 	@mkdir -p $$(dir $$@)
 	$$(CC) -o $$@ $$^ $$(NOCOPY_LDFLAGS) $(3) -lpthread
 
+# It checks the table first: a bad one (a duplicate function, an atom too long,
+# ...) stops the build here, with the reason, not the load.
 $(4)/gen/$(1).nocopy: $(4)/gen/$(1)_describe
-	$(4)/gen/$(1)_describe > $$@.tmp && mv $$@.tmp $$@
+	$(4)/gen/$(1)_describe > $$@.tmp || { rm -f $$@.tmp; exit 1; }
+	mv $$@.tmp $$@
 
 $$($(1)_GEN)/$(1).erl $$($(1)_GEN)/$(1)_drv.erl &: $(4)/gen/$(1).nocopy $$(NOCOPY_STUBGEN)
 	@mkdir -p $$($(1)_GEN)

@@ -1,12 +1,7 @@
 /* nc_call.c: the life of one call, backend-neutral: set-up, running the wrapped
- * function, normalising its outcome, error recording and tear-down. */
-#include <stdarg.h>
-#include <stdio.h>
-#include <string.h>
-
+ * function, normalising its outcome, and tear-down; the measure behind
+ * NOCOPY_DIRTY_ABOVE. Errors are recorded by nc_error.c. */
 #include "nc_internal.h"
-
-const nocopy__ops *nocopy__backend;
 
 void nocopy__call_init(nocopy_call *c, const nocopy__ops *ops,
                        const nocopy_module *mod, const nocopy_func *func,
@@ -41,20 +36,6 @@ void nocopy__call_finish(nocopy_call *c)
     nocopy__arena_free(&c->arena);
 }
 
-int nocopy__fail(nocopy_call *c, int status, unsigned argno, const char *fmt, ...)
-{
-    /* The last error recorded wins: a function may probe an argument one way,
-     * fail, and succeed another way; the error it finally returns is the one
-     * recorded last. */
-    c->err_status = status;
-    c->err_argno = argno;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(c->err_text, sizeof c->err_text, fmt, ap);
-    va_end(ap);
-    return status;
-}
-
 int nocopy__call_run(nocopy_call *c)
 {
     int st = c->func->fn(c);
@@ -77,61 +58,6 @@ int nocopy__call_run(nocopy_call *c)
             nocopy__fail(c, st, 0, "%s", nocopy_strerror(st));
     }
     return st;
-}
-
-int nocopy__module_atom_count(const nocopy_module *m)
-{
-    int n = 0;
-    if (m->atoms)
-        while (m->atoms[n])
-            n++;
-    return n;
-}
-
-const char *nocopy__atom_name(const nocopy_module *m, nocopy_atom a)
-{
-    static const char *const builtin[NOCOPY_ATOM_BUILTIN_COUNT] = {
-        "ok", "error", "true", "false", "undefined"};
-    if (a < 0 && a >= -NOCOPY_ATOM_BUILTIN_COUNT)
-        return builtin[-a - 1];
-    if (a >= 0 && a < nocopy__module_atom_count(m))
-        return m->atoms[a];
-    return NULL;
-}
-
-/* FNV-1a, 32 bits: a checksum of the table's shape, not a secret. */
-static uint32_t fnv1a(uint32_t h, const void *data, size_t len)
-{
-    const unsigned char *p = data;
-    for (size_t i = 0; i < len; i++) {
-        h ^= p[i];
-        h *= 16777619u;
-    }
-    return h;
-}
-
-uint32_t nocopy__module_fingerprint(const nocopy_module *m)
-{
-    char arity[16];
-    uint32_t h = 2166136261u;
-    h = fnv1a(h, m->name, strlen(m->name) + 1);
-    for (size_t i = 0; i < m->nfuncs; i++) {
-        const nocopy_func *f = &m->funcs[i];
-        int n = snprintf(arity, sizeof arity, "/%u;", f->arity);
-        h = fnv1a(h, f->name, strlen(f->name));
-        h = fnv1a(h, arity, (size_t)n);
-    }
-    return h;
-}
-
-int nocopy__handle_type_index(const nocopy_module *m, const nocopy_handle_type *t)
-{
-    if (!m->handle_types || !t)
-        return -1;
-    for (int i = 0; m->handle_types[i]; i++)
-        if (m->handle_types[i] == t)
-            return i;
-    return -1;
 }
 
 /* The measure behind NOCOPY_DIRTY_ABOVE looks at most this many terms in all,

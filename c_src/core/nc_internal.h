@@ -1,5 +1,6 @@
-/* nc_internal.h: what the backend-neutral core (nc_*.c) and the backends
- * (nc_nif*.c, nc_drv*.c) share. Never installed; users include nocopy.h only.
+/* nc_internal.h: what the backend-neutral core (c_src/core/) offers the layers
+ * above it: the backends (c_src/nif/, c_src/drv/) and the describe build
+ * (c_src/describe/). Never installed; users include nocopy.h only.
  *
  * Shape: each library is built for exactly one backend, which installs its
  * operation table (nocopy__ops) before the first call. The core implements the
@@ -127,7 +128,7 @@ typedef struct nocopy__ops {
     /* Building results. Return 0 on failure (after recording ENOMEM). */
     nocopy_value (*make_i64)(nocopy_call *c, int64_t v);
     nocopy_value (*make_u64)(nocopy_call *c, uint64_t v);
-    nocopy_value (*make_double)(nocopy_call *c, double v);
+    nocopy_value (*make_double)(nocopy_call *c, double v);    /* v is finite */
     nocopy_value (*make_atom)(nocopy_call *c, nocopy_atom a);   /* a is valid */
     nocopy_value (*make_tuple)(nocopy_call *c, unsigned n, const nocopy_value *e);
     nocopy_value (*make_list)(nocopy_call *c, size_t n, const nocopy_value *e);
@@ -201,12 +202,63 @@ void nocopy__call_finish(nocopy_call *c);
  * set, or a negative status with c->err_* describing it. */
 int nocopy__call_run(nocopy_call *c);
 
-/* Record an error (first one wins). argno is 1-based, 0 when not about an
- * argument. Returns `status`. */
+/* Record an error (the last one recorded wins, see nc_error.c). argno is
+ * 1-based, 0 when not about an argument. Returns `status`. */
 int nocopy__fail(nocopy_call *c, int status, unsigned argno, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
-/* Module helpers. */
+/* ---- errors at the Erlang edge (nc_error.c), the same on both backends ---- */
+
+/* A failed call becomes {'$nocopy_error', Reason, Cause}: Reason is
+ * nocopy__reason_names[nocopy__reason_index(status)], Cause is {ArgNo, Text}
+ * when nocopy__cause_argno() is not 0, otherwise {general, Text}. A backend
+ * makes the atoms of the table once, at load. */
+#define NC_ATOM_ERROR_TAG "$nocopy_error"
+#define NC_ATOM_GENERAL   "general"
+/* One Reason per status, indexed by -status: "badarg" for NOCOPY_EBADARG,
+ * the status name for the others (statuses are 0, -1, -2, ... without gaps;
+ * nc_error.c asserts it). */
+enum {
+#define NC_REASON_SLOT_(name, value, ename, msg) NC_REASON_SLOT_##name,
+    NOCOPY_STATUS_MAP(NC_REASON_SLOT_)
+#undef NC_REASON_SLOT_
+    NC_REASON_COUNT
+};
+extern const char *const nocopy__reason_names[NC_REASON_COUNT];
+/* The index of the Reason of an error status; NOCOPY_EINTERNAL's for a value
+ * that is not a negative status. */
+unsigned nocopy__reason_index(int status);
+/* The argument number of the error's Cause, or 0 for {general, Text}: only a
+ * bad argument names one. */
+unsigned nocopy__cause_argno(int status, unsigned argno);
+
+/* ---- the module's table (nc_module.c) ------------------------------------- */
+
+/* Names of the built-in atoms, by -a - 1 (NOCOPY_ATOM_OK is "ok"). */
+extern const char *const nocopy__builtin_atoms[NOCOPY_ATOM_BUILTIN_COUNT];
+
+/* Limits of a module's table, the same on both backends so that one table
+ * works on either. */
+#define NC_MAX_FUNCS 300          /* the NIF backend's trampolines (nc_nif.c) */
+#define NC_MAX_ATOM_CHARS 255     /* the runtime's limit for an atom */
+/* An Erlang function has at most 255 arguments; a driver stub takes the port
+ * too, and its request encoder the port and the tag. */
+#define NC_MAX_ARITY 253
+#define NC_MAX_HANDLE_TYPES 256   /* the driver's handle ids keep 8 bits of type */
+/* A function's name becomes the atoms '$nocopy_NAME' (its NIF) and
+ * '$nocopy_request_NAME' (its driver request encoder). */
+#define NC_MAX_FUNC_NAME (NC_MAX_ATOM_CHARS - (sizeof "$nocopy_request_" - 1))
+/* The driver is loaded as NAME_drv. */
+#define NC_MAX_MODULE_NAME (NC_MAX_ATOM_CHARS - (sizeof "_drv" - 1))
+#define NC_MODULE_ERR_MAX 200
+
+/* Checks everything about a table that a backend relies on: names and their
+ * lengths, counts, arities, scheduling classes, functions and handle types
+ * present and unique. The describe build runs it, so that a bad table stops
+ * the build; both backends run it again at load (cheap), for a library built
+ * otherwise. Returns 0, or -1 with a one-line reason in err. */
+int nocopy__module_check(const nocopy_module *m, char err[NC_MODULE_ERR_MAX]);
+
 int nocopy__module_atom_count(const nocopy_module *m);
 const char *nocopy__atom_name(const nocopy_module *m, nocopy_atom a);
 int nocopy__handle_type_index(const nocopy_module *m, const nocopy_handle_type *t);

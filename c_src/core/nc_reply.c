@@ -1,6 +1,7 @@
 /* nc_reply.c: building results and ending a call, backend-neutral. A 0 value
  * means "construction failed"; it propagates through compound values so that a
  * wrapped function can build a whole result and check once, at return. */
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -9,7 +10,16 @@
 
 nocopy_value nocopy_make_i64(nocopy_call *c, int64_t v) { return c->ops->make_i64(c, v); }
 nocopy_value nocopy_make_u64(nocopy_call *c, uint64_t v) { return c->ops->make_u64(c, v); }
-nocopy_value nocopy_make_double(nocopy_call *c, double v) { return c->ops->make_double(c, v); }
+
+/* Checked here for both backends: Erlang has no NaN or infinity. */
+nocopy_value nocopy_make_double(nocopy_call *c, double v)
+{
+    if (!isfinite(v)) {
+        nocopy__fail(c, NOCOPY_ERANGE, 0, "Erlang floats cannot be NaN or infinite");
+        return 0;
+    }
+    return c->ops->make_double(c, v);
+}
 
 nocopy_value nocopy_make_bool(nocopy_call *c, int v)
 {

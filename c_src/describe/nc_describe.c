@@ -2,6 +2,7 @@
  * C source as the NIF and driver libraries, it prints the module's table as
  * Erlang terms, which nocopy_stubgen turns into the stub modules. This is how
  * the table in C stays the single source of truth for the Erlang signatures.
+ * It checks the table first (nocopy__module_check) and fails on a bad one.
  * No call is ever made, so no backend is installed. */
 #include <stdio.h>
 
@@ -41,6 +42,15 @@ static const char *sched_name(nocopy_sched s)
 int main(void)
 {
     const nocopy_module *m = nocopy_module_definition();
+    char err[NC_MODULE_ERR_MAX];
+
+    /* The one check of the table, run here so that a bad table stops the
+     * build (make, rebar3, mix) instead of the load. */
+    if (nocopy__module_check(m, err) != 0) {
+        fprintf(stderr, "nocopy: bad module table in %s: %s\n",
+                m && m->name ? m->name : "(no name)", err);
+        return 1;
+    }
 
     fputs("{module, ", stdout);
     put_string(m->name);

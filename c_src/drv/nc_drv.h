@@ -1,11 +1,17 @@
-/* nc_drv.h: shared between the driver backend's files (nc_drv*.c).
+/* nc_drv.h: shared between the driver backend's files (c_src/drv/). Each file
+ * uses only those below it in this list, and the core:
  *
- *   nc_drv_entry.c   ErlDrvEntry, init/start/stop/outputv/finish, options, dispatch
- *   nc_drv_wire.c    the request decoder (pure C, fuzzed)
- *   nc_drv_ops.c     nocopy__ops on decoded requests: reading terms, memory
- *   nc_drv_reply.c   result values and their ErlDrvTermData spec, sending replies
+ *   nc_drv_entry.c   ErlDrvEntry, driver load/unload, outputv: decoding and
+ *                    placing each request (inline, or queued to the workers)
+ *   nc_drv_port.c    a port's life: options, start, stop, and the janitor that
+ *                    frees closed ports once their workers are done
  *   nc_drv_pool.c    the per-port worker threads and their bounded queue
+ *   nc_drv_exec.c    running one decoded call, replying, releasing what it holds
+ *   nc_drv_ops.c     nocopy__ops on decoded requests: reading terms, memory
  *   nc_drv_handle.c  driver-side handles: refcounted objects, per-port id table
+ *   nc_drv_reply.c   result values and their ErlDrvTermData spec, sending replies
+ *   nc_drv_state.c   the process-wide state (nocopy__drv): names, atoms
+ *   nc_drv_wire.c    the request decoder (pure C, fuzzed)
  *
  * Threads: outputv, start and stop run on a scheduler thread holding the port
  * lock; calls queued to workers run on the port's own threads. Only the
@@ -28,26 +34,31 @@ typedef struct nc_drv_atom_name {
     size_t len;
 } nc_drv_atom_name;
 
+/* Defined, set up and freed in nc_drv_state.c only; read-only elsewhere. */
 typedef struct nc_drv_global {
     const nocopy_module *mod;
     uint32_t fingerprint;                   /* nocopy__module_fingerprint(mod) */
-    char driver_name[256];                  /* "NAME_drv" */
+    char driver_name[NC_MAX_ATOM_CHARS + 1];   /* "NAME_drv" */
     int natoms;                             /* module atoms */
     nc_drv_atom_name *names;                /* builtin (5) then module atoms */
-    unsigned ntypes;                        /* handle types */
-    nocopy__handle **tombstones;            /* per handle type, see nc_drv_handle.c */
     ErlDrvMutex *atoms_mu;
     int atoms_ready;                        /* set once under atoms_mu, then read-only */
     ErlDrvTermData *mod_atoms;              /* by nocopy_atom index */
     ErlDrvTermData builtin[NOCOPY_ATOM_BUILTIN_COUNT];   /* by -a - 1 */
-    ErlDrvTermData am_reply, am_error_tag, am_badarg, am_general, am_handle,
-                   am_wrong_port;
-    ErlDrvTermData am_status[16];           /* by -status */
+    ErlDrvTermData am_reply, am_error_tag, am_general, am_handle, am_wrong_port;
+    ErlDrvTermData am_reason[NC_REASON_COUNT];           /* nocopy__reason_index() */
 } nc_drv_global;
 
 extern nc_drv_global nocopy__drv;
 extern const nocopy__ops nocopy__drv_ops;
 
+/* Sets the driver's name, "NAME_drv", before the runtime reads the entry. 0: ok. */
+int nocopy__drv_name_init(const nocopy_module *m);
+/* Sets up the module's names, fingerprint and the atoms' lock at driver
+ * load, for a table that passed nocopy__module_check. 0: ok. */
+int nocopy__drv_state_init(const nocopy_module *m);
+/* Frees what nocopy__drv_state_init and nocopy__drv_atoms_init allocated. */
+void nocopy__drv_state_free(void);
 /* Computes the atoms on first use; call from a scheduler thread. 0: ok. */
 int nocopy__drv_atoms_init(void);
 
@@ -83,7 +94,8 @@ nocopy__handle *nocopy__drv_htable_lookup(nc_drv_htable *t, uint64_t id);
 /* Undoes an insert whose reply never reached Erlang. */
 void nocopy__drv_htable_remove(nc_drv_htable *t, uint64_t id, nocopy__handle *h);
 int nocopy__drv_is_tombstone(const nocopy__handle *h);
-int nocopy__drv_tombstones_init(void);
+/* One tombstone per handle type of m, at driver load; freed at unload. */
+int nocopy__drv_tombstones_init(const nocopy_module *m);
 void nocopy__drv_tombstones_free(void);
 
 /* ---- ports --------------------------------------------------------------- */
@@ -101,8 +113,8 @@ typedef struct nc_drv_pool {
     ErlDrvTid tids[NC_DRV_WORKERS_MAX];
 } nc_drv_pool;
 
-/* A port's state. Freed by drv_stop when no call is running on its workers,
- * otherwise by the janitor once they have finished (nc_drv_pool.c): calls
+/* A port's state. Freed by its stop when no call is running on its workers,
+ * otherwise by the janitor once they have finished (nc_drv_port.c): calls
  * that outlive their port still reach its handle table and port term. */
 typedef struct nc_drv_port {
     ErlDrvPort port;
@@ -135,14 +147,18 @@ unsigned nocopy__drv_pool_close(nc_drv_pool *p);
  * pool's locks. After nocopy__drv_pool_close(). */
 void nocopy__drv_pool_join(nc_drv_pool *p);
 
+/* ---- a port's life (nc_drv_port.c) ---------------------------------------- */
+
+/* The driver entry's start: a new port (an nc_drv_port) from the open_port
+ * command "NAME_drv workers=4 ...", or an ERL_DRV_ERROR_* value. */
+ErlDrvData nocopy__drv_port_start(ErlDrvPort port, char *command);
+/* The driver entry's stop: cancels queued calls, drops the port's handles, and
+ * frees it now or, when calls still run on its workers, through the janitor. */
+void nocopy__drv_port_stop(ErlDrvData data);
 /* The janitor thread: joins the workers of closed ports and frees them. */
 int nocopy__drv_janitor_init(void);
-/* Takes over a closed port whose workers may still run calls. */
-void nocopy__drv_janitor_adopt(nc_drv_port *dp);
-/* Waits until every adopted port is freed, then ends the janitor (unload). */
+/* Waits until every closed port is freed, then ends the janitor (unload). */
 void nocopy__drv_janitor_finish(void);
-/* Joins the port's workers and frees everything it holds (nc_drv_entry.c). */
-void nocopy__drv_port_free(nc_drv_port *dp);
 
 /* ---- memory that outlives calls (nc_drv_ops.c) ---------------------------- */
 
@@ -250,11 +266,17 @@ typedef struct nc_drv_call {
 
 #define DRV_CALL(c) ((nc_drv_call *)(c))
 
+/* ---- running a call (nc_drv_exec.c) --------------------------------------- */
+
 /* Runs the wrapped function, sends the reply, releases everything the call
  * holds and frees it if it was allocated. Any thread. */
 void nocopy__drv_call_execute(nc_drv_call *call);
 /* Releases everything without running (a cancelled call). Any thread. */
 void nocopy__drv_call_discard(nc_drv_call *call);
+/* Releases everything the call holds and frees it if it was allocated;
+ * `committed`: its reply reached the caller, so the handles it put in the
+ * table stay there. Any thread. */
+void nocopy__drv_call_release(nc_drv_call *call, int committed);
 
 /* Sends {nocopy_reply, Tag, {'$nocopy_error', Reason, Cause}}. Any thread. */
 int nocopy__drv_send_error(nc_drv_port *dp, ErlDrvTermData to, const nocopy__wreq *req,

@@ -1,5 +1,6 @@
-/* nc_drv_entry.c: the linked-in driver: its entry, the port lifecycle, and the
- * dispatch of each request (outputv).
+/* nc_drv_entry.c: the linked-in driver: its entry, its load and unload, and
+ * the dispatch of each request (outputv). Ports are nc_drv_port.c's, running
+ * a call nc_drv_exec.c's.
  *
  * The seed's mechanism (Raimo Niskanen, erlang-questions, 2006): a driver with
  * outputv receives an iolist as an ErlIOVec whose large binaries arrive by
@@ -11,7 +12,6 @@
  * thread, with its call context on the C stack: a thread hand-off costs about
  * a microsecond, ten times a whole short call. Other functions are queued to
  * the port's workers (nc_drv_pool.c) with every input binary KEPT. */
-#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,97 +22,19 @@
 /* I/O vectors up to this many entries are described on the stack. */
 #define SEGS_INLINE 16
 
-nc_drv_global nocopy__drv;
-
-/* ---- atoms (scheduler thread: driver_mk_atom is not thread-safe) ------------ */
-
-static ErlDrvTermData mk_atom(const char *name)
-{
-    return driver_mk_atom((char *)name);
-}
-
-int nocopy__drv_atoms_init(void)
-{
-    int rc = 0;
-    erl_drv_mutex_lock(nocopy__drv.atoms_mu);
-    if (!nocopy__drv.atoms_ready) {
-        int n = nocopy__drv.natoms;
-        nocopy__drv.mod_atoms = driver_alloc((n ? (size_t)n : 1) * sizeof(ErlDrvTermData));
-        if (!nocopy__drv.mod_atoms) {
-            rc = -1;
-            goto done;
-        }
-        for (int i = 0; i < NOCOPY_ATOM_BUILTIN_COUNT; i++)
-            nocopy__drv.builtin[i] = mk_atom(nocopy__drv.names[i].name);
-        for (int i = 0; i < n; i++)
-            nocopy__drv.mod_atoms[i] =
-                mk_atom(nocopy__drv.names[NOCOPY_ATOM_BUILTIN_COUNT + i].name);
-        nocopy__drv.am_reply = mk_atom("nocopy_reply");
-        nocopy__drv.am_error_tag = mk_atom("$nocopy_error");
-        nocopy__drv.am_badarg = mk_atom("badarg");
-        nocopy__drv.am_general = mk_atom("general");
-        nocopy__drv.am_handle = mk_atom("$nocopy_handle");
-        nocopy__drv.am_wrong_port = mk_atom("wrong_port");
-#define XX(name, value, ename, msg)                                                  \
-        if (-(value) >= 0 && -(value) < (int)(sizeof nocopy__drv.am_status /         \
-                                              sizeof nocopy__drv.am_status[0]))      \
-            nocopy__drv.am_status[-(value)] = mk_atom(ename);
-        NOCOPY_STATUS_MAP(XX)
-#undef XX
-        nocopy__drv.atoms_ready = 1;
-    }
-done:
-    erl_drv_mutex_unlock(nocopy__drv.atoms_mu);
-    return rc;
-}
-
 /* ---- driver load / unload --------------------------------------------------- */
 
-static int names_init(const nocopy_module *m)
-{
-    static const char *const builtin[NOCOPY_ATOM_BUILTIN_COUNT] = {
-        "ok", "error", "true", "false", "undefined"};
-    int n = nocopy__module_atom_count(m);
-    nocopy__drv.natoms = n;
-    nocopy__drv.names = driver_alloc((size_t)(NOCOPY_ATOM_BUILTIN_COUNT + n) *
-                                     sizeof *nocopy__drv.names);
-    if (!nocopy__drv.names)
-        return -1;
-    for (int i = 0; i < NOCOPY_ATOM_BUILTIN_COUNT + n; i++) {
-        const char *s = i < NOCOPY_ATOM_BUILTIN_COUNT ? builtin[i]
-                                                      : m->atoms[i - NOCOPY_ATOM_BUILTIN_COUNT];
-        size_t len = strlen(s);
-        if (len > 255) {               /* the runtime's atom length limit */
-            fprintf(stderr, "nocopy: atom \"%.40s...\" is too long\n", s);
-            return -1;
-        }
-        nocopy__drv.names[i] = (nc_drv_atom_name){s, len};
-    }
-    return 0;
-}
-
-static void globals_free(void)
-{
-    nocopy__drv_tombstones_free();
-    if (nocopy__drv.names)
-        driver_free(nocopy__drv.names);
-    if (nocopy__drv.mod_atoms)
-        driver_free(nocopy__drv.mod_atoms);
-    if (nocopy__drv.atoms_mu)
-        erl_drv_mutex_destroy(nocopy__drv.atoms_mu);
-    nocopy__drv.names = NULL;
-    nocopy__drv.mod_atoms = NULL;
-    nocopy__drv.atoms_mu = NULL;
-    nocopy__drv.atoms_ready = 0;
-}
-
+/* The table passed nocopy__module_check in the describe build; it is checked
+ * again here (cheap) for a library built otherwise. */
 static int drv_init(void)
 {
     const nocopy_module *m = nocopy_module_definition();
-    nocopy__drv.mod = m;
-    nocopy__drv.fingerprint = nocopy__module_fingerprint(m);
-    if (m->nfuncs > UINT32_MAX || names_init(m) != 0 || nocopy__drv_tombstones_init() != 0 ||
-        !(nocopy__drv.atoms_mu = erl_drv_mutex_create("nocopy_atoms")) ||
+    char err[NC_MODULE_ERR_MAX];
+    if (nocopy__module_check(m, err) != 0) {
+        fprintf(stderr, "nocopy: module %s: %s\n", m && m->name ? m->name : "?", err);
+        return -1;
+    }
+    if (nocopy__drv_state_init(m) != 0 || nocopy__drv_tombstones_init(m) != 0 ||
         nocopy__drv_janitor_init() != 0)
         goto fail;
     nocopy__backend = &nocopy__drv_ops;
@@ -121,7 +43,8 @@ static int drv_init(void)
     return 0;
 fail:
     nocopy__drv_janitor_finish();
-    globals_free();
+    nocopy__drv_tombstones_free();
+    nocopy__drv_state_free();
     return -1;
 }
 
@@ -135,152 +58,11 @@ static void drv_finish(void)
     nocopy__drv_janitor_finish();
     if (nocopy__drv.mod && nocopy__drv.mod->unload)
         nocopy__drv.mod->unload();
-    globals_free();
+    nocopy__drv_tombstones_free();
+    nocopy__drv_state_free();
 }
 
-/* ---- ports -------------------------------------------------------------------- */
-
-typedef struct port_options {
-    unsigned long long workers;
-    unsigned long long queue;               /* calls */
-    unsigned long long queue_bytes;         /* bytes of decoded requests */
-    unsigned long long inline_normal;       /* 0: NOCOPY_NORMAL calls go to workers too */
-} port_options;
-
-/* "NAME_drv workers=4 queue=1024 queue_bytes=67108864 inline=1": the
- * open_port command after the name (the last of a repeated option counts),
- * options and limits from nc_drv_options.h. inline=0 sends every call to the
- * workers (for ports whose callers must never run C on a scheduler, and to
- * test the worker path). */
-static int parse_options(const char *cmd, port_options *o)
-{
-    struct {
-        const char *name;                   /* with its '=' */
-        unsigned long long *value, min, max;
-    } known[] = {
-#define XX(name, field, dflt, min, max, boolean) {#name "=", &o->field, min, max},
-        NC_DRV_OPTIONS(XX)
-#undef XX
-    };
-    const char *p = strchr(cmd, ' ');
-    while (p && *p) {
-        while (*p == ' ')
-            p++;
-        if (!*p)
-            break;
-        size_t k = 0, nknown = sizeof known / sizeof known[0];
-        while (k < nknown && strncmp(p, known[k].name, strlen(known[k].name)) != 0)
-            k++;
-        if (k == nknown)
-            return -1;
-        const char *v = p + strlen(known[k].name);
-        if (*v < '0' || *v > '9')           /* strtoull takes signs and blanks */
-            return -1;
-        char *end;
-        errno = 0;
-        unsigned long long n = strtoull(v, &end, 10);
-        if ((*end != ' ' && *end != '\0') || errno || n < known[k].min || n > known[k].max)
-            return -1;
-        *known[k].value = n;
-        p = end;
-    }
-    return 0;
-}
-
-static ErlDrvData drv_start(ErlDrvPort port, char *command)
-{
-    port_options o = {
-#define XX(name, field, dflt, min, max, boolean) .field = dflt,
-        NC_DRV_OPTIONS(XX)
-#undef XX
-    };
-    if (parse_options(command, &o) != 0)
-        return ERL_DRV_ERROR_BADARG;
-    if (nocopy__drv_atoms_init() != 0)
-        return ERL_DRV_ERROR_GENERAL;
-    nc_drv_port *dp = driver_alloc(sizeof *dp);
-    if (!dp)
-        return ERL_DRV_ERROR_GENERAL;
-    dp->port = port;
-    dp->port_term = driver_mk_port(port);
-    dp->inline_normal = (int)o.inline_normal;
-    size_t queue_bytes = o.queue_bytes > SIZE_MAX ? SIZE_MAX : (size_t)o.queue_bytes;
-    if (nocopy__drv_pool_init(&dp->pool, (unsigned)o.workers, (size_t)o.queue,
-                              queue_bytes) != 0) {
-        driver_free(dp);
-        return ERL_DRV_ERROR_GENERAL;
-    }
-    if (nocopy__drv_htable_init(&dp->handles) != 0) {
-        nocopy__drv_pool_close(&dp->pool);
-        nocopy__drv_pool_join(&dp->pool);
-        driver_free(dp);
-        return ERL_DRV_ERROR_GENERAL;
-    }
-    return (ErlDrvData)dp;
-}
-
-void nocopy__drv_port_free(nc_drv_port *dp)
-{
-    nocopy__drv_pool_join(&dp->pool);
-    nocopy__drv_htable_destroy(&dp->handles);
-    driver_free(dp);
-}
-
-/* The port closed (port_close, owner exit, driver unload with kill_ports).
- * Queued calls are cancelled and the port's handles dropped; calls running on
- * the workers are not waited for: they finish on their threads, release what
- * they hold, and their replies go nowhere (their callers see the port go
- * down). The janitor frees the port once they are done. */
-static void drv_stop(ErlDrvData data)
-{
-    nc_drv_port *dp = (nc_drv_port *)data;
-    unsigned workers = nocopy__drv_pool_close(&dp->pool);
-    nocopy__drv_htable_close(&dp->handles);
-    if (workers == 0)
-        nocopy__drv_port_free(dp);
-    else
-        nocopy__drv_janitor_adopt(dp);
-}
-
-/* ---- one call ------------------------------------------------------------------ */
-
-static void release_call(nc_drv_call *call, int committed)
-{
-    nocopy__drv_release_owned(call);
-    if (!committed)
-        for (nc_drv_made *m = call->made; m; m = m->next)
-            nocopy__drv_htable_remove(&call->dp->handles, m->id, m->h);
-    call->made = NULL;
-    /* Ends the handle borrows (a handle closed during the call is destroyed
-     * here) before the references taken at decode time go. */
-    nocopy__call_finish(&call->base);
-    for (nocopy__wnode *n = call->req.handles; n; n = n->v.handle.next)
-        if (n->v.handle.obj && !nocopy__drv_is_tombstone(n->v.handle.obj))
-            nocopy__drv_handle_release(n->v.handle.obj);
-    for (size_t i = 0; i < call->nkeeps; i++)
-        driver_free_binary(call->keeps[i]);
-    nocopy__arena_free(&call->dec);
-    if (call->heap)
-        driver_free(call);
-}
-
-void nocopy__drv_call_execute(nc_drv_call *call)
-{
-    int st = nocopy__call_run(&call->base);
-    int delivered = nocopy__drv_send_outcome(call, st);
-    /* A result that reached nobody (the caller died) gives its handles back,
-     * as a NIF term that is never kept would. */
-    release_call(call, st == NOCOPY_OK && delivered);
-}
-
-void nocopy__drv_call_discard(nc_drv_call *call)
-{
-    /* Usually undeliverable (the port is closing); the caller's port monitor
-     * tells it anyway. */
-    nocopy__drv_send_error(call->dp, call->caller, &call->req, &call->tag_int,
-                           NOCOPY_ECLOSED, 0, "the port closed before the call ran");
-    release_call(call, 0);
-}
+/* ---- one request ------------------------------------------------------------- */
 
 /* The decoder's allocator: the call's arena, counting what a queued call
  * will hold. */
@@ -410,7 +192,7 @@ static void submit(nc_drv_call *call, const ErlIOVec *ev)
     nc_drv_port *dp = call->dp;
     if (keep_binaries(call, ev) != 0) {
         reject(call, NOCOPY_ENOMEM, "out of memory keeping the request's binaries");
-        release_call(call, 0);
+        nocopy__drv_call_release(call, 0);
         return;
     }
     switch (nocopy__drv_pool_submit(dp, call)) {
@@ -428,7 +210,7 @@ static void submit(nc_drv_call *call, const ErlIOVec *ev)
         reject(call, NOCOPY_ENOMEM, "no worker thread could be started");
         break;
     }
-    release_call(call, 0);
+    nocopy__drv_call_release(call, 0);
 }
 
 /* One request, decoded once: the fixed header decides where the call lives
@@ -515,8 +297,8 @@ static void drv_outputv(ErlDrvData data, ErlIOVec *ev)
 
 static ErlDrvEntry nocopy_driver_entry = {
     .init = drv_init,
-    .start = drv_start,
-    .stop = drv_stop,
+    .start = nocopy__drv_port_start,
+    .stop = nocopy__drv_port_stop,
     .driver_name = nocopy__drv.driver_name,
     .finish = drv_finish,
     .outputv = drv_outputv,             /* binaries arrive by reference in ev->binv */
@@ -532,10 +314,8 @@ static ErlDrvEntry nocopy_driver_entry = {
 /* erl_ddll requires the entry's name to match the file name, NAME_drv.so. */
 DRIVER_INIT(nocopy_drv)
 {
-    const nocopy_module *m = nocopy_module_definition();
-    int n = snprintf(nocopy__drv.driver_name, sizeof nocopy__drv.driver_name, "%s_drv",
-                     m->name);
-    if (n < 0 || (size_t)n >= sizeof nocopy__drv.driver_name)
+    /* The table is checked in drv_init, which the runtime calls next. */
+    if (nocopy__drv_name_init(nocopy_module_definition()) != 0)
         return NULL;
     return &nocopy_driver_entry;
 }

@@ -81,44 +81,48 @@ void nocopy__drv_handle_release(nocopy__handle *h)
 
 /* ---- tombstones ------------------------------------------------------------- */
 
-int nocopy__drv_tombstones_init(void)
+/* One per handle type, made at driver load and read-only until unload. */
+static nocopy__handle **tombstones;
+static unsigned ntypes;
+
+_Static_assert(NC_MAX_HANDLE_TYPES <= (1u << TYPE_BITS),
+               "a handle id has room for every type index the table check allows");
+
+int nocopy__drv_tombstones_init(const nocopy_module *m)
 {
-    const nocopy_module *m = nocopy__drv.mod;
     unsigned n = 0;
     if (m->handle_types)
         while (m->handle_types[n])
             n++;
-    if (n > (1u << TYPE_BITS))
-        return -1;
-    nocopy__drv.ntypes = n;
+    ntypes = n;
     if (n == 0)
         return 0;
-    nocopy__drv.tombstones = driver_alloc(n * sizeof(nocopy__handle *));
-    if (!nocopy__drv.tombstones)
+    tombstones = driver_alloc(n * sizeof(nocopy__handle *));
+    if (!tombstones)
         return -1;
     for (unsigned i = 0; i < n; i++) {
         nocopy__handle *t = driver_alloc(sizeof *t);
         if (!t) {
-            nocopy__drv.ntypes = i;
+            ntypes = i;
             return -1;
         }
         t->type = m->handle_types[i];
         t->type_index = i;
         atomic_init(&t->state, NC_HANDLE_CLOSED | NC_HANDLE_DESTROYED);
         t->backend = NULL;             /* marks a tombstone: never kept or released */
-        nocopy__drv.tombstones[i] = t;
+        tombstones[i] = t;
     }
     return 0;
 }
 
 void nocopy__drv_tombstones_free(void)
 {
-    for (unsigned i = 0; i < nocopy__drv.ntypes; i++)
-        driver_free(nocopy__drv.tombstones[i]);
-    if (nocopy__drv.tombstones)
-        driver_free(nocopy__drv.tombstones);
-    nocopy__drv.tombstones = NULL;
-    nocopy__drv.ntypes = 0;
+    for (unsigned i = 0; i < ntypes; i++)
+        driver_free(tombstones[i]);
+    if (tombstones)
+        driver_free(tombstones);
+    tombstones = NULL;
+    ntypes = 0;
 }
 
 int nocopy__drv_is_tombstone(const nocopy__handle *h)
@@ -260,7 +264,7 @@ nocopy__handle *nocopy__drv_htable_lookup(nc_drv_htable *t, uint64_t id)
         nocopy__drv_handle_release(dead);
     if (h)
         return h;
-    return type < nocopy__drv.ntypes ? nocopy__drv.tombstones[type] : NULL;
+    return type < ntypes ? tombstones[type] : NULL;
 }
 
 void nocopy__drv_htable_remove(nc_drv_htable *t, uint64_t id, nocopy__handle *h)

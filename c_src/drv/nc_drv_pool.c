@@ -1,6 +1,6 @@
 /* nc_drv_pool.c: each port's worker threads, for calls that must not run on a
  * scheduler (NOCOPY_DIRTY_CPU, NOCOPY_DIRTY_IO, and NOCOPY_DIRTY_ABOVE above
- * the threshold), and the janitor that joins them after their port closed.
+ * the threshold). A worker runs each call it takes with nc_drv_exec.c.
  *
  * Why the port's own threads and not driver_async: the async pool is shared by
  * the whole VM and has one thread by default (+A), so one long call would hold
@@ -18,13 +18,8 @@
  * including those of quick inline functions. Threads start with the first
  * queued call, so a port that only runs inline functions has none.
  *
- * Closing a port never waits for the calls running on its workers (user code
- * may run for as long as it likes, and drv_stop runs on a scheduler): queued
- * calls are cancelled, and the port's memory is handed to the janitor, a
- * thread of the driver's own that joins the port's workers once their calls
- * have finished and released what they hold, and then frees the port. Only
- * unloading the driver waits for them (drv_finish joins the janitor), because
- * no thread may run the driver's code once it is unloaded. */
+ * Closing a pool cancels its queued calls and tells the workers to exit once
+ * idle, without waiting for them; joining them is the janitor's (nc_drv_port.c). */
 #include <stdio.h>
 
 #include "nc_drv.h"
@@ -156,90 +151,4 @@ void nocopy__drv_pool_join(nc_drv_pool *p)
     p->started = 0;
     erl_drv_cond_destroy(p->cv);
     erl_drv_mutex_destroy(p->mu);
-}
-
-/* ---- the janitor -------------------------------------------------------------- */
-
-static struct {
-    ErlDrvMutex *mu;
-    ErlDrvCond *cv;
-    nc_drv_port *closed;                /* ports whose workers are to be joined */
-    int running, stopping;
-    ErlDrvTid tid;
-} janitor;
-
-static void janitor_destroy(void)
-{
-    if (janitor.cv)
-        erl_drv_cond_destroy(janitor.cv);
-    if (janitor.mu)
-        erl_drv_mutex_destroy(janitor.mu);
-    janitor.cv = NULL;
-    janitor.mu = NULL;
-}
-
-int nocopy__drv_janitor_init(void)
-{
-    janitor.closed = NULL;
-    janitor.running = janitor.stopping = 0;
-    janitor.mu = erl_drv_mutex_create("nocopy_janitor");
-    janitor.cv = erl_drv_cond_create("nocopy_janitor");
-    if (janitor.mu && janitor.cv)
-        return 0;
-    janitor_destroy();
-    return -1;
-}
-
-static void *janitor_main(void *arg)
-{
-    (void)arg;
-    erl_drv_mutex_lock(janitor.mu);
-    for (;;) {
-        while (!janitor.closed && !janitor.stopping)
-            erl_drv_cond_wait(janitor.cv, janitor.mu);
-        nc_drv_port *dp = janitor.closed;
-        if (!dp)
-            break;                      /* stopping, nothing left */
-        janitor.closed = dp->next_closed;
-        erl_drv_mutex_unlock(janitor.mu);
-        /* Waits, here and not on a scheduler, for the calls still running. */
-        nocopy__drv_port_free(dp);
-        erl_drv_mutex_lock(janitor.mu);
-    }
-    erl_drv_mutex_unlock(janitor.mu);
-    return NULL;
-}
-
-void nocopy__drv_janitor_adopt(nc_drv_port *dp)
-{
-    erl_drv_mutex_lock(janitor.mu);
-    if (!janitor.running &&
-        erl_drv_thread_create("nocopy_janitor", &janitor.tid, janitor_main, NULL, NULL) == 0)
-        janitor.running = 1;
-    if (!janitor.running) {
-        /* No thread to hand it to: the old way, waiting here, is still
-         * correct, only slower to return. */
-        erl_drv_mutex_unlock(janitor.mu);
-        nocopy__drv_port_free(dp);
-        return;
-    }
-    dp->next_closed = janitor.closed;
-    janitor.closed = dp;
-    erl_drv_cond_signal(janitor.cv);
-    erl_drv_mutex_unlock(janitor.mu);
-}
-
-void nocopy__drv_janitor_finish(void)
-{
-    if (!janitor.mu || !janitor.cv)
-        return;
-    erl_drv_mutex_lock(janitor.mu);
-    janitor.stopping = 1;
-    erl_drv_cond_signal(janitor.cv);
-    int running = janitor.running;
-    erl_drv_mutex_unlock(janitor.mu);
-    if (running)
-        erl_drv_thread_join(janitor.tid, NULL);
-    janitor.running = 0;
-    janitor_destroy();
 }

@@ -14,7 +14,6 @@
  * ERL_DRV_BINARY, so the runtime references the driver binary (no copy above
  * 64 bytes). The runtime takes its own reference; the call drops the ones it
  * owns after sending, delivered or not (nocopy__drv_release_owned). */
-#include <math.h>
 #include <string.h>
 
 #include "nc_drv.h"
@@ -67,10 +66,6 @@ nocopy_value nocopy__drv_make_u64(nocopy_call *c, uint64_t v)
 
 nocopy_value nocopy__drv_make_double(nocopy_call *c, double v)
 {
-    if (!isfinite(v)) {
-        nocopy__fail(c, NOCOPY_ERANGE, 0, "Erlang floats cannot be NaN or infinite");
-        return 0;
-    }
     nc_drv_rnode *n = rnew(c, NC_R_FLOAT, 2);
     if (n)
         n->v.f = v;
@@ -370,16 +365,6 @@ static ErlDrvTermData *put_tag(ErlDrvTermData *s, const nocopy__wreq *req,
     return s;
 }
 
-static ErlDrvTermData status_atom(int status)
-{
-    if (status == NOCOPY_EBADARG)
-        return nocopy__drv.am_badarg;
-    if (status < 0 && -status < (int)(sizeof nocopy__drv.am_status / sizeof(ErlDrvTermData)) &&
-        nocopy__drv.am_status[-status])
-        return nocopy__drv.am_status[-status];
-    return nocopy__drv.am_status[-NOCOPY_EINTERNAL];
-}
-
 /* {nocopy_reply, Tag, {'$nocopy_error', Reason, {Where, Text}}}, Where an
  * atom, or the argument number when `where` is 0. */
 static int send_error_cause(nc_drv_port *dp, ErlDrvTermData to, const nocopy__wreq *req,
@@ -393,7 +378,7 @@ static int send_error_cause(nc_drv_port *dp, ErlDrvTermData to, const nocopy__wr
     *s++ = ERL_DRV_ATOM;
     *s++ = nocopy__drv.am_error_tag;
     *s++ = ERL_DRV_ATOM;
-    *s++ = status_atom(status);
+    *s++ = nocopy__drv.am_reason[nocopy__reason_index(status)];
     if (where) {
         *s++ = ERL_DRV_ATOM;
         *s++ = where;
@@ -428,11 +413,10 @@ int nocopy__drv_send_error(nc_drv_port *dp, ErlDrvTermData to, const nocopy__wre
                            ErlDrvSInt64 *tag_int, int status, unsigned argno,
                            const char *text)
 {
-    /* Same Cause as the NIF backend: {ArgNo, Text} for a bad argument,
-     * {general, Text} for everything else. */
-    int about_arg = status == NOCOPY_EBADARG && argno > 0;
+    /* The Cause of nc_error.c: {ArgNo, Text} or {general, Text}. */
+    unsigned cause_argno = nocopy__cause_argno(status, argno);
     return send_error_cause(dp, to, req, tag_int, status,
-                            about_arg ? 0 : nocopy__drv.am_general, argno, text);
+                            cause_argno ? 0 : nocopy__drv.am_general, cause_argno, text);
 }
 
 int nocopy__drv_send_wrong_port(nc_drv_port *dp, ErlDrvTermData to, const nocopy__wreq *req,

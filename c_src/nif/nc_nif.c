@@ -10,9 +10,7 @@
 
 #include "nc_nif.h"
 
-#define MAX_FUNCS 300
-
-nif_state nocopy__nif;
+#define MAX_FUNCS NC_MAX_FUNCS      /* trampolines: X300 below */
 
 /* Built by nif_init from the module's table; freed when the last module
  * instance using the library unloads (the library may stay mapped for a
@@ -20,9 +18,6 @@ nif_state nocopy__nif;
 static ErlNifEntry entry;
 static ErlNifFunc *funcs;
 static int instances;                 /* module instances with this library */
-
-static ERL_NIF_TERM am_nocopy_error, am_badarg, am_general;
-static ERL_NIF_TERM am_status[16];    /* by -status */
 
 static ERL_NIF_TERM dispatch(unsigned k, ErlNifEnv *env, int argc,
                              const ERL_NIF_TERM argv[]);
@@ -44,8 +39,10 @@ static ERL_NIF_TERM dispatch(unsigned k, ErlNifEnv *env, int argc,
 #define X300(F) X100(F, a, 0) X100(F, b, 100) X100(F, c, 200)
 
 X300(TR)
-static ERL_NIF_TERM (*const trampolines[MAX_FUNCS])(ErlNifEnv *, int,
-                                                     const ERL_NIF_TERM[]) = {X300(PTR)};
+static ERL_NIF_TERM (*const trampolines[])(ErlNifEnv *, int,
+                                            const ERL_NIF_TERM[]) = {X300(PTR)};
+_Static_assert(sizeof trampolines / sizeof *trampolines == MAX_FUNCS,
+               "one trampoline per function the table check allows");
 
 /* ---- errors ------------------------------------------------------------- */
 
@@ -65,16 +62,12 @@ static ERL_NIF_TERM text_binary(ErlNifEnv *env, const char *text)
 static ERL_NIF_TERM raise_call_error(ErlNifEnv *env, const nocopy_call *c)
 {
     int st = c->err_status;
-    ERL_NIF_TERM reason = am_badarg;
-    if (st != NOCOPY_EBADARG)
-        reason = (-st > 0 && -st < (int)(sizeof am_status / sizeof *am_status) && am_status[-st])
-                     ? am_status[-st]
-                     : am_status[-NOCOPY_EINTERNAL];
-    ERL_NIF_TERM where = c->err_argno && st == NOCOPY_EBADARG
-                             ? enif_make_uint(env, c->err_argno)
-                             : am_general;
+    ERL_NIF_TERM reason = nocopy__nif.am_reason[nocopy__reason_index(st)];
+    unsigned argno = nocopy__cause_argno(st, c->err_argno);
+    ERL_NIF_TERM where = argno ? enif_make_uint(env, argno) : nocopy__nif.am_general;
     ERL_NIF_TERM cause = enif_make_tuple2(env, where, text_binary(env, c->err_text));
-    return enif_raise_exception(env, enif_make_tuple3(env, am_nocopy_error, reason, cause));
+    return enif_raise_exception(env,
+                                enif_make_tuple3(env, nocopy__nif.am_error_tag, reason, cause));
 }
 
 /* ---- dispatch ----------------------------------------------------------- */
@@ -108,43 +101,9 @@ static ERL_NIF_TERM dispatch(unsigned k, ErlNifEnv *env, int argc, const ERL_NIF
 
 /* ---- load / upgrade / unload --------------------------------------------- */
 
-static int make_atoms(ErlNifEnv *env)
-{
-    const nocopy_module *m = nocopy__nif.mod;
-    static const char *const builtin[NOCOPY_ATOM_BUILTIN_COUNT] = {
-        "ok", "error", "true", "false", "undefined"};
-    for (int i = 0; i < NOCOPY_ATOM_BUILTIN_COUNT; i++)
-        nocopy__nif.builtin[i] = enif_make_atom(env, builtin[i]);
-
-    int n = nocopy__module_atom_count(m);
-    if (!nocopy__nif.atoms && n > 0) {
-        nocopy__nif.atoms = calloc((size_t)n, sizeof(ERL_NIF_TERM));
-        if (!nocopy__nif.atoms)
-            return -1;
-    }
-    for (int i = 0; i < n; i++) {
-        if (strlen(m->atoms[i]) > 255) {   /* the runtime's atom length limit */
-            fprintf(stderr, "nocopy: atom \"%.40s...\" is too long\n", m->atoms[i]);
-            return -1;
-        }
-        nocopy__nif.atoms[i] = enif_make_atom(env, m->atoms[i]);
-    }
-    nocopy__nif.natoms = n;
-
-    am_nocopy_error = enif_make_atom(env, "$nocopy_error");
-    am_badarg = enif_make_atom(env, "badarg");
-    am_general = enif_make_atom(env, "general");
-#define XX(name, value, ename, msg)                                              \
-    if (-(value) >= 0 && -(value) < (int)(sizeof am_status / sizeof *am_status)) \
-        am_status[-(value)] = enif_make_atom(env, ename);
-    NOCOPY_STATUS_MAP(XX)
-#undef XX
-    return 0;
-}
-
 static int setup(ErlNifEnv *env, ErlNifResourceFlags flags)
 {
-    if (make_atoms(env) != 0 || nocopy__nif_open_resources(env, flags) != 0)
+    if (nocopy__nif_atoms_init(env) != 0 || nocopy__nif_open_resources(env, flags) != 0)
         return -1;
     nocopy__backend = &nocopy__nif_ops;
     return 0;
@@ -182,9 +141,7 @@ static void free_tables(void)
         free((char *)funcs[i].name);
     free(funcs);
     funcs = NULL;
-    free(nocopy__nif.atoms);
-    nocopy__nif.atoms = NULL;
-    nocopy__nif.natoms = 0;
+    nocopy__nif_atoms_free();
 }
 
 /* Load, upgrade and unload callbacks run with the code lock held, so the
@@ -227,12 +184,14 @@ ERL_NIF_INIT_EXPORT ErlNifEntry *nif_init(ERL_NIF_INIT_ARGS);
 ERL_NIF_INIT_EXPORT ErlNifEntry *nif_init(ERL_NIF_INIT_ARGS)
 {
     const nocopy_module *m = nocopy_module_definition();
+    char err[NC_MODULE_ERR_MAX];
 
     if (funcs)
         return &entry;
-    if (m->nfuncs > MAX_FUNCS) {
-        fprintf(stderr, "nocopy: module %s has %zu functions; at most %d are supported\n",
-                m->name, m->nfuncs, MAX_FUNCS);
+    /* The describe build ran the same check, so a library built with
+     * nocopy.mk passes; this is for one built otherwise. */
+    if (nocopy__module_check(m, err) != 0) {
+        fprintf(stderr, "nocopy: module %s: %s\n", m && m->name ? m->name : "?", err);
         return NULL;
     }
     funcs = calloc(m->nfuncs ? m->nfuncs : 1, sizeof *funcs);

@@ -14,12 +14,16 @@ typedef struct nif_call {
 
 #define NIF_ENV(c) (((nif_call *)(c))->env)
 
-/* Load-time state: atoms and resource types, valid VM-wide while loaded. */
+/* Load-time state: atoms and resource types, valid VM-wide while loaded.
+ * Defined, set up and freed in nc_nif_state.c, except the resource types,
+ * which nc_nif_ops.c opens next to their destructors. */
 typedef struct nif_state {
     const nocopy_module *mod;
     ERL_NIF_TERM *atoms;              /* the module's atom table, by index */
     int natoms;
     ERL_NIF_TERM builtin[NOCOPY_ATOM_BUILTIN_COUNT];  /* by -index - 1 */
+    ERL_NIF_TERM am_error_tag, am_general;
+    ERL_NIF_TERM am_reason[NC_REASON_COUNT];          /* nocopy__reason_index() */
     ErlNifResourceType *handle_rt;    /* every handle, whatever its type */
     ErlNifResourceType *foreign_rt;   /* owners of foreign-memory binaries */
 } nif_state;
@@ -27,7 +31,13 @@ typedef struct nif_state {
 extern nif_state nocopy__nif;
 extern const nocopy__ops nocopy__nif_ops;
 
-/* Opens (or takes over) the resource types; 0 on success. */
+/* Makes the atoms of nocopy__nif.mod (built-in, the module's, the error
+ * edge's); 0 on success. Again on upgrade: atoms are VM-wide, the same words. */
+int nocopy__nif_atoms_init(ErlNifEnv *env);
+/* Frees what nocopy__nif_atoms_init allocated (the last instance unloads). */
+void nocopy__nif_atoms_free(void);
+
+/* Opens (or takes over) the resource types; 0 on success (nc_nif_ops.c). */
 int nocopy__nif_open_resources(ErlNifEnv *env, ErlNifResourceFlags flags);
 
 #endif /* NC_NIF_H */

@@ -2,7 +2,6 @@
  * Every pointer handed to the core here is into the call's env or into a
  * refcounted binary, exactly as erl_nif documents; nothing is copied unless
  * a comment says so. */
-#include <math.h>
 #include <string.h>
 
 #include "nc_nif.h"
@@ -215,11 +214,7 @@ static nocopy_value n_make_u64(nocopy_call *c, uint64_t v)
 
 static nocopy_value n_make_double(nocopy_call *c, double v)
 {
-    if (!isfinite(v)) {
-        nocopy__fail(c, NOCOPY_ERANGE, 0, "Erlang floats cannot be NaN or infinite");
-        return 0;
-    }
-    return V(enif_make_double(NIF_ENV(c), v));
+    return V(enif_make_double(NIF_ENV(c), v));      /* finite: the core checked */
 }
 
 static nocopy_value n_make_atom(nocopy_call *c, nocopy_atom a)

@@ -37,6 +37,11 @@
     X(handle_keep_release_use_backend)                                         \
     X(handle_new_checks_type)                                                  \
     X(handle_new_out_of_memory)                                                \
+    /* test_module.c */                                                        \
+    X(module_check_accepts_good_tables)                                        \
+    X(module_check_refuses_bad_tables)                                         \
+    X(module_builtin_atoms)                                                    \
+    X(error_reasons)                                                           \
     /* driver backend (test/c/test_drv_*.c) */                                \
     /* test_drv_wire.c */                                                      \
     X(drv_wire_lying_tuples_at_the_term_limit)                                 \

@@ -1,0 +1,44 @@
+/* nc_drv_exec.c: running one decoded call, on whichever thread holds it (the
+ * scheduler in outputv for an inline call, a port's worker for a queued one),
+ * and releasing, exactly once, everything the call holds: result binaries,
+ * handle borrows and the handles it looked up, the request's kept binaries,
+ * its decoded request and, for a call on the heap, the call itself. */
+#include "nc_drv.h"
+
+void nocopy__drv_call_release(nc_drv_call *call, int committed)
+{
+    nocopy__drv_release_owned(call);
+    if (!committed)
+        for (nc_drv_made *m = call->made; m; m = m->next)
+            nocopy__drv_htable_remove(&call->dp->handles, m->id, m->h);
+    call->made = NULL;
+    /* Ends the handle borrows (a handle closed during the call is destroyed
+     * here) before the references taken at decode time go. */
+    nocopy__call_finish(&call->base);
+    for (nocopy__wnode *n = call->req.handles; n; n = n->v.handle.next)
+        if (n->v.handle.obj && !nocopy__drv_is_tombstone(n->v.handle.obj))
+            nocopy__drv_handle_release(n->v.handle.obj);
+    for (size_t i = 0; i < call->nkeeps; i++)
+        driver_free_binary(call->keeps[i]);
+    nocopy__arena_free(&call->dec);
+    if (call->heap)
+        driver_free(call);
+}
+
+void nocopy__drv_call_execute(nc_drv_call *call)
+{
+    int st = nocopy__call_run(&call->base);
+    int delivered = nocopy__drv_send_outcome(call, st);
+    /* A result that reached nobody (the caller died) gives its handles back,
+     * as a NIF term that is never kept would. */
+    nocopy__drv_call_release(call, st == NOCOPY_OK && delivered);
+}
+
+void nocopy__drv_call_discard(nc_drv_call *call)
+{
+    /* Usually undeliverable (the port is closing); the caller's port monitor
+     * tells it anyway. */
+    nocopy__drv_send_error(call->dp, call->caller, &call->req, &call->tag_int,
+                           NOCOPY_ECLOSED, 0, "the port closed before the call ran");
+    nocopy__drv_call_release(call, 0);
+}

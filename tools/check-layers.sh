@@ -1,0 +1,159 @@
+#!/bin/sh
+# tools/check-layers.sh: checks that nocopy's C files depend only downwards.
+#
+#   sh tools/check-layers.sh OBJDIR SRCDIR      (make check-layers does this)
+#
+# OBJDIR holds the objects of a build, one folder per layer (OBJDIR/core/*.o,
+# nif/, drv/, describe/, as nocopy.mk writes them); SRCDIR is c_src/. The
+# layers are core (the bottom), and nif, drv and describe above it, side by
+# side. The check fails on:
+#   (a) a file cycle: file A uses a symbol defined in file B, and B, directly
+#       or through other files, uses one defined in A (found with nm: what a
+#       file leaves undefined and another defines);
+#   (b) a symbol edge across layers: core using anything defined above it, or
+#       one of nif, drv and describe using another's (only its own and the
+#       core's);
+#   (c) an #include across layers (grep on the sources): core including a
+#       header of another folder, a layer including the header of another
+#       above the core, or the wrong runtime header (the core includes neither
+#       erl_nif.h nor erl_driver.h; nif not erl_driver.h; drv not erl_nif.h).
+#       One exception, written here: describe includes the driver's port
+#       options, drv/nc_drv_options.h, which it prints for the stubs.
+# Calls through the nocopy__ops table are not symbol edges: the core reaches
+# the backend through a pointer the backend sets at load.
+# Objects whose source is gone (a stale build) are left out.
+# Prints one line per problem, then a summary; exits 1 on any problem.
+# CHECK_LAYERS_EDGES=1 also prints every edge, with one symbol it stands for.
+set -eu
+
+if [ $# -ne 2 ] || [ ! -d "$1" ] || [ ! -d "$2" ]; then
+    echo "usage: sh tools/check-layers.sh OBJDIR SRCDIR" >&2
+    exit 2
+fi
+OBJ=$1
+SRC=$2
+LAYERS="core nif drv describe"
+NM=${NM:-nm}
+
+tab=$(printf '\t')
+syms=$(mktemp)
+incs=$(mktemp)
+trap 'rm -f "$syms" "$incs"' EXIT
+
+# "layer/file.o<TAB>D|U<TAB>symbol" for every global symbol of every object.
+nobj=0
+for l in $LAYERS; do
+    for o in "$OBJ/$l"/*.o; do
+        [ -f "$o" ] || continue
+        base=${o##*/}
+        [ -f "$SRC/$l/${base%.o}.c" ] || continue
+        nobj=$((nobj + 1))
+        "$NM" -P -g "$o" | awk -v f="$l/${o##*/}" -v OFS="$tab" '
+            $2 == "U" || $2 == "w" || $2 == "v" { print f, "U", $1; next }
+            NF >= 2 { print f, "D", $1 }'
+    done >>"$syms"
+done
+if [ "$nobj" -eq 0 ]; then
+    echo "check-layers: no objects under $OBJ (build first: make core)" >&2
+    exit 2
+fi
+
+# "layer/file<TAB>included name" for every #include "..." and the runtime's
+# two headers.
+for l in $LAYERS; do
+    for s in "$SRC/$l"/*.c "$SRC/$l"/*.h; do
+        [ -f "$s" ] || continue
+        sed -n 's/^[[:space:]]*#[[:space:]]*include[[:space:]]*\(["<][^">]*[">]\).*/\1/p' "$s" |
+            awk -v f="$l/${s##*/}" -v OFS="$tab" '{ print f, $0 }'
+    done >>"$incs"
+done
+
+awk -F "$tab" -v src="$SRC" -v layers="$LAYERS" -v show="${CHECK_LAYERS_EDGES:-}" '
+function layer(f) { sub(/\/.*/, "", f); return f }
+# May a file of layer a depend on layer b?
+function allowed(a, b) { return a == b || b == "core" }
+function may(a) { return a == "core" ? "core" : a " and core" }
+# The folder that holds header h, looked up as the compiler would for a file of
+# layer l (its own folder first, then the core), then in any other: "" if none.
+function home(l, h,    i, f, n, all) {
+    n = split(l " core " layers, all, " ")
+    for (i = 1; i <= n; i++) {
+        f = src "/" all[i] "/" h
+        if ((getline line < f) >= 0) { close(f); return all[i] }
+        close(f)
+    }
+    return ""
+}
+FNR == 1 { part++ }
+part == 1 && $2 == "D" { def[$3] = $1; files[$1] = 1; next }
+part == 1 && $2 == "U" { use[++nuse] = $1 SUBSEP $3; files[$1] = 1; next }
+part == 2 { inc[++ninc] = $1 SUBSEP $2; next }
+END {
+    n = 0
+    for (f in files) name[++n] = f
+    # Symbol edges between nocopy files, with one symbol to show for each.
+    for (i = 1; i <= nuse; i++) {
+        split(use[i], u, SUBSEP)
+        if (!(u[2] in def)) continue          # libc, the runtime, user code
+        a = u[1]; b = def[u[2]]
+        if (a == b) continue
+        if (!((a, b) in edge)) {
+            edge[a, b] = u[2]; nedges++
+            if (show != "") printf "check-layers: edge: %s -> %s (%s)\n", a, b, u[2]
+        }
+        if (!allowed(layer(a), layer(b)) && !((a, b) in told)) {
+            told[a, b] = 1
+            printf "check-layers: layer: %s uses %s of %s (%s may use only %s)\n",
+                a, u[2], b, layer(a), may(layer(a))
+            bad++
+        }
+    }
+    # Reachability (Warshall), then the strongly connected groups of files.
+    for (i = 1; i <= n; i++) for (j = 1; j <= n; j++)
+        r[i, j] = ((name[i], name[j]) in edge)
+    for (k = 1; k <= n; k++) for (i = 1; i <= n; i++) if (r[i, k])
+        for (j = 1; j <= n; j++) if (r[k, j]) r[i, j] = 1
+    for (i = 1; i <= n; i++) {
+        if (done[i]) continue
+        group = name[i]; size = 1
+        for (j = i + 1; j <= n; j++)
+            if (!done[j] && r[i, j] && r[j, i]) {
+                done[j] = 1; member[j] = i; group = group " " name[j]; size++
+            }
+        if (size < 2) continue
+        cycles++
+        printf "check-layers: cycle: %s\n", group
+        for (a2 = 1; a2 <= n; a2++) for (b2 = 1; b2 <= n; b2++)
+            if ((a2 == i || member[a2] == i) && (b2 == i || member[b2] == i) &&
+                ((name[a2], name[b2]) in edge))
+                printf "    %s -> %s (%s)\n", name[a2], name[b2], edge[name[a2], name[b2]]
+    }
+    # Includes.
+    for (i = 1; i <= ninc; i++) {
+        split(inc[i], v, SUBSEP)
+        f = v[1]; h = v[2]; l = layer(f)
+        if (h ~ /^</) {
+            rt = h == "<erl_nif.h>" ? "nif" : h == "<erl_driver.h>" ? "drv" : ""
+            if (rt != "" && rt != l) {
+                printf "check-layers: include: %s includes %s (only %s may)\n", f, h, rt
+                bad++
+            }
+            continue
+        }
+        gsub(/"/, "", h)
+        if (h ~ /^\.\.\//) {                  # "../drv/x.h"
+            hl = h; sub(/^\.\.\//, "", hl); hl = layer(hl)
+        } else {
+            hl = home(l, h)
+            if (hl == "") continue            # include/ or a system header
+        }
+        if (allowed(l, hl) || (l == "describe" && h == "../drv/nc_drv_options.h"))
+            continue
+        printf "check-layers: include: %s includes %s of %s (%s may include only %s)\n",
+            f, h, hl, l, may(l)
+        bad++
+    }
+    printf "check-layers: %d files, %d edges, %d cycles, %d layer violations\n",
+        n, nedges, cycles, bad
+    exit (cycles + bad > 0 ? 1 : 0)
+}' "$syms" "$incs"
