@@ -131,8 +131,8 @@ dialyzer: all $(PLT)
 clean:
 	rm -rf _build ebin priv/*.so
 
-# Fragments owned by their topics: fuzzing, benchmarks, hardening.
--include fuzz/fuzz.mk
+# Fragments owned by their topics: benchmarks, hardening (which includes
+# fuzz/fuzz.mk, the fuzz targets), the docs and user projects.
 -include bench/bench.mk
 -include mk/hardening.mk
 -include mk/integration.mk

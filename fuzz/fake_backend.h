@@ -1,7 +1,6 @@
 /* fake_backend.h: a backend made of plain C structs, for fuzzing the core.
  *
- * The core (nc_args.c, nc_iovec.c, nc_format.c, nc_reply.c, nc_handle.c,
- * nc_call.c) only ever sees terms through nocopy__ops. This backend implements
+ * The core (c_src/core/) only ever sees terms through nocopy__ops. This backend implements
  * those operations over a table of synthetic terms built from fuzz bytes, so
  * the core's readers, iodata walker and format strings can be fed hostile
  * terms with no VM. It is deliberately strict: every term word the core hands
@@ -101,6 +100,15 @@ uintptr_t fk_new(fk_kind kind);                 /* a zeroed node of that kind */
 uintptr_t fk_new_int(int64_t v);
 uintptr_t fk_new_bin_copy(const uint8_t *data, size_t size);
 uintptr_t fk_new_handle(const nocopy_handle_type *type, bool closed);
+/* An exact-size malloc block, so ASan sees a read one byte past it. */
+uint8_t *fk_exact_alloc(size_t size);
+
+/* Handle memory, with a reference count the harness checks (fk_ops uses these
+ * as handle_alloc, handle_keep and handle_release). */
+nocopy__handle *fk_handle_alloc(const nocopy_handle_type *type, unsigned index);
+void fk_handle_keep(nocopy__handle *h);
+void fk_handle_release(nocopy__handle *h);
+long fk_handle_refs(nocopy__handle *h);
 
 /* Reads fuzz bytes; past the end every read gives zeros. */
 typedef struct fk_in {

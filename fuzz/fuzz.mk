@@ -1,50 +1,134 @@
-# fuzz/fuzz.mk: the driver request decoder's fuzz target (fuzz/fuzz_drv_request.c),
-# included by the top-level Makefile.
+# fuzz/fuzz.mk: every fuzz target's build and runs, in one place. Included by
+# mk/hardening.mk (after nocopy.mk, so NOCOPY_* and BUILD are known).
 #
-#   make fuzz-replay   gcc build of the target with fuzz/replay.c, run over the
-#                      committed corpus fuzz/corpus/drv_request/ (part of make test),
-#                      with ASan and UBSan unless FUZZ_REPLAY_SAN is set empty.
-#   make fuzz          clang libFuzzer build (sh tools/deps.sh fuzz installs clang),
-#                      runs FUZZ_SECONDS (default 60) or FUZZ_RUNS executions,
-#                      whichever ends first, and appends the count to
-#                      $(BUILD)/fuzz/fuzz-runs.log. New inputs go to
-#                      _build/fuzz/corpus/drv_request/; copy the interesting ones
-#                      (crashes fixed, new coverage) into fuzz/corpus/drv_request/.
-#   make fuzz-corpus   regenerates the encoder-made seeds (fuzz/gen_corpus.escript).
+# The targets, one fuzz/fuzz_<name>.c each, with its corpus in fuzz/corpus/:
+#   fuzz_drv_request  the driver's request decoder (c_src/drv/nc_drv_wire.c
+#                     alone; corpus drv_request/, seeds from fuzz/gen_corpus.escript)
+#   fuzz_format       format strings (nc_format.c), against fuzz_format_ref.c
+#   fuzz_iovec        the iodata walker (nc_iovec.c)
+#   fuzz_args         the argument readers (nc_args.c)
+# The last three run the core over a fake backend (fuzz/fake_backend.h).
+#
+#   make fuzz-replay   every corpus replayed by a gcc build with fuzz/replay.c,
+#                      with ASan and UBSan unless FUZZ_REPLAY_SAN is set empty
+#                      (part of make test)
+#   make fuzz          libFuzzer (clang; sh tools/deps.sh fuzz installs it) on
+#                      each target, FUZZ_SECONDS (default 60) or FUZZ_RUNS
+#                      executions, whichever ends first; the count of each run
+#                      is appended to $(BUILD)/fuzz/fuzz-runs.log. New inputs go
+#                      to $(BUILD)/fuzz/work/<target>/, crashes to crashes/.
+#   make fuzz-merge    adds the work corpora's new coverage to the committed ones
+#   make fuzz-corpus   regenerates the driver decoder's seeds
+# FUZZ_TARGETS="fuzz_format fuzz_args" limits fuzz, fuzz-replay and fuzz-merge
+# to those targets. Without sanitizers, for valgrind (mk/hardening.mk), the
+# same builds are $(FUZZ_PLAIN_BINS).
 
-FUZZ_OUT        := $(BUILD)/fuzz
-FUZZ_SECONDS    ?= 60
-FUZZ_RUNS       ?= -1
-FUZZ_CC         ?= clang
-FUZZ_REPLAY_SAN ?= -fsanitize=address,undefined -fno-sanitize-recover=all
-FUZZ_CFLAGS      = -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wshadow -g -O1 \
-                   -Iinclude -iquote c_src/drv -fno-omit-frame-pointer
-FUZZ_DRV_SRCS    = fuzz/fuzz_drv_request.c c_src/drv/nc_drv_wire.c
-FUZZ_DRV_DEPS    = $(FUZZ_DRV_SRCS) c_src/drv/nc_drv_wire.h include/nocopy_status.h
+FUZZ_OUT          := $(BUILD)/fuzz
+FUZZ_CORE_TARGETS := fuzz_format fuzz_iovec fuzz_args
+FUZZ_DRV_TARGETS  := fuzz_drv_request
+FUZZ_ALL_TARGETS  := $(FUZZ_DRV_TARGETS) $(FUZZ_CORE_TARGETS)
+FUZZ_TARGETS      ?= $(FUZZ_ALL_TARGETS)
+FUZZ_SECONDS      ?= 60
+FUZZ_RUNS         ?= -1
+FUZZ_CC           ?= clang
+FUZZ_REPLAY_SAN   ?= -fsanitize=address,undefined -fno-sanitize-recover=all
+FUZZ_CFLAGS        = -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wshadow -g -O1 \
+                     -fno-omit-frame-pointer -Iinclude -iquote c_src/core \
+                     -iquote c_src/drv -Ifuzz
 
-.PHONY: fuzz fuzz-replay fuzz-corpus
+# Corpus and dictionary of a target, as a shell expression of $$t (the
+# decoder's are named after its messages, the others after the target).
+FUZZ_STEM = $$([ $$t = fuzz_drv_request ] && echo drv_request || echo $$t)
 
-$(FUZZ_OUT)/replay_drv_request: fuzz/replay.c $(FUZZ_DRV_DEPS)
+# What a target links besides its own file(s) and fuzz/replay.c (or libFuzzer).
+FUZZ_FAKE      := fuzz/fake_backend.c fuzz/fake_ops.c fuzz/fake_terms.c
+FUZZ_CORE_LIBS  = $(FUZZ_FAKE) $(NOCOPY_CORE_SRCS)
+FUZZ_DRV_LIBS  := c_src/drv/nc_drv_wire.c
+# A target's own files: fuzz/<target>.c and, for fuzz_format, its reference.
+fuzz_own        = fuzz/$(1).c $(filter fuzz/$(1)_ref.c,$(wildcard fuzz/*_ref.c))
+FUZZ_CORE_DEPS  = $(FUZZ_CORE_LIBS) $(wildcard fuzz/*.h) fuzz/replay.c \
+                  $(wildcard fuzz/*_ref.c) $(NOCOPY_CORE_HEADERS)
+FUZZ_DRV_DEPS   = $(FUZZ_DRV_LIBS) c_src/drv/nc_drv_wire.h include/nocopy_status.h \
+                  fuzz/replay.c
+
+FUZZ_REPLAY_BINS := $(addprefix $(FUZZ_OUT)/replay/,$(FUZZ_ALL_TARGETS))
+FUZZ_PLAIN_BINS  := $(addprefix $(FUZZ_OUT)/replay-plain/,$(FUZZ_ALL_TARGETS))
+FUZZ_BINS        := $(addprefix $(FUZZ_OUT)/bin/,$(FUZZ_ALL_TARGETS))
+
+# ---- replays: gcc, a main() that feeds every file of a corpus -------------------
+
+$(addprefix $(FUZZ_OUT)/replay/,$(FUZZ_CORE_TARGETS)): $(FUZZ_OUT)/replay/%: fuzz/%.c $(FUZZ_CORE_DEPS)
 	@mkdir -p $(dir $@)
-	$(CC) $(FUZZ_CFLAGS) $(FUZZ_REPLAY_SAN) -o $@ fuzz/replay.c $(FUZZ_DRV_SRCS)
+	$(CC) $(FUZZ_CFLAGS) $(FUZZ_REPLAY_SAN) -o $@ fuzz/replay.c $(call fuzz_own,$*) \
+	    $(FUZZ_CORE_LIBS) -lm
 
-fuzz-replay: $(FUZZ_OUT)/replay_drv_request
-	$(FUZZ_OUT)/replay_drv_request fuzz/corpus/drv_request
-
-$(FUZZ_OUT)/fuzz_drv_request: $(FUZZ_DRV_DEPS)
+$(addprefix $(FUZZ_OUT)/replay-plain/,$(FUZZ_CORE_TARGETS)): $(FUZZ_OUT)/replay-plain/%: fuzz/%.c $(FUZZ_CORE_DEPS)
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer,address,undefined -o $@ $(FUZZ_DRV_SRCS)
+	$(CC) $(FUZZ_CFLAGS) -o $@ fuzz/replay.c $(call fuzz_own,$*) $(FUZZ_CORE_LIBS) -lm
 
-fuzz: $(FUZZ_OUT)/fuzz_drv_request
-	@mkdir -p $(FUZZ_OUT)/corpus/drv_request $(FUZZ_OUT)/crashes
-	@echo "== fuzz_drv_request, $(FUZZ_SECONDS) s"
-	@$(FUZZ_OUT)/fuzz_drv_request -max_total_time=$(FUZZ_SECONDS) -runs=$(FUZZ_RUNS) \
-	    -rss_limit_mb=3000 -print_final_stats=1 -artifact_prefix=$(FUZZ_OUT)/crashes/ \
-	    -dict=fuzz/drv_request.dict $(FUZZ_OUT)/corpus/drv_request fuzz/corpus/drv_request \
-	    2>$(FUZZ_OUT)/fuzz_drv_request.log || { tail -60 $(FUZZ_OUT)/fuzz_drv_request.log; exit 1; }
-	@runs=$$(sed -n 's/^stat::number_of_executed_units: *//p' $(FUZZ_OUT)/fuzz_drv_request.log); \
-	    echo "$$(date -u +%FT%TZ) fuzz_drv_request $$runs executions clean" | \
-	    tee -a $(FUZZ_OUT)/fuzz-runs.log
+$(FUZZ_OUT)/replay/fuzz_drv_request: fuzz/fuzz_drv_request.c $(FUZZ_DRV_DEPS)
+	@mkdir -p $(dir $@)
+	$(CC) $(FUZZ_CFLAGS) $(FUZZ_REPLAY_SAN) -o $@ fuzz/replay.c $< $(FUZZ_DRV_LIBS)
+
+$(FUZZ_OUT)/replay-plain/fuzz_drv_request: fuzz/fuzz_drv_request.c $(FUZZ_DRV_DEPS)
+	@mkdir -p $(dir $@)
+	$(CC) $(FUZZ_CFLAGS) -o $@ fuzz/replay.c $< $(FUZZ_DRV_LIBS)
+
+# ---- libFuzzer builds (clang) ------------------------------------------------------
+
+# The harness's own helpers (the fake backend, the term parser, the exact
+# arena) are built with the sanitizers but without coverage instrumentation:
+# in fuzz_iovec the instrumented term parser took two thirds of the time, and
+# its coverage told libFuzzer about the harness rather than about nocopy.
+# Coverage, and so the search, is measured on the core and the target itself.
+# The core's targets link fuzz/arena_exact.c instead of nc_arena.c, so every
+# arena allocation has its own ASan redzones; the replays link the real arena.
+FUZZ_HELPER_OBJS := $(addprefix $(FUZZ_OUT)/helpers/, \
+                      $(notdir $(FUZZ_FAKE:.c=.o)) arena_exact.o)
+FUZZ_LIBFUZZER_CORE = $(filter-out %/nc_arena.c,$(NOCOPY_CORE_SRCS))
+
+$(FUZZ_HELPER_OBJS): $(FUZZ_OUT)/helpers/%.o: fuzz/%.c $(FUZZ_CORE_DEPS)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=address,undefined -fno-sanitize-recover=all \
+	    -c -o $@ $<
+
+$(addprefix $(FUZZ_OUT)/bin/,$(FUZZ_CORE_TARGETS)): $(FUZZ_OUT)/bin/%: fuzz/%.c $(FUZZ_HELPER_OBJS) $(FUZZ_CORE_DEPS)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+	    -o $@ $(call fuzz_own,$*) $(FUZZ_LIBFUZZER_CORE) $(FUZZ_HELPER_OBJS) -lm
+
+$(FUZZ_OUT)/bin/fuzz_drv_request: fuzz/fuzz_drv_request.c $(FUZZ_DRV_DEPS)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+	    -o $@ $< $(FUZZ_DRV_LIBS)
+
+# ---- runs ----------------------------------------------------------------------------
+
+.PHONY: fuzz fuzz-replay fuzz-merge fuzz-corpus
+
+fuzz-replay: $(addprefix $(FUZZ_OUT)/replay/,$(FUZZ_TARGETS))
+	@set -e; for t in $(FUZZ_TARGETS); do \
+	    printf '%s: ' $$t; $(FUZZ_OUT)/replay/$$t fuzz/corpus/$(FUZZ_STEM); done
+
+# Each target runs FUZZ_SECONDS on a work corpus seeded by the committed one.
+fuzz: $(addprefix $(FUZZ_OUT)/bin/,$(FUZZ_TARGETS))
+	@set -e; for t in $(FUZZ_TARGETS); do \
+	    s=$(FUZZ_STEM); \
+	    mkdir -p $(FUZZ_OUT)/work/$$t $(FUZZ_OUT)/crashes/$$t $(FUZZ_OUT)/logs; \
+	    dict=; [ -f fuzz/$$s.dict ] && dict=-dict=fuzz/$$s.dict; \
+	    echo "== $$t, $(FUZZ_SECONDS) s"; \
+	    $(FUZZ_OUT)/bin/$$t -max_total_time=$(FUZZ_SECONDS) -runs=$(FUZZ_RUNS) -rss_limit_mb=3000 \
+	        -print_final_stats=1 -artifact_prefix=$(FUZZ_OUT)/crashes/$$t/ $$dict \
+	        $(FUZZ_OUT)/work/$$t fuzz/corpus/$$s 2>$(FUZZ_OUT)/logs/$$t.log || \
+	        { tail -60 $(FUZZ_OUT)/logs/$$t.log; exit 1; }; \
+	    runs=$$(sed -n 's/^stat::number_of_executed_units: *//p' $(FUZZ_OUT)/logs/$$t.log); \
+	    echo "$$(date -u +%FT%TZ) $$t $$runs executions clean" | tee -a $(FUZZ_OUT)/fuzz-runs.log; \
+	done
+
+fuzz-merge: $(addprefix $(FUZZ_OUT)/bin/,$(FUZZ_TARGETS))
+	@for t in $(FUZZ_TARGETS); do \
+	    mkdir -p $(FUZZ_OUT)/work/$$t; \
+	    $(FUZZ_OUT)/bin/$$t -merge=1 fuzz/corpus/$(FUZZ_STEM) $(FUZZ_OUT)/work/$$t; done
 
 fuzz-corpus: all
 	escript fuzz/gen_corpus.escript fuzz/corpus/drv_request

@@ -11,8 +11,8 @@
  * type (pairs or triples for the letters that take several). An input using a
  * letter of another type is skipped. Across the modes every letter is covered.
  *
- * Checked against the reference (ref_scan / ref_build below, written from
- * nocopy.h's description, not from nc_format.c):
+ * Checked against the reference (ref_scan / ref_build in fuzz_format_ref.c,
+ * written from nocopy.h's description, not from nc_format.c):
  *   - the status: OK, EBADARG naming argument 1, or EINTERNAL for a malformed
  *     format or an invalid term; never anything else, never a crash;
  *   - on success, every output (scan) or the whole built term (build);
@@ -25,419 +25,43 @@
  *     double free and a missed one a leak (fk_end);
  *   - no read outside the format string: it is copied into an exact-size
  *     block. */
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "fake_backend.h"
-
-#define NARGS 64
-#define MAX_ITEMS 64
-
-enum mode {
-    /* reading: the letters allowed, then what each one takes */
-    S_I, S_UI, S_Z, S_F, S_OA, S_B, S_V, S_T, S_H,
-    /* building */
-    B_I, B_UV, B_F, B_OA, B_C, B_BUF, B_S, B_K, B_H,
-    NMODES
-};
+#include "fuzz_format.h"
 
 static const char *const mode_letters[NMODES] = {
     "i", "I", "z", "f", "oa", "b", "v", "t", "h",
     "i", "Iv", "f", "oa", "c", "B", "s", "k", "h",
 };
 
-#define SCAN_LETTERS "iIzfoabvht"
-#define BUILD_LETTERS "iIfoacBskhv"
-
 /* Expansion helpers: F(j) for j = 0..63, comma separated. */
 #define L4(F, b) F(b), F(b + 1), F(b + 2), F(b + 3)
 #define L16(F, b) L4(F, b), L4(F, b + 4), L4(F, b + 8), L4(F, b + 12)
 #define L64(F) L16(F, 0), L16(F, 16), L16(F, 32), L16(F, 48)
 
-/* ---- per-input state ------------------------------------------------------- */
-
-typedef union slot {
-    int64_t i;
-    uint64_t u;
-    size_t z;
-    double f;
-    int o;
-    nocopy_bytes b;
-    nocopy_iovec v;
-    nocopy_term t;
-    void *obj;
-} slot;
-
-static struct {
-    const char *fmt;
-    enum mode mode;
-    bool building;
-    uintptr_t root;              /* the term read, or the pool for building */
-    unsigned root_argno;         /* 0 when reading an argument index past argc */
-    /* reading */
-    slot slots[NARGS];
-    const nocopy_handle_type *htypes[NARGS];
-    /* building */
-    int64_t ivals[NARGS];
-    uint64_t uvals[NARGS];
-    double fvals[NARGS];
-    int ints[NARGS];
-    const void *cptr[NARGS];
-    size_t csize[NARGS];
-    nocopy_buf *bufs[NARGS];
-    const uint8_t *bufdata[NARGS];
-    size_t bufsize[NARGS];
-    nocopy_term sterm[NARGS];
-    size_t off[NARGS], len[NARGS];
-    nocopy_kept *kepts[NARGS];
-    void *handles[NARGS];
-    char letter[NARGS];          /* the letter that takes argument j */
-    bool reached[NARGS];         /* the reference reached argument j's letter */
-    unsigned nvalues;
-} g;
-
-/* ---- the reference ---------------------------------------------------------- */
-
-enum { R_OK, R_FAIL, R_MALFORMED, R_INVALID };
-
-static bool blank(char ch)
-{
-    return ch == ' ' || ch == ',';
-}
-
-/* Items of the group opened just before p, closed by `close`: items are the
- * characters and groups at the group's own level; inner brackets only change
- * the level (their kinds are checked when that inner group is parsed). */
-static int ref_group_items(const char *p, char close)
-{
-    int items = 0;
-    int level = 0;
-    while (*p) {
-        char ch = *p++;
-        if (blank(ch))
-            continue;
-        if (ch == '{' || ch == '[') {
-            items += level == 0;
-            level++;
-        } else if (ch == '}' || ch == ']') {
-            if (level-- == 0)
-                return ch == close ? items : -1;
-        } else {
-            items += level == 0;
-        }
-    }
-    return -1;
-}
-
-/* The documented grammar: term := letter | group; group := an opening
- * bracket, at most 64 terms, the matching closing bracket; blanks anywhere.
- * Reading knows '{' groups only, building '{' and '['. Nesting deeper than
- * NEST_MAX groups is refused by the implementation (an undocumented limit,
- * see docs/hardening-review.md) and taken as malformed here too. */
-#define NEST_MAX 33
-
-static bool ref_term_ok(const char **pp, int nest)
-{
-    const char *p = *pp;
-    while (blank(*p))
-        p++;
-    char ch = *p;
-    char close = ch == '{' ? '}' : (ch == '[' && g.building) ? ']' : 0;
-    if (close) {
-        if (nest + 1 > NEST_MAX)
-            return false;
-        p++;
-        int items = 0;
-        for (;;) {
-            while (blank(*p))
-                p++;
-            if (*p == close)
-                break;
-            if (++items > MAX_ITEMS || !ref_term_ok(&p, nest + 1))
-                return false;
-        }
-        *pp = p + 1;
-        return true;
-    }
-    if (ch == '\0' || !strchr(g.building ? BUILD_LETTERS : SCAN_LETTERS "_", ch))
-        return false;
-    *pp = p + 1;
-    return true;
-}
-
-static bool ref_format_ok(void)
-{
-    const char *p = g.fmt;
-    if (!p || !ref_term_ok(&p, 0))
-        return false;
-    while (blank(*p))
-        p++;
-    return *p == '\0';
-}
-
-static fk_node *node(uintptr_t raw)
-{
-    return fk_get(raw);
-}
-
-static bool handle_open(fk_node *n)
-{
-    return !(atomic_load(&n->h->state) & (NC_HANDLE_CLOSED | NC_HANDLE_DESTROYED));
-}
-
-/* Does term `raw` satisfy scan letter `ch` (given its handle type)? */
-static int ref_scan_value(char ch, uintptr_t raw, const nocopy_handle_type *ht)
-{
-    if (raw == 0)
-        return ch == 't' ? R_OK : R_INVALID;
-    fk_node *n = node(raw);
-    switch (ch) {
-    case 'i': return n->kind == FK_INT ? R_OK : R_FAIL;
-    case 'I': case 'z':
-        return (n->kind == FK_INT && n->i >= 0) || n->kind == FK_UINT ? R_OK : R_FAIL;
-    case 'f': return n->kind == FK_FLOAT ? R_OK : R_FAIL;
-    case 'o':
-        return n->kind == FK_ATOM && n->atom_known &&
-                       (n->atom == NOCOPY_ATOM_TRUE || n->atom == NOCOPY_ATOM_FALSE)
-                   ? R_OK : R_FAIL;
-    case 'a': return n->kind == FK_ATOM && n->atom_known ? R_OK : R_FAIL;
-    case 'b': return n->kind == FK_BIN ? R_OK : R_FAIL;
-    case 'v': {
-        uint8_t *flat;
-        size_t len;
-        if (!fk_flatten_iodata(raw, &flat, &len))
-            return R_FAIL;
-        free(flat);
-        return R_OK;
-    }
-    case 'h':
-        return n->kind == FK_HANDLE && n->h->type == ht && handle_open(n) ? R_OK : R_FAIL;
-    default:
-        return R_OK;                             /* 't' */
-    }
-}
-
-typedef struct ref {
-    const char *p;
-    unsigned k;                                  /* next argument (value letter) */
-    uintptr_t expect[NARGS];                     /* scan: the term each letter read */
-} ref;
-
-static int ref_scan_one(ref *r, uintptr_t raw)
-{
-    while (blank(*r->p))
-        r->p++;
-    char ch = *r->p;
-    if (ch == '\0')
-        return R_MALFORMED;
-    r->p++;
-    if (ch == '_')
-        return R_OK;
-    if (ch == '{') {
-        int n = ref_group_items(r->p, '}');
-        if (n < 0 || n > MAX_ITEMS)
-            return R_MALFORMED;
-        if (raw == 0)
-            return R_INVALID;
-        fk_node *t = node(raw);
-        if (t->kind != FK_TUPLE || t->arity != (unsigned)n)
-            return R_FAIL;
-        for (int i = 0; i < n; i++) {
-            int st = ref_scan_one(r, node(raw)->elems[i]);
-            if (st != R_OK)
-                return st;
-        }
-        while (blank(*r->p))
-            r->p++;
-        r->p++;
-        return R_OK;
-    }
-    if (!strchr(SCAN_LETTERS, ch))
-        return R_MALFORMED;
-    unsigned j = r->k++;
-    if (j >= NARGS)
-        fk_die("harness: more value letters than arguments");
-    g.reached[j] = true;
-    r->expect[j] = raw;
-    return ref_scan_value(ch, raw, g.htypes[j]);
-}
-
-static int ref_scan(ref *r)
-{
-    r->k = 0;
-    if (!ref_format_ok())
-        return R_MALFORMED;
-    r->p = g.fmt;
-    r->k = 0;
-    int st = ref_scan_one(r, g.root_argno ? g.root : 0);
-    if (st != R_OK)
-        return st;
-    while (blank(*r->p))
-        r->p++;
-    return *r->p ? R_MALFORMED : R_OK;
-}
-
-/* Building: is argument j, taken by letter ch, a valid value? */
-static bool ref_build_valid(char ch, unsigned j)
-{
-    switch (ch) {
-    case 'f': return isfinite(g.fvals[j]);
-    case 'a': {
-        int a = g.ints[j];
-        return a < 0 ? a >= -NOCOPY_ATOM_BUILTIN_COUNT : a < FK_NATOMS;
-    }
-    case 'c': return g.cptr[j] != NULL || g.csize[j] == 0;
-    case 'B': return g.bufs[j] != NULL;
-    case 's': {
-        if (g.sterm[j].raw == 0 || node(g.sterm[j].raw)->kind != FK_BIN)
-            return false;
-        size_t size = node(g.sterm[j].raw)->size;
-        return g.off[j] <= size && g.len[j] <= size - g.off[j];
-    }
-    case 'k': {
-        if (!g.kepts[j])
-            return false;
-        size_t size = nocopy_kept_bytes(g.kepts[j]).size;
-        return g.off[j] <= size && g.len[j] <= size - g.off[j];
-    }
-    case 'h': return g.handles[j] != NULL;
-    case 'v': return g.uvals[j] != 0;
-    default: return true;                        /* i I o */
-    }
-}
-
-static int ref_build_one(ref *r)
-{
-    while (blank(*r->p))
-        r->p++;
-    char ch = *r->p;
-    if (ch == '\0')
-        return R_MALFORMED;
-    r->p++;
-    if (ch == '{' || ch == '[') {
-        int n = ref_group_items(r->p, ch == '{' ? '}' : ']');
-        if (n < 0 || n > MAX_ITEMS)
-            return R_MALFORMED;
-        int all = R_OK;
-        for (int i = 0; i < n; i++) {
-            int st = ref_build_one(r);
-            if (st == R_MALFORMED)
-                return st;
-            if (st != R_OK)
-                all = R_FAIL;
-        }
-        while (blank(*r->p))
-            r->p++;
-        r->p++;
-        return all;
-    }
-    if (!strchr(BUILD_LETTERS, ch))
-        return R_MALFORMED;
-    unsigned j = r->k++;
-    if (j >= NARGS)
-        fk_die("harness: more value letters than arguments");
-    g.reached[j] = true;
-    return ref_build_valid(ch, j) ? R_OK : R_FAIL;
-}
-
-static int ref_build(ref *r)
-{
-    r->k = 0;
-    if (!ref_format_ok())
-        return R_MALFORMED;
-    r->p = g.fmt;
-    r->k = 0;
-    int st = ref_build_one(r);
-    if (st == R_MALFORMED)
-        return st;
-    while (blank(*r->p))
-        r->p++;
-    return *r->p ? R_MALFORMED : st;
-}
-
-/* Compares built term `raw` with the format from r->p (already known valid). */
-static void check_built(ref *r, uintptr_t raw)
-{
-    while (blank(*r->p))
-        r->p++;
-    char ch = *r->p++;
-    fk_node *n = node(raw);
-    if (ch == '{' || ch == '[') {
-        int items = ref_group_items(r->p, ch == '{' ? '}' : ']');
-        if (ch == '{') {
-            FK_ASSERT(n->kind == FK_TUPLE && n->arity == (unsigned)items);
-            for (int i = 0; i < items; i++)
-                check_built(r, node(raw)->elems[i]);
-        } else {
-            uintptr_t cell = raw;
-            for (int i = 0; i < items; i++) {
-                FK_ASSERT(node(cell)->kind == FK_CONS);
-                check_built(r, node(cell)->head);
-                cell = node(cell)->tail;
-            }
-            FK_ASSERT(node(cell)->kind == FK_NIL);
-        }
-        while (blank(*r->p))
-            r->p++;
-        r->p++;
-        return;
-    }
-    unsigned j = r->k++;
-    n = node(raw);
-    switch (ch) {
-    case 'i': FK_ASSERT(n->kind == FK_INT && n->i == g.ivals[j]); break;
-    case 'I':
-        FK_ASSERT((n->kind == FK_INT && (uint64_t)n->i == g.uvals[j] && n->i >= 0) ||
-                  (n->kind == FK_UINT && n->u == g.uvals[j]));
-        break;
-    case 'v': FK_ASSERT(raw == g.uvals[j]); break;
-    case 'f': FK_ASSERT(n->kind == FK_FLOAT && memcmp(&n->f, &g.fvals[j], sizeof n->f) == 0); break;
-    case 'o':
-        FK_ASSERT(n->kind == FK_ATOM &&
-                  n->atom == (g.ints[j] ? NOCOPY_ATOM_TRUE : NOCOPY_ATOM_FALSE));
-        break;
-    case 'a': FK_ASSERT(n->kind == FK_ATOM && n->atom == g.ints[j]); break;
-    case 'c':
-        FK_ASSERT(n->kind == FK_BIN && n->size == g.csize[j]);
-        FK_ASSERT(n->size == 0 || memcmp(n->data, g.cptr[j], n->size) == 0);
-        break;
-    case 'B':
-        FK_ASSERT(n->kind == FK_BIN && n->data == g.bufdata[j] && n->size == g.bufsize[j]);
-        break;
-    case 's':
-        FK_ASSERT(n->kind == FK_BIN && n->size == g.len[j] &&
-                  n->data == node(g.sterm[j].raw)->data + g.off[j]);
-        break;
-    case 'k':
-        FK_ASSERT(n->kind == FK_BIN && n->size == g.len[j] &&
-                  n->data == nocopy_kept_bytes(g.kepts[j]).data + g.off[j]);
-        break;
-    case 'h': FK_ASSERT(n->kind == FK_HANDLE && NC_HANDLE_OBJ(n->h) == g.handles[j]); break;
-    default: fk_die("harness: unexpected letter");
-    }
-}
+fz_state fz;
 
 /* ---- reading ------------------------------------------------------------ */
 
-#define ARG_I(j) &g.slots[j].i
-#define ARG_U(j) &g.slots[j].u
-#define ARG_Z(j) &g.slots[j].z
-#define ARG_F(j) &g.slots[j].f
-#define ARG_O(j) &g.slots[j].o
-#define ARG_B(j) &g.slots[j].b
-#define ARG_V(j) &g.slots[j].v
-#define ARG_T(j) &g.slots[j].t
-#define ARG_H(j) g.htypes[j], &g.slots[j].obj
+#define ARG_I(j) &fz.slots[j].i
+#define ARG_U(j) &fz.slots[j].u
+#define ARG_Z(j) &fz.slots[j].z
+#define ARG_F(j) &fz.slots[j].f
+#define ARG_O(j) &fz.slots[j].o
+#define ARG_B(j) &fz.slots[j].b
+#define ARG_V(j) &fz.slots[j].v
+#define ARG_T(j) &fz.slots[j].t
+#define ARG_H(j) fz.htypes[j], &fz.slots[j].obj
 
 #define SCAN(ARG)                                                              \
-    (g.root_argno ? nocopy_term_scan(c, root, g.fmt, L64(ARG))                 \
-                  : nocopy_arg_scan(c, 1, g.fmt, L64(ARG)))
+    (fz.root_argno ? nocopy_term_scan(c, root, fz.fmt, L64(ARG))                 \
+                  : nocopy_arg_scan(c, 1, fz.fmt, L64(ARG)))
 
 static int run_scan(nocopy_call *c)
 {
-    nocopy_term root = {g.root, 1};
-    switch (g.mode) {
+    nocopy_term root = {fz.root, 1};
+    switch (fz.mode) {
     case S_I: return SCAN(ARG_I);
     case S_UI: return SCAN(ARG_U);
     case S_Z: return SCAN(ARG_Z);
@@ -453,8 +77,8 @@ static int run_scan(nocopy_call *c)
 static void check_scan_output(const ref *r, unsigned j)
 {
     uintptr_t raw = r->expect[j];
-    const slot *s = &g.slots[j];
-    char ch = g.letter[j];
+    const slot *s = &fz.slots[j];
+    char ch = fz.letter[j];
     if (ch == 't') {
         FK_ASSERT(s->t.raw == raw && s->t.argno == (raw ? 1u : 0u));
         return;
@@ -489,16 +113,16 @@ static void check_scan_output(const ref *r, unsigned j)
 
 static void fuzz_scan(fk_in *in, bool past_argc)
 {
-    g.root = fk_parse_term(in);
-    g.root_argno = past_argc ? 0 : 1;
+    fz.root = fk_parse_term(in);
+    fz.root_argno = past_argc ? 0 : 1;
     for (unsigned j = 0; j < NARGS; j++)
-        g.htypes[j] = j % 3 == 2 ? &fk_type_b : &fk_type_a;
-    memset(g.slots, 0, sizeof g.slots);
+        fz.htypes[j] = j % 3 == 2 ? &fk_type_b : &fk_type_a;
+    memset(fz.slots, 0, sizeof fz.slots);
 
     ref r;
     int expect = ref_scan(&r);
 
-    uintptr_t argv[1] = {g.root};
+    uintptr_t argv[1] = {fz.root};
     nocopy_call c;
     fk_call_init(&c, 1, argv);
     int st = run_scan(&c);
@@ -520,28 +144,28 @@ static void fuzz_scan(fk_in *in, bool past_argc)
 
 /* ---- building ------------------------------------------------------------ */
 
-#define ARG_BI(j) g.ivals[j]
-#define ARG_BU(j) g.uvals[j]
-#define ARG_BF(j) g.fvals[j]
-#define ARG_BO(j) g.ints[j]
-#define ARG_BC(j) g.cptr[j], g.csize[j]
-#define ARG_BB(j) g.bufs[j]
-#define ARG_BS(j) g.sterm[j], g.off[j], g.len[j]
-#define ARG_BK(j) (const nocopy_kept *)g.kepts[j], g.off[j], g.len[j]
-#define ARG_BH(j) g.handles[j]
+#define ARG_BI(j) fz.ivals[j]
+#define ARG_BU(j) fz.uvals[j]
+#define ARG_BF(j) fz.fvals[j]
+#define ARG_BO(j) fz.ints[j]
+#define ARG_BC(j) fz.cptr[j], fz.csize[j]
+#define ARG_BB(j) fz.bufs[j]
+#define ARG_BS(j) fz.sterm[j], fz.off[j], fz.len[j]
+#define ARG_BK(j) (const nocopy_kept *)fz.kepts[j], fz.off[j], fz.len[j]
+#define ARG_BH(j) fz.handles[j]
 
 static nocopy_value run_build(nocopy_call *c)
 {
-    switch (g.mode) {
-    case B_I: return nocopy_build(c, g.fmt, L64(ARG_BI));
-    case B_UV: return nocopy_build(c, g.fmt, L64(ARG_BU));
-    case B_F: return nocopy_build(c, g.fmt, L64(ARG_BF));
-    case B_OA: return nocopy_build(c, g.fmt, L64(ARG_BO));
-    case B_C: return nocopy_build(c, g.fmt, L64(ARG_BC));
-    case B_BUF: return nocopy_build(c, g.fmt, L64(ARG_BB));
-    case B_S: return nocopy_build(c, g.fmt, L64(ARG_BS));
-    case B_K: return nocopy_build(c, g.fmt, L64(ARG_BK));
-    default: return nocopy_build(c, g.fmt, L64(ARG_BH));
+    switch (fz.mode) {
+    case B_I: return nocopy_build(c, fz.fmt, L64(ARG_BI));
+    case B_UV: return nocopy_build(c, fz.fmt, L64(ARG_BU));
+    case B_F: return nocopy_build(c, fz.fmt, L64(ARG_BF));
+    case B_OA: return nocopy_build(c, fz.fmt, L64(ARG_BO));
+    case B_C: return nocopy_build(c, fz.fmt, L64(ARG_BC));
+    case B_BUF: return nocopy_build(c, fz.fmt, L64(ARG_BB));
+    case B_S: return nocopy_build(c, fz.fmt, L64(ARG_BS));
+    case B_K: return nocopy_build(c, fz.fmt, L64(ARG_BK));
+    default: return nocopy_build(c, fz.fmt, L64(ARG_BH));
     }
 }
 
@@ -559,85 +183,85 @@ static size_t pick_size(fk_in *in)
 static void make_build_args(nocopy_call *c, fk_in *in, const uint8_t *pool, size_t poolsize)
 {
     for (unsigned j = 0; j < NARGS; j++) {
-        char ch = g.letter[j];
+        char ch = fz.letter[j];
         uint8_t b;
-        switch (g.mode) {
-        case B_I: g.ivals[j] = (int64_t)fk_u64(in); break;
+        switch (fz.mode) {
+        case B_I: fz.ivals[j] = (int64_t)fk_u64(in); break;
         case B_UV:
             if (ch == 'v') {
                 b = fk_u8(in);
-                g.uvals[j] = b % 8 == 0 ? 0 : 1 + (uint64_t)(b % fk.n);
+                fz.uvals[j] = b % 8 == 0 ? 0 : 1 + (uint64_t)(b % fk.n);
             } else {
-                g.uvals[j] = fk_u64(in);
+                fz.uvals[j] = fk_u64(in);
             }
             break;
         case B_F: {
             uint64_t bits = fk_u64(in);
-            memcpy(&g.fvals[j], &bits, sizeof bits);
+            memcpy(&fz.fvals[j], &bits, sizeof bits);
             break;
         }
-        case B_OA: g.ints[j] = (int8_t)fk_u8(in) % 24; break;
+        case B_OA: fz.ints[j] = (int8_t)fk_u8(in) % 24; break;
         case B_C:
             b = fk_u8(in);
             if (b % 8 == 0) {
-                g.cptr[j] = NULL;
-                g.csize[j] = b % 16 == 0 ? 0 : 1 + fk_u8(in);
+                fz.cptr[j] = NULL;
+                fz.csize[j] = b % 16 == 0 ? 0 : 1 + fk_u8(in);
             } else {
                 size_t at = fk_u16(in) % (poolsize + 1);
-                g.cptr[j] = pool + at;
-                g.csize[j] = fk_u16(in) % (poolsize - at + 1);
+                fz.cptr[j] = pool + at;
+                fz.csize[j] = fk_u16(in) % (poolsize - at + 1);
             }
             break;
         case B_BUF:
             b = fk_u8(in);
-            g.bufs[j] = NULL;
+            fz.bufs[j] = NULL;
             if (ch && b % 8 != 0) {
                 size_t size = b % 4 == 1 ? 65 + fk_u8(in) : fk_u8(in) % 70;
-                g.bufs[j] = nocopy_buf_alloc(c, size);
-                FK_ASSERT(g.bufs[j] != NULL);
+                fz.bufs[j] = nocopy_buf_alloc(c, size);
+                FK_ASSERT(fz.bufs[j] != NULL);
                 if (b & 0x80) {
-                    FK_ASSERT(nocopy_buf_resize(g.bufs[j], fk_u8(in)) == NOCOPY_OK);
+                    FK_ASSERT(nocopy_buf_resize(fz.bufs[j], fk_u8(in)) == NOCOPY_OK);
                 }
-                memset(g.bufs[j]->data, (int)j, g.bufs[j]->size);
-                g.bufdata[j] = g.bufs[j]->data;
-                g.bufsize[j] = g.bufs[j]->size;
+                memset(fz.bufs[j]->data, (int)j, fz.bufs[j]->size);
+                fz.bufdata[j] = fz.bufs[j]->data;
+                fz.bufsize[j] = fz.bufs[j]->size;
             }
             break;
         case B_S:
             b = fk_u8(in);
-            g.sterm[j].raw = b % 16 == 0 ? 0 : 1 + (uintptr_t)(b % fk.n);
-            g.sterm[j].argno = 1;
-            g.off[j] = pick_size(in);
-            g.len[j] = pick_size(in);
+            fz.sterm[j].raw = b % 16 == 0 ? 0 : 1 + (uintptr_t)(b % fk.n);
+            fz.sterm[j].argno = 1;
+            fz.off[j] = pick_size(in);
+            fz.len[j] = pick_size(in);
             break;
         case B_K: {
             b = fk_u8(in);
-            g.kepts[j] = NULL;
+            fz.kepts[j] = NULL;
             if (ch && b % 8 != 0) {
                 /* Either a kept input binary or a shared buffer. */
                 uintptr_t raw = 1 + (uintptr_t)(fk_u8(in) % fk.n);
                 nocopy_term t = {raw, 1};
                 if (b & 1 && node(raw)->kind == FK_BIN) {
-                    FK_ASSERT(nocopy_term_keep(c, t, &g.kepts[j]) == NOCOPY_OK);
+                    FK_ASSERT(nocopy_term_keep(c, t, &fz.kepts[j]) == NOCOPY_OK);
                 } else {
                     nocopy_buf *buf = nocopy_buf_alloc(c, fk_u8(in));
                     FK_ASSERT(buf != NULL);
                     memset(buf->data, 0x5A, buf->size);
-                    g.kepts[j] = nocopy_buf_share(c, buf);
-                    FK_ASSERT(g.kepts[j] != NULL);
+                    fz.kepts[j] = nocopy_buf_share(c, buf);
+                    FK_ASSERT(fz.kepts[j] != NULL);
                 }
             }
-            g.off[j] = pick_size(in);
-            g.len[j] = pick_size(in);
+            fz.off[j] = pick_size(in);
+            fz.len[j] = pick_size(in);
             break;
         }
         case B_H:
             b = fk_u8(in);
-            g.handles[j] = NULL;
+            fz.handles[j] = NULL;
             if (ch && b % 8 != 0) {
-                g.handles[j] = nocopy_handle_new(c, b & 1 ? &fk_type_b : &fk_type_a);
-                FK_ASSERT(g.handles[j] != NULL);
-                ((fk_obj *)g.handles[j])->magic = FK_LIVE;
+                fz.handles[j] = nocopy_handle_new(c, b & 1 ? &fk_type_b : &fk_type_a);
+                FK_ASSERT(fz.handles[j] != NULL);
+                ((fk_obj *)fz.handles[j])->magic = FK_LIVE;
             }
             break;
         default: break;
@@ -647,7 +271,7 @@ static void make_build_args(nocopy_call *c, fk_in *in, const uint8_t *pool, size
 
 static void fuzz_build(fk_in *in)
 {
-    g.root = fk_parse_term(in);
+    fz.root = fk_parse_term(in);
     /* Bytes for 'c' arguments to copy from: the rest of the input, in its own
      * exact-size block. */
     size_t poolsize = in->n;
@@ -656,7 +280,7 @@ static void fuzz_build(fk_in *in)
         fk_die("out of memory in the harness");
     memcpy(pool, in->p, poolsize);
 
-    uintptr_t argv[1] = {g.root};
+    uintptr_t argv[1] = {fz.root};
     nocopy_call c;
     fk_call_init(&c, 1, argv);
     make_build_args(&c, in, pool, poolsize);
@@ -667,7 +291,7 @@ static void fuzz_build(fk_in *in)
     switch (expect) {
     case R_OK:
         FK_ASSERT(v != 0);
-        r.p = g.fmt;
+        r.p = fz.fmt;
         r.k = 0;
         check_built(&r, v);
         break;
@@ -679,17 +303,17 @@ static void fuzz_build(fk_in *in)
     }
     /* What the parser did not reach is still the caller's. */
     for (unsigned j = 0; j < NARGS; j++) {
-        if (g.reached[j])
+        if (fz.reached[j])
             continue;
-        if (g.mode == B_BUF)
-            nocopy_buf_free(g.bufs[j]);
-        if (g.mode == B_H)
-            nocopy_handle_release(g.handles[j]);
+        if (fz.mode == B_BUF)
+            nocopy_buf_free(fz.bufs[j]);
+        if (fz.mode == B_H)
+            nocopy_handle_release(fz.handles[j]);
     }
     nocopy__call_finish(&c);
-    if (g.mode == B_K)
+    if (fz.mode == B_K)
         for (unsigned j = 0; j < NARGS; j++)
-            nocopy_kept_release(g.kepts[j]);
+            nocopy_kept_release(fz.kepts[j]);
     free(pool);
 }
 
@@ -700,18 +324,18 @@ static void fuzz_build(fk_in *in)
  * letter this mode cannot pass, or more letters than there are arguments. */
 static bool assign_letters(void)
 {
-    const char *value = g.building ? BUILD_LETTERS : SCAN_LETTERS;
-    const char *allowed = mode_letters[g.mode];
+    const char *value = fz.building ? BUILD_LETTERS : SCAN_LETTERS;
+    const char *allowed = mode_letters[fz.mode];
     unsigned k = 0;
-    memset(g.letter, 0, sizeof g.letter);
-    for (const char *p = g.fmt; p && *p; p++) {
+    memset(fz.letter, 0, sizeof fz.letter);
+    for (const char *p = fz.fmt; p && *p; p++) {
         if (!strchr(value, *p))
             continue;
         if (!strchr(allowed, *p) || k == NARGS)
             return false;
-        g.letter[k++] = *p;
+        fz.letter[k++] = *p;
     }
-    g.nvalues = k;
+    fz.nvalues = k;
     return true;
 }
 
@@ -725,13 +349,13 @@ static bool assign_letters(void)
  * fuzz/corpus/fuzz_format/format_cache_by_pointer_skips_check. */
 static void run_round(char *fmt, bool null_format, uint8_t mode_byte, fk_in in)
 {
-    memset(&g, 0, sizeof g);
-    g.fmt = null_format ? NULL : fmt;
-    g.mode = (enum mode)(mode_byte % NMODES);
-    g.building = g.mode >= B_I;
+    memset(&fz, 0, sizeof fz);
+    fz.fmt = null_format ? NULL : fmt;
+    fz.mode = (enum mode)(mode_byte % NMODES);
+    fz.building = fz.mode >= B_I;
     if (assign_letters()) {
         fk_begin();
-        if (g.building)
+        if (fz.building)
             fuzz_build(&in);
         else
             fuzz_scan(&in, (mode_byte & 0xE0) == 0xE0);

@@ -1,6 +1,7 @@
-# mk/hardening.mk: sanitizers, valgrind, property tests, stress, and fuzzing of
-# the core's parsers. Included by the top-level Makefile (after nocopy.mk, so
-# NOCOPY_*, BUILD, TEST_OUT and EUNIT_MODULES are known).
+# mk/hardening.mk: sanitizers, valgrind, property tests, stress, and fuzzing
+# (fuzz/fuzz.mk, included below, owns every fuzz target). Included by the
+# top-level Makefile (after nocopy.mk, so NOCOPY_*, BUILD, TEST_OUT and
+# EUNIT_MODULES are known).
 #
 #   make asan        `make test` with ASan+UBSan in the native code, in
 #                    _build/asan, except the docs' projects (make doctest:
@@ -13,18 +14,10 @@
 #   make stress      the full-scale stress run (under a minute here) and PropEr
 #                    with PROPER_NUMTESTS cases per property, in _build/stress.
 #   make proper      the property tests alone, PROPER_NUMTESTS cases per property.
-#   make fuzz-core   libFuzzer on the core's parsers, FUZZ_SECONDS each, or until
-#                    FUZZ_RUNS executions (make fuzz runs it too).
-#   make fuzz-core-replay   their corpora replayed with gcc (part of make test).
-#   make fuzz-core-merge    adds new coverage to the committed corpora.
-#   make fuzz-known-bugs    replays the reproducers of open bugs (fails while
-#                    any is open).
+#   make fuzz, fuzz-replay, fuzz-merge, fuzz-corpus: see fuzz/fuzz.mk.
 #
 # Every output goes under $(BUILD) (or the target's own build directory), never
 # elsewhere: other builds in the same tree are left alone.
-
-HARDEN_OUT := $(BUILD)/hardening
-CLANG      ?= clang
 
 # ---------------------------------------------------------------------------
 # The property tests' native fixture (test/nocopy_prop_nif.c): modules
@@ -40,109 +33,10 @@ eunit: nocopy_prop_all
 harden-build-tests: all nocopy_prop_all $(TEST_BEAMS) $(C_TEST_BIN)
 
 # ---------------------------------------------------------------------------
-# Fuzzing the core: format strings, iodata, argument readers (fuzz/fuzz_*.c
-# over the fake backend in fuzz/fake_backend.c). The driver request decoder's
-# target is fuzz/fuzz.mk's.
+# Fuzzing: every target's build and runs (make fuzz-replay is part of make test).
 # ---------------------------------------------------------------------------
 
-HARDEN_FUZZ_TARGETS := fuzz_format fuzz_iovec fuzz_args
-HARDEN_FAKE         := fuzz/fake_backend.c fuzz/fake_terms.c
-HARDEN_FUZZ_CFLAGS  := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wshadow -g -O1 \
-                       -fno-omit-frame-pointer -Iinclude -iquote c_src/core -iquote c_src/drv -Ifuzz
-HARDEN_FUZZ_DEPS     = $(HARDEN_FAKE) fuzz/fake_backend.h fuzz/replay.c \
-                       $(NOCOPY_CORE_SRCS) $(NOCOPY_HEADERS)
-# The libFuzzer builds link fuzz/arena_exact.c instead of nc_arena.c, so every
-# arena allocation has its own ASan redzones; the replays link the real arena.
-HARDEN_FUZZ_CORE     = $(filter-out %/nc_arena.c,$(NOCOPY_CORE_SRCS))
-HARDEN_REPLAY_SAN   ?= -fsanitize=address,undefined -fno-sanitize-recover=all
-FUZZ_SECONDS        ?= 60
-FUZZ_RUNS           ?= -1
-
-HARDEN_FUZZ_BINS   := $(addprefix $(HARDEN_OUT)/fuzz/,$(HARDEN_FUZZ_TARGETS))
-HARDEN_REPLAY_BINS := $(addprefix $(HARDEN_OUT)/replay/,$(HARDEN_FUZZ_TARGETS))
-HARDEN_PLAIN_BINS  := $(addprefix $(HARDEN_OUT)/replay-plain/,$(HARDEN_FUZZ_TARGETS) fuzz_drv_request)
-HARDEN_KNOWN_BINS  := $(addprefix $(HARDEN_OUT)/replay-known/,$(HARDEN_FUZZ_TARGETS))
-
-# The harness's own helpers (the fake backend, the term parser, the exact
-# arena) are built with the sanitizers but without coverage instrumentation:
-# in fuzz_iovec the instrumented term parser took two thirds of the time, and
-# its coverage told libFuzzer about the harness rather than about nocopy.
-# Coverage, and so the search, is measured on the core and the target itself.
-HARDEN_HELPER_OBJS := $(addprefix $(HARDEN_OUT)/fuzz/helpers/,fake_backend.o fake_terms.o arena_exact.o)
-
-$(HARDEN_HELPER_OBJS): $(HARDEN_OUT)/fuzz/helpers/%.o: fuzz/%.c $(HARDEN_FUZZ_DEPS)
-	@mkdir -p $(dir $@)
-	$(CLANG) $(HARDEN_FUZZ_CFLAGS) -fsanitize=address,undefined -fno-sanitize-recover=all \
-	    -c -o $@ $<
-
-$(HARDEN_FUZZ_BINS): $(HARDEN_OUT)/fuzz/%: fuzz/%.c $(HARDEN_HELPER_OBJS) $(HARDEN_FUZZ_DEPS)
-	@mkdir -p $(dir $@)
-	$(CLANG) $(HARDEN_FUZZ_CFLAGS) -fsanitize=fuzzer,address,undefined \
-	    -fno-sanitize-recover=all -o $@ $< $(HARDEN_FUZZ_CORE) \
-	    $(HARDEN_HELPER_OBJS) -lm
-
-$(HARDEN_REPLAY_BINS): $(HARDEN_OUT)/replay/%: fuzz/%.c $(HARDEN_FUZZ_DEPS)
-	@mkdir -p $(dir $@)
-	$(CC) $(HARDEN_FUZZ_CFLAGS) $(HARDEN_REPLAY_SAN) -o $@ fuzz/replay.c $< \
-	    $(HARDEN_FAKE) $(NOCOPY_CORE_SRCS) -lm
-
-# Without any sanitizer, for valgrind (the driver decoder's target too).
-$(HARDEN_OUT)/replay-plain/fuzz_drv_request: fuzz/fuzz_drv_request.c fuzz/replay.c \
-    c_src/drv/nc_drv_wire.c c_src/drv/nc_drv_wire.h
-	@mkdir -p $(dir $@)
-	$(CC) $(HARDEN_FUZZ_CFLAGS) -o $@ fuzz/replay.c fuzz/fuzz_drv_request.c c_src/drv/nc_drv_wire.c
-
-$(filter-out %/fuzz_drv_request,$(HARDEN_PLAIN_BINS)): $(HARDEN_OUT)/replay-plain/%: \
-    fuzz/%.c $(HARDEN_FUZZ_DEPS)
-	@mkdir -p $(dir $@)
-	$(CC) $(HARDEN_FUZZ_CFLAGS) -o $@ fuzz/replay.c $< $(HARDEN_FAKE) $(NOCOPY_CORE_SRCS) -lm
-
-# With the guards of open bugs removed (NC_FUZZ_KNOWN_BUGS), always sanitized.
-$(HARDEN_KNOWN_BINS): $(HARDEN_OUT)/replay-known/%: fuzz/%.c $(HARDEN_FUZZ_DEPS)
-	@mkdir -p $(dir $@)
-	$(CC) $(HARDEN_FUZZ_CFLAGS) -DNC_FUZZ_KNOWN_BUGS \
-	    -fsanitize=address,undefined -fno-sanitize-recover=all -o $@ fuzz/replay.c $< \
-	    $(HARDEN_FAKE) $(NOCOPY_CORE_SRCS) -lm
-
-.PHONY: fuzz-core fuzz-core-replay fuzz-core-merge fuzz-known-bugs
-test: fuzz-core-replay
-fuzz: fuzz-core
-
-fuzz-core-replay: $(HARDEN_REPLAY_BINS)
-	@set -e; for t in $(HARDEN_FUZZ_TARGETS); do \
-	    printf '%s: ' $$t; $(HARDEN_OUT)/replay/$$t fuzz/corpus/$$t; done
-
-# Each target runs FUZZ_SECONDS on a work corpus seeded by the committed one;
-# the "Done N runs" line of each run is appended to fuzz-runs.log.
-fuzz-core: $(HARDEN_FUZZ_BINS)
-	@set -e; for t in $(HARDEN_FUZZ_TARGETS); do \
-	    mkdir -p $(HARDEN_OUT)/fuzz/work/$$t $(HARDEN_OUT)/fuzz/crashes/$$t; \
-	    dict=; [ -f fuzz/$$t.dict ] && dict=-dict=fuzz/$$t.dict; \
-	    echo "== $$t, $(FUZZ_SECONDS) s"; \
-	    $(HARDEN_OUT)/fuzz/$$t -max_total_time=$(FUZZ_SECONDS) -runs=$(FUZZ_RUNS) -rss_limit_mb=3000 \
-	        -print_final_stats=1 -artifact_prefix=$(HARDEN_OUT)/fuzz/crashes/$$t/ $$dict \
-	        $(HARDEN_OUT)/fuzz/work/$$t fuzz/corpus/$$t 2>$(HARDEN_OUT)/fuzz/$$t.log || \
-	        { tail -60 $(HARDEN_OUT)/fuzz/$$t.log; exit 1; }; \
-	    runs=$$(sed -n 's/^stat::number_of_executed_units: *//p' $(HARDEN_OUT)/fuzz/$$t.log); \
-	    echo "$$(date -u +%FT%TZ) $$t $$runs executions clean" | tee -a $(HARDEN_OUT)/fuzz/fuzz-runs.log; \
-	done
-
-# Adds inputs with new coverage from the work corpora to the committed ones.
-fuzz-core-merge: $(HARDEN_FUZZ_BINS)
-	@for t in $(HARDEN_FUZZ_TARGETS); do \
-	    $(HARDEN_OUT)/fuzz/$$t -merge=1 fuzz/corpus/$$t $(HARDEN_OUT)/fuzz/work/$$t; done
-
-# Reproducers of bugs not fixed yet, in fuzz/known_bugs/<target>/ (see
-# docs/hardening-review.md). Fails while any is open; once fixed, move the
-# file into fuzz/corpus/<target>/ and drop the NC_FUZZ_KNOWN_BUGS guard.
-fuzz-known-bugs: $(HARDEN_KNOWN_BINS)
-	@st=0; for t in $(HARDEN_FUZZ_TARGETS); do \
-	    [ -d fuzz/known_bugs/$$t ] || continue; \
-	    for f in fuzz/known_bugs/$$t/*; do \
-	        if $(HARDEN_OUT)/replay-known/$$t $$f >/dev/null 2>$(HARDEN_OUT)/known.log; \
-	        then echo "fixed:          $$f"; \
-	        else echo "STILL FAILING:  $$f"; st=1; fi; \
-	    done; done; exit $$st
+include fuzz/fuzz.mk
 
 # ---------------------------------------------------------------------------
 # make asan
@@ -221,7 +115,8 @@ asan:
 # make valgrind
 # ---------------------------------------------------------------------------
 # 1. No VM: the C unit tests and the replay of every fuzz corpus (the core's
-#    three and the driver decoder's), built without sanitizers. Any error or
+#    three and the driver decoder's: $(FUZZ_PLAIN_BINS)), built without
+#    sanitizers. Any error or
 #    definite leak fails, no suppressions at all.
 # 2. In a VM: valgrind cannot run the JIT's dual-mapped code, so the VM runs
 #    with +JPperf map (single-mapped JIT memory, for perf) and +Mea min (plain malloc,
@@ -265,12 +160,12 @@ valgrind: valgrind-c valgrind-vm
 
 valgrind-c:
 	@$(MAKE) --no-print-directory BUILD=$(VALGRIND_BUILD) OPTFLAGS="-O1 -g" \
-	    $(VALGRIND_BUILD)/c_tests $(patsubst $(HARDEN_OUT)/%,$(VALGRIND_BUILD)/hardening/%,$(HARDEN_PLAIN_BINS))
+	    $(VALGRIND_BUILD)/c_tests $(patsubst $(BUILD)/%,$(VALGRIND_BUILD)/%,$(FUZZ_PLAIN_BINS))
 	$(VALGRIND) $(VG_OPTS) -q $(VALGRIND_BUILD)/c_tests
-	@set -e; for t in $(HARDEN_FUZZ_TARGETS) fuzz_drv_request; do \
-	    c=fuzz/corpus/$$t; [ $$t = fuzz_drv_request ] && c=fuzz/corpus/drv_request; \
+	@set -e; for t in $(FUZZ_ALL_TARGETS); do \
 	    printf '%s: ' $$t; \
-	    $(VALGRIND) $(VG_OPTS) -q $(VALGRIND_BUILD)/hardening/replay-plain/$$t $$c; done
+	    $(VALGRIND) $(VG_OPTS) -q $(VALGRIND_BUILD)/fuzz/replay-plain/$$t fuzz/corpus/$(FUZZ_STEM); \
+	done
 
 valgrind-vm:
 	@$(MAKE) --no-print-directory BUILD=$(VALGRIND_BUILD) OPTFLAGS="-O1 -g" harden-build-tests
