@@ -1,10 +1,10 @@
-/* arena_exact.c: a drop-in replacement for c_src/nc_arena.c, linked into the
- * libFuzzer builds instead of it, in which every allocation is its own malloc
- * block of exactly the size asked for. The real arena packs allocations side
- * by side in 4 KB blocks (and the first 256 bytes inside the call struct), so
- * AddressSanitizer cannot see one piece overrunning into the next; here every
- * overrun lands in a redzone. The replay build (gcc, `make test`) links the
- * real nc_arena.c, so both are exercised by the same corpus.
+/* arena_exact.c: a drop-in replacement for c_src/core/nc_arena.c, linked into
+ * the libFuzzer builds instead of it, in which every allocation is its own
+ * malloc block of exactly the size asked for. The real arena packs allocations
+ * side by side in 4 KB blocks (and the first NC_ARENA_INLINE bytes inside the
+ * call struct), so AddressSanitizer cannot see one piece overrunning into the
+ * next; here every overrun lands in a redzone. The replay build (gcc, `make
+ * test`) links the real nc_arena.c, so both are exercised by the same corpus.
  *
  * Same contract as nc_arena.c: memory aligned as NC_ALIGN, NULL on overflow or
  * out of memory, everything freed at once by nocopy__arena_free(). The bytes

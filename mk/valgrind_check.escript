@@ -17,7 +17,7 @@
 %%     was created by nocopy's code: allocated, or on its stack;
 %%   - a block is definitely lost and was allocated with nocopy's code on the
 %%     stack.
-%% nocopy's code: frames in c_src/nc_*.c, the test fixtures and examples, or
+%% nocopy's code: frames in c_src/*/nc_*.c, the test fixtures and examples, or
 %% in a shared object under _build/*/priv/.
 %% Every other error is counted and listed as the runtime's, not fatal.
 %% Also removes the perf map of each VM (+JPperf map: /tmp/perf-<pid>.map).

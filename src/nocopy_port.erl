@@ -73,7 +73,7 @@
 %% of small terms decodes into up to 40 times its size; input binaries are held
 %% by reference and not counted. `{inline, false}': run every call on the workers, normal functions too
 %% (default `true': normal functions run inline in the driver, on the
-%% caller's scheduler). The bounds are the driver's (c_src/nc_drv_options.h);
+%% caller's scheduler). The bounds are the driver's (c_src/drv/nc_drv_options.h);
 %% `NAME_drv:'$port_options'()' lists them.
 -type option() :: {workers, pos_integer()} | {queue, pos_integer()}
                 | {queue_bytes, pos_integer()} | {inline, boolean()}.
@@ -180,7 +180,7 @@ loader_loop() ->
     loader_loop().
 
 %% The driver's command line for `Opts', checked against `Limits': the
-%% driver's own table (c_src/nc_drv_options.h), which the stub generator
+%% driver's own table (c_src/drv/nc_drv_options.h), which the stub generator
 %% copies into every NAME_drv module as '$port_options'/0.
 -spec settings([option()], [port_option_limit()], iodata()) ->
           {ok, iodata()} | {error, {bad_option, term()}}.

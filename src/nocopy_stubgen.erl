@@ -423,7 +423,7 @@ drv_module(Name, Types, Funcs, Fp, Options) ->
      "%% @private The fingerprint of the table, for tests and tools.\n",
      "'$fingerprint'() -> ?FP.\n\n",
      "%% @private The port options, their defaults and bounds: the driver's own\n",
-     "%% table (c_src/nc_drv_options.h), for nocopy_port:open/3.\n",
+     "%% table (c_src/drv/nc_drv_options.h), for nocopy_port:open/3.\n",
      "'$port_options'() ->\n    ", io_lib:format("~w", [Options]), ".\n\n",
      "%% @private The functions, for error messages.\n",
      "'$functions'() ->\n",

@@ -8,7 +8,7 @@
 %% A request is an iolist in which every binary is its own element, so that
 %% `port_command/2' hands each binary of more than 64 bytes to the driver's
 %% `outputv' by reference; the small values around them travel in a compact
-%% header. The decoder is `nocopy__wire_decode()' in c_src/nc_drv_wire.c.
+%% header. The decoder is `nocopy__wire_decode()' in c_src/drv/nc_drv_wire.c.
 -module(nocopy_wire).
 
 -export([request/5, term/2, version/0, encoder/4]).

@@ -1,5 +1,5 @@
 %% nocopy_wire.hrl: the driver wire format's constants (docs/wire-format.md),
-%% for nocopy_wire. Their C twins are in c_src/nc_drv_wire.h; every driver
+%% for nocopy_wire. Their C twins are in c_src/drv/nc_drv_wire.h; every driver
 %% test sends requests made here to a driver decoding them there.
 
 -define(NC_WIRE_MAGIC, "nc").

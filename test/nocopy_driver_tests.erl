@@ -783,7 +783,7 @@ options_test_() ->
        ?_assertEqual({error, {bad_option, {workers, 65}}}, nocopy_test_drv:open([{workers, 65}])),
        ?_assertEqual({error, {bad_option, {queue, 1 bsl 20 + 1}}},
                      nocopy_test_drv:open([{queue, 1 bsl 20 + 1}]))]},
-     {"the stubs carry the driver's own option table (c_src/nc_drv_options.h)",
+     {"the stubs carry the driver's own option table (c_src/drv/nc_drv_options.h)",
       fun() ->
               [Table] = [O || {port_options, O} <- table()],
               ?assertEqual(Table, nocopy_test_drv:'$port_options'()),

@@ -27,8 +27,10 @@
 /* ---- per-call scratch memory ------------------------------------------- */
 
 /* Bump allocator for memory that lives exactly as long as a call (tuple element
- * arrays, iovec pieces, gathered integer bytes). The first block is inline so
- * that short calls never allocate. */
+ * arrays, iovec pieces, gathered integer bytes). The first NC_ARENA_INLINE
+ * bytes are inline in the call so that short calls never allocate. */
+#define NC_ARENA_INLINE 1024
+
 typedef struct nocopy__arena_block {
     struct nocopy__arena_block *next;
     size_t size, used;
@@ -38,7 +40,7 @@ typedef struct nocopy__arena_block {
 typedef struct nocopy__arena {
     nocopy__arena_block *head;           /* malloc'd blocks, newest first */
     size_t inline_used;
-    _Alignas(NC_ALIGN) unsigned char inline_buf[1024];
+    _Alignas(NC_ALIGN) unsigned char inline_buf[NC_ARENA_INLINE];
 } nocopy__arena;
 
 void *nocopy__arena_alloc(nocopy__arena *a, size_t size);    /* NULL: no memory */

@@ -50,9 +50,9 @@ if guide_run "$GUIDE" myapp git_init; then
     for log in "${logs[@]}"; do
         if grep -q '^cc .*nc_arena\.c' "$log"; then
             case $(grep -o '[^ ]*/nc_arena\.c' "$log") in
-                "$SCRATCH/myapp/_build/default/lib/nocopy/c_src/nc_arena.c")
+                "$SCRATCH/myapp/_build/default/lib/nocopy/c_src/core/nc_arena.c")
                     say "myapp: $(basename "$log"): nocopy's C built from the git dependency" ;;
-                "$SCRATCH/myapp/_checkouts/nocopy/c_src/nc_arena.c")
+                "$SCRATCH/myapp/_checkouts/nocopy/c_src/core/nc_arena.c")
                     say "myapp: $(basename "$log"): nocopy's C built from _checkouts" ;;
                 *) fail "myapp: $(basename "$log"): nocopy's C built from $(grep -o '[^ ]*/nc_arena\.c' "$log")" ;;
             esac
@@ -90,7 +90,7 @@ L=$SCRATCH/logs/checkouts
 if logged "$L.compile.log" "$CO" rebar3 compile &&
     logged "$L.eunit.log" "$CO" rebar3 eunit &&
     logged "$L.dialyzer.log" "$CO" rebar3 dialyzer; then
-    expect_in "$L.compile.log" "^cc .* $CO/_checkouts/nocopy/c_src/nc_arena\.c$" \
+    expect_in "$L.compile.log" "^cc .* $CO/_checkouts/nocopy/c_src/core/nc_arena\.c$" \
         "myapp_checkouts: nocopy's C built from _checkouts"
     if [ -e "$CO/_build/default/lib/nocopy" ]; then
         fail "myapp_checkouts: rebar3 fetched nocopy although _checkouts has it"
