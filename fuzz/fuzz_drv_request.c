@@ -71,7 +71,7 @@ static void free_all(block **head)
 /* ---- segmentations ------------------------------------------------------------ */
 
 typedef struct cut {
-    nocopy__wseg *segs;
+    nocopy__wire_segment *segs;
     size_t n;
 } cut;
 
@@ -79,7 +79,7 @@ typedef struct cut {
  * lengths. binref of segment i is &segs[i] itself, so it can be checked. */
 static cut make_cut(const uint8_t *data, const size_t *lens, size_t n)
 {
-    cut c = {calloc(n ? n : 1, sizeof(nocopy__wseg)), n};
+    cut c = {calloc(n ? n : 1, sizeof(nocopy__wire_segment)), n};
     CHECK(c.segs);
     size_t at = 0;
     for (size_t i = 0; i < n; i++) {
@@ -87,7 +87,7 @@ static cut make_cut(const uint8_t *data, const size_t *lens, size_t n)
         CHECK(!lens[i] || p);
         if (lens[i])
             memcpy(p, data + at, lens[i]);
-        c.segs[i] = (nocopy__wseg){p, lens[i], &c.segs[i]};
+        c.segs[i] = (nocopy__wire_segment){p, lens[i], &c.segs[i]};
         at += lens[i];
     }
     return c;
@@ -107,7 +107,7 @@ static int in_segment(const cut *c, const uint8_t *p, size_t len, void *binref)
     if (len == 0)
         return 1;
     for (size_t i = 0; i < c->n; i++) {
-        const nocopy__wseg *s = &c->segs[i];
+        const nocopy__wire_segment *s = &c->segs[i];
         if (s->len && p >= s->base && p + len <= s->base + s->len)
             return binref == s->binref;
     }
@@ -117,11 +117,11 @@ static int in_segment(const cut *c, const uint8_t *p, size_t len, void *binref)
 /* A growable stack of node pairs, for walking trees of any depth without
  * recursion (the decoder accepts any nesting). */
 typedef struct pairs {
-    const nocopy__wnode **a, **b;
+    const nocopy__wire_node **a, **b;
     size_t n, cap;
 } pairs;
 
-static void push(pairs *p, const nocopy__wnode *a, const nocopy__wnode *b)
+static void push(pairs *p, const nocopy__wire_node *a, const nocopy__wire_node *b)
 {
     if (p->n == p->cap) {
         p->cap = p->cap ? p->cap * 2 : 256;
@@ -134,16 +134,16 @@ static void push(pairs *p, const nocopy__wnode *a, const nocopy__wnode *b)
     p->n++;
 }
 
-static void push_children(pairs *p, const nocopy__wnode *a, const nocopy__wnode *b)
+static void push_children(pairs *p, const nocopy__wire_node *a, const nocopy__wire_node *b)
 {
     if (a->kind == NC_W_TUPLE)
         for (uint32_t i = 0; i < a->arity; i++)
-            push(p, (const nocopy__wnode *)a->v.elems[i],
-                 b ? (const nocopy__wnode *)b->v.elems[i] : NULL);
+            push(p, (const nocopy__wire_node *)a->v.elems[i],
+                 b ? (const nocopy__wire_node *)b->v.elems[i] : NULL);
     else if (a->kind == NC_W_CONS)
         for (int i = 0; i < 2; i++)
-            push(p, (const nocopy__wnode *)a->v.cell[i],
-                 b ? (const nocopy__wnode *)b->v.cell[i] : NULL);
+            push(p, (const nocopy__wire_node *)a->v.cell[i],
+                 b ? (const nocopy__wire_node *)b->v.cell[i] : NULL);
 }
 
 /* Touches every node and every byte it views, checks each view lies in one
@@ -153,9 +153,9 @@ static size_t walk(const cut *c, const nocopy__wreq *req)
     pairs p = {0};
     size_t count = 0;
     for (uint32_t i = 0; i < req->argc; i++)
-        push(&p, (const nocopy__wnode *)req->argv[i], NULL);
+        push(&p, (const nocopy__wire_node *)req->argv[i], NULL);
     while (p.n > 0) {
-        const nocopy__wnode *n = p.a[--p.n];
+        const nocopy__wire_node *n = p.a[--p.n];
         count++;
         switch (n->kind) {
         case NC_W_ATOM:
@@ -194,10 +194,10 @@ static int same_terms(const nocopy__wreq *x, const nocopy__wreq *y)
     pairs p = {0};
     int eq = 1;
     for (uint32_t i = 0; i < x->argc; i++)
-        push(&p, (const nocopy__wnode *)x->argv[i], (const nocopy__wnode *)y->argv[i]);
+        push(&p, (const nocopy__wire_node *)x->argv[i], (const nocopy__wire_node *)y->argv[i]);
     while (eq && p.n > 0) {
         p.n--;
-        const nocopy__wnode *a = p.a[p.n], *b = p.b[p.n];
+        const nocopy__wire_node *a = p.a[p.n], *b = p.b[p.n];
         if (a->kind != b->kind) {
             eq = 0;
             break;

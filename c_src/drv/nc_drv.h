@@ -64,15 +64,15 @@ int nocopy__drv_atoms_init(void);
 
 /* ---- handles ------------------------------------------------------------- */
 
-typedef struct nc_drv_hslot {
+typedef struct nc_drv_handle_slot {
     nocopy__handle *h;                      /* the table's reference, or NULL */
     uint32_t gen;
     uint32_t next_free;
-} nc_drv_hslot;
+} nc_drv_handle_slot;
 
 typedef struct nc_drv_htable {
     ErlDrvMutex *mu;
-    nc_drv_hslot *slots;
+    nc_drv_handle_slot *slots;
     uint32_t cap, live, free_head;
     int closed;
 } nc_drv_htable;
@@ -191,7 +191,7 @@ enum {
 
 /* A result term, built bottom-up in the call's arena (nocopy_value is a
  * pointer to one) and turned into an ErlDrvTermData spec once, at the end. */
-typedef struct nc_drv_rnode {
+typedef struct nc_drv_reply_node {
     uint8_t kind;
     uint32_t depth;                         /* 1 + the deepest child */
     size_t spec;                            /* spec entries this value expands to */
@@ -202,7 +202,7 @@ typedef struct nc_drv_rnode {
         ErlDrvTermData atom;
         struct {
             size_t n;
-            struct nc_drv_rnode **kids;
+            struct nc_drv_reply_node **kids;
         } agg;
         struct {
             ErlDrvBinary *bin;              /* KEPT by the call when owned */
@@ -215,8 +215,8 @@ typedef struct nc_drv_rnode {
         } copy;
         ErlDrvUInt64 handle_id;
     } v;
-    struct nc_drv_rnode *next_owned;
-} nc_drv_rnode;
+    struct nc_drv_reply_node *next_owned;
+} nc_drv_reply_node;
 
 nocopy_value nocopy__drv_make_i64(nocopy_call *c, int64_t v);
 nocopy_value nocopy__drv_make_u64(nocopy_call *c, uint64_t v);
@@ -234,7 +234,7 @@ nocopy_value nocopy__drv_make_foreign(nocopy_call *c, const void *data, size_t s
 nocopy_value nocopy__drv_make_copy(nocopy_call *c, const void *data, size_t size);
 nocopy_value nocopy__drv_make_handle(nocopy_call *c, nocopy__handle *h);
 /* The handle term {'$nocopy_handle', Port, Id} of an id already in the table. */
-nocopy_value nocopy__drv_rnode_handle(nocopy_call *c, uint64_t id);
+nocopy_value nocopy__drv_reply_handle(nocopy_call *c, uint64_t id);
 
 nocopy__handle *nocopy__drv_handle_alloc(const nocopy_handle_type *type, unsigned index);
 void nocopy__drv_handle_keep(nocopy__handle *h);
@@ -256,7 +256,7 @@ typedef struct nc_drv_call {
     nocopy__arena dec;                      /* the decoded request's nodes */
     size_t dec_bytes;                       /* asked of dec: the queue's cost */
     ErlDrvSInt64 tag_int;                   /* the spec points here */
-    struct nc_drv_rnode *owned;             /* result nodes owning a binary ref */
+    struct nc_drv_reply_node *owned;             /* result nodes owning a binary ref */
     nc_drv_made *made;                      /* handles this call put in the table */
     ErlDrvBinary **keeps;                   /* queued calls: binv refs, in dec */
     size_t nkeeps;

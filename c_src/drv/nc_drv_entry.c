@@ -77,7 +77,7 @@ static void *dec_alloc(void *ctx, size_t size)
  * call. Done on the scheduler thread, so a queued call holds its handles. */
 static void resolve_handles(nc_drv_call *call)
 {
-    for (nocopy__wnode *n = call->req.handles; n; n = n->v.handle.next)
+    for (nocopy__wire_node *n = call->req.handles; n; n = n->v.handle.next)
         n->v.handle.obj = nocopy__drv_htable_lookup(&call->dp->handles, n->v.handle.id);
 }
 
@@ -218,7 +218,7 @@ static void submit(nc_drv_call *call, const ErlIOVec *ev)
  * common case; on the heap for one that may be queued) and the rest is decoded
  * straight into it. */
 static void dispatch(nc_drv_port *dp, ErlDrvTermData caller, const ErlIOVec *ev,
-                     const nocopy__wseg *segs, size_t nsegs)
+                     const nocopy__wire_segment *segs, size_t nsegs)
 {
     nc_drv_call on_stack, *call = &on_stack;
     nocopy__wreader rd;
@@ -275,7 +275,7 @@ static void drv_outputv(ErlDrvData data, ErlIOVec *ev)
     /* The process that called port_command: replies go to it, not to the
      * port owner. Only valid here, on the scheduler thread. */
     ErlDrvTermData caller = driver_caller(dp->port);
-    nocopy__wseg small[SEGS_INLINE], *segs = small;
+    nocopy__wire_segment small[SEGS_INLINE], *segs = small;
     size_t nsegs = ev->vsize > 0 ? (size_t)ev->vsize : 0;
 
     if (nsegs > SEGS_INLINE && !(segs = driver_alloc(nsegs * sizeof *segs))) {

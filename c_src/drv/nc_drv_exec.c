@@ -15,7 +15,7 @@ void nocopy__drv_call_release(nc_drv_call *call, int committed)
     /* Ends the handle borrows (a handle closed during the call is destroyed
      * here) before the references taken at decode time go. */
     nocopy__call_finish(&call->base);
-    for (nocopy__wnode *n = call->req.handles; n; n = n->v.handle.next)
+    for (nocopy__wire_node *n = call->req.handles; n; n = n->v.handle.next)
         if (n->v.handle.obj && !nocopy__drv_is_tombstone(n->v.handle.obj))
             nocopy__drv_handle_release(n->v.handle.obj);
     for (size_t i = 0; i < call->nkeeps; i++)

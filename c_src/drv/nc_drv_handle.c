@@ -142,7 +142,7 @@ int nocopy__drv_htable_init(nc_drv_htable *t)
     return t->mu ? 0 : -1;
 }
 
-static uint64_t make_id(const nc_drv_hslot *s, uint32_t slot)
+static uint64_t make_id(const nc_drv_handle_slot *s, uint32_t slot)
 {
     return ((uint64_t)s->gen << 32) | ((uint64_t)s->h->type_index << SLOT_BITS) | slot;
 }
@@ -150,7 +150,7 @@ static uint64_t make_id(const nc_drv_hslot *s, uint32_t slot)
 /* Empties a slot (with t->mu held); returns the reference it held. */
 static nocopy__handle *clear_slot(nc_drv_htable *t, uint32_t i)
 {
-    nc_drv_hslot *s = &t->slots[i];
+    nc_drv_handle_slot *s = &t->slots[i];
     nocopy__handle *h = s->h;
     s->h = NULL;
     s->gen = (s->gen + 1) & ((1u << GEN_BITS) - 1);   /* old ids go stale */
@@ -180,7 +180,7 @@ static int grow(nc_drv_htable *t)
     uint32_t cap = t->cap ? t->cap * 2 : MIN_CAP;
     if (cap > MAX_SLOTS || cap <= t->cap)
         return -1;
-    nc_drv_hslot *s = driver_realloc(t->slots, cap * sizeof *s);
+    nc_drv_handle_slot *s = driver_realloc(t->slots, cap * sizeof *s);
     if (!s)
         return -1;
     /* New slots go on the free list, lowest index first. */
@@ -230,7 +230,7 @@ int nocopy__drv_htable_insert(nc_drv_htable *t, nocopy__handle *h, uint64_t *id,
         }
     }
     uint32_t i = t->free_head;
-    nc_drv_hslot *s = &t->slots[i];
+    nc_drv_handle_slot *s = &t->slots[i];
     t->free_head = s->next_free;
     s->h = h;
     t->live++;
@@ -287,7 +287,7 @@ void nocopy__drv_htable_close(nc_drv_htable *t)
      * emptied here. Destructors then run outside the lock. */
     erl_drv_mutex_lock(t->mu);
     t->closed = 1;
-    nc_drv_hslot *slots = t->slots;
+    nc_drv_handle_slot *slots = t->slots;
     uint32_t cap = t->cap;
     t->slots = NULL;
     t->cap = t->live = 0;
@@ -334,7 +334,7 @@ nocopy_value nocopy__drv_make_handle(nocopy_call *c, nocopy__handle *h)
         /* The table already holds a reference for every copy of the term:
          * drop the one HANDED OVER, and nothing to undo if the reply fails. */
         nocopy__drv_handle_release(h);
-        return nocopy__drv_rnode_handle(c, id);
+        return nocopy__drv_reply_handle(c, id);
     }
     /* Remembered so that the entry is undone if the reply never reaches
      * Erlang (an error, or the caller died): like a NIF term never kept. */
@@ -342,5 +342,5 @@ nocopy_value nocopy__drv_make_handle(nocopy_call *c, nocopy__handle *h)
     m->h = h;
     m->next = dc->made;
     dc->made = m;
-    return nocopy__drv_rnode_handle(c, id);
+    return nocopy__drv_reply_handle(c, id);
 }

@@ -1,7 +1,7 @@
 /* nc_drv_ops.c: the core's operations on the driver backend (nocopy__ops).
  *
  * A term word (uintptr_t raw) is a pointer to a decoded request node
- * (nocopy__wnode, nc_drv_wire.h). Binaries are views straight into the
+ * (nocopy__wire_node, nc_drv_wire.h). Binaries are views straight into the
  * ErlIOVec the request arrived in: a large binary's bytes are the Erlang
  * binary's own, reached through ev->iov[i] and owned by ev->binv[i]. Nothing is
  * copied unless a comment says so. */
@@ -9,7 +9,7 @@
 
 #include "nc_drv.h"
 
-#define N(raw) ((const nocopy__wnode *)(raw))
+#define N(raw) ((const nocopy__wire_node *)(raw))
 
 /* ---- reading ------------------------------------------------------------ */
 
@@ -75,7 +75,7 @@ static int d_get_double(nocopy_call *c, uintptr_t raw, double *out)
 static int d_get_atom(nocopy_call *c, uintptr_t raw, nocopy_atom *out)
 {
     (void)c;
-    const nocopy__wnode *n = N(raw);
+    const nocopy__wire_node *n = N(raw);
     if (n->kind != NC_W_ATOM)
         return NC_GET_TYPE;
     int total = NOCOPY_ATOM_BUILTIN_COUNT + nocopy__drv.natoms;
@@ -126,7 +126,7 @@ static int d_get_list_cell(nocopy_call *c, uintptr_t raw, uintptr_t *head, uintp
 static int d_get_handle(nocopy_call *c, uintptr_t raw, nocopy__handle **out)
 {
     (void)c;
-    const nocopy__wnode *n = N(raw);
+    const nocopy__wire_node *n = N(raw);
     if (n->kind != NC_W_HANDLE || !n->v.handle.obj)
         return NC_GET_TYPE;
     *out = n->v.handle.obj;

@@ -31,12 +31,12 @@
 /* Entries around the value in {nocopy_reply, Tag, {ok, Value}}. */
 #define WRAP_SPEC 13
 
-#define R(v) ((nc_drv_rnode *)(v))
+#define R(v) ((nc_drv_reply_node *)(v))
 #define V(n) ((nocopy_value)(n))
 
-static nc_drv_rnode *rnew(nocopy_call *c, int kind, size_t spec)
+static nc_drv_reply_node *rnew(nocopy_call *c, int kind, size_t spec)
 {
-    nc_drv_rnode *n = nocopy__arena_alloc(&c->arena, sizeof *n);
+    nc_drv_reply_node *n = nocopy__arena_alloc(&c->arena, sizeof *n);
     if (!n) {
         nocopy__fail(c, NOCOPY_ENOMEM, 0, "out of memory building the result");
         return NULL;
@@ -50,7 +50,7 @@ static nc_drv_rnode *rnew(nocopy_call *c, int kind, size_t spec)
 
 nocopy_value nocopy__drv_make_i64(nocopy_call *c, int64_t v)
 {
-    nc_drv_rnode *n = rnew(c, NC_R_INT, 2);
+    nc_drv_reply_node *n = rnew(c, NC_R_INT, 2);
     if (n)
         n->v.i = v;
     return V(n);
@@ -58,7 +58,7 @@ nocopy_value nocopy__drv_make_i64(nocopy_call *c, int64_t v)
 
 nocopy_value nocopy__drv_make_u64(nocopy_call *c, uint64_t v)
 {
-    nc_drv_rnode *n = rnew(c, NC_R_UINT, 2);
+    nc_drv_reply_node *n = rnew(c, NC_R_UINT, 2);
     if (n)
         n->v.u = v;
     return V(n);
@@ -66,7 +66,7 @@ nocopy_value nocopy__drv_make_u64(nocopy_call *c, uint64_t v)
 
 nocopy_value nocopy__drv_make_double(nocopy_call *c, double v)
 {
-    nc_drv_rnode *n = rnew(c, NC_R_FLOAT, 2);
+    nc_drv_reply_node *n = rnew(c, NC_R_FLOAT, 2);
     if (n)
         n->v.f = v;
     return V(n);
@@ -74,7 +74,7 @@ nocopy_value nocopy__drv_make_double(nocopy_call *c, double v)
 
 nocopy_value nocopy__drv_make_atom(nocopy_call *c, nocopy_atom a)
 {
-    nc_drv_rnode *n = rnew(c, NC_R_ATOM, 2);
+    nc_drv_reply_node *n = rnew(c, NC_R_ATOM, 2);
     if (n)
         n->v.atom = a < 0 ? nocopy__drv.builtin[-a - 1] : nocopy__drv.mod_atoms[a];
     return V(n);
@@ -90,8 +90,9 @@ static nocopy_value make_agg(nocopy_call *c, int kind, size_t count, const nocop
         nocopy__fail(c, NOCOPY_ENOMEM, 0, "result too large for a driver reply");
         return 0;
     }
-    nc_drv_rnode *n = rnew(c, kind, 0);
-    nc_drv_rnode **kids = count ? nocopy__arena_alloc(&c->arena, count * sizeof *kids) : NULL;
+    nc_drv_reply_node *n = rnew(c, kind, 0);
+    nc_drv_reply_node **kids =
+        count ? nocopy__arena_alloc(&c->arena, count * sizeof *kids) : NULL;
     if (!n || (count && !kids)) {
         nocopy__fail(c, NOCOPY_ENOMEM, 0, "out of memory building the result");
         return 0;
@@ -132,7 +133,7 @@ nocopy_value nocopy__drv_make_list(nocopy_call *c, size_t n, const nocopy_value 
 static nocopy_value bin_node(nocopy_call *c, ErlDrvBinary *bin, size_t off, size_t len,
                              int owned)
 {
-    nc_drv_rnode *n = rnew(c, NC_R_BIN, 4);
+    nc_drv_reply_node *n = rnew(c, NC_R_BIN, 4);
     if (!n) {
         if (owned)
             driver_free_binary(bin);
@@ -163,7 +164,7 @@ nocopy_value nocopy__drv_make_buf(nocopy_call *c, nocopy__buf *b)
  * the message (the runtime makes a heap binary of <= 64 bytes anyway). */
 static nocopy_value copy_node(nocopy_call *c, const uint8_t *data, size_t len)
 {
-    nc_drv_rnode *n = rnew(c, NC_R_COPY, 3);
+    nc_drv_reply_node *n = rnew(c, NC_R_COPY, 3);
     if (n) {
         n->v.copy.data = data;
         n->v.copy.len = len;
@@ -220,7 +221,7 @@ int nocopy__drv_slice_fits(const ErlDrvBinary *bin, const uint8_t *data, size_t 
 nocopy_value nocopy__drv_make_slice(nocopy_call *c, uintptr_t raw, const nocopy_bytes *view,
                                     size_t offset, size_t len)
 {
-    const nocopy__wnode *n = (const nocopy__wnode *)raw;
+    const nocopy__wire_node *n = (const nocopy__wire_node *)raw;
     ErlDrvBinary *bin = n->v.bytes.binref;
     const uint8_t *data = view->data + offset;
     size_t at;
@@ -246,9 +247,9 @@ nocopy_value nocopy__drv_make_kept(nocopy_call *c, const nocopy_kept *k, size_t 
     return bin_node(c, dk->bin, at, len, 1);
 }
 
-nocopy_value nocopy__drv_rnode_handle(nocopy_call *c, uint64_t id)
+nocopy_value nocopy__drv_reply_handle(nocopy_call *c, uint64_t id)
 {
-    nc_drv_rnode *n = rnew(c, NC_R_HANDLE, 8);
+    nc_drv_reply_node *n = rnew(c, NC_R_HANDLE, 8);
     if (n)
         n->v.handle_id = id;
     return V(n);
@@ -256,7 +257,7 @@ nocopy_value nocopy__drv_rnode_handle(nocopy_call *c, uint64_t id)
 
 void nocopy__drv_release_owned(nc_drv_call *call)
 {
-    for (nc_drv_rnode *n = call->owned; n; n = n->next_owned)
+    for (nc_drv_reply_node *n = call->owned; n; n = n->next_owned)
         driver_free_binary(n->v.bin.bin);
     call->owned = NULL;
 }
@@ -264,11 +265,12 @@ void nocopy__drv_release_owned(nc_drv_call *call)
 /* ---- writing the spec ------------------------------------------------------ */
 
 typedef struct emit_frame {
-    const nc_drv_rnode *n;
+    const nc_drv_reply_node *n;
     size_t next;
 } emit_frame;
 
-static ErlDrvTermData *put_leaf(ErlDrvTermData *s, const nc_drv_rnode *n, ErlDrvTermData port)
+static ErlDrvTermData *put_leaf(ErlDrvTermData *s, const nc_drv_reply_node *n,
+                                ErlDrvTermData port)
 {
     switch (n->kind) {
     case NC_R_INT:
@@ -324,14 +326,14 @@ static ErlDrvTermData *put_leaf(ErlDrvTermData *s, const nc_drv_rnode *n, ErlDrv
 }
 
 /* Postfix order without recursion: results may nest deeply. */
-static ErlDrvTermData *put_value(ErlDrvTermData *s, const nc_drv_rnode *root,
+static ErlDrvTermData *put_value(ErlDrvTermData *s, const nc_drv_reply_node *root,
                                  emit_frame *stack, ErlDrvTermData port)
 {
     size_t sp = 0;
     stack[sp++] = (emit_frame){root, 0};
     while (sp > 0) {
         emit_frame *f = &stack[sp - 1];
-        const nc_drv_rnode *n = f->n;
+        const nc_drv_reply_node *n = f->n;
         if ((n->kind == NC_R_TUPLE || n->kind == NC_R_LIST) && f->next < n->v.agg.n) {
             stack[sp++] = (emit_frame){n->v.agg.kids[f->next++], 0};
             continue;
@@ -429,7 +431,7 @@ int nocopy__drv_send_wrong_port(nc_drv_port *dp, ErlDrvTermData to, const nocopy
 static int send_result(nc_drv_call *call)
 {
     nocopy_call *c = &call->base;
-    const nc_drv_rnode *root = R(c->result);
+    const nc_drv_reply_node *root = R(c->result);
     size_t n = root->spec + WRAP_SPEC;
     ErlDrvTermData small[SPEC_INLINE], *spec = small, *s;
     emit_frame stack_small[16], *stack = stack_small;

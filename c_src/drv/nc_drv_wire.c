@@ -85,7 +85,7 @@ static int take_slow(cursor *c, void *dst, size_t n)
     c->pos += n;
     while (n > 0) {
         skip_empty(c);
-        const nocopy__wseg *s = &c->segs[c->si];
+        const nocopy__wire_segment *s = &c->segs[c->si];
         size_t k = s->len - c->off;
         if (k > n)
             k = n;
@@ -123,7 +123,7 @@ static int view(cursor *c, size_t n, const uint8_t **data, void **binref)
         return 1;
     }
     skip_empty(c);
-    const nocopy__wseg *s = &c->segs[c->si];
+    const nocopy__wire_segment *s = &c->segs[c->si];
     if (n > s->len - c->off)
         return -1;
     *data = s->base + c->off;
@@ -321,7 +321,7 @@ static int push_frame(decoder *d, uintptr_t *slots, uint32_t count)
 }
 
 /* Decodes one term's node (its children are filled later, from the stack). */
-static int read_node(decoder *d, nocopy__wnode *n)
+static int read_node(decoder *d, nocopy__wire_node *n)
 {
     cursor *c = d->c;
     nocopy__wreq *req = d->req;
@@ -452,7 +452,8 @@ static void reset(nocopy__wreq *req)
     req->err[0] = '\0';
 }
 
-int nocopy__wire_begin(cursor *c, const nocopy__wseg *segs, size_t nsegs, nocopy__wreq *req)
+int nocopy__wire_begin(cursor *c, const nocopy__wire_segment *segs, size_t nsegs,
+                       nocopy__wreq *req)
 {
     uint8_t hdr[3];
     uint64_t v;
@@ -514,7 +515,7 @@ int nocopy__wire_read_args(cursor *c, nocopy__walloc_fn alloc, void *actx, nocop
             d.sp--;
         d.pending--;
         req->nodes++;
-        nocopy__wnode *n = tree_alloc(alloc, actx, req, sizeof *n);
+        nocopy__wire_node *n = tree_alloc(alloc, actx, req, sizeof *n);
         if (!n) {
             r = NOCOPY_ENOMEM;
             goto done;
@@ -532,7 +533,7 @@ done:
     return r;
 }
 
-int nocopy__wire_decode(const nocopy__wseg *segs, size_t nsegs,
+int nocopy__wire_decode(const nocopy__wire_segment *segs, size_t nsegs,
                         nocopy__walloc_fn alloc, void *actx, nocopy__wreq *req)
 {
     cursor c;

@@ -61,11 +61,11 @@
 
 /* One contiguous piece of the request. `base` and `binref` are BORROWED from
  * the ErlIOVec (or the fuzz input); binref may be NULL. */
-typedef struct nocopy__wseg {
+typedef struct nocopy__wire_segment {
     const uint8_t *base;
     size_t len;
     void *binref;
-} nocopy__wseg;
+} nocopy__wire_segment;
 
 typedef enum nocopy__wkind {
     NC_W_INT = 1,          /* integer in [-2^63, 2^63): v.i */
@@ -85,7 +85,7 @@ typedef enum nocopy__wkind {
 
 /* A decoded term. Node pointers cast to uintptr_t are the driver backend's
  * term words (nocopy_term.raw). All nodes live in the caller's allocator. */
-typedef struct nocopy__wnode {
+typedef struct nocopy__wire_node {
     uint8_t kind;                         /* nocopy__wkind */
     uint32_t arity;                       /* NC_W_TUPLE */
     union {
@@ -102,10 +102,10 @@ typedef struct nocopy__wnode {
         struct {
             uint64_t id;
             void *obj;                    /* set by the backend's lookup */
-            struct nocopy__wnode *next;   /* chain of the request's handles */
+            struct nocopy__wire_node *next;   /* chain of the request's handles */
         } handle;
     } v;
-} nocopy__wnode;
+} nocopy__wire_node;
 
 #define NC_WTAG_NONE 0     /* not read: the request was garbage before it */
 #define NC_WTAG_INT  1
@@ -126,7 +126,7 @@ typedef struct nocopy__wreq {
     size_t tree_bytes;                    /* asked of the allocator */
     size_t stack_bytes;                   /* the explicit stack's peak, beyond the
                                            * frames on the C stack */
-    nocopy__wnode *handles;               /* NC_W_HANDLE nodes, newest first */
+    nocopy__wire_node *handles;               /* NC_W_HANDLE nodes, newest first */
     size_t err_offset;                    /* stream offset of the error */
     char err[NC_WIRE_ERR_MAX];            /* set when decoding fails */
 } nocopy__wreq;
@@ -137,7 +137,7 @@ typedef void *(*nocopy__walloc_fn)(void *ctx, size_t size);
 /* Where decoding stands in the request's byte stream. Private to the decoder;
  * a backend only carries it from one step to the next. */
 typedef struct nocopy__wreader {
-    const nocopy__wseg *segs;
+    const nocopy__wire_segment *segs;
     size_t nsegs;
     size_t si, off;                       /* current segment and offset in it */
     size_t pos;                           /* bytes consumed so far */
@@ -152,7 +152,7 @@ typedef struct nocopy__wreader {
  * argc) of segs[0..nsegs-1] (empty segments allowed; the segments stay
  * BORROWED by *r and the decoded tree).
  * @return : NOCOPY_OK, or NOCOPY_EPROTO with req->err set. */
-int nocopy__wire_begin(nocopy__wreader *r, const nocopy__wseg *segs, size_t nsegs,
+int nocopy__wire_begin(nocopy__wreader *r, const nocopy__wire_segment *segs, size_t nsegs,
                        nocopy__wreq *req);
 
 /* Reads the request tag, after nocopy__wire_begin().
@@ -171,7 +171,7 @@ int nocopy__wire_read_args(nocopy__wreader *r, nocopy__walloc_fn alloc, void *ac
  * @return : NOCOPY_OK with *req filled, NOCOPY_EPROTO with req->err set (and the
  *           tag fields set if the tag could be read, so the error can be
  *           addressed to the request), or NOCOPY_ENOMEM. */
-int nocopy__wire_decode(const nocopy__wseg *segs, size_t nsegs,
+int nocopy__wire_decode(const nocopy__wire_segment *segs, size_t nsegs,
                         nocopy__walloc_fn alloc, void *actx, nocopy__wreq *req);
 
 /* Whether ext[0..len-1] is exactly one reference in the external term format

@@ -104,7 +104,7 @@ static buf request(uint32_t argc)
 /* Decodes b as one segment; checks the bounds whatever the outcome. */
 static int decode(const buf *b, nocopy__wreq *req, counted *a)
 {
-    nocopy__wseg seg = {b->p, b->n, NULL};
+    nocopy__wire_segment seg = {b->p, b->n, NULL};
     int r = nocopy__wire_decode(&seg, 1, counted_alloc, a, req);
     if (a->total != req->tree_bytes ||
         a->total > NC_WIRE_TREE_BYTES_PER_BYTE * b->n + NC_WIRE_TREE_BYTES_EXTRA ||
