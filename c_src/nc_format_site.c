@@ -8,7 +8,12 @@
  * with one switch per letter: no parsing, no validation, no recursion.
  *
  * A literal's text cannot change, so a program stays true for as long as the
- * site sees the same pointer. A site that sees another pointer (one static
+ * site sees the same pointer. Only literals: a cache keyed by the pointer
+ * alone was unsound (F3 in docs/hardening-review.md: a buffer reused for
+ * another format skipped the check). The macros pass a site only when
+ * __builtin_constant_p holds for the format, which GCC 12 and Clang 14 grant
+ * to string literals and to nothing else (not to arrays, const or not, at
+ * -O0 to -O3). A site that sees another pointer (one static
  * shared by several inlined callers), a format too long for the site, or a
  * malformed one takes nc_format.c's path, which checks on every call and
  * reports malformed formats; so does a site whose first use is still being
