@@ -7,9 +7,9 @@
 %% - bad arguments raise badarg with error_info naming the argument;
 %% - the no-copy address checks, each with a negative control that must differ.
 %%
-%% Every test runs once per backend: the NIF (module gss_demo) and, when it is
-%% built, the driver (gss_demo_drv:F(Port, ...), whose argument numbers are one
-%% higher because the port comes first). "Erlang's address" of a binary is
+%% Every test runs once per backend: the NIF (module gss_demo) and the driver
+%% (gss_demo_drv:F(Port, ...), whose argument numbers are one higher because
+%% the port comes first). "Erlang's address" of a binary is
 %% always read with the NIF probe gss_demo:address_of/1, so driver addresses are
 %% compared with an independent view. No timing is asserted anywhere.
 -module(gss_demo_tests).
@@ -35,11 +35,7 @@
 %% ---- fixtures: one group per backend -----------------------------------------
 
 gss_demo_test_() ->
-    [backend_group(nif),
-     case driver_available() of
-         true -> backend_group(drv);
-         {false, Why} -> {"driver backend: " ++ Why ++ "; its group is not run", []}
-     end].
+    [backend_group(nif), backend_group(drv)].
 
 backend_group(Kind) ->
     {setup, fun() -> setup(Kind) end, fun cleanup/1,
@@ -47,12 +43,6 @@ backend_group(Kind) ->
          {atom_to_list(Kind) ++ " backend",
           [{Title, fun() -> Test(B) end} || {Title, Test} <- tests(Kind)]}
      end}.
-
-driver_available() ->
-    case {code:ensure_loaded(gss_demo_drv), code:ensure_loaded(nocopy_port)} of
-        {{module, _}, {module, _}} -> true;
-        _ -> {false, "gss_demo_drv or nocopy_port not built"}
-    end.
 
 setup(nif) ->
     #{kind => nif, shift => 0, call => fun(F, A) -> apply(gss_demo, F, A) end};

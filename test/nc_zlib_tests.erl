@@ -45,11 +45,7 @@
 %% ---- fixtures: one group per backend -----------------------------------------
 
 nc_zlib_test_() ->
-    [backend_group(nif),
-     case driver_available() of
-         true -> backend_group(drv);
-         {false, Why} -> {"driver backend: " ++ Why ++ "; its group is not run", []}
-     end].
+    [backend_group(nif), backend_group(drv)].
 
 backend_group(Kind) ->
     {setup, fun() -> setup(Kind) end, fun cleanup/1,
@@ -57,12 +53,6 @@ backend_group(Kind) ->
          {atom_to_list(Kind) ++ " backend",
           [{Title, {timeout, 120, fun() -> Test(B) end}} || {Title, Test} <- tests(Kind)]}
      end}.
-
-driver_available() ->
-    case {code:ensure_loaded(nc_zlib_drv), code:ensure_loaded(nocopy_port)} of
-        {{module, _}, {module, _}} -> true;
-        _ -> {false, "nc_zlib_drv or nocopy_port not built"}
-    end.
 
 setup(nif) ->
     #{kind => nif, shift => 0, mod => nc_zlib, call => fun(F, A) -> apply(nc_zlib, F, A) end};

@@ -230,47 +230,41 @@ gc_test_() ->
 %% ---- driver: lifetime follows the port ------------------------------------------------------
 
 port_close_test_() ->
-    case lists:member(drv, nc_backends()) of
-        false ->
-            {"drv: port close destroys its handles: SKIPPED, no driver backend",
-             fun() -> io:format(user, "~n*** ~p: driver backend SKIPPED~n", [?MODULE]) end};
-        true ->
-            [{"drv: closing the port destroys its handles, each once",
-              fun() ->
-                      {drv, Port} = B = nc_open([]),
-                      Ids = [element(2, call(B, new_counter_handle_id, [])) || _ <- lists:seq(1, 100)],
-                      {H, Id0} = call(B, new_counter_handle_id, []),
-                      ok = call(B, close_handle, [H]),
-                      ?assertEqual([0], lists:usort([call(B, handle_dtor_runs, [I]) || I <- Ids])),
-                      nc_close(B),
-                      {drv, Other} = B2 = nc_open([]),
-                      ?assert(Other =/= Port),
-                      %% Globals of the driver library are shared by its ports.
-                      ?assertEqual([1], lists:usort([call(B2, handle_dtor_runs, [I]) || I <- Ids])),
-                      ?assertEqual(1, call(B2, handle_dtor_runs, [Id0])),
-                      nc_close(B2)
-              end},
-             {"drv: a handle of another port is refused",
-              fun() ->
-                      B1 = nc_open([]),
-                      B2 = nc_open([]),
-                      H = call(B1, new_counter_handle, []),
-                      {error, badarg, St} = nc_catch(B2, use_handle, [H]),
-                      ?assertMatch(#{2 := _}, nc_error_strings(badarg, St)),
-                      ?assertEqual(1, call(B1, use_handle, [H])),
-                      nc_close(B1),
-                      nc_close(B2)
-              end},
-             {"drv: a NIF handle is refused by the driver, and the reverse",
-              fun() ->
-                      B = nc_open([]),
-                      NifH = nocopy_test:new_counter_handle(),
-                      DrvH = call(B, new_counter_handle, []),
-                      {error, badarg, _} = nc_catch(B, use_handle, [NifH]),
-                      {error, badarg, _} = nc_catch(nif, use_handle, [DrvH]),
-                      nc_close(B)
-              end}]
-    end.
+    [{"drv: closing the port destroys its handles, each once",
+      fun() ->
+              {drv, Port} = B = nc_open([]),
+              Ids = [element(2, call(B, new_counter_handle_id, [])) || _ <- lists:seq(1, 100)],
+              {H, Id0} = call(B, new_counter_handle_id, []),
+              ok = call(B, close_handle, [H]),
+              ?assertEqual([0], lists:usort([call(B, handle_dtor_runs, [I]) || I <- Ids])),
+              nc_close(B),
+              {drv, Other} = B2 = nc_open([]),
+              ?assert(Other =/= Port),
+              %% Globals of the driver library are shared by its ports.
+              ?assertEqual([1], lists:usort([call(B2, handle_dtor_runs, [I]) || I <- Ids])),
+              ?assertEqual(1, call(B2, handle_dtor_runs, [Id0])),
+              nc_close(B2)
+      end},
+     {"drv: a handle of another port is refused",
+      fun() ->
+              B1 = nc_open([]),
+              B2 = nc_open([]),
+              H = call(B1, new_counter_handle, []),
+              {error, badarg, St} = nc_catch(B2, use_handle, [H]),
+              ?assertMatch(#{2 := _}, nc_error_strings(badarg, St)),
+              ?assertEqual(1, call(B1, use_handle, [H])),
+              nc_close(B1),
+              nc_close(B2)
+      end},
+     {"drv: a NIF handle is refused by the driver, and the reverse",
+      fun() ->
+              B = nc_open([]),
+              NifH = nocopy_test:new_counter_handle(),
+              DrvH = call(B, new_counter_handle, []),
+              {error, badarg, _} = nc_catch(B, use_handle, [NifH]),
+              {error, badarg, _} = nc_catch(nif, use_handle, [DrvH]),
+              nc_close(B)
+      end}].
 
 %% The live count once the handles of earlier tests have finished dying: the
 %% runtime runs resource destructors as scheduler aux work after a collection,

@@ -143,19 +143,12 @@ check(Title, Prop) ->
 
 setup() ->
     ets:new(?REG, [named_table, public, set]),
-    Nif = nif,
-    case driver_ready() of
-        true ->
-            {ok, TP} = nocopy_test_drv:open([]),
-            {ok, PP} = nocopy_prop_drv:open([]),
-            %% A port that is not a nocopy driver, for prop_wrong_port.
-            {ok, Udp} = gen_udp:open(0),
-            ets:insert(?REG, {udp_port, Udp}),
-            [Nif, {drv, TP, PP}];
-        false ->
-            io:format(user, "~n*** nocopy_prop_tests: driver backend not built, NIF only~n", []),
-            [Nif]
-    end.
+    {ok, TP} = nocopy_test_drv:open([]),
+    {ok, PP} = nocopy_prop_drv:open([]),
+    %% A port that is not a nocopy driver, for prop_wrong_port.
+    {ok, Udp} = gen_udp:open(0),
+    ets:insert(?REG, {udp_port, Udp}),
+    [nif, {drv, TP, PP}].
 
 cleanup(Backends) ->
     [begin nocopy_test_drv:close(TP), nocopy_prop_drv:close(PP) end
@@ -164,11 +157,6 @@ cleanup(Backends) ->
     [nocopy_test:keep_release(S) || S <- lists:seq(0, 7)],
     ets:delete(?REG),
     ok.
-
-driver_ready() ->
-    {module, nocopy_port} =:= code:ensure_loaded(nocopy_port) andalso
-        {module, nocopy_test_drv} =:= code:ensure_loaded(nocopy_test_drv) andalso
-        {module, nocopy_prop_drv} =:= code:ensure_loaded(nocopy_prop_drv).
 
 name(nif) -> "nif";
 name({drv, _, _}) -> "drv".

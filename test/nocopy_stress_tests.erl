@@ -55,30 +55,16 @@ tests() ->
      {"the VM's resident size is stable over repeated rounds", fun rss_stable/2}].
 
 setup() ->
-    Drv = driver_ready(),
-    Ports = case Drv of
-                true ->
-                    {ok, T1} = nocopy_test_drv:open([{queue, 4096}]),
-                    {ok, T2} = nocopy_test_drv:open([{workers, 2}, {inline, false}]),
-                    {ok, PP} = nocopy_prop_drv:open([]),
-                    #{t1 => T1, t2 => T2, pp => PP};
-                false ->
-                    io:format(user, "~n*** nocopy_stress_tests: driver backend not built, "
-                              "NIF only~n", []),
-                    #{}
-            end,
+    {ok, T1} = nocopy_test_drv:open([{queue, 4096}]),
+    {ok, T2} = nocopy_test_drv:open([{workers, 2}, {inline, false}]),
+    {ok, PP} = nocopy_prop_drv:open([]),
     Payloads = list_to_tuple([payload(S) || S <- sizes()]),
-    Ports#{drv => Drv, payloads => Payloads}.
+    #{t1 => T1, t2 => T2, pp => PP, payloads => Payloads}.
 
-cleanup(Env) ->
-    [nocopy_test_drv:close(maps:get(K, Env)) || K <- [t1, t2], maps:is_key(K, Env)],
-    [nocopy_prop_drv:close(maps:get(pp, Env)) || maps:is_key(pp, Env)],
+cleanup(#{t1 := T1, t2 := T2, pp := PP}) ->
+    [nocopy_test_drv:close(T) || T <- [T1, T2]],
+    nocopy_prop_drv:close(PP),
     ok.
-
-driver_ready() ->
-    {module, nocopy_port} =:= code:ensure_loaded(nocopy_port) andalso
-        {module, nocopy_test_drv} =:= code:ensure_loaded(nocopy_test_drv) andalso
-        {module, nocopy_prop_drv} =:= code:ensure_loaded(nocopy_prop_drv).
 
 sizes() -> [0, 1, 63, 64, 65, 255, 256, 257, 4096, 65536, ?BIG].
 
@@ -87,7 +73,6 @@ payload(N) ->
     list_to_binary([binary:copy(P, N div byte_size(P)), binary:part(P, 0, N rem byte_size(P))]).
 
 %% Backends as {Test, Prop}: nif, or {drv, TestPort, PropPort}.
-backends(#{drv := false}) -> [nif];
 backends(#{t1 := T1, t2 := T2, pp := PP}) -> [nif, {drv, T1, PP}, {drv, T2, PP}].
 
 t(nif, F, Args) -> apply(nocopy_test, F, Args);
@@ -236,7 +221,6 @@ one_call(Backends, Handles, Payloads) ->
 %% Each caller blocks in a call (on the gate) holding a 1 MiB binary or a
 %% handle; all are killed, the gate opens, and then: nobody waits on the gate,
 %% the binaries are freed (memory check), every handle's destructor ran once.
-killed_mid_call(drv, #{drv := false}, _) -> ok;
 killed_mid_call(Kind, Env, #{kills := K}) ->
     B = case Kind of
             nif -> nif;
@@ -313,7 +297,6 @@ handle_counts(B) ->
 %% the callers are killed and the port closed. Then the gate opens. Every
 %% surviving caller gets its reply or eclosed; the port's handles are all
 %% destroyed; a control port still works; memory is back (checked after).
-ports_closed(#{drv := false}, _) -> ok;
 ports_closed(Env, #{port_rounds := Rounds, port_callers := NC}) ->
     Control = {drv, maps:get(t1, Env), maps:get(pp, Env)},
     Big = payload(?BIG),
@@ -371,7 +354,6 @@ count(L) ->
 %% 4. Handles in bulk
 %% ---------------------------------------------------------------------------
 
-handle_churn(drv, #{drv := false}, _) -> ok;
 handle_churn(nif, _Env, #{handles := N}) ->
     {C0, D0, 0} = nocopy_prop:handle_stats(),
     Live0 = C0 - D0,

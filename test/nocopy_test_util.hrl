@@ -4,19 +4,13 @@
 %% nocopy_test:F(Args...)) or `{drv, Port}' (calls go to
 %% nocopy_test_drv:F(Port, Args...), so argument numbers in errors are one
 %% higher). Suites build their tests with ?NC_FOR_EACH_BACKEND(Fun), where
-%% Fun(Backend) returns a list of EUnit tests.
-%%
-%% The driver backend is used when its client module (nocopy_port) and the
-%% generated nocopy_test_drv are loadable. Until then each suite contains one
-%% explicit "driver backend SKIPPED" test that prints why; with
-%% NOCOPY_REQUIRE_DRIVER=1 in the environment that test fails instead. Once
-%% the driver is there, failing to open a port is a test failure, never a skip.
+%% Fun(Backend) returns a list of EUnit tests. Both backends are always
+%% built: failing to open a port is a test failure, never a skip.
 
 -include_lib("eunit/include/eunit.hrl").
 
 -compile({nowarn_unused_function,
-          [{nc_backends, 0}, {nc_driver_status, 0}, {nc_for_each_backend, 2},
-           {nc_for_each_backend, 3}, {nc_open, 1}, {nc_close, 1}, {call, 3},
+          [{nc_for_each_backend, 2}, {nc_open, 1}, {nc_close, 1}, {call, 3},
            {nc_name, 1}, {nc_module, 1}, {nc_argno, 2}, {nc_args, 2},
            {nc_catch, 3}, {nc_assert_badarg, 5}, {nc_assert_error, 5},
            {nc_got, 2}, {nc_format, 2}, {nc_contains, 2}, {nc_big, 1},
@@ -25,47 +19,15 @@
            {nc_wait_until, 2}, {nc_title, 2}, {nc_gc_all, 0}, {nc_await, 2},
            {nc_error_strings, 2}]}).
 
--define(NC_FOR_EACH_BACKEND(Fun), nc_for_each_backend(?MODULE, Fun)).
+-define(NC_FOR_EACH_BACKEND(Fun), nc_for_each_backend(Fun, [])).
 
 %% ---- backends -----------------------------------------------------------------
 
-%% The backend kinds this run can use.
-nc_backends() ->
-    case nc_driver_status() of
-        ready -> [nif, drv];
-        {skip, _} -> [nif]
-    end.
-
-nc_driver_status() ->
-    case {code:ensure_loaded(nocopy_port), code:ensure_loaded(nocopy_test_drv)} of
-        {{module, _}, {module, _}} -> ready;
-        {{error, _}, _} -> {skip, "nocopy_port is not built (driver backend not landed yet)"};
-        {_, {error, _}} -> {skip, "the generated nocopy_test_drv module is missing"}
-    end.
-
-nc_for_each_backend(Suite, Fun) ->
-    nc_for_each_backend(Suite, Fun, []).
-
 %% Opts: `{drv_open, Opts}' passes options to nocopy_test_drv:open/1.
-nc_for_each_backend(Suite, Fun, Opts) ->
-    Nif = {"nif backend", Fun(nif)},
-    Drv = case nc_driver_status() of
-              ready ->
-                  {"driver backend",
-                   {setup, fun() -> nc_open(Opts) end, fun nc_close/1,
-                    fun(Backend) -> Fun(Backend) end}};
-              {skip, Why} ->
-                  Title = "driver backend SKIPPED: " ++ Why,
-                  {Title,
-                   fun() ->
-                           io:format(user, "~n*** ~p: ~s~n", [Suite, Title]),
-                           case os:getenv("NOCOPY_REQUIRE_DRIVER") of
-                               V when V =:= false; V =:= ""; V =:= "0" -> ok;
-                               _ -> erlang:error({driver_backend_required, Why})
-                           end
-                   end}
-          end,
-    [Nif, Drv].
+nc_for_each_backend(Fun, Opts) ->
+    [{"nif backend", Fun(nif)},
+     {"driver backend",
+      {setup, fun() -> nc_open(Opts) end, fun nc_close/1, Fun}}].
 
 nc_open(Opts) ->
     DrvOpts = proplists:get_value(drv_open, Opts, []),
