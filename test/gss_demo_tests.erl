@@ -35,24 +35,7 @@
 %% ---- fixtures: one group per backend -----------------------------------------
 
 gss_demo_test_() ->
-    [backend_group(nif), backend_group(drv)].
-
-backend_group(Kind) ->
-    {setup, fun() -> setup(Kind) end, fun cleanup/1,
-     fun(B) ->
-         {atom_to_list(Kind) ++ " backend",
-          [{Title, fun() -> Test(B) end} || {Title, Test} <- tests(Kind)]}
-     end}.
-
-setup(nif) ->
-    #{kind => nif, shift => 0, call => fun(F, A) -> apply(gss_demo, F, A) end};
-setup(drv) ->
-    {ok, Port} = gss_demo_drv:open(),
-    #{kind => drv, shift => 1, port => Port,
-      call => fun(F, A) -> apply(gss_demo_drv, F, [Port | A]) end}.
-
-cleanup(#{kind := drv, port := Port}) -> gss_demo_drv:close(Port);
-cleanup(_) -> ok.
+    nocopy_test_lib:example_groups({gss_demo, gss_demo_drv}, fun tests/1, 5).
 
 tests(Kind) ->
     [{"round trip, every QOP spelling, sizes 0 1 64 65 1MiB", fun round_trip/1},
@@ -78,7 +61,7 @@ tests(Kind) ->
 
 %% ---- helpers ---------------------------------------------------------------------
 
-call(#{call := Call}, F, Args) -> Call(F, Args).
+call(B, F, Args) -> nocopy_test_lib:call(B, F, Args).
 
 key() -> crypto:strong_rand_bytes(32).
 
@@ -402,4 +385,5 @@ foreign_context(B = #{shift := Shift}) ->
     DrvCtx = call(B, new_context, [key()]),
     Msg = message(200),
     check_badarg(B, wrap, [NifCtx, default, Msg], 1 + Shift, "gss_ctx handle"),
-    check_badarg(setup(nif), wrap, [DrvCtx, default, Msg], 1, "gss_ctx handle").
+    Nif = #{kind => nif, mod => gss_demo, shift => 0},
+    check_badarg(Nif, wrap, [DrvCtx, default, Msg], 1, "gss_ctx handle").

@@ -26,33 +26,12 @@
                 1000, 4095, 4096, 4097, 65535, 65536, 65537, 262145, ?MIB + 3]).
 -define(SHAPES, [binary, wrapped, pieces, bytes, nested, tail, copies]).
 
-%% PropEr's macros, as test/nocopy_prop_tests.erl defines them (no proper.hrl).
--define(FORALL(X, Gen, Prop), proper:forall(Gen, fun(X) -> Prop end)).
--undef(LET).
--define(LET(X, Gen, Body), proper_types:bind(Gen, fun(X) -> Body end, false)).
--define(SIZED(S, Gen), proper_types:sized(fun(S) -> Gen end)).
--define(LAZY(Gen), proper_types:lazy(fun() -> Gen end)).
+-include("nocopy_proper.hrl").
 
 %% ---- fixtures: one group per backend -------------------------------------------
 
 nc_crypto_test_() ->
-    [backend_group(nif), backend_group(drv)].
-
-backend_group(Kind) ->
-    {setup, fun() -> setup(Kind) end, fun cleanup/1,
-     fun(B) ->
-             {atom_to_list(Kind) ++ " backend",
-              [{Title, {timeout, 300, fun() -> Test(B) end}} || {Title, Test} <- tests(Kind)]}
-     end}.
-
-setup(nif) ->
-    #{kind => nif, mod => nc_crypto, shift => 0};
-setup(drv) ->
-    {ok, Port} = nc_crypto_drv:open(),
-    #{kind => drv, mod => nc_crypto_drv, shift => 1, port => Port}.
-
-cleanup(#{kind := drv, port := Port}) -> nc_crypto_drv:close(Port);
-cleanup(_) -> ok.
+    nocopy_test_lib:example_groups({nc_crypto, nc_crypto_drv}, fun tests/1, 300).
 
 tests(Kind) ->
     [{"known answers: SHA-2 (FIPS 180-2 examples)", fun kat_sha/1},
@@ -84,8 +63,7 @@ tests(Kind) ->
 
 %% ---- helpers ----------------------------------------------------------------------
 
-call(#{mod := M, port := P}, F, Args) -> apply(M, F, [P | Args]);
-call(#{mod := M}, F, Args) -> apply(M, F, Args).
+call(B, F, Args) -> nocopy_test_lib:call(B, F, Args).
 
 h(Hex) -> binary:decode_hex(iolist_to_binary(string:replace(Hex, " ", "", all))).
 
@@ -403,7 +381,7 @@ assert_badarg(B = #{shift := Shift}, F, Args, ArgNo, Text) ->
                                                        [Text, lists:nth(ArgNo, Args), 12]));
                        _ -> Text
                    end,
-            ?assertEqual({F, #{N => Full}}, {F, nc_error_strings(badarg, St)}),
+            ?assertEqual({F, #{N => Full}}, {F, nocopy_test_lib:error_strings(badarg, St)}),
             Shell = unicode:characters_to_list(erl_error:format_exception(error, badarg, St)),
             Line = lists:flatten(io_lib:format("argument ~b: ~ts", [N, Full])),
             ?assertNotEqual({F, Line, nomatch}, {F, Line, string:find(Shell, Line)})
@@ -560,7 +538,7 @@ poke(B, Ctx, Pid, Busy, Seen) ->
 catch_badarg(B = #{shift := Shift}, F, Args) ->
     try call(B, F, Args)
     catch error:badarg:St ->
-            [{N, Text}] = maps:to_list(nc_error_strings(badarg, St)),
+            [{N, Text}] = maps:to_list(nocopy_test_lib:error_strings(badarg, St)),
             {badarg, N - Shift, Text}
     end.
 
@@ -668,12 +646,6 @@ heap_boundary(B) ->
 
 %% ---- property -----------------------------------------------------------------------------
 
-numtests() ->
-    case os:getenv("NOCOPY_PROPER_NUMTESTS") of
-        V when is_list(V), V =/= "" -> list_to_integer(V);
-        _ -> 100
-    end.
-
 %% iodata of every kind: binaries (sub-binaries too), bytes, nested lists,
 %% binary tails, empty pieces.
 iodata() ->
@@ -713,42 +685,25 @@ prop_same_as_crypto(B) ->
 
 property(B) ->
     ?assertEqual(true, proper:quickcheck(prop_same_as_crypto(B),
-                                         [{numtests, numtests()}, {to_file, user},
-                                          {max_size, 40}, long_result])).
+                                         [{numtests, nocopy_test_lib:proper_numtests()},
+                                          {to_file, user}, {max_size, 40}, long_result])).
 
 %% ---- destructors ----------------------------------------------------------------------------
 
 live(B) -> call(B, live_contexts, []).
 
-%% Polls Pred() every millisecond until it holds or the deadline passes.
-wait_until(Pred, DeadlineMs) ->
-    Deadline = erlang:monotonic_time(millisecond) + DeadlineMs,
-    wait_until1(Pred, Deadline).
-
-wait_until1(Pred, Deadline) ->
-    case Pred() of
-        true -> true;
-        false ->
-            case erlang:monotonic_time(millisecond) > Deadline of
-                true -> false;
-                false -> receive after 1 -> wait_until1(Pred, Deadline) end
-            end
-    end.
-
-gc_all() -> [erlang:garbage_collect(P) || P <- processes()], ok.
-
 %% Every test above finishes its contexts, or drops them in processes that
 %% are gone: once the runtime has run the last destructors, none is live.
 no_leftover_contexts(B) ->
-    gc_all(),
-    wait_until(fun() -> live(B) =< 0 end, 5000),
+    nocopy_test_lib:gc_all(),
+    nocopy_test_lib:wait_until(fun() -> live(B) =< 0 end, 5000),
     ?assertEqual(0, live(B)).
 
 %% NIF: a context's destructor runs once its last reference is gone, even if
 %% it was never finished; finishing runs it at once (final closes it).
 gc_destroys(B) ->
-    gc_all(),
-    wait_until(fun() -> live(B) =< 0 end, 5000),
+    nocopy_test_lib:gc_all(),
+    nocopy_test_lib:wait_until(fun() -> live(B) =< 0 end, 5000),
     ?assertEqual(0, live(B)),
     Self = self(),
     {Pid, Ref} = spawn_monitor(
@@ -762,7 +717,7 @@ gc_destroys(B) ->
     ?assertEqual(200, receive {Pid, N} -> N end),
     Pid ! stop,
     receive {'DOWN', Ref, process, Pid, normal} -> ok end,
-    wait_until(fun() -> live(B) =< 0 end, 5000),
+    nocopy_test_lib:wait_until(fun() -> live(B) =< 0 end, 5000),
     ?assertEqual(0, live(B)),
     %% final destroys synchronously: no GC involved
     C1 = call(B, hash_init, [sha256]),
@@ -771,7 +726,7 @@ gc_destroys(B) ->
     ?assertEqual(0, live(B)),
     %% and nothing runs twice later on
     erlang:garbage_collect(),
-    gc_all(),
+    nocopy_test_lib:gc_all(),
     ?assertEqual(0, live(B)).
 
 %% Driver: contexts belong to their port; closing it destroys them, each once.
@@ -784,7 +739,7 @@ port_close_destroys(B) ->
     _ = nc_crypto_drv:hash_final(P2, hd(Cs)),
     ?assertEqual(Base + 39, live(B)),
     ok = nc_crypto_drv:close(P2),
-    wait_until(fun() -> live(B) =< Base end, 5000),
+    nocopy_test_lib:wait_until(fun() -> live(B) =< Base end, 5000),
     ?assertEqual(Base, live(B)).
 
 %% Handles are backend objects: a NIF context is not a driver context.
@@ -793,9 +748,6 @@ foreign_context(B) ->
     assert_badarg(B, hash_update, [NifCtx, <<>>], 1, "expected a hash_ctx handle"),
     _ = nc_crypto:hash_final(NifCtx),
     DrvCtx = call(B, hash_init, [sha256]),
-    assert_badarg(setup(nif), hash_update, [DrvCtx, <<>>], 1, "expected a hash_ctx handle"),
+    Nif = #{kind => nif, mod => nc_crypto, shift => 0},
+    assert_badarg(Nif, hash_update, [DrvCtx, <<>>], 1, "expected a hash_ctx handle"),
     _ = call(B, hash_final, [DrvCtx]).
-
-%% nocopy:format_error/2 with its messages (binaries) as strings, to compare.
-nc_error_strings(Reason, St) ->
-    maps:map(fun(_, V) -> unicode:characters_to_list(V) end, nocopy:format_error(Reason, St)).

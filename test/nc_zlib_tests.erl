@@ -33,36 +33,12 @@
         "expected a compression level: 0..9, none, default, best_speed or best_compression").
 -define(IODATA_TEXT, "expected iodata").
 
-%% PropEr's macros, as nocopy_prop_tests defines them (Debian ships proper.hrl
-%% in erlang-proper-dev; the runtime package is all `make test' needs).
--define(FORALL(X, Gen, Prop), proper:forall(Gen, fun(X) -> Prop end)).
--undef(LET).
--define(LET(X, Gen, Body), proper_types:bind(Gen, fun(X) -> Body end, false)).
--define(SIZED(S, Gen), proper_types:sized(fun(S) -> Gen end)).
--define(LAZY(Gen), proper_types:lazy(fun() -> Gen end)).
--define(WHENFAIL(Action, Prop), proper:whenfail(fun() -> Action end, fun() -> Prop end)).
+-include("nocopy_proper.hrl").
 
 %% ---- fixtures: one group per backend -----------------------------------------
 
 nc_zlib_test_() ->
-    [backend_group(nif), backend_group(drv)].
-
-backend_group(Kind) ->
-    {setup, fun() -> setup(Kind) end, fun cleanup/1,
-     fun(B) ->
-         {atom_to_list(Kind) ++ " backend",
-          [{Title, {timeout, 120, fun() -> Test(B) end}} || {Title, Test} <- tests(Kind)]}
-     end}.
-
-setup(nif) ->
-    #{kind => nif, shift => 0, mod => nc_zlib, call => fun(F, A) -> apply(nc_zlib, F, A) end};
-setup(drv) ->
-    {ok, Port} = nc_zlib_drv:open(),
-    #{kind => drv, shift => 1, port => Port, mod => nc_zlib_drv,
-      call => fun(F, A) -> apply(nc_zlib_drv, F, [Port | A]) end}.
-
-cleanup(#{kind := drv, port := Port}) -> nc_zlib_drv:close(Port);
-cleanup(_) -> ok.
+    nocopy_test_lib:example_groups({nc_zlib, nc_zlib_drv}, fun tests/1, 120).
 
 tests(Kind) ->
     %% First: the live-stream count starts from this backend's library state
@@ -93,7 +69,7 @@ tests(Kind) ->
 
 %% ---- helpers ---------------------------------------------------------------------
 
-call(#{call := Call}, F, Args) -> Call(F, Args).
+call(B, F, Args) -> nocopy_test_lib:call(B, F, Args).
 
 addr(Bin) -> nc_zlib:address_of(Bin).
 
@@ -203,7 +179,7 @@ check_error_info(B = #{mod := Mod}, F, Args, St, N, Text) ->
                 _ ->
                     Text
             end,
-    ?assertEqual(#{N => Shown}, nc_error_strings(badarg, St)),
+    ?assertEqual(#{N => Shown}, nocopy_test_lib:error_strings(badarg, St)),
     Shell = unicode:characters_to_list(erl_error:format_exception(error, badarg, St)),
     Line = lists:flatten(io_lib:format("argument ~b: ~ts", [N, Shown])),
     ?assertNotEqual(nomatch, string:find(Shell, Line)).
@@ -211,23 +187,8 @@ check_error_info(B = #{mod := Mod}, F, Args, St, N, Text) ->
 frame_args(#{port := Port}, Args) -> [Port | Args];
 frame_args(_, Args) -> Args.
 
-%% Polls Pred() (C state sends no message) until true or the deadline.
-wait_until(Pred, Ms) ->
-    Deadline = erlang:monotonic_time(millisecond) + Ms,
-    wait_until1(Pred, Deadline).
-
-wait_until1(Pred, Deadline) ->
-    case Pred() of
-        true -> true;
-        false ->
-            case erlang:monotonic_time(millisecond) > Deadline of
-                true -> false;
-                false -> receive after 2 -> ok end, wait_until1(Pred, Deadline)
-            end
-    end.
-
 await_count(B, N) ->
-    wait_until(fun() -> call(B, stream_count, []) =:= N end, 10000),
+    nocopy_test_lib:wait_until(fun() -> call(B, stream_count, []) =:= N end, 10000),
     ?assertEqual(N, call(B, stream_count, [])).
 
 %% ---- lifetimes ---------------------------------------------------------------------
@@ -270,7 +231,7 @@ stream_lifetimes(B = #{kind := drv}) ->
         ++ [nc_zlib_drv:inflate_init(P2, F) || F <- [zlib, gzip, raw, auto]]
         ++ [nc_zlib_drv:inflate_init(P2) || _ <- lists:seq(1, 31)],
     {Ended, _Kept} = lists:split(15, Zs),
-    [ok = end_stream(#{call => fun(F, A) -> apply(nc_zlib_drv, F, [P2 | A]) end}, Z) || Z <- Ended],
+    [ok = end_stream(#{mod => nc_zlib_drv, port => P2}, Z) || Z <- Ended],
     await_count(B, Base + 25),
     ok = nc_zlib_drv:close(P2),
     await_count(B, Base),
@@ -921,24 +882,18 @@ foreign_stream(B) ->
     NifZ = nc_zlib:deflate_init(6),
     DrvZ = call(B, deflate_init, [6]),
     check_badarg(B, deflate, [NifZ, <<"x">>, none], 1, "expected a zlib deflate stream handle"),
-    check_badarg(setup(nif), deflate, [DrvZ, <<"x">>, none], 1, "expected a zlib deflate stream handle"),
+    Nif = #{kind => nif, mod => nc_zlib, shift => 0},
+    check_badarg(Nif, deflate, [DrvZ, <<"x">>, none], 1, "expected a zlib deflate stream handle"),
     ok = nc_zlib:deflate_end(NifZ),
     ok = call(B, deflate_end, [DrvZ]).
 
 %% ---- properties ----------------------------------------------------------------------------
 
-numtests() ->
-    case os:getenv("NOCOPY_PROPER_NUMTESTS") of
-        false -> 100;
-        "" -> 100;
-        N -> list_to_integer(N)
-    end.
-
 properties(B) ->
     [begin
          io:format(user, "~n~s: ~s~n", [maps:get(kind, B), Name]),
-         ?assertEqual(true, proper:quickcheck(Prop, [{numtests, numtests()}, {to_file, user},
-                                                     {max_size, 30}, long_result]))
+         ?assertEqual(true, proper:quickcheck(Prop, [{numtests, nocopy_test_lib:proper_numtests()},
+                                                     {to_file, user}, {max_size, 30}, long_result]))
      end || {Name, Prop} <- [{"one-shot round trips", prop_oneshot(B)},
                              {"stream round trips", prop_stream(B)}]].
 
@@ -1025,7 +980,3 @@ cut(C, [K | Ks], All) when byte_size(C) =< K -> [C | cut(<<>>, Ks, All)];
 cut(C, [K | Ks], All) ->
     <<P:K/binary, R/binary>> = C,
     [P | cut(R, Ks, All)].
-
-%% nocopy:format_error/2 with its messages (binaries) as strings, to compare.
-nc_error_strings(Reason, St) ->
-    maps:map(fun(_, V) -> unicode:characters_to_list(V) end, nocopy:format_error(Reason, St)).

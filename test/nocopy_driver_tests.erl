@@ -72,7 +72,7 @@ nif_addr(Bin) -> nocopy_test:address_of(Bin).
 
 %% Waits until Pred() holds (C state sends no message); fails after ~10 s.
 until(Pred) ->
-    case nc_wait_until(Pred, 10000) of
+    case nocopy_test_lib:wait_until(Pred, 10000) of
         true -> ok;
         false -> erlang:error(condition_never_held)
     end.
@@ -479,7 +479,7 @@ overload_test_() ->
             catch
                 error:eoverload:St ->
                     ?assertMatch(#{general := "the port's queue of 1 calls is full"},
-                                 nc_error_strings(eoverload, St))
+                                 nocopy_test_lib:error_strings(eoverload, St))
             end,
             %% Inline functions are not queued: still answered.
             ?assertEqual(5, nocopy_test_drv:echo_i64(P, 5)),
@@ -511,7 +511,7 @@ overload_bytes_test_() ->
                               V -> erlang:error({expected_eoverload, V})
                           catch
                               error:eoverload:St ->
-                                  #{general := Text} = nc_error_strings(eoverload, St),
+                                  #{general := Text} = nocopy_test_lib:error_strings(eoverload, St),
                                   Text
                           end
                       end,
@@ -570,7 +570,7 @@ caller_dies_test_() ->
 caller_dies_binary_freed_test_() ->
     {"a dead caller's 32 MiB input is freed",
      {timeout, 60, fun() ->
-        nc_gc_all(),
+        nocopy_test_lib:gc_all(),
         Before = erlang:memory(binary),
         with_ports([[{workers, 1}], []], fun(P, C) ->
             gate_reset(C),
@@ -588,7 +588,7 @@ caller_dies_binary_freed_test_() ->
             %% The gate stays open: the dead caller's queued call still runs
             %% (it passes the gate at once).
         end),
-        until(fun() -> nc_gc_all(), erlang:memory(binary) < Before + (16 bsl 20) end)
+        until(fun() -> nocopy_test_lib:gc_all(), erlang:memory(binary) < Before + (16 bsl 20) end)
     end}}.
 
 %% close/1 with one call running and two queued returns at once: the queued

@@ -22,15 +22,7 @@
 
 -include_lib("eunit/include/eunit.hrl").
 
-%% PropEr's macros, as its proper.hrl defines them: Debian ships that header
-%% in erlang-proper-dev, while the runtime package (erlang-proper) is all
-%% `make test' needs this way.
--define(FORALL(X, Gen, Prop), proper:forall(Gen, fun(X) -> Prop end)).
--undef(LET).                               % eunit.hrl's ?LET is not PropEr's
--define(LET(X, Gen, Body), proper_types:bind(Gen, fun(X) -> Body end, false)).
--define(SIZED(S, Gen), proper_types:sized(fun(S) -> Gen end)).
--define(LAZY(Gen), proper_types:lazy(fun() -> Gen end)).
--define(WHENFAIL(Action, Prop), proper:whenfail(fun() -> Action end, fun() -> Prop end)).
+-include("nocopy_proper.hrl").
 -import(proper_types, [integer/0, integer/2, float/0, binary/0, binary/1, list/1, vector/2, nat/0,
                        range/2, elements/1, oneof/1, frequency/1, resize/2]).
 
@@ -129,16 +121,10 @@ stack_of(Fun) ->
         error:Other:St -> {wrong_reason, Other, St}
     end.
 
-numtests() ->
-    case os:getenv("NOCOPY_PROPER_NUMTESTS") of
-        V when is_list(V), V =/= "" -> list_to_integer(V);
-        _ -> 100
-    end.
-
 check(Title, Prop) ->
     io:format(user, "~n~s~n", [Title]),
-    Result = proper:quickcheck(Prop, [{numtests, numtests()}, {to_file, user},
-                                      {max_size, 30}, long_result]),
+    Result = proper:quickcheck(Prop, [{numtests, nocopy_test_lib:proper_numtests()},
+                                      {to_file, user}, {max_size, 30}, long_result]),
     ?assertEqual(true, Result).
 
 setup() ->
@@ -469,7 +455,7 @@ agrees(Expected, Got, _B) -> {expected, Expected, got, Got}.
 badarg_named(N, [{_M, _F, Args, Info} | _] = St) when is_list(Args) ->
     case proplists:get_value(error_info, Info) of
         #{module := nocopy, cause := {N, Text}} when is_binary(Text), Text =/= <<>> ->
-            case nc_error_strings(badarg, St) of
+            case nocopy_test_lib:error_strings(badarg, St) of
                 #{N := Msg} when is_list(Msg), Msg =/= [] -> true;
                 Other -> {format_error, Other}
             end;
@@ -814,7 +800,7 @@ prop_wrong_port({drv, TP, _}) ->
                 Text = "the port runs " ++ Runs ++ ", not nocopy_prop_drv",
                 Good = case Out of
                            {error, badarg, St} ->
-                               nc_error_strings(badarg, St) =:= #{1 => Text};
+                               nocopy_test_lib:error_strings(badarg, St) =:= #{1 => Text};
                            _ ->
                                false
                        end,
@@ -858,7 +844,3 @@ damage(cut, Req, Pos, _) ->
     binary:part(Req, 0, Pos);
 damage(extend, Req, _, Byte) ->
     <<Req/binary, Byte>>.
-
-%% nocopy:format_error/2 with its messages (binaries) as strings, to compare.
-nc_error_strings(Reason, St) ->
-    maps:map(fun(_, V) -> unicode:characters_to_list(V) end, nocopy:format_error(Reason, St)).

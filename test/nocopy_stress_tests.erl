@@ -97,7 +97,10 @@ with_memory_check(Title, Fun) ->
             %% A little slack for the runtime's own binaries (EUnit's output,
             %% code loading); the tests move gigabytes through here.
             Slack = 4 * ?BIG,
-            After = settle(fun() -> gc_all(), binary_memory() =< Before + Slack end),
+            After = settle(fun() ->
+                                   nocopy_test_lib:gc_all(),
+                                   binary_memory() =< Before + Slack
+                           end),
             ?assertEqual({binary_memory_back, true},
                          {binary_memory_back, After orelse {Before, binary_memory()}})
     end.
@@ -107,22 +110,9 @@ binary_memory() ->
     catch error:notsup -> notsup
     end.
 
-gc_all() ->
-    [erlang:garbage_collect(P) || P <- processes()],
-    ok.
-
 %% Polls Pred until true (true) or a deadline of a minute (false): resource
 %% destructors and port shutdown are asynchronous in the runtime.
-settle(Pred) -> settle(Pred, 6000).
-
-settle(_Pred, 0) -> false;
-settle(Pred, N) ->
-    case Pred() of
-        true -> true;
-        false ->
-            receive after 10 -> ok end,
-            settle(Pred, N - 1)
-    end.
+settle(Pred) -> nocopy_test_lib:wait_until(Pred, 60000, 10).
 
 rss_kb() ->
     {ok, Status} = file:read_file("/proc/" ++ os:getpid() ++ "/status"),
@@ -153,7 +143,7 @@ mixed_calls(Env, #{procs := NP, calls := NC}) ->
               [NP, NC, length(Bs)]),
     %% Foreign memory made by the NIF calls is all released once collected.
     ?assert(settle(fun() ->
-                           gc_all(),
+                           nocopy_test_lib:gc_all(),
                            {M, R, 0} = nocopy_test:foreign_stats(),
                            M - R =< M0 - R0
                    end)).
@@ -261,7 +251,10 @@ killed_mid_call(Kind, Env, #{kills := K}) ->
     %% live in the port's table until the port closes (checked in 3).
     case Kind of
         nif ->
-            ?assert(settle(fun() -> gc_all(), handle_counts(B) =:= {Live0, Bad0} end));
+            ?assert(settle(fun() ->
+                                   nocopy_test_lib:gc_all(),
+                                   handle_counts(B) =:= {Live0, Bad0}
+                           end));
         drv ->
             {_, Bad} = handle_counts(B),
             ?assertEqual(Bad0, Bad)
@@ -371,11 +364,11 @@ handle_churn(nif, _Env, #{handles := N}) ->
     _ = [length(nocopy_prop:new_handles(Batch))
          || _ <- lists:seq(1, N div Batch - N div Batch div 2)],
     Made = N div Batch * Batch,
-    gc_all(),
+    nocopy_test_lib:gc_all(),
     %% Every one destroyed: the live count is back (older handles of other
     %% suites may die meanwhile, so it may even drop below).
     ?assert(settle(fun() ->
-                           gc_all(),
+                           nocopy_test_lib:gc_all(),
                            {C, D, 0} = nocopy_prop:handle_stats(),
                            C - C0 =:= Made andalso C - D =< Live0
                    end)),
@@ -426,7 +419,7 @@ rss_stable(Env, #{rss_rounds := Rounds, rss_iters := Iters}) ->
                          true = is_integer(t(B, shared_put, [7, ?BIG, 3])),
                          true = t(B, keep_release, [7])
                      end || B <- Bs, _ <- lists:seq(1, Iters)],
-                    gc_all(),
+                    nocopy_test_lib:gc_all(),
                     rss_kb()
             end,
     First = Round(),
