@@ -319,7 +319,7 @@ drv_module(Name, Types, Funcs, Fp, Options) ->
                "await/1", "await/2"
                | [[atom(F#func.name), "/", integer_to_list(F#func.arity + 1)] || F <- Funcs]],
     %% The request encoders are exported for the test that compares them with
-    %% nocopy_wire:request/5 (nocopy_driver_tests); '$index'/2 and
+    %% nocopy_wire:request/5 (nocopy_driver_wire_tests); '$index'/2 and
     %% '$functions'/0 for nocopy_port:check_generic/4; '$fingerprint'/0 for
     %% tests and tools that build requests themselves; '$port_options'/0 for
     %% nocopy_port:open/3.
@@ -468,7 +468,7 @@ drv_function(#func{name = N, args = Args} = F) ->
 
 %% The request encoder of one function: nocopy_wire:encoder/4 writes it from
 %% the kinds of its arguments (docs/wire-format.md; the bytes are
-%% nocopy_wire:request/5's, tested in nocopy_driver_tests).
+%% nocopy_wire:request/5's, tested in nocopy_driver_wire_tests).
 drv_encoder(#func{name = N, args = Args, index = I, arity = Arity}, Module, Handles) ->
     Kinds = [arg_kind(T, Module, Handles) || {_, T} <- Args],
     nocopy_wire:encoder(encoder_name(N), I, Kinds,
