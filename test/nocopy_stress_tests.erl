@@ -20,6 +20,7 @@
 -module(nocopy_stress_tests).
 
 -include_lib("eunit/include/eunit.hrl").
+-include("nocopy_prop_util.hrl").              % backends, t/3 and p/3
 
 -define(BIG, 1048576).
 -define(GATE_MS, 600000).          % the gate's own deadlock breaker
@@ -74,12 +75,6 @@ payload(N) ->
 
 %% Backends as {Test, Prop}: nif, or {drv, TestPort, PropPort}.
 backends(#{t1 := T1, t2 := T2, pp := PP}) -> [nif, {drv, T1, PP}, {drv, T2, PP}].
-
-t(nif, F, Args) -> apply(nocopy_test, F, Args);
-t({drv, TP, _}, F, Args) -> apply(nocopy_test_drv, F, [TP | Args]).
-
-p(nif, F, Args) -> apply(nocopy_prop, F, Args);
-p({drv, _, PP}, F, Args) -> apply(nocopy_prop_drv, F, [PP | Args]).
 
 %% ---------------------------------------------------------------------------
 %% Memory: a baseline before, back to it after; skipped where the runtime's
