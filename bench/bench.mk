@@ -9,14 +9,9 @@ BENCH_RESULTS ?= bench/results
 BENCH_QUICK_RESULTS := $(BENCH_OUT)/results-quick
 BENCH_ERL_FLAGS ?=
 
-# The nocopy contender, built like any user module: nc_bench_nif.so + nc_bench.beam,
-# and, once the driver backend exists, nc_bench_drv.so + nc_bench_drv.beam.
+# The nocopy contenders, built like any user module: nc_bench_nif.so +
+# nc_bench.beam, nc_bench_drv.so + nc_bench_drv.beam.
 $(eval $(call nocopy_module,nc_bench,bench/nc_bench.c,,$(BENCH_OUT)))
-
-# The driver backend is optional here: while c_src/nc_drv*.c or
-# src/nocopy_port.erl is missing (or does not build), its contenders are
-# reported as "not available" and the rest of the benchmark still runs.
-BENCH_HAVE_DRV := $(if $(and $(wildcard c_src/nc_drv*.c),$(wildcard src/nocopy_port.erl)),yes)
 
 # Hand-written baselines and copying alternatives: no nocopy layer.
 BENCH_CFLAGS  = $(NOCOPY_CFLAGS) -Ibench
@@ -47,23 +42,9 @@ $(BENCH_BEAMS): $(BENCH_OUT)/ebin/%.beam: bench/%.erl $(APP_BEAMS)
 	@mkdir -p $(dir $@)
 	$(ERLC) -Wall +warnings_as_errors +debug_info -pa ebin -o $(BENCH_OUT)/ebin $<
 
-BENCH_NC := $(BENCH_OUT)/priv/nc_bench_nif.so $(BENCH_OUT)/ebin/nc_bench.beam
+.PHONY: bench bench-quick bench-build bench-deps bench-plot bench-report
 
-.PHONY: bench bench-quick bench-build bench-deps bench-drv bench-plot bench-report
-
-bench-build: $(APP_BEAMS) $(BENCH_NC) $(BENCH_LIBS) $(BENCH_EXT) $(BENCH_BEAMS) bench-drv
-
-# Builds the nocopy driver contender if the backend is there. A failure is
-# reported, not fatal: the benchmark then marks those contenders unavailable.
-bench-drv: $(APP_BEAMS)
-ifeq ($(BENCH_HAVE_DRV),yes)
-	@$(MAKE) --no-print-directory $(BENCH_OUT)/priv/nc_bench_drv.so \
-	    $(BENCH_OUT)/ebin/nc_bench_drv.beam \
-	  || echo "bench: the nocopy driver backend did not build; its contenders will be reported as not available"
-else
-	@echo "bench: no nocopy driver backend yet (c_src/nc_drv*.c, src/nocopy_port.erl); its contenders will be reported as not available"
-	@rm -f $(BENCH_OUT)/priv/nc_bench_drv.so
-endif
+bench-build: $(APP_BEAMS) nc_bench_all $(BENCH_LIBS) $(BENCH_EXT) $(BENCH_BEAMS)
 
 BENCH_RUN = $(ERL) -noshell $(BENCH_ERL_FLAGS) -pa ebin $(BENCH_OUT)/ebin -run nocopy_bench main
 

@@ -122,7 +122,10 @@ init1(Id) when Id =:= hand_nif; Id =:= hand_nif_dirty ->
 init1(copy_nif) ->
     {ok, #{ctx => copy_nif:new_ctx()}};
 init1(Id) when Id =:= nc_drv; Id =:= nc_drv_async ->
-    nc_drv_init();
+    case nc_bench_drv:open() of
+        {ok, Port} -> {ok, #{port => Port, ctx => nc_bench_drv:new_ctx(Port)}};
+        Error -> {error, iolist_to_binary(io_lib:format("nc_bench_drv:open() -> ~0tp", [Error]))}
+    end;
 init1(hand_drv) -> driver_init("hand_drv");
 init1(hand_drv_async) -> driver_init("hand_drv_async");
 init1(copy_drv) -> driver_init("copy_drv");
@@ -139,29 +142,6 @@ driver_init(Name) ->
     case bench_ports:open_driver(Name) of
         {ok, Port} -> {ok, #{port => Port, ctx => 0}};
         {error, E} -> {error, iolist_to_binary(io_lib:format("~ts: ~0tp", [Name, E]))}
-    end.
-
-%% The nocopy driver backend may not be there (yet): say why, plainly.
-nc_drv_init() ->
-    Priv = nocopy:priv_dir(nc_bench),
-    case {code:ensure_loaded(nocopy_port), code:ensure_loaded(nc_bench_drv),
-          filelib:is_regular(filename:join(Priv, "nc_bench_drv.so"))} of
-        {{module, _}, {module, _}, true} ->
-            case nc_bench_drv:open() of
-                {ok, Port} ->
-                    Ctx = nc_bench_drv:new_ctx(Port),
-                    {ok, #{port => Port, ctx => Ctx}};
-                Port when is_port(Port) ->
-                    {ok, #{port => Port, ctx => nc_bench_drv:new_ctx(Port)}};
-                Other ->
-                    {error, iolist_to_binary(io_lib:format("nc_bench_drv:open() -> ~0tp", [Other]))}
-            end;
-        {{error, _}, _, _} ->
-            {error, <<"the nocopy driver backend is not available (no nocopy_port module)">>};
-        {_, {error, _}, _} ->
-            {error, <<"the nocopy driver backend is not available (nc_bench_drv not built)">>};
-        {_, _, false} ->
-            {error, <<"the nocopy driver backend is not available (nc_bench_drv.so not built)">>}
     end.
 
 %% ---- one call, for checks and the RSS child -----------------------------------
