@@ -22,7 +22,8 @@ BENCH_EXT     := $(BENCH_OUT)/priv/ext_port
 # erl_interface's ei, for the port_call driver (external term format).
 BENCH_EI_LIB  := $(ERTS_INC)/../lib/libei.a
 
-BENCH_ERLS    := nocopy_bench nocopy_bench_report bench_ports hand_nif copy_nif
+BENCH_ERLS    := nocopy_bench nocopy_bench_contenders nocopy_bench_phases nocopy_bench_report \
+                 bench_ports hand_nif copy_nif
 BENCH_BEAMS   := $(patsubst %,$(BENCH_OUT)/ebin/%.beam,$(BENCH_ERLS))
 
 $(BENCH_OUT)/priv/%.so: bench/%.c bench/bench_proto.h
@@ -38,7 +39,7 @@ $(BENCH_EXT): bench/ext_port.c bench/bench_proto.h
 	$(CC) $(BENCH_CFLAGS) -o $@ $< $(NOCOPY_LDFLAGS)
 
 # A static pattern rule: it wins over nocopy_module's generated-stub rule.
-$(BENCH_BEAMS): $(BENCH_OUT)/ebin/%.beam: bench/%.erl $(APP_BEAMS)
+$(BENCH_BEAMS): $(BENCH_OUT)/ebin/%.beam: bench/%.erl bench/nocopy_bench.hrl $(APP_BEAMS)
 	@mkdir -p $(dir $@)
 	$(ERLC) -Wall +warnings_as_errors +debug_info -pa ebin -o $(BENCH_OUT)/ebin $<
 

@@ -7,11 +7,7 @@
 -export([write_all/2, regenerate/1, targets/1, stats/1, median/1,
          fmt_ns/1, fmt_rate/1, fmt_bytes/1, size_label/1]).
 
--define(KiB, 1024).
--define(MiB, 1048576).
--define(WORKLOADS, [identity, seed, iodata]).
--define(CONC_IDS, [nc_nif, hand_nif, nc_nif_dirty, hand_nif_dirty,
-                   nc_drv, hand_drv, nc_drv_async, hand_drv_async]).
+-include("nocopy_bench.hrl").
 
 %% @doc Writes results.json, results.md, latency_*.dat and latency.gp into Dir.
 -spec write_all(file:filename(), map()) -> ok.
@@ -37,8 +33,8 @@ regenerate([Dir]) ->
 write(Dir, File, IoData) ->
     ok = file:write_file(filename:join(Dir, File), unicode:characters_to_binary(IoData)).
 
-label(Id) -> element(2, lists:keyfind(Id, 1, nocopy_bench:contenders())).
-group(Id) -> element(3, lists:keyfind(Id, 1, nocopy_bench:contenders())).
+label(Id) -> element(2, lists:keyfind(Id, 1, nocopy_bench_contenders:contenders())).
+group(Id) -> element(3, lists:keyfind(Id, 1, nocopy_bench_contenders:contenders())).
 
 %% nocopy contender -> its hand-written baseline.
 baseline(nc_nif) -> hand_nif;
@@ -421,7 +417,7 @@ conc_md(Conc) ->
 memory_md(Mem, Rss) ->
     Ws = lists:usort([W || #{workload := W} <- Mem]),
     Ids = lists:usort([Id || #{contender := Id} <- Mem]),
-    Ordered = [Id || {Id, _, _, _} <- nocopy_bench:contenders(), lists:member(Id, Ids)],
+    Ordered = [Id || {Id, _, _, _} <- nocopy_bench_contenders:contenders(), lists:member(Id, Ids)],
     Growth = fun(Id, W) ->
                      case [G || #{contender := I, workload := W1, growth := G} <- Mem,
                                 I =:= Id, W1 =:= W] of
@@ -484,7 +480,7 @@ first_line(B) ->
 gc_md(Gc, M, SO) ->
     Sizes = lists:usort([S || #{size := S} <- Gc]),
     Items = lists:usort([{Id, W} || #{contender := Id, workload := W} <- Gc]),
-    Settings = [N || {N, _} <- nocopy_bench:gc_settings()],
+    Settings = [N || {N, _} <- nocopy_bench_phases:gc_settings()],
     Get = fun(Id, W, S, Set) ->
                   case [C || #{contender := I, workload := W1, size := S1, setting := N} = C <- Gc,
                              I =:= Id, W1 =:= W, S1 =:= S, N =:= Set] of
@@ -573,7 +569,7 @@ gc_what(blob) -> "kept buffer (blob_get)".
 contenders_md() ->
     ["## Contenders\n\n",
      "| id | contender | group |\n|---|---|---|\n",
-     [io_lib:format("| `~s` | ~ts | ~s |\n", [Id, L, G]) || {Id, L, G, _} <- nocopy_bench:contenders()],
+     [io_lib:format("| `~s` | ~ts | ~s |\n", [Id, L, G]) || {Id, L, G, _} <- nocopy_bench_contenders:contenders()],
      "\nSee bench/README.md for what each one is.\n\n"].
 
 skipped_md(Lat) ->
