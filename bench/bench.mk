@@ -22,7 +22,8 @@ BENCH_EXT     := $(BENCH_OUT)/priv/ext_port
 # erl_interface's ei, for the port_call driver (external term format).
 BENCH_EI_LIB  := $(ERTS_INC)/../lib/libei.a
 
-BENCH_ERLS    := nocopy_bench nocopy_bench_contenders nocopy_bench_phases nocopy_bench_report \
+BENCH_ERLS    := nocopy_bench nocopy_bench_contenders nocopy_bench_phases nocopy_bench_stats \
+                 nocopy_bench_targets nocopy_bench_report nocopy_bench_md \
                  bench_ports hand_nif copy_nif
 BENCH_BEAMS   := $(patsubst %,$(BENCH_OUT)/ebin/%.beam,$(BENCH_ERLS))
 
@@ -67,7 +68,8 @@ bench-quick: bench-build
 	@$(MAKE) --no-print-directory bench-plot BENCH_PLOT_DIR=$(BENCH_QUICK_RESULTS)
 
 # Rewrites results.json, results.md and the plot from results.term, without
-# measuring again (after a change to nocopy_bench_report.erl).
+# measuring again (after a change to the report: nocopy_bench_report,
+# nocopy_bench_targets, nocopy_bench_md).
 bench-report: bench-build
 	$(ERL) -noshell -pa ebin $(BENCH_OUT)/ebin -run nocopy_bench_report regenerate $(BENCH_RESULTS)
 	@$(MAKE) --no-print-directory bench-plot BENCH_PLOT_DIR=$(BENCH_RESULTS)

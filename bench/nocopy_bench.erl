@@ -28,7 +28,7 @@
 %% This module holds the entry points (the run, the fresh-VM RSS child, the
 %% profiling helpers), the configuration and the machine's description. The
 %% contenders and how to call them are in nocopy_bench_contenders, the phases
-%% in nocopy_bench_phases, the report in nocopy_bench_report.
+%% in nocopy_bench_phases, the report in nocopy_bench_report (which see).
 -module(nocopy_bench).
 
 -export([main/1, rss_child/1, profile/1, prof_requests/1, prof_hand_requests/1]).
@@ -38,7 +38,7 @@
 -import(nocopy_bench_contenders, [contenders/0, init/1, one/4, batch/5, now_ns/0, payload/1,
                                   pieces/1, arg/2, check/4]).
 -import(nocopy_bench_phases, [say/2]).
--import(nocopy_bench_report, [fmt_ns/1, size_label/1]).
+-import(nocopy_bench_stats, [fmt_ns/1, size_label/1]).
 
 %% ===========================================================================
 %% Configuration
@@ -125,7 +125,7 @@ run(Mode, OutDir) ->
                  gc_spawn_opt => nocopy_bench_phases:spawn_opt_check(),
                  binary_memory => Mem,
                  rss => Rss},
-    Results = Results0#{targets => nocopy_bench_report:targets(Results0)},
+    Results = Results0#{targets => nocopy_bench_targets:targets(Results0)},
     nocopy_bench_phases:watchdog_stop(),
     ok = nocopy_bench_report:write_all(OutDir, Results),
     say("~nTargets:~n", []),

@@ -12,8 +12,8 @@
 
 -import(nocopy_bench_contenders, [skip/3, one/4, batch/5, now_ns/0, timed/5, timed_fresh/5,
                                   calibrate/5, payload/1, arg/2, check/4]).
--import(nocopy_bench_report, [stats/1, median/1, fmt_ns/1, fmt_rate/1, fmt_bytes/1,
-                              size_label/1]).
+-import(nocopy_bench_stats, [stats/1, median/1, fmt_ns/1, fmt_rate/1, fmt_bytes/1,
+                             size_label/1]).
 
 -define(CONC_K, 8).              % calls between clock reads under concurrency
 
