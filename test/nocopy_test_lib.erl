@@ -7,11 +7,14 @@
 %% - gc_all/0 and wait_until/2,3: for C state, which sends no message, tests
 %%   collect garbage and then poll to a deadline (never sleep and look);
 %% - proper_numtests/0: cases per property (NOCOPY_PROPER_NUMTESTS);
-%% - example_groups/3 and call/3: an example's suite, one group per backend.
+%% - example_groups/3, call/3, assert_badarg/5 and assert_error_info/6: an
+%%   example's suite, one group per backend, and its bad-argument checks.
 -module(nocopy_test_lib).
 
 -export([error_strings/2, gc_all/0, wait_until/2, wait_until/3, proper_numtests/0,
-         example_groups/3, call/3]).
+         example_groups/3, call/3, assert_badarg/5, assert_error_info/6]).
+
+-include_lib("stdlib/include/assert.hrl").
 
 %% An example's backend, as its tests get it: `port' on the driver only; a
 %% call on the driver takes the port first, so argument numbers in errors are
@@ -96,3 +99,40 @@ example_close(#{kind := nif}) -> ok.
 -spec call(backend(), atom(), list()) -> term().
 call(#{mod := M, port := P}, F, Args) -> apply(M, F, [P | Args]);
 call(#{mod := M}, F, Args) -> apply(M, F, Args).
+
+%% F(Args) on an example's backend raises error:badarg from the stub itself,
+%% with error_info whose cause is exactly {ArgNo, Text} (ArgNo of the C
+%% function, shifted past the port on the driver); nocopy:format_error/2 gives
+%% Text, followed by ", got: Arg" when Text starts with "expected"; and the
+%% shell shows "argument N: " and that text.
+-spec assert_badarg(backend(), atom(), list(), pos_integer(), string()) -> ok.
+assert_badarg(B, F, Args, ArgNo, Text) ->
+    try call(B, F, Args) of
+        R -> erlang:error({expected_badarg, F, Args, {returned, R}})
+    catch
+        error:badarg:St -> assert_error_info(B, F, Args, St, ArgNo, Text)
+    end.
+
+%% The same checks on the stack trace St of a badarg that F(Args) raised.
+-spec assert_error_info(backend(), atom(), list(), list(), pos_integer(), string()) -> ok.
+assert_error_info(B = #{mod := Mod, shift := Shift}, F, Args, St, ArgNo, Text) ->
+    N = ArgNo + Shift,
+    [{Mod1, F1, FrameArgs, Info} | _] = St,
+    ?assertEqual({Mod, F, frame_args(B, Args)}, {Mod1, F1, FrameArgs}),
+    ?assertEqual({F, #{module => nocopy, cause => {N, unicode:characters_to_binary(Text)}}},
+                 {F, proplists:get_value(error_info, Info)}),
+    Shown = case Text of
+                "expected" ++ _ ->
+                    lists:flatten(io_lib:format("~ts, got: ~0tP",
+                                                [Text, lists:nth(N, FrameArgs), 12]));
+                _ ->
+                    Text
+            end,
+    ?assertEqual({F, #{N => Shown}}, {F, error_strings(badarg, St)}),
+    Shell = unicode:characters_to_list(erl_error:format_exception(error, badarg, St)),
+    Line = lists:flatten(io_lib:format("argument ~b: ~ts", [N, Shown])),
+    ?assertNotEqual({F, Line, nomatch}, {F, Line, string:find(Shell, Line)}),
+    ok.
+
+frame_args(#{port := Port}, Args) -> [Port | Args];
+frame_args(_, Args) -> Args.
