@@ -15,6 +15,8 @@
 -module(gss_demo_tests).
 -include_lib("eunit/include/eunit.hrl").
 
+-import(nocopy_test_lib, [call/3]).
+
 %% GSS status values and gss_demo's minor codes (see gss_demo.c).
 -define(COMPLETE, 0).
 -define(BAD_SIG, 16#60000).
@@ -60,8 +62,6 @@ tests(Kind) ->
         || Kind =:= drv].
 
 %% ---- helpers ---------------------------------------------------------------------
-
-call(B, F, Args) -> nocopy_test_lib:call(B, F, Args).
 
 key() -> crypto:strong_rand_bytes(32).
 

@@ -2,22 +2,17 @@
 %% (module nc_crypto, and nc_crypto_drv:F(Port, ...) through a port, whose
 %% argument numbers are one higher).
 %%
-%% Two independent oracles:
-%% - published known answers: FIPS 180-2 / NIST examples for SHA-224/256/384/512,
-%%   RFC 4231 for HMAC, the GCM specification's test cases (McGrew and Viega,
-%%   cases 1-2 and 13-16) and RFC 8439 section 2.8.2 for ChaCha20-Poly1305;
-%% - OTP's crypto module (crypto:hash/2, crypto:mac/4,
-%%   crypto:crypto_one_time_aead/6,7) on random data of 0 bytes to 24 MiB in
-%%   many iodata shapes (nested lists, bytes, binary tails, empty pieces, a
-%%   thousand pieces), and in a PropEr property.
-%% Then: tampering is refused, every bad argument raises badarg with its exact
-%% error_info text, closed and busy contexts, destructors (live_contexts/0),
-%% and the AEAD output is the buffer C wrote (address probes, with negative
-%% controls). No timing is asserted; waits poll to a deadline.
+%% Two independent oracles, whose tests are in nc_crypto_oracle: published
+%% known answers (FIPS 180-2, RFC 4231, the GCM specification, RFC 8439) and
+%% OTP's crypto module, on random data of 0 bytes to 24 MiB in many iodata
+%% shapes and in a PropEr property.
 %%
-%% This module is the suite's EUnit entry and holds the tampering, misuse,
-%% zero-copy and destructor tests; the oracles' tests are in nc_crypto_oracle,
-%% what both use in nc_crypto_util.hrl.
+%% This module is the suite's EUnit entry and holds the other tests (what it
+%% and nc_crypto_oracle both use is in nc_crypto_util.hrl): tampering is
+%% refused, every bad argument raises badarg with its exact error_info text,
+%% closed and busy contexts, destructors (live_contexts/0), and the AEAD
+%% output is the buffer C wrote (address probes, with negative controls). No
+%% timing is asserted; waits poll to a deadline.
 -module(nc_crypto_tests).
 
 -include_lib("eunit/include/eunit.hrl").
