@@ -15,7 +15,6 @@
                args :: [{string(), string()}],   % {VarName, Type}
                result :: string(),
                sched :: atom(),
-               dirty_above :: non_neg_integer(),
                doc :: string()}).
 
 %% @doc Command-line entry: `main([TableFile, OutDir])'. Halts with status 1
@@ -180,7 +179,7 @@ fail(Fmt, Args) ->
 
 %% ---- the table -------------------------------------------------------------
 
-parse_func({function, Index, Name, Arity, Args, Result, Sched, Above, Doc}) ->
+parse_func({function, Index, Name, Arity, Args, Result, Sched, _DirtyAbove, Doc}) ->
     Parts = split_top(Args),
     length(Parts) =:= Arity orelse
         fail("~s/~b: the argument types name ~b arguments", [Name, Arity, length(Parts)]),
@@ -189,7 +188,7 @@ parse_func({function, Index, Name, Arity, Args, Result, Sched, Above, Doc}) ->
     length(lists:usort(Vars)) =:= Arity orelse
         fail("~s/~b: argument names are not unique", [Name, Arity]),
     #func{index = Index, name = Name, arity = Arity, args = Named, result = Result,
-          sched = Sched, dirty_above = Above, doc = Doc};
+          sched = Sched, doc = Doc};
 parse_func(Other) ->
     fail("malformed function entry ~p", [Other]).
 
