@@ -110,7 +110,7 @@ run(Mode, OutDir) ->
     Gc = nocopy_bench_phases:gc_step(Cfg, Live),
     Mem = nocopy_bench_phases:binary_memory(Cfg, Live),
     Rss = nocopy_bench_phases:rss(Cfg, [Id || {Id, _} <- Live]),
-    [catch bench_ports:close(P) || {_, #{port := P}} <- Live, is_port(P)],
+    _ = [catch bench_ports:close(P) || {_, #{port := P}} <- Live, is_port(P)],
     Results0 = #{machine => maps:remove(summary, Machine),
                  mode => Mode,
                  config => maps:without([mode], Cfg),
@@ -126,7 +126,7 @@ run(Mode, OutDir) ->
                  binary_memory => Mem,
                  rss => Rss},
     Results = Results0#{targets => nocopy_bench_targets:targets(Results0)},
-    nocopy_bench_phases:watchdog_stop(),
+    ok = nocopy_bench_phases:watchdog_stop(),
     ok = nocopy_bench_report:write_all(OutDir, Results),
     say("~nTargets:~n", []),
     [say("  ~-12s ~ts: ~ts~n", [V, Name, Text])

@@ -278,7 +278,7 @@ calibrate(Id, Env, W, Arg, Target, N) ->
 %% A binary of S bytes that is a plain (not writable) binary: a heap binary up
 %% to 64 bytes, a refc binary above, as any caller would have.
 payload(S) ->
-    rand:seed(exsss, {17, 42, 4711}),
+    _ = rand:seed(exsss, {17, 42, 4711}),
     Block = rand:bytes(4096),
     B = case S rem 4096 of
             0 -> binary:copy(Block, S div 4096);

@@ -43,10 +43,12 @@ watchdog(What, Ms) ->
     end.
 
 arm(What) ->
-    get(watchdog) ! {arm, What, get(timeout_ms)}.
+    get(watchdog) ! {arm, What, get(timeout_ms)},
+    ok.
 
 watchdog_stop() ->
-    get(watchdog) ! stop.
+    get(watchdog) ! stop,
+    ok.
 
 %% ===========================================================================
 %% Phase 1: latency
@@ -146,7 +148,7 @@ throughput(Id, Env, W, Arg, Procs, Ms) ->
             || _ <- lists:seq(1, Procs)],
     T0 = now_ns(),
     Deadline = T0 + Ms * 1000000,
-    [Pid ! {go, Deadline} || Pid <- Pids],
+    _ = [Pid ! {go, Deadline} || Pid <- Pids],
     Done = [receive {done, Pid, C, T} -> {C, T} end || Pid <- Pids],
     Calls = lists:sum([C || {C, _} <- Done]),
     Wall = lists:max([T || {_, T} <- Done]) - T0,
@@ -223,10 +225,11 @@ spawn_opt_check() ->
     W = ?MiB,
     Get = fun(Opts) ->
                   Self = self(),
-                  spawn_opt(fun() ->
-                                    {_, GC} = process_info(self(), garbage_collection),
-                                    Self ! {vheap, self(), proplists:get_value(min_bin_vheap_size, GC)}
-                            end, Opts),
+                  _ = spawn_opt(fun() ->
+                                        {_, GC} = process_info(self(), garbage_collection),
+                                        Self ! {vheap, self(),
+                                                proplists:get_value(min_bin_vheap_size, GC)}
+                                end, Opts),
                   receive {vheap, _, V} -> V end
           end,
     #{requested_words => W,

@@ -137,10 +137,10 @@ plot_files(Dir, R) ->
                            end,
                     io_lib:format("lc rgb \"~s\" ~s", [Colour, Dash])
             end,
-    Plot = fun(W, Key) ->
+    %% One panel per workload, without a key: the fourth panel holds it.
+    Plot = fun(W) ->
                    [io_lib:format("set title \"~s\"\n", [W]),
-                    case Key of true -> "set key top left font \",9\" box opaque\n";
-                        false -> "unset key\n" end,
+                    "unset key\n",
                     "plot ",
                     lists:join(", \\\n     ",
                                [io_lib:format("'latency_~s.dat' using 1:(column(~b)*1e-9) with linespoints ~s pt ~b "
@@ -162,7 +162,7 @@ plot_files(Dir, R) ->
            "set xlabel \"payload size (bytes)\"\n",
            "set ylabel \"time per call (median)\"\n",
            io_lib:format("set multiplot layout 2,2 title \"~ts\"\n", [Title]),
-           Plot(identity, false), Plot(seed, false), Plot(iodata, false),
+           Plot(identity), Plot(seed), Plot(iodata),
            "# the fourth panel only holds the key\n",
            "unset title\nunset xlabel\nunset ylabel\nunset border\nunset tics\nunset grid\n",
            "set key center center font \",11\" box\n",

@@ -12,7 +12,6 @@
 
 %% nocopy contender -> its hand-written baseline.
 baseline(nc_nif) -> hand_nif;
-baseline(nc_nif_dirty) -> hand_nif_dirty;
 baseline(nc_drv) -> hand_drv;
 baseline(nc_drv_async) -> hand_drv_async.
 
