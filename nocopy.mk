@@ -71,7 +71,7 @@ NOCOPY_CFLAGS  = $(NOCOPY_WARN) -fPIC -fvisibility=hidden $(OPTFLAGS) \
 NOCOPY_LDFLAGS = $(LDFLAGS) $(MOREFLAGS)
 
 NOCOPY_CORE_SRCS = $(addprefix $(NOCOPY_DIR)/c_src/, \
-    nc_arena.c nc_status.c nc_call.c nc_args.c nc_iovec.c nc_reply.c nc_handle.c nc_format.c)
+    nc_arena.c nc_status.c nc_call.c nc_args.c nc_iovec.c nc_reply.c nc_handle.c nc_format.c nc_format_site.c)
 NOCOPY_NIF_SRCS  = $(wildcard $(NOCOPY_DIR)/c_src/nc_nif*.c)
 NOCOPY_DRV_SRCS  = $(wildcard $(NOCOPY_DIR)/c_src/nc_drv*.c)
 NOCOPY_DESCRIBE_SRCS = $(NOCOPY_DIR)/c_src/nc_describe.c

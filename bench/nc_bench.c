@@ -11,7 +11,9 @@
  *                                       the shape of the 2006 seed call (GSS wrap):
  *                                       Major = 0, Minor = first byte of Message
  *                                       (0 if empty), Conf = Qop =/= 0, Out = a
- *                                       slice of all of Message (no copy)
+ *                                       slice of all of Message (no copy);
+ *                                       written with format strings
+ *   seed_calls(Ctx, Qop, Message)       the same, written with typed calls
  *   iodata(Data) -> TotalBytes          iodata of many pieces, read as a vector
  *                                       (nocopy_arg_iovec), never flattened
  *
@@ -79,7 +81,27 @@ static int fn_new_ctx(nocopy_call *call)
     return nocopy_return(call, nocopy_make_handle(call, ctx));   /* HANDED OVER */
 }
 
+/* The seed call written with format strings: nocopy_arg_scan for the handle
+ * and the message, nocopy_build for the result tuple. */
 static int fn_seed(nocopy_call *call)
+{   /* (Ctx, Qop, Message) */
+    void *obj;                        /* BORROWED for the call */
+    int64_t qop;
+    nocopy_bytes msg;                 /* BORROWED */
+    int rc;
+    if ((rc = nocopy_arg_scan(call, 0, "h", &bench_ctx_type, &obj)) != NOCOPY_OK ||
+        (rc = nocopy_arg_int_range(call, 1, 0, UINT32_MAX, &qop)) != NOCOPY_OK ||
+        (rc = nocopy_arg_scan(call, 2, "b", &msg)) != NOCOPY_OK)
+        return rc;
+    const bench_ctx *ctx = obj;
+    int64_t minor = msg.size ? msg.data[0] : 0;
+    return nocopy_return(call, nocopy_build(call, "{iiois}", (int64_t)ctx->major, minor,
+                                            qop != 0, qop, nocopy_arg(call, 2),
+                                            (size_t)0, msg.size));
+}
+
+/* The same call written with the typed calls only. */
+static int fn_seed_calls(nocopy_call *call)
 {   /* (Ctx, Qop, Message) */
     void *obj;                        /* BORROWED for the call */
     int64_t qop;
@@ -90,10 +112,14 @@ static int fn_seed(nocopy_call *call)
         (rc = nocopy_arg_bytes(call, 2, &msg)) != NOCOPY_OK)
         return rc;
     const bench_ctx *ctx = obj;
-    int64_t minor = msg.size ? msg.data[0] : 0;
-    return nocopy_return(call, nocopy_build(call, "{iiois}", (int64_t)ctx->major, minor,
-                                            qop != 0, qop, nocopy_arg(call, 2),
-                                            (size_t)0, msg.size));
+    nocopy_value elems[5] = {
+        nocopy_make_i64(call, ctx->major),
+        nocopy_make_i64(call, msg.size ? msg.data[0] : 0),
+        nocopy_make_bool(call, qop != 0),
+        nocopy_make_i64(call, qop),
+        nocopy_make_slice(call, nocopy_arg(call, 2), 0, msg.size),
+    };
+    return nocopy_return(call, nocopy_make_tuple(call, 5, elems));
 }
 
 static int fn_iodata(nocopy_call *call)
@@ -171,6 +197,9 @@ static const nocopy_func bench_funcs[] = {
     {.name = "seed", .arity = 3, .fn = fn_seed,
      .args = SEED_ARGS, .result = SEED_RESULT, .sched = NOCOPY_NORMAL,
      .doc = "The seed call's shape with a trivial transform."},
+    {.name = "seed_calls", .arity = 3, .fn = fn_seed_calls,
+     .args = SEED_ARGS, .result = SEED_RESULT, .sched = NOCOPY_NORMAL,
+     .doc = "seed/3 written with typed calls instead of format strings."},
     {.name = "seed_dirty", .arity = 3, .fn = fn_seed,
      .args = SEED_ARGS, .result = SEED_RESULT, .sched = NOCOPY_DIRTY_CPU,
      .doc = "seed/3 on a dirty scheduler or a driver worker thread."},

@@ -19,7 +19,7 @@ static void skip_blank(const char **p)
 
 /* Number of items in the group that starts after an opening bracket, or -1 if
  * the group is not closed by `close`. */
-static int count_items(const char *p, char close)
+int nocopy__format_group_items(const char *p, char close)
 {
     int n = 0, depth = 0;
     for (; *p; p++) {
@@ -90,6 +90,11 @@ static bool format_ok(const char *fmt, const bool *letters, bool lists)
     return *end == '\0';
 }
 
+bool nocopy__format_ok(const char *fmt, bool scan)
+{
+    return scan ? format_ok(fmt, scan_letter, false) : format_ok(fmt, build_letter, true);
+}
+
 static int bad_format(nocopy_call *c, const char *fmt)
 {
     return nocopy__fail(c, NOCOPY_EINTERNAL, 0, "malformed nocopy format string \"%s\"", fmt);
@@ -123,7 +128,7 @@ static int scan_one(nocopy_call *c, nocopy_term t, const char **p, va_list *ap,
     case '_':
         return NOCOPY_OK;
     case '{': {
-        int n = count_items(*p, '}');
+        int n = nocopy__format_group_items(*p, '}');
         if (n < 0 || n > MAX_ITEMS)
             return bad_format(c, fmt);
         nocopy_term elems[MAX_ITEMS];
@@ -142,7 +147,7 @@ static int scan_one(nocopy_call *c, nocopy_term t, const char **p, va_list *ap,
     }
 }
 
-static int scan(nocopy_call *c, nocopy_term t, const char *fmt, va_list *ap)
+int nocopy__vscan(nocopy_call *c, nocopy_term t, const char *fmt, va_list *ap)
 {
     if (!format_ok(fmt, scan_letter, false))
         return bad_format(c, fmt ? fmt : "(null)");
@@ -154,20 +159,21 @@ static int scan(nocopy_call *c, nocopy_term t, const char *fmt, va_list *ap)
     return *p ? bad_format(c, fmt) : NOCOPY_OK;
 }
 
-int nocopy_term_scan(nocopy_call *c, nocopy_term t, const char *fmt, ...)
+/* The names in parentheses: nocopy.h defines macros of the same names. */
+int (nocopy_term_scan)(nocopy_call *c, nocopy_term t, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    int st = scan(c, t, fmt, &ap);
+    int st = nocopy__vscan(c, t, fmt, &ap);
     va_end(ap);
     return st;
 }
 
-int nocopy_arg_scan(nocopy_call *c, unsigned index, const char *fmt, ...)
+int (nocopy_arg_scan)(nocopy_call *c, unsigned index, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    int st = scan(c, nocopy_arg(c, index), fmt, &ap);
+    int st = nocopy__vscan(c, nocopy_arg(c, index), fmt, &ap);
     va_end(ap);
     return st;
 }
@@ -245,22 +251,28 @@ static nocopy_value build_one(nocopy_call *c, const char **p, va_list *ap, const
     }
 }
 
-nocopy_value nocopy_build(nocopy_call *c, const char *fmt, ...)
+nocopy_value nocopy__vbuild(nocopy_call *c, const char *fmt, va_list *ap)
 {
     if (!format_ok(fmt, build_letter, true)) {
         bad_format(c, fmt ? fmt : "(null)");
         return 0;
     }
-    va_list ap;
-    va_start(ap, fmt);
     const char *p = fmt;
     bool malformed = false;
-    nocopy_value v = build_one(c, &p, &ap, fmt, &malformed);
-    va_end(ap);
+    nocopy_value v = build_one(c, &p, ap, fmt, &malformed);
     skip_blank(&p);
     if (malformed || *p) {
         bad_format(c, fmt);
         return 0;
     }
+    return v;
+}
+
+nocopy_value (nocopy_build)(nocopy_call *c, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    nocopy_value v = nocopy__vbuild(c, fmt, &ap);
+    va_end(ap);
     return v;
 }

@@ -9,6 +9,7 @@
 #ifndef NC_INTERNAL_H
 #define NC_INTERNAL_H
 
+#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -205,6 +206,13 @@ int nocopy__call_run(nocopy_call *c);
  * argument. Returns `status`. */
 int nocopy__fail(nocopy_call *c, int status, unsigned argno, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
+
+/* Format strings (nc_format.c): the checks and the paths that parse on
+ * every call, which nc_format_site.c's per-site programs fall back on. */
+bool nocopy__format_ok(const char *fmt, bool scan);
+int nocopy__format_group_items(const char *p, char close);   /* p after the bracket */
+int nocopy__vscan(nocopy_call *c, nocopy_term t, const char *fmt, va_list *ap);
+nocopy_value nocopy__vbuild(nocopy_call *c, const char *fmt, va_list *ap);
 
 /* Module helpers. */
 int nocopy__module_atom_count(const nocopy_module *m);

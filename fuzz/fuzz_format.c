@@ -1,4 +1,5 @@
-/* fuzz_format.c: the format-string parser (nc_format.c: nocopy_term_scan,
+/* fuzz_format.c: the format-string parser (nc_format.c, and nc_format_site.c's
+ * per-site programs: nocopy_term_scan,
  * nocopy_arg_scan, nocopy_build) against an independent reference, over the
  * fake backend (fake_backend.h).
  *
@@ -30,6 +31,18 @@
 #include <string.h>
 
 #include "fake_backend.h"
+
+/* Each round runs twice: through nc_format.c (no site: the format is parsed
+ * on every call) and through nc_format_site.c (a fresh site: the format is
+ * checked and compiled into a program, which then runs). Both must agree
+ * with the reference. */
+static nocopy__format_site *site_under_test;
+#undef nocopy_build
+#undef nocopy_arg_scan
+#undef nocopy_term_scan
+#define nocopy_build(c, ...) nocopy__build_at(c, site_under_test, __VA_ARGS__)
+#define nocopy_arg_scan(c, i, ...) nocopy__arg_scan_at(c, site_under_test, i, __VA_ARGS__)
+#define nocopy_term_scan(c, t, ...) nocopy__term_scan_at(c, site_under_test, t, __VA_ARGS__)
 
 #define NARGS 64
 #define MAX_ITEMS 64
@@ -756,12 +769,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     in.p += flen;
     in.n -= flen;
 
-    run_round(fmt, data[1] == 0xFF, data[0], in);   /* a NULL format is malformed */
+    nocopy__format_site site;
+    for (int path = 0; path < 2; path++) {
+        memset(&site, 0, sizeof site);
+        site_under_test = path ? &site : NULL;
+        run_round(fmt, data[1] == 0xFF, data[0], in);   /* a NULL format is malformed */
+    }
     /* Round two, same buffer: one byte of the format changed (position and
      * value from the last two input bytes), same mode and terms. */
     if (flen > 0 && size >= 4) {
         fmt[data[size - 2] % flen] = (char)(data[size - 1] ? data[size - 1] : ' ');
-        run_round(fmt, false, data[0], in);
+        for (int path = 0; path < 2; path++) {
+            memset(&site, 0, sizeof site);
+            site_under_test = path ? &site : NULL;
+            run_round(fmt, false, data[0], in);
+        }
     }
     free(fmt);
     return 0;

@@ -405,6 +405,46 @@ NOCOPY_API int nocopy_arg_scan(nocopy_call *call, unsigned index, const char *fm
 NOCOPY_API int nocopy_term_scan(nocopy_call *call, nocopy_term t, const char *fmt, ...);
 NOCOPY_API nocopy_value nocopy_build(nocopy_call *call, const char *fmt, ...);
 
+/* With GCC or Clang, the three calls above are macros that give each call
+ * site a static cache: when the format is a string literal, it is checked
+ * and parsed on the first call there only, and later calls cost what the
+ * equivalent typed calls do. Same results and errors either way. Define
+ * NOCOPY_NO_FORMAT_CACHE before including nocopy.h to call the functions
+ * directly (needed only in a non-static inline function: C forbids a
+ * static variable there). The names below are internal. */
+typedef struct nocopy__format_site {
+    void *opaque[8];                /* zeroed (static); owned by the library */
+} nocopy__format_site;
+NOCOPY_API int nocopy__arg_scan_at(nocopy_call *call, nocopy__format_site *site,
+                                   unsigned index, const char *fmt, ...);
+NOCOPY_API int nocopy__term_scan_at(nocopy_call *call, nocopy__format_site *site,
+                                    nocopy_term t, const char *fmt, ...);
+NOCOPY_API nocopy_value nocopy__build_at(nocopy_call *call, nocopy__format_site *site,
+                                         const char *fmt, ...);
+
+#if (defined(__GNUC__) || defined(__clang__)) && !defined(NOCOPY_NO_FORMAT_CACHE)
+#define NOCOPY__FIRST(first, ...) first
+/* The site, when the format (the first of the arguments) is a literal. */
+#define NOCOPY__SITE(...)                                                       \
+    (__builtin_constant_p(NOCOPY__FIRST(__VA_ARGS__, 0)) ? &nocopy__site        \
+                                                          : (nocopy__format_site *)0)
+#define nocopy_build(call, ...)                                                 \
+    (__extension__({                                                            \
+        static nocopy__format_site nocopy__site;                                \
+        nocopy__build_at((call), NOCOPY__SITE(__VA_ARGS__), __VA_ARGS__);       \
+    }))
+#define nocopy_arg_scan(call, index, ...)                                       \
+    (__extension__({                                                            \
+        static nocopy__format_site nocopy__site;                                \
+        nocopy__arg_scan_at((call), NOCOPY__SITE(__VA_ARGS__), (index), __VA_ARGS__); \
+    }))
+#define nocopy_term_scan(call, t, ...)                                          \
+    (__extension__({                                                            \
+        static nocopy__format_site nocopy__site;                                \
+        nocopy__term_scan_at((call), NOCOPY__SITE(__VA_ARGS__), (t), __VA_ARGS__); \
+    }))
+#endif
+
 #ifdef __cplusplus
 }
 #endif

@@ -6,8 +6,12 @@
 #ifndef NOCOPY_STATUS_H
 #define NOCOPY_STATUS_H
 
+/* The API is linked into each library with the user's code, never shared
+ * between libraries: nothing is exported but the runtime's entry point
+ * (nif_init, driver_init). So calls into nocopy are direct (no PLT), and two
+ * nocopy libraries in one VM never see each other's symbols. */
 #if defined(__GNUC__) && __GNUC__ >= 4
-#  define NOCOPY_API __attribute__((visibility("default")))
+#  define NOCOPY_API __attribute__((visibility("hidden")))
 #else
 #  define NOCOPY_API
 #endif

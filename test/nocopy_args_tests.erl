@@ -56,7 +56,11 @@ good_table() ->
      {scan_flat, [{-1, 2, 3, 1.5, true, blue, <<"xy">>, [<<"a">>, "bc"]}],
       {-1, 2, 3, 1.5, true, blue, <<"xy">>, 3}},
      {scan_nested, [{{5, {green}}, <<"abc">>}], {5, green, 3}},
-     {scan_term, [{7, {any, "term"}}], 7}].
+     {scan_term, [{7, {any, "term"}}], 7},
+     %% twice: the first call at a site parses its format, later ones run
+     %% the kept program
+     {build_sites, [{3, 4}], {{3, 4}, [3, 4], lists:seq(1, 50)}},
+     {build_sites, [{5, 6}], {{5, 6}, [5, 6], lists:seq(1, 50)}}].
 
 good(B, {F, Args, Expected}) ->
     {nc_title(B, io_lib:format("~s(~0tP) =:= ~0tP", [F, Args, 6, Expected, 6])),

@@ -225,8 +225,10 @@ lying_request(Shape, Levels, Slack, Tag) ->
     iolist_to_binary(
       case Shape of
           lying_tuples ->
-              %% Each tuple claims the bytes after it, plus Slack.
-              [Hdr(Fp, 1) | [<<$T, ((Levels - 1 - I) * 5 + Slack):32>>
+              %% Each tuple claims the bytes after it, plus 1 + Slack: even
+              %% the innermost claims an element that is not there (claiming
+              %% exactly the bytes after it, it would be a valid {}).
+              [Hdr(Fp, 1) | [<<$T, ((Levels - 1 - I) * 5 + 1 + Slack):32>>
                              || I <- lists:seq(0, Levels - 1)]];
           lying_argc ->
               [Hdr(Fp, Levels + Slack + 2) | lists:duplicate(Levels, <<"n">>)];

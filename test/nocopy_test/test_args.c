@@ -344,6 +344,32 @@ int f_build_value(nocopy_call *c)
     return nocopy_return(c, nocopy_build(c, "{v[v v]}", v, v, v));
 }
 
+/* Per-site format programs (nc_format_site.c): one site that sees two
+ * formats (as a static shared by two inlined callers would) must serve each
+ * its own result, and a format too long for a site's program must still
+ * work (through the path that parses on every call). Also the scan side. */
+int f_build_sites(nocopy_call *c)
+{   /* (T) */
+    static nocopy__format_site shared, shared_scan;
+    int64_t a, b;
+    TRY(nocopy__term_scan_at(c, &shared_scan, nocopy_arg(c, 0), "{ii}", &a, &b));
+    TRY(nocopy__term_scan_at(c, &shared_scan, nocopy_arg(c, 0), "{_i}", &b));
+    nocopy_value tuple = nocopy__build_at(c, &shared, "{ii}", a, b);
+    nocopy_value list = nocopy__build_at(c, &shared, "[ii]", a, b);
+    nocopy_value fifty = nocopy_build(
+        c, "[iiiiiiiiii iiiiiiiiii iiiiiiiiii iiiiiiiiii iiiiiiiiii]",
+        (int64_t)1, (int64_t)2, (int64_t)3, (int64_t)4, (int64_t)5, (int64_t)6, (int64_t)7,
+        (int64_t)8, (int64_t)9, (int64_t)10, (int64_t)11, (int64_t)12, (int64_t)13,
+        (int64_t)14, (int64_t)15, (int64_t)16, (int64_t)17, (int64_t)18, (int64_t)19,
+        (int64_t)20, (int64_t)21, (int64_t)22, (int64_t)23, (int64_t)24, (int64_t)25,
+        (int64_t)26, (int64_t)27, (int64_t)28, (int64_t)29, (int64_t)30, (int64_t)31,
+        (int64_t)32, (int64_t)33, (int64_t)34, (int64_t)35, (int64_t)36, (int64_t)37,
+        (int64_t)38, (int64_t)39, (int64_t)40, (int64_t)41, (int64_t)42, (int64_t)43,
+        (int64_t)44, (int64_t)45, (int64_t)46, (int64_t)47, (int64_t)48, (int64_t)49,
+        (int64_t)50);
+    return nocopy_return(c, nocopy_build(c, "{vvv}", tuple, list, fifty));
+}
+
 int f_build_malformed(nocopy_call *c)
 {   /* () */
     return nocopy_return(c, nocopy_build(c, "{i", (int64_t)1));

@@ -121,6 +121,8 @@ static const nocopy_func test_funcs[] = {
      NOCOPY_NORMAL, 0, NULL},
     {"build_value", 1, f_build_value, "I :: integer()", "{integer(), [integer()]}",
      NOCOPY_NORMAL, 0, NULL},
+    {"build_sites", 1, f_build_sites, "T :: {integer(), integer()}",
+     "{{integer(), integer()}, [integer()], [integer()]}", NOCOPY_NORMAL, 0, NULL},
     {"build_malformed", 0, f_build_malformed, "", "no_return()", NOCOPY_NORMAL, 0, NULL},
     /* results */
     {"make_ints", 0, f_make_ints, "", "[integer()]", NOCOPY_NORMAL, 0, NULL},
