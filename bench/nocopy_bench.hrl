@@ -3,7 +3,7 @@
 -define(QOP, 1).                 % the seed call's QOP argument
 -define(KiB, 1024).
 -define(MiB, 1048576).
--define(WORKLOADS, [identity, seed, iodata]).
+-define(WORKLOADS, [identity, seed, seed_calls, iodata]).
 
 %% The contenders measured under concurrency, nocopy's each before its
 %% hand-written baseline.

@@ -6,7 +6,7 @@
 %% each contender is.
 -module(nocopy_bench_contenders).
 
--export([contenders/0, skip/3, init/1, one/4, batch/5, now_ns/0, timed/5, timed_fresh/5,
+-export([contenders/0, applies/2, skip/3, init/1, one/4, batch/5, now_ns/0, timed/5, timed_fresh/5,
          calibrate/5, payload/1, pieces/1, arg/2, check/4]).
 
 -include("nocopy_bench.hrl").
@@ -34,6 +34,14 @@ contenders() ->
      {port_call, <<"port_call, external term format">>, copy, drv},
      {ext_port, <<"external port program, {packet,4}">>, copy, ext},
      {erl_local, <<"pure Erlang, same work (reference)">>, reference, erlang}].
+
+%% @doc Does contender Id run workload W? seed_calls is the seed call with
+%% nocopy's C written in typed calls instead of format strings: it measures
+%% nocopy against itself and the hand-written code (which runs its one seed
+%% for it), so only those contenders run it, and no cell is reported for the
+%% others.
+applies(Id, seed_calls) -> lists:member(Id, [nc_nif, nc_drv, hand_nif, hand_drv]);
+applies(_, _) -> true.
 
 %% @doc Contenders skipped at some sizes, and why (reported in the results).
 skip(ext_port, _W, S) when S > ?EXT_MAX ->
@@ -84,12 +92,15 @@ driver_init(Name) ->
 one(nc_nif, _, identity, B) -> nc_bench:identity(B);
 one(nc_nif, #{ctx := C}, seed, B) -> nc_bench:seed(C, ?QOP, B);
 one(nc_nif, _, iodata, D) -> nc_bench:iodata(D);
+one(nc_nif, #{ctx := C}, seed_calls, B) -> nc_bench:seed_calls(C, ?QOP, B);
 one(nc_nif_dirty, _, identity, B) -> nc_bench:identity_dirty(B);
 one(nc_nif_dirty, #{ctx := C}, seed, B) -> nc_bench:seed_dirty(C, ?QOP, B);
 one(nc_nif_dirty, _, iodata, D) -> nc_bench:iodata_dirty(D);
 one(nc_drv, #{port := P}, identity, B) -> nc_bench_drv:identity(P, B);
 one(nc_drv, #{port := P, ctx := C}, seed, B) -> nc_bench_drv:seed(P, C, ?QOP, B);
 one(nc_drv, #{port := P}, iodata, D) -> nc_bench_drv:iodata(P, D);
+one(nc_drv, #{port := P, ctx := C}, seed_calls, B) -> nc_bench_drv:seed_calls(P, C, ?QOP, B);
+one(Id, Env, seed_calls, B) when Id =:= hand_nif; Id =:= hand_drv -> one(Id, Env, seed, B);
 one(nc_drv_async, #{port := P}, identity, B) -> nc_bench_drv:identity_dirty(P, B);
 one(nc_drv_async, #{port := P, ctx := C}, seed, B) -> nc_bench_drv:seed_dirty(P, C, ?QOP, B);
 one(nc_drv_async, #{port := P}, iodata, D) -> nc_bench_drv:iodata_dirty(P, D);
@@ -137,6 +148,7 @@ erl_iodata(D) -> iolist_size(D).
 
 ?L1(nc_nif_id, nc_bench:identity).
 ?LQ(nc_nif_seed, nc_bench:seed).
+?LQ(nc_nif_seedc, nc_bench:seed_calls).
 ?L1(nc_nif_io, nc_bench:iodata).
 ?L1(nc_nif_blob, nc_bench:blob_get).
 ?L1(nc_nifd_id, nc_bench:identity_dirty).
@@ -144,6 +156,7 @@ erl_iodata(D) -> iolist_size(D).
 ?L1(nc_nifd_io, nc_bench:iodata_dirty).
 ?L2(nc_drv_id, nc_bench_drv:identity).
 ?LPQ(nc_drv_seed, nc_bench_drv:seed).
+?LPQ(nc_drv_seedc, nc_bench_drv:seed_calls).
 ?L2(nc_drv_io, nc_bench_drv:iodata).
 ?L2(nc_drv_blob, nc_bench_drv:blob_get).
 ?L2(nc_drva_id, nc_bench_drv:identity_dirty).
@@ -174,6 +187,7 @@ erl_iodata(D) -> iolist_size(D).
 batch(nc_nif, _, identity, N, A) -> nc_nif_id(N, A);
 batch(nc_nif, #{ctx := C}, seed, N, A) -> nc_nif_seed(N, C, A);
 batch(nc_nif, _, iodata, N, A) -> nc_nif_io(N, A);
+batch(nc_nif, #{ctx := C}, seed_calls, N, A) -> nc_nif_seedc(N, C, A);
 batch(nc_nif, _, blob, N, A) -> nc_nif_blob(N, A);
 batch(nc_nif_dirty, _, identity, N, A) -> nc_nifd_id(N, A);
 batch(nc_nif_dirty, #{ctx := C}, seed, N, A) -> nc_nifd_seed(N, C, A);
@@ -181,6 +195,8 @@ batch(nc_nif_dirty, _, iodata, N, A) -> nc_nifd_io(N, A);
 batch(nc_drv, #{port := P}, identity, N, A) -> nc_drv_id(N, P, A);
 batch(nc_drv, #{port := P, ctx := C}, seed, N, A) -> nc_drv_seed(N, P, C, A);
 batch(nc_drv, #{port := P}, iodata, N, A) -> nc_drv_io(N, P, A);
+batch(nc_drv, #{port := P, ctx := C}, seed_calls, N, A) -> nc_drv_seedc(N, P, C, A);
+batch(Id, Env, seed_calls, N, A) when Id =:= hand_nif; Id =:= hand_drv -> batch(Id, Env, seed, N, A);
 batch(nc_drv, #{port := P}, blob, N, A) -> nc_drv_blob(N, P, A);
 batch(nc_drv_async, #{port := P}, identity, N, A) -> nc_drva_id(N, P, A);
 batch(nc_drv_async, #{port := P, ctx := C}, seed, N, A) -> nc_drva_seed(N, P, C, A);
@@ -309,6 +325,8 @@ check(seed, {0, Minor, true, ?QOP, Out} = R, P, _) when Out =:= P ->
         true -> {true, same_bytes(Out, P)};
         false -> {false, R}
     end;
+check(seed_calls, R, P, Arg) ->
+    check(seed, R, P, Arg);
 check(iodata, R, _, Arg) when is_integer(R) ->
     case R =:= iolist_size(Arg) of
         true -> {true, null};

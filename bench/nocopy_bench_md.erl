@@ -93,7 +93,7 @@ latency_md(Lat, Sizes, Avail, Cfg) ->
        "|---|", lists:duplicate(length(Sizes), "---:|"), "\n",
        [["| ", label(Id), " | ",
          lists:join(" | ", [lat_cell(cell(Lat, Id, W, S)) || S <- Sizes]), " |\n"]
-        || Id <- Avail],
+        || Id <- Avail, nocopy_bench_contenders:applies(Id, W)],
        "\n"] || W <- ?WORKLOADS]].
 
 lat_cell(undefined) -> "-";
@@ -106,7 +106,8 @@ ratio_md(Lat, Sizes) ->
      [[io_lib:format("### ~s\n\n", [W]), size_header(Sizes),
        [["| ", label(A), " / ", label(B), " | ",
          lists:join(" | ", [ratio_cell(Lat, A, B, W, S) || S <- Sizes]), " |\n"]
-        || {A, B} <- ?HEADLINE ++ ?ALTS],
+        || {A, B} <- ?HEADLINE ++ ?ALTS, nocopy_bench_contenders:applies(A, W),
+           nocopy_bench_contenders:applies(B, W)],
        "\n"] || W <- ?WORKLOADS]].
 
 conc_md(Conc) ->

@@ -10,7 +10,7 @@
 
 -include("nocopy_bench.hrl").
 
--import(nocopy_bench_contenders, [skip/3, one/4, batch/5, now_ns/0, timed/5, timed_fresh/5,
+-import(nocopy_bench_contenders, [applies/2, skip/3, one/4, batch/5, now_ns/0, timed/5, timed_fresh/5,
                                   calibrate/5, payload/1, arg/2, check/4]).
 -import(nocopy_bench_stats, [stats/1, median/1, fmt_ns/1, fmt_rate/1, fmt_bytes/1,
                              size_label/1]).
@@ -68,7 +68,8 @@ latency(Cfg, Live) ->
 latency_cell(Cfg, Live, W, S, P) ->
     arm({latency, W, S}),
     Arg = arg(W, P),
-    {Run, Skipped} = lists:partition(fun({Id, _}) -> skip(Id, W, S) =:= run end, Live),
+    {Run, Skipped} = lists:partition(fun({Id, _}) -> skip(Id, W, S) =:= run end,
+                                     [C || {Id, _} = C <- Live, applies(Id, W)]),
     SkipCells = [#{workload => W, size => S, contender => Id, status => skipped,
                    reason => element(2, skip(Id, W, S))} || {Id, _} <- Skipped],
     Checked = [{Id, Env, check_one(Id, Env, W, Arg, P)} || {Id, Env} <- Run],
@@ -284,6 +285,7 @@ binary_memory(Cfg, Live) ->
       fun(W) ->
               Arg = arg(W, P),
               Cells = [binary_memory_one(Id, Env, W, N, S, Arg) || {Id, Env} <- Live,
+                                                                   applies(Id, W),
                                                                    skip(Id, W, S) =:= run],
               say("  ~-8s", [W]),
               [say(" ~s=~s", [Id, fmt_bytes(G)]) || #{contender := Id, growth := G} <- Cells],

@@ -21,8 +21,10 @@ targets(R) ->
     put(nocopy_bench_unavailable, [{Id, Why} || #{id := Id, available := false, reason := Why}
                                                     <- maps:get(contenders, R)]),
     lists:flatten([flat_target(Lat, Id) || Id <- [nc_nif, nc_drv]] ++
-                  [thin_target(Lat, Id, Limit)
-                   || {Id, Limit} <- [{nc_nif, 1.25}, {nc_drv, 1.5}, {nc_drv_async, 1.5}]] ++
+                  [thin_target(Lat, Id, W, Limit)
+                   || {Id, W, Limit} <- [{nc_nif, seed, 1.25}, {nc_nif, seed_calls, 1.25},
+                                         {nc_drv, seed, 1.5}, {nc_drv, seed_calls, 1.5},
+                                         {nc_drv_async, seed, 1.5}]] ++
                   [ahead_target(Lat, Id, Alt, W) || Id <- [nc_nif, nc_drv],
                                                     Alt <- [ext_port, port_call],
                                                     W <- [identity, seed]] ++
@@ -48,13 +50,14 @@ flat_target(Lat, Id) ->
             not_measured(Name, Id)
     end.
 
-thin_target(Lat, Id, Limit) ->
+thin_target(Lat, Id, W, Limit) ->
     Base = baseline(Id),
-    Name = io_lib:format("Thin (~s vs ~s)", [label(Id), label(Base)]),
+    How = case W of seed -> "format strings"; seed_calls -> "typed calls" end,
+    Name = io_lib:format("Thin (~s vs ~s, seed written with ~s)", [label(Id), label(Base), How]),
     Sizes = lists:usort([S || #{workload := seed, size := S, status := ok} <- Lat]),
     Ratios = [{S, paired_ratio(A, B)} || S <- Sizes,
-                                         A <- [cell(Lat, Id, seed, S)], A =/= undefined,
-                                         B <- [cell(Lat, Base, seed, S)], B =/= undefined],
+                                         A <- [cell(Lat, Id, W, S)], A =/= undefined,
+                                         B <- [cell(Lat, Base, W, S)], B =/= undefined],
     case Ratios of
         [] ->
             not_measured(Name, Id);
@@ -62,9 +65,9 @@ thin_target(Lat, Id, Limit) ->
             {WS, Worst} = lists:last(lists:keysort(2, Ratios)),
             Met = [S || {S, X} <- Ratios, X =< Limit],
             V = verdict(length(Met) =:= length(Ratios)),
-            target(Name, V, "seed call: nocopy/hand ~ts (limit ~.2fx at every size); "
+            target(Name, V, "~s call: nocopy/hand ~ts (limit ~.2fx at every size); "
                    "within the limit at ~b of ~b sizes, worst ~.2fx at ~s",
-                   [lists:join(", ", [io_lib:format("~s ~.2fx", [size_label(S), X])
+                   [W, lists:join(", ", [io_lib:format("~s ~.2fx", [size_label(S), X])
                                       || {S, X} <- Ratios]),
                     Limit, length(Met), length(Ratios), Worst, size_label(WS)])
     end.
