@@ -9,14 +9,9 @@ BENCH_RESULTS ?= bench/results
 BENCH_QUICK_RESULTS := $(BENCH_OUT)/results-quick
 BENCH_ERL_FLAGS ?=
 
-# The nocopy contender, built like any user module: nc_bench_nif.so + nc_bench.beam,
-# and, once the driver backend exists, nc_bench_drv.so + nc_bench_drv.beam.
+# The nocopy contenders, built like any user module: nc_bench_nif.so +
+# nc_bench.beam, nc_bench_drv.so + nc_bench_drv.beam.
 $(eval $(call nocopy_module,nc_bench,bench/nc_bench.c,,$(BENCH_OUT)))
-
-# The driver backend is optional here: while c_src/nc_drv*.c or
-# src/nocopy_port.erl is missing (or does not build), its contenders are
-# reported as "not available" and the rest of the benchmark still runs.
-BENCH_HAVE_DRV := $(if $(and $(wildcard c_src/nc_drv*.c),$(wildcard src/nocopy_port.erl)),yes)
 
 # Hand-written baselines and copying alternatives: no nocopy layer.
 BENCH_CFLAGS  = $(NOCOPY_CFLAGS) -Ibench
@@ -27,7 +22,9 @@ BENCH_EXT     := $(BENCH_OUT)/priv/ext_port
 # erl_interface's ei, for the port_call driver (external term format).
 BENCH_EI_LIB  := $(ERTS_INC)/../lib/libei.a
 
-BENCH_ERLS    := nocopy_bench nocopy_bench_report bench_ports hand_nif copy_nif
+BENCH_ERLS    := nocopy_bench nocopy_bench_contenders nocopy_bench_phases nocopy_bench_stats \
+                 nocopy_bench_targets nocopy_bench_report nocopy_bench_md \
+                 bench_ports hand_nif copy_nif
 BENCH_BEAMS   := $(patsubst %,$(BENCH_OUT)/ebin/%.beam,$(BENCH_ERLS))
 
 $(BENCH_OUT)/priv/%.so: bench/%.c bench/bench_proto.h
@@ -43,27 +40,13 @@ $(BENCH_EXT): bench/ext_port.c bench/bench_proto.h
 	$(CC) $(BENCH_CFLAGS) -o $@ $< $(NOCOPY_LDFLAGS)
 
 # A static pattern rule: it wins over nocopy_module's generated-stub rule.
-$(BENCH_BEAMS): $(BENCH_OUT)/ebin/%.beam: bench/%.erl $(APP_BEAMS)
+$(BENCH_BEAMS): $(BENCH_OUT)/ebin/%.beam: bench/%.erl bench/nocopy_bench.hrl $(APP_BEAMS)
 	@mkdir -p $(dir $@)
 	$(ERLC) -Wall +warnings_as_errors +debug_info -pa ebin -o $(BENCH_OUT)/ebin $<
 
-BENCH_NC := $(BENCH_OUT)/priv/nc_bench_nif.so $(BENCH_OUT)/ebin/nc_bench.beam
+.PHONY: bench bench-quick bench-build bench-deps bench-plot bench-report
 
-.PHONY: bench bench-quick bench-build bench-deps bench-drv bench-plot bench-report
-
-bench-build: $(APP_BEAMS) $(BENCH_NC) $(BENCH_LIBS) $(BENCH_EXT) $(BENCH_BEAMS) bench-drv
-
-# Builds the nocopy driver contender if the backend is there. A failure is
-# reported, not fatal: the benchmark then marks those contenders unavailable.
-bench-drv: $(APP_BEAMS)
-ifeq ($(BENCH_HAVE_DRV),yes)
-	@$(MAKE) --no-print-directory $(BENCH_OUT)/priv/nc_bench_drv.so \
-	    $(BENCH_OUT)/ebin/nc_bench_drv.beam \
-	  || echo "bench: the nocopy driver backend did not build; its contenders will be reported as not available"
-else
-	@echo "bench: no nocopy driver backend yet (c_src/nc_drv*.c, src/nocopy_port.erl); its contenders will be reported as not available"
-	@rm -f $(BENCH_OUT)/priv/nc_bench_drv.so
-endif
+bench-build: $(APP_BEAMS) nc_bench_all $(BENCH_LIBS) $(BENCH_EXT) $(BENCH_BEAMS)
 
 BENCH_RUN = $(ERL) -noshell $(BENCH_ERL_FLAGS) -pa ebin $(BENCH_OUT)/ebin -run nocopy_bench main
 
@@ -85,7 +68,8 @@ bench-quick: bench-build
 	@$(MAKE) --no-print-directory bench-plot BENCH_PLOT_DIR=$(BENCH_QUICK_RESULTS)
 
 # Rewrites results.json, results.md and the plot from results.term, without
-# measuring again (after a change to nocopy_bench_report.erl).
+# measuring again (after a change to the report: nocopy_bench_report,
+# nocopy_bench_targets, nocopy_bench_md).
 bench-report: bench-build
 	$(ERL) -noshell -pa ebin $(BENCH_OUT)/ebin -run nocopy_bench_report regenerate $(BENCH_RESULTS)
 	@$(MAKE) --no-print-directory bench-plot BENCH_PLOT_DIR=$(BENCH_RESULTS)

@@ -15,7 +15,6 @@
                args :: [{string(), string()}],   % {VarName, Type}
                result :: string(),
                sched :: atom(),
-               dirty_above :: non_neg_integer(),
                doc :: string()}).
 
 %% @doc Command-line entry: `main([TableFile, OutDir])'. Halts with status 1
@@ -180,7 +179,7 @@ fail(Fmt, Args) ->
 
 %% ---- the table -------------------------------------------------------------
 
-parse_func({function, Index, Name, Arity, Args, Result, Sched, Above, Doc}) ->
+parse_func({function, Index, Name, Arity, Args, Result, Sched, _DirtyAbove, Doc}) ->
     Parts = split_top(Args),
     length(Parts) =:= Arity orelse
         fail("~s/~b: the argument types name ~b arguments", [Name, Arity, length(Parts)]),
@@ -189,7 +188,7 @@ parse_func({function, Index, Name, Arity, Args, Result, Sched, Above, Doc}) ->
     length(lists:usort(Vars)) =:= Arity orelse
         fail("~s/~b: argument names are not unique", [Name, Arity]),
     #func{index = Index, name = Name, arity = Arity, args = Named, result = Result,
-          sched = Sched, dirty_above = Above, doc = Doc};
+          sched = Sched, doc = Doc};
 parse_func(Other) ->
     fail("malformed function entry ~p", [Other]).
 
@@ -319,7 +318,7 @@ drv_module(Name, Types, Funcs, Fp, Options) ->
                "await/1", "await/2"
                | [[atom(F#func.name), "/", integer_to_list(F#func.arity + 1)] || F <- Funcs]],
     %% The request encoders are exported for the test that compares them with
-    %% nocopy_wire:request/5 (nocopy_driver_tests); '$index'/2 and
+    %% nocopy_wire:request/5 (nocopy_driver_wire_tests); '$index'/2 and
     %% '$functions'/0 for nocopy_port:check_generic/4; '$fingerprint'/0 for
     %% tests and tools that build requests themselves; '$port_options'/0 for
     %% nocopy_port:open/3.
@@ -468,7 +467,7 @@ drv_function(#func{name = N, args = Args} = F) ->
 
 %% The request encoder of one function: nocopy_wire:encoder/4 writes it from
 %% the kinds of its arguments (docs/wire-format.md; the bytes are
-%% nocopy_wire:request/5's, tested in nocopy_driver_tests).
+%% nocopy_wire:request/5's, tested in nocopy_driver_wire_tests).
 drv_encoder(#func{name = N, args = Args, index = I, arity = Arity}, Module, Handles) ->
     Kinds = [arg_kind(T, Module, Handles) || {_, T} <- Args],
     nocopy_wire:encoder(encoder_name(N), I, Kinds,

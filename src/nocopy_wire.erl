@@ -99,7 +99,7 @@ elems(_, _, _, _) -> [].
 %% request with one binary construction per run of small fields, each binary
 %% its own iolist element; any other value (or a tag or integer outside the
 %% small range, or a handle of another port) falls through to request/5. Both
-%% clauses make the same bytes (nocopy_driver_tests compares them).
+%% clauses make the same bytes (nocopy_driver_wire_tests compares them).
 -spec encoder(iodata(), non_neg_integer(), [kind()], iodata()) -> iodata().
 encoder(Name, FunIndex, Kinds, Comment) ->
     Arity = length(Kinds),

@@ -7,13 +7,15 @@
 %% - bad arguments raise badarg with error_info naming the argument;
 %% - the no-copy address checks, each with a negative control that must differ.
 %%
-%% Every test runs once per backend: the NIF (module gss_demo) and, when it is
-%% built, the driver (gss_demo_drv:F(Port, ...), whose argument numbers are one
-%% higher because the port comes first). "Erlang's address" of a binary is
+%% Every test runs once per backend: the NIF (module gss_demo) and the driver
+%% (gss_demo_drv:F(Port, ...), whose argument numbers are one higher because
+%% the port comes first). "Erlang's address" of a binary is
 %% always read with the NIF probe gss_demo:address_of/1, so driver addresses are
 %% compared with an independent view. No timing is asserted anywhere.
 -module(gss_demo_tests).
 -include_lib("eunit/include/eunit.hrl").
+
+-import(nocopy_test_lib, [call/3]).
 
 %% GSS status values and gss_demo's minor codes (see gss_demo.c).
 -define(COMPLETE, 0).
@@ -35,34 +37,7 @@
 %% ---- fixtures: one group per backend -----------------------------------------
 
 gss_demo_test_() ->
-    [backend_group(nif),
-     case driver_available() of
-         true -> backend_group(drv);
-         {false, Why} -> {"driver backend: " ++ Why ++ "; its group is not run", []}
-     end].
-
-backend_group(Kind) ->
-    {setup, fun() -> setup(Kind) end, fun cleanup/1,
-     fun(B) ->
-         {atom_to_list(Kind) ++ " backend",
-          [{Title, fun() -> Test(B) end} || {Title, Test} <- tests(Kind)]}
-     end}.
-
-driver_available() ->
-    case {code:ensure_loaded(gss_demo_drv), code:ensure_loaded(nocopy_port)} of
-        {{module, _}, {module, _}} -> true;
-        _ -> {false, "gss_demo_drv or nocopy_port not built"}
-    end.
-
-setup(nif) ->
-    #{kind => nif, shift => 0, call => fun(F, A) -> apply(gss_demo, F, A) end};
-setup(drv) ->
-    {ok, Port} = gss_demo_drv:open(),
-    #{kind => drv, shift => 1, port => Port,
-      call => fun(F, A) -> apply(gss_demo_drv, F, [Port | A]) end}.
-
-cleanup(#{kind := drv, port := Port}) -> gss_demo_drv:close(Port);
-cleanup(_) -> ok.
+    nocopy_test_lib:example_groups({gss_demo, gss_demo_drv}, fun tests/1, 5).
 
 tests(Kind) ->
     [{"round trip, every QOP spelling, sizes 0 1 64 65 1MiB", fun round_trip/1},
@@ -87,8 +62,6 @@ tests(Kind) ->
         || Kind =:= drv].
 
 %% ---- helpers ---------------------------------------------------------------------
-
-call(#{call := Call}, F, Args) -> Call(F, Args).
 
 key() -> crypto:strong_rand_bytes(32).
 
@@ -412,4 +385,5 @@ foreign_context(B = #{shift := Shift}) ->
     DrvCtx = call(B, new_context, [key()]),
     Msg = message(200),
     check_badarg(B, wrap, [NifCtx, default, Msg], 1 + Shift, "gss_ctx handle"),
-    check_badarg(setup(nif), wrap, [DrvCtx, default, Msg], 1, "gss_ctx handle").
+    Nif = #{kind => nif, mod => gss_demo, shift => 0},
+    check_badarg(Nif, wrap, [DrvCtx, default, Msg], 1, "gss_ctx handle").

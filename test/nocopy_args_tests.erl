@@ -7,10 +7,6 @@
 
 -include("nocopy_test_util.hrl").
 
--define(I64_MAX, ((1 bsl 63) - 1)).
--define(I64_MIN, (-(1 bsl 63))).
--define(U64_MAX, ((1 bsl 64) - 1)).
-
 %% ---- good values --------------------------------------------------------------------
 
 good_values_test_() ->
@@ -266,7 +262,7 @@ unknown_atom_message_test_() ->
                [{nc_title(B, "unknown atom: the list of known atoms has no cut names"),
                  fun() ->
                          {error, badarg, St} = nc_catch(B, echo_atom, [purple]),
-                         [Msg] = maps:values(nc_error_strings(badarg, St)),
+                         [Msg] = maps:values(nocopy_test_lib:error_strings(badarg, St)),
                          "expected one of the atoms " ++ Rest = Msg,
                          [Listed, _Got] = string:split(Rest, ", got: ", trailing),
                          Known = ["red", "green", "blue", "released", "timeout", "integer",
@@ -287,7 +283,7 @@ wrong_handle_message_test_() ->
                  fun() ->
                          O = call(B, new_other_handle, []),
                          {error, badarg, St} = nc_catch(B, use_handle, [O]),
-                         [Msg] = maps:values(nc_error_strings(badarg, St)),
+                         [Msg] = maps:values(nocopy_test_lib:error_strings(badarg, St)),
                          ?assert(nc_contains(Msg, "counter")),
                          ?assert(nc_contains(Msg, "other")),
                          ?assertEqual(2, length(string:split(Msg, "got", all)))

@@ -43,7 +43,7 @@ shell_format_test_() ->
                                         cause => {nc_argno(B, 1), <<"expected a key of 32 bytes">>}},
                                       proplists:get_value(error_info, Info)),
                          ?assertEqual(#{nc_argno(B, 1) => "expected a key of 32 bytes, got: 0"},
-                                      nc_error_strings(badarg, St))
+                                      nocopy_test_lib:error_strings(badarg, St))
                  end},
                 {nc_title(B, "the failing frame holds the caller's real arguments"),
                  fun() ->

@@ -113,7 +113,8 @@ close_while_used(B) ->
     Self = self(),
     {Pid, Ref} = spawn_monitor(fun() -> Self ! {self(), call(B, gate_wait_handle, [H, 30000])} end),
     {0, _, _} = call(B, gate_stats, []),
-    true = nc_wait_until(fun() -> element(1, call(B, gate_stats, [])) =:= 1 end, 30000),
+    true = nocopy_test_lib:wait_until(fun() -> element(1, call(B, gate_stats, [])) =:= 1 end,
+                                      30000),
     ?assertEqual(ok, call(B, close_handle, [H])),
     ?assertEqual(0, call(B, handle_dtor_runs, [Id])),
     nc_assert_badarg(B, use_handle, [H], 1, "the counter handle is closed"),
@@ -128,7 +129,7 @@ close_while_used(B) ->
 gc_test_() ->
     [{"nif: destructor once, after the last reference is collected (1000 handles)",
       fun() ->
-              nc_gc_all(),
+              nocopy_test_lib:gc_all(),
               Live0 = settled_live(),
               H = nc_holder(),
               Ids = nc_holder_run(H, fun(_) ->
@@ -214,7 +215,7 @@ gc_test_() ->
       end},
      {"nif: the live counter returns to its baseline",
       fun() ->
-              nc_gc_all(),
+              nocopy_test_lib:gc_all(),
               Live0 = settled_live(),
               [begin
                    H = nc_holder(),
@@ -230,53 +231,47 @@ gc_test_() ->
 %% ---- driver: lifetime follows the port ------------------------------------------------------
 
 port_close_test_() ->
-    case lists:member(drv, nc_backends()) of
-        false ->
-            {"drv: port close destroys its handles: SKIPPED, no driver backend",
-             fun() -> io:format(user, "~n*** ~p: driver backend SKIPPED~n", [?MODULE]) end};
-        true ->
-            [{"drv: closing the port destroys its handles, each once",
-              fun() ->
-                      {drv, Port} = B = nc_open([]),
-                      Ids = [element(2, call(B, new_counter_handle_id, [])) || _ <- lists:seq(1, 100)],
-                      {H, Id0} = call(B, new_counter_handle_id, []),
-                      ok = call(B, close_handle, [H]),
-                      ?assertEqual([0], lists:usort([call(B, handle_dtor_runs, [I]) || I <- Ids])),
-                      nc_close(B),
-                      {drv, Other} = B2 = nc_open([]),
-                      ?assert(Other =/= Port),
-                      %% Globals of the driver library are shared by its ports.
-                      ?assertEqual([1], lists:usort([call(B2, handle_dtor_runs, [I]) || I <- Ids])),
-                      ?assertEqual(1, call(B2, handle_dtor_runs, [Id0])),
-                      nc_close(B2)
-              end},
-             {"drv: a handle of another port is refused",
-              fun() ->
-                      B1 = nc_open([]),
-                      B2 = nc_open([]),
-                      H = call(B1, new_counter_handle, []),
-                      {error, badarg, St} = nc_catch(B2, use_handle, [H]),
-                      ?assertMatch(#{2 := _}, nc_error_strings(badarg, St)),
-                      ?assertEqual(1, call(B1, use_handle, [H])),
-                      nc_close(B1),
-                      nc_close(B2)
-              end},
-             {"drv: a NIF handle is refused by the driver, and the reverse",
-              fun() ->
-                      B = nc_open([]),
-                      NifH = nocopy_test:new_counter_handle(),
-                      DrvH = call(B, new_counter_handle, []),
-                      {error, badarg, _} = nc_catch(B, use_handle, [NifH]),
-                      {error, badarg, _} = nc_catch(nif, use_handle, [DrvH]),
-                      nc_close(B)
-              end}]
-    end.
+    [{"drv: closing the port destroys its handles, each once",
+      fun() ->
+              {drv, Port} = B = nc_open([]),
+              Ids = [element(2, call(B, new_counter_handle_id, [])) || _ <- lists:seq(1, 100)],
+              {H, Id0} = call(B, new_counter_handle_id, []),
+              ok = call(B, close_handle, [H]),
+              ?assertEqual([0], lists:usort([call(B, handle_dtor_runs, [I]) || I <- Ids])),
+              nc_close(B),
+              {drv, Other} = B2 = nc_open([]),
+              ?assert(Other =/= Port),
+              %% Globals of the driver library are shared by its ports.
+              ?assertEqual([1], lists:usort([call(B2, handle_dtor_runs, [I]) || I <- Ids])),
+              ?assertEqual(1, call(B2, handle_dtor_runs, [Id0])),
+              nc_close(B2)
+      end},
+     {"drv: a handle of another port is refused",
+      fun() ->
+              B1 = nc_open([]),
+              B2 = nc_open([]),
+              H = call(B1, new_counter_handle, []),
+              {error, badarg, St} = nc_catch(B2, use_handle, [H]),
+              ?assertMatch(#{2 := _}, nocopy_test_lib:error_strings(badarg, St)),
+              ?assertEqual(1, call(B1, use_handle, [H])),
+              nc_close(B1),
+              nc_close(B2)
+      end},
+     {"drv: a NIF handle is refused by the driver, and the reverse",
+      fun() ->
+              B = nc_open([]),
+              NifH = nocopy_test:new_counter_handle(),
+              DrvH = call(B, new_counter_handle, []),
+              {error, badarg, _} = nc_catch(B, use_handle, [NifH]),
+              {error, badarg, _} = nc_catch(nif, use_handle, [DrvH]),
+              nc_close(B)
+      end}].
 
 %% The live count once the handles of earlier tests have finished dying: the
 %% runtime runs resource destructors as scheduler aux work after a collection,
-%% not during it, so a count read right after nc_gc_all/0 may still fall.
+%% not during it, so a count read right after nocopy_test_lib:gc_all/0 may still fall.
 settled_live() ->
-    nc_gc_all(),
+    nocopy_test_lib:gc_all(),
     settled_live(nocopy_test:live_handles(), 100).
 
 settled_live(Last, 0) ->

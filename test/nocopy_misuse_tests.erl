@@ -23,7 +23,7 @@ expect(Reason, {Mod, F, Args}, Key, Text, Fun) ->
             [{M, Fn, A, Info} | _] = St,
             ?assertEqual({Mod, F, Args}, {M, Fn, A}),
             ?assertMatch(#{module := nocopy}, proplists:get_value(error_info, Info)),
-            ?assertEqual(#{Key => Text}, nc_error_strings(Got, St)),
+            ?assertEqual(#{Key => Text}, nocopy_test_lib:error_strings(Got, St)),
             Shown = unicode:characters_to_list(erl_error:format_exception(error, Got, St)),
             Line = case Key of
                        general -> Text;

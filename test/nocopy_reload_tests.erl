@@ -88,42 +88,36 @@ kept_across_upgrade() ->
 %% ---- driver ------------------------------------------------------------------------
 
 driver_test_() ->
-    case lists:member(drv, nc_backends()) of
-        false ->
-            {"drv: reopen and reload: SKIPPED, no driver backend",
-             fun() -> io:format(user, "~n*** ~p: driver backend SKIPPED~n", [?MODULE]) end};
-        true ->
-            [{"drv: close and reopen a port three times",
-              fun() ->
-                      [begin
-                           B = nc_open([]),
-                           ?assertEqual(42, call(B, echo_i64, [42])),
-                           Big = nc_big(100000),
-                           ?assertEqual(nocopy_test:address_of(Big), call(B, address_of, [Big])),
-                           nc_close(B),
-                           {drv, Port} = B,
-                           ?assertEqual(undefined, erlang:port_info(Port))
-                       end || _ <- [1, 2, 3]]
-              end},
-             {"drv: the client module reloaded twice while a port is open",
-              fun() ->
-                      B = nc_open([]),
-                      [begin
-                           code:purge(nocopy_test_drv),
-                           ?assertEqual({module, nocopy_test_drv}, code:load_file(nocopy_test_drv)),
-                           ?assertEqual(42, call(B, echo_i64, [42]))
-                       end || _ <- [1, 2]],
-                      nc_close(B)
-              end},
-             {"drv: two ports at once are independent",
-              fun() ->
-                      B1 = nc_open([]),
-                      B2 = nc_open([]),
-                      H1 = call(B1, new_counter_handle, []),
-                      H2 = call(B2, new_counter_handle, []),
-                      ?assertEqual(1, call(B1, use_handle, [H1])),
-                      nc_close(B1),
-                      ?assertEqual(1, call(B2, use_handle, [H2])),
-                      nc_close(B2)
-              end}]
-    end.
+    [{"drv: close and reopen a port three times",
+      fun() ->
+              [begin
+                   B = nc_open([]),
+                   ?assertEqual(42, call(B, echo_i64, [42])),
+                   Big = nc_big(100000),
+                   ?assertEqual(nocopy_test:address_of(Big), call(B, address_of, [Big])),
+                   nc_close(B),
+                   {drv, Port} = B,
+                   ?assertEqual(undefined, erlang:port_info(Port))
+               end || _ <- [1, 2, 3]]
+      end},
+     {"drv: the client module reloaded twice while a port is open",
+      fun() ->
+              B = nc_open([]),
+              [begin
+                   code:purge(nocopy_test_drv),
+                   ?assertEqual({module, nocopy_test_drv}, code:load_file(nocopy_test_drv)),
+                   ?assertEqual(42, call(B, echo_i64, [42]))
+               end || _ <- [1, 2]],
+              nc_close(B)
+      end},
+     {"drv: two ports at once are independent",
+      fun() ->
+              B1 = nc_open([]),
+              B2 = nc_open([]),
+              H1 = call(B1, new_counter_handle, []),
+              H2 = call(B2, new_counter_handle, []),
+              ?assertEqual(1, call(B1, use_handle, [H1])),
+              nc_close(B1),
+              ?assertEqual(1, call(B2, use_handle, [H2])),
+              nc_close(B2)
+      end}].

@@ -32,7 +32,7 @@ remote_test_() ->
                        catch
                            error:{exception, badarg, St} ->
                                ?assertEqual(#{2 => "expected a binary, got: foo"},
-                                            nc_error_strings(badarg, St))
+                                            nocopy_test_lib:error_strings(badarg, St))
                        end
                end},
               {"the binary arrives as a view of the received message, read in place by C",
@@ -86,7 +86,3 @@ stop({{Peer, Started}, _}) ->
     peer:stop(Peer),
     Started andalso net_kernel:stop(),
     ok.
-
-%% nocopy:format_error/2 with its messages (binaries) as strings, to compare.
-nc_error_strings(Reason, St) ->
-    maps:map(fun(_, V) -> unicode:characters_to_list(V) end, nocopy:format_error(Reason, St)).

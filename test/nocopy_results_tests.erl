@@ -7,10 +7,6 @@
 
 -include("nocopy_test_util.hrl").
 
--define(I64_MAX, ((1 bsl 63) - 1)).
--define(I64_MIN, (-(1 bsl 63))).
--define(U64_MAX, ((1 bsl 64) - 1)).
-
 results_test_() ->
     ?NC_FOR_EACH_BACKEND(fun(B) -> [value(B, V) || V <- value_table()] end).
 

@@ -43,7 +43,7 @@ expect({drv, _}, _Dirty) -> fun(Name) -> not normal_thread(Name) end.
 workers() -> max(4, erlang:system_info(schedulers_online)).
 
 for_each_backend(Fun) ->
-    nc_for_each_backend(?MODULE, Fun, [{drv_open, [{workers, workers()}]}]).
+    nc_for_each_backend(Fun, [{drv_open, [{workers, workers()}]}]).
 
 %% ---- which thread runs a call --------------------------------------------------------
 
@@ -135,7 +135,8 @@ responsive(B, Blocking) ->
     Callers = [spawn_monitor(fun() -> Self ! {gate, self(), Blocking(?GATE_MS)} end)
                || _ <- lists:seq(1, K)],
     %% All K calls are inside C, blocked.
-    ?assert(nc_wait_until(fun() -> element(1, call(B, gate_stats, [])) =:= K end, 30000)),
+    ?assert(nocopy_test_lib:wait_until(fun() -> element(1, call(B, gate_stats, [])) =:= K end,
+                                       30000)),
     %% Meanwhile a new process is scheduled and exchanges 1000 messages.
     Pong = spawn_link(fun() -> pong() end),
     ok = ping(Pong, 1000),
@@ -171,11 +172,13 @@ kill_caller(B) ->
     ok = call(B, gate_close, []),
     {H, Id} = call(B, new_counter_handle_id, []),
     {Pid, Ref} = spawn_monitor(fun() -> call(B, gate_wait_handle, [H, ?GATE_MS]) end),
-    ?assert(nc_wait_until(fun() -> element(1, call(B, gate_stats, [])) =:= 1 end, 30000)),
+    ?assert(nocopy_test_lib:wait_until(fun() -> element(1, call(B, gate_stats, [])) =:= 1 end,
+                                       30000)),
     exit(Pid, kill),
     ok = call(B, gate_open, []),
     receive {'DOWN', Ref, process, Pid, killed} -> ok end,
-    ?assert(nc_wait_until(fun() -> element(1, call(B, gate_stats, [])) =:= 0 end, 30000)),
+    ?assert(nocopy_test_lib:wait_until(fun() -> element(1, call(B, gate_stats, [])) =:= 0 end,
+                                       30000)),
     ok = call(B, gate_close, []),
     %% The handle still works (the killed call counted one use) ...
     ?assertEqual(2, call(B, use_handle, [H])),
@@ -199,14 +202,9 @@ consume_test_() ->
       end},
      {"drv: nocopy_consume is a no-op (documented), the call still works",
       fun() ->
-              case lists:member(drv, nc_backends()) of
-                  true ->
-                      B = nc_open([]),
-                      ?assertEqual(ok, call(B, consume, [1 bsl 20])),
-                      nc_close(B);
-                  false ->
-                      io:format(user, "~n*** ~p: driver backend SKIPPED~n", [?MODULE])
-              end
+              B = nc_open([]),
+              ?assertEqual(ok, call(B, consume, [1 bsl 20])),
+              nc_close(B)
       end}].
 
 reductions() ->

@@ -20,6 +20,7 @@
 -module(nocopy_stress_tests).
 
 -include_lib("eunit/include/eunit.hrl").
+-include("nocopy_prop_util.hrl").              % backends, t/3 and p/3
 
 -define(BIG, 1048576).
 -define(GATE_MS, 600000).          % the gate's own deadlock breaker
@@ -55,30 +56,16 @@ tests() ->
      {"the VM's resident size is stable over repeated rounds", fun rss_stable/2}].
 
 setup() ->
-    Drv = driver_ready(),
-    Ports = case Drv of
-                true ->
-                    {ok, T1} = nocopy_test_drv:open([{queue, 4096}]),
-                    {ok, T2} = nocopy_test_drv:open([{workers, 2}, {inline, false}]),
-                    {ok, PP} = nocopy_prop_drv:open([]),
-                    #{t1 => T1, t2 => T2, pp => PP};
-                false ->
-                    io:format(user, "~n*** nocopy_stress_tests: driver backend not built, "
-                              "NIF only~n", []),
-                    #{}
-            end,
+    {ok, T1} = nocopy_test_drv:open([{queue, 4096}]),
+    {ok, T2} = nocopy_test_drv:open([{workers, 2}, {inline, false}]),
+    {ok, PP} = nocopy_prop_drv:open([]),
     Payloads = list_to_tuple([payload(S) || S <- sizes()]),
-    Ports#{drv => Drv, payloads => Payloads}.
+    #{t1 => T1, t2 => T2, pp => PP, payloads => Payloads}.
 
-cleanup(Env) ->
-    [nocopy_test_drv:close(maps:get(K, Env)) || K <- [t1, t2], maps:is_key(K, Env)],
-    [nocopy_prop_drv:close(maps:get(pp, Env)) || maps:is_key(pp, Env)],
+cleanup(#{t1 := T1, t2 := T2, pp := PP}) ->
+    [nocopy_test_drv:close(T) || T <- [T1, T2]],
+    nocopy_prop_drv:close(PP),
     ok.
-
-driver_ready() ->
-    {module, nocopy_port} =:= code:ensure_loaded(nocopy_port) andalso
-        {module, nocopy_test_drv} =:= code:ensure_loaded(nocopy_test_drv) andalso
-        {module, nocopy_prop_drv} =:= code:ensure_loaded(nocopy_prop_drv).
 
 sizes() -> [0, 1, 63, 64, 65, 255, 256, 257, 4096, 65536, ?BIG].
 
@@ -87,14 +74,7 @@ payload(N) ->
     list_to_binary([binary:copy(P, N div byte_size(P)), binary:part(P, 0, N rem byte_size(P))]).
 
 %% Backends as {Test, Prop}: nif, or {drv, TestPort, PropPort}.
-backends(#{drv := false}) -> [nif];
 backends(#{t1 := T1, t2 := T2, pp := PP}) -> [nif, {drv, T1, PP}, {drv, T2, PP}].
-
-t(nif, F, Args) -> apply(nocopy_test, F, Args);
-t({drv, TP, _}, F, Args) -> apply(nocopy_test_drv, F, [TP | Args]).
-
-p(nif, F, Args) -> apply(nocopy_prop, F, Args);
-p({drv, _, PP}, F, Args) -> apply(nocopy_prop_drv, F, [PP | Args]).
 
 %% ---------------------------------------------------------------------------
 %% Memory: a baseline before, back to it after; skipped where the runtime's
@@ -112,7 +92,10 @@ with_memory_check(Title, Fun) ->
             %% A little slack for the runtime's own binaries (EUnit's output,
             %% code loading); the tests move gigabytes through here.
             Slack = 4 * ?BIG,
-            After = settle(fun() -> gc_all(), binary_memory() =< Before + Slack end),
+            After = settle(fun() ->
+                                   nocopy_test_lib:gc_all(),
+                                   binary_memory() =< Before + Slack
+                           end),
             ?assertEqual({binary_memory_back, true},
                          {binary_memory_back, After orelse {Before, binary_memory()}})
     end.
@@ -122,22 +105,9 @@ binary_memory() ->
     catch error:notsup -> notsup
     end.
 
-gc_all() ->
-    [erlang:garbage_collect(P) || P <- processes()],
-    ok.
-
 %% Polls Pred until true (true) or a deadline of a minute (false): resource
 %% destructors and port shutdown are asynchronous in the runtime.
-settle(Pred) -> settle(Pred, 6000).
-
-settle(_Pred, 0) -> false;
-settle(Pred, N) ->
-    case Pred() of
-        true -> true;
-        false ->
-            receive after 10 -> ok end,
-            settle(Pred, N - 1)
-    end.
+settle(Pred) -> nocopy_test_lib:wait_until(Pred, 60000, 10).
 
 rss_kb() ->
     {ok, Status} = file:read_file("/proc/" ++ os:getpid() ++ "/status"),
@@ -168,7 +138,7 @@ mixed_calls(Env, #{procs := NP, calls := NC}) ->
               [NP, NC, length(Bs)]),
     %% Foreign memory made by the NIF calls is all released once collected.
     ?assert(settle(fun() ->
-                           gc_all(),
+                           nocopy_test_lib:gc_all(),
                            {M, R, 0} = nocopy_test:foreign_stats(),
                            M - R =< M0 - R0
                    end)).
@@ -236,7 +206,6 @@ one_call(Backends, Handles, Payloads) ->
 %% Each caller blocks in a call (on the gate) holding a 1 MiB binary or a
 %% handle; all are killed, the gate opens, and then: nobody waits on the gate,
 %% the binaries are freed (memory check), every handle's destructor ran once.
-killed_mid_call(drv, #{drv := false}, _) -> ok;
 killed_mid_call(Kind, Env, #{kills := K}) ->
     B = case Kind of
             nif -> nif;
@@ -277,7 +246,10 @@ killed_mid_call(Kind, Env, #{kills := K}) ->
     %% live in the port's table until the port closes (checked in 3).
     case Kind of
         nif ->
-            ?assert(settle(fun() -> gc_all(), handle_counts(B) =:= {Live0, Bad0} end));
+            ?assert(settle(fun() ->
+                                   nocopy_test_lib:gc_all(),
+                                   handle_counts(B) =:= {Live0, Bad0}
+                           end));
         drv ->
             {_, Bad} = handle_counts(B),
             ?assertEqual(Bad0, Bad)
@@ -313,7 +285,6 @@ handle_counts(B) ->
 %% the callers are killed and the port closed. Then the gate opens. Every
 %% surviving caller gets its reply or eclosed; the port's handles are all
 %% destroyed; a control port still works; memory is back (checked after).
-ports_closed(#{drv := false}, _) -> ok;
 ports_closed(Env, #{port_rounds := Rounds, port_callers := NC}) ->
     Control = {drv, maps:get(t1, Env), maps:get(pp, Env)},
     Big = payload(?BIG),
@@ -371,7 +342,6 @@ count(L) ->
 %% 4. Handles in bulk
 %% ---------------------------------------------------------------------------
 
-handle_churn(drv, #{drv := false}, _) -> ok;
 handle_churn(nif, _Env, #{handles := N}) ->
     {C0, D0, 0} = nocopy_prop:handle_stats(),
     Live0 = C0 - D0,
@@ -389,11 +359,11 @@ handle_churn(nif, _Env, #{handles := N}) ->
     _ = [length(nocopy_prop:new_handles(Batch))
          || _ <- lists:seq(1, N div Batch - N div Batch div 2)],
     Made = N div Batch * Batch,
-    gc_all(),
+    nocopy_test_lib:gc_all(),
     %% Every one destroyed: the live count is back (older handles of other
     %% suites may die meanwhile, so it may even drop below).
     ?assert(settle(fun() ->
-                           gc_all(),
+                           nocopy_test_lib:gc_all(),
                            {C, D, 0} = nocopy_prop:handle_stats(),
                            C - C0 =:= Made andalso C - D =< Live0
                    end)),
@@ -444,7 +414,7 @@ rss_stable(Env, #{rss_rounds := Rounds, rss_iters := Iters}) ->
                          true = is_integer(t(B, shared_put, [7, ?BIG, 3])),
                          true = t(B, keep_release, [7])
                      end || B <- Bs, _ <- lists:seq(1, Iters)],
-                    gc_all(),
+                    nocopy_test_lib:gc_all(),
                     rss_kb()
             end,
     First = Round(),

@@ -1,71 +1,39 @@
-%% nocopy_test_util.hrl: helpers shared by the EUnit suites.
+%% nocopy_test_util.hrl: helpers shared by the EUnit suites of the native
+%% test module nocopy_test (plain helpers that any suite may use, polling and
+%% GC among them, are in nocopy_test_lib).
 %%
 %% Every suite runs against every backend: a backend is `nif' (calls go to
 %% nocopy_test:F(Args...)) or `{drv, Port}' (calls go to
 %% nocopy_test_drv:F(Port, Args...), so argument numbers in errors are one
 %% higher). Suites build their tests with ?NC_FOR_EACH_BACKEND(Fun), where
-%% Fun(Backend) returns a list of EUnit tests.
-%%
-%% The driver backend is used when its client module (nocopy_port) and the
-%% generated nocopy_test_drv are loadable. Until then each suite contains one
-%% explicit "driver backend SKIPPED" test that prints why; with
-%% NOCOPY_REQUIRE_DRIVER=1 in the environment that test fails instead. Once
-%% the driver is there, failing to open a port is a test failure, never a skip.
+%% Fun(Backend) returns a list of EUnit tests. Both backends are always
+%% built: failing to open a port is a test failure, never a skip.
 
 -include_lib("eunit/include/eunit.hrl").
 
 -compile({nowarn_unused_function,
-          [{nc_backends, 0}, {nc_driver_status, 0}, {nc_for_each_backend, 2},
-           {nc_for_each_backend, 3}, {nc_open, 1}, {nc_close, 1}, {call, 3},
+          [{nc_for_each_backend, 2}, {nc_open, 1}, {nc_close, 1}, {call, 3},
            {nc_name, 1}, {nc_module, 1}, {nc_argno, 2}, {nc_args, 2},
            {nc_catch, 3}, {nc_assert_badarg, 5}, {nc_assert_error, 5},
            {nc_got, 2}, {nc_format, 2}, {nc_contains, 2}, {nc_big, 1},
            {nc_holder, 0}, {nc_holder_run, 2}, {nc_holder_drop, 1},
            {nc_holder_stop, 1}, {holder_loop, 1}, {holder_dropped, 2},
-           {nc_wait_until, 2}, {nc_title, 2}, {nc_gc_all, 0}, {nc_await, 2},
-           {nc_error_strings, 2}]}).
+           {nc_title, 2}, {nc_await, 2}]}).
 
--define(NC_FOR_EACH_BACKEND(Fun), nc_for_each_backend(?MODULE, Fun)).
+-define(NC_FOR_EACH_BACKEND(Fun), nc_for_each_backend(Fun, [])).
+
+%% The bounds of C's int64_t and uint64_t.
+-define(I64_MAX, ((1 bsl 63) - 1)).
+-define(I64_MIN, (-(1 bsl 63))).
+-define(U64_MAX, ((1 bsl 64) - 1)).
 
 %% ---- backends -----------------------------------------------------------------
 
-%% The backend kinds this run can use.
-nc_backends() ->
-    case nc_driver_status() of
-        ready -> [nif, drv];
-        {skip, _} -> [nif]
-    end.
-
-nc_driver_status() ->
-    case {code:ensure_loaded(nocopy_port), code:ensure_loaded(nocopy_test_drv)} of
-        {{module, _}, {module, _}} -> ready;
-        {{error, _}, _} -> {skip, "nocopy_port is not built (driver backend not landed yet)"};
-        {_, {error, _}} -> {skip, "the generated nocopy_test_drv module is missing"}
-    end.
-
-nc_for_each_backend(Suite, Fun) ->
-    nc_for_each_backend(Suite, Fun, []).
-
 %% Opts: `{drv_open, Opts}' passes options to nocopy_test_drv:open/1.
-nc_for_each_backend(Suite, Fun, Opts) ->
-    Nif = {"nif backend", Fun(nif)},
-    Drv = case nc_driver_status() of
-              ready ->
-                  {"driver backend",
-                   {setup, fun() -> nc_open(Opts) end, fun nc_close/1,
-                    fun(Backend) -> Fun(Backend) end}};
-              {skip, Why} ->
-                  Title = "driver backend SKIPPED: " ++ Why,
-                  {Title,
-                   fun() ->
-                           io:format(user, "~n*** ~p: ~s~n", [Suite, Title]),
-                           case os:getenv("NOCOPY_REQUIRE_DRIVER") of
-                               V when V =:= false; V =:= ""; V =:= "0" -> ok;
-                               _ -> erlang:error({driver_backend_required, Why})
-                           end
-                   end}
-          end,
-    [Nif, Drv].
+nc_for_each_backend(Fun, Opts) ->
+    [{"nif backend", Fun(nif)},
+     {"driver backend",
+      {setup, fun() -> nc_open(Opts) end, fun nc_close/1, Fun}}].
 
 nc_open(Opts) ->
     DrvOpts = proplists:get_value(drv_open, Opts, []),
@@ -133,7 +101,7 @@ nc_assert_error(B, F, Args, Reason, Where) ->
                               {general, T} -> {general, T};
                               {N, T} when is_integer(N) -> {nc_argno(B, N), T}
                           end,
-            Map = nc_error_strings(Got, St),
+            Map = nocopy_test_lib:error_strings(Got, St),
             Shown = case Text of
                         {prefix, P} ->
                             %% Only the start is fixed (nested terms: the
@@ -218,32 +186,9 @@ nc_holder_stop(Pid) ->
     Pid ! {stop, self(), Ref},
     receive {Ref, stopped} -> ok end.
 
-%% A full GC of every process, so no process holds garbage references when a
-%% test takes a baseline of a global counter. erlang:garbage_collect/1 waits
-%% until the other process has collected.
-nc_gc_all() ->
-    [erlang:garbage_collect(P) || P <- processes()],
-    ok.
-
-%% Polls Pred() until true, yielding between polls; false after N polls. Used
-%% only where C state, which sends no message, is the thing to wait for: e.g.
-%% OTP runs a NIF resource's destructor as scheduler aux work shortly after
-%% its last reference goes, not inside the GC or enif_release_resource.
-%% Waits until Fun() returns Expected (see nc_wait_until/2), then asserts it.
+%% Waits until Fun() returns Expected, then asserts it. For C state, which
+%% sends no message (see nocopy_test_lib:wait_until/2): the deadline only turns
+%% a hang into a failure.
 nc_await(Expected, Fun) ->
-    nc_wait_until(fun() -> Fun() =:= Expected end, 3000),
+    nocopy_test_lib:wait_until(fun() -> Fun() =:= Expected end, 10000),
     ?assertEqual(Expected, Fun()).
-
-nc_wait_until(_Pred, 0) ->
-    false;
-nc_wait_until(Pred, N) ->
-    case Pred() of
-        true -> true;
-        false ->
-            receive after 1 -> ok end,
-            nc_wait_until(Pred, N - 1)
-    end.
-
-%% nocopy:format_error/2 with its messages (binaries) as strings, to compare.
-nc_error_strings(Reason, St) ->
-    maps:map(fun(_, V) -> unicode:characters_to_list(V) end, nocopy:format_error(Reason, St)).

@@ -282,7 +282,7 @@ foreign_release(B) ->
     nc_await([1], fun() -> lists:usort([call(B, foreign_releases, [I]) || I <- Ids]) end),
     nc_holder_stop(Hs),
     %% The global count agrees once every process has collected its garbage.
-    nc_gc_all(),
+    nocopy_test_lib:gc_all(),
     nc_await(true, fun() -> {M, R, _} = call(B, foreign_stats, []), M =:= R end),
     ?assertEqual(0, element(3, call(B, foreign_stats, []))).
 
