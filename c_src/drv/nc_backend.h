@@ -186,14 +186,14 @@ done:
 
 /* ---- reading ---------------------------------------------------------------- */
 
-#define N(raw) ((const nocopy__wire_node *)(raw))
+#define NC_DRV_N(raw) ((const nocopy__wire_node *)(raw))
 
 /* ---- reading ------------------------------------------------------------ */
 
 static inline nocopy_type nocopy__be_type(nocopy_call *c, uintptr_t raw)
 {
     (void)c;
-    switch (N(raw)->kind) {
+    switch (NC_DRV_N(raw)->kind) {
     case NC_W_INT:
     case NC_W_UINT:
     case NC_W_BIGINT: return NOCOPY_T_INTEGER;
@@ -215,8 +215,8 @@ static inline nocopy_type nocopy__be_type(nocopy_call *c, uintptr_t raw)
 static inline int nocopy__be_get_i64(nocopy_call *c, uintptr_t raw, int64_t *out)
 {
     (void)c;
-    switch (N(raw)->kind) {
-    case NC_W_INT: *out = N(raw)->v.i; return NC_GET_OK;
+    switch (NC_DRV_N(raw)->kind) {
+    case NC_W_INT: *out = NC_DRV_N(raw)->v.i; return NC_GET_OK;
     case NC_W_UINT:
     case NC_W_BIGINT: return NC_GET_RANGE;
     default: return NC_GET_TYPE;
@@ -226,13 +226,13 @@ static inline int nocopy__be_get_i64(nocopy_call *c, uintptr_t raw, int64_t *out
 static inline int nocopy__be_get_u64(nocopy_call *c, uintptr_t raw, uint64_t *out)
 {
     (void)c;
-    switch (N(raw)->kind) {
+    switch (NC_DRV_N(raw)->kind) {
     case NC_W_INT:
-        if (N(raw)->v.i < 0)
+        if (NC_DRV_N(raw)->v.i < 0)
             return NC_GET_RANGE;
-        *out = (uint64_t)N(raw)->v.i;
+        *out = (uint64_t)NC_DRV_N(raw)->v.i;
         return NC_GET_OK;
-    case NC_W_UINT: *out = N(raw)->v.u; return NC_GET_OK;
+    case NC_W_UINT: *out = NC_DRV_N(raw)->v.u; return NC_GET_OK;
     case NC_W_BIGINT: return NC_GET_RANGE;
     default: return NC_GET_TYPE;
     }
@@ -241,9 +241,9 @@ static inline int nocopy__be_get_u64(nocopy_call *c, uintptr_t raw, uint64_t *ou
 static inline int nocopy__be_get_double(nocopy_call *c, uintptr_t raw, double *out)
 {
     (void)c;
-    if (N(raw)->kind != NC_W_FLOAT)
+    if (NC_DRV_N(raw)->kind != NC_W_FLOAT)
         return NC_GET_TYPE;
-    *out = N(raw)->v.f;
+    *out = NC_DRV_N(raw)->v.f;
     return NC_GET_OK;
 }
 
@@ -252,7 +252,7 @@ static inline int nocopy__be_get_double(nocopy_call *c, uintptr_t raw, double *o
 static inline int nocopy__be_get_atom(nocopy_call *c, uintptr_t raw, nocopy_atom *out)
 {
     (void)c;
-    const nocopy__wire_node *n = N(raw);
+    const nocopy__wire_node *n = NC_DRV_N(raw);
     if (n->kind != NC_W_ATOM)
         return NC_GET_TYPE;
     int total = NOCOPY_ATOM_BUILTIN_COUNT + nocopy__drv.natoms;
@@ -269,10 +269,10 @@ static inline int nocopy__be_get_atom(nocopy_call *c, uintptr_t raw, nocopy_atom
 static inline int nocopy__be_get_bytes(nocopy_call *c, uintptr_t raw, nocopy_bytes *out)
 {
     (void)c;
-    if (N(raw)->kind != NC_W_BINARY)
+    if (NC_DRV_N(raw)->kind != NC_W_BINARY)
         return NC_GET_TYPE;
-    out->data = N(raw)->v.bytes.data;
-    out->size = N(raw)->v.bytes.len;
+    out->data = NC_DRV_N(raw)->v.bytes.data;
+    out->size = NC_DRV_N(raw)->v.bytes.len;
     return NC_GET_OK;
 }
 
@@ -280,10 +280,10 @@ static inline int nocopy__be_get_tuple(nocopy_call *c, uintptr_t raw, unsigned *
                        const uintptr_t **elems)
 {
     (void)c;
-    if (N(raw)->kind != NC_W_TUPLE)
+    if (NC_DRV_N(raw)->kind != NC_W_TUPLE)
         return NC_GET_TYPE;
-    *arity = N(raw)->arity;
-    *elems = N(raw)->v.elems;
+    *arity = NC_DRV_N(raw)->arity;
+    *elems = NC_DRV_N(raw)->v.elems;
     return NC_GET_OK;
 }
 
@@ -291,10 +291,10 @@ static inline int nocopy__be_get_list_cell(nocopy_call *c, uintptr_t raw, uintpt
                                            uintptr_t *tail)
 {
     (void)c;
-    if (N(raw)->kind != NC_W_CONS)
+    if (NC_DRV_N(raw)->kind != NC_W_CONS)
         return NC_GET_TYPE;
-    *head = N(raw)->v.cell[0];
-    *tail = N(raw)->v.cell[1];
+    *head = NC_DRV_N(raw)->v.cell[0];
+    *tail = NC_DRV_N(raw)->v.cell[1];
     return NC_GET_OK;
 }
 
@@ -304,7 +304,7 @@ static inline int nocopy__be_get_list_cell(nocopy_call *c, uintptr_t raw, uintpt
 static inline int nocopy__be_get_handle(nocopy_call *c, uintptr_t raw, nocopy__handle **out)
 {
     (void)c;
-    const nocopy__wire_node *n = N(raw);
+    const nocopy__wire_node *n = NC_DRV_N(raw);
     if (n->kind != NC_W_HANDLE || !n->v.handle.obj)
         return NC_GET_TYPE;
     *out = n->v.handle.obj;
@@ -328,7 +328,7 @@ static inline int nocopy__be_keep(nocopy_call *c, uintptr_t raw, const nocopy_by
                                   nocopy_kept **out)
 {
     (void)c;
-    ErlDrvBinary *bin = N(raw)->v.bytes.binref;
+    ErlDrvBinary *bin = NC_DRV_N(raw)->v.bytes.binref;
     nc_drv_kept *dk = driver_alloc(sizeof *dk);
     if (!dk)
         return NOCOPY_ENOMEM;
@@ -708,6 +708,6 @@ static inline int nocopy__be_get_iovec(nocopy_call *c, uintptr_t raw, nocopy_iov
     return NC_GET_TYPE;
 }
 
-#undef N
+#undef NC_DRV_N
 
 #endif /* NC_DRV_BACKEND_H */

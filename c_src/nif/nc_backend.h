@@ -19,8 +19,8 @@
 _Static_assert(sizeof(ERL_NIF_TERM) == sizeof(uintptr_t),
                "nocopy passes ERL_NIF_TERM through uintptr_t");
 
-#define T(raw) ((ERL_NIF_TERM)(raw))
-#define V(term) ((nocopy_value)(term))
+#define NC_NIF_T(raw) ((ERL_NIF_TERM)(raw))
+#define NC_NIF_V(term) ((nocopy_value)(term))
 
 /* ---- reading ------------------------------------------------------------ */
 
@@ -28,17 +28,17 @@ static inline nocopy_type nocopy__be_type(nocopy_call *c, uintptr_t raw)
 {
     ErlNifEnv *env = NIF_ENV(c);
     void *obj;
-    switch (enif_term_type(env, T(raw))) {
+    switch (enif_term_type(env, NC_NIF_T(raw))) {
     case ERL_NIF_TERM_TYPE_INTEGER: return NOCOPY_T_INTEGER;
     case ERL_NIF_TERM_TYPE_FLOAT: return NOCOPY_T_FLOAT;
     case ERL_NIF_TERM_TYPE_ATOM: return NOCOPY_T_ATOM;
     case ERL_NIF_TERM_TYPE_BITSTRING:
-        return enif_is_binary(env, T(raw)) ? NOCOPY_T_BINARY : NOCOPY_T_BITSTRING;
+        return enif_is_binary(env, NC_NIF_T(raw)) ? NOCOPY_T_BINARY : NOCOPY_T_BITSTRING;
     case ERL_NIF_TERM_TYPE_TUPLE: return NOCOPY_T_TUPLE;
     case ERL_NIF_TERM_TYPE_LIST:
-        return enif_is_empty_list(env, T(raw)) ? NOCOPY_T_NIL : NOCOPY_T_LIST;
+        return enif_is_empty_list(env, NC_NIF_T(raw)) ? NOCOPY_T_NIL : NOCOPY_T_LIST;
     case ERL_NIF_TERM_TYPE_REFERENCE:
-        return enif_get_resource(env, T(raw), nocopy__nif.handle_rt, &obj)
+        return enif_get_resource(env, NC_NIF_T(raw), nocopy__nif.handle_rt, &obj)
                    ? NOCOPY_T_HANDLE : NOCOPY_T_OTHER;
     default: return NOCOPY_T_OTHER;
     }
@@ -47,34 +47,34 @@ static inline nocopy_type nocopy__be_type(nocopy_call *c, uintptr_t raw)
 static inline int nocopy__be_get_i64(nocopy_call *c, uintptr_t raw, int64_t *out)
 {
     ErlNifSInt64 v;
-    if (enif_get_int64(NIF_ENV(c), T(raw), &v)) {
+    if (enif_get_int64(NIF_ENV(c), NC_NIF_T(raw), &v)) {
         *out = v;
         return NC_GET_OK;
     }
-    return enif_is_number(NIF_ENV(c), T(raw)) &&
-                   enif_term_type(NIF_ENV(c), T(raw)) == ERL_NIF_TERM_TYPE_INTEGER
+    return enif_is_number(NIF_ENV(c), NC_NIF_T(raw)) &&
+                   enif_term_type(NIF_ENV(c), NC_NIF_T(raw)) == ERL_NIF_TERM_TYPE_INTEGER
                ? NC_GET_RANGE : NC_GET_TYPE;
 }
 
 static inline int nocopy__be_get_u64(nocopy_call *c, uintptr_t raw, uint64_t *out)
 {
     ErlNifUInt64 v;
-    if (enif_get_uint64(NIF_ENV(c), T(raw), &v)) {
+    if (enif_get_uint64(NIF_ENV(c), NC_NIF_T(raw), &v)) {
         *out = v;
         return NC_GET_OK;
     }
-    return enif_term_type(NIF_ENV(c), T(raw)) == ERL_NIF_TERM_TYPE_INTEGER ? NC_GET_RANGE
+    return enif_term_type(NIF_ENV(c), NC_NIF_T(raw)) == ERL_NIF_TERM_TYPE_INTEGER ? NC_GET_RANGE
                                                                           : NC_GET_TYPE;
 }
 
 static inline int nocopy__be_get_double(nocopy_call *c, uintptr_t raw, double *out)
 {
-    return enif_get_double(NIF_ENV(c), T(raw), out) ? NC_GET_OK : NC_GET_TYPE;
+    return enif_get_double(NIF_ENV(c), NC_NIF_T(raw), out) ? NC_GET_OK : NC_GET_TYPE;
 }
 
 static inline int nocopy__be_get_atom(nocopy_call *c, uintptr_t raw, nocopy_atom *out)
 {
-    ERL_NIF_TERM t = T(raw);
+    ERL_NIF_TERM t = NC_NIF_T(raw);
     if (!enif_is_atom(NIF_ENV(c), t))
         return NC_GET_TYPE;
     /* Atoms were created once at load; comparing words is all a match costs. */
@@ -94,7 +94,7 @@ static inline int nocopy__be_get_atom(nocopy_call *c, uintptr_t raw, nocopy_atom
 static inline int nocopy__be_get_bytes(nocopy_call *c, uintptr_t raw, nocopy_bytes *out)
 {
     ErlNifBinary bin;
-    if (!enif_inspect_binary(NIF_ENV(c), T(raw), &bin))
+    if (!enif_inspect_binary(NIF_ENV(c), NC_NIF_T(raw), &bin))
         return NC_GET_TYPE;
     out->data = bin.data;
     out->size = bin.size;
@@ -106,7 +106,7 @@ static inline int nocopy__be_get_tuple(nocopy_call *c, uintptr_t raw, unsigned *
 {
     int n;
     const ERL_NIF_TERM *arr;
-    if (!enif_get_tuple(NIF_ENV(c), T(raw), &n, &arr))
+    if (!enif_get_tuple(NIF_ENV(c), NC_NIF_T(raw), &n, &arr))
         return NC_GET_TYPE;
     *arity = (unsigned)n;
     *elems = (const uintptr_t *)arr;
@@ -117,7 +117,7 @@ static inline int nocopy__be_get_list_cell(nocopy_call *c, uintptr_t raw, uintpt
                                            uintptr_t *tail)
 {
     ERL_NIF_TERM h, t;
-    if (!enif_get_list_cell(NIF_ENV(c), T(raw), &h, &t))
+    if (!enif_get_list_cell(NIF_ENV(c), NC_NIF_T(raw), &h, &t))
         return NC_GET_TYPE;
     *head = h;
     *tail = t;
@@ -127,7 +127,7 @@ static inline int nocopy__be_get_list_cell(nocopy_call *c, uintptr_t raw, uintpt
 static inline int nocopy__be_get_handle(nocopy_call *c, uintptr_t raw, nocopy__handle **out)
 {
     void *obj;
-    if (!enif_get_resource(NIF_ENV(c), T(raw), nocopy__nif.handle_rt, &obj))
+    if (!enif_get_resource(NIF_ENV(c), NC_NIF_T(raw), nocopy__nif.handle_rt, &obj))
         return NC_GET_TYPE;
     *out = obj;
     return NC_GET_OK;
@@ -140,13 +140,13 @@ static inline int nocopy__be_get_handle(nocopy_call *c, uintptr_t raw, nocopy__h
 static inline int nocopy__be_get_iovec(nocopy_call *c, uintptr_t raw, nocopy_iovec *out)
 {
     ErlNifIOVec vec, *iov = &vec;
-    ERL_NIF_TERM head, tail = T(raw);
+    ERL_NIF_TERM head, tail = NC_NIF_T(raw);
     /* enif_inspect_iovec (OTP 25) takes a bitstring with trailing bits as its
      * whole bytes, silently: so only lists of true binaries take this path. */
     while (enif_get_list_cell(NIF_ENV(c), tail, &head, &tail))
         if (!enif_is_binary(NIF_ENV(c), head))
             return NC_GET_TYPE;
-    if (!enif_inspect_iovec(NIF_ENV(c), ~(size_t)0, T(raw), &tail, &iov) ||
+    if (!enif_inspect_iovec(NIF_ENV(c), ~(size_t)0, NC_NIF_T(raw), &tail, &iov) ||
         !enif_is_empty_list(NIF_ENV(c), tail))
         return NC_GET_TYPE;
     size_t n = (size_t)iov->iovcnt;
@@ -208,7 +208,7 @@ static inline int nocopy__be_keep(nocopy_call *c, uintptr_t raw, const nocopy_by
     ErlNifEnv *penv = enif_alloc_env();
     if (!penv)
         return NOCOPY_ENOMEM;
-    *out = nc_nif_keep_term(penv, enif_make_copy(penv, T(raw)));
+    *out = nc_nif_keep_term(penv, enif_make_copy(penv, NC_NIF_T(raw)));
     return *out ? NOCOPY_OK : NOCOPY_ENOMEM;
 }
 
@@ -216,29 +216,29 @@ static inline int nocopy__be_keep(nocopy_call *c, uintptr_t raw, const nocopy_by
 
 static inline nocopy_value nocopy__be_make_i64(nocopy_call *c, int64_t v)
 {
-    return V(enif_make_int64(NIF_ENV(c), v));
+    return NC_NIF_V(enif_make_int64(NIF_ENV(c), v));
 }
 
 static inline nocopy_value nocopy__be_make_u64(nocopy_call *c, uint64_t v)
 {
-    return V(enif_make_uint64(NIF_ENV(c), v));
+    return NC_NIF_V(enif_make_uint64(NIF_ENV(c), v));
 }
 
 static inline nocopy_value nocopy__be_make_double(nocopy_call *c, double v)
 {
-    return V(enif_make_double(NIF_ENV(c), v));      /* finite: the core checked */
+    return NC_NIF_V(enif_make_double(NIF_ENV(c), v));      /* finite: the core checked */
 }
 
 static inline nocopy_value nocopy__be_make_atom(nocopy_call *c, nocopy_atom a)
 {
     (void)c;
-    return V(a < 0 ? nocopy__nif.builtin[-a - 1] : nocopy__nif.atoms[a]);
+    return NC_NIF_V(a < 0 ? nocopy__nif.builtin[-a - 1] : nocopy__nif.atoms[a]);
 }
 
 static inline nocopy_value nocopy__be_make_tuple(nocopy_call *c, unsigned n,
                                                  const nocopy_value *e)
 {
-    return V(enif_make_tuple_from_array(NIF_ENV(c), (const ERL_NIF_TERM *)e, n));
+    return NC_NIF_V(enif_make_tuple_from_array(NIF_ENV(c), (const ERL_NIF_TERM *)e, n));
 }
 
 static inline nocopy_value nocopy__be_make_list(nocopy_call *c, size_t n,
@@ -248,7 +248,7 @@ static inline nocopy_value nocopy__be_make_list(nocopy_call *c, size_t n,
         nocopy__fail(c, NOCOPY_ERANGE, 0, "list too long");
         return 0;
     }
-    return V(enif_make_list_from_array(NIF_ENV(c), (const ERL_NIF_TERM *)e, (unsigned)n));
+    return NC_NIF_V(enif_make_list_from_array(NIF_ENV(c), (const ERL_NIF_TERM *)e, (unsigned)n));
 }
 
 typedef struct nif_buf {
@@ -262,7 +262,7 @@ static inline nocopy_value nocopy__be_make_buf(nocopy_call *c, nocopy__buf *b)
     /* Ownership of the refc binary moves to the term: no copy above 64 bytes. */
     ERL_NIF_TERM t = enif_make_binary(NIF_ENV(c), &nb->bin);
     enif_free(nb);
-    return V(t);
+    return NC_NIF_V(t);
 }
 
 static inline nocopy_value nocopy__be_make_slice(nocopy_call *c, uintptr_t raw,
@@ -270,8 +270,8 @@ static inline nocopy_value nocopy__be_make_slice(nocopy_call *c, uintptr_t raw,
                                  size_t offset, size_t len)
 {
     if (offset == 0 && len == view->size)
-        return V(raw);
-    return V(enif_make_sub_binary(NIF_ENV(c), T(raw), offset, len));
+        return NC_NIF_V(raw);
+    return NC_NIF_V(enif_make_sub_binary(NIF_ENV(c), NC_NIF_T(raw), offset, len));
 }
 
 static inline nocopy_value nocopy__be_make_kept(nocopy_call *c, const nocopy_kept *k,
@@ -281,8 +281,8 @@ static inline nocopy_value nocopy__be_make_kept(nocopy_call *c, const nocopy_kep
     const nif_kept *nk = (const nif_kept *)k;
     ERL_NIF_TERM t = enif_make_copy(NIF_ENV(c), nk->term);   /* refc++, no data copy */
     if (offset == 0 && len == k->view.size)
-        return V(t);
-    return V(enif_make_sub_binary(NIF_ENV(c), t, offset, len));
+        return NC_NIF_V(t);
+    return NC_NIF_V(enif_make_sub_binary(NIF_ENV(c), t, offset, len));
 }
 
 static inline nocopy_value nocopy__be_make_foreign(nocopy_call *c, const void *data,
@@ -302,7 +302,7 @@ static inline nocopy_value nocopy__be_make_foreign(nocopy_call *c, const void *d
      * last binary referring to it is collected. */
     ERL_NIF_TERM t = enif_make_resource_binary(NIF_ENV(c), o, data, size);
     enif_release_resource(o);
-    return V(t);
+    return NC_NIF_V(t);
 }
 
 static inline nocopy_value nocopy__be_make_copy(nocopy_call *c, const void *data,
@@ -316,14 +316,14 @@ static inline nocopy_value nocopy__be_make_copy(nocopy_call *c, const void *data
     }
     if (size)
         memcpy(dst, data, size);
-    return V(t);
+    return NC_NIF_V(t);
 }
 
 static inline nocopy_value nocopy__be_make_handle(nocopy_call *c, nocopy__handle *h)
 {
     ERL_NIF_TERM t = enif_make_resource(NIF_ENV(c), h);
     enif_release_resource(h);          /* the term now holds the reference */
-    return V(t);
+    return NC_NIF_V(t);
 }
 
 /* ---- memory that outlives calls ------------------------------------------ */
@@ -410,7 +410,7 @@ static inline void nocopy__be_consume(nocopy_call *c, size_t bytes)
     enif_consume_timeslice(NIF_ENV(c), pct > 100 ? 100 : (int)pct);
 }
 
-#undef T
-#undef V
+#undef NC_NIF_T
+#undef NC_NIF_V
 
 #endif /* NC_NIF_BACKEND_H */
