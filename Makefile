@@ -73,6 +73,7 @@ C_TEST_DRV_SRCS := c_src/drv/nc_drv_wire.c
 C_TEST_CFLAGS    = $(NOCOPY_CORE_CFLAGS) -iquote test/c -iquote $(NOCOPY_SRC)/drv -Itest/c
 $(C_TEST_BIN): $(C_TEST_SRCS) $(C_TEST_DRV_SRCS) $(NOCOPY_CORE_SRCS) $(NOCOPY_CORE_HEADERS) \
     $(wildcard test/c/*.h) c_src/drv/nc_drv_wire.h
+	@mkdir -p $(dir $@)
 	$(CC) $(C_TEST_CFLAGS) -o $@ $(C_TEST_SRCS) $(C_TEST_DRV_SRCS) $(NOCOPY_CORE_SRCS) \
 	    $(NOCOPY_LDFLAGS) -lpthread -lm
 
