@@ -7,8 +7,9 @@
  *                    frees closed ports once their workers are done
  *   nc_drv_pool.c    the per-port worker threads and their bounded queue
  *   nc_drv_exec.c    running one decoded call, replying, releasing what it holds
- *   nc_backend.h     the core's primitives (nc_prims.h): reading terms, result
- *                    nodes, memory, handle references and the table's insert
+ *   nc_backend.h     the core's primitives (nc_prims.h): reading terms, memory,
+ *                    handle references and the table's insert, and (in
+ *                    nc_drv_nodes.h) the result nodes
  *   nc_drv_handle.c  driver-side handles: refcounted objects, per-port id table
  *   nc_drv_reply.c   result values and their ErlDrvTermData spec, sending replies
  *   nc_drv_setup.c   setting up the process-wide state: names, atoms

@@ -1,9 +1,9 @@
 /* nc_drv_reply.c: result terms on the driver backend, and the reply message.
  *
- * A wrapped function builds its result bottom-up with nocopy_make_*(); here each
- * piece is a node in the call's arena (nocopy_value points to it) that knows
- * how many ErlDrvTermData entries it expands to and how deep it is. At the end
- * the tree is written once, in postfix order, into one spec and sent with
+ * A wrapped function builds its result bottom-up with nocopy_make_*(), each
+ * piece a node in the call's arena (nc_drv_nodes.h) that knows how many
+ * ErlDrvTermData entries it expands to and how deep it is. Here the tree is
+ * written once, in postfix order, into one spec and sent with
  * erl_drv_send_term to the process that called (the caller receives a real
  * term; nothing is unpacked in Erlang):
  *
