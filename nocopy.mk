@@ -67,6 +67,10 @@ NOCOPY_EBIN   ?= $(NOCOPY_BUILD)/ebin
 # layer and the layers below it, nothing else: the folders of c_src/ are the
 # build graph (core <- nif, core <- drv, core <- describe), and a core file that
 # included a backend's header, or a backend another's, would not compile.
+# One exception makes the binding: the core is compiled once per backend
+# (core-nif, core-drv, core-describe), and there "nc_backend.h" is that
+# backend's, which defines the primitives the core calls (core/nc_prims.h)
+# as static inline functions: no table, no indirect call.
 NOCOPY_WARN    = -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wshadow -Wstrict-prototypes
 NOCOPY_USER_CFLAGS = $(NOCOPY_WARN) -fPIC -fvisibility=hidden $(OPTFLAGS) \
                      -I$(NOCOPY_DIR)/include -I$(ERTS_INC) $(CFLAGS) $(MOREFLAGS)
@@ -79,32 +83,52 @@ NOCOPY_NIF_CFLAGS      = $(NOCOPY_CORE_CFLAGS) -iquote $(NOCOPY_SRC)/nif
 NOCOPY_DRV_CFLAGS      = $(NOCOPY_CORE_CFLAGS) -iquote $(NOCOPY_SRC)/drv
 NOCOPY_DESCRIBE_CFLAGS = $(NOCOPY_CORE_CFLAGS) -iquote $(NOCOPY_SRC)/describe
 # For nocopy's own tests, fuzz targets and profiling harnesses, which reach
-# into the core and the driver's wire decoder.
+# into the core and the driver's wire decoder (and bring their own
+# nc_backend.h when they compile the core).
 NOCOPY_CFLAGS  = $(NOCOPY_CORE_CFLAGS) -iquote $(NOCOPY_SRC)/drv
 NOCOPY_LDFLAGS = $(LDFLAGS) $(MOREFLAGS)
 
 # One folder, one layer: every C file of a folder is part of its layer.
 NOCOPY_LAYERS        = core nif drv describe
+NOCOPY_BACKENDS      = nif drv describe
 NOCOPY_CORE_SRCS     = $(sort $(wildcard $(NOCOPY_SRC)/core/*.c))
 NOCOPY_NIF_SRCS      = $(sort $(wildcard $(NOCOPY_SRC)/nif/*.c))
 NOCOPY_DRV_SRCS      = $(sort $(wildcard $(NOCOPY_SRC)/drv/*.c))
 NOCOPY_DESCRIBE_SRCS = $(sort $(wildcard $(NOCOPY_SRC)/describe/*.c))
 
-# $(NOCOPY_OBJ)/LAYER/FILE.o for $(NOCOPY_SRC)/LAYER/FILE.c
+# $(NOCOPY_OBJ)/LAYER/FILE.o for $(NOCOPY_SRC)/LAYER/FILE.c, and the core's
+# objects for backend B, $(NOCOPY_OBJ)/core-B/FILE.o.
 nocopy_objs = $(patsubst $(NOCOPY_SRC)/%.c,$(NOCOPY_OBJ)/%.o,$(1))
-NOCOPY_CORE_OBJS     = $(call nocopy_objs,$(NOCOPY_CORE_SRCS))
+nocopy_core_objs = $(patsubst $(NOCOPY_SRC)/core/%.c,$(NOCOPY_OBJ)/core-$(1)/%.o,$(NOCOPY_CORE_SRCS))
+NOCOPY_CORE_NIF_OBJS      = $(call nocopy_core_objs,nif)
+NOCOPY_CORE_DRV_OBJS      = $(call nocopy_core_objs,drv)
+NOCOPY_CORE_DESCRIBE_OBJS = $(call nocopy_core_objs,describe)
 NOCOPY_NIF_OBJS      = $(call nocopy_objs,$(NOCOPY_NIF_SRCS))
 NOCOPY_DRV_OBJS      = $(call nocopy_objs,$(NOCOPY_DRV_SRCS))
 NOCOPY_DESCRIBE_OBJS = $(call nocopy_objs,$(NOCOPY_DESCRIBE_SRCS))
+# Everything a backend's library links besides the user's objects.
+NOCOPY_NIF_LIB_OBJS      = $(NOCOPY_CORE_NIF_OBJS) $(NOCOPY_NIF_OBJS)
+NOCOPY_DRV_LIB_OBJS      = $(NOCOPY_CORE_DRV_OBJS) $(NOCOPY_DRV_OBJS)
+NOCOPY_DESCRIBE_LIB_OBJS = $(NOCOPY_CORE_DESCRIBE_OBJS) $(NOCOPY_DESCRIBE_OBJS)
 NOCOPY_PUBLIC_HEADERS = $(wildcard $(NOCOPY_DIR)/include/*.h)
 NOCOPY_CORE_HEADERS  = $(NOCOPY_PUBLIC_HEADERS) $(wildcard $(NOCOPY_SRC)/core/*.h)
 NOCOPY_HEADERS = $(NOCOPY_PUBLIC_HEADERS) \
                  $(foreach l,$(NOCOPY_LAYERS),$(wildcard $(NOCOPY_SRC)/$(l)/*.h))
 
-# Each layer's objects depend on its own headers and those below it.
-$(NOCOPY_OBJ)/core/%.o: $(NOCOPY_SRC)/core/%.c $(NOCOPY_CORE_HEADERS)
+# Each layer's objects depend on its own headers and those below it; the
+# core's, for one backend, on that backend's headers too.
+$(NOCOPY_OBJ)/core-nif/%.o: $(NOCOPY_SRC)/core/%.c $(NOCOPY_CORE_HEADERS) $(wildcard $(NOCOPY_SRC)/nif/*.h)
 	@mkdir -p $(dir $@)
-	$(CC) $(NOCOPY_CORE_CFLAGS) -c -o $@ $<
+	$(CC) $(NOCOPY_NIF_CFLAGS) -c -o $@ $<
+
+$(NOCOPY_OBJ)/core-drv/%.o: $(NOCOPY_SRC)/core/%.c $(NOCOPY_CORE_HEADERS) $(wildcard $(NOCOPY_SRC)/drv/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(NOCOPY_DRV_CFLAGS) -c -o $@ $<
+
+$(NOCOPY_OBJ)/core-describe/%.o: $(NOCOPY_SRC)/core/%.c $(NOCOPY_CORE_HEADERS) \
+        $(wildcard $(NOCOPY_SRC)/describe/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(NOCOPY_DESCRIBE_CFLAGS) -c -o $@ $<
 
 $(NOCOPY_OBJ)/nif/%.o: $(NOCOPY_SRC)/nif/%.c $(NOCOPY_CORE_HEADERS) $(wildcard $(NOCOPY_SRC)/nif/*.h)
 	@mkdir -p $(dir $@)
@@ -157,16 +181,16 @@ $$($(1)_OBJS): $(4)/obj/%.o: $(dir $(firstword $(2)))%.c $$(NOCOPY_PUBLIC_HEADER
 	@mkdir -p $$(dir $$@)
 	$$(CC) $$(NOCOPY_USER_CFLAGS) -c -o $$@ $$<
 
-$$($(1)_PRIV)/$(1)_nif.so: $$($(1)_OBJS) $$(NOCOPY_CORE_OBJS) $$(NOCOPY_NIF_OBJS)
+$$($(1)_PRIV)/$(1)_nif.so: $$($(1)_OBJS) $$(NOCOPY_NIF_LIB_OBJS)
 	@mkdir -p $$(dir $$@)
 	$$(CC) -shared -o $$@ $$^ $$(NOCOPY_LDFLAGS) $(3) -lpthread
 
-$$($(1)_PRIV)/$(1)_drv.so: $$($(1)_OBJS) $$(NOCOPY_CORE_OBJS) $$(NOCOPY_DRV_OBJS)
+$$($(1)_PRIV)/$(1)_drv.so: $$($(1)_OBJS) $$(NOCOPY_DRV_LIB_OBJS)
 	@mkdir -p $$(dir $$@)
 	$$(CC) -shared -o $$@ $$^ $$(NOCOPY_LDFLAGS) $(3) -lpthread
 
 # The "describe" build prints the table as Erlang terms; the stubs come from it.
-$(4)/gen/$(1)_describe: $$($(1)_OBJS) $$(NOCOPY_CORE_OBJS) $$(NOCOPY_DESCRIBE_OBJS)
+$(4)/gen/$(1)_describe: $$($(1)_OBJS) $$(NOCOPY_DESCRIBE_LIB_OBJS)
 	@mkdir -p $$(dir $$@)
 	$$(CC) -o $$@ $$^ $$(NOCOPY_LDFLAGS) $(3) -lpthread
 

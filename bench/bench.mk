@@ -91,10 +91,10 @@ BENCH_PROF := $(BENCH_OUT)/prof
 BENCH_PROF_CFLAGS = $(NOCOPY_CFLAGS) -Ibench/prof
 
 $(BENCH_PROF)/nif_prof_nc: bench/prof/nif_prof.c bench/prof/fake_erl_nif.c bench/prof/fake_erl_nif.h \
-        $(BENCH_OUT)/obj/nc_bench.o $(NOCOPY_CORE_OBJS) $(NOCOPY_NIF_OBJS)
+        $(BENCH_OUT)/obj/nc_bench.o $(NOCOPY_NIF_LIB_OBJS)
 	@mkdir -p $(dir $@)
 	$(CC) $(BENCH_PROF_CFLAGS) -o $@ bench/prof/nif_prof.c bench/prof/fake_erl_nif.c \
-	    $(BENCH_OUT)/obj/nc_bench.o $(NOCOPY_CORE_OBJS) $(NOCOPY_NIF_OBJS) -lpthread
+	    $(BENCH_OUT)/obj/nc_bench.o $(NOCOPY_NIF_LIB_OBJS) -lpthread
 
 $(BENCH_PROF)/nif_prof_hand: bench/prof/nif_prof.c bench/prof/fake_erl_nif.c bench/prof/fake_erl_nif.h \
         bench/hand_nif.c
@@ -107,10 +107,10 @@ bench-prof: $(BENCH_PROF)/nif_prof_nc $(BENCH_PROF)/nif_prof_hand
 # The driver's outputv, replayed outside the VM against bench/prof/fake_erl_driver.c,
 # on requests recorded from nocopy_port (so they follow the current wire format).
 $(BENCH_PROF)/drv_prof_nc: bench/prof/drv_prof.c bench/prof/fake_erl_driver.c \
-        bench/prof/fake_erl_driver.h $(BENCH_OUT)/obj/nc_bench.o $(NOCOPY_CORE_OBJS) $(NOCOPY_DRV_OBJS)
+        bench/prof/fake_erl_driver.h $(BENCH_OUT)/obj/nc_bench.o $(NOCOPY_DRV_LIB_OBJS)
 	@mkdir -p $(dir $@)
 	$(CC) $(BENCH_PROF_CFLAGS) -o $@ bench/prof/drv_prof.c bench/prof/fake_erl_driver.c \
-	    $(BENCH_OUT)/obj/nc_bench.o $(NOCOPY_CORE_OBJS) $(NOCOPY_DRV_OBJS) -lpthread
+	    $(BENCH_OUT)/obj/nc_bench.o $(NOCOPY_DRV_LIB_OBJS) -lpthread
 
 $(BENCH_PROF)/drv_prof_hand: bench/prof/drv_prof.c bench/prof/fake_erl_driver.c \
         bench/prof/fake_erl_driver.h bench/hand_drv.c bench/bench_proto.h

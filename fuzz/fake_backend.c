@@ -1,6 +1,6 @@
 /* fake_backend.c: the fake backend's world (fake_backend.h): the module, the
  * term table, handles, and the checks at the end of each input. Its
- * nocopy__ops are in fake_ops.c. */
+ * primitives are in fake_prims.c. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -188,7 +188,6 @@ void fk_begin(void)
     fk.arena_bytes = 0;
     fk.arena_limit = (size_t)256 << 20;
     fk.arena_exhausted = false;
-    nocopy__backend = &fk_ops;
 }
 
 size_t fk_arena_size(const nocopy__arena *a)
@@ -233,5 +232,5 @@ void fk_end(void)
 
 void fk_call_init(nocopy_call *c, unsigned argc, const uintptr_t *argv)
 {
-    nocopy__call_init(c, &fk_ops, &fk_module, &fk_funcs[0], argc, argv);
+    nocopy__call_init(c, &fk_module, &fk_funcs[0], argc, argv);
 }

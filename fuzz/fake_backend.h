@@ -1,10 +1,11 @@
 /* fake_backend.h: a backend made of plain C structs, for fuzzing the core.
  *
- * The core (c_src/core/) only ever sees terms through nocopy__ops. This backend implements
- * those operations over a table of synthetic terms built from fuzz bytes, so
+ * The core (c_src/core/) only ever sees terms through the primitives of
+ * nc_prims.h; the fuzz build binds them to this backend (fuzz/nc_backend.h),
+ * which implements them over a table of synthetic terms built from fuzz bytes, so
  * the core's readers, iodata walker and format strings can be fed hostile
  * terms with no VM. It is deliberately strict: every term word the core hands
- * back is checked, every precondition the ops table documents ("offset/len
+ * back is checked, every precondition nc_prims.h documents ("offset/len
  * already range-checked", "a is valid") is asserted, and every binary lives in
  * its own exact-size malloc block so AddressSanitizer sees any read past it.
  * A broken promise calls fk_die(), which aborts: the fuzzer reports a crash.
@@ -80,7 +81,6 @@ typedef struct fk_world {
 } fk_world;
 
 extern fk_world fk;
-extern const nocopy__ops fk_ops;
 extern const nocopy_module fk_module;
 extern const nocopy_handle_type fk_type_a, fk_type_b, fk_type_unlisted;
 #define FK_NATOMS 14
@@ -103,12 +103,42 @@ uintptr_t fk_new_handle(const nocopy_handle_type *type, bool closed);
 /* An exact-size malloc block, so ASan sees a read one byte past it. */
 uint8_t *fk_exact_alloc(size_t size);
 
-/* Handle memory, with a reference count the harness checks (fk_ops uses these
- * as handle_alloc, handle_keep and handle_release). */
+/* Handle memory, with a reference count the harness checks (the primitives
+ * handle_alloc, handle_keep and handle_release, fuzz/nc_backend.h). */
 nocopy__handle *fk_handle_alloc(const nocopy_handle_type *type, unsigned index);
 void fk_handle_keep(nocopy__handle *h);
 void fk_handle_release(nocopy__handle *h);
 long fk_handle_refs(nocopy__handle *h);
+
+/* The other primitives, over the term table (fake_prims.c). */
+nocopy_type fk_be_type(nocopy_call *c, uintptr_t raw);
+int fk_be_get_i64(nocopy_call *c, uintptr_t raw, int64_t *out);
+int fk_be_get_u64(nocopy_call *c, uintptr_t raw, uint64_t *out);
+int fk_be_get_double(nocopy_call *c, uintptr_t raw, double *out);
+int fk_be_get_atom(nocopy_call *c, uintptr_t raw, nocopy_atom *out);
+int fk_be_get_bytes(nocopy_call *c, uintptr_t raw, nocopy_bytes *out);
+int fk_be_get_tuple(nocopy_call *c, uintptr_t raw, unsigned *arity,
+                    const uintptr_t **elems);
+int fk_be_get_list_cell(nocopy_call *c, uintptr_t raw, uintptr_t *head, uintptr_t *tail);
+int fk_be_get_handle(nocopy_call *c, uintptr_t raw, nocopy__handle **out);
+int fk_be_keep(nocopy_call *c, uintptr_t raw, const nocopy_bytes *view, nocopy_kept **out);
+nocopy_value fk_be_make_i64(nocopy_call *c, int64_t v);
+nocopy_value fk_be_make_u64(nocopy_call *c, uint64_t v);
+nocopy_value fk_be_make_double(nocopy_call *c, double v);
+nocopy_value fk_be_make_atom(nocopy_call *c, nocopy_atom a);
+nocopy_value fk_be_make_tuple(nocopy_call *c, unsigned n, const nocopy_value *e);
+nocopy_value fk_be_make_list(nocopy_call *c, size_t n, const nocopy_value *e);
+nocopy_value fk_be_make_buf(nocopy_call *c, nocopy__buf *b);
+nocopy_value fk_be_make_slice(nocopy_call *c, uintptr_t raw, const nocopy_bytes *view,
+                              size_t offset, size_t len);
+nocopy_value fk_be_make_kept(nocopy_call *c, const nocopy_kept *k, size_t offset,
+                             size_t len);
+nocopy_value fk_be_make_foreign(nocopy_call *c, const void *data, size_t size,
+                                nocopy_release_fn release, void *obj);
+nocopy_value fk_be_make_copy(nocopy_call *c, const void *data, size_t size);
+nocopy_value fk_be_make_handle(nocopy_call *c, nocopy__handle *h);
+nocopy__buf *fk_be_buf_alloc(size_t size);
+nocopy_kept *fk_be_buf_share(nocopy_call *c, nocopy__buf *b);
 
 /* Reads fuzz bytes; past the end every read gives zeros. */
 typedef struct fk_in {

@@ -7,7 +7,9 @@
 #   fuzz_format       format strings (nc_format.c), against fuzz_format_ref.c
 #   fuzz_iovec        the iodata walker (nc_iovec.c)
 #   fuzz_args         the argument readers (nc_args.c)
-# The last three run the core over a fake backend (fuzz/fake_backend.h).
+# The last three run the core over a fake backend (fuzz/fake_backend.h),
+# compiled with -iquote fuzz so that the core's "nc_backend.h" is
+# fuzz/nc_backend.h (before the driver's, which -iquote c_src/drv would find).
 #
 #   make fuzz-replay   every corpus replayed by a gcc build with fuzz/replay.c,
 #                      with ASan and UBSan unless FUZZ_REPLAY_SAN is set empty
@@ -34,14 +36,14 @@ FUZZ_CC           ?= clang
 FUZZ_REPLAY_SAN   ?= -fsanitize=address,undefined -fno-sanitize-recover=all
 FUZZ_CFLAGS        = -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wshadow -g -O1 \
                      -fno-omit-frame-pointer -Iinclude -iquote c_src/core \
-                     -iquote c_src/drv -Ifuzz
+                     -iquote fuzz -iquote c_src/drv -Ifuzz
 
 # Corpus and dictionary of a target, as a shell expression of $$t (the
 # decoder's are named after its messages, the others after the target).
 FUZZ_STEM = $$([ $$t = fuzz_drv_request ] && echo drv_request || echo $$t)
 
 # What a target links besides its own file(s) and fuzz/replay.c (or libFuzzer).
-FUZZ_FAKE      := fuzz/fake_backend.c fuzz/fake_ops.c fuzz/fake_terms.c
+FUZZ_FAKE      := fuzz/fake_backend.c fuzz/fake_prims.c fuzz/fake_terms.c
 FUZZ_CORE_LIBS  = $(FUZZ_FAKE) $(NOCOPY_CORE_SRCS)
 FUZZ_DRV_LIBS  := c_src/drv/nc_drv_wire.c
 # A target's own files: fuzz/<target>.c and, for fuzz_format, its reference.

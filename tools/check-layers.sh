@@ -3,27 +3,36 @@
 #
 #   sh tools/check-layers.sh OBJDIR SRCDIR      (make check-layers does this)
 #
-# OBJDIR holds the objects of a build, one folder per layer (OBJDIR/core/*.o,
-# nif/, drv/, describe/, as nocopy.mk writes them); SRCDIR is c_src/. The
-# layers are core (the bottom), and nif, drv and describe above it, side by
-# side. The check fails on:
+# OBJDIR holds the objects of a build as nocopy.mk writes them: one folder per
+# backend layer (OBJDIR/nif/*.o, drv/, describe/) and the core compiled once
+# for each backend (OBJDIR/core-nif/*.o, core-drv/, core-describe/: the core's
+# "nc_backend.h" is that backend's, whose primitives are inlined into it).
+# SRCDIR is c_src/. The layers are core (the bottom), and nif, drv and
+# describe above it, side by side. Each backend is checked as it is linked:
+# core-B's objects with B's. The check fails on:
 #   (a) a file cycle: file A uses a symbol defined in file B, and B, directly
 #       or through other files, uses one defined in A (found with nm: what a
 #       file leaves undefined and another defines);
-#   (b) a symbol edge across layers: core using anything defined above it, or
-#       one of nif, drv and describe using another's (only its own and the
-#       core's);
-#   (c) an #include across layers (grep on the sources): core including a
+#   (b) a symbol edge across layers: one of nif, drv and describe using
+#       another's (only its own and the core's), or the core using anything of
+#       its backend but the backend's state file (B/nc_*_state.c), which the
+#       inlined primitives read;
+#   (c) a state file that is not data only: one that defines a function or
+#       uses a symbol of another nocopy file. This is what lets the core depend
+#       on it: a file with no outgoing edge cannot be on a cycle, so the
+#       core -> state edges add none, whatever else the backend does;
+#   (d) an #include across layers (grep on the sources): core including a
 #       header of another folder, a layer including the header of another
 #       above the core, or the wrong runtime header (the core includes neither
 #       erl_nif.h nor erl_driver.h; nif not erl_driver.h; drv not erl_nif.h).
-#       One exception, written here: describe includes the driver's port
-#       options, drv/nc_drv_options.h, which it prints for the stubs.
-# Calls through the nocopy__ops table are not symbol edges: the core reaches
-# the backend through a pointer the backend sets at load.
+#       Two exceptions, written here: the core's "nc_backend.h" is the
+#       backend's by design (it binds the primitives, see core/nc_prims.h), and
+#       describe includes the driver's port options, drv/nc_drv_options.h,
+#       which it prints for the stubs.
 # Objects whose source is gone (a stale build) are left out.
-# Prints one line per problem, then a summary; exits 1 on any problem.
-# CHECK_LAYERS_EDGES=1 also prints every edge, with one symbol it stands for.
+# Prints one line per problem, a summary per backend, then the total; exits 1
+# on any problem. CHECK_LAYERS_EDGES=1 also prints every edge, with one symbol
+# it stands for.
 set -eu
 
 if [ $# -ne 2 ] || [ ! -d "$1" ] || [ ! -d "$2" ]; then
@@ -38,25 +47,27 @@ NM=${NM:-nm}
 tab=$(printf '\t')
 syms=$(mktemp)
 incs=$(mktemp)
-trap 'rm -f "$syms" "$incs"' EXIT
+none=$(mktemp)
+trap 'rm -f "$syms" "$incs" "$none"' EXIT
 
-# "layer/file.o<TAB>D|U<TAB>symbol" for every global symbol of every object.
-nobj=0
-for l in $LAYERS; do
-    for o in "$OBJ/$l"/*.o; do
-        [ -f "$o" ] || continue
-        base=${o##*/}
-        [ -f "$SRC/$l/${base%.o}.c" ] || continue
-        nobj=$((nobj + 1))
-        "$NM" -P -g "$o" | awk -v f="$l/${o##*/}" -v OFS="$tab" '
-            $2 == "U" || $2 == "w" || $2 == "v" { print f, "U", $1; next }
-            NF >= 2 { print f, "D", $1 }'
-    done >>"$syms"
-done
-if [ "$nobj" -eq 0 ]; then
-    echo "check-layers: no objects under $OBJ (build first: make core)" >&2
-    exit 2
-fi
+BACKENDS="nif drv describe"
+
+# "layer/file.o<TAB>D|U<TAB>symbol<TAB>nm type" for every global symbol of
+# every object of backend $1: its own and the core's built for it (named
+# core/FILE.o).
+collect() {
+    for d in "core-$1" "$1"; do
+        l=${d%%-*}
+        for o in "$OBJ/$d"/*.o; do
+            [ -f "$o" ] || continue
+            base=${o##*/}
+            [ -f "$SRC/$l/${base%.o}.c" ] || continue
+            "$NM" -P -g "$o" | awk -v f="$l/$base" -v OFS="$tab" '
+                $2 == "U" || $2 == "w" || $2 == "v" { print f, "U", $1, $2; next }
+                NF >= 2 { print f, "D", $1, $2 }'
+        done
+    done
+}
 
 # "layer/file<TAB>included name" for every #include "..." and the runtime's
 # two headers.
@@ -68,11 +79,14 @@ for l in $LAYERS; do
     done >>"$incs"
 done
 
-awk -F "$tab" -v src="$SRC" -v layers="$LAYERS" -v show="${CHECK_LAYERS_EDGES:-}" '
+check() {   # backend, symbols file, includes file
+awk -F "$tab" -v src="$SRC" -v layers="$LAYERS" -v show="${CHECK_LAYERS_EDGES:-}" -v be="$1" '
 function layer(f) { sub(/\/.*/, "", f); return f }
-# May a file of layer a depend on layer b?
-function allowed(a, b) { return a == b || b == "core" }
-function may(a) { return a == "core" ? "core" : a " and core" }
+# The state file of the backend: data only, the one file of it the core may use.
+function is_state(f) { return f ~ ("^" be "/nc_[a-z_]*_state[.]o$") }
+# May file a (of layer la) use file b (of layer lb)?
+function allowed(la, lb, b) { return la == lb || lb == "core" || (la == "core" && is_state(b)) }
+function may(a) { return a == "core" ? "core and the state file of " be : a " and core" }
 # The folder that holds header h, looked up as the compiler would for a file of
 # layer l (its own folder first, then the core), then in any other: "" if none.
 function home(l, h,    i, f, n, all) {
@@ -85,7 +99,14 @@ function home(l, h,    i, f, n, all) {
     return ""
 }
 FNR == 1 { part++ }
-part == 1 && $2 == "D" { def[$3] = $1; files[$1] = 1; next }
+part == 1 && $2 == "D" {
+    def[$3] = $1; files[$1] = 1
+    if (is_state($1) && $4 ~ /^[Tt]$/) {
+        printf "check-layers: state: %s defines function %s (a state file is data only)\n", $1, $3
+        bad++
+    }
+    next
+}
 part == 1 && $2 == "U" { use[++nuse] = $1 SUBSEP $3; files[$1] = 1; next }
 part == 2 { inc[++ninc] = $1 SUBSEP $2; next }
 END {
@@ -101,7 +122,13 @@ END {
             edge[a, b] = u[2]; nedges++
             if (show != "") printf "check-layers: edge: %s -> %s (%s)\n", a, b, u[2]
         }
-        if (!allowed(layer(a), layer(b)) && !((a, b) in told)) {
+        if (is_state(a) && !((a, b) in told)) {
+            told[a, b] = 1
+            printf "check-layers: state: %s uses %s of %s (a state file uses nothing)\n",
+                a, u[2], b
+            bad++
+        }
+        if (!allowed(layer(a), layer(b), b) && !((a, b) in told)) {
             told[a, b] = 1
             printf "check-layers: layer: %s uses %s of %s (%s may use only %s)\n",
                 a, u[2], b, layer(a), may(layer(a))
@@ -147,13 +174,32 @@ END {
             hl = home(l, h)
             if (hl == "") continue            # include/ or a system header
         }
-        if (allowed(l, hl) || (l == "describe" && h == "../drv/nc_drv_options.h"))
+        if (allowed(l, hl, "") || (l == "core" && h == "nc_backend.h") ||
+            (l == "describe" && h == "../drv/nc_drv_options.h"))
             continue
         printf "check-layers: include: %s includes %s of %s (%s may include only %s)\n",
             f, h, hl, l, may(l)
         bad++
     }
-    printf "check-layers: %d files, %d edges, %d cycles, %d layer violations\n",
-        n, nedges, cycles, bad
-    exit (cycles + bad > 0 ? 1 : 0)
-}' "$syms" "$incs"
+    printf "check-layers: %s: %d files, %d edges, %d cycles, %d layer violations\n",
+        be, n, nedges, cycles, bad
+    printf "%d %d %d %d\n", n, nedges, cycles, bad >> totals
+}' totals="$totals" "$2" "$3"
+}
+
+totals=$(mktemp)
+trap 'rm -f "$syms" "$incs" "$none" "$totals"' EXIT
+first=1
+for b in $BACKENDS; do
+    collect "$b" >"$syms"
+    if [ ! -s "$syms" ]; then
+        echo "check-layers: no objects for $b under $OBJ (build first: make core)" >&2
+        exit 2
+    fi
+    # The includes are checked once, with the first backend.
+    if [ $first = 1 ]; then check "$b" "$syms" "$incs"; else check "$b" "$syms" "$none"; fi
+    first=0
+done
+awk '{ n += $1; e += $2; c += $3; b += $4 }
+    END { printf "check-layers: %d files, %d edges, %d cycles, %d layer violations\n", n, e, c, b
+          exit (c + b > 0 ? 1 : 0) }' "$totals"

@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "nc_internal.h"
+#include "nc_backend.h"   /* this build's backend: nc_prims.h */
 
 /* "a" or "an" before a handle type's name (by its first letter: "an inflate
  * stream handle", "a gss_ctx handle"). */
@@ -49,13 +49,13 @@ nocopy_type nocopy_term_type(nocopy_call *call, nocopy_term t)
 {
     if (t.raw == 0)
         return NOCOPY_T_OTHER;
-    return call->ops->type(call, t.raw);
+    return nocopy__be_type(call, t.raw);
 }
 
 int nocopy_term_i64(nocopy_call *c, nocopy_term t, int64_t *out)
 {
     CHECK_TERM(c, t);
-    switch (c->ops->get_i64(c, t.raw, out)) {
+    switch (nocopy__be_get_i64(c, t.raw, out)) {
     case NC_GET_OK: return NOCOPY_OK;
     case NC_GET_RANGE: return bad(c, t, "an integer that fits in 64 bits (signed)");
     default: return bad(c, t, "an integer");
@@ -65,7 +65,7 @@ int nocopy_term_i64(nocopy_call *c, nocopy_term t, int64_t *out)
 int nocopy_term_u64(nocopy_call *c, nocopy_term t, uint64_t *out)
 {
     CHECK_TERM(c, t);
-    switch (c->ops->get_u64(c, t.raw, out)) {
+    switch (nocopy__be_get_u64(c, t.raw, out)) {
     case NC_GET_OK: return NOCOPY_OK;
     case NC_GET_RANGE: return bad(c, t, "a non-negative integer below 2^64");
     default: return bad(c, t, "a non-negative integer");
@@ -76,7 +76,7 @@ int nocopy_term_size(nocopy_call *c, nocopy_term t, size_t *out)
 {
     CHECK_TERM(c, t);
     uint64_t v;
-    switch (c->ops->get_u64(c, t.raw, &v)) {
+    switch (nocopy__be_get_u64(c, t.raw, &v)) {
     case NC_GET_OK:
         if (v > SIZE_MAX)
             return bad(c, t, "a size (a non-negative integer that fits size_t)");
@@ -94,7 +94,7 @@ int nocopy_term_int_range(nocopy_call *c, nocopy_term t, int64_t min, int64_t ma
 {
     CHECK_TERM(c, t);
     int64_t v;
-    int r = c->ops->get_i64(c, t.raw, &v);
+    int r = nocopy__be_get_i64(c, t.raw, &v);
     if (r == NC_GET_OK && v >= min && v <= max) {
         *out = v;
         return NOCOPY_OK;
@@ -107,7 +107,7 @@ int nocopy_term_int_range(nocopy_call *c, nocopy_term t, int64_t min, int64_t ma
 int nocopy_term_double(nocopy_call *c, nocopy_term t, double *out)
 {
     CHECK_TERM(c, t);
-    if (c->ops->get_double(c, t.raw, out) == NC_GET_OK)
+    if (nocopy__be_get_double(c, t.raw, out) == NC_GET_OK)
         return NOCOPY_OK;
     return bad(c, t, "a float");
 }
@@ -116,7 +116,7 @@ int nocopy_term_bool(nocopy_call *c, nocopy_term t, int *out)
 {
     CHECK_TERM(c, t);
     nocopy_atom a;
-    if (c->ops->get_atom(c, t.raw, &a) == NC_GET_OK &&
+    if (nocopy__be_get_atom(c, t.raw, &a) == NC_GET_OK &&
         (a == NOCOPY_ATOM_TRUE || a == NOCOPY_ATOM_FALSE)) {
         *out = (a == NOCOPY_ATOM_TRUE);
         return NOCOPY_OK;
@@ -127,7 +127,7 @@ int nocopy_term_bool(nocopy_call *c, nocopy_term t, int *out)
 int nocopy_term_atom(nocopy_call *c, nocopy_term t, nocopy_atom *out)
 {
     CHECK_TERM(c, t);
-    switch (c->ops->get_atom(c, t.raw, out)) {
+    switch (nocopy__be_get_atom(c, t.raw, out)) {
     case NC_GET_OK:
         return NOCOPY_OK;
     case NC_GET_UNKNOWN: {
@@ -157,7 +157,7 @@ int nocopy_term_atom(nocopy_call *c, nocopy_term t, nocopy_atom *out)
 int nocopy_term_bytes(nocopy_call *c, nocopy_term t, nocopy_bytes *out)
 {
     CHECK_TERM(c, t);
-    if (c->ops->get_bytes(c, t.raw, out) == NC_GET_OK) {
+    if (nocopy__be_get_bytes(c, t.raw, out) == NC_GET_OK) {
         c->bytes_raw = t.raw;
         c->bytes_view = *out;
         return NOCOPY_OK;
@@ -182,7 +182,7 @@ int nocopy_term_tuple(nocopy_call *c, nocopy_term t, unsigned arity, nocopy_term
     CHECK_TERM(c, t);
     unsigned n;
     const uintptr_t *raw;
-    if (c->ops->get_tuple(c, t.raw, &n, &raw) != NC_GET_OK || n != arity) {
+    if (nocopy__be_get_tuple(c, t.raw, &n, &raw) != NC_GET_OK || n != arity) {
         char what[48];
         snprintf(what, sizeof what, "a tuple of size %u", arity);
         return bad(c, t, what);
@@ -196,7 +196,7 @@ int nocopy_term_tuple_any(nocopy_call *c, nocopy_term t, unsigned *arity,
     CHECK_TERM(c, t);
     unsigned n;
     const uintptr_t *raw;
-    if (c->ops->get_tuple(c, t.raw, &n, &raw) != NC_GET_OK)
+    if (nocopy__be_get_tuple(c, t.raw, &n, &raw) != NC_GET_OK)
         return bad(c, t, "a tuple");
     nocopy_term *out = nocopy__arena_alloc(&c->arena, (n ? n : 1) * sizeof *out);
     if (!out)
@@ -211,10 +211,10 @@ int nocopy_term_list(nocopy_call *c, nocopy_term t, size_t *len, const nocopy_te
     CHECK_TERM(c, t);
     /* Two passes: count (and check properness), then fill one array. */
     size_t n = 0;
-    uintptr_t head, tail = t.raw;
-    while (c->ops->get_list_cell(c, tail, &head, &tail) == NC_GET_OK)
+    uintptr_t head = 0, tail = t.raw;
+    while (nocopy__be_get_list_cell(c, tail, &head, &tail) == NC_GET_OK)
         n++;
-    if (c->ops->type(c, tail) != NOCOPY_T_NIL)
+    if (nocopy__be_type(c, tail) != NOCOPY_T_NIL)
         return bad(c, t, "a proper list");
     if (n > SIZE_MAX / sizeof(nocopy_term))
         return nocopy__fail(c, NOCOPY_ENOMEM, 0, "list too long");
@@ -223,7 +223,7 @@ int nocopy_term_list(nocopy_call *c, nocopy_term t, size_t *len, const nocopy_te
         return nocopy__fail(c, NOCOPY_ENOMEM, 0, "out of memory reading a list");
     tail = t.raw;
     for (size_t i = 0; i < n; i++) {
-        c->ops->get_list_cell(c, tail, &head, &tail);
+        nocopy__be_get_list_cell(c, tail, &head, &tail);
         out[i].raw = head;
         out[i].argno = t.argno;
     }
@@ -237,7 +237,7 @@ int nocopy_term_handle(nocopy_call *c, nocopy_term t, const nocopy_handle_type *
 {
     CHECK_TERM(c, t);
     nocopy__handle *h;
-    if (c->ops->get_handle(c, t.raw, &h) != NC_GET_OK)
+    if (nocopy__be_get_handle(c, t.raw, &h) != NC_GET_OK)
         return nocopy__fail(c, NOCOPY_EBADARG, t.argno, "expected %s %s handle",
                             article(type->name), type->name);
     if (h->type != type)
@@ -280,7 +280,7 @@ int nocopy_term_keep(nocopy_call *c, nocopy_term t, nocopy_kept **out)
     int st = nocopy_term_bytes(c, t, &view);
     if (st != NOCOPY_OK)
         return st;
-    st = c->ops->keep(c, t.raw, &view, out);
+    st = nocopy__be_keep(c, t.raw, &view, out);
     if (st != NOCOPY_OK)
         return nocopy__fail(c, st, 0, "could not keep a binary: %s", nocopy_strerror(st));
     return NOCOPY_OK;

@@ -1,13 +1,11 @@
 /* nc_call.c: the life of one call, backend-neutral: set-up, running the wrapped
  * function, normalising its outcome, and tear-down; the measure behind
  * NOCOPY_DIRTY_ABOVE. Errors are recorded by nc_error.c. */
-#include "nc_internal.h"
+#include "nc_backend.h"   /* this build's backend: nc_prims.h */
 
-void nocopy__call_init(nocopy_call *c, const nocopy__ops *ops,
-                       const nocopy_module *mod, const nocopy_func *func,
+void nocopy__call_init(nocopy_call *c, const nocopy_module *mod, const nocopy_func *func,
                        unsigned argc, const uintptr_t *argv)
 {
-    c->ops = ops;
     c->mod = mod;
     c->func = func;
     c->argc = argc;
@@ -97,16 +95,16 @@ static bool measure_visit(measure *m, uintptr_t raw, unsigned depth)
     if (m->visited == MEASURE_TERMS)
         return false;
     m->visited++;
-    switch (c->ops->type(c, raw)) {
+    switch (nocopy__be_type(c, raw)) {
     case NOCOPY_T_BINARY:
-        if (c->ops->get_bytes(c, raw, &b) == NC_GET_OK)
+        if (nocopy__be_get_bytes(c, raw, &b) == NC_GET_OK)
             m->total = add_sat(m->total, b.size);
         break;
     case NOCOPY_T_TUPLE:
     case NOCOPY_T_LIST:
         if (depth < MEASURE_DEPTH)
             m->stack[m->sp++] = (measure_frame){raw, 0, depth,
-                                                c->ops->type(c, raw) == NOCOPY_T_TUPLE};
+                                                nocopy__be_type(c, raw) == NOCOPY_T_TUPLE};
         break;
     default:
         break;
@@ -126,14 +124,17 @@ size_t nocopy__binary_arg_bytes(nocopy_call *c)
             if (f->tuple) {
                 unsigned n;
                 const uintptr_t *el;
-                if (c->ops->get_tuple(c, f->raw, &n, &el) != NC_GET_OK || f->next == n) {
+                if (nocopy__be_get_tuple(c, f->raw, &n, &el) != NC_GET_OK || f->next == n) {
                     m.sp--;
                     continue;
                 }
                 more = measure_visit(&m, el[f->next++], f->depth + 1);
             } else {
                 uintptr_t head, tail;
-                c->ops->get_list_cell(c, f->raw, &head, &tail);
+                if (nocopy__be_get_list_cell(c, f->raw, &head, &tail) != NC_GET_OK) {
+                    m.sp--;                 /* pushed as a cell: cannot happen */
+                    continue;
+                }
                 if (f->next == 0) {
                     f->next = 1;
                     more = measure_visit(&m, head, f->depth + 1);
@@ -152,6 +153,5 @@ size_t nocopy__binary_arg_bytes(nocopy_call *c)
 
 void nocopy_consume(nocopy_call *call, size_t bytes)
 {
-    if (call->ops->consume)
-        call->ops->consume(call, bytes);
+    nocopy__be_consume(call, bytes);
 }

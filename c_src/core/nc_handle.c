@@ -6,7 +6,7 @@
  * by whoever first sees "closed and unused" or "memory going away". */
 #include <string.h>
 
-#include "nc_internal.h"
+#include "nc_backend.h"   /* this build's backend: nc_prims.h */
 
 #define USERS(s) ((s) / NC_HANDLE_USER)
 
@@ -86,7 +86,7 @@ void *nocopy_handle_new(nocopy_call *call, const nocopy_handle_type *type)
                      type && type->name ? type->name : "(null)");
         return NULL;
     }
-    nocopy__handle *h = call->ops->handle_alloc(type, (unsigned)idx);
+    nocopy__handle *h = nocopy__be_handle_alloc(type, (unsigned)idx);
     if (!h) {
         nocopy__fail(call, NOCOPY_ENOMEM, 0, "out of memory allocating a %s handle",
                      type->name);
@@ -99,17 +99,17 @@ nocopy_value nocopy_make_handle(nocopy_call *call, void *obj)
 {
     if (!obj)
         return 0;
-    return call->ops->make_handle(call, NC_HANDLE_OF(obj));
+    return nocopy__be_make_handle(call, NC_HANDLE_OF(obj));
 }
 
 void nocopy_handle_keep(void *obj)
 {
     if (obj)
-        nocopy__backend->handle_keep(NC_HANDLE_OF(obj));
+        nocopy__be_handle_keep(NC_HANDLE_OF(obj));
 }
 
 void nocopy_handle_release(void *obj)
 {
     if (obj)
-        nocopy__backend->handle_release(NC_HANDLE_OF(obj));
+        nocopy__be_handle_release(NC_HANDLE_OF(obj));
 }

@@ -2,11 +2,13 @@
  * above it: the backends (c_src/nif/, c_src/drv/) and the describe build
  * (c_src/describe/). Never installed; users include nocopy.h only.
  *
- * Shape: each library is built for exactly one backend, which installs its
- * operation table (nocopy__ops) before the first call. The core implements the
- * public API on top of those operations: range checks, error texts, iodata
- * walking, format strings, handle state. A backend embeds `struct nocopy_call`
- * as the first member of its own per-call struct. */
+ * Shape: each library is built for exactly one backend, and the core is
+ * compiled once per backend: its files include "nc_backend.h", which the build
+ * resolves to that backend's header (c_src/<backend>/nc_backend.h) and which
+ * defines the primitives nc_prims.h declares, as static inline functions. The
+ * core implements the public API on top of those primitives: range checks,
+ * error texts, iodata walking, format strings, handle state. A backend embeds
+ * `struct nocopy_call` as the first member of its own per-call struct. */
 #ifndef NC_INTERNAL_H
 #define NC_INTERNAL_H
 
@@ -96,71 +98,16 @@ typedef struct nocopy__buf {
     void (*free)(struct nocopy__buf *b);
 } nocopy__buf;
 
-/* ---- the operation table a backend provides ------------------------------ */
+/* ---- what a backend provides --------------------------------------------- */
 
-/* Result codes of the reading operations. */
+/* Result codes of the primitives that read terms (nc_prims.h). */
 #define NC_GET_OK       0
 #define NC_GET_TYPE     1                 /* wrong type */
 #define NC_GET_RANGE    2                 /* integer does not fit */
 #define NC_GET_UNKNOWN  3                 /* atom not in the module's table */
 
-typedef struct nocopy__ops {
-    const char *name;                     /* "nif", "driver" */
-
-    /* Reading terms. `raw` is a backend term word. */
-    nocopy_type (*type)(nocopy_call *c, uintptr_t raw);
-    int (*get_i64)(nocopy_call *c, uintptr_t raw, int64_t *out);
-    int (*get_u64)(nocopy_call *c, uintptr_t raw, uint64_t *out);
-    int (*get_double)(nocopy_call *c, uintptr_t raw, double *out);
-    int (*get_atom)(nocopy_call *c, uintptr_t raw, nocopy_atom *out);
-    int (*get_bytes)(nocopy_call *c, uintptr_t raw, nocopy_bytes *out);
-    int (*get_tuple)(nocopy_call *c, uintptr_t raw, unsigned *arity,
-                     const uintptr_t **elems);
-    int (*get_list_cell)(nocopy_call *c, uintptr_t raw, uintptr_t *head,
-                         uintptr_t *tail);
-    /* Any handle: *out is the header; the core checks type and state. */
-    int (*get_handle)(nocopy_call *c, uintptr_t raw, nocopy__handle **out);
-    /* Optional fast path for iodata that is a proper list of binaries: fills
-     * *out (pieces in the call's arena) and returns NC_GET_OK, or returns
-     * NC_GET_TYPE to let the core walk the term generically. May be NULL. */
-    int (*get_iovec)(nocopy_call *c, uintptr_t raw, nocopy_iovec *out);
-    /* Keep binary `raw` (already checked to be a binary viewed as `view`). */
-    int (*keep)(nocopy_call *c, uintptr_t raw, const nocopy_bytes *view,
-                nocopy_kept **out);
-
-    /* Building results. Return 0 on failure (after recording ENOMEM). */
-    nocopy_value (*make_i64)(nocopy_call *c, int64_t v);
-    nocopy_value (*make_u64)(nocopy_call *c, uint64_t v);
-    nocopy_value (*make_double)(nocopy_call *c, double v);    /* v is finite */
-    nocopy_value (*make_atom)(nocopy_call *c, nocopy_atom a);   /* a is valid */
-    nocopy_value (*make_tuple)(nocopy_call *c, unsigned n, const nocopy_value *e);
-    nocopy_value (*make_list)(nocopy_call *c, size_t n, const nocopy_value *e);
-    nocopy_value (*make_buf)(nocopy_call *c, nocopy__buf *b);  /* consumes b */
-    /* `raw` is a binary viewed as `view`; offset/len already range-checked. */
-    nocopy_value (*make_slice)(nocopy_call *c, uintptr_t raw, const nocopy_bytes *view,
-                               size_t offset, size_t len);
-    nocopy_value (*make_kept)(nocopy_call *c, const nocopy_kept *k, size_t offset,
-                              size_t len);
-    /* Must call release(obj) exactly once, on success or failure. */
-    nocopy_value (*make_foreign)(nocopy_call *c, const void *data, size_t size,
-                                 nocopy_release_fn release, void *obj);
-    nocopy_value (*make_copy)(nocopy_call *c, const void *data, size_t size);
-    /* Hands the C reference of `h` over to the new term. */
-    nocopy_value (*make_handle)(nocopy_call *c, nocopy__handle *h);
-
-    /* Memory that outlives calls. */
-    nocopy__buf *(*buf_alloc)(size_t size);
-    nocopy_kept *(*buf_share)(nocopy_call *c, nocopy__buf *b);  /* consumes b */
-    nocopy__handle *(*handle_alloc)(const nocopy_handle_type *type, unsigned index);
-    void (*handle_keep)(nocopy__handle *h);
-    void (*handle_release)(nocopy__handle *h);
-
-    /* Scheduling. May be NULL. */
-    void (*consume)(nocopy_call *c, size_t bytes);
-} nocopy__ops;
-
-/* The backend of this library. Set once by the backend's init, before any call. */
-extern const nocopy__ops *nocopy__backend;
+/* The primitives themselves (reading and building terms, memory that
+ * outlives calls) are bound at compile time: see nc_prims.h. */
 
 /* ---- the call context ---------------------------------------------------- */
 
@@ -170,7 +117,6 @@ typedef struct nocopy__borrow {
 } nocopy__borrow;
 
 struct nocopy_call {
-    const nocopy__ops *ops;
     const nocopy_module *mod;
     const nocopy_func *func;
     unsigned argc;
@@ -195,8 +141,7 @@ struct nocopy_call {
 };
 
 /* Set up / tear down the common part (backends call these around fn()). */
-void nocopy__call_init(nocopy_call *c, const nocopy__ops *ops,
-                       const nocopy_module *mod, const nocopy_func *func,
+void nocopy__call_init(nocopy_call *c, const nocopy_module *mod, const nocopy_func *func,
                        unsigned argc, const uintptr_t *argv);
 /* Ends every handle borrow and frees scratch memory. */
 void nocopy__call_finish(nocopy_call *c);

@@ -6,7 +6,7 @@
  * iolists cannot overflow the C stack (dirty CPU threads have small stacks). */
 #include <string.h>
 
-#include "nc_internal.h"
+#include "nc_backend.h"   /* this build's backend: nc_prims.h */
 
 typedef struct {
     nocopy_call *c;
@@ -121,13 +121,12 @@ int nocopy_term_iovec(nocopy_call *c, nocopy_term t, nocopy_iovec *out)
         return nocopy__fail(c, NOCOPY_EINTERNAL, 0, "an invalid term was read");
     walk w = {.c = c, .top = t};
     frame *stack = NULL;
-    const nocopy__ops *ops = c->ops;
     int st;
 
-    nocopy_type top = ops->type(c, t.raw);
+    nocopy_type top = nocopy__be_type(c, t.raw);
     if (top != NOCOPY_T_BINARY && top != NOCOPY_T_LIST && top != NOCOPY_T_NIL)
         return not_iodata(&w);
-    if (top == NOCOPY_T_LIST && ops->get_iovec && ops->get_iovec(c, t.raw, out) == NC_GET_OK)
+    if (top == NOCOPY_T_LIST && nocopy__be_get_iovec(c, t.raw, out) == NC_GET_OK)
         return NOCOPY_OK;
     if ((st = push(&w, &stack, t.raw, 0)))
         return oom(&w, st);
@@ -136,9 +135,9 @@ int nocopy_term_iovec(nocopy_call *c, nocopy_term t, nocopy_iovec *out)
         frame f = stack[--w.depth];
         nocopy_bytes b;
         uintptr_t head, tail;
-        switch (ops->type(c, f.raw)) {
+        switch (nocopy__be_type(c, f.raw)) {
         case NOCOPY_T_BINARY:
-            if (ops->get_bytes(c, f.raw, &b) != NC_GET_OK)
+            if (nocopy__be_get_bytes(c, f.raw, &b) != NC_GET_OK)
                 return not_iodata(&w);
             if ((st = add_piece(&w, b.data, b.size)))
                 return oom(&w, st);
@@ -149,14 +148,14 @@ int nocopy_term_iovec(nocopy_call *c, nocopy_term t, nocopy_iovec *out)
             /* Flat stretches (binaries, bytes) are consumed in this loop; only a
              * nested list goes on the stack, after the rest of this list. */
             tail = f.raw;
-            while (ops->get_list_cell(c, tail, &head, &tail) == NC_GET_OK) {
-                nocopy_type ht = ops->type(c, head);
-                if (ht == NOCOPY_T_BINARY && ops->get_bytes(c, head, &b) == NC_GET_OK) {
+            while (nocopy__be_get_list_cell(c, tail, &head, &tail) == NC_GET_OK) {
+                nocopy_type ht = nocopy__be_type(c, head);
+                if (ht == NOCOPY_T_BINARY && nocopy__be_get_bytes(c, head, &b) == NC_GET_OK) {
                     if ((st = add_piece(&w, b.data, b.size)))
                         return oom(&w, st);
                 } else if (ht == NOCOPY_T_INTEGER) {
                     int64_t v;
-                    if (ops->get_i64(c, head, &v) != NC_GET_OK || v < 0 || v > 255)
+                    if (nocopy__be_get_i64(c, head, &v) != NC_GET_OK || v < 0 || v > 255)
                         return not_iodata(&w);
                     if ((st = add_byte(&w, (uint8_t)v)))
                         return oom(&w, st);
@@ -173,7 +172,7 @@ int nocopy_term_iovec(nocopy_call *c, nocopy_term t, nocopy_iovec *out)
             break;
         case NOCOPY_T_INTEGER: {
             int64_t v;
-            if (!f.is_elem || ops->get_i64(c, f.raw, &v) != NC_GET_OK || v < 0 || v > 255)
+            if (!f.is_elem || nocopy__be_get_i64(c, f.raw, &v) != NC_GET_OK || v < 0 || v > 255)
                 return not_iodata(&w);
             if ((st = add_byte(&w, (uint8_t)v)))
                 return oom(&w, st);

@@ -6,10 +6,10 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "nc_internal.h"
+#include "nc_backend.h"   /* this build's backend: nc_prims.h */
 
-nocopy_value nocopy_make_i64(nocopy_call *c, int64_t v) { return c->ops->make_i64(c, v); }
-nocopy_value nocopy_make_u64(nocopy_call *c, uint64_t v) { return c->ops->make_u64(c, v); }
+nocopy_value nocopy_make_i64(nocopy_call *c, int64_t v) { return nocopy__be_make_i64(c, v); }
+nocopy_value nocopy_make_u64(nocopy_call *c, uint64_t v) { return nocopy__be_make_u64(c, v); }
 
 /* Checked here for both backends: Erlang has no NaN or infinity. */
 nocopy_value nocopy_make_double(nocopy_call *c, double v)
@@ -18,12 +18,12 @@ nocopy_value nocopy_make_double(nocopy_call *c, double v)
         nocopy__fail(c, NOCOPY_ERANGE, 0, "Erlang floats cannot be NaN or infinite");
         return 0;
     }
-    return c->ops->make_double(c, v);
+    return nocopy__be_make_double(c, v);
 }
 
 nocopy_value nocopy_make_bool(nocopy_call *c, int v)
 {
-    return c->ops->make_atom(c, v ? NOCOPY_ATOM_TRUE : NOCOPY_ATOM_FALSE);
+    return nocopy__be_make_atom(c, v ? NOCOPY_ATOM_TRUE : NOCOPY_ATOM_FALSE);
 }
 
 nocopy_value nocopy_make_atom(nocopy_call *c, nocopy_atom a)
@@ -32,7 +32,7 @@ nocopy_value nocopy_make_atom(nocopy_call *c, nocopy_atom a)
         nocopy__fail(c, NOCOPY_EINTERNAL, 0, "atom index %d is not in the module's table", a);
         return 0;
     }
-    return c->ops->make_atom(c, a);
+    return nocopy__be_make_atom(c, a);
 }
 
 static bool all_valid(const nocopy_value *e, size_t n)
@@ -47,21 +47,21 @@ nocopy_value nocopy_make_tuple(nocopy_call *c, unsigned arity, const nocopy_valu
 {
     if (arity && (!elems || !all_valid(elems, arity)))
         return 0;
-    return c->ops->make_tuple(c, arity, elems);
+    return nocopy__be_make_tuple(c, arity, elems);
 }
 
 nocopy_value nocopy_make_list(nocopy_call *c, size_t len, const nocopy_value *elems)
 {
     if (len && (!elems || !all_valid(elems, len)))
         return 0;
-    return c->ops->make_list(c, len, elems);
+    return nocopy__be_make_list(c, len, elems);
 }
 
 nocopy_value nocopy_make_buf(nocopy_call *c, nocopy_buf *buf)
 {
     if (!buf)
         return 0;
-    return c->ops->make_buf(c, (nocopy__buf *)buf);
+    return nocopy__be_make_buf(c, (nocopy__buf *)buf);
 }
 
 static bool range_ok(nocopy_call *c, size_t size, size_t offset, size_t len)
@@ -83,7 +83,7 @@ nocopy_value nocopy_make_slice(nocopy_call *c, nocopy_term t, size_t offset, siz
     }
     if (t.raw == c->bytes_raw)
         view = c->bytes_view;                  /* read by this call already */
-    else if (c->ops->get_bytes(c, t.raw, &view) != NC_GET_OK) {
+    else if (nocopy__be_get_bytes(c, t.raw, &view) != NC_GET_OK) {
         /* The caller passed something else where the function slices a
          * binary without reading it first: a bad argument, as if it had. */
         nocopy__fail(c, NOCOPY_EBADARG, t.argno, "expected a binary");
@@ -91,14 +91,14 @@ nocopy_value nocopy_make_slice(nocopy_call *c, nocopy_term t, size_t offset, siz
     }
     if (!range_ok(c, view.size, offset, len))
         return 0;
-    return c->ops->make_slice(c, t.raw, &view, offset, len);
+    return nocopy__be_make_slice(c, t.raw, &view, offset, len);
 }
 
 nocopy_value nocopy_make_kept(nocopy_call *c, const nocopy_kept *k, size_t offset, size_t len)
 {
     if (!k || !range_ok(c, k->view.size, offset, len))
         return 0;
-    return c->ops->make_kept(c, k, offset, len);
+    return nocopy__be_make_kept(c, k, offset, len);
 }
 
 nocopy_value nocopy_make_foreign(nocopy_call *c, const void *data, size_t size,
@@ -109,21 +109,21 @@ nocopy_value nocopy_make_foreign(nocopy_call *c, const void *data, size_t size,
             release(obj);
         return 0;
     }
-    return c->ops->make_foreign(c, data, size, release, obj);
+    return nocopy__be_make_foreign(c, data, size, release, obj);
 }
 
 nocopy_value nocopy_make_copy(nocopy_call *c, const void *data, size_t size)
 {
     if (!data && size)
         return 0;
-    return c->ops->make_copy(c, data, size);
+    return nocopy__be_make_copy(c, data, size);
 }
 
 /* ---- buffers ------------------------------------------------------------ */
 
 nocopy_buf *nocopy_buf_alloc(nocopy_call *c, size_t size)
 {
-    nocopy__buf *b = c->ops->buf_alloc(size);
+    nocopy__buf *b = nocopy__be_buf_alloc(size);
     if (!b) {
         nocopy__fail(c, NOCOPY_ENOMEM, 0, "out of memory allocating a %zu-byte buffer", size);
         return NULL;
@@ -149,7 +149,7 @@ nocopy_kept *nocopy_buf_share(nocopy_call *c, nocopy_buf *buf)
 {
     if (!buf)
         return NULL;
-    nocopy_kept *k = c->ops->buf_share(c, (nocopy__buf *)buf);
+    nocopy_kept *k = nocopy__be_buf_share(c, (nocopy__buf *)buf);
     if (!k)
         nocopy__fail(c, NOCOPY_ENOMEM, 0, "out of memory sharing a buffer");
     return k;
@@ -174,7 +174,7 @@ static int return_tagged(nocopy_call *c, nocopy_atom tag, nocopy_value v)
 {
     if (v == 0)
         return nocopy_return(c, 0);
-    nocopy_value pair[2] = {c->ops->make_atom(c, tag), v};
+    nocopy_value pair[2] = {nocopy__be_make_atom(c, tag), v};
     return nocopy_return(c, nocopy_make_tuple(c, 2, pair));
 }
 

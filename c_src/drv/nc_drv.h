@@ -7,10 +7,13 @@
  *                    frees closed ports once their workers are done
  *   nc_drv_pool.c    the per-port worker threads and their bounded queue
  *   nc_drv_exec.c    running one decoded call, replying, releasing what it holds
- *   nc_drv_ops.c     nocopy__ops on decoded requests: reading terms, memory
+ *   nc_backend.h     the core's primitives (nc_prims.h): reading terms, memory,
+ *                    handle references and the table's insert, and (in
+ *                    nc_drv_nodes.h) the result nodes
  *   nc_drv_handle.c  driver-side handles: refcounted objects, per-port id table
  *   nc_drv_reply.c   result values and their ErlDrvTermData spec, sending replies
- *   nc_drv_state.c   the process-wide state (nocopy__drv): names, atoms
+ *   nc_drv_setup.c   setting up the process-wide state: names, atoms
+ *   nc_drv_state.c   the process-wide state (nocopy__drv), data only
  *   nc_drv_wire.c    the request decoder (pure C, fuzzed)
  *
  * Threads: outputv, start and stop run on a scheduler thread holding the port
@@ -34,7 +37,8 @@ typedef struct nc_drv_atom_name {
     size_t len;
 } nc_drv_atom_name;
 
-/* Defined, set up and freed in nc_drv_state.c only; read-only elsewhere. */
+/* Defined in nc_drv_state.c (data only); set up and freed by nc_drv_setup.c
+ * only; read-only elsewhere. */
 typedef struct nc_drv_global {
     const nocopy_module *mod;
     uint32_t fingerprint;                   /* nocopy__module_fingerprint(mod) */
@@ -50,7 +54,6 @@ typedef struct nc_drv_global {
 } nc_drv_global;
 
 extern nc_drv_global nocopy__drv;
-extern const nocopy__ops nocopy__drv_ops;
 
 /* Sets the driver's name, "NAME_drv", before the runtime reads the entry. 0: ok. */
 int nocopy__drv_name_init(const nocopy_module *m);
@@ -83,11 +86,10 @@ int nocopy__drv_htable_init(nc_drv_htable *t);
  * running on other threads: they find the table empty. */
 void nocopy__drv_htable_close(nc_drv_htable *t);
 void nocopy__drv_htable_destroy(nc_drv_htable *t);
-/* Takes over the caller's reference to h. 0 with *id set, or a status.
- * *existed is 1 when h was already in the table under *id: the caller's
- * reference was not taken and is still the caller's to release. */
-int nocopy__drv_htable_insert(nc_drv_htable *t, nocopy__handle *h, uint64_t *id,
-                              int *existed);
+/* nocopy__drv_htable_insert(t, h, id, existed) is in nc_backend.h: it takes
+ * over the caller's reference to h; 0 with *id set, or a status. *existed is 1
+ * when h was already in the table under *id: the caller's reference was not
+ * taken and is still the caller's to release. */
 /* The handle for id, KEPT (release with handle_release), or a tombstone
  * (never kept) when the id names a closed handle, or NULL for no handle type. */
 nocopy__handle *nocopy__drv_htable_lookup(nc_drv_htable *t, uint64_t id);
@@ -160,7 +162,7 @@ int nocopy__drv_janitor_init(void);
 /* Waits until every closed port is freed, then ends the janitor (unload). */
 void nocopy__drv_janitor_finish(void);
 
-/* ---- memory that outlives calls (nc_drv_ops.c) ---------------------------- */
+/* ---- memory that outlives calls (nc_backend.h) ---------------------------- */
 
 /* A result buffer: a driver binary of our own, so that it becomes the result
  * with ERL_DRV_BINARY and no copy. */
@@ -176,11 +178,6 @@ typedef struct nc_drv_kept {
     ErlDrvBinary *bin;                      /* KEPT */
 } nc_drv_kept;
 
-/* Whether [data, data+len) lies inside bin's bytes, so that ERL_DRV_BINARY can
- * name it by offset. Not the case for resource (magic) binaries, whose
- * orig_bytes do not describe the data; those slices are copied. */
-int nocopy__drv_slice_fits(const ErlDrvBinary *bin, const uint8_t *data, size_t len,
-                           size_t *offset);
 
 /* ---- result values (nc_drv_reply.c) --------------------------------------- */
 
@@ -218,27 +215,8 @@ typedef struct nc_drv_reply_node {
     struct nc_drv_reply_node *next_owned;
 } nc_drv_reply_node;
 
-nocopy_value nocopy__drv_make_i64(nocopy_call *c, int64_t v);
-nocopy_value nocopy__drv_make_u64(nocopy_call *c, uint64_t v);
-nocopy_value nocopy__drv_make_double(nocopy_call *c, double v);
-nocopy_value nocopy__drv_make_atom(nocopy_call *c, nocopy_atom a);
-nocopy_value nocopy__drv_make_tuple(nocopy_call *c, unsigned n, const nocopy_value *e);
-nocopy_value nocopy__drv_make_list(nocopy_call *c, size_t n, const nocopy_value *e);
-nocopy_value nocopy__drv_make_buf(nocopy_call *c, nocopy__buf *b);
-nocopy_value nocopy__drv_make_slice(nocopy_call *c, uintptr_t raw, const nocopy_bytes *view,
-                                    size_t offset, size_t len);
-nocopy_value nocopy__drv_make_kept(nocopy_call *c, const nocopy_kept *k, size_t offset,
-                                   size_t len);
-nocopy_value nocopy__drv_make_foreign(nocopy_call *c, const void *data, size_t size,
-                                      nocopy_release_fn release, void *obj);
-nocopy_value nocopy__drv_make_copy(nocopy_call *c, const void *data, size_t size);
-nocopy_value nocopy__drv_make_handle(nocopy_call *c, nocopy__handle *h);
-/* The handle term {'$nocopy_handle', Port, Id} of an id already in the table. */
-nocopy_value nocopy__drv_reply_handle(nocopy_call *c, uint64_t id);
-
-nocopy__handle *nocopy__drv_handle_alloc(const nocopy_handle_type *type, unsigned index);
-void nocopy__drv_handle_keep(nocopy__handle *h);
-void nocopy__drv_handle_release(nocopy__handle *h);
+/* The primitives that make result nodes, the handle's references and the
+ * table's insert are static inline in nc_backend.h. */
 
 /* ---- calls --------------------------------------------------------------- */
 

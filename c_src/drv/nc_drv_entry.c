@@ -37,7 +37,6 @@ static int drv_init(void)
     if (nocopy__drv_state_init(m) != 0 || nocopy__drv_tombstones_init(m) != 0 ||
         nocopy__drv_janitor_init() != 0)
         goto fail;
-    nocopy__backend = &nocopy__drv_ops;
     if (m->load && m->load() != NOCOPY_OK)
         goto fail;
     return 0;
@@ -255,7 +254,7 @@ static void dispatch(nc_drv_port *dp, ErlDrvTermData caller, const ErlIOVec *ev,
         goto drop;
     }
     resolve_handles(call);
-    nocopy__call_init(&call->base, &nocopy__drv_ops, nocopy__drv.mod, f, call->req.argc,
+    nocopy__call_init(&call->base, nocopy__drv.mod, f, call->req.argc,
                       call->req.argv);
     if (may_queue && measured_to_worker(call, f))
         submit(call, ev);

@@ -3,7 +3,7 @@
  * and releasing, exactly once, everything the call holds: result binaries,
  * handle borrows and the handles it looked up, the request's kept binaries,
  * its decoded request and, for a call on the heap, the call itself. */
-#include "nc_drv.h"
+#include "nc_backend.h"
 
 void nocopy__drv_call_release(nc_drv_call *call, int committed)
 {
@@ -17,7 +17,7 @@ void nocopy__drv_call_release(nc_drv_call *call, int committed)
     nocopy__call_finish(&call->base);
     for (nocopy__wire_node *n = call->req.handles; n; n = n->v.handle.next)
         if (n->v.handle.obj && !nocopy__drv_is_tombstone(n->v.handle.obj))
-            nocopy__drv_handle_release(n->v.handle.obj);
+            nocopy__be_handle_release(n->v.handle.obj);
     for (size_t i = 0; i < call->nkeeps; i++)
         driver_free_binary(call->keeps[i]);
     nocopy__arena_free(&call->dec);

@@ -77,7 +77,7 @@ static ERL_NIF_TERM dispatch(unsigned k, ErlNifEnv *env, int argc, const ERL_NIF
     const nocopy_func *f = &nocopy__nif.mod->funcs[k];
     nif_call nc;
     nc.env = env;
-    nocopy__call_init(&nc.base, &nocopy__nif_ops, nocopy__nif.mod, f, (unsigned)argc,
+    nocopy__call_init(&nc.base, nocopy__nif.mod, f, (unsigned)argc,
                       (const uintptr_t *)argv);
 
     /* Large inputs move to a dirty CPU scheduler; the same trampoline runs again
@@ -105,7 +105,6 @@ static int setup(ErlNifEnv *env, ErlNifResourceFlags flags)
 {
     if (nocopy__nif_atoms_init(env) != 0 || nocopy__nif_open_resources(env, flags) != 0)
         return -1;
-    nocopy__backend = &nocopy__nif_ops;
     return 0;
 }
 

@@ -1,40 +1,8 @@
-/* nc_nif_state.c: the NIF backend's load-time state (nocopy__nif), its one
- * owner: the atoms, made once at load so that matching an argument atom is a
- * word comparison. The entry point (nc_nif.c) and the operations
- * (nc_nif_ops.c) read it; neither defines any of it. */
-#include <stdlib.h>
-
+/* nc_nif_state.c: the NIF backend's load-time state (nocopy__nif), data only:
+ * the atoms and resource types, set up by nc_nif_setup.c at load and read by
+ * the primitives (nc_backend.h, inlined into the core) and the entry point.
+ * It defines no function and uses no symbol, so the core compiled for the NIF
+ * backend may depend on it without any file cycle (tools/check-layers.sh). */
 #include "nc_nif.h"
 
 nif_state nocopy__nif;
-
-int nocopy__nif_atoms_init(ErlNifEnv *env)
-{
-    const nocopy_module *m = nocopy__nif.mod;
-    for (int i = 0; i < NOCOPY_ATOM_BUILTIN_COUNT; i++)
-        nocopy__nif.builtin[i] = enif_make_atom(env, nocopy__builtin_atoms[i]);
-
-    /* Their names were checked with the table (nocopy__module_check). */
-    int n = nocopy__module_atom_count(m);
-    if (!nocopy__nif.atoms && n > 0) {
-        nocopy__nif.atoms = calloc((size_t)n, sizeof(ERL_NIF_TERM));
-        if (!nocopy__nif.atoms)
-            return -1;
-    }
-    for (int i = 0; i < n; i++)
-        nocopy__nif.atoms[i] = enif_make_atom(env, m->atoms[i]);
-    nocopy__nif.natoms = n;
-
-    nocopy__nif.am_error_tag = enif_make_atom(env, NC_ATOM_ERROR_TAG);
-    nocopy__nif.am_general = enif_make_atom(env, NC_ATOM_GENERAL);
-    for (int i = 0; i < NC_REASON_COUNT; i++)
-        nocopy__nif.am_reason[i] = enif_make_atom(env, nocopy__reason_names[i]);
-    return 0;
-}
-
-void nocopy__nif_atoms_free(void)
-{
-    free(nocopy__nif.atoms);
-    nocopy__nif.atoms = NULL;
-    nocopy__nif.natoms = 0;
-}

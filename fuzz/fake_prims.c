@@ -1,5 +1,6 @@
-/* fake_ops.c: the fake backend's nocopy__ops (fk_ops) over the term table of
- * fake_backend.c: every precondition the table documents is asserted, and
+/* fake_prims.c: the fake backend's primitives (fk_be_*, bound to the core by
+ * fuzz/nc_backend.h) over the term table of fake_backend.c: every
+ * precondition nc_prims.h documents is asserted, and
  * every binary it makes lives in an exact-size malloc block. */
 #include <math.h>
 #include <stdlib.h>
@@ -9,7 +10,7 @@
 
 /* ---- reading ------------------------------------------------------------ */
 
-static nocopy_type o_type(nocopy_call *c, uintptr_t raw)
+nocopy_type fk_be_type(nocopy_call *c, uintptr_t raw)
 {
     (void)c;
     switch (fk_get(raw)->kind) {
@@ -26,7 +27,7 @@ static nocopy_type o_type(nocopy_call *c, uintptr_t raw)
     }
 }
 
-static int o_get_i64(nocopy_call *c, uintptr_t raw, int64_t *out)
+int fk_be_get_i64(nocopy_call *c, uintptr_t raw, int64_t *out)
 {
     (void)c;
     fk_node *n = fk_get(raw);
@@ -37,7 +38,7 @@ static int o_get_i64(nocopy_call *c, uintptr_t raw, int64_t *out)
     }
 }
 
-static int o_get_u64(nocopy_call *c, uintptr_t raw, uint64_t *out)
+int fk_be_get_u64(nocopy_call *c, uintptr_t raw, uint64_t *out)
 {
     (void)c;
     fk_node *n = fk_get(raw);
@@ -53,7 +54,7 @@ static int o_get_u64(nocopy_call *c, uintptr_t raw, uint64_t *out)
     }
 }
 
-static int o_get_double(nocopy_call *c, uintptr_t raw, double *out)
+int fk_be_get_double(nocopy_call *c, uintptr_t raw, double *out)
 {
     (void)c;
     fk_node *n = fk_get(raw);
@@ -63,7 +64,7 @@ static int o_get_double(nocopy_call *c, uintptr_t raw, double *out)
     return NC_GET_OK;
 }
 
-static int o_get_atom(nocopy_call *c, uintptr_t raw, nocopy_atom *out)
+int fk_be_get_atom(nocopy_call *c, uintptr_t raw, nocopy_atom *out)
 {
     (void)c;
     fk_node *n = fk_get(raw);
@@ -75,7 +76,7 @@ static int o_get_atom(nocopy_call *c, uintptr_t raw, nocopy_atom *out)
     return NC_GET_OK;
 }
 
-static int o_get_bytes(nocopy_call *c, uintptr_t raw, nocopy_bytes *out)
+int fk_be_get_bytes(nocopy_call *c, uintptr_t raw, nocopy_bytes *out)
 {
     (void)c;
     fk_node *n = fk_get(raw);
@@ -86,7 +87,7 @@ static int o_get_bytes(nocopy_call *c, uintptr_t raw, nocopy_bytes *out)
     return NC_GET_OK;
 }
 
-static int o_get_tuple(nocopy_call *c, uintptr_t raw, unsigned *arity,
+int fk_be_get_tuple(nocopy_call *c, uintptr_t raw, unsigned *arity,
                        const uintptr_t **elems)
 {
     (void)c;
@@ -98,7 +99,7 @@ static int o_get_tuple(nocopy_call *c, uintptr_t raw, unsigned *arity,
     return NC_GET_OK;
 }
 
-static int o_get_list_cell(nocopy_call *c, uintptr_t raw, uintptr_t *head, uintptr_t *tail)
+int fk_be_get_list_cell(nocopy_call *c, uintptr_t raw, uintptr_t *head, uintptr_t *tail)
 {
     (void)c;
     fk_node *n = fk_get(raw);
@@ -109,7 +110,7 @@ static int o_get_list_cell(nocopy_call *c, uintptr_t raw, uintptr_t *head, uintp
     return NC_GET_OK;
 }
 
-static int o_get_handle(nocopy_call *c, uintptr_t raw, nocopy__handle **out)
+int fk_be_get_handle(nocopy_call *c, uintptr_t raw, nocopy__handle **out)
 {
     (void)c;
     fk_node *n = fk_get(raw);
@@ -147,7 +148,7 @@ static fk_kept *kept_new(uint8_t *owned, size_t size)
     return k;
 }
 
-static int o_keep(nocopy_call *c, uintptr_t raw, const nocopy_bytes *view, nocopy_kept **out)
+int fk_be_keep(nocopy_call *c, uintptr_t raw, const nocopy_bytes *view, nocopy_kept **out)
 {
     (void)c;
     fk_node *n = fk_get(raw);
@@ -162,13 +163,13 @@ static int o_keep(nocopy_call *c, uintptr_t raw, const nocopy_bytes *view, nocop
 
 /* ---- building ------------------------------------------------------------ */
 
-static nocopy_value o_make_i64(nocopy_call *c, int64_t v)
+nocopy_value fk_be_make_i64(nocopy_call *c, int64_t v)
 {
     (void)c;
     return fk_new_int(v);
 }
 
-static nocopy_value o_make_u64(nocopy_call *c, uint64_t v)
+nocopy_value fk_be_make_u64(nocopy_call *c, uint64_t v)
 {
     (void)c;
     if (v <= INT64_MAX)
@@ -178,7 +179,7 @@ static nocopy_value o_make_u64(nocopy_call *c, uint64_t v)
     return r;
 }
 
-static nocopy_value o_make_double(nocopy_call *c, double v)
+nocopy_value fk_be_make_double(nocopy_call *c, double v)
 {
     (void)c;
     FK_ASSERT(isfinite(v));        /* the core refuses NaN and infinities */
@@ -187,7 +188,7 @@ static nocopy_value o_make_double(nocopy_call *c, double v)
     return r;
 }
 
-static nocopy_value o_make_atom(nocopy_call *c, nocopy_atom a)
+nocopy_value fk_be_make_atom(nocopy_call *c, nocopy_atom a)
 {
     (void)c;
     if (!(a < 0 ? a >= -NOCOPY_ATOM_BUILTIN_COUNT : a < FK_NATOMS))
@@ -198,7 +199,7 @@ static nocopy_value o_make_atom(nocopy_call *c, nocopy_atom a)
     return r;
 }
 
-static nocopy_value o_make_tuple(nocopy_call *c, unsigned n, const nocopy_value *e)
+nocopy_value fk_be_make_tuple(nocopy_call *c, unsigned n, const nocopy_value *e)
 {
     (void)c;
     uintptr_t *copy = malloc((n ? n : 1) * sizeof *copy);
@@ -214,7 +215,7 @@ static nocopy_value o_make_tuple(nocopy_call *c, unsigned n, const nocopy_value 
     return r;
 }
 
-static nocopy_value o_make_list(nocopy_call *c, size_t n, const nocopy_value *e)
+nocopy_value fk_be_make_list(nocopy_call *c, size_t n, const nocopy_value *e)
 {
     (void)c;
     for (size_t i = 0; i < n; i++)
@@ -256,7 +257,7 @@ static void buf_free(nocopy__buf *b)
     fk.live_bufs--;
 }
 
-static nocopy__buf *o_buf_alloc(size_t size)
+nocopy__buf *fk_be_buf_alloc(size_t size)
 {
     if (size > fk.max_alloc)
         return NULL;
@@ -271,7 +272,7 @@ static nocopy__buf *o_buf_alloc(size_t size)
     return &b->base;
 }
 
-static nocopy_value o_make_buf(nocopy_call *c, nocopy__buf *b)
+nocopy_value fk_be_make_buf(nocopy_call *c, nocopy__buf *b)
 {
     (void)c;
     if (fk.live_bufs <= 0)
@@ -286,7 +287,7 @@ static nocopy_value o_make_buf(nocopy_call *c, nocopy__buf *b)
     return r;
 }
 
-static nocopy_kept *o_buf_share(nocopy_call *c, nocopy__buf *b)
+nocopy_kept *fk_be_buf_share(nocopy_call *c, nocopy__buf *b)
 {
     (void)c;
     if (fk.live_bufs <= 0)
@@ -297,7 +298,7 @@ static nocopy_kept *o_buf_share(nocopy_call *c, nocopy__buf *b)
     return &k->base;
 }
 
-static nocopy_value o_make_slice(nocopy_call *c, uintptr_t raw, const nocopy_bytes *view,
+nocopy_value fk_be_make_slice(nocopy_call *c, uintptr_t raw, const nocopy_bytes *view,
                                  size_t offset, size_t len)
 {
     (void)c;
@@ -313,7 +314,7 @@ static nocopy_value o_make_slice(nocopy_call *c, uintptr_t raw, const nocopy_byt
     return r;
 }
 
-static nocopy_value o_make_kept(nocopy_call *c, const nocopy_kept *k, size_t offset,
+nocopy_value fk_be_make_kept(nocopy_call *c, const nocopy_kept *k, size_t offset,
                                 size_t len)
 {
     (void)c;
@@ -327,7 +328,7 @@ static nocopy_value o_make_kept(nocopy_call *c, const nocopy_kept *k, size_t off
     return r;
 }
 
-static nocopy_value o_make_foreign(nocopy_call *c, const void *data, size_t size,
+nocopy_value fk_be_make_foreign(nocopy_call *c, const void *data, size_t size,
                                    nocopy_release_fn release, void *obj)
 {
     (void)c;
@@ -342,13 +343,13 @@ static nocopy_value o_make_foreign(nocopy_call *c, const void *data, size_t size
     return r;
 }
 
-static nocopy_value o_make_copy(nocopy_call *c, const void *data, size_t size)
+nocopy_value fk_be_make_copy(nocopy_call *c, const void *data, size_t size)
 {
     (void)c;
     return fk_new_bin_copy(data, size);
 }
 
-static nocopy_value o_make_handle(nocopy_call *c, nocopy__handle *h)
+nocopy_value fk_be_make_handle(nocopy_call *c, nocopy__handle *h)
 {
     (void)c;
     if (fk_handle_refs(h) <= 0)
@@ -357,35 +358,3 @@ static nocopy_value o_make_handle(nocopy_call *c, nocopy__handle *h)
     fk_get(r)->h = h;
     return r;
 }
-
-const nocopy__ops fk_ops = {
-    .name = "fake",
-    .type = o_type,
-    .get_i64 = o_get_i64,
-    .get_u64 = o_get_u64,
-    .get_double = o_get_double,
-    .get_atom = o_get_atom,
-    .get_bytes = o_get_bytes,
-    .get_tuple = o_get_tuple,
-    .get_list_cell = o_get_list_cell,
-    .get_handle = o_get_handle,
-    .keep = o_keep,
-    .make_i64 = o_make_i64,
-    .make_u64 = o_make_u64,
-    .make_double = o_make_double,
-    .make_atom = o_make_atom,
-    .make_tuple = o_make_tuple,
-    .make_list = o_make_list,
-    .make_buf = o_make_buf,
-    .make_slice = o_make_slice,
-    .make_kept = o_make_kept,
-    .make_foreign = o_make_foreign,
-    .make_copy = o_make_copy,
-    .make_handle = o_make_handle,
-    .buf_alloc = o_buf_alloc,
-    .buf_share = o_buf_share,
-    .handle_alloc = fk_handle_alloc,
-    .handle_keep = fk_handle_keep,
-    .handle_release = fk_handle_release,
-    .consume = NULL,
-};
