@@ -2,13 +2,12 @@
  * core as the C tests compile it. The tests never read or build a term through
  * a backend: only handles are made, kept and released (test_handle.c), through
  * the hooks below, which count what the core asks for. Any other primitive
- * reached is a test that needs a real backend: it aborts. */
+ * reached is a test that needs a real backend: it aborts (nc_prims_abort.h). */
 #ifndef NC_TEST_BACKEND_H
 #define NC_TEST_BACKEND_H
 
-#include <stdlib.h>
-
-#include "nc_prims.h"
+#define NC_PRIMS_OWN_HANDLES
+#include "nc_prims_abort.h"
 
 /* Defined by test_handle.c. */
 nocopy__handle *test_be_handle_alloc(const nocopy_handle_type *type, unsigned index);
@@ -16,211 +15,9 @@ void test_be_handle_keep(nocopy__handle *h);
 void test_be_handle_release(nocopy__handle *h);
 nocopy_value test_be_make_handle(nocopy_call *c, nocopy__handle *h);
 
-static inline nocopy_type nocopy__be_type(nocopy_call *c, uintptr_t raw)
-{
-    (void)c;
-    (void)raw;
-    abort();
-}
-
-static inline int nocopy__be_get_i64(nocopy_call *c, uintptr_t raw, int64_t *out)
-{
-    (void)c;
-    (void)raw;
-    (void)out;
-    abort();
-}
-
-static inline int nocopy__be_get_u64(nocopy_call *c, uintptr_t raw, uint64_t *out)
-{
-    (void)c;
-    (void)raw;
-    (void)out;
-    abort();
-}
-
-static inline int nocopy__be_get_double(nocopy_call *c, uintptr_t raw, double *out)
-{
-    (void)c;
-    (void)raw;
-    (void)out;
-    abort();
-}
-
-static inline int nocopy__be_get_atom(nocopy_call *c, uintptr_t raw, nocopy_atom *out)
-{
-    (void)c;
-    (void)raw;
-    (void)out;
-    abort();
-}
-
-static inline int nocopy__be_get_bytes(nocopy_call *c, uintptr_t raw, nocopy_bytes *out)
-{
-    (void)c;
-    (void)raw;
-    (void)out;
-    abort();
-}
-
-static inline int nocopy__be_get_tuple(nocopy_call *c, uintptr_t raw, unsigned *arity,
-                                       const uintptr_t **elems)
-{
-    (void)c;
-    (void)raw;
-    (void)arity;
-    (void)elems;
-    abort();
-}
-
-static inline int nocopy__be_get_list_cell(nocopy_call *c, uintptr_t raw, uintptr_t *head,
-                                           uintptr_t *tail)
-{
-    (void)c;
-    (void)raw;
-    (void)head;
-    (void)tail;
-    abort();
-}
-
-static inline int nocopy__be_get_handle(nocopy_call *c, uintptr_t raw, nocopy__handle **out)
-{
-    (void)c;
-    (void)raw;
-    (void)out;
-    abort();
-}
-
-static inline int nocopy__be_get_iovec(nocopy_call *c, uintptr_t raw, nocopy_iovec *out)
-{
-    (void)c;
-    (void)raw;
-    (void)out;
-    abort();
-}
-
-static inline int nocopy__be_keep(nocopy_call *c, uintptr_t raw, const nocopy_bytes *view,
-                                  nocopy_kept **out)
-{
-    (void)c;
-    (void)raw;
-    (void)view;
-    (void)out;
-    abort();
-}
-
-static inline nocopy_value nocopy__be_make_i64(nocopy_call *c, int64_t v)
-{
-    (void)c;
-    (void)v;
-    abort();
-}
-
-static inline nocopy_value nocopy__be_make_u64(nocopy_call *c, uint64_t v)
-{
-    (void)c;
-    (void)v;
-    abort();
-}
-
-static inline nocopy_value nocopy__be_make_double(nocopy_call *c, double v)
-{
-    (void)c;
-    (void)v;
-    abort();
-}
-
-static inline nocopy_value nocopy__be_make_atom(nocopy_call *c, nocopy_atom a)
-{
-    (void)c;
-    (void)a;
-    abort();
-}
-
-static inline nocopy_value nocopy__be_make_tuple(nocopy_call *c, unsigned n,
-                                                 const nocopy_value *e)
-{
-    (void)c;
-    (void)n;
-    (void)e;
-    abort();
-}
-
-static inline nocopy_value nocopy__be_make_list(nocopy_call *c, size_t n,
-                                                const nocopy_value *e)
-{
-    (void)c;
-    (void)n;
-    (void)e;
-    abort();
-}
-
-static inline nocopy_value nocopy__be_make_buf(nocopy_call *c, nocopy__buf *b)
-{
-    (void)c;
-    (void)b;
-    abort();
-}
-
-static inline nocopy_value nocopy__be_make_slice(nocopy_call *c, uintptr_t raw,
-                                                 const nocopy_bytes *view, size_t offset,
-                                                 size_t len)
-{
-    (void)c;
-    (void)raw;
-    (void)view;
-    (void)offset;
-    (void)len;
-    abort();
-}
-
-static inline nocopy_value nocopy__be_make_kept(nocopy_call *c, const nocopy_kept *k,
-                                                size_t offset, size_t len)
-{
-    (void)c;
-    (void)k;
-    (void)offset;
-    (void)len;
-    abort();
-}
-
-static inline nocopy_value nocopy__be_make_foreign(nocopy_call *c, const void *data,
-                                                   size_t size, nocopy_release_fn release,
-                                                   void *obj)
-{
-    (void)c;
-    (void)data;
-    (void)size;
-    (void)release;
-    (void)obj;
-    abort();
-}
-
-static inline nocopy_value nocopy__be_make_copy(nocopy_call *c, const void *data,
-                                                size_t size)
-{
-    (void)c;
-    (void)data;
-    (void)size;
-    abort();
-}
-
 static inline nocopy_value nocopy__be_make_handle(nocopy_call *c, nocopy__handle *h)
 {
     return test_be_make_handle(c, h);
-}
-
-static inline nocopy__buf *nocopy__be_buf_alloc(size_t size)
-{
-    (void)size;
-    abort();
-}
-
-static inline nocopy_kept *nocopy__be_buf_share(nocopy_call *c, nocopy__buf *b)
-{
-    (void)c;
-    (void)b;
-    abort();
 }
 
 static inline nocopy__handle *nocopy__be_handle_alloc(const nocopy_handle_type *type,
@@ -237,13 +34,6 @@ static inline void nocopy__be_handle_keep(nocopy__handle *h)
 static inline void nocopy__be_handle_release(nocopy__handle *h)
 {
     test_be_handle_release(h);
-}
-
-static inline void nocopy__be_consume(nocopy_call *c, size_t bytes)
-{
-    (void)c;
-    (void)bytes;
-    abort();
 }
 
 #endif /* NC_TEST_BACKEND_H */
