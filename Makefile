@@ -66,13 +66,12 @@ $(TEST_OUT)/ebin/%.beam: test/%.erl $(wildcard test/*.hrl) $(APP_BEAMS)
 	@mkdir -p $(dir $@)
 	$(ERLC) -Wall +warnings_as_errors +debug_info -I include -I test -pa ebin -o $(TEST_OUT)/ebin $<
 
-# The driver's request decoder is pure C: its tests need no runtime. The core
-# is compiled here with the tests' own backend, test/c/nc_backend.h (found
-# before the driver's: -iquote test/c comes first).
-C_TEST_DRV_SRCS := c_src/drv/nc_drv_wire.c
-C_TEST_CFLAGS    = $(NOCOPY_CORE_CFLAGS) -iquote test/c -iquote $(NOCOPY_SRC)/drv -Itest/c
+# The request decoder (c_src/wire/) is pure C: its tests need no runtime. The
+# core is compiled here with the tests' own backend, test/c/nc_backend.h.
+C_TEST_DRV_SRCS := $(NOCOPY_WIRE_SRCS)
+C_TEST_CFLAGS    = $(NOCOPY_CORE_CFLAGS) -iquote test/c -iquote $(NOCOPY_SRC)/wire -Itest/c
 $(C_TEST_BIN): $(C_TEST_SRCS) $(C_TEST_DRV_SRCS) $(NOCOPY_CORE_SRCS) $(NOCOPY_CORE_HEADERS) \
-    $(wildcard test/c/*.h) c_src/drv/nc_drv_wire.h
+    $(wildcard test/c/*.h) $(wildcard $(NOCOPY_SRC)/wire/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(C_TEST_CFLAGS) -o $@ $(C_TEST_SRCS) $(C_TEST_DRV_SRCS) $(NOCOPY_CORE_SRCS) \
 	    $(NOCOPY_LDFLAGS) -lpthread -lm

@@ -65,7 +65,8 @@ NOCOPY_EBIN   ?= $(NOCOPY_BUILD)/ebin
 # Compiler flags. User code sees include/ only (NOCOPY_USER_CFLAGS). nocopy's
 # own sources see include/ and, with -iquote, the "..." headers of their own
 # layer and the layers below it, nothing else: the folders of c_src/ are the
-# build graph (core <- nif, core <- drv, core <- describe), and a core file that
+# build graph (core <- nif, core <- drv, core <- describe; wire, the request
+# decoder, beside the core, under drv), and a core file that
 # included a backend's header, or a backend another's, would not compile.
 # One exception makes the binding: the core is compiled once per backend
 # (core-nif, core-drv, core-describe), and there "nc_backend.h" is that
@@ -80,20 +81,24 @@ NOCOPY_BASE_CFLAGS = $(NOCOPY_WARN) -fPIC -fvisibility=hidden $(OPTFLAGS) \
 # Per layer: the folders whose headers it may include.
 NOCOPY_CORE_CFLAGS     = $(NOCOPY_BASE_CFLAGS) -iquote $(NOCOPY_SRC)/core
 NOCOPY_NIF_CFLAGS      = $(NOCOPY_CORE_CFLAGS) -iquote $(NOCOPY_SRC)/nif
-NOCOPY_DRV_CFLAGS      = $(NOCOPY_CORE_CFLAGS) -iquote $(NOCOPY_SRC)/drv
+NOCOPY_DRV_CFLAGS      = $(NOCOPY_CORE_CFLAGS) -iquote $(NOCOPY_SRC)/wire -iquote $(NOCOPY_SRC)/drv
 NOCOPY_DESCRIBE_CFLAGS = $(NOCOPY_CORE_CFLAGS) -iquote $(NOCOPY_SRC)/describe
+# The request decoder: pure C, below the backends beside the core; it uses
+# include/ only (the status names).
+NOCOPY_WIRE_CFLAGS     = $(NOCOPY_BASE_CFLAGS) -iquote $(NOCOPY_SRC)/wire
 # For nocopy's own tests, fuzz targets and profiling harnesses, which reach
-# into the core and the driver's wire decoder (and bring their own
-# nc_backend.h when they compile the core).
-NOCOPY_CFLAGS  = $(NOCOPY_CORE_CFLAGS) -iquote $(NOCOPY_SRC)/drv
+# into the core and the wire decoder (and bring their own nc_backend.h when
+# they compile the core).
+NOCOPY_CFLAGS  = $(NOCOPY_CORE_CFLAGS) -iquote $(NOCOPY_SRC)/wire -iquote $(NOCOPY_SRC)/drv
 NOCOPY_LDFLAGS = $(LDFLAGS) $(MOREFLAGS)
 
 # One folder, one layer: every C file of a folder is part of its layer.
-NOCOPY_LAYERS        = core nif drv describe
+NOCOPY_LAYERS        = core wire nif drv describe
 NOCOPY_BACKENDS      = nif drv describe
 NOCOPY_CORE_SRCS     = $(sort $(wildcard $(NOCOPY_SRC)/core/*.c))
 NOCOPY_NIF_SRCS      = $(sort $(wildcard $(NOCOPY_SRC)/nif/*.c))
 NOCOPY_DRV_SRCS      = $(sort $(wildcard $(NOCOPY_SRC)/drv/*.c))
+NOCOPY_WIRE_SRCS     = $(sort $(wildcard $(NOCOPY_SRC)/wire/*.c))
 NOCOPY_DESCRIBE_SRCS = $(sort $(wildcard $(NOCOPY_SRC)/describe/*.c))
 
 # $(NOCOPY_OBJ)/LAYER/FILE.o for $(NOCOPY_SRC)/LAYER/FILE.c, and the core's
@@ -105,10 +110,11 @@ NOCOPY_CORE_DRV_OBJS      = $(call nocopy_core_objs,drv)
 NOCOPY_CORE_DESCRIBE_OBJS = $(call nocopy_core_objs,describe)
 NOCOPY_NIF_OBJS      = $(call nocopy_objs,$(NOCOPY_NIF_SRCS))
 NOCOPY_DRV_OBJS      = $(call nocopy_objs,$(NOCOPY_DRV_SRCS))
+NOCOPY_WIRE_OBJS     = $(call nocopy_objs,$(NOCOPY_WIRE_SRCS))
 NOCOPY_DESCRIBE_OBJS = $(call nocopy_objs,$(NOCOPY_DESCRIBE_SRCS))
 # Everything a backend's library links besides the user's objects.
 NOCOPY_NIF_LIB_OBJS      = $(NOCOPY_CORE_NIF_OBJS) $(NOCOPY_NIF_OBJS)
-NOCOPY_DRV_LIB_OBJS      = $(NOCOPY_CORE_DRV_OBJS) $(NOCOPY_DRV_OBJS)
+NOCOPY_DRV_LIB_OBJS      = $(NOCOPY_CORE_DRV_OBJS) $(NOCOPY_WIRE_OBJS) $(NOCOPY_DRV_OBJS)
 NOCOPY_DESCRIBE_LIB_OBJS = $(NOCOPY_CORE_DESCRIBE_OBJS) $(NOCOPY_DESCRIBE_OBJS)
 NOCOPY_PUBLIC_HEADERS = $(wildcard $(NOCOPY_DIR)/include/*.h)
 NOCOPY_CORE_HEADERS  = $(NOCOPY_PUBLIC_HEADERS) $(wildcard $(NOCOPY_SRC)/core/*.h)
@@ -121,7 +127,8 @@ $(NOCOPY_OBJ)/core-nif/%.o: $(NOCOPY_SRC)/core/%.c $(NOCOPY_CORE_HEADERS) $(wild
 	@mkdir -p $(dir $@)
 	$(CC) $(NOCOPY_NIF_CFLAGS) -c -o $@ $<
 
-$(NOCOPY_OBJ)/core-drv/%.o: $(NOCOPY_SRC)/core/%.c $(NOCOPY_CORE_HEADERS) $(wildcard $(NOCOPY_SRC)/drv/*.h)
+$(NOCOPY_OBJ)/core-drv/%.o: $(NOCOPY_SRC)/core/%.c $(NOCOPY_CORE_HEADERS) \
+        $(wildcard $(NOCOPY_SRC)/wire/*.h) $(wildcard $(NOCOPY_SRC)/drv/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(NOCOPY_DRV_CFLAGS) -c -o $@ $<
 
@@ -134,9 +141,14 @@ $(NOCOPY_OBJ)/nif/%.o: $(NOCOPY_SRC)/nif/%.c $(NOCOPY_CORE_HEADERS) $(wildcard $
 	@mkdir -p $(dir $@)
 	$(CC) $(NOCOPY_NIF_CFLAGS) -c -o $@ $<
 
-$(NOCOPY_OBJ)/drv/%.o: $(NOCOPY_SRC)/drv/%.c $(NOCOPY_CORE_HEADERS) $(wildcard $(NOCOPY_SRC)/drv/*.h)
+$(NOCOPY_OBJ)/drv/%.o: $(NOCOPY_SRC)/drv/%.c $(NOCOPY_CORE_HEADERS) \
+        $(wildcard $(NOCOPY_SRC)/wire/*.h) $(wildcard $(NOCOPY_SRC)/drv/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(NOCOPY_DRV_CFLAGS) -c -o $@ $<
+
+$(NOCOPY_OBJ)/wire/%.o: $(NOCOPY_SRC)/wire/%.c $(NOCOPY_PUBLIC_HEADERS) $(wildcard $(NOCOPY_SRC)/wire/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(NOCOPY_WIRE_CFLAGS) -c -o $@ $<
 
 # describe also prints the driver's port options (drv/nc_drv_options.h).
 $(NOCOPY_OBJ)/describe/%.o: $(NOCOPY_SRC)/describe/%.c $(NOCOPY_CORE_HEADERS) \

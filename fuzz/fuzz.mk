@@ -2,14 +2,14 @@
 # mk/hardening.mk (after nocopy.mk, so NOCOPY_* and BUILD are known).
 #
 # The targets, one fuzz/fuzz_<name>.c each, with its corpus in fuzz/corpus/:
-#   fuzz_drv_request  the driver's request decoder (c_src/drv/nc_drv_wire.c
+#   fuzz_drv_request  the driver's request decoder (c_src/wire/nc_wire.c
 #                     alone; corpus drv_request/, seeds from fuzz/gen_corpus.escript)
 #   fuzz_format       format strings (nc_format.c), against fuzz_format_ref.c
 #   fuzz_iovec        the iodata walker (nc_iovec.c)
 #   fuzz_args         the argument readers (nc_args.c)
 # The last three run the core over a fake backend (fuzz/fake_backend.h),
 # compiled with -iquote fuzz so that the core's "nc_backend.h" is
-# fuzz/nc_backend.h (before the driver's, which -iquote c_src/drv would find).
+# fuzz/nc_backend.h.
 #
 #   make fuzz-replay   every corpus replayed by a gcc build with fuzz/replay.c,
 #                      with ASan and UBSan unless FUZZ_REPLAY_SAN is set empty
@@ -36,7 +36,7 @@ FUZZ_CC           ?= clang
 FUZZ_REPLAY_SAN   ?= -fsanitize=address,undefined -fno-sanitize-recover=all
 FUZZ_CFLAGS        = -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wshadow -g -O1 \
                      -fno-omit-frame-pointer -Iinclude -iquote c_src/core \
-                     -iquote fuzz -iquote c_src/drv -Ifuzz
+                     -iquote fuzz -iquote c_src/wire -Ifuzz
 
 # Corpus and dictionary of a target, as a shell expression of $$t (the
 # decoder's are named after its messages, the others after the target).
@@ -45,12 +45,12 @@ FUZZ_STEM = $$([ $$t = fuzz_drv_request ] && echo drv_request || echo $$t)
 # What a target links besides its own file(s) and fuzz/replay.c (or libFuzzer).
 FUZZ_FAKE      := fuzz/fake_backend.c fuzz/fake_prims.c fuzz/fake_terms.c
 FUZZ_CORE_LIBS  = $(FUZZ_FAKE) $(NOCOPY_CORE_SRCS)
-FUZZ_DRV_LIBS  := c_src/drv/nc_drv_wire.c
+FUZZ_DRV_LIBS  := c_src/wire/nc_wire.c
 # A target's own files: fuzz/<target>.c and, for fuzz_format, its reference.
 fuzz_own        = fuzz/$(1).c $(filter fuzz/$(1)_ref.c,$(wildcard fuzz/*_ref.c))
 FUZZ_CORE_DEPS  = $(FUZZ_CORE_LIBS) $(wildcard fuzz/*.h) fuzz/replay.c \
                   $(wildcard fuzz/*_ref.c) $(NOCOPY_CORE_HEADERS)
-FUZZ_DRV_DEPS   = $(FUZZ_DRV_LIBS) c_src/drv/nc_drv_wire.h include/nocopy_status.h \
+FUZZ_DRV_DEPS   = $(FUZZ_DRV_LIBS) c_src/wire/nc_wire.h include/nocopy_status.h \
                   fuzz/replay.c
 
 FUZZ_REPLAY_BINS := $(addprefix $(FUZZ_OUT)/replay/,$(FUZZ_ALL_TARGETS))

@@ -1,5 +1,5 @@
 /* fuzz_drv_request.c: libFuzzer target for the driver's request decoder
- * (c_src/drv/nc_drv_wire.c). Built with clang by `make fuzz`, and with gcc plus
+ * (c_src/wire/nc_wire.c). Built with clang by `make fuzz`, and with gcc plus
  * fuzz/replay.c by `make fuzz-replay`, which `make test` runs over the corpus.
  *
  * The input is one request's bytes (docs/wire-format.md). The runtime may hand
@@ -22,7 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "nc_drv_wire.h"
+#include "nc_wire.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -7,16 +7,19 @@
 # backend layer (OBJDIR/nif/*.o, drv/, describe/) and the core compiled once
 # for each backend (OBJDIR/core-nif/*.o, core-drv/, core-describe/: the core's
 # "nc_backend.h" is that backend's, whose primitives are inlined into it).
-# SRCDIR is c_src/. The layers are core (the bottom), and nif, drv and
-# describe above it, side by side. Each backend is checked as it is linked:
-# core-B's objects with B's. The check fails on:
+# SRCDIR is c_src/. The layers are core and wire (the request decoder, pure
+# C) at the bottom, side by side, and nif, drv and describe above them, side
+# by side. Each backend is checked as it is linked: core-B's objects with B's
+# and, for the backends that decode requests (drv), wire's (OBJDIR/wire/*.o).
+# The check fails on:
 #   (a) a file cycle: file A uses a symbol defined in file B, and B, directly
 #       or through other files, uses one defined in A (found with nm: what a
 #       file leaves undefined and another defines);
 #   (b) a symbol edge across layers: one of nif, drv and describe using
-#       another's (only its own and the core's), or the core using anything of
-#       its backend but the backend's state file (B/nc_*_state.c), which the
-#       inlined primitives read;
+#       another's (only its own, the core's and wire's), wire using anything
+#       but itself and the core, or the core using anything of its backend but
+#       the backend's state file (B/nc_*_state.c), which the inlined
+#       primitives read (nor anything of wire);
 #   (c) a state file that is not data only: one that defines a function or
 #       uses a symbol of another nocopy file. This is what lets the core depend
 #       on it: a file with no outgoing edge cannot be on a cycle, so the
@@ -41,7 +44,7 @@ if [ $# -ne 2 ] || [ ! -d "$1" ] || [ ! -d "$2" ]; then
 fi
 OBJ=$1
 SRC=$2
-LAYERS="core nif drv describe"
+LAYERS="core wire nif drv describe"
 NM=${NM:-nm}
 
 tab=$(printf '\t')
@@ -52,11 +55,14 @@ trap 'rm -f "$syms" "$incs" "$none"' EXIT
 
 BACKENDS="nif drv describe"
 
+# The layers below a backend besides the core, linked into it.
+lower() { case $1 in drv) echo wire ;; *) echo ;; esac; }
+
 # "layer/file.o<TAB>D|U<TAB>symbol<TAB>nm type" for every global symbol of
-# every object of backend $1: its own and the core's built for it (named
-# core/FILE.o).
+# every object of backend $1: its own, the core's built for it (named
+# core/FILE.o) and those of the layers below it (lower).
 collect() {
-    for d in "core-$1" "$1"; do
+    for d in "core-$1" $(lower "$1") "$1"; do
         l=${d%%-*}
         for o in "$OBJ/$d"/*.o; do
             [ -f "$o" ] || continue
@@ -84,9 +90,16 @@ awk -F "$tab" -v src="$SRC" -v layers="$LAYERS" -v show="${CHECK_LAYERS_EDGES:-}
 function layer(f) { sub(/\/.*/, "", f); return f }
 # The state file of the backend: data only, the one file of it the core may use.
 function is_state(f) { return f ~ ("^" be "/nc_[a-z_]*_state[.]o$") }
-# May file a (of layer la) use file b (of layer lb)?
-function allowed(la, lb, b) { return la == lb || lb == "core" || (la == "core" && is_state(b)) }
-function may(a) { return a == "core" ? "core and the state file of " be : a " and core" }
+# May file a (of layer la) use file b (of layer lb)? The bottom layers, core
+# and wire, use nothing above them (the core only the state file of its backend).
+function bottom(l) { return l == "core" || l == "wire" }
+function allowed(la, lb, b) {
+    return la == lb || lb == "core" || (lb == "wire" && !bottom(la)) ||
+        (la == "core" && is_state(b))
+}
+function may(a) {
+    return a == "core" ? "core and the state file of " be : bottom(a) ? a " and core" : a ", core and wire"
+}
 # The folder that holds header h, looked up as the compiler would for a file of
 # layer l (its own folder first, then the core), then in any other: "" if none.
 function home(l, h,    i, f, n, all) {

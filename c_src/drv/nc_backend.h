@@ -5,7 +5,7 @@
  * table's insert, handle references, result nodes).
  *
  * A term word (uintptr_t raw) is a pointer to a decoded request node
- * (nocopy__wire_node, nc_drv_wire.h). Binaries are views straight into the
+ * (nocopy__wire_node, wire/nc_wire.h). Binaries are views straight into the
  * ErlIOVec the request arrived in: a large binary's bytes are the Erlang
  * binary's own, reached through ev->iov[i] and owned by ev->binv[i]. Nothing is
  * copied unless a comment says so. A result is a tree of nc_drv_reply_node in

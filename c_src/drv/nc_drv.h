@@ -14,7 +14,6 @@
  *   nc_drv_reply.c   result values and their ErlDrvTermData spec, sending replies
  *   nc_drv_setup.c   setting up the process-wide state: names, atoms
  *   nc_drv_state.c   the process-wide state (nocopy__drv), data only
- *   nc_drv_wire.c    the request decoder (pure C, fuzzed)
  *
  * Threads: outputv, start and stop run on a scheduler thread holding the port
  * lock; calls queued to workers run on the port's own threads. Only the
@@ -27,7 +26,7 @@
 #include <erl_driver.h>
 
 #include "nc_drv_options.h"
-#include "nc_drv_wire.h"
+#include "nc_wire.h"
 #include "nc_internal.h"
 
 /* ---- process-wide state, set up once ------------------------------------- */

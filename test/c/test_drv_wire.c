@@ -1,4 +1,4 @@
-/* test_drv_wire.c: the driver request decoder's bounds (nc_drv_wire.c), on
+/* test_drv_wire.c: the driver request decoder's bounds (wire/nc_wire.c), on
  * requests built to be as expensive as the format allows. For a request of n
  * bytes the decoded tree may take at most NC_WIRE_TREE_BYTES_PER_BYTE * n +
  * NC_WIRE_TREE_BYTES_EXTRA bytes and the explicit stack at most
@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "check.h"
-#include "nc_drv_wire.h"
+#include "nc_wire.h"
 
 /* ---- a counting allocator that frees everything at once ---------------------------- */
 

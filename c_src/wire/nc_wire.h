@@ -1,4 +1,5 @@
-/* nc_drv_wire.h: the driver backend's request decoder. Pure C: no runtime calls.
+/* nc_wire.h: the request decoder, shared by the backends that receive requests
+ * as bytes (the driver). Pure C: no runtime calls.
  *
  * A request reaches outputv as an I/O vector whose entries do not follow the
  * iolist the client built: the runtime merges every run of copied bytes (heap
@@ -17,8 +18,8 @@
  * one-line text.
  * It allocates only through the caller's allocator (the per-call arena), so a
  * failed decode leaks nothing once that allocator is reset. */
-#ifndef NC_DRV_WIRE_H
-#define NC_DRV_WIRE_H
+#ifndef NC_WIRE_H
+#define NC_WIRE_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -179,4 +180,4 @@ int nocopy__wire_decode(const nocopy__wire_segment *segs, size_t nsegs,
  * backend hands the bytes to the runtime's decoder (ERL_DRV_EXT2TERM). */
 int nocopy__wire_is_ref_ext(const uint8_t *ext, size_t len);
 
-#endif /* NC_DRV_WIRE_H */
+#endif /* NC_WIRE_H */

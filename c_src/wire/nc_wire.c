@@ -1,15 +1,15 @@
-/* nc_drv_wire.c: decodes one driver request (docs/wire-format.md) into a node
+/* nc_wire.c: decodes one request (docs/wire-format.md) into a node
  * tree. Pure C so that the fuzz target links it without the runtime.
  *
  * The request is a byte stream spread over segments whose boundaries carry no
- * meaning (see nc_drv_wire.h). Fixed-size fields (tags, integers, lengths) are
+ * meaning (see nc_wire.h). Fixed-size fields (tags, integers, lengths) are
  * gathered across boundaries; variable-size payloads (a binary's bytes, an
  * atom's text) must lie inside one segment, because C gets them as one
  * pointer. The Erlang encoder always makes that true: a binary is one iolist
  * element, which the runtime either references as one segment or copies whole
  * into its merged copy buffer. A payload that straddles segments is therefore
  * a hostile or corrupt request and is refused, never copied. */
-#include "nc_drv_wire.h"
+#include "nc_wire.h"
 
 #include <math.h>
 #include <stdarg.h>
