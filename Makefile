@@ -49,7 +49,8 @@ C_TEST_BIN  := $(BUILD)/c_tests
 all: $(APP_BEAMS) nocopy_test_all $(EXAMPLE_TARGETS)
 
 # The C core and both backends, compiled (what rebar3's pre-hook checks).
-core: $(NOCOPY_NIF_LIB_OBJS) $(NOCOPY_DRV_LIB_OBJS) $(NOCOPY_DESCRIBE_LIB_OBJS)
+core: $(NOCOPY_NIF_LIB_OBJS) $(NOCOPY_DRV_LIB_OBJS) $(NOCOPY_DESCRIBE_LIB_OBJS) \
+      $(NOCOPY_ISO_SHARED_OBJS)
 
 deps:
 	@sh tools/deps.sh build test
@@ -66,12 +67,14 @@ $(TEST_OUT)/ebin/%.beam: test/%.erl $(wildcard test/*.hrl) $(APP_BEAMS)
 	@mkdir -p $(dir $@)
 	$(ERLC) -Wall +warnings_as_errors +debug_info -I include -I test -pa ebin -o $(TEST_OUT)/ebin $<
 
-# The request decoder (c_src/wire/) is pure C: its tests need no runtime. The
-# core is compiled here with the tests' own backend, test/c/nc_backend.h.
-C_TEST_DRV_SRCS := $(NOCOPY_WIRE_SRCS)
-C_TEST_CFLAGS    = $(NOCOPY_CORE_CFLAGS) -iquote test/c -iquote $(NOCOPY_SRC)/wire -Itest/c
+# The request decoder (c_src/wire/) and the isolated backend's shared layer
+# (c_src/iso_shared/) are pure C: their tests need no runtime. The core is
+# compiled here with the tests' own backend, test/c/nc_backend.h.
+C_TEST_DRV_SRCS := $(NOCOPY_WIRE_SRCS) $(NOCOPY_ISO_SHARED_SRCS)
+C_TEST_CFLAGS    = $(NOCOPY_CORE_CFLAGS) -iquote test/c -iquote $(NOCOPY_SRC)/wire \
+                   -iquote $(NOCOPY_SRC)/iso_shared -Itest/c
 $(C_TEST_BIN): $(C_TEST_SRCS) $(C_TEST_DRV_SRCS) $(NOCOPY_CORE_SRCS) $(NOCOPY_CORE_HEADERS) \
-    $(wildcard test/c/*.h) $(wildcard $(NOCOPY_SRC)/wire/*.h)
+    $(wildcard test/c/*.h) $(wildcard $(NOCOPY_SRC)/wire/*.h) $(wildcard $(NOCOPY_SRC)/iso_shared/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(C_TEST_CFLAGS) -o $@ $(C_TEST_SRCS) $(C_TEST_DRV_SRCS) $(NOCOPY_CORE_SRCS) \
 	    $(NOCOPY_LDFLAGS) -lpthread -lm
@@ -139,5 +142,6 @@ clean:
 # Fragments owned by their topics: benchmarks, hardening (which includes
 # fuzz/fuzz.mk, the fuzz targets), the docs and user projects.
 -include bench/bench.mk
+-include bench/iso.mk
 -include mk/hardening.mk
 -include mk/integration.mk

@@ -86,6 +86,9 @@ NOCOPY_DESCRIBE_CFLAGS = $(NOCOPY_CORE_CFLAGS) -iquote $(NOCOPY_SRC)/describe
 # The request decoder: pure C, below the backends beside the core; it uses
 # include/ only (the status names).
 NOCOPY_WIRE_CFLAGS     = $(NOCOPY_BASE_CFLAGS) -iquote $(NOCOPY_SRC)/wire
+# What both sides of the isolated backend share (regions, their allocator,
+# the channel, the child process): pure C beside the core, include/ only.
+NOCOPY_ISO_SHARED_CFLAGS = $(NOCOPY_BASE_CFLAGS) -iquote $(NOCOPY_SRC)/iso_shared
 # For nocopy's own tests, fuzz targets and profiling harnesses, which reach
 # into the core and the wire decoder (and bring their own nc_backend.h when
 # they compile the core).
@@ -93,12 +96,13 @@ NOCOPY_CFLAGS  = $(NOCOPY_CORE_CFLAGS) -iquote $(NOCOPY_SRC)/wire -iquote $(NOCO
 NOCOPY_LDFLAGS = $(LDFLAGS) $(MOREFLAGS)
 
 # One folder, one layer: every C file of a folder is part of its layer.
-NOCOPY_LAYERS        = core wire nif drv describe
+NOCOPY_LAYERS        = core wire iso_shared nif drv describe
 NOCOPY_BACKENDS      = nif drv describe
 NOCOPY_CORE_SRCS     = $(sort $(wildcard $(NOCOPY_SRC)/core/*.c))
 NOCOPY_NIF_SRCS      = $(sort $(wildcard $(NOCOPY_SRC)/nif/*.c))
 NOCOPY_DRV_SRCS      = $(sort $(wildcard $(NOCOPY_SRC)/drv/*.c))
 NOCOPY_WIRE_SRCS     = $(sort $(wildcard $(NOCOPY_SRC)/wire/*.c))
+NOCOPY_ISO_SHARED_SRCS = $(sort $(wildcard $(NOCOPY_SRC)/iso_shared/*.c))
 NOCOPY_DESCRIBE_SRCS = $(sort $(wildcard $(NOCOPY_SRC)/describe/*.c))
 
 # $(NOCOPY_OBJ)/LAYER/FILE.o for $(NOCOPY_SRC)/LAYER/FILE.c, and the core's
@@ -111,6 +115,7 @@ NOCOPY_CORE_DESCRIBE_OBJS = $(call nocopy_core_objs,describe)
 NOCOPY_NIF_OBJS      = $(call nocopy_objs,$(NOCOPY_NIF_SRCS))
 NOCOPY_DRV_OBJS      = $(call nocopy_objs,$(NOCOPY_DRV_SRCS))
 NOCOPY_WIRE_OBJS     = $(call nocopy_objs,$(NOCOPY_WIRE_SRCS))
+NOCOPY_ISO_SHARED_OBJS = $(call nocopy_objs,$(NOCOPY_ISO_SHARED_SRCS))
 NOCOPY_DESCRIBE_OBJS = $(call nocopy_objs,$(NOCOPY_DESCRIBE_SRCS))
 # Everything a backend's library links besides the user's objects.
 NOCOPY_NIF_LIB_OBJS      = $(NOCOPY_CORE_NIF_OBJS) $(NOCOPY_NIF_OBJS)
@@ -149,6 +154,11 @@ $(NOCOPY_OBJ)/drv/%.o: $(NOCOPY_SRC)/drv/%.c $(NOCOPY_CORE_HEADERS) \
 $(NOCOPY_OBJ)/wire/%.o: $(NOCOPY_SRC)/wire/%.c $(NOCOPY_PUBLIC_HEADERS) $(wildcard $(NOCOPY_SRC)/wire/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(NOCOPY_WIRE_CFLAGS) -c -o $@ $<
+
+$(NOCOPY_OBJ)/iso_shared/%.o: $(NOCOPY_SRC)/iso_shared/%.c $(NOCOPY_PUBLIC_HEADERS) \
+        $(wildcard $(NOCOPY_SRC)/iso_shared/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(NOCOPY_ISO_SHARED_CFLAGS) -c -o $@ $<
 
 # describe also prints the driver's port options (drv/nc_drv_options.h).
 $(NOCOPY_OBJ)/describe/%.o: $(NOCOPY_SRC)/describe/%.c $(NOCOPY_CORE_HEADERS) \

@@ -7,8 +7,9 @@
 # backend layer (OBJDIR/nif/*.o, drv/, describe/) and the core compiled once
 # for each backend (OBJDIR/core-nif/*.o, core-drv/, core-describe/: the core's
 # "nc_backend.h" is that backend's, whose primitives are inlined into it).
-# SRCDIR is c_src/. The layers are core and wire (the request decoder, pure
-# C) at the bottom, side by side, and nif, drv and describe above them, side
+# SRCDIR is c_src/. The layers are core, wire (the request decoder, pure C)
+# and iso_shared (what both sides of the isolated backend share, pure C) at
+# the bottom, side by side, and nif, drv and describe above them, side
 # by side. Each backend is checked as it is linked: core-B's objects with B's
 # and, for the backends that decode requests (drv), wire's (OBJDIR/wire/*.o).
 # The check fails on:
@@ -16,10 +17,11 @@
 #       or through other files, uses one defined in A (found with nm: what a
 #       file leaves undefined and another defines);
 #   (b) a symbol edge across layers: one of nif, drv and describe using
-#       another's (only its own, the core's and wire's), wire using anything
-#       but itself and the core, or the core using anything of its backend but
-#       the backend's state file (B/nc_*_state.c), which the inlined
-#       primitives read (nor anything of wire);
+#       another's (only its own, the core's, wire's and iso_shared's), wire
+#       or iso_shared using anything but itself and the core, or the core
+#       using anything of its backend but the backend's state file
+#       (B/nc_*_state.c), which the inlined primitives read (nor anything of
+#       wire or iso_shared);
 #   (c) a state file that is not data only: one that defines a function or
 #       uses a symbol of another nocopy file. This is what lets the core depend
 #       on it: a file with no outgoing edge cannot be on a cycle, so the
@@ -44,7 +46,7 @@ if [ $# -ne 2 ] || [ ! -d "$1" ] || [ ! -d "$2" ]; then
 fi
 OBJ=$1
 SRC=$2
-LAYERS="core wire nif drv describe"
+LAYERS="core wire iso_shared nif drv describe"
 NM=${NM:-nm}
 
 tab=$(printf '\t')
@@ -90,15 +92,16 @@ awk -F "$tab" -v src="$SRC" -v layers="$LAYERS" -v show="${CHECK_LAYERS_EDGES:-}
 function layer(f) { sub(/\/.*/, "", f); return f }
 # The state file of the backend: data only, the one file of it the core may use.
 function is_state(f) { return f ~ ("^" be "/nc_[a-z_]*_state[.]o$") }
-# May file a (of layer la) use file b (of layer lb)? The bottom layers, core
-# and wire, use nothing above them (the core only the state file of its backend).
-function bottom(l) { return l == "core" || l == "wire" }
+# May file a (of layer la) use file b (of layer lb)? The bottom layers (core,
+# wire, iso_shared) use nothing above them and no other bottom layer but the
+# core (the core only the state file of its backend).
+function bottom(l) { return l == "core" || l == "wire" || l == "iso_shared" }
 function allowed(la, lb, b) {
-    return la == lb || lb == "core" || (lb == "wire" && !bottom(la)) ||
+    return la == lb || lb == "core" || (bottom(lb) && !bottom(la)) ||
         (la == "core" && is_state(b))
 }
 function may(a) {
-    return a == "core" ? "core and the state file of " be : bottom(a) ? a " and core" : a ", core and wire"
+    return a == "core" ? "core and the state file of " be : bottom(a) ? a " and core" : a ", core, wire and iso_shared"
 }
 # The folder that holds header h, looked up as the compiler would for a file of
 # layer l (its own folder first, then the core), then in any other: "" if none.

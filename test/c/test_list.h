@@ -1,6 +1,7 @@
 /* test_list.h: every C unit test, in the order run_tests.c runs them.
  * To add one: write TEST(name) in a test/c/test_*.c file and add X(name) here.
- * Driver-backend tests (test/c/test_drv_*.c) go in their own block below. */
+ * Driver-backend tests (test/c/test_drv_*.c) and the isolated backend's
+ * (test/c/test_iso_*.c) go in their own blocks below. */
 #ifndef NC_TEST_LIST_H
 #define NC_TEST_LIST_H
 
@@ -49,6 +50,37 @@
     X(drv_wire_wide_tuple_within_bounds)                                       \
     X(drv_wire_left_nested_list_within_bounds)                                 \
     X(drv_wire_term_limit)                                                     \
-    X(drv_wire_prefixes_within_bounds)
+    X(drv_wire_prefixes_within_bounds)                                         \
+    /* isolated backend, shared layer (test/c/test_iso_*.c) */                 \
+    /* test_iso_region.c */                                                    \
+    X(iso_region_sizes)                                                        \
+    X(iso_region_size_sealed)                                                  \
+    X(iso_region_input_read_only_for_the_child)                                \
+    X(iso_region_unfrozen_is_writable_negative_control)                        \
+    X(iso_region_output_written_by_the_child)                                  \
+    X(iso_region_attach_refuses_what_is_not_a_region)                          \
+    X(iso_region_discard_gives_pages_back)                                     \
+    /* test_iso_alloc.c */                                                     \
+    X(iso_alloc_take_and_give)                                                 \
+    X(iso_alloc_refuses_bad_frees)                                             \
+    X(iso_alloc_exhaustion)                                                    \
+    X(iso_alloc_coalesces)                                                     \
+    X(iso_alloc_random_against_model)                                          \
+    X(iso_alloc_discards_large_frees_only)                                     \
+    X(iso_alloc_region_memory_follows_live_blocks)                             \
+    X(iso_alloc_threads)                                                       \
+    /* test_iso_chan.c */                                                      \
+    X(iso_chan_messages_keep_their_bounds)                                     \
+    X(iso_chan_long_messages_refused_whole)                                    \
+    X(iso_chan_dead_peer)                                                      \
+    X(iso_chan_nonblocking_end_never_waits)                                    \
+    /* test_iso_proc.c */                                                      \
+    X(iso_spawn_passes_exactly_the_fds)                                        \
+    X(iso_spawn_reports_how_the_child_ended)                                   \
+    X(iso_spawn_child_signals_are_default)                                     \
+    X(iso_spawn_kill_a_hung_child)                                             \
+    X(iso_spawn_release_reaps)                                                 \
+    X(iso_spawn_missing_program)                                               \
+    X(iso_spawn_child_death_closes_the_channel)
 
 #endif /* NC_TEST_LIST_H */
