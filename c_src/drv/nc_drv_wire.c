@@ -320,6 +320,59 @@ static int push_frame(decoder *d, uintptr_t *slots, uint32_t count)
     return NOCOPY_OK;
 }
 
+/* An iodata term: the next len bytes, wherever the runtime put them. Unlike a
+ * binary's, they may span segments (the I/O list's pieces are its own iolist
+ * elements, which the runtime references or merges into its copy buffer as
+ * it likes): each segment's share becomes one piece, a view into it with its
+ * owner. Two passes over the segments: count, then fill one allocation. */
+static int read_iodata(decoder *d, nocopy__wire_node *n, size_t len)
+{
+    cursor *c = d->c;
+    size_t count = 0, si = c->si, off = c->off;
+    for (size_t need = len; need > 0; si++, off = 0) {
+        size_t avail = c->segs[si].len - off;
+        if (avail == 0)
+            continue;
+        count++;
+        need -= avail < need ? avail : need;
+    }
+    n->kind = NC_W_IODATA;
+    n->v.iov.pieces = NULL;
+    n->v.iov.count = count;
+    n->v.iov.total = len;
+    if (count == 0)
+        return NOCOPY_OK;
+    /* count <= len <= the bytes left: within the tree's bound. */
+    size_t each = sizeof(nocopy_bytes) + sizeof(void *);
+    nocopy_bytes *pieces = tree_alloc(d->alloc, d->actx, d->req, count * each);
+    if (!pieces)
+        return NOCOPY_ENOMEM;
+    void **owners = (void **)(pieces + count);   /* nocopy__wire_iov_binref */
+    size_t k = 0;
+    for (size_t need = len; need > 0;) {
+        const nocopy__wire_segment *s = &c->segs[c->si];
+        size_t avail = s->len - c->off;
+        if (avail == 0) {
+            c->si++;
+            c->off = 0;
+            continue;
+        }
+        size_t take = avail < need ? avail : need;
+        pieces[k].data = s->base + c->off;
+        pieces[k].size = take;
+        owners[count - 1 - k] = s->binref;
+        k++;
+        c->off += take;
+        need -= take;
+    }
+    c->pos += len;
+    c->left -= len;
+    n->v.iov.pieces = pieces;
+    d->req->binary_bytes = d->req->binary_bytes + len < len ? UINT64_MAX
+                                                            : d->req->binary_bytes + len;
+    return NOCOPY_OK;
+}
+
 /* Decodes one term's node (its children are filled later, from the stack). */
 static int read_node(decoder *d, nocopy__wire_node *n)
 {
@@ -425,6 +478,13 @@ static int read_node(decoder *d, nocopy__wire_node *n)
     case 'H':
         n->kind = NC_W_FOREIGN_HANDLE;
         return NOCOPY_OK;
+    case 'v':
+        if (!take_be(c, 8, &v))
+            return fail(req, c, "truncated iodata length");
+        if (v > c->left)
+            return fail(req, c, "iodata of %llu bytes but only %zu bytes left",
+                        (unsigned long long)v, c->left);
+        return read_iodata(d, n, (size_t)v);
     case 'o':
         n->kind = NC_W_OTHER;
         return NOCOPY_OK;
