@@ -121,7 +121,8 @@ static int decode(const buf *b, nocopy__wreq *req, counted *a)
 /* Every tuple declares as many elements as bytes follow its header, and the
  * request ends after the last header. Before the budget it decoded into
  * memory quadratic in its size (a 1 MB request: 836 MB); now the second
- * tuple is refused and the decoder allocates next to nothing. */
+ * tuple is refused and the decoder has allocated the first one's slots and
+ * nodes only. */
 static buf lying_tuples(size_t levels)
 {
     buf b = request(1);
@@ -151,7 +152,9 @@ TEST(drv_wire_lying_tuples_at_the_term_limit)
             fprintf(stderr, "unexpected error: %s\n", req.err);
             return 1;
         }
-        CHECK_LE_U(a.total, (size_t)(cases[i].levels * 5 * 8 + 256));
+        /* At most the first tuple's slots and nodes (made when declared). */
+        CHECK_LE_U(a.total,
+                   (size_t)(cases[i].levels * 5 * (8 + sizeof(nocopy__wire_node)) + 256));
         CHECK_EQ(req.stack_bytes, 0);
         counted_free(&a);
         free(b.p);
@@ -373,7 +376,7 @@ TEST(drv_wire_iodata_lengths)
     put_be(&b, 5, 8);
     put(&b, "abcd", 4);
     CHECK_EQ(decode(&b, &req, &a), NOCOPY_EPROTO);
-    CHECK(strstr(req.err, "iodata of 5 bytes but only 4 bytes left") != NULL);
+    CHECK(strstr(req.err, "iodata of 5 bytes but only 4 bytes left for it and 0 other terms") != NULL);
     counted_free(&a);
     free(b.p);
 
@@ -427,6 +430,42 @@ TEST(drv_wire_iodata_one_byte_pieces_within_bounds)
         CHECK_EQ(io->v.iov.count, BYTES);
         CHECK_EQ(io->v.iov.pieces[BYTES - 1].data[0], (uint8_t)(BYTES - 1));
     }
+    counted_free(&a);
+    free(lens);
+    free(segs);
+    free(b.p);
+    return 0;
+}
+
+/* A tuple declares as many elements as bytes follow, and its first element is
+ * iodata claiming all those bytes, in one-byte segments: the elements' nodes
+ * exist once declared, so the iodata may not take the bytes they need (else
+ * nodes and pieces would both be charged for the same bytes). Refused, within
+ * the bound. */
+TEST(drv_wire_iodata_cannot_take_declared_bytes)
+{
+    enum { BYTES = 2000 };
+    buf b = request(1);
+    put_u8(&b, 'T');
+    put_be(&b, BYTES + 9, 4);                /* each of them a byte of what follows */
+    put_u8(&b, 'v');
+    put_be(&b, BYTES, 8);
+    size_t head = b.n;
+    for (int i = 0; i < BYTES; i++)
+        put_u8(&b, 'n');
+    size_t nsegs = 1 + BYTES;
+    size_t *lens = malloc(nsegs * sizeof *lens);
+    nocopy__wire_segment *segs = malloc(nsegs * sizeof *segs);
+    CHECK_NOT_NULL(lens);
+    CHECK_NOT_NULL(segs);
+    lens[0] = head;
+    for (size_t i = 1; i < nsegs; i++)
+        lens[i] = 1;
+    counted a = {0};
+    nocopy__wreq req;
+    int r = decode_cut(&b, lens, nsegs, segs, &req, &a);
+    CHECK_EQ(r, NOCOPY_EPROTO);
+    CHECK(strstr(req.err, "other terms") != NULL);
     counted_free(&a);
     free(lens);
     free(segs);

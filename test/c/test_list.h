@@ -53,6 +53,7 @@
     X(drv_wire_iodata_pieces_follow_the_segments)                              \
     X(drv_wire_iodata_rest_keeps_owners)                                       \
     X(drv_wire_iodata_lengths)                                                 \
-    X(drv_wire_iodata_one_byte_pieces_within_bounds)
+    X(drv_wire_iodata_one_byte_pieces_within_bounds)                           \
+    X(drv_wire_iodata_cannot_take_declared_bytes)
 
 #endif /* NC_TEST_LIST_H */
