@@ -50,7 +50,7 @@ FUZZ_DRV_LIBS  := c_src/wire/nc_wire.c
 fuzz_own        = fuzz/$(1).c $(filter fuzz/$(1)_ref.c,$(wildcard fuzz/*_ref.c))
 FUZZ_CORE_DEPS  = $(FUZZ_CORE_LIBS) $(wildcard fuzz/*.h) fuzz/replay.c \
                   $(wildcard fuzz/*_ref.c) $(NOCOPY_CORE_HEADERS)
-FUZZ_DRV_DEPS   = $(FUZZ_DRV_LIBS) c_src/wire/nc_wire.h include/nocopy_status.h \
+FUZZ_DRV_DEPS   = $(FUZZ_DRV_LIBS) c_src/wire/nc_wire.h include/nocopy.h include/nocopy_status.h \
                   fuzz/replay.c
 
 FUZZ_REPLAY_BINS := $(addprefix $(FUZZ_OUT)/replay/,$(FUZZ_ALL_TARGETS))

@@ -8,10 +8,12 @@
  * and one byte per segment. Every segment is a separate allocation (ASan sees
  * any read across its end) with its own fake binary reference. Checked:
  *   - no crash, no out-of-bounds read, no leak (all memory is the harness's);
- *   - every binary and atom view lies inside one segment and carries that
- *     segment's binary reference;
+ *   - every binary and atom view, and every piece of an iodata term, lies
+ *     inside one segment and carries that segment's binary reference; an
+ *     iodata term's pieces are non-empty and add up to its size;
  *   - cutting never changes the outcome, except that a payload straddling a
- *     cut is refused (never copied): both decodes agree term for term;
+ *     cut is refused (never copied): both decodes agree term for term (an
+ *     iodata term by its bytes: its pieces are the cut's);
  *   - memory is linear in the request, success or failure: what the decoder
  *     asks of the allocator is at most NC_WIRE_TREE_BYTES_PER_BYTE bytes per
  *     request byte (+ NC_WIRE_TREE_BYTES_EXTRA), its own explicit stack at
@@ -114,6 +116,50 @@ static int in_segment(const cut *c, const uint8_t *p, size_t len, void *binref)
     return 0;
 }
 
+/* An iodata node's pieces: each non-empty, inside one segment with that
+ * segment's owner, adding up to its size. */
+static void check_iodata(const cut *c, const nocopy__wire_node *n)
+{
+    size_t sum = 0;
+    volatile uint8_t x = 0;
+    CHECK((n->v.iov.count == 0) == (n->v.iov.pieces == NULL));
+    for (size_t i = 0; i < n->v.iov.count; i++) {
+        const nocopy_bytes *p = &n->v.iov.pieces[i];
+        CHECK(p->size > 0);
+        for (size_t k = 0; k < p->size; k++)
+            x ^= p->data[k];
+        CHECK(in_segment(c, p->data, p->size, nocopy__wire_iov_binref(n, i)));
+        sum += p->size;
+    }
+    (void)x;
+    CHECK(sum == n->v.iov.total);
+}
+
+/* Whether two iodata nodes hold the same bytes, however they are cut. */
+static int same_iodata(const nocopy__wire_node *a, const nocopy__wire_node *b)
+{
+    if (a->v.iov.total != b->v.iov.total)
+        return 0;
+    size_t i = 0, j = 0, ai = 0, bj = 0;
+    while (i < a->v.iov.count && j < b->v.iov.count) {
+        const nocopy_bytes *p = &a->v.iov.pieces[i], *q = &b->v.iov.pieces[j];
+        size_t n = p->size - ai < q->size - bj ? p->size - ai : q->size - bj;
+        if (memcmp(p->data + ai, q->data + bj, n) != 0)
+            return 0;
+        ai += n;
+        bj += n;
+        if (ai == p->size) {
+            i++;
+            ai = 0;
+        }
+        if (bj == q->size) {
+            j++;
+            bj = 0;
+        }
+    }
+    return i == a->v.iov.count && j == b->v.iov.count;
+}
+
 /* A growable stack of node pairs, for walking trees of any depth without
  * recursion (the decoder accepts any nesting). */
 typedef struct pairs {
@@ -176,6 +222,9 @@ static size_t walk(const cut *c, const nocopy__wreq *req)
         case NC_W_UINT:
             CHECK(n->v.u > (uint64_t)INT64_MAX);
             break;
+        case NC_W_IODATA:
+            check_iodata(c, n);
+            break;
         case NC_W_INT: case NC_W_BIGINT: case NC_W_FLOAT: case NC_W_BITSTRING:
         case NC_W_NIL: case NC_W_HANDLE: case NC_W_FOREIGN_HANDLE: case NC_W_OTHER:
             break;
@@ -220,6 +269,9 @@ static int same_terms(const nocopy__wreq *x, const nocopy__wreq *y)
             break;
         case NC_W_CONS:
             push_children(&p, a, b);
+            break;
+        case NC_W_IODATA:
+            eq = same_iodata(a, b);
             break;
         default:
             break;

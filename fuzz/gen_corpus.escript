@@ -41,14 +41,20 @@ main([Dir]) ->
      || {Name, Args} <- Good],
     write(Dir, "ok_ref_tag", nocopy_wire:request(Port, Fp, Ref, 0, [1, <<"x">>])),
     write(Dir, "ok_other_module", nocopy_wire:request(Port, 16#deadbeef, 17, 3, [1])),
-    Hdr = fun(Argc) -> <<"nc", 2, Fp:32, 3:32, Argc:32, $i, 17:64>> end,
+    %% Arguments a stub sends as iodata ("v"): the list's bytes, inline.
+    Iodata = [{"iodata", [[<<"ab">>, [$c, <<"de">>], Big | <<"end">>]], [iodata]},
+              {"iodata_between", [1, [Big, Big], <<"x">>], [int, iodata, binary]},
+              {"iodata_two", [[<<"a">>], [$b, [$c]]], [iodata, iodata]}],
+    [write(Dir, "ok_" ++ Name, nocopy_wire:request(Port, Fp, 17, 3, Args, Kinds))
+     || {Name, Args, Kinds} <- Iodata],
+    Hdr = fun(Argc) -> <<"nc", (nocopy_wire:version()), Fp:32, 3:32, Argc:32, $i, 17:64>> end,
     Bad = [{"empty", <<>>},
            {"garbage", <<"garbage">>},
            {"bad_magic", <<"xx", 2, Fp:32, 0:32, 0:32, $i, 0:64>>},
            {"bad_version", <<"nc", 1, $i, 0:64, 0:32, 0:32>>},
-           {"bad_tag_kind", <<"nc", 2, Fp:32, 0:32, 0:32, $z, 0:64>>},
-           {"bad_ref_tag", <<"nc", 2, Fp:32, 0:32, 0:32, $r, 4:16, 131, 100, 0, 0>>},
-           {"truncated_header", <<"nc", 2, Fp:32, 0:32>>},
+           {"bad_tag_kind", <<"nc", (nocopy_wire:version()), Fp:32, 0:32, 0:32, $z, 0:64>>},
+           {"bad_ref_tag", <<"nc", (nocopy_wire:version()), Fp:32, 0:32, 0:32, $r, 4:16, 131, 100, 0, 0>>},
+           {"truncated_header", <<"nc", (nocopy_wire:version()), Fp:32, 0:32>>},
            {"argc_too_big", <<(Hdr(16#ffffffff))/binary, "n">>},
            {"unknown_term_tag", <<(Hdr(1))/binary, "?">>},
            {"binary_len_huge", <<(Hdr(1))/binary, $b, 16#ffffffffffffffff:64, "abc">>},
@@ -63,9 +69,12 @@ main([Dir]) ->
            %% elements as bytes are left, and the request ends early.
            {"nested_tuples_lying", <<(Hdr(1))/binary, (lying_tuples(2000))/binary>>},
            {"nested_cons_cut", <<(Hdr(1))/binary, (binary:copy(<<"c">>, 3000))/binary>>},
-           {"args_lying", <<(Hdr(1000))/binary, "nnn">>}],
+           {"args_lying", <<(Hdr(1000))/binary, "nnn">>},
+           {"iodata_len_huge", <<(Hdr(1))/binary, $v, 16#ffffffffffffffff:64, "abc">>},
+           {"iodata_len_cut", <<(Hdr(1))/binary, $v, 0:32>>},
+           {"iodata_short", <<(Hdr(2))/binary, $v, 4:64, "abcn">>}],
     [write(Dir, "bad_" ++ Name, Bin) || {Name, Bin} <- Bad],
-    io:format("wrote ~b seeds to ~s~n", [length(Good) + 2 + length(Bad), Dir]);
+    io:format("wrote ~b seeds to ~s~n", [length(Good) + 2 + length(Iodata) + length(Bad), Dir]);
 main(_) ->
     io:format(standard_error, "usage: gen_corpus.escript DIR~n", []),
     halt(2).

@@ -90,6 +90,9 @@
 
 -define(MAX_TIMEOUT, 16#ffffffff).
 
+%% How long a call waits for its reply before it monitors the port (wait/4).
+-define(UNWATCHED_MS, 2).
+
 %% ---------------------------------------------------------------------------
 %% Ports
 %% ---------------------------------------------------------------------------
@@ -229,8 +232,8 @@ close(Port) ->
 %% The tag is an integer: cheaper than a reference (which the driver would have
 %% to decode), and a function that runs inline has replied by the time
 %% `port_command' returns, so the first `receive' finds it at once. Only when
-%% it has not (the call was queued) does the caller check the port and monitor
-%% it.
+%% it has not (the call was queued) does the caller wait, and only when the
+%% reply takes more than a moment does it check the port and monitor it.
 -spec call(port(), atom(), fingerprint(), non_neg_integer(), list(), timeout()) -> term().
 call(Port, Driver, Fp, FunIndex, Args, Timeout) ->
     %% Positive unique integers start small and stay below 2^59 for centuries
@@ -257,8 +260,33 @@ call_request(Port, Driver, Tag, Request, Timeout) ->
         error:badarg -> not_sent(Port)
     end.
 
+%% A call queued to the port's workers: its reply comes within microseconds
+%% as a rule, so the caller first waits ?UNWATCHED_MS without a monitor (a
+%% monitor and its removal are two signals to the port per call, which under
+%% many concurrent callers cost as much as the call). Only a call still
+%% unanswered then monitors the port, which reports a port that died even
+%% before the monitor was made (noproc), and checks that the port is a nocopy
+%% driver of this module at all: a failure is seen ?UNWATCHED_MS later, the
+%% same failure.
 -spec wait(port(), atom(), integer(), timeout()) -> term().
+wait(Port, Driver, Tag, infinity) ->
+    receive
+        {nocopy_reply, Tag, Reply} -> reply(Reply, Driver)
+    after ?UNWATCHED_MS ->
+        watch(Port, Driver, Tag, infinity, infinity)
+    end;
+wait(Port, Driver, Tag, Timeout) when Timeout > ?UNWATCHED_MS ->
+    receive
+        {nocopy_reply, Tag, Reply} -> reply(Reply, Driver)
+    after ?UNWATCHED_MS ->
+        watch(Port, Driver, Tag, Timeout - ?UNWATCHED_MS, Timeout)
+    end;
 wait(Port, Driver, Tag, Timeout) ->
+    watch(Port, Driver, Tag, Timeout, Timeout).
+
+%% Waits Left more ms of the call's Timeout.
+-spec watch(port(), atom(), integer(), timeout(), timeout()) -> term().
+watch(Port, Driver, Tag, Left, Timeout) ->
     MRef = erlang:monitor(port, Port),
     case runs(Port, Driver) of
         true ->
@@ -268,7 +296,7 @@ wait(Port, Driver, Tag, Timeout) ->
                     reply(Reply, Driver);
                 {'DOWN', MRef, port, _, Why} ->
                     down(Tag, Driver, Why)
-            after Timeout ->
+            after Left ->
                 erlang:demonitor(MRef, [flush]),
                 %% The reply may have arrived with the timeout.
                 receive

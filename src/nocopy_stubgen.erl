@@ -468,13 +468,21 @@ drv_function(#func{name = N, args = Args} = F) ->
 %% The request encoder of one function: nocopy_wire:encoder/4 writes it from
 %% the kinds of its arguments (docs/wire-format.md; the bytes are
 %% nocopy_wire:request/5's, tested in nocopy_driver_wire_tests).
-drv_encoder(#func{name = N, args = Args, index = I, arity = Arity}, Module, Handles) ->
-    Kinds = [arg_kind(T, Module, Handles) || {_, T} <- Args],
+drv_encoder(#func{name = N, args = Args, index = I, arity = Arity, sched = Sched}, Module,
+            Handles) ->
+    Kinds = [wire_kind(arg_kind(T, Module, Handles), Sched) || {_, T} <- Args],
     nocopy_wire:encoder(encoder_name(N), I, Kinds,
                         ["The request for ", atom(N), "/", integer_to_list(Arity + 1),
                          " (nocopy_wire:encoder/4)."]).
 
 encoder_name(N) -> atom("$nocopy_request_" ++ N).
+
+%% Iodata is sent as its bytes (nocopy_wire:request/6), except to a
+%% NOCOPY_DIRTY_ABOVE function: its threshold counts the binaries of the
+%% argument terms, as on the NIF (not integer bytes, and within the measure's
+%% bounds), which only the terms show.
+wire_kind(iodata, dirty_above) -> other;
+wire_kind(Kind, _) -> Kind.
 
 %% Which kind of value the spec's type text names. Only a hint: the guards
 %% decide, and `other' takes anything.
@@ -491,6 +499,8 @@ arg_kind(Type0, Module, Handles) ->
         "byte()" -> int;
         "char()" -> int;
         "float()" -> float;
+        "iodata()" -> iodata;
+        "iolist()" -> iodata;
         "nocopy:handle()" -> handle;
         _ ->
             case is_int_range(Type) of

@@ -8,10 +8,13 @@
 %% A request is an iolist in which every binary is its own element, so that
 %% `port_command/2' hands each binary of more than 64 bytes to the driver's
 %% `outputv' by reference; the small values around them travel in a compact
-%% header. The decoder is `nocopy__wire_decode()' in c_src/drv/nc_drv_wire.c.
+%% header. An argument whose spec says iodata is sent as it is, its length
+%% before it (`request/6'): the runtime lays its pieces out in the I/O vector,
+%% and the driver reads them from there. The decoder is
+%% `nocopy__wire_decode()' in c_src/wire/nc_wire.c.
 -module(nocopy_wire).
 
--export([request/5, term/2, version/0, encoder/4]).
+-export([request/5, request/6, term/2, version/0, encoder/4]).
 
 -export_type([kind/0]).
 
@@ -19,8 +22,9 @@
 
 %% What the stub generator knows of an argument from its spec: the encoder
 %% specialises the kinds it can check with a guard, and leaves `other' (and
-%% any value that fails its guard) to request/5.
--type kind() :: binary | int | float | handle | other.
+%% any value that fails its guard) to request/5. `iodata' is the one kind
+%% whose encoding differs from term/2's (see request/6).
+-type kind() :: binary | int | float | handle | iodata | other.
 
 %% @doc The request for calling function `FunIndex' of the module with
 %% fingerprint `Fp' with `Args' on `Port', tagged `Tag' (an integer, or a
@@ -29,16 +33,41 @@
 %% is encoded as a handle only if it belongs to `Port'.
 -spec request(port(), nocopy_port:fingerprint(), nocopy_port:tag(), non_neg_integer(), list()) ->
           iodata().
-request(Port, Fp, Tag, FunIndex, Args) when is_integer(Tag), Tag >= ?NC_I64_MIN,
-                                            Tag =< ?NC_I64_MAX ->
-    [<<?NC_WIRE_MAGIC, ?NC_WIRE_VERSION, Fp:32, FunIndex:32, (length(Args)):32, $i,
-       Tag:64/signed>>
-     | args(Args, Port)];
-request(Port, Fp, Tag, FunIndex, Args) when is_reference(Tag) ->
+request(Port, Fp, Tag, FunIndex, Args) ->
+    [header(Fp, Tag, FunIndex, length(Args)) | args(Args, Port)].
+
+header(Fp, Tag, FunIndex, Argc) when is_integer(Tag), Tag >= ?NC_I64_MIN, Tag =< ?NC_I64_MAX ->
+    <<?NC_WIRE_MAGIC, ?NC_WIRE_VERSION, Fp:32, FunIndex:32, Argc:32, $i, Tag:64/signed>>;
+header(Fp, Tag, FunIndex, Argc) when is_reference(Tag) ->
     Ext = term_to_binary(Tag),
-    [<<?NC_WIRE_MAGIC, ?NC_WIRE_VERSION, Fp:32, FunIndex:32, (length(Args)):32, $r,
-       (byte_size(Ext)):16, Ext/binary>>
-     | args(Args, Port)].
+    <<?NC_WIRE_MAGIC, ?NC_WIRE_VERSION, Fp:32, FunIndex:32, Argc:32, $r,
+      (byte_size(Ext)):16, Ext/binary>>.
+
+%% @doc request/5, with each argument's kind from the function's spec: an
+%% argument of kind `iodata' that is a non-empty I/O list (iolist_size/1
+%% accepts it and counts at least one byte) is sent as the wire term
+%% `"v" Size:64' followed by the list itself, so that the runtime, not
+%% Erlang, lays its pieces out (referencing the large binaries, merging small
+%% ones into its buffer) and the driver reads them where they lie, with no
+%% term per piece. Anything else is encoded as by request/5 (the C side then
+%% reads the term, and refuses what is not iodata with its own error).
+-spec request(port(), nocopy_port:fingerprint(), nocopy_port:tag(), non_neg_integer(), list(),
+              [kind()]) -> iodata().
+request(Port, Fp, Tag, FunIndex, Args, Kinds) when length(Args) =:= length(Kinds) ->
+    [header(Fp, Tag, FunIndex, length(Args)) | kinded(Args, Kinds, Port)].
+
+kinded([A | As], [iodata | Ks], Port) when is_list(A) ->
+    Rest = kinded(As, Ks, Port),
+    try iolist_size(A) of
+        0 -> [term(A, Port) | Rest];
+        N -> [<<$v, N:64>>, A | Rest]
+    catch
+        error:badarg -> [term(A, Port) | Rest]
+    end;
+kinded([A | As], [_ | Ks], Port) ->
+    [term(A, Port) | kinded(As, Ks, Port)];
+kinded([], [], _) ->
+    [].
 
 %% @doc The version of the format written here (the third byte of every
 %% request).
@@ -97,9 +126,11 @@ elems(_, _, _, _) -> [].
 %% Tag, A1, ...)', for a module that defines `?FP' (its fingerprint). One
 %% clause for the kinds, with guards that check every assumption, builds the
 %% request with one binary construction per run of small fields, each binary
-%% its own iolist element; any other value (or a tag or integer outside the
-%% small range, or a handle of another port) falls through to request/5. Both
-%% clauses make the same bytes (nocopy_driver_wire_tests compares them).
+%% (and each iodata argument) its own iolist element; any other value (a tag
+%% or integer outside the small range, a handle of another port, a list that
+%% is no I/O list or an empty one, ...) falls through to request/5 (request/6
+%% when an argument is iodata). Both clauses make the same bytes
+%% (nocopy_driver_wire_tests compares them).
 -spec encoder(iodata(), non_neg_integer(), [kind()], iodata()) -> iodata().
 encoder(Name, FunIndex, Kinds, Comment) ->
     Arity = length(Kinds),
@@ -114,21 +145,54 @@ encoder(Name, FunIndex, Kinds, Comment) ->
     Guards = [["is_integer(T), ", Small("T")] | [guard(K, V, Small) || {K, V} <- Named, K =/= other]],
     Header = ["\"", ?NC_WIRE_MAGIC, "\", ", integer_to_list(?NC_WIRE_VERSION), ", ?FP:32, ",
               integer_to_list(FunIndex), ":32, ", integer_to_list(Arity), ":32, $i, T:64/signed"],
-    P = case [K || {K, _} <- Named, K =:= handle orelse K =:= other] of
+    P = case [K || {K, _} <- Named, K =:= handle orelse K =:= other orelse K =:= iodata] of
             [] -> "_";
             _ -> "P"
         end,
+    Generic = ["nocopy_wire:request(P, ?FP, T, ", integer_to_list(FunIndex), ", [",
+               join(Vars, ", "), "]"],
+    Fallback = case lists:member(iodata, Kinds) of
+                   false -> [Generic, ")"];
+                   true -> [Generic, ", [", join([atom_to_list(K) || K <- Kinds], ", "), "])"]
+               end,
+    Elems = elements(Named, [Header], []),
     ["%% ", Comment, "\n",
      Name, "(", join([P, "T" | Pats], ", "), ")\n",
      "  when ", join(Guards, ",\n       "), " ->\n",
-     "    ", iolist_expr(elements(Named, [Header], [])), ";\n",
+     "    ", sized(Named, Elems, Fallback), ";\n",
      Name, "(", join(["P", "T" | Vars], ", "), ") ->\n",
-     "    nocopy_wire:request(P, ?FP, T, ", integer_to_list(FunIndex), ", [",
-     join(Vars, ", "), "]).\n\n"].
+     "    ", Fallback, ".\n\n"].
+
+%% The first clause's body: the request, once each iodata argument is
+%% measured (iolist_size/1 also checks that it is an I/O list: one that is
+%% not goes to the fallback, reaches C as a term, and C refuses it with its
+%% own error text).
+sized(Named, Elems, Fallback) ->
+    case [V || {iodata, V} <- Named] of
+        [] ->
+            iolist_expr(Elems);
+        Io ->
+            {Expr, Pat} = case Io of
+                              [V] -> {["iolist_size(", V, ")"], size_var(V)};
+                              _ -> {["{", join([["iolist_size(", V, ")"] || V <- Io], ", "), "}"],
+                                    ["{", join([size_var(V) || V <- Io], ", "), "}"]}
+                          end,
+            ["try ", Expr, " of\n",
+             "        ", Pat, " when ", join([[size_var(V), " > 0"] || V <- Io], ", "), " ->\n",
+             "            ", iolist_expr(Elems, "\n             "), ";\n",
+             "        _ ->\n",
+             "            ", Fallback, "\n",
+             "    catch\n",
+             "        error:badarg -> ", Fallback, "\n",
+             "    end"]
+    end.
+
+size_var(V) -> ["Sz", V].
 
 guard(int, V, Small) -> ["is_integer(", V, "), ", Small(V)];
 guard(float, V, _) -> ["is_float(", V, ")"];
 guard(binary, V, _) -> ["is_binary(", V, ")"];
+guard(iodata, V, _) -> ["is_list(", V, ")"];
 guard(handle, V, _) -> ["is_integer(", V, "), ", V, " >= 0, ", V, " =< ",
                         integer_to_list(?NC_SMALL_MAX)].
 
@@ -145,6 +209,9 @@ elements([{Kind, V} | Rest], Cur, Acc) ->
         binary ->
             Acc1 = flush(Cur ++ [["$b, (byte_size(", V, ")):64"]], Acc),
             elements(Rest, [], [{expr, V} | Acc1]);
+        iodata ->
+            Acc1 = flush(Cur ++ [["$v, ", size_var(V), ":64"]], Acc),
+            elements(Rest, [], [{expr, V} | Acc1]);
         other ->
             elements(Rest, [], [{expr, ["nocopy_wire:term(", V, ", P)"]} | flush(Cur, Acc)])
     end.
@@ -152,13 +219,17 @@ elements([{Kind, V} | Rest], Cur, Acc) ->
 flush([], Acc) -> Acc;
 flush(Segs, Acc) -> [{bin, Segs} | Acc].
 
-iolist_expr([{bin, Segs}]) ->
-    ["<<", join(Segs, ", "), ">>"];
 iolist_expr(Elems) ->
+    iolist_expr(Elems, "\n     ").
+
+%% Sep: what goes between elements (a newline and the indentation).
+iolist_expr([{bin, Segs}], _) ->
+    ["<<", join(Segs, ", "), ">>"];
+iolist_expr(Elems, Sep) ->
     ["[", join([case E of
                     {bin, Segs} -> ["<<", join(Segs, ", "), ">>"];
                     {expr, X} -> X
-                end || E <- Elems], ",\n     "), "]"].
+                end || E <- Elems], [",", Sep]), "]"].
 
 join([], _) -> [];
 join([H | T], Sep) -> [H | [[Sep, X] || X <- T]].

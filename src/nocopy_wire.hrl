@@ -1,9 +1,9 @@
 %% nocopy_wire.hrl: the driver wire format's constants (docs/wire-format.md),
-%% for nocopy_wire. Their C twins are in c_src/drv/nc_drv_wire.h; every driver
+%% for nocopy_wire. Their C twins are in c_src/wire/nc_wire.h; every driver
 %% test sends requests made here to a driver decoding them there.
 
 -define(NC_WIRE_MAGIC, "nc").
--define(NC_WIRE_VERSION, 2).
+-define(NC_WIRE_VERSION, 3).
 
 %% Integers the emulator keeps small (immediate) on 64-bit machines: guards on
 %% this range cost no bignum comparison, in the encoders and the receive.

@@ -20,7 +20,7 @@ garbage_test_() ->
     {setup, spawn, fun() -> open([]) end, fun close/1,
      fun(P) ->
              Fp = fp(),
-             Hdr = fun(Tag, Fun, Argc) -> <<"nc", 2, Fp:32, Fun:32, Argc:32, $i, Tag:64>> end,
+             Hdr = fun(Tag, Fun, Argc) -> <<"nc", (nocopy_wire:version()), Fp:32, Fun:32, Argc:32, $i, Tag:64>> end,
              Echo = index(echo_i64),
              Big200 = nc_big(200), Big100 = nc_big(100),
              Cases =
@@ -28,10 +28,10 @@ garbage_test_() ->
                   {"empty", <<>>, undefined},
                   {"bytes, not binaries", [1, 2, 3], undefined},
                   {"wrong version", <<"nc", 1, $i, 1:64, 0:32, 0:32>>, undefined},
-                  {"header cut short", <<"nc", 2, Fp:32, Echo:32>>, undefined},
-                  {"unknown tag kind", <<"nc", 2, Fp:32, Echo:32, 1:32, $x, 1:64>>, undefined},
+                  {"header cut short", <<"nc", (nocopy_wire:version()), Fp:32, Echo:32>>, undefined},
+                  {"unknown tag kind", <<"nc", (nocopy_wire:version()), Fp:32, Echo:32, 1:32, $x, 1:64>>, undefined},
                   {"a reference tag that is no reference",
-                   [<<"nc", 2, Fp:32, Echo:32, 1:32, $r, 6:16>>, term_to_binary(foo),
+                   [<<"nc", (nocopy_wire:version()), Fp:32, Echo:32, 1:32, $r, 6:16>>, term_to_binary(foo),
                     <<$i, 1:64>>], undefined},
                   {"no such function", [Hdr(7, 100000, 0)], 7},
                   {"wrong argument count", [Hdr(8, Echo, 2), <<$i, 1:64, $i, 2:64>>], 8},
@@ -83,7 +83,7 @@ bounded_decode_test_() ->
 
 nested_tuples(Levels, Arity, Tail) ->
     Idx = index(echo_i64),
-    iolist_to_binary([<<"nc", 2, (fp()):32, Idx:32, 1:32, $i, 99:64>>,
+    iolist_to_binary([<<"nc", (nocopy_wire:version()), (fp()):32, Idx:32, 1:32, $i, 99:64>>,
                       [<<$T, (Arity(I)):32>> || I <- lists:seq(0, Levels - 1)], Tail]).
 
 %% {Milliseconds, MiB of resident memory added at the peak}, the least of
@@ -213,9 +213,87 @@ bad_iodata_test() ->
 noncanonical_request_test() ->
     with_ports([[]], fun(P) ->
         %% 5 as an unsigned 64-bit ("u"), which the encoder writes as "i".
-        Req = [<<"nc", 2, (fp()):32, (index(echo_i64)):32, 1:32, $i, 3:64, $u, 5:64>>],
+        Req = [<<"nc", (nocopy_wire:version()), (fp()):32, (index(echo_i64)):32, 1:32, $i, 3:64, $u, 5:64>>],
         true = erlang:port_command(P, Req),
         ?assertEqual({3, {ok, 5}}, raw_reply())
+    end).
+
+%% ---- iodata arguments ("v"): the list's bytes, laid out by the runtime ----------------
+
+%% A stub whose spec names an argument iodata() sends a non-empty I/O list as
+%% "v" Size:64 followed by the list itself (nocopy_wire:request/6), so its
+%% pieces are the runtime's I/O vector entries, with no term per piece; any
+%% other value (an empty list, a binary, no iodata at all) is encoded as a
+%% term. Byte for byte request/6's, and for a non-empty I/O list not
+%% request/5's (negative control: the generic encoding is another).
+stub_iodata_encoder_test() ->
+    with_ports([[]], fun(P) ->
+        Big = nc_big(4096),
+        Values = [[<<"x">>], [Big], [Big, [1, 2, <<"ab">>] | <<"tail">>], [[[]], $a], [0, 255],
+                  [], [[]], [<<>>], [[], <<>>], Big, <<"abc">>, [foo], [256], [-1], [1 | 2],
+                  [<<1:3>>], foo, 7, {[<<"x">>]}],
+        Tags = [1, -5, 16#7ffffffffffffff, 16#800000000000000],
+        I = index(iovec_flat),
+        [begin
+             Stub = nocopy_test_drv:'$nocopy_request_iovec_flat'(P, T, V),
+             Kinded = nocopy_wire:request(P, fp(), T, I, [V], [iodata]),
+             ?assertEqual({T, V, iolist_to_binary(Kinded)}, {T, V, iolist_to_binary(Stub)}),
+             Generic = iolist_to_binary(nocopy_wire:request(P, fp(), T, I, [V])),
+             case is_list(V) andalso iodata_size(V) > 0 of
+                 true ->
+                     ?assertNotEqual(Generic, iolist_to_binary(Stub)),
+                     Size = iolist_size(V),
+                     ?assertMatch(<<_:15/binary, $i, _:64, $v, Size:64, _/binary>>,
+                                  iolist_to_binary(Stub)),
+                     ?assertEqual(V, lists:last(Stub));
+                 false ->
+                     ?assertEqual(Generic, iolist_to_binary(Stub))
+             end
+         end || T <- Tags, V <- Values]
+    end).
+
+iodata_size(V) ->
+    try iolist_size(V) catch error:badarg -> -1 end.
+
+%% What C reads from an iodata argument sent as its bytes is what it reads on
+%% the NIF: the same bytes in order, its total, and the same errors for what
+%% is not iodata.
+iodata_argument_test() ->
+    with_ports([[]], fun(P) ->
+        Big = nc_big(5000),
+        Good = [[<<"x">>], [Big], [Big, [1, 2, <<"ab">>] | <<"tail">>], [[[]], $a], [0, 255],
+                [], [[]], [<<>>], lists:duplicate(100, nc_big(300)),
+                lists:duplicate(40, <<"0123456789">>), [binary:part(Big, 1, 4000), Big]],
+        [begin
+             ?assertEqual(iolist_to_binary(L), nocopy_test_drv:iovec_flat(P, L)),
+             {Total, _, Pieces} = nocopy_test_drv:iovec_info(P, L),
+             ?assertEqual(iolist_size(L), Total),
+             ?assertEqual(Total, lists:sum([S || {_, S} <- Pieces]))
+         end || L <- Good],
+        [?assertEqual(catch_nocopy(fun() -> nocopy_test:iovec_flat(X) end),
+                      catch_nocopy(fun() -> nocopy_test_drv:iovec_flat(P, X) end))
+         || X <- [[foo], [256], [-1], [1 | 2], [<<1:3>>], foo, 7]]
+    end).
+
+%% An iodata argument read as a term (its type, a list walk) rather than as a
+%% vector: a proper list of binaries, its pieces, holding the list's bytes;
+%% a slice of one is a slice of the caller's binary, no copy.
+iodata_read_as_list_test() ->
+    with_ports([[]], fun(P) ->
+        Big = nc_big(3000),
+        L = [Big, [1, 2], Big],
+        Bytes = iolist_to_binary(L),
+        %% The NIF sees the list as built (negative control).
+        ?assertEqual({list, [binary, list, binary], <<Big/binary, Big/binary>>, Big},
+                     nocopy_test:iodata_walk(L)),
+        {list, Types, Flat, First} = nocopy_test_drv:iodata_walk(P, L),
+        ?assertEqual([binary, binary, binary], Types),
+        ?assertEqual(Bytes, Flat),
+        ?assertEqual(Big, First),
+        ?assertEqual(nif_addr(Big), nocopy_test_drv:address_of(P, First)),
+        %% Not an I/O list: sent and read as the term it is.
+        ?assertEqual(nocopy_test:iodata_walk([x, <<"y">>]),
+                     nocopy_test_drv:iodata_walk(P, [x, <<"y">>]))
     end).
 
 %% ---- what the runtime copies, and that it does not matter --------------------------------

@@ -221,7 +221,7 @@ return_error_arg() ->
 
 lying_request(Shape, Levels, Slack, Tag) ->
     Fp = prop_fp(),
-    Hdr = fun(F, Argc) -> <<"nc", 2, F:32, 0:32, Argc:32, $i, Tag:64/signed>> end,
+    Hdr = fun(F, Argc) -> <<"nc", (nocopy_wire:version()), F:32, 0:32, Argc:32, $i, Tag:64/signed>> end,
     iolist_to_binary(
       case Shape of
           lying_tuples ->

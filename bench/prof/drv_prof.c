@@ -93,7 +93,7 @@ __attribute__((noinline)) void run_calls(ErlDrvEntry *e, ErlDrvData d, request *
 int main(int argc, char **argv)
 {
     if (argc < 4) {
-        fprintf(stderr, "usage: %s REQDIR identity|seed|iodata CALLS\n", argv[0]);
+        fprintf(stderr, "usage: %s REQDIR identity|seed|seed_calls|iodata CALLS\n", argv[0]);
         return 2;
     }
     long n = atol(argv[3]);

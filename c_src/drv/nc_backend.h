@@ -209,6 +209,7 @@ static inline nocopy_type nocopy__be_type(nocopy_call *c, uintptr_t raw)
      * used here is get_handle's question. */
     case NC_W_HANDLE:
     case NC_W_FOREIGN_HANDLE: return NOCOPY_T_HANDLE;
+    case NC_W_IODATA: return NC_DRV_N(raw)->v.iov.count ? NOCOPY_T_LIST : NOCOPY_T_NIL;
     default: return NOCOPY_T_OTHER;
     }
 }
@@ -288,15 +289,46 @@ static inline int nocopy__be_get_tuple(nocopy_call *c, uintptr_t raw, unsigned *
     return NC_GET_OK;
 }
 
+/* An iodata argument (NC_W_IODATA) read as a list: a proper list of its
+ * pieces as binaries, made a cell at a time in the call's arena (what the
+ * iodata fast path below never needs). Its bytes are the I/O list's; its
+ * shape is the pieces the runtime made, not the one Erlang built. */
+static inline int nc_drv_iodata_cell(nocopy_call *c, const nocopy__wire_node *n,
+                                     uintptr_t *head, uintptr_t *tail)
+{
+    nocopy__wire_node *h = nocopy__arena_alloc(&c->arena, 2 * sizeof *h);
+    if (!h) {
+        nocopy__fail(c, NOCOPY_ENOMEM, 0, "out of memory reading iodata as a list");
+        return NC_GET_TYPE;
+    }
+    nocopy__wire_node *rest = h + 1;
+    h->kind = NC_W_BINARY;
+    h->arity = 0;
+    h->v.bytes.data = n->v.iov.pieces[0].data;
+    h->v.bytes.len = n->v.iov.pieces[0].size;
+    h->v.bytes.binref = nocopy__wire_iov_binref(n, 0);
+    rest->kind = NC_W_IODATA;
+    rest->arity = 0;
+    rest->v.iov.pieces = n->v.iov.pieces + 1;
+    rest->v.iov.count = n->v.iov.count - 1;
+    rest->v.iov.total = n->v.iov.total - n->v.iov.pieces[0].size;
+    *head = (uintptr_t)h;
+    *tail = (uintptr_t)rest;
+    return NC_GET_OK;
+}
+
 static inline int nocopy__be_get_list_cell(nocopy_call *c, uintptr_t raw, uintptr_t *head,
                                            uintptr_t *tail)
 {
-    (void)c;
-    if (NC_DRV_N(raw)->kind != NC_W_CONS)
-        return NC_GET_TYPE;
-    *head = NC_DRV_N(raw)->v.cell[0];
-    *tail = NC_DRV_N(raw)->v.cell[1];
-    return NC_GET_OK;
+    const nocopy__wire_node *n = NC_DRV_N(raw);
+    if (n->kind == NC_W_CONS) {
+        *head = n->v.cell[0];
+        *tail = n->v.cell[1];
+        return NC_GET_OK;
+    }
+    if (n->kind == NC_W_IODATA && n->v.iov.count > 0)
+        return nc_drv_iodata_cell(c, n, head, tail);
+    return NC_GET_TYPE;
 }
 
 /* Handles were looked up in the port's table when the request was decoded
@@ -455,13 +487,20 @@ static inline void nocopy__be_consume(nocopy_call *c, size_t bytes)
     (void)bytes;
 }
 
-/* Iodata has no fast path here: the core walks the decoded nodes. */
+/* The fast path for an argument its stub sent as iodata (wire term "v"):
+ * the pieces are the I/O vector's own runs, decoded once with the request
+ * (in its memory, which lives as long as the call). Any other list: the core
+ * walks the decoded nodes. */
 static inline int nocopy__be_get_iovec(nocopy_call *c, uintptr_t raw, nocopy_iovec *out)
 {
     (void)c;
-    (void)raw;
-    (void)out;
-    return NC_GET_TYPE;
+    const nocopy__wire_node *n = NC_DRV_N(raw);
+    if (n->kind != NC_W_IODATA)
+        return NC_GET_TYPE;
+    out->pieces = n->v.iov.pieces;
+    out->count = n->v.iov.count;
+    out->total = n->v.iov.total;
+    return NC_GET_OK;
 }
 
 #undef NC_DRV_N

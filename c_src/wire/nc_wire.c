@@ -299,6 +299,22 @@ static int declare(decoder *d, size_t count, const char *what)
     return NOCOPY_OK;
 }
 
+/* The slots of `count` declared terms and their nodes, in one allocation,
+ * each slot already pointing at its node, which is filled when its term is
+ * read: one call of the allocator per tuple or list cell, not per term. The
+ * declaration has charged the terms against the bytes left. */
+static uintptr_t *alloc_slots(decoder *d, size_t count)
+{
+    uintptr_t *slots = tree_alloc(d->alloc, d->actx, d->req,
+                                  count * (sizeof *slots + sizeof(nocopy__wire_node)));
+    if (!slots)
+        return NULL;
+    nocopy__wire_node *nodes = (nocopy__wire_node *)(slots + count);
+    for (size_t i = 0; i < count; i++)
+        slots[i] = (uintptr_t)&nodes[i];
+    return slots;
+}
+
 /* Opens a frame of `count` slots (already declared). */
 static int push_frame(decoder *d, uintptr_t *slots, uint32_t count)
 {
@@ -317,6 +333,59 @@ static int push_frame(decoder *d, uintptr_t *slots, uint32_t count)
             d->req->stack_bytes = cap * sizeof *bigger;
     }
     d->stack[d->sp++] = (frame){slots, count};
+    return NOCOPY_OK;
+}
+
+/* An iodata term: the next len bytes, wherever the runtime put them. Unlike a
+ * binary's, they may span segments (the I/O list's pieces are its own iolist
+ * elements, which the runtime references or merges into its copy buffer as
+ * it likes): each segment's share becomes one piece, a view into it with its
+ * owner. Two passes over the segments: count, then fill one allocation. */
+static int read_iodata(decoder *d, nocopy__wire_node *n, size_t len)
+{
+    cursor *c = d->c;
+    size_t count = 0, si = c->si, off = c->off;
+    for (size_t need = len; need > 0; si++, off = 0) {
+        size_t avail = c->segs[si].len - off;
+        if (avail == 0)
+            continue;
+        count++;
+        need -= avail < need ? avail : need;
+    }
+    n->kind = NC_W_IODATA;
+    n->v.iov.pieces = NULL;
+    n->v.iov.count = count;
+    n->v.iov.total = len;
+    if (count == 0)
+        return NOCOPY_OK;
+    /* count <= len <= the bytes left: within the tree's bound. */
+    size_t each = sizeof(nocopy_bytes) + sizeof(void *);
+    nocopy_bytes *pieces = tree_alloc(d->alloc, d->actx, d->req, count * each);
+    if (!pieces)
+        return NOCOPY_ENOMEM;
+    void **owners = (void **)(pieces + count);   /* nocopy__wire_iov_binref */
+    size_t k = 0;
+    for (size_t need = len; need > 0;) {
+        const nocopy__wire_segment *s = &c->segs[c->si];
+        size_t avail = s->len - c->off;
+        if (avail == 0) {
+            c->si++;
+            c->off = 0;
+            continue;
+        }
+        size_t take = avail < need ? avail : need;
+        pieces[k].data = s->base + c->off;
+        pieces[k].size = take;
+        owners[count - 1 - k] = s->binref;
+        k++;
+        c->off += take;
+        need -= take;
+    }
+    c->pos += len;
+    c->left -= len;
+    n->v.iov.pieces = pieces;
+    d->req->binary_bytes = d->req->binary_bytes + len < len ? UINT64_MAX
+                                                            : d->req->binary_bytes + len;
     return NOCOPY_OK;
 }
 
@@ -401,15 +470,21 @@ static int read_node(decoder *d, nocopy__wire_node *n)
             return NOCOPY_OK;
         if ((r = declare(d, (size_t)v, "tuple")) != NOCOPY_OK)
             return r;
-        n->v.elems = tree_alloc(d->alloc, d->actx, req, (size_t)v * sizeof(uintptr_t));
+        n->v.elems = alloc_slots(d, (size_t)v);
         if (!n->v.elems)
             return NOCOPY_ENOMEM;
         return push_frame(d, n->v.elems, (uint32_t)v);
-    case 'c':
+    case 'c': {
         n->kind = NC_W_CONS;
         if ((r = declare(d, 2, "list cell")) != NOCOPY_OK)
             return r;
+        nocopy__wire_node *kids = tree_alloc(d->alloc, d->actx, req, 2 * sizeof *kids);
+        if (!kids)
+            return NOCOPY_ENOMEM;
+        n->v.cell[0] = (uintptr_t)&kids[0];
+        n->v.cell[1] = (uintptr_t)&kids[1];
         return push_frame(d, n->v.cell, 2);
+    }
     case 'n':
         n->kind = NC_W_NIL;
         return NOCOPY_OK;
@@ -425,6 +500,15 @@ static int read_node(decoder *d, nocopy__wire_node *n)
     case 'H':
         n->kind = NC_W_FOREIGN_HANDLE;
         return NOCOPY_OK;
+    case 'v':
+        if (!take_be(c, 8, &v))
+            return fail(req, c, "truncated iodata length");
+        /* Its bytes must leave one for each term still declared: those terms'
+         * nodes exist already, and a piece may cost a byte's share too. */
+        if (d->pending > c->left || v > c->left - d->pending)
+            return fail(req, c, "iodata of %llu bytes but only %zu bytes left for it and "
+                                "%zu other terms", (unsigned long long)v, c->left, d->pending);
+        return read_iodata(d, n, (size_t)v);
     case 'o':
         n->kind = NC_W_OTHER;
         return NOCOPY_OK;
@@ -499,7 +583,7 @@ int nocopy__wire_read_args(cursor *c, nocopy__walloc_fn alloc, void *actx, nocop
     if (req->argc > 0) {
         if ((r = declare(&d, req->argc, "argument list")) != NOCOPY_OK)
             goto done;
-        req->argv = tree_alloc(alloc, actx, req, (size_t)req->argc * sizeof(uintptr_t));
+        req->argv = alloc_slots(&d, req->argc);
         if (!req->argv) {
             r = NOCOPY_ENOMEM;
             goto done;
@@ -515,15 +599,10 @@ int nocopy__wire_read_args(cursor *c, nocopy__walloc_fn alloc, void *actx, nocop
             d.sp--;
         d.pending--;
         req->nodes++;
-        nocopy__wire_node *n = tree_alloc(alloc, actx, req, sizeof *n);
-        if (!n) {
-            r = NOCOPY_ENOMEM;
-            goto done;
-        }
+        nocopy__wire_node *n = (nocopy__wire_node *)*slot;   /* alloc_slots */
         n->arity = 0;
         if ((r = read_node(&d, n)) != NOCOPY_OK)
             goto done;
-        *slot = (uintptr_t)n;
     }
     if (c->left != 0)
         r = fail(req, c, "%zu bytes after the last argument", c->left);

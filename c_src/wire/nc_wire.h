@@ -11,7 +11,7 @@
  * fuzz target), which the backend later uses to keep or slice a binary.
  *
  * The format is documented in docs/wire-format.md (the one place); the encoder
- * is nocopy_port:encode_request/4. The decoder treats every request as hostile:
+ * is nocopy_wire (src/nocopy_wire.erl). The decoder treats every request as hostile:
  * every length and count is checked against the bytes that remain, the number
  * of terms is bounded, nesting is walked with an explicit stack (any depth,
  * no recursion), and any malformed request yields NOCOPY_EPROTO with a
@@ -24,11 +24,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "nocopy_status.h"
+#include "nocopy.h"          /* nocopy_bytes: an iodata node's pieces */
 
 #define NC_WIRE_MAGIC0   'n'
 #define NC_WIRE_MAGIC1   'c'
-#define NC_WIRE_VERSION  2
+#define NC_WIRE_VERSION  3
 
 /* "nc", version, module fingerprint, function index, argument count. */
 #define NC_WIRE_HEADER_BYTES 15
@@ -46,11 +46,13 @@
 #define NC_WIRE_MAX_TERMS ((size_t)1 << 20)
 
 /* Memory bounds, for a request of n bytes (asserted by fuzz_drv_request and
- * test/c/test_wire.c). The decoded tree, which lives as long as the call, takes
- * at most NC_WIRE_TREE_BYTES_PER_BYTE * n + NC_WIRE_TREE_BYTES_EXTRA bytes of
- * the caller's allocator: a term costs a 32-byte node and, as a tuple element
- * or argument, an 8-byte slot, and every term declared takes at least one byte
- * of the request. While it runs, the decoder's explicit stack adds at most
+ * test/c/test_drv_wire.c). The decoded tree, which lives as long as the call,
+ * takes at most NC_WIRE_TREE_BYTES_PER_BYTE * n + NC_WIRE_TREE_BYTES_EXTRA
+ * bytes of the caller's allocator: a term costs a 32-byte node and, as a tuple
+ * element or argument, an 8-byte slot, both made when the term is declared,
+ * and every term declared takes at least one byte of the request; an iodata
+ * term's pieces cost 24 bytes each (a view and its binary reference), and
+ * each piece is at least one byte not kept for a declared term. While it runs, the decoder's explicit stack adds at most
  * NC_WIRE_STACK_BYTES_PER_BYTE * n bytes of malloc'd memory, freed before it
  * returns: a 16-byte frame per open tuple or list cell with terms still to
  * come, which is at most one frame per two bytes, doubled for growth. */
@@ -81,7 +83,9 @@ typedef enum nocopy__wkind {
     NC_W_NIL,
     NC_W_HANDLE,           /* a handle of the port the request came to: v.handle */
     NC_W_FOREIGN_HANDLE,   /* a driver handle of some other port */
-    NC_W_OTHER             /* pid, port, reference, map, fun, NIF resource */
+    NC_W_OTHER,            /* pid, port, reference, map, fun, NIF resource */
+    NC_W_IODATA            /* the bytes of an I/O list, as they lie in the
+                            * request: v.iov (no pieces: an empty list) */
 } nocopy__wkind;
 
 /* A decoded term. Node pointers cast to uintptr_t are the driver backend's
@@ -105,8 +109,25 @@ typedef struct nocopy__wire_node {
             void *obj;                    /* set by the backend's lookup */
             struct nocopy__wire_node *next;   /* chain of the request's handles */
         } handle;
+        struct {
+            /* count views, BORROWED from the request, each a non-empty run of
+             * one segment, in order, followed in the same allocation by
+             * their owners (nocopy__wire_iov_binref). */
+            nocopy_bytes *pieces;
+            size_t count;
+            size_t total;                 /* sum of the pieces' sizes */
+        } iov;
     } v;
 } nocopy__wire_node;
+
+/* The owner (segment binref) of piece i of an iodata node. The owners follow
+ * the pieces, last piece's first: so pieces + 1 with count - 1 is the rest of
+ * the list, owners included, without a copy (a list cell's tail). */
+static inline void *nocopy__wire_iov_binref(const nocopy__wire_node *n, size_t i)
+{
+    void *const *owners = (void *const *)(n->v.iov.pieces + n->v.iov.count);
+    return owners[n->v.iov.count - 1 - i];
+}
 
 #define NC_WTAG_NONE 0     /* not read: the request was garbage before it */
 #define NC_WTAG_INT  1
@@ -122,7 +143,8 @@ typedef struct nocopy__wreq {
     const uint8_t *tag_ext;               /* validated reference, in the allocator */
     size_t tag_ext_len;
     uintptr_t *argv;                      /* argc node pointers */
-    uint64_t binary_bytes;                /* sum of all binary payload sizes */
+    uint64_t binary_bytes;                /* sum of all binary and iodata
+                                           * payload sizes */
     size_t nodes;
     size_t tree_bytes;                    /* asked of the allocator */
     size_t stack_bytes;                   /* the explicit stack's peak, beyond the

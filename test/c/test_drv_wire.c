@@ -121,7 +121,8 @@ static int decode(const buf *b, nocopy__wreq *req, counted *a)
 /* Every tuple declares as many elements as bytes follow its header, and the
  * request ends after the last header. Before the budget it decoded into
  * memory quadratic in its size (a 1 MB request: 836 MB); now the second
- * tuple is refused and the decoder allocates next to nothing. */
+ * tuple is refused and the decoder has allocated the first one's slots and
+ * nodes only. */
 static buf lying_tuples(size_t levels)
 {
     buf b = request(1);
@@ -151,7 +152,9 @@ TEST(drv_wire_lying_tuples_at_the_term_limit)
             fprintf(stderr, "unexpected error: %s\n", req.err);
             return 1;
         }
-        CHECK_LE_U(a.total, (size_t)(cases[i].levels * 5 * 8 + 256));
+        /* At most the first tuple's slots and nodes (made when declared). */
+        CHECK_LE_U(a.total,
+                   (size_t)(cases[i].levels * 5 * (8 + sizeof(nocopy__wire_node)) + 256));
         CHECK_EQ(req.stack_bytes, 0);
         counted_free(&a);
         free(b.p);
@@ -267,6 +270,205 @@ TEST(drv_wire_prefixes_within_bounds)
         CHECK_EQ(r, len == b.n ? NOCOPY_OK : NOCOPY_EPROTO);
         counted_free(&a);
     }
+    free(b.p);
+    return 0;
+}
+
+/* ---- iodata ("v"): the I/O list's bytes where the runtime put them ------------------- */
+
+/* Decodes b cut into segments of the given lengths (their sum is b->n), each
+ * segment's binref its own address; checks the bounds as decode() does. */
+static int decode_cut(const buf *b, const size_t *lens, size_t nsegs, nocopy__wire_segment *segs,
+                      nocopy__wreq *req, counted *a)
+{
+    size_t at = 0;
+    for (size_t i = 0; i < nsegs; i++) {
+        segs[i] = (nocopy__wire_segment){b->p + at, lens[i], &segs[i]};
+        at += lens[i];
+    }
+    if (at != b->n)
+        return -101;
+    int r = nocopy__wire_decode(segs, nsegs, counted_alloc, a, req);
+    if (a->total != req->tree_bytes ||
+        a->total > NC_WIRE_TREE_BYTES_PER_BYTE * b->n + NC_WIRE_TREE_BYTES_EXTRA)
+        return -100;
+    return r;
+}
+
+/* An iodata argument between two others, spread over four segments (one of
+ * them empty): one piece per segment it touches, in order, each with its
+ * segment's owner, and the next argument read right after it. */
+TEST(drv_wire_iodata_pieces_follow_the_segments)
+{
+    buf b = request(3);
+    put_u8(&b, 'i');
+    put_be(&b, 7, 8);
+    put_u8(&b, 'v');
+    put_be(&b, 10, 8);
+    size_t head = b.n;                     /* where the iodata's bytes start */
+    put(&b, "0123456789", 10);
+    put_u8(&b, 'n');
+    /* Segments: the header and the first 3 bytes; nothing; 5 bytes; the last
+     * 2 bytes and the "n". */
+    size_t lens[4] = {head + 3, 0, 5, 2 + 1};
+    nocopy__wire_segment segs[4];
+    counted a = {0};
+    nocopy__wreq req;
+    CHECK_EQ(decode_cut(&b, lens, 4, segs, &req, &a), NOCOPY_OK);
+    CHECK_EQ(req.argc, 3);
+    const nocopy__wire_node *io = (const nocopy__wire_node *)req.argv[1];
+    CHECK_EQ(io->kind, NC_W_IODATA);
+    CHECK_EQ(io->v.iov.count, 3);
+    CHECK_EQ(io->v.iov.total, 10);
+    CHECK_EQ(io->v.iov.pieces[0].size, 3);
+    CHECK_EQ(io->v.iov.pieces[1].size, 5);
+    CHECK_EQ(io->v.iov.pieces[2].size, 2);
+    CHECK(io->v.iov.pieces[0].data == b.p + head);        /* views, no copy */
+    CHECK(memcmp(io->v.iov.pieces[1].data, "34567", 5) == 0);
+    CHECK(memcmp(io->v.iov.pieces[2].data, "89", 2) == 0);
+    CHECK(nocopy__wire_iov_binref(io, 0) == &segs[0]);
+    CHECK(nocopy__wire_iov_binref(io, 1) == &segs[2]);
+    CHECK(nocopy__wire_iov_binref(io, 2) == &segs[3]);
+    CHECK_EQ(((const nocopy__wire_node *)req.argv[2])->kind, NC_W_NIL);
+    CHECK_EQ(req.binary_bytes, 10);
+    counted_free(&a);
+    free(b.p);
+    return 0;
+}
+
+/* The rest of an iodata node (pieces + 1, count - 1) keeps the right owners:
+ * what a list cell's tail is made of. */
+TEST(drv_wire_iodata_rest_keeps_owners)
+{
+    buf b = request(1);
+    put_u8(&b, 'v');
+    put_be(&b, 6, 8);
+    size_t head = b.n;
+    put(&b, "abcdef", 6);
+    size_t lens[4] = {head + 1, 2, 2, 1};
+    nocopy__wire_segment segs[4];
+    counted a = {0};
+    nocopy__wreq req;
+    CHECK_EQ(decode_cut(&b, lens, 4, segs, &req, &a), NOCOPY_OK);
+    nocopy__wire_node rest = *(const nocopy__wire_node *)req.argv[0];
+    for (size_t k = 0; k < 4; k++) {
+        CHECK_EQ(rest.v.iov.count, 4 - k);
+        for (size_t i = 0; i < rest.v.iov.count; i++)
+            CHECK(nocopy__wire_iov_binref(&rest, i) == &segs[k + i]);
+        rest.v.iov.total -= rest.v.iov.pieces[0].size;
+        rest.v.iov.pieces++;
+        rest.v.iov.count--;
+    }
+    CHECK_EQ(rest.v.iov.total, 0);
+    counted_free(&a);
+    free(b.p);
+    return 0;
+}
+
+/* Refused: more bytes than the request has left, or a length cut short. An
+ * empty one is no piece at all. */
+TEST(drv_wire_iodata_lengths)
+{
+    counted a = {0};
+    nocopy__wreq req;
+    buf b = request(1);
+    put_u8(&b, 'v');
+    put_be(&b, 5, 8);
+    put(&b, "abcd", 4);
+    CHECK_EQ(decode(&b, &req, &a), NOCOPY_EPROTO);
+    CHECK(strstr(req.err, "iodata of 5 bytes but only 4 bytes left for it and 0 other terms") != NULL);
+    counted_free(&a);
+    free(b.p);
+
+    b = request(1);
+    put_u8(&b, 'v');
+    put_be(&b, 0, 4);
+    CHECK_EQ(decode(&b, &req, &a), NOCOPY_EPROTO);
+    CHECK(strstr(req.err, "truncated iodata length") != NULL);
+    counted_free(&a);
+    free(b.p);
+
+    b = request(1);
+    put_u8(&b, 'v');
+    put_be(&b, 0, 8);
+    CHECK_EQ(decode(&b, &req, &a), NOCOPY_OK);
+    const nocopy__wire_node *io = (const nocopy__wire_node *)req.argv[0];
+    CHECK_EQ(io->kind, NC_W_IODATA);
+    CHECK_EQ(io->v.iov.count, 0);
+    CHECK_EQ(io->v.iov.total, 0);
+    counted_free(&a);
+    free(b.p);
+    return 0;
+}
+
+/* The most pieces a request can hold (one byte per segment, as many iodata
+ * arguments as fit) stays within the tree's bound: 24 bytes a piece. */
+TEST(drv_wire_iodata_one_byte_pieces_within_bounds)
+{
+    enum { ARGS = 4, BYTES = 4096 };
+    buf b = request(ARGS);
+    size_t head = b.n;
+    for (int k = 0; k < ARGS; k++) {
+        put_u8(&b, 'v');
+        put_be(&b, BYTES, 8);
+        for (int i = 0; i < BYTES; i++)
+            put_u8(&b, (uint8_t)i);
+    }
+    size_t nsegs = 1 + (b.n - head);
+    size_t *lens = malloc(nsegs * sizeof *lens);
+    nocopy__wire_segment *segs = malloc(nsegs * sizeof *segs);
+    CHECK_NOT_NULL(lens);
+    CHECK_NOT_NULL(segs);
+    lens[0] = head;
+    for (size_t i = 1; i < nsegs; i++)
+        lens[i] = 1;
+    counted a = {0};
+    nocopy__wreq req;
+    CHECK_EQ(decode_cut(&b, lens, nsegs, segs, &req, &a), NOCOPY_OK);
+    for (int k = 0; k < ARGS; k++) {
+        const nocopy__wire_node *io = (const nocopy__wire_node *)req.argv[k];
+        CHECK_EQ(io->v.iov.count, BYTES);
+        CHECK_EQ(io->v.iov.pieces[BYTES - 1].data[0], (uint8_t)(BYTES - 1));
+    }
+    counted_free(&a);
+    free(lens);
+    free(segs);
+    free(b.p);
+    return 0;
+}
+
+/* A tuple declares as many elements as bytes follow, and its first element is
+ * iodata claiming all those bytes, in one-byte segments: the elements' nodes
+ * exist once declared, so the iodata may not take the bytes they need (else
+ * nodes and pieces would both be charged for the same bytes). Refused, within
+ * the bound. */
+TEST(drv_wire_iodata_cannot_take_declared_bytes)
+{
+    enum { BYTES = 2000 };
+    buf b = request(1);
+    put_u8(&b, 'T');
+    put_be(&b, BYTES + 9, 4);                /* each of them a byte of what follows */
+    put_u8(&b, 'v');
+    put_be(&b, BYTES, 8);
+    size_t head = b.n;
+    for (int i = 0; i < BYTES; i++)
+        put_u8(&b, 'n');
+    size_t nsegs = 1 + BYTES;
+    size_t *lens = malloc(nsegs * sizeof *lens);
+    nocopy__wire_segment *segs = malloc(nsegs * sizeof *segs);
+    CHECK_NOT_NULL(lens);
+    CHECK_NOT_NULL(segs);
+    lens[0] = head;
+    for (size_t i = 1; i < nsegs; i++)
+        lens[i] = 1;
+    counted a = {0};
+    nocopy__wreq req;
+    int r = decode_cut(&b, lens, nsegs, segs, &req, &a);
+    CHECK_EQ(r, NOCOPY_EPROTO);
+    CHECK(strstr(req.err, "other terms") != NULL);
+    counted_free(&a);
+    free(lens);
+    free(segs);
     free(b.p);
     return 0;
 }

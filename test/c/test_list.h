@@ -51,6 +51,11 @@
     X(drv_wire_left_nested_list_within_bounds)                                 \
     X(drv_wire_term_limit)                                                     \
     X(drv_wire_prefixes_within_bounds)                                         \
+    X(drv_wire_iodata_pieces_follow_the_segments)                              \
+    X(drv_wire_iodata_rest_keeps_owners)                                       \
+    X(drv_wire_iodata_lengths)                                                 \
+    X(drv_wire_iodata_one_byte_pieces_within_bounds)                           \
+    X(drv_wire_iodata_cannot_take_declared_bytes)                              \
     /* isolated backend, shared layer (test/c/test_iso_*.c) */                 \
     /* test_iso_region.c */                                                    \
     X(iso_region_sizes)                                                        \

@@ -204,6 +204,47 @@ int f_list_types(nocopy_call *c)
     return types_of(c, n, el);
 }
 
+/* iodata read as a term, not as a vector: {Type, [ElementType], Bytes, First}
+ * with Bytes the binary elements concatenated and First a slice of the first
+ * one (<<>> if none). The driver sends an iodata() argument as its bytes
+ * ("v"), which reads as a list of its pieces. */
+int f_iodata_walk(nocopy_call *c)
+{   /* (Data) */
+    size_t n, total = 0;
+    const nocopy_term *el;
+    nocopy_bytes b;
+    nocopy_type t = nocopy_term_type(c, nocopy_arg(c, 0));
+    TRY(nocopy_term_list(c, nocopy_arg(c, 0), &n, &el));
+    for (size_t i = 0; i < n; i++)
+        if (nocopy_term_type(c, el[i]) == NOCOPY_T_BINARY) {
+            TRY(nocopy_term_bytes(c, el[i], &b));
+            total += b.size;
+        }
+    nocopy_buf *buf = nocopy_buf_alloc(c, total);
+    if (!buf)
+        return NOCOPY_ENOMEM;
+    nocopy_value first = 0;
+    size_t at = 0;
+    for (size_t i = 0; i < n; i++)
+        if (nocopy_term_type(c, el[i]) == NOCOPY_T_BINARY) {
+            nocopy_term_bytes(c, el[i], &b);
+            memcpy(buf->data + at, b.data, b.size);
+            at += b.size;
+            if (!first)
+                first = nocopy_make_slice(c, el[i], 0, b.size);
+        }
+    nocopy_value v[4] = {type_atom(c, t), 0, nocopy_make_buf(c, buf),
+                         first ? first : nocopy_make_copy(c, "", 0)};
+    nocopy_value *types = calloc(n ? n : 1, sizeof *types);
+    if (!types)
+        return NOCOPY_ENOMEM;
+    for (size_t i = 0; i < n; i++)
+        types[i] = type_atom(c, nocopy_term_type(c, el[i]));
+    v[1] = nocopy_make_list(c, n, types);
+    free(types);
+    return nocopy_return(c, nocopy_make_tuple(c, 4, v));
+}
+
 int f_sum_list(nocopy_call *c)
 {   /* ([I]) */
     size_t n;

@@ -92,6 +92,10 @@ static const nocopy_func test_funcs[] = {
     {"term_type", 1, f_term_type, "X :: term()", "type_name()", NOCOPY_NORMAL, 0, NULL},
     {"tuple_types", 1, f_tuple_types, "T :: tuple()", "[type_name()]", NOCOPY_NORMAL, 0, NULL},
     {"list_types", 1, f_list_types, "L :: list()", "[type_name()]", NOCOPY_NORMAL, 0, NULL},
+    {"iodata_walk", 1, f_iodata_walk, "Data :: iodata()",
+     "{type_name(), [type_name()], binary(), binary()}", NOCOPY_NORMAL, 0,
+     "iodata read as a list: its type, its elements' types, its binary elements "
+     "concatenated, a slice of the first."},
     {"sum_list", 1, f_sum_list, "L :: [integer()]", "integer()", NOCOPY_NORMAL, 0, NULL},
     {"elem_readers", 1, f_elem_readers,
      "T :: {non_neg_integer(), non_neg_integer(), byte(), boolean(), iodata()}",

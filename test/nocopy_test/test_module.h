@@ -82,6 +82,7 @@ int f_echo_tuple(nocopy_call *c);
 int f_term_type(nocopy_call *c);
 int f_tuple_types(nocopy_call *c);
 int f_list_types(nocopy_call *c);
+int f_iodata_walk(nocopy_call *c);
 int f_sum_list(nocopy_call *c);
 int f_elem_readers(nocopy_call *c);
 int f_atom_or_int(nocopy_call *c);
