@@ -428,6 +428,26 @@ NOCOPY_API nocopy_value nocopy__build_at(nocopy_call *call, nocopy__format_site 
 #define NOCOPY__SITE(...)                                                       \
     (__builtin_constant_p(NOCOPY__FIRST(__VA_ARGS__, 0)) ? &nocopy__site        \
                                                           : (nocopy__format_site *)0)
+#if defined(__OPTIMIZE__) && !defined(__cplusplus) && __STDC_VERSION__ >= 201112L
+/* Optimised C: a short literal format is unrolled at compile time into the
+ * typed calls it stands for (nocopy_format.h); others use the site. */
+#include "nocopy_format.h"
+#define nocopy_build(call, ...)                                                 \
+    (__extension__({                                                            \
+        static nocopy__format_site nocopy__site;                                \
+        NOCOPY__FMT(build, (call), 0, __VA_ARGS__);                             \
+    }))
+#define nocopy_arg_scan(call, index, ...)                                       \
+    (__extension__({                                                            \
+        static nocopy__format_site nocopy__site;                                \
+        NOCOPY__FMT(arg_scan, (call), (index), __VA_ARGS__);                    \
+    }))
+#define nocopy_term_scan(call, t, ...)                                          \
+    (__extension__({                                                            \
+        static nocopy__format_site nocopy__site;                                \
+        NOCOPY__FMT(term_scan, (call), (t), __VA_ARGS__);                       \
+    }))
+#else
 #define nocopy_build(call, ...)                                                 \
     (__extension__({                                                            \
         static nocopy__format_site nocopy__site;                                \
@@ -443,6 +463,7 @@ NOCOPY_API nocopy_value nocopy__build_at(nocopy_call *call, nocopy__format_site 
         static nocopy__format_site nocopy__site;                                \
         nocopy__term_scan_at((call), NOCOPY__SITE(__VA_ARGS__), (t), __VA_ARGS__); \
     }))
+#endif
 #endif
 
 #ifdef __cplusplus
