@@ -282,8 +282,23 @@ NC_COLD static int borrow_more(nocopy_call *c, nocopy__handle *h, void **obj)
     return NOCOPY_OK;
 }
 
+/* A handle of a type with a destructor: the call borrows it (a use count),
+ * so that a concurrent close cannot destroy it while the call runs. */
+__attribute__((noinline)) static int borrow(nocopy_call *c, nocopy_term t,
+                                            const nocopy_handle_type *type, nocopy__handle *h,
+                                            void **obj)
+{
+    if (!nocopy__handle_begin_use(h))
+        return bad_handle(c, t, type, h);
+    if (c->borrow1)
+        return borrow_more(c, h, obj);
+    c->borrow1 = h;
+    *obj = NC_HANDLE_OBJ(h);
+    return NOCOPY_OK;
+}
+
 NC_HOT int nocopy_term_handle(nocopy_call *c, nocopy_term t, const nocopy_handle_type *type,
-                       void **obj)
+                              void **obj)
 {
     CHECK_TERM(c, t);
     nocopy__handle *h;
@@ -291,21 +306,14 @@ NC_HOT int nocopy_term_handle(nocopy_call *c, nocopy_term t, const nocopy_handle
         return bad_handle(c, t, type, NULL);
     if (!NC_LIKELY(h->type == type))
         return bad_handle(c, t, type, h);
-    if (!type->dtor) {
-        /* Nothing can be destroyed early, so there is nothing to protect from a
-         * concurrent close: checking "closed" is enough, no use count. (The
-         * memory itself is held by the argument term, or by the driver's
-         * lookup, for the whole call.) */
-        if (atomic_load_explicit(&h->state, memory_order_acquire) & NC_HANDLE_CLOSED)
-            return bad_handle(c, t, type, h);
-        *obj = NC_HANDLE_OBJ(h);
-        return NOCOPY_OK;
-    }
-    if (!nocopy__handle_begin_use(h))
+    if (type->dtor)
+        return borrow(c, t, type, h, obj);
+    /* Nothing can be destroyed early, so there is nothing to protect from a
+     * concurrent close: checking "closed" is enough, no use count. (The
+     * memory itself is held by the argument term, or by the driver's lookup,
+     * for the whole call.) */
+    if (atomic_load_explicit(&h->state, memory_order_acquire) & NC_HANDLE_CLOSED)
         return bad_handle(c, t, type, h);
-    if (c->borrow1)
-        return borrow_more(c, h, obj);
-    c->borrow1 = h;
     *obj = NC_HANDLE_OBJ(h);
     return NOCOPY_OK;
 }
