@@ -39,6 +39,12 @@ $(BENCH_EXT): bench/ext_port.c bench/bench_proto.h
 	@mkdir -p $(dir $@)
 	$(CC) $(BENCH_CFLAGS) -o $@ $< $(NOCOPY_LDFLAGS)
 
+# bench/prof/side_by_side.erl: contenders timed side by side (see bench/README.md).
+BENCH_PROF_BEAMS := $(BENCH_OUT)/ebin/side_by_side.beam
+$(BENCH_OUT)/ebin/side_by_side.beam: bench/prof/side_by_side.erl $(APP_BEAMS)
+	@mkdir -p $(dir $@)
+	$(ERLC) -Wall +warnings_as_errors +debug_info -o $(BENCH_OUT)/ebin $<
+
 # A static pattern rule: it wins over nocopy_module's generated-stub rule.
 $(BENCH_BEAMS): $(BENCH_OUT)/ebin/%.beam: bench/%.erl bench/nocopy_bench.hrl $(APP_BEAMS)
 	@mkdir -p $(dir $@)
@@ -46,7 +52,7 @@ $(BENCH_BEAMS): $(BENCH_OUT)/ebin/%.beam: bench/%.erl bench/nocopy_bench.hrl $(A
 
 .PHONY: bench bench-quick bench-build bench-deps bench-plot bench-report
 
-bench-build: $(APP_BEAMS) nc_bench_all $(BENCH_LIBS) $(BENCH_EXT) $(BENCH_BEAMS)
+bench-build: $(APP_BEAMS) nc_bench_all $(BENCH_LIBS) $(BENCH_EXT) $(BENCH_BEAMS) $(BENCH_PROF_BEAMS)
 
 BENCH_RUN = $(ERL) -noshell $(BENCH_ERL_FLAGS) -pa ebin $(BENCH_OUT)/ebin -run nocopy_bench main
 
