@@ -62,6 +62,18 @@ NOCOPY_BUILD   = $(BUILD)/nocopy
 NOCOPY_OBJ     = $(NOCOPY_BUILD)/obj
 NOCOPY_EBIN   ?= $(NOCOPY_BUILD)/ebin
 
+# Link-time optimisation of the two libraries. The user's code calls the API
+# (nocopy_arg_bytes, nocopy_make_i64, ...) across object files, and the core
+# calls the backend's primitives inlined; with -flto the compiler sees the
+# user's objects and the backend's core together when it links each library,
+# and inlines the hot readers and builders into the wrapped functions. The
+# objects are fat (real code besides the compiler's IR), so that plain links
+# (the describe build) and nm (tools/check-layers.sh) work on them as before.
+# GCC only by default (clang's -flto needs a linker plugin that Debian's ld
+# lacks); NOCOPY_LTO= turns it off, NOCOPY_LTO="..." sets other flags.
+NOCOPY_CC_IS_CLANG := $(shell $(CC) -dM -E -x c /dev/null 2>/dev/null | grep -c __clang__)
+NOCOPY_LTO ?= $(if $(filter 0,$(NOCOPY_CC_IS_CLANG)),-flto=auto -ffat-lto-objects)
+
 # Compiler flags. User code sees include/ only (NOCOPY_USER_CFLAGS). nocopy's
 # own sources see include/ and, with -iquote, the "..." headers of their own
 # layer and the layers below it, nothing else: the folders of c_src/ are the
@@ -73,7 +85,7 @@ NOCOPY_EBIN   ?= $(NOCOPY_BUILD)/ebin
 # backend's, which defines the primitives the core calls (core/nc_prims.h)
 # as static inline functions: no table, no indirect call.
 NOCOPY_WARN    = -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wshadow -Wstrict-prototypes
-NOCOPY_USER_CFLAGS = $(NOCOPY_WARN) -fPIC -fvisibility=hidden $(OPTFLAGS) \
+NOCOPY_USER_CFLAGS = $(NOCOPY_WARN) -fPIC -fvisibility=hidden $(OPTFLAGS) $(NOCOPY_LTO) \
                      -I$(NOCOPY_DIR)/include -I$(ERTS_INC) $(CFLAGS) $(MOREFLAGS)
 NOCOPY_SRC     = $(NOCOPY_DIR)/c_src
 NOCOPY_BASE_CFLAGS = $(NOCOPY_WARN) -fPIC -fvisibility=hidden $(OPTFLAGS) \
@@ -130,12 +142,12 @@ NOCOPY_HEADERS = $(NOCOPY_PUBLIC_HEADERS) \
 # core's, for one backend, on that backend's headers too.
 $(NOCOPY_OBJ)/core-nif/%.o: $(NOCOPY_SRC)/core/%.c $(NOCOPY_CORE_HEADERS) $(wildcard $(NOCOPY_SRC)/nif/*.h)
 	@mkdir -p $(dir $@)
-	$(CC) $(NOCOPY_NIF_CFLAGS) -c -o $@ $<
+	$(CC) $(NOCOPY_NIF_CFLAGS) $(NOCOPY_LTO) -c -o $@ $<
 
 $(NOCOPY_OBJ)/core-drv/%.o: $(NOCOPY_SRC)/core/%.c $(NOCOPY_CORE_HEADERS) \
         $(wildcard $(NOCOPY_SRC)/wire/*.h) $(wildcard $(NOCOPY_SRC)/drv/*.h)
 	@mkdir -p $(dir $@)
-	$(CC) $(NOCOPY_DRV_CFLAGS) -c -o $@ $<
+	$(CC) $(NOCOPY_DRV_CFLAGS) $(NOCOPY_LTO) -c -o $@ $<
 
 $(NOCOPY_OBJ)/core-describe/%.o: $(NOCOPY_SRC)/core/%.c $(NOCOPY_CORE_HEADERS) \
         $(wildcard $(NOCOPY_SRC)/describe/*.h)
@@ -144,12 +156,12 @@ $(NOCOPY_OBJ)/core-describe/%.o: $(NOCOPY_SRC)/core/%.c $(NOCOPY_CORE_HEADERS) \
 
 $(NOCOPY_OBJ)/nif/%.o: $(NOCOPY_SRC)/nif/%.c $(NOCOPY_CORE_HEADERS) $(wildcard $(NOCOPY_SRC)/nif/*.h)
 	@mkdir -p $(dir $@)
-	$(CC) $(NOCOPY_NIF_CFLAGS) -c -o $@ $<
+	$(CC) $(NOCOPY_NIF_CFLAGS) $(NOCOPY_LTO) -c -o $@ $<
 
 $(NOCOPY_OBJ)/drv/%.o: $(NOCOPY_SRC)/drv/%.c $(NOCOPY_CORE_HEADERS) \
         $(wildcard $(NOCOPY_SRC)/wire/*.h) $(wildcard $(NOCOPY_SRC)/drv/*.h)
 	@mkdir -p $(dir $@)
-	$(CC) $(NOCOPY_DRV_CFLAGS) -c -o $@ $<
+	$(CC) $(NOCOPY_DRV_CFLAGS) $(NOCOPY_LTO) -c -o $@ $<
 
 $(NOCOPY_OBJ)/wire/%.o: $(NOCOPY_SRC)/wire/%.c $(NOCOPY_PUBLIC_HEADERS) $(wildcard $(NOCOPY_SRC)/wire/*.h)
 	@mkdir -p $(dir $@)
@@ -205,11 +217,11 @@ $$($(1)_OBJS): $(4)/obj/%.o: $(dir $(firstword $(2)))%.c $$(NOCOPY_PUBLIC_HEADER
 
 $$($(1)_PRIV)/$(1)_nif.so: $$($(1)_OBJS) $$(NOCOPY_NIF_LIB_OBJS)
 	@mkdir -p $$(dir $$@)
-	$$(CC) -shared -o $$@ $$^ $$(NOCOPY_LDFLAGS) $(3) -lpthread
+	$$(CC) -shared $$(OPTFLAGS) $$(NOCOPY_LTO) -o $$@ $$^ $$(NOCOPY_LDFLAGS) $(3) -lpthread
 
 $$($(1)_PRIV)/$(1)_drv.so: $$($(1)_OBJS) $$(NOCOPY_DRV_LIB_OBJS)
 	@mkdir -p $$(dir $$@)
-	$$(CC) -shared -o $$@ $$^ $$(NOCOPY_LDFLAGS) $(3) -lpthread
+	$$(CC) -shared $$(OPTFLAGS) $$(NOCOPY_LTO) -o $$@ $$^ $$(NOCOPY_LDFLAGS) $(3) -lpthread
 
 # The "describe" build prints the table as Erlang terms; the stubs come from it.
 $(4)/gen/$(1)_describe: $$($(1)_OBJS) $$(NOCOPY_DESCRIBE_LIB_OBJS)

@@ -39,6 +39,12 @@ $(BENCH_EXT): bench/ext_port.c bench/bench_proto.h
 	@mkdir -p $(dir $@)
 	$(CC) $(BENCH_CFLAGS) -o $@ $< $(NOCOPY_LDFLAGS)
 
+# bench/prof/side_by_side.erl: contenders timed side by side (see bench/README.md).
+BENCH_PROF_BEAMS := $(BENCH_OUT)/ebin/side_by_side.beam
+$(BENCH_OUT)/ebin/side_by_side.beam: bench/prof/side_by_side.erl $(APP_BEAMS)
+	@mkdir -p $(dir $@)
+	$(ERLC) -Wall +warnings_as_errors +debug_info -o $(BENCH_OUT)/ebin $<
+
 # A static pattern rule: it wins over nocopy_module's generated-stub rule.
 $(BENCH_BEAMS): $(BENCH_OUT)/ebin/%.beam: bench/%.erl bench/nocopy_bench.hrl $(APP_BEAMS)
 	@mkdir -p $(dir $@)
@@ -46,7 +52,7 @@ $(BENCH_BEAMS): $(BENCH_OUT)/ebin/%.beam: bench/%.erl bench/nocopy_bench.hrl $(A
 
 .PHONY: bench bench-quick bench-build bench-deps bench-plot bench-report
 
-bench-build: $(APP_BEAMS) nc_bench_all $(BENCH_LIBS) $(BENCH_EXT) $(BENCH_BEAMS)
+bench-build: $(APP_BEAMS) nc_bench_all $(BENCH_LIBS) $(BENCH_EXT) $(BENCH_BEAMS) $(BENCH_PROF_BEAMS)
 
 BENCH_RUN = $(ERL) -noshell $(BENCH_ERL_FLAGS) -pa ebin $(BENCH_OUT)/ebin -run nocopy_bench main
 
@@ -90,11 +96,18 @@ bench-plot:
 BENCH_PROF := $(BENCH_OUT)/prof
 BENCH_PROF_CFLAGS = $(NOCOPY_CFLAGS) -Ibench/prof
 
-$(BENCH_PROF)/nif_prof_nc: bench/prof/nif_prof.c bench/prof/fake_erl_nif.c bench/prof/fake_erl_nif.h \
+# The harness and the stand-in VM are compiled apart, without link-time
+# optimisation, so the link inlines nocopy into nc_bench.c exactly as it does
+# for nc_bench_nif.so, and no stand-in into either: the VM's functions are
+# calls into another library in the real VM too.
+$(BENCH_PROF)/%.o: bench/prof/%.c $(wildcard bench/prof/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(BENCH_PROF_CFLAGS) -c -o $@ $<
+
+$(BENCH_PROF)/nif_prof_nc: $(BENCH_PROF)/nif_prof.o $(BENCH_PROF)/fake_erl_nif.o \
         $(BENCH_OUT)/obj/nc_bench.o $(NOCOPY_NIF_LIB_OBJS)
 	@mkdir -p $(dir $@)
-	$(CC) $(BENCH_PROF_CFLAGS) -o $@ bench/prof/nif_prof.c bench/prof/fake_erl_nif.c \
-	    $(BENCH_OUT)/obj/nc_bench.o $(NOCOPY_NIF_LIB_OBJS) -lpthread
+	$(CC) $(OPTFLAGS) $(NOCOPY_LTO) -o $@ $^ $(NOCOPY_LDFLAGS) -lpthread
 
 $(BENCH_PROF)/nif_prof_hand: bench/prof/nif_prof.c bench/prof/fake_erl_nif.c bench/prof/fake_erl_nif.h \
         bench/hand_nif.c
@@ -106,11 +119,10 @@ bench-prof: $(BENCH_PROF)/nif_prof_nc $(BENCH_PROF)/nif_prof_hand
 
 # The driver's outputv, replayed outside the VM against bench/prof/fake_erl_driver.c,
 # on requests recorded from nocopy_port (so they follow the current wire format).
-$(BENCH_PROF)/drv_prof_nc: bench/prof/drv_prof.c bench/prof/fake_erl_driver.c \
-        bench/prof/fake_erl_driver.h $(BENCH_OUT)/obj/nc_bench.o $(NOCOPY_DRV_LIB_OBJS)
+$(BENCH_PROF)/drv_prof_nc: $(BENCH_PROF)/drv_prof.o $(BENCH_PROF)/fake_erl_driver.o \
+        $(BENCH_OUT)/obj/nc_bench.o $(NOCOPY_DRV_LIB_OBJS)
 	@mkdir -p $(dir $@)
-	$(CC) $(BENCH_PROF_CFLAGS) -o $@ bench/prof/drv_prof.c bench/prof/fake_erl_driver.c \
-	    $(BENCH_OUT)/obj/nc_bench.o $(NOCOPY_DRV_LIB_OBJS) -lpthread
+	$(CC) $(OPTFLAGS) $(NOCOPY_LTO) -o $@ $^ $(NOCOPY_LDFLAGS) -lpthread
 
 $(BENCH_PROF)/drv_prof_hand: bench/prof/drv_prof.c bench/prof/fake_erl_driver.c \
         bench/prof/fake_erl_driver.h bench/hand_drv.c bench/bench_proto.h

@@ -405,13 +405,15 @@ NOCOPY_API int nocopy_arg_scan(nocopy_call *call, unsigned index, const char *fm
 NOCOPY_API int nocopy_term_scan(nocopy_call *call, nocopy_term t, const char *fmt, ...);
 NOCOPY_API nocopy_value nocopy_build(nocopy_call *call, const char *fmt, ...);
 
-/* With GCC or Clang, the three calls above are macros that give each call
- * site a static cache: when the format is a string literal, it is checked
- * and parsed on the first call there only, and later calls cost what the
- * equivalent typed calls do. Same results and errors either way. Define
- * NOCOPY_NO_FORMAT_CACHE before including nocopy.h to call the functions
- * directly (needed only in a non-static inline function: C forbids a
- * static variable there). The names below are internal. */
+/* With GCC or Clang, the three calls above are macros. In optimised C, a
+ * string literal format of at most 31 characters and 16 values (reading: one
+ * letter or one tuple of letters, not nested) is unrolled at compile time into
+ * the typed calls it stands for, and costs what they cost. Otherwise each call
+ * site has a static cache: when the format is a literal, it is checked and
+ * parsed on the first call there only. Same results and errors either way.
+ * Define NOCOPY_NO_FORMAT_CACHE before including nocopy.h to call the
+ * functions directly (needed only in a non-static inline function: C forbids
+ * a static variable there). The names below are internal. */
 typedef struct nocopy__format_site {
     void *opaque[8];                /* zeroed (static); owned by the library */
 } nocopy__format_site;
@@ -428,6 +430,26 @@ NOCOPY_API nocopy_value nocopy__build_at(nocopy_call *call, nocopy__format_site 
 #define NOCOPY__SITE(...)                                                       \
     (__builtin_constant_p(NOCOPY__FIRST(__VA_ARGS__, 0)) ? &nocopy__site        \
                                                           : (nocopy__format_site *)0)
+#if defined(__OPTIMIZE__) && !defined(__cplusplus) && __STDC_VERSION__ >= 201112L
+/* Optimised C: a short literal format is unrolled at compile time into the
+ * typed calls it stands for (nocopy_format.h); others use the site. */
+#include "nocopy_format.h"
+#define nocopy_build(call, ...)                                                 \
+    (__extension__({                                                            \
+        static nocopy__format_site nocopy__site;                                \
+        NOCOPY__FMT(build, (call), 0, __VA_ARGS__);                             \
+    }))
+#define nocopy_arg_scan(call, index, ...)                                       \
+    (__extension__({                                                            \
+        static nocopy__format_site nocopy__site;                                \
+        NOCOPY__FMT(arg_scan, (call), (index), __VA_ARGS__);                    \
+    }))
+#define nocopy_term_scan(call, t, ...)                                          \
+    (__extension__({                                                            \
+        static nocopy__format_site nocopy__site;                                \
+        NOCOPY__FMT(term_scan, (call), (t), __VA_ARGS__);                       \
+    }))
+#else
 #define nocopy_build(call, ...)                                                 \
     (__extension__({                                                            \
         static nocopy__format_site nocopy__site;                                \
@@ -443,6 +465,7 @@ NOCOPY_API nocopy_value nocopy__build_at(nocopy_call *call, nocopy__format_site 
         static nocopy__format_site nocopy__site;                                \
         nocopy__term_scan_at((call), NOCOPY__SITE(__VA_ARGS__), (t), __VA_ARGS__); \
     }))
+#endif
 #endif
 
 #ifdef __cplusplus

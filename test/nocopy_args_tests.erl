@@ -252,6 +252,49 @@ bad(B, {F, ArgsSpec, ArgNo, MsgSpec}) ->
              nc_assert_badarg(B, F, Args, ArgNo, Msg)
      end}.
 
+%% ---- format strings: the inline path and the library's agree ------------------------
+
+%% A literal format that fits is unrolled at compile time (include/nocopy_format.h);
+%% the same text through a pointer the compiler cannot see takes the library's
+%% path. format_paths(Library, T) reads T and builds its result with either:
+%% the results, and the errors with their messages, must be the same.
+format_paths_test_() ->
+    Big = binary:copy(<<"ab">>, 100),
+    Good = [{{-1, 2, 1.5, true, blue, <<"xyz">>},
+             {-1, 2, 1.5, true, blue, {<<"yz">>}, [-1], <<"xyz">>}},
+            {{1 bsl 62, ?U64_MAX, -0.5, false, red, Big},
+             {1 bsl 62, ?U64_MAX, -0.5, false, red, {binary:part(Big, 1, 199)}, [1 bsl 62], Big}}],
+    %% an empty binary (its slice from byte 1 fails: erange), then a bad
+    %% element for each letter, a wrong size, not a tuple, not a binary
+    Bad = [{0, 0, 0.0, false, green, <<>>},
+           {1 bsl 64, 0, 0.0, false, red, <<"a">>}, {1, -2, 0.0, false, red, <<"a">>},
+           {1, 2, 3, true, red, <<"a">>}, {1, 2, 1.0, maybe, red, <<"a">>},
+           {1, 2, 1.0, true, purple, <<"a">>}, {1, 2, 1.0, true, red, <<1:3>>},
+           {1, 2, 1.0, true, red}, foo],
+    ?NC_FOR_EACH_BACKEND(
+       fun(B) ->
+               [{nc_title(B, io_lib:format("format_paths(_, ~0tP) =:= ~0tP", [T, 5, R, 5])),
+                 fun() ->
+                         ?assertEqual({ok, R}, format_outcome(B, false, T)),
+                         ?assertEqual({ok, R}, format_outcome(B, true, T))
+                 end} || {T, R} <- Good] ++
+               [{nc_title(B, io_lib:format("format_paths(_, ~0tP): the same error", [T, 5])),
+                 fun() ->
+                         Inline = format_outcome(B, false, T),
+                         ?assertMatch({error, _, _}, Inline),
+                         ?assertEqual(Inline, format_outcome(B, true, T))
+                 end} || T <- Bad]
+       end).
+
+format_outcome(B, Library, T) ->
+    try
+        {ok, call(B, format_paths, [Library, T])}
+    catch
+        error:Reason:Stack ->
+            [{_, _, _, Info} | _] = Stack,
+            {error, Reason, maps:get(cause, proplists:get_value(error_info, Info, #{}), none)}
+    end.
+
 %% ---- message quality -------------------------------------------------------------------
 
 %% "expected one of the atoms ..." lists real atoms of the table, cut between

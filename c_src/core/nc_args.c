@@ -13,12 +13,12 @@ static const char *article(const char *name)
     return name && strchr("aeiouAEIOU", name[0]) && name[0] ? "an" : "a";
 }
 
-static int bad(nocopy_call *c, nocopy_term t, const char *expected)
+NC_COLD static int bad(nocopy_call *c, nocopy_term t, const char *expected)
 {
     return nocopy__fail(c, NOCOPY_EBADARG, t.argno, "expected %s", expected);
 }
 
-static int invalid_term(nocopy_call *c)
+NC_COLD static int invalid_term(nocopy_call *c)
 {
     return nocopy__fail(c, NOCOPY_EINTERNAL, 0,
                         "an invalid term was read (argument index out of range?)");
@@ -26,11 +26,11 @@ static int invalid_term(nocopy_call *c)
 
 #define CHECK_TERM(c, t)       \
     do {                       \
-        if ((t).raw == 0)      \
+        if (!NC_LIKELY((t).raw != 0)) \
             return invalid_term(c); \
     } while (0)
 
-nocopy_term nocopy_arg(nocopy_call *call, unsigned index)
+NC_HOT nocopy_term nocopy_arg(nocopy_call *call, unsigned index)
 {
     nocopy_term t = {0, 0};
     if (index < call->argc) {
@@ -52,59 +52,70 @@ nocopy_type nocopy_term_type(nocopy_call *call, nocopy_term t)
     return nocopy__be_type(call, t.raw);
 }
 
-int nocopy_term_i64(nocopy_call *c, nocopy_term t, int64_t *out)
+NC_COLD static int bad_i64(nocopy_call *c, nocopy_term t, int why)
 {
-    CHECK_TERM(c, t);
-    switch (nocopy__be_get_i64(c, t.raw, out)) {
-    case NC_GET_OK: return NOCOPY_OK;
-    case NC_GET_RANGE: return bad(c, t, "an integer that fits in 64 bits (signed)");
-    default: return bad(c, t, "an integer");
-    }
+    return bad(c, t, why == NC_GET_RANGE ? "an integer that fits in 64 bits (signed)"
+                                         : "an integer");
 }
 
-int nocopy_term_u64(nocopy_call *c, nocopy_term t, uint64_t *out)
+NC_HOT int nocopy_term_i64(nocopy_call *c, nocopy_term t, int64_t *out)
 {
     CHECK_TERM(c, t);
-    switch (nocopy__be_get_u64(c, t.raw, out)) {
-    case NC_GET_OK: return NOCOPY_OK;
-    case NC_GET_RANGE: return bad(c, t, "a non-negative integer below 2^64");
-    default: return bad(c, t, "a non-negative integer");
-    }
+    int r = nocopy__be_get_i64(c, t.raw, out);
+    return NC_LIKELY(r == NC_GET_OK) ? NOCOPY_OK : bad_i64(c, t, r);
 }
 
-int nocopy_term_size(nocopy_call *c, nocopy_term t, size_t *out)
+NC_COLD static int bad_u64(nocopy_call *c, nocopy_term t, int why)
+{
+    return bad(c, t, why == NC_GET_RANGE ? "a non-negative integer below 2^64"
+                                         : "a non-negative integer");
+}
+
+NC_HOT int nocopy_term_u64(nocopy_call *c, nocopy_term t, uint64_t *out)
+{
+    CHECK_TERM(c, t);
+    int r = nocopy__be_get_u64(c, t.raw, out);
+    return NC_LIKELY(r == NC_GET_OK) ? NOCOPY_OK : bad_u64(c, t, r);
+}
+
+NC_COLD static int bad_size(nocopy_call *c, nocopy_term t, int why)
+{
+    return bad(c, t, why == NC_GET_TYPE ? "a size (a non-negative integer)"
+                                        : "a size (a non-negative integer that fits size_t)");
+}
+
+NC_HOT int nocopy_term_size(nocopy_call *c, nocopy_term t, size_t *out)
 {
     CHECK_TERM(c, t);
     uint64_t v;
-    switch (nocopy__be_get_u64(c, t.raw, &v)) {
-    case NC_GET_OK:
-        if (v > SIZE_MAX)
-            return bad(c, t, "a size (a non-negative integer that fits size_t)");
+    int r = nocopy__be_get_u64(c, t.raw, &v);
+    if (NC_LIKELY(r == NC_GET_OK && v <= SIZE_MAX)) {
         *out = (size_t)v;
         return NOCOPY_OK;
-    case NC_GET_RANGE:
-        return bad(c, t, "a size (a non-negative integer that fits size_t)");
-    default:
-        return bad(c, t, "a size (a non-negative integer)");
     }
+    return bad_size(c, t, r == NC_GET_OK ? NC_GET_RANGE : r);
 }
 
-int nocopy_term_int_range(nocopy_call *c, nocopy_term t, int64_t min, int64_t max,
-                          int64_t *out)
+NC_COLD static int bad_range(nocopy_call *c, nocopy_term t, int64_t min, int64_t max)
 {
-    CHECK_TERM(c, t);
-    int64_t v;
-    int r = nocopy__be_get_i64(c, t.raw, &v);
-    if (r == NC_GET_OK && v >= min && v <= max) {
-        *out = v;
-        return NOCOPY_OK;
-    }
     char what[96];
     snprintf(what, sizeof what, "an integer in %" PRId64 "..%" PRId64, min, max);
     return bad(c, t, what);
 }
 
-int nocopy_term_double(nocopy_call *c, nocopy_term t, double *out)
+NC_HOT int nocopy_term_int_range(nocopy_call *c, nocopy_term t, int64_t min, int64_t max,
+                          int64_t *out)
+{
+    CHECK_TERM(c, t);
+    int64_t v;
+    if (NC_LIKELY(nocopy__be_get_i64(c, t.raw, &v) == NC_GET_OK && v >= min && v <= max)) {
+        *out = v;
+        return NOCOPY_OK;
+    }
+    return bad_range(c, t, min, max);
+}
+
+NC_HOT int nocopy_term_double(nocopy_call *c, nocopy_term t, double *out)
 {
     CHECK_TERM(c, t);
     if (nocopy__be_get_double(c, t.raw, out) == NC_GET_OK)
@@ -112,7 +123,7 @@ int nocopy_term_double(nocopy_call *c, nocopy_term t, double *out)
     return bad(c, t, "a float");
 }
 
-int nocopy_term_bool(nocopy_call *c, nocopy_term t, int *out)
+NC_HOT int nocopy_term_bool(nocopy_call *c, nocopy_term t, int *out)
 {
     CHECK_TERM(c, t);
     nocopy_atom a;
@@ -124,14 +135,11 @@ int nocopy_term_bool(nocopy_call *c, nocopy_term t, int *out)
     return bad(c, t, "a boolean");
 }
 
-int nocopy_term_atom(nocopy_call *c, nocopy_term t, nocopy_atom *out)
+/* Names the accepted atoms, whole names only, as many as fit. */
+NC_COLD static int bad_atom(nocopy_call *c, nocopy_term t, int why)
 {
-    CHECK_TERM(c, t);
-    switch (nocopy__be_get_atom(c, t.raw, out)) {
-    case NC_GET_OK:
-        return NOCOPY_OK;
+    switch (why) {
     case NC_GET_UNKNOWN: {
-        /* Name the accepted atoms, whole names only, as many as fit. */
         char list[NC_ERR_TEXT_MAX - 40];
         size_t used = 0;
         int n = nocopy__module_atom_count(c->mod);
@@ -154,12 +162,24 @@ int nocopy_term_atom(nocopy_call *c, nocopy_term t, nocopy_atom *out)
     }
 }
 
-int nocopy_term_bytes(nocopy_call *c, nocopy_term t, nocopy_bytes *out)
+NC_HOT int nocopy_term_atom(nocopy_call *c, nocopy_term t, nocopy_atom *out)
 {
     CHECK_TERM(c, t);
-    if (nocopy__be_get_bytes(c, t.raw, out) == NC_GET_OK) {
+    int r = nocopy__be_get_atom(c, t.raw, out);
+    return NC_LIKELY(r == NC_GET_OK) ? NOCOPY_OK : bad_atom(c, t, r);
+}
+
+NC_HOT int nocopy_term_bytes(nocopy_call *c, nocopy_term t, nocopy_bytes *out)
+{
+    CHECK_TERM(c, t);
+    nocopy_bytes b;
+    if (NC_LIKELY(nocopy__be_get_bytes(c, t.raw, &b) == NC_GET_OK)) {
+        /* Stored from the local copy: reading *out back just after the
+         * primitive wrote it field by field stalls the CPU (a 16-byte load
+         * cannot be forwarded from two 8-byte stores). */
         c->bytes_raw = t.raw;
-        c->bytes_view = *out;
+        c->bytes_view = b;
+        *out = b;
         return NOCOPY_OK;
     }
     /* A bitstring with trailing bits is "not a binary" too; the got: part of the
@@ -232,36 +252,24 @@ int nocopy_term_list(nocopy_call *c, nocopy_term t, size_t *len, const nocopy_te
     return NOCOPY_OK;
 }
 
-int nocopy_term_handle(nocopy_call *c, nocopy_term t, const nocopy_handle_type *type,
-                       void **obj)
+/* Why handle argument t was refused: not a handle (h NULL), a handle of
+ * another type, or a closed one. */
+NC_COLD static int bad_handle(nocopy_call *c, nocopy_term t, const nocopy_handle_type *type,
+                              const nocopy__handle *h)
 {
-    CHECK_TERM(c, t);
-    nocopy__handle *h;
-    if (nocopy__be_get_handle(c, t.raw, &h) != NC_GET_OK)
+    if (!h)
         return nocopy__fail(c, NOCOPY_EBADARG, t.argno, "expected %s %s handle",
                             article(type->name), type->name);
     if (h->type != type)
         return nocopy__fail(c, NOCOPY_EBADARG, t.argno,
                             "expected %s %s handle, not a handle of type %s", article(type->name),
                             type->name, h->type->name);
-    if (!type->dtor) {
-        /* Nothing can be destroyed early, so there is nothing to protect from a
-         * concurrent close: checking "closed" is enough, no use count. (The
-         * memory itself is held by the argument term, or by the driver's
-         * lookup, for the whole call.) */
-        if (atomic_load_explicit(&h->state, memory_order_acquire) & NC_HANDLE_CLOSED)
-            return nocopy__fail(c, NOCOPY_EBADARG, t.argno, "the %s handle is closed",
-                                type->name);
-        *obj = NC_HANDLE_OBJ(h);
-        return NOCOPY_OK;
-    }
-    if (!nocopy__handle_begin_use(h))
-        return nocopy__fail(c, NOCOPY_EBADARG, t.argno, "the %s handle is closed", type->name);
-    if (!c->borrow1) {
-        c->borrow1 = h;
-        *obj = NC_HANDLE_OBJ(h);
-        return NOCOPY_OK;
-    }
+    return nocopy__fail(c, NOCOPY_EBADARG, t.argno, "the %s handle is closed", type->name);
+}
+
+/* The call's second and later borrowed handles: a list in its arena. */
+NC_COLD static int borrow_more(nocopy_call *c, nocopy__handle *h, void **obj)
+{
     nocopy__borrow *b = nocopy__arena_alloc(&c->arena, sizeof *b);
     if (!b) {
         nocopy__handle_end_use(h);
@@ -270,6 +278,42 @@ int nocopy_term_handle(nocopy_call *c, nocopy_term t, const nocopy_handle_type *
     b->h = h;
     b->next = c->borrows;
     c->borrows = b;
+    *obj = NC_HANDLE_OBJ(h);
+    return NOCOPY_OK;
+}
+
+/* A handle of a type with a destructor: the call borrows it (a use count),
+ * so that a concurrent close cannot destroy it while the call runs. */
+__attribute__((noinline)) static int borrow(nocopy_call *c, nocopy_term t,
+                                            const nocopy_handle_type *type, nocopy__handle *h,
+                                            void **obj)
+{
+    if (!nocopy__handle_begin_use(h))
+        return bad_handle(c, t, type, h);
+    if (c->borrow1)
+        return borrow_more(c, h, obj);
+    c->borrow1 = h;
+    *obj = NC_HANDLE_OBJ(h);
+    return NOCOPY_OK;
+}
+
+NC_HOT int nocopy_term_handle(nocopy_call *c, nocopy_term t, const nocopy_handle_type *type,
+                              void **obj)
+{
+    CHECK_TERM(c, t);
+    nocopy__handle *h;
+    if (!NC_LIKELY(nocopy__be_get_handle(c, t.raw, &h) == NC_GET_OK))
+        return bad_handle(c, t, type, NULL);
+    if (!NC_LIKELY(h->type == type))
+        return bad_handle(c, t, type, h);
+    if (type->dtor)
+        return borrow(c, t, type, h, obj);
+    /* Nothing can be destroyed early, so there is nothing to protect from a
+     * concurrent close: checking "closed" is enough, no use count. (The
+     * memory itself is held by the argument term, or by the driver's lookup,
+     * for the whole call.) */
+    if (atomic_load_explicit(&h->state, memory_order_acquire) & NC_HANDLE_CLOSED)
+        return bad_handle(c, t, type, h);
     *obj = NC_HANDLE_OBJ(h);
     return NOCOPY_OK;
 }
@@ -299,7 +343,7 @@ void nocopy_kept_release(nocopy_kept *k)
 
 /* Argument-index forms: thin wrappers over the term forms. */
 #define ARG_FORM(name, type)                                                   \
-    int nocopy_arg_##name(nocopy_call *c, unsigned index, type out)            \
+    NC_HOT int nocopy_arg_##name(nocopy_call *c, unsigned index, type out)            \
     {                                                                          \
         return nocopy_term_##name(c, nocopy_arg(c, index), out);               \
     }
@@ -314,7 +358,7 @@ ARG_FORM(iovec, nocopy_iovec *)
 ARG_FORM(keep, nocopy_kept **)
 #undef ARG_FORM
 
-int nocopy_arg_int_range(nocopy_call *c, unsigned index, int64_t min, int64_t max,
+NC_HOT int nocopy_arg_int_range(nocopy_call *c, unsigned index, int64_t min, int64_t max,
                          int64_t *out)
 {
     return nocopy_term_int_range(c, nocopy_arg(c, index), min, max, out);
@@ -325,7 +369,7 @@ int nocopy_arg_tuple(nocopy_call *c, unsigned index, unsigned arity, nocopy_term
     return nocopy_term_tuple(c, nocopy_arg(c, index), arity, elems);
 }
 
-int nocopy_arg_handle(nocopy_call *c, unsigned index, const nocopy_handle_type *type,
+NC_HOT int nocopy_arg_handle(nocopy_call *c, unsigned index, const nocopy_handle_type *type,
                       void **obj)
 {
     return nocopy_term_handle(c, nocopy_arg(c, index), type, obj);

@@ -22,7 +22,7 @@ void nocopy__call_init(nocopy_call *c, const nocopy_module *mod, const nocopy_fu
     c->arena.inline_used = 0;
 }
 
-void nocopy__call_finish(nocopy_call *c)
+__attribute__((noinline)) static void finish_held(nocopy_call *c)
 {
     if (c->borrow1) {
         nocopy__handle_end_use(c->borrow1);
@@ -34,16 +34,22 @@ void nocopy__call_finish(nocopy_call *c)
     nocopy__arena_free(&c->arena);
 }
 
-int nocopy__call_run(nocopy_call *c)
+void nocopy__call_finish(nocopy_call *c)
 {
-    int st = c->func->fn(c);
-    if (st == NOCOPY_OK) {
-        if (c->has_result)
-            return NOCOPY_OK;
+    /* Most calls borrow no handle that needs ending and fit the arena's
+     * inline bytes: nothing to release. */
+    if (c->borrow1 || c->borrows || c->arena.head)
+        finish_held(c);
+    c->arena.inline_used = 0;
+}
+
+/* A call that did not end with a result: describe why, if it did not. */
+__attribute__((noinline)) static int outcome(nocopy_call *c, int st)
+{
+    if (st == NOCOPY_OK)
         return nocopy__fail(c, NOCOPY_EINTERNAL, 0,
                             "%s/%u returned without a result", c->func->name,
                             c->func->arity);
-    }
     if (st > 0)
         return nocopy__fail(c, NOCOPY_EINTERNAL, 0,
                             "%s/%u returned the invalid status %d", c->func->name,
@@ -56,6 +62,14 @@ int nocopy__call_run(nocopy_call *c)
             nocopy__fail(c, st, 0, "%s", nocopy_strerror(st));
     }
     return st;
+}
+
+int nocopy__call_run(nocopy_call *c)
+{
+    int st = c->func->fn(c);
+    if (NC_LIKELY(st == NOCOPY_OK && c->has_result))
+        return NOCOPY_OK;
+    return outcome(c, st);
 }
 
 /* The measure behind NOCOPY_DIRTY_ABOVE looks at most this many terms in all,

@@ -22,6 +22,17 @@
 
 #define NC_ERR_TEXT_MAX 160
 
+/* Error paths are NC_COLD: out of line and laid out apart, so that the fast
+ * path of a reader or builder stays small enough for the compiler to inline
+ * it into the wrapped function (the libraries are linked with -flto). */
+#define NC_COLD __attribute__((cold, noinline))
+#define NC_LIKELY(x) __builtin_expect(!!(x), 1)
+/* The hot readers and builders of the public API. `inline` on the external
+ * definition (nocopy.h declares it extern, so this stays the one external
+ * definition, C11 6.7.4) is the compiler's hint to inline it into callers
+ * in other files when it links with -flto, as it would a static inline. */
+#define NC_HOT inline
+
 /* Alignment of arena memory and of handle objects: what enif_alloc_resource and
  * driver_alloc guarantee (8 bytes on 64-bit), so structs that embed these are
  * never over-aligned for the memory the runtime gives us. */

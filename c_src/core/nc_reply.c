@@ -8,11 +8,11 @@
 
 #include "nc_backend.h"   /* this build's backend: nc_prims.h */
 
-nocopy_value nocopy_make_i64(nocopy_call *c, int64_t v) { return nocopy__be_make_i64(c, v); }
-nocopy_value nocopy_make_u64(nocopy_call *c, uint64_t v) { return nocopy__be_make_u64(c, v); }
+NC_HOT nocopy_value nocopy_make_i64(nocopy_call *c, int64_t v) { return nocopy__be_make_i64(c, v); }
+NC_HOT nocopy_value nocopy_make_u64(nocopy_call *c, uint64_t v) { return nocopy__be_make_u64(c, v); }
 
 /* Checked here for both backends: Erlang has no NaN or infinity. */
-nocopy_value nocopy_make_double(nocopy_call *c, double v)
+NC_HOT nocopy_value nocopy_make_double(nocopy_call *c, double v)
 {
     if (!isfinite(v)) {
         nocopy__fail(c, NOCOPY_ERANGE, 0, "Erlang floats cannot be NaN or infinite");
@@ -21,12 +21,12 @@ nocopy_value nocopy_make_double(nocopy_call *c, double v)
     return nocopy__be_make_double(c, v);
 }
 
-nocopy_value nocopy_make_bool(nocopy_call *c, int v)
+NC_HOT nocopy_value nocopy_make_bool(nocopy_call *c, int v)
 {
     return nocopy__be_make_atom(c, v ? NOCOPY_ATOM_TRUE : NOCOPY_ATOM_FALSE);
 }
 
-nocopy_value nocopy_make_atom(nocopy_call *c, nocopy_atom a)
+NC_HOT nocopy_value nocopy_make_atom(nocopy_call *c, nocopy_atom a)
 {
     if (!nocopy__atom_name(c->mod, a)) {
         nocopy__fail(c, NOCOPY_EINTERNAL, 0, "atom index %d is not in the module's table", a);
@@ -43,47 +43,53 @@ static bool all_valid(const nocopy_value *e, size_t n)
     return true;
 }
 
-nocopy_value nocopy_make_tuple(nocopy_call *c, unsigned arity, const nocopy_value *elems)
+NC_HOT nocopy_value nocopy_make_tuple(nocopy_call *c, unsigned arity, const nocopy_value *elems)
 {
     if (arity && (!elems || !all_valid(elems, arity)))
         return 0;
     return nocopy__be_make_tuple(c, arity, elems);
 }
 
-nocopy_value nocopy_make_list(nocopy_call *c, size_t len, const nocopy_value *elems)
+NC_HOT nocopy_value nocopy_make_list(nocopy_call *c, size_t len, const nocopy_value *elems)
 {
     if (len && (!elems || !all_valid(elems, len)))
         return 0;
     return nocopy__be_make_list(c, len, elems);
 }
 
-nocopy_value nocopy_make_buf(nocopy_call *c, nocopy_buf *buf)
+NC_HOT nocopy_value nocopy_make_buf(nocopy_call *c, nocopy_buf *buf)
 {
     if (!buf)
         return 0;
     return nocopy__be_make_buf(c, (nocopy__buf *)buf);
 }
 
-static bool range_ok(nocopy_call *c, size_t size, size_t offset, size_t len)
+NC_COLD static bool out_of_range(nocopy_call *c, size_t size, size_t offset, size_t len)
 {
-    if (offset <= size && len <= size - offset)
-        return true;
     nocopy__fail(c, NOCOPY_ERANGE, 0,
                  "slice of %zu bytes at offset %zu is outside a binary of %zu bytes", len,
                  offset, size);
     return false;
 }
 
-nocopy_value nocopy_make_slice(nocopy_call *c, nocopy_term t, size_t offset, size_t len)
+static inline bool range_ok(nocopy_call *c, size_t size, size_t offset, size_t len)
+{
+    if (NC_LIKELY(offset <= size && len <= size - offset))
+        return true;
+    return out_of_range(c, size, offset, len);
+}
+
+/* A slice of a term that is not a binary the call has read (0: an invalid
+ * term, or not a binary). */
+NC_COLD static nocopy_value slice_unread(nocopy_call *c, nocopy_term t, size_t offset,
+                                         size_t len)
 {
     nocopy_bytes view;
     if (t.raw == 0) {
         nocopy__fail(c, NOCOPY_EINTERNAL, 0, "nocopy_make_slice of an invalid term");
         return 0;
     }
-    if (t.raw == c->bytes_raw)
-        view = c->bytes_view;                  /* read by this call already */
-    else if (nocopy__be_get_bytes(c, t.raw, &view) != NC_GET_OK) {
+    if (nocopy__be_get_bytes(c, t.raw, &view) != NC_GET_OK) {
         /* The caller passed something else where the function slices a
          * binary without reading it first: a bad argument, as if it had. */
         nocopy__fail(c, NOCOPY_EBADARG, t.argno, "expected a binary");
@@ -92,6 +98,16 @@ nocopy_value nocopy_make_slice(nocopy_call *c, nocopy_term t, size_t offset, siz
     if (!range_ok(c, view.size, offset, len))
         return 0;
     return nocopy__be_make_slice(c, t.raw, &view, offset, len);
+}
+
+NC_HOT nocopy_value nocopy_make_slice(nocopy_call *c, nocopy_term t, size_t offset, size_t len)
+{
+    /* The common case: a slice of the binary the call has just read. */
+    if (!NC_LIKELY(t.raw == c->bytes_raw && t.raw != 0))
+        return slice_unread(c, t, offset, len);
+    if (!range_ok(c, c->bytes_view.size, offset, len))
+        return 0;
+    return nocopy__be_make_slice(c, t.raw, &c->bytes_view, offset, len);
 }
 
 nocopy_value nocopy_make_kept(nocopy_call *c, const nocopy_kept *k, size_t offset, size_t len)
@@ -112,7 +128,7 @@ nocopy_value nocopy_make_foreign(nocopy_call *c, const void *data, size_t size,
     return nocopy__be_make_foreign(c, data, size, release, obj);
 }
 
-nocopy_value nocopy_make_copy(nocopy_call *c, const void *data, size_t size)
+NC_HOT nocopy_value nocopy_make_copy(nocopy_call *c, const void *data, size_t size)
 {
     if (!data && size)
         return 0;
@@ -157,7 +173,7 @@ nocopy_kept *nocopy_buf_share(nocopy_call *c, nocopy_buf *buf)
 
 /* ---- ending the call ---------------------------------------------------- */
 
-int nocopy_return(nocopy_call *c, nocopy_value v)
+NC_HOT int nocopy_return(nocopy_call *c, nocopy_value v)
 {
     if (v == 0) {
         /* A part failed: report why, if a reason was recorded. */

@@ -58,8 +58,10 @@ static ERL_NIF_TERM text_binary(ErlNifEnv *env, const char *text)
 }
 
 /* Raises {'$nocopy_error', Reason, Cause}; the generated stub turns it into
- * error(Reason, Args, [{error_info, ...}]) in the caller's own frame. */
-static ERL_NIF_TERM raise_call_error(ErlNifEnv *env, const nocopy_call *c)
+ * error(Reason, Args, [{error_info, ...}]) in the caller's own frame. Out of
+ * line, so that dispatch stays small. */
+__attribute__((noinline)) static ERL_NIF_TERM raise_call_error(ErlNifEnv *env,
+                                                               const nocopy_call *c)
 {
     int st = c->err_status;
     ERL_NIF_TERM reason = nocopy__nif.am_reason[nocopy__reason_index(st)];
@@ -72,31 +74,49 @@ static ERL_NIF_TERM raise_call_error(ErlNifEnv *env, const nocopy_call *c)
 
 /* ---- dispatch ----------------------------------------------------------- */
 
-static ERL_NIF_TERM dispatch(unsigned k, ErlNifEnv *env, int argc, const ERL_NIF_TERM argv[])
+/* Runs function f here, on this thread. */
+static inline ERL_NIF_TERM run(const nocopy_func *f, ErlNifEnv *env, int argc,
+                               const ERL_NIF_TERM argv[])
 {
-    const nocopy_func *f = &nocopy__nif.mod->funcs[k];
     nif_call nc;
     nc.env = env;
-    nocopy__call_init(&nc.base, nocopy__nif.mod, f, (unsigned)argc,
-                      (const uintptr_t *)argv);
-
-    /* Large inputs move to a dirty CPU scheduler; the same trampoline runs again
-     * there, sees it is no longer on a normal scheduler, and does the work. */
-    if (f->sched == NOCOPY_DIRTY_ABOVE &&
-        enif_thread_type() == ERL_NIF_THR_NORMAL_SCHEDULER &&
-        nocopy__binary_arg_bytes(&nc.base) > f->dirty_above) {
-        nocopy__call_finish(&nc.base);
-        return enif_schedule_nif(env, f->name, ERL_NIF_DIRTY_JOB_CPU_BOUND, trampolines[k],
-                                 argc, argv);
-    }
-
+    nocopy__call_init(&nc.base, nocopy__nif.mod, f, (unsigned)argc, (const uintptr_t *)argv);
     ERL_NIF_TERM ret;
-    if (nocopy__call_run(&nc.base) == NOCOPY_OK)
+    if (NC_LIKELY(nocopy__call_run(&nc.base) == NOCOPY_OK))
         ret = (ERL_NIF_TERM)nc.base.result;
     else
         ret = raise_call_error(env, &nc.base);
     nocopy__call_finish(&nc.base);
     return ret;
+}
+
+/* A NOCOPY_DIRTY_ABOVE function: large inputs move to a dirty CPU scheduler;
+ * the same trampoline runs again there, sees it is no longer on a normal
+ * scheduler, and does the work. */
+__attribute__((noinline)) static ERL_NIF_TERM run_measured(unsigned k, const nocopy_func *f,
+                                                           ErlNifEnv *env, int argc,
+                                                           const ERL_NIF_TERM argv[])
+{
+    if (enif_thread_type() == ERL_NIF_THR_NORMAL_SCHEDULER) {
+        nif_call nc;
+        nc.env = env;
+        nocopy__call_init(&nc.base, nocopy__nif.mod, f, (unsigned)argc,
+                          (const uintptr_t *)argv);
+        size_t bytes = nocopy__binary_arg_bytes(&nc.base);
+        nocopy__call_finish(&nc.base);
+        if (bytes > f->dirty_above)
+            return enif_schedule_nif(env, f->name, ERL_NIF_DIRTY_JOB_CPU_BOUND, trampolines[k],
+                                     argc, argv);
+    }
+    return run(f, env, argc, argv);
+}
+
+static ERL_NIF_TERM dispatch(unsigned k, ErlNifEnv *env, int argc, const ERL_NIF_TERM argv[])
+{
+    const nocopy_func *f = &nocopy__nif.mod->funcs[k];
+    if (f->sched == NOCOPY_DIRTY_ABOVE)
+        return run_measured(k, f, env, argc, argv);
+    return run(f, env, argc, argv);
 }
 
 /* ---- load / upgrade / unload --------------------------------------------- */

@@ -411,6 +411,38 @@ int f_build_sites(nocopy_call *c)
     return nocopy_return(c, nocopy_build(c, "{vvv}", tuple, list, fifty));
 }
 
+/* The two paths of a format string (include/nocopy_format.h): a literal
+ * that fits is unrolled inline at compile time; the same text through a
+ * pointer the compiler cannot see (volatile) takes the library's. Both must
+ * read, build and fail alike, message for message. */
+int f_format_paths(nocopy_call *c)
+{   /* (Library, {I, U, F, O, A, Bin}) */
+    static const char scan_text[] = "{iIfoat}", build_text[] = "{i I f o a {s} [v] c}";
+    const char *volatile scan_fmt = scan_text, *volatile build_fmt = build_text;
+    int library;
+    int64_t i;
+    uint64_t u;
+    double f;
+    int o;
+    nocopy_atom a;
+    nocopy_term bin;
+    nocopy_bytes b;
+    TRY(nocopy_arg_bool(c, 0, &library));
+    if (library)
+        TRY(nocopy_arg_scan(c, 1, scan_fmt, &i, &u, &f, &o, &a, &bin));
+    else
+        TRY(nocopy_arg_scan(c, 1, "{iIfoat}", &i, &u, &f, &o, &a, &bin));
+    TRY(nocopy_term_bytes(c, bin, &b));
+    /* A slice from byte 1: an empty binary fails with erange. */
+    nocopy_value listed = nocopy_make_i64(c, i);
+    nocopy_value v =
+        library ? nocopy_build(c, build_fmt, i, u, f, o, a, bin, (size_t)1, b.size - 1,
+                               listed, (const void *)b.data, b.size)
+                : nocopy_build(c, "{i I f o a {s} [v] c}", i, u, f, o, a, bin, (size_t)1,
+                               b.size - 1, listed, (const void *)b.data, b.size);
+    return nocopy_return(c, v);
+}
+
 int f_build_malformed(nocopy_call *c)
 {   /* () */
     return nocopy_return(c, nocopy_build(c, "{i", (int64_t)1));

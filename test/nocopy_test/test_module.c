@@ -117,6 +117,11 @@ static const nocopy_func test_funcs[] = {
      NULL},
     {"scan_malformed", 1, f_scan_malformed, "T :: term()", "no_return()", NOCOPY_NORMAL, 0,
      NULL},
+    {"format_paths", 2, f_format_paths,
+     "Library :: boolean(), T :: {integer(), non_neg_integer(), float(), boolean(), color(), "
+     "binary()}",
+     "{integer(), non_neg_integer(), float(), boolean(), color(), {binary()}, [integer()], "
+     "binary()}", NOCOPY_NORMAL, 0, NULL},
     {"build_all", 0, f_build_all, "", "tuple()", NOCOPY_NORMAL, 0, NULL},
     {"build_buf", 2, f_build_buf, "Size :: non_neg_integer(), Byte :: byte()", BIN_ADDR,
      NOCOPY_NORMAL, 0, NULL},

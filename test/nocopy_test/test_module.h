@@ -91,6 +91,7 @@ int f_scan_nested(nocopy_call *c);
 int f_scan_handle(nocopy_call *c);
 int f_scan_term(nocopy_call *c);
 int f_scan_malformed(nocopy_call *c);
+int f_format_paths(nocopy_call *c);
 int f_build_all(nocopy_call *c);
 int f_build_sites(nocopy_call *c);
 int f_build_buf(nocopy_call *c);
