@@ -23,6 +23,8 @@
 #ifndef NC_DRV_H
 #define NC_DRV_H
 
+#include <stdatomic.h>
+
 #include <erl_driver.h>
 
 #include "nc_drv_options.h"
@@ -90,8 +92,11 @@ void nocopy__drv_htable_destroy(nc_drv_htable *t);
  * when h was already in the table under *id: the caller's reference was not
  * taken and is still the caller's to release. */
 /* The handle for id, KEPT (release with handle_release), or a tombstone
- * (never kept) when the id names a closed handle, or NULL for no handle type. */
-nocopy__handle *nocopy__drv_htable_lookup(nc_drv_htable *t, uint64_t id);
+ * (never kept) when the id names a closed handle, or NULL for no handle type.
+ * `alone`: the caller knows that no other thread can touch the table meanwhile
+ * (the scheduler, holding the port lock, with no call on the port's workers:
+ * nc_drv_pool's `outstanding` is 0), so the table's mutex is not taken. */
+nocopy__handle *nocopy__drv_htable_lookup(nc_drv_htable *t, uint64_t id, int alone);
 /* Undoes an insert whose reply never reached Erlang. */
 void nocopy__drv_htable_remove(nc_drv_htable *t, uint64_t id, nocopy__handle *h);
 int nocopy__drv_is_tombstone(const nocopy__handle *h);
@@ -111,6 +116,11 @@ typedef struct nc_drv_pool {
     size_t queued_bytes, byte_limit;        /* their decoded requests' bytes */
     unsigned nworkers, started;
     int stopping;
+    /* Calls handed to the workers and not yet released (queued or running):
+     * raised by the scheduler when it queues one, lowered by the thread that
+     * released it, after its last touch of the port's handle table. While it
+     * is 0, only the scheduler holding the port lock can touch the table. */
+    _Atomic size_t outstanding;
     ErlDrvTid tids[NC_DRV_WORKERS_MAX];
 } nc_drv_pool;
 
