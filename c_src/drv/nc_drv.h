@@ -7,6 +7,7 @@
  *                    frees closed ports once their workers are done
  *   nc_drv_pool.c    the per-port worker threads and their bounded queue
  *   nc_drv_exec.c    running one decoded call, replying, releasing what it holds
+ *   nc_drv_spare.c   the port's spare calls: heap calls reused, not freed
  *   nc_backend.h     the core's primitives (nc_prims.h): reading terms, memory,
  *                    handle references and the table's insert, and (in
  *                    nc_drv_nodes.h) the result nodes
@@ -124,6 +125,18 @@ typedef struct nc_drv_pool {
     ErlDrvTid tids[NC_DRV_WORKERS_MAX];
 } nc_drv_pool;
 
+/* Released heap calls kept for reuse (nc_drv_spare.c): pushed by any thread
+ * onto `given`, taken by the scheduler holding the port lock into `kept`. */
+typedef struct nc_drv_spares {
+    _Atomic(struct nc_drv_call *) given;
+    struct nc_drv_call *kept;               /* the port lock's */
+    _Atomic unsigned count;                 /* on both lists */
+} nc_drv_spares;
+
+/* At most this many spare calls per port (about 1.2 KiB each): enough for
+ * the calls a port's workers have in flight under many callers. */
+#define NC_DRV_SPARES_MAX 64u
+
 /* A port's state. Freed by its stop when no call is running on its workers,
  * otherwise by the janitor once they have finished (nc_drv_port.c): calls
  * that outlive their port still reach its handle table and port term. */
@@ -133,6 +146,7 @@ typedef struct nc_drv_port {
     int inline_normal;                      /* 0: NOCOPY_NORMAL calls go to workers too */
     nc_drv_pool pool;
     nc_drv_htable handles;
+    nc_drv_spares spares;
     struct nc_drv_port *next_closed;        /* the janitor's list */
 } nc_drv_port;
 
@@ -252,6 +266,18 @@ typedef struct nc_drv_call {
 } nc_drv_call;
 
 #define DRV_CALL(c) ((nc_drv_call *)(c))
+
+/* ---- spare calls (nc_drv_spare.c) ------------------------------------------ */
+
+void nocopy__drv_spares_init(nc_drv_spares *s);
+/* A heap call, a spare one if there is one, uninitialised; NULL: no memory.
+ * On the scheduler thread holding the port lock only. */
+nc_drv_call *nocopy__drv_call_new(nc_drv_port *dp);
+/* Gives a heap call back: kept as a spare of call->dp, or freed. Any thread,
+ * before the port is freed. */
+void nocopy__drv_call_free(nc_drv_call *call);
+/* Frees the spares, once no thread can give one back (port_free). */
+void nocopy__drv_spares_free(nc_drv_spares *s);
 
 /* ---- running a call (nc_drv_exec.c) --------------------------------------- */
 

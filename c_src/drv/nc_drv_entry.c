@@ -242,7 +242,7 @@ static void dispatch(nc_drv_port *dp, ErlDrvTermData caller, const ErlIOVec *ev,
         goto drop;
     int may_queue = may_go_to_worker(dp, f, (size_t)ev->size);
     if (may_queue) {
-        nc_drv_call *h = driver_alloc(sizeof *h);
+        nc_drv_call *h = nocopy__drv_call_new(dp);
         if (!h) {
             if (nocopy__wire_read_tag(&rd, dec_alloc, call, &call->req) == NOCOPY_OK)
                 reject(call, NOCOPY_ENOMEM, "out of memory queueing the call");
@@ -274,7 +274,7 @@ static void dispatch(nc_drv_port *dp, ErlDrvTermData caller, const ErlIOVec *ev,
 drop:
     nocopy__arena_free(&call->dec);
     if (call->heap)
-        driver_free(call);
+        nocopy__drv_call_free(call);
 }
 
 static void drv_outputv(ErlDrvData data, ErlIOVec *ev)
