@@ -1,11 +1,10 @@
 /* nc_drv_spare.c: the port's spare calls. A call that may be queued lives on
  * the heap (2 632 bytes on x86-64: its two arenas' inline buffers), made by
  * the scheduler in outputv and released by whichever thread ran it, usually a
- * worker. Rather
- * than driver_alloc and driver_free per call (a free on a worker thread of
- * memory a scheduler allocated goes back through the allocator's cross-thread
- * queue), released calls go onto the port's spare list, up to
- * NC_DRV_SPARES_MAX of them, and outputv takes them from there.
+ * worker. Rather than driver_alloc and driver_free per call (a free on a
+ * worker thread of memory a scheduler allocated goes back through the
+ * allocator's cross-thread queue), released calls go onto the port's spare
+ * list, up to NC_DRV_SPARES_MAX of them, and outputv takes them from there.
  *
  * The list has one taker, the scheduler holding the port lock, and many
  * givers (any thread that releases a call): givers push onto `given` with a
