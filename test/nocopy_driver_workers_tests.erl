@@ -6,6 +6,8 @@
 %%   while a queued call waits and its caller has dropped the binary;
 %% - 16 callers of mixed inline and worker calls on one port: every result
 %%   right, each kind of call on its kind of thread;
+%% - 96 callers on the workers only: heap calls given back and reused (the
+%%   port's spares), every result right;
 %% - back-pressure: a full queue, in calls or in decoded bytes, answers
 %%   eoverload at once and the port carries on.
 %%
@@ -109,6 +111,41 @@ concurrency_test_() ->
             ?assertNot(worker_thread(nocopy_test_drv:thread_name_above(P, nc_big(10))))
         end)
     end}}.
+
+%% Every call on the workers, from more callers than the port keeps spare
+%% calls (NC_DRV_SPARES_MAX, 64): calls are given back and reused, each reused
+%% one starts clean (its own tag, arguments, handles and result), and those over
+%% the bound are freed; closing the port frees the spares (asan, valgrind).
+spare_calls_test_() ->
+    {"96 callers, 30 calls each, all on 2 workers: every result right",
+     {timeout, 120, fun() ->
+        with_ports([[{inline, false}, {workers, 2}]], fun(P) ->
+            H = nocopy_test_drv:new_counter_handle(P),
+            Self = self(),
+            Procs = 96, Calls = 30,
+            Pids = [spawn_monitor(fun() -> Self ! {self(), spare_caller(P, H, K, Calls)} end)
+                    || K <- lists:seq(1, Procs)],
+            Results = [receive {Pid, R} -> R; {'DOWN', Mref, _, _, Why} -> {died, Why} end
+                       || {Pid, Mref} <- Pids],
+            ?assertEqual(lists:duplicate(Procs, ok), Results),
+            %% Every use of the handle was counted once.
+            ?assertEqual(Procs * Calls div 3 + 1, nocopy_test_drv:use_handle(P, H))
+        end)
+    end}}.
+
+spare_caller(P, H, K, Calls) ->
+    Check = fun(I) ->
+                    case I rem 3 of
+                        0 -> true = is_integer(nocopy_test_drv:use_handle(P, H));
+                        1 -> Bin = nc_big(1 + (K * 31 + I) rem 3000),
+                             Bin = nocopy_test_drv:echo_bytes(P, Bin);
+                        2 -> N = K + I,
+                             Sum = N * (N + 1) div 2,
+                             Sum = nocopy_test_drv:sum_list(P, lists:seq(1, N))
+                    end
+            end,
+    lists:foreach(Check, lists:seq(1, Calls)),
+    ok.
 
 %% Mixed calls, inline and on workers, small and large, each result checked.
 caller(P, Big, Base, K, Calls) ->

@@ -7,6 +7,7 @@
  *                    frees closed ports once their workers are done
  *   nc_drv_pool.c    the per-port worker threads and their bounded queue
  *   nc_drv_exec.c    running one decoded call, replying, releasing what it holds
+ *   nc_drv_spare.c   the port's spare calls: heap calls reused, not freed
  *   nc_backend.h     the core's primitives (nc_prims.h): reading terms, memory,
  *                    handle references and the table's insert, and (in
  *                    nc_drv_nodes.h) the result nodes
@@ -22,6 +23,8 @@
  * the port term are computed on the scheduler thread (start). */
 #ifndef NC_DRV_H
 #define NC_DRV_H
+
+#include <stdatomic.h>
 
 #include <erl_driver.h>
 
@@ -90,8 +93,11 @@ void nocopy__drv_htable_destroy(nc_drv_htable *t);
  * when h was already in the table under *id: the caller's reference was not
  * taken and is still the caller's to release. */
 /* The handle for id, KEPT (release with handle_release), or a tombstone
- * (never kept) when the id names a closed handle, or NULL for no handle type. */
-nocopy__handle *nocopy__drv_htable_lookup(nc_drv_htable *t, uint64_t id);
+ * (never kept) when the id names a closed handle, or NULL for no handle type.
+ * `alone`: the caller knows that no other thread can touch the table meanwhile
+ * (the scheduler, holding the port lock, with no call on the port's workers:
+ * nc_drv_pool's `outstanding` is 0), so the table's mutex is not taken. */
+nocopy__handle *nocopy__drv_htable_lookup(nc_drv_htable *t, uint64_t id, int alone);
 /* Undoes an insert whose reply never reached Erlang. */
 void nocopy__drv_htable_remove(nc_drv_htable *t, uint64_t id, nocopy__handle *h);
 int nocopy__drv_is_tombstone(const nocopy__handle *h);
@@ -111,8 +117,26 @@ typedef struct nc_drv_pool {
     size_t queued_bytes, byte_limit;        /* their decoded requests' bytes */
     unsigned nworkers, started;
     int stopping;
+    /* Calls handed to the workers and not yet released (queued or running):
+     * raised by the scheduler when it queues one, lowered by the thread that
+     * released it, after its last touch of the port's handle table. While it
+     * is 0, only the scheduler holding the port lock can touch the table. */
+    _Atomic size_t outstanding;
     ErlDrvTid tids[NC_DRV_WORKERS_MAX];
 } nc_drv_pool;
+
+/* Released heap calls kept for reuse (nc_drv_spare.c): pushed by any thread
+ * onto `given`, taken by the scheduler holding the port lock into `kept`. */
+typedef struct nc_drv_spares {
+    _Atomic(struct nc_drv_call *) given;
+    struct nc_drv_call *kept;               /* the port lock's */
+    _Atomic unsigned count;                 /* on both lists */
+} nc_drv_spares;
+
+/* At most this many spare calls per port (2 632 bytes each on x86-64, so at
+ * most 165 KiB a port, freed when it closes): enough for the calls a port's
+ * workers have in flight under many callers. */
+#define NC_DRV_SPARES_MAX 64u
 
 /* A port's state. Freed by its stop when no call is running on its workers,
  * otherwise by the janitor once they have finished (nc_drv_port.c): calls
@@ -123,6 +147,7 @@ typedef struct nc_drv_port {
     int inline_normal;                      /* 0: NOCOPY_NORMAL calls go to workers too */
     nc_drv_pool pool;
     nc_drv_htable handles;
+    nc_drv_spares spares;
     struct nc_drv_port *next_closed;        /* the janitor's list */
 } nc_drv_port;
 
@@ -242,6 +267,18 @@ typedef struct nc_drv_call {
 } nc_drv_call;
 
 #define DRV_CALL(c) ((nc_drv_call *)(c))
+
+/* ---- spare calls (nc_drv_spare.c) ------------------------------------------ */
+
+void nocopy__drv_spares_init(nc_drv_spares *s);
+/* A heap call, a spare one if there is one, uninitialised; NULL: no memory.
+ * On the scheduler thread holding the port lock only. */
+nc_drv_call *nocopy__drv_call_new(nc_drv_port *dp);
+/* Gives a heap call back: kept as a spare of call->dp, or freed. Any thread,
+ * before the port is freed. */
+void nocopy__drv_call_free(nc_drv_call *call);
+/* Frees the spares, once no thread can give one back (port_free). */
+void nocopy__drv_spares_free(nc_drv_spares *s);
 
 /* ---- running a call (nc_drv_exec.c) --------------------------------------- */
 

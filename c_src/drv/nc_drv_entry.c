@@ -13,6 +13,7 @@
  * a microsecond, ten times a whole short call. Other functions are queued to
  * the port's workers (nc_drv_pool.c) with every input binary KEPT. */
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -73,11 +74,19 @@ static void *dec_alloc(void *ctx, size_t size)
 }
 
 /* Looks up every handle of the request in the port's table, KEPT for the
- * call. Done on the scheduler thread, so a queued call holds its handles. */
+ * call. Done on the scheduler thread, so a queued call holds its handles.
+ * Without the table's lock while no call is on the port's workers: then no
+ * other thread can touch the table (the port lock keeps other schedulers out,
+ * and only this thread queues calls). The acquire pairs with the release of
+ * the worker that lowered `outstanding` last. */
 static void resolve_handles(nc_drv_call *call)
 {
+    nc_drv_port *dp = call->dp;
+    if (!call->req.handles)
+        return;
+    int alone = atomic_load_explicit(&dp->pool.outstanding, memory_order_acquire) == 0;
     for (nocopy__wire_node *n = call->req.handles; n; n = n->v.handle.next)
-        n->v.handle.obj = nocopy__drv_htable_lookup(&call->dp->handles, n->v.handle.id);
+        n->v.handle.obj = nocopy__drv_htable_lookup(&dp->handles, n->v.handle.id, alone);
 }
 
 /* A queued call outlives the ErlIOVec: keep every binary of it (the runtime's
@@ -233,7 +242,7 @@ static void dispatch(nc_drv_port *dp, ErlDrvTermData caller, const ErlIOVec *ev,
         goto drop;
     int may_queue = may_go_to_worker(dp, f, (size_t)ev->size);
     if (may_queue) {
-        nc_drv_call *h = driver_alloc(sizeof *h);
+        nc_drv_call *h = nocopy__drv_call_new(dp);
         if (!h) {
             if (nocopy__wire_read_tag(&rd, dec_alloc, call, &call->req) == NOCOPY_OK)
                 reject(call, NOCOPY_ENOMEM, "out of memory queueing the call");
@@ -265,7 +274,7 @@ static void dispatch(nc_drv_port *dp, ErlDrvTermData caller, const ErlIOVec *ev,
 drop:
     nocopy__arena_free(&call->dec);
     if (call->heap)
-        driver_free(call);
+        nocopy__drv_call_free(call);
 }
 
 static void drv_outputv(ErlDrvData data, ErlIOVec *ev)

@@ -2,7 +2,8 @@
  * scheduler in outputv for an inline call, a port's worker for a queued one),
  * and releasing, exactly once, everything the call holds: result binaries,
  * handle borrows and the handles it looked up, the request's kept binaries,
- * its decoded request and, for a call on the heap, the call itself. */
+ * its decoded request and, for a call on the heap, the call itself (given
+ * back to the port's spares, nc_drv_spare.c). */
 #include "nc_backend.h"
 
 void nocopy__drv_call_release(nc_drv_call *call, int committed)
@@ -22,7 +23,7 @@ void nocopy__drv_call_release(nc_drv_call *call, int committed)
         driver_free_binary(call->keeps[i]);
     nocopy__arena_free(&call->dec);
     if (call->heap)
-        driver_free(call);
+        nocopy__drv_call_free(call);
 }
 
 void nocopy__drv_call_execute(nc_drv_call *call)

@@ -88,14 +88,15 @@ int nocopy__drv_htable_init(nc_drv_htable *t)
     return t->mu ? 0 : -1;
 }
 
-nocopy__handle *nocopy__drv_htable_lookup(nc_drv_htable *t, uint64_t id)
+nocopy__handle *nocopy__drv_htable_lookup(nc_drv_htable *t, uint64_t id, int alone)
 {
     uint32_t i = (uint32_t)(id & (NC_DRV_MAX_SLOTS - 1));
     unsigned type = (unsigned)((id >> NC_DRV_SLOT_BITS) & ((1u << NC_DRV_TYPE_BITS) - 1));
     uint64_t gen = id >> 32;
     nocopy__handle *h = NULL, *dead = NULL;
 
-    erl_drv_mutex_lock(t->mu);
+    if (!alone)
+        erl_drv_mutex_lock(t->mu);
     if (i < t->cap && t->slots[i].h && t->slots[i].gen == gen &&
         t->slots[i].h->type_index == type) {
         h = t->slots[i].h;
@@ -106,7 +107,8 @@ nocopy__handle *nocopy__drv_htable_lookup(nc_drv_htable *t, uint64_t id)
             nocopy__be_handle_keep(h);   /* for the call; released at its end */
         }
     }
-    erl_drv_mutex_unlock(t->mu);
+    if (!alone)
+        erl_drv_mutex_unlock(t->mu);
     if (dead)
         nocopy__be_handle_release(dead);
     if (h)

@@ -28,9 +28,12 @@
 #define NC_DRV_R(v) ((nc_drv_reply_node *)(v))
 #define NC_DRV_V(n) ((nocopy_value)(n))
 
-static inline nc_drv_reply_node *nc_drv_rnew(nocopy_call *c, int kind, size_t spec)
+/* A node, with `extra` bytes after it (an aggregate's children: one arena
+ * allocation per tuple or list, not two). */
+static inline nc_drv_reply_node *nc_drv_rnew_extra(nocopy_call *c, int kind, size_t spec,
+                                                   size_t extra)
 {
-    nc_drv_reply_node *n = nocopy__arena_alloc(&c->arena, sizeof *n);
+    nc_drv_reply_node *n = nocopy__arena_alloc(&c->arena, sizeof *n + extra);
     if (!n) {
         nocopy__fail(c, NOCOPY_ENOMEM, 0, "out of memory building the result");
         return NULL;
@@ -40,6 +43,11 @@ static inline nc_drv_reply_node *nc_drv_rnew(nocopy_call *c, int kind, size_t sp
     n->spec = spec;
     n->next_owned = NULL;
     return n;
+}
+
+static inline nc_drv_reply_node *nc_drv_rnew(nocopy_call *c, int kind, size_t spec)
+{
+    return nc_drv_rnew_extra(c, kind, spec, 0);
 }
 
 static inline nocopy_value nocopy__be_make_i64(nocopy_call *c, int64_t v)
@@ -85,13 +93,11 @@ static inline nocopy_value nc_drv_make_agg(nocopy_call *c, int kind, size_t coun
         nocopy__fail(c, NOCOPY_ENOMEM, 0, "result too large for a driver reply");
         return 0;
     }
-    nc_drv_reply_node *n = nc_drv_rnew(c, kind, 0);
-    nc_drv_reply_node **kids =
-        count ? nocopy__arena_alloc(&c->arena, count * sizeof *kids) : NULL;
-    if (!n || (count && !kids)) {
-        nocopy__fail(c, NOCOPY_ENOMEM, 0, "out of memory building the result");
+    /* count is below NC_DRV_MAX_SPEC / 2: the size cannot overflow. */
+    nc_drv_reply_node *n = nc_drv_rnew_extra(c, kind, 0, count * sizeof(nc_drv_reply_node *));
+    if (!n)
         return 0;
-    }
+    nc_drv_reply_node **kids = count ? (nc_drv_reply_node **)(n + 1) : NULL;
     for (size_t i = 0; i < count; i++) {
         kids[i] = NC_DRV_R(e[i]);
         spec += kids[i]->spec;

@@ -20,6 +20,7 @@
  *
  * Closing a pool cancels its queued calls and tells the workers to exit once
  * idle, without waiting for them; joining them is the janitor's (nc_drv_port.c). */
+#include <stdatomic.h>
 #include <stdio.h>
 
 #include "nc_drv.h"
@@ -41,6 +42,7 @@ int nocopy__drv_pool_init(nc_drv_pool *p, unsigned workers, size_t limit,
     p->nworkers = workers;
     p->started = 0;
     p->stopping = 0;
+    atomic_init(&p->outstanding, 0);
     if (!p->mu || !p->cv) {
         if (p->mu)
             erl_drv_mutex_destroy(p->mu);
@@ -68,6 +70,8 @@ static void *worker(void *arg)
         p->queued_bytes -= call->dec_bytes;
         erl_drv_mutex_unlock(p->mu);
         nocopy__drv_call_execute(call);
+        /* After the call's last touch of the handle table (resolve_handles). */
+        atomic_fetch_sub_explicit(&p->outstanding, 1, memory_order_release);
         erl_drv_mutex_lock(p->mu);
     }
     erl_drv_mutex_unlock(p->mu);
@@ -120,6 +124,8 @@ nc_drv_submit nocopy__drv_pool_submit(nc_drv_port *dp, nc_drv_call *call)
     p->tail = call;
     p->queued++;
     p->queued_bytes += call->dec_bytes;
+    /* Before a worker can take it; read by this thread only (resolve_handles). */
+    atomic_fetch_add_explicit(&p->outstanding, 1, memory_order_relaxed);
     erl_drv_cond_signal(p->cv);
     erl_drv_mutex_unlock(p->mu);
     return NC_DRV_QUEUED;
@@ -139,6 +145,7 @@ unsigned nocopy__drv_pool_close(nc_drv_pool *p)
     while (cancelled) {
         nc_drv_call *next = cancelled->next;
         nocopy__drv_call_discard(cancelled);
+        atomic_fetch_sub_explicit(&p->outstanding, 1, memory_order_release);
         cancelled = next;
     }
     return p->started;

@@ -77,6 +77,7 @@ ErlDrvData nocopy__drv_port_start(ErlDrvPort port, char *command)
     dp->port = port;
     dp->port_term = driver_mk_port(port);
     dp->inline_normal = (int)o.inline_normal;
+    nocopy__drv_spares_init(&dp->spares);
     size_t queue_bytes = o.queue_bytes > SIZE_MAX ? SIZE_MAX : (size_t)o.queue_bytes;
     if (nocopy__drv_pool_init(&dp->pool, (unsigned)o.workers, (size_t)o.queue,
                               queue_bytes) != 0) {
@@ -96,6 +97,7 @@ static void port_free(nc_drv_port *dp)
 {
     nocopy__drv_pool_join(&dp->pool);
     nocopy__drv_htable_destroy(&dp->handles);
+    nocopy__drv_spares_free(&dp->spares);
     driver_free(dp);
 }
 

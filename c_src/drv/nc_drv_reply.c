@@ -97,17 +97,30 @@ static ErlDrvTermData *put_leaf(ErlDrvTermData *s, const nc_drv_reply_node *n,
     return s;
 }
 
-/* Postfix order without recursion: results may nest deeply. */
+static int has_kids(const nc_drv_reply_node *n)
+{
+    return (n->kind == NC_R_TUPLE || n->kind == NC_R_LIST) && n->v.agg.n > 0;
+}
+
+/* Postfix order without recursion: results may nest deeply. Only aggregates
+ * with children take a frame (at most root->depth - 1 of them); a leaf child
+ * is written as soon as its parent reaches it. */
 static ErlDrvTermData *put_value(ErlDrvTermData *s, const nc_drv_reply_node *root,
                                  emit_frame *stack, ErlDrvTermData port)
 {
+    if (!has_kids(root))
+        return put_leaf(s, root, port);
     size_t sp = 0;
     stack[sp++] = (emit_frame){root, 0};
     while (sp > 0) {
         emit_frame *f = &stack[sp - 1];
         const nc_drv_reply_node *n = f->n;
-        if ((n->kind == NC_R_TUPLE || n->kind == NC_R_LIST) && f->next < n->v.agg.n) {
-            stack[sp++] = (emit_frame){n->v.agg.kids[f->next++], 0};
+        size_t i = f->next, count = n->v.agg.n;
+        while (i < count && !has_kids(n->v.agg.kids[i]))
+            s = put_leaf(s, n->v.agg.kids[i++], port);
+        if (i < count) {
+            f->next = i + 1;
+            stack[sp++] = (emit_frame){n->v.agg.kids[i], 0};
             continue;
         }
         s = put_leaf(s, n, port);

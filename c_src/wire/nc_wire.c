@@ -33,6 +33,37 @@ typedef struct frame {
 
 static const uint8_t empty_payload[1];
 
+/* The cursor keeps the current segment's unread bytes as [p, end), so that
+ * reading a field in it moves p only; what is left and where it stands are
+ * computed when asked (bounds checks, error offsets). */
+static inline size_t in_seg(const cursor *c)
+{
+    return (size_t)(c->end - c->p);
+}
+
+static inline size_t cur_left(const cursor *c)
+{
+    return in_seg(c) + c->rest;
+}
+
+static inline size_t cur_pos(const cursor *c)
+{
+    return c->total - cur_left(c);
+}
+
+/* Makes segment si the current one (si == nsegs: past the end). */
+static void enter(cursor *c, size_t si)
+{
+    c->si = si;
+    if (si < c->nsegs && c->segs[si].len > 0) {
+        c->p = c->segs[si].base;
+        c->end = c->p + c->segs[si].len;
+        c->rest -= c->segs[si].len;
+    } else {
+        c->p = c->end = empty_payload;    /* an empty segment may have no base */
+    }
+}
+
 static int fail_at(nocopy__wreq *req, size_t pos, const char *fmt, va_list ap)
 {
     int n = snprintf(req->err, sizeof req->err, "malformed request at byte %zu: ", pos);
@@ -49,7 +80,7 @@ static int fail(nocopy__wreq *req, const cursor *c, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    int r = fail_at(req, c->pos, fmt, ap);
+    int r = fail_at(req, cur_pos(c), fmt, ap);
     va_end(ap);
     return r;
 }
@@ -69,30 +100,25 @@ static int fail_header(nocopy__wreq *req, const char *fmt, ...)
 
 static void skip_empty(cursor *c)
 {
-    while (c->si < c->nsegs && c->off == c->segs[c->si].len) {
-        c->si++;
-        c->off = 0;
-    }
+    while (c->p == c->end && c->si < c->nsegs)
+        enter(c, c->si + 1);
 }
 
 /* Copies the next n bytes to dst, across segment boundaries. 0: not enough. */
 static int take_slow(cursor *c, void *dst, size_t n)
 {
     uint8_t *d = dst;
-    if (n > c->left)
+    if (n > cur_left(c))
         return 0;
-    c->left -= n;
-    c->pos += n;
     while (n > 0) {
         skip_empty(c);
-        const nocopy__wire_segment *s = &c->segs[c->si];
-        size_t k = s->len - c->off;
+        size_t k = in_seg(c);
         if (k > n)
             k = n;
-        memcpy(d, s->base + c->off, k);
+        memcpy(d, c->p, k);
         d += k;
         n -= k;
-        c->off += k;
+        c->p += k;
     }
     return 1;
 }
@@ -101,11 +127,9 @@ static int take_slow(cursor *c, void *dst, size_t n)
  * and small terms are one run of copied bytes). */
 static inline int take(cursor *c, void *dst, size_t n)
 {
-    if (c->si < c->nsegs && c->segs[c->si].len - c->off >= n) {
-        memcpy(dst, c->segs[c->si].base + c->off, n);
-        c->off += n;
-        c->pos += n;
-        c->left -= n;
+    if (in_seg(c) >= n) {
+        memcpy(dst, c->p, n);
+        c->p += n;
         return 1;
     }
     return take_slow(c, dst, n);
@@ -115,7 +139,7 @@ static inline int take(cursor *c, void *dst, size_t n)
  * straddle a segment boundary. */
 static int view(cursor *c, size_t n, const uint8_t **data, void **binref)
 {
-    if (n > c->left)
+    if (n > cur_left(c))
         return 0;
     if (n == 0) {
         *data = empty_payload;    /* a valid pointer even for <<>> */
@@ -123,14 +147,11 @@ static int view(cursor *c, size_t n, const uint8_t **data, void **binref)
         return 1;
     }
     skip_empty(c);
-    const nocopy__wire_segment *s = &c->segs[c->si];
-    if (n > s->len - c->off)
+    if (n > in_seg(c))
         return -1;
-    *data = s->base + c->off;
-    *binref = s->binref;
-    c->off += n;
-    c->pos += n;
-    c->left -= n;
+    *data = c->p;
+    *binref = c->segs[c->si].binref;
+    c->p += n;
     return 1;
 }
 
@@ -177,11 +198,9 @@ static int64_t to_i64(uint64_t u)
 static inline int take_be(cursor *c, unsigned n, uint64_t *out)
 {
     uint8_t b[8];
-    if (c->si < c->nsegs && c->segs[c->si].len - c->off >= n) {
-        *out = load_be(c->segs[c->si].base + c->off, n);
-        c->off += n;
-        c->pos += n;
-        c->left -= n;
+    if (in_seg(c) >= n) {
+        *out = load_be(c->p, n);
+        c->p += n;
         return 1;
     }
     if (!take_slow(c, b, n))
@@ -249,7 +268,7 @@ int nocopy__wire_read_tag(cursor *c, nocopy__walloc_fn alloc, void *actx, nocopy
     case 'r': {
         if (!take_be(c, 2, &v))
             return fail(req, c, "truncated reference request tag");
-        if (v > NC_WIRE_MAX_TAG_EXT || v > c->left)
+        if (v > NC_WIRE_MAX_TAG_EXT || v > cur_left(c))
             return fail(req, c, "reference tag of %u bytes", (unsigned)v);
         /* Copied: the tag must be contiguous for ERL_DRV_EXT2TERM and must
          * outlive the ErlIOVec when the call is queued. */
@@ -290,9 +309,10 @@ typedef struct decoder {
 static int declare(decoder *d, size_t count, const char *what)
 {
     cursor *c = d->c;
-    if (count > c->left || d->pending > c->left - count)
+    size_t left = cur_left(c);
+    if (count > left || d->pending > left - count)
         return fail(d->req, c, "%s of %zu terms but only %zu bytes left for them and %zu "
-                               "other terms", what, count, c->left, d->pending);
+                               "other terms", what, count, left, d->pending);
     if (count > NC_WIRE_MAX_TERMS - d->req->nodes - d->pending)
         return fail(d->req, c, "more than %zu terms", NC_WIRE_MAX_TERMS);
     d->pending += count;
@@ -344,13 +364,14 @@ static int push_frame(decoder *d, uintptr_t *slots, uint32_t count)
 static int read_iodata(decoder *d, nocopy__wire_node *n, size_t len)
 {
     cursor *c = d->c;
-    size_t count = 0, si = c->si, off = c->off;
-    for (size_t need = len; need > 0; si++, off = 0) {
-        size_t avail = c->segs[si].len - off;
-        if (avail == 0)
-            continue;
-        count++;
-        need -= avail < need ? avail : need;
+    size_t count = 0, si = c->si, avail = in_seg(c);
+    for (size_t need = len; need > 0;) {
+        if (avail > 0) {
+            count++;
+            need -= avail < need ? avail : need;
+        }
+        if (need > 0)                 /* len <= the bytes left: si stays in range */
+            avail = c->segs[++si].len;
     }
     n->kind = NC_W_IODATA;
     n->v.iov.pieces = NULL;
@@ -366,23 +387,19 @@ static int read_iodata(decoder *d, nocopy__wire_node *n, size_t len)
     void **owners = (void **)(pieces + count);   /* nocopy__wire_iov_binref */
     size_t k = 0;
     for (size_t need = len; need > 0;) {
-        const nocopy__wire_segment *s = &c->segs[c->si];
-        size_t avail = s->len - c->off;
-        if (avail == 0) {
-            c->si++;
-            c->off = 0;
+        size_t here = in_seg(c);
+        if (here == 0) {
+            enter(c, c->si + 1);
             continue;
         }
-        size_t take = avail < need ? avail : need;
-        pieces[k].data = s->base + c->off;
+        size_t take = here < need ? here : need;
+        pieces[k].data = c->p;
         pieces[k].size = take;
-        owners[count - 1 - k] = s->binref;
+        owners[count - 1 - k] = c->segs[c->si].binref;
         k++;
-        c->off += take;
+        c->p += take;
         need -= take;
     }
-    c->pos += len;
-    c->left -= len;
     n->v.iov.pieces = pieces;
     d->req->binary_bytes = d->req->binary_bytes + len < len ? UINT64_MAX
                                                             : d->req->binary_bytes + len;
@@ -441,9 +458,9 @@ static int read_node(decoder *d, nocopy__wire_node *n)
             return fail(req, c, "truncated %s length", t == 'a' ? "atom" : "binary");
         if (t == 'a' && v > NC_WIRE_MAX_ATOM_BYTES)
             return fail(req, c, "atom of %u bytes", (unsigned)v);
-        if (v > c->left)
+        if (v > cur_left(c))
             return fail(req, c, "%s of %llu bytes but only %zu bytes left",
-                        t == 'a' ? "atom" : "binary", (unsigned long long)v, c->left);
+                        t == 'a' ? "atom" : "binary", (unsigned long long)v, cur_left(c));
         r = view(c, (size_t)v, &n->v.bytes.data, &n->v.bytes.binref);
         if (r < 0)
             return fail(req, c, "%s of %llu bytes straddles I/O vector entries",
@@ -505,9 +522,10 @@ static int read_node(decoder *d, nocopy__wire_node *n)
             return fail(req, c, "truncated iodata length");
         /* Its bytes must leave one for each term still declared: those terms'
          * nodes exist already, and a piece may cost a byte's share too. */
-        if (d->pending > c->left || v > c->left - d->pending)
+        if (d->pending > cur_left(c) || v > cur_left(c) - d->pending)
             return fail(req, c, "iodata of %llu bytes but only %zu bytes left for it and "
-                                "%zu other terms", (unsigned long long)v, c->left, d->pending);
+                                "%zu other terms", (unsigned long long)v, cur_left(c),
+                        d->pending);
         return read_iodata(d, n, (size_t)v);
     case 'o':
         n->kind = NC_W_OTHER;
@@ -542,15 +560,18 @@ int nocopy__wire_begin(cursor *c, const nocopy__wire_segment *segs, size_t nsegs
     uint8_t hdr[3];
     uint64_t v;
 
-    *c = (cursor){segs, nsegs, 0, 0, 0, 0};
+    size_t total = 0;
+    *c = (cursor){.segs = segs, .nsegs = nsegs, .p = empty_payload, .end = empty_payload};
     reset(req);
     for (size_t i = 0; i < nsegs; i++) {
-        if (segs[i].len > SIZE_MAX - c->left)
+        if (segs[i].len > SIZE_MAX - total)
             return fail(req, c, "request larger than the address space");
         if (segs[i].len > 0 && !segs[i].base)
             return fail(req, c, "I/O vector entry %zu has no data", i);
-        c->left += segs[i].len;
+        total += segs[i].len;
     }
+    c->total = c->rest = total;
+    enter(c, 0);
 
     /* outputv's first entry is the (empty) driver header: step over it so
      * that the fast path of take() reads the request header. */
@@ -604,8 +625,8 @@ int nocopy__wire_read_args(cursor *c, nocopy__walloc_fn alloc, void *actx, nocop
         if ((r = read_node(&d, n)) != NOCOPY_OK)
             goto done;
     }
-    if (c->left != 0)
-        r = fail(req, c, "%zu bytes after the last argument", c->left);
+    if (cur_left(c) != 0)
+        r = fail(req, c, "%zu bytes after the last argument", cur_left(c));
 done:
     if (d.stack != small)
         free(d.stack);

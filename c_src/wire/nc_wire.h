@@ -162,9 +162,11 @@ typedef void *(*nocopy__walloc_fn)(void *ctx, size_t size);
 typedef struct nocopy__wreader {
     const nocopy__wire_segment *segs;
     size_t nsegs;
-    size_t si, off;                       /* current segment and offset in it */
-    size_t pos;                           /* bytes consumed so far */
-    size_t left;                          /* bytes not yet consumed */
+    size_t si;                            /* current segment (nsegs: none) */
+    const uint8_t *p, *end;               /* its unread bytes: the one place a
+                                           * read of a field moves */
+    size_t rest;                          /* bytes of the segments after si */
+    size_t total;                         /* bytes of the whole request */
 } nocopy__wreader;
 
 /* A request is decoded in three steps, so that a backend can decide where the

@@ -472,3 +472,92 @@ TEST(drv_wire_iodata_cannot_take_declared_bytes)
     free(b.p);
     return 0;
 }
+
+/* ---- the cursor across segment boundaries ------------------------------------------ */
+
+/* One request, cut into two segments at every byte (with an empty segment at
+ * the cut, as outputv's driver header is): the fixed-size fields are gathered
+ * across the cut and decode as in one segment; a cut inside an atom's or a
+ * binary's payload is refused as straddling, at the payload's offset. And every
+ * prefix, cut the same way, fails at the same stream offset as uncut: the
+ * cursor's position is the stream's, wherever the cuts are. */
+TEST(drv_wire_every_cut_decodes_as_one_segment)
+{
+    buf b = request(4);
+    put_u8(&b, 'T');
+    put_be(&b, 2, 4);
+    put_u8(&b, 'u');
+    put_be(&b, UINT64_MAX, 8);
+    put_u8(&b, 'a');
+    put_be(&b, 3, 2);
+    size_t atom_at = b.n;
+    put(&b, "abc", 3);
+    put_u8(&b, 'h');
+    put_be(&b, 0x0102030405060708ull, 8);
+    put_u8(&b, 'f');
+    put_be(&b, 0x3ff8000000000000ull, 8);       /* 1.5 */
+    put_u8(&b, 'b');
+    put_be(&b, 5, 8);
+    size_t bin_at = b.n;
+    put(&b, "hello", 5);
+
+    for (size_t cut = 0; cut <= b.n; cut++) {
+        size_t lens[3] = {cut, 0, b.n - cut};
+        nocopy__wire_segment segs[3];
+        counted a = {0};
+        nocopy__wreq req;
+        int r = decode_cut(&b, lens, 3, segs, &req, &a);
+        int straddles = (cut > atom_at && cut < atom_at + 3) || (cut > bin_at && cut < bin_at + 5);
+        if (straddles) {
+            CHECK_EQ(r, NOCOPY_EPROTO);
+            CHECK(strstr(req.err, "straddles") != NULL);
+            CHECK_EQ(req.err_offset, cut > bin_at ? bin_at : atom_at);
+        } else {
+            CHECK_EQ(r, NOCOPY_OK);
+            CHECK_EQ(req.tag_int, 42);
+            CHECK_EQ(req.argc, 4);
+            const nocopy__wire_node *t = (const nocopy__wire_node *)req.argv[0];
+            CHECK_EQ(t->kind, NC_W_TUPLE);
+            const nocopy__wire_node *u = (const nocopy__wire_node *)t->v.elems[0];
+            const nocopy__wire_node *at = (const nocopy__wire_node *)t->v.elems[1];
+            CHECK_EQ(u->kind, NC_W_UINT);
+            CHECK(u->v.u == UINT64_MAX);
+            CHECK_EQ(at->kind, NC_W_ATOM);
+            CHECK(at->v.bytes.data == b.p + atom_at);
+            CHECK(at->v.bytes.binref == &segs[cut <= atom_at ? 2 : 0]);
+            const nocopy__wire_node *h = (const nocopy__wire_node *)req.argv[1];
+            CHECK_EQ(h->kind, NC_W_HANDLE);
+            CHECK(h->v.handle.id == 0x0102030405060708ull);
+            const nocopy__wire_node *f = (const nocopy__wire_node *)req.argv[2];
+            CHECK_EQ(f->kind, NC_W_FLOAT);
+            CHECK(f->v.f == 1.5);
+            const nocopy__wire_node *bin = (const nocopy__wire_node *)req.argv[3];
+            CHECK_EQ(bin->kind, NC_W_BINARY);
+            CHECK_EQ(bin->v.bytes.len, 5);
+            CHECK(bin->v.bytes.data == b.p + bin_at);
+            CHECK(bin->v.bytes.binref == &segs[cut <= bin_at ? 2 : 0]);
+            CHECK_EQ(req.binary_bytes, 5);
+        }
+        counted_free(&a);
+
+        /* The prefix of `cut` bytes, cut in the middle, against itself uncut. */
+        buf prefix = {b.p, cut, cut};
+        nocopy__wreq whole, split;
+        counted a1 = {0}, a2 = {0};
+        int r1 = decode(&prefix, &whole, &a1);
+        size_t plens[3] = {cut / 2, 0, cut - cut / 2};
+        int r2 = decode_cut(&prefix, plens, 3, segs, &split, &a2);
+        if (cut < b.n) {
+            CHECK_EQ(r1, NOCOPY_EPROTO);
+            CHECK_EQ(r2, NOCOPY_EPROTO);
+        }
+        if (r1 == NOCOPY_EPROTO && r2 == NOCOPY_EPROTO && !strstr(split.err, "straddles")) {
+            CHECK_EQ(split.err_offset, whole.err_offset);
+            CHECK(strcmp(split.err, whole.err) == 0);
+        }
+        counted_free(&a1);
+        counted_free(&a2);
+    }
+    free(b.p);
+    return 0;
+}
