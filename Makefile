@@ -4,6 +4,8 @@
 # nocopy's own Erlang modules are built here, into ebin/ (see APP_BEAMS).
 NOCOPY_EBIN := ebin
 include nocopy.mk
+# The run-time FFI (c_src/ffi/, a nocopy module): its sources, its parser.
+include mk/ffi.mk
 
 # The nocopy_module rules below come before `all`: name the default goal.
 .DEFAULT_GOAL := all
@@ -70,12 +72,14 @@ $(TEST_OUT)/ebin/%.beam: test/%.erl $(wildcard test/*.hrl) $(APP_BEAMS)
 # is compiled here with the tests' own backend, test/c/nc_backend.h (found
 # before the driver's: -iquote test/c comes first).
 C_TEST_DRV_SRCS := c_src/drv/nc_drv_wire.c
-C_TEST_CFLAGS    = $(NOCOPY_CORE_CFLAGS) -iquote test/c -iquote $(NOCOPY_SRC)/drv -Itest/c
+# The FFI's parser (NC_FFI_PARSER_SRCS, mk/ffi.mk) is pure C too.
+C_TEST_CFLAGS    = $(NOCOPY_CORE_CFLAGS) -iquote test/c -iquote $(NOCOPY_SRC)/drv -Itest/c \
+                   -iquote $(NOCOPY_SRC)/ffi
 $(C_TEST_BIN): $(C_TEST_SRCS) $(C_TEST_DRV_SRCS) $(NOCOPY_CORE_SRCS) $(NOCOPY_CORE_HEADERS) \
-    $(wildcard test/c/*.h) c_src/drv/nc_drv_wire.h
+    $(wildcard test/c/*.h) c_src/drv/nc_drv_wire.h $(NC_FFI_PARSER_SRCS) $(NC_FFI_PARSER_HEADERS)
 	@mkdir -p $(dir $@)
 	$(CC) $(C_TEST_CFLAGS) -o $@ $(C_TEST_SRCS) $(C_TEST_DRV_SRCS) $(NOCOPY_CORE_SRCS) \
-	    $(NOCOPY_LDFLAGS) -lpthread -lm
+	    $(NC_FFI_PARSER_SRCS) $(NOCOPY_LDFLAGS) -lpthread -lm
 
 c-test: $(C_TEST_BIN)
 	$(C_TEST_BIN)

@@ -49,6 +49,14 @@
     X(drv_wire_wide_tuple_within_bounds)                                       \
     X(drv_wire_left_nested_list_within_bounds)                                 \
     X(drv_wire_term_limit)                                                     \
-    X(drv_wire_prefixes_within_bounds)
+    X(drv_wire_prefixes_within_bounds)                                          \
+    /* the FFI's declaration parser (test/c/test_ffi_*.c) */                   \
+    X(ffi_parse_crc32)                                                         \
+    X(ffi_parse_typedefs_and_comments)                                         \
+    X(ffi_parse_struct_layouts)                                                \
+    X(ffi_parse_enums)                                                         \
+    X(ffi_parse_kinds)                                                         \
+    X(ffi_parse_errors_name_the_position)                                      \
+    X(ffi_parse_bounds)
 
 #endif /* NC_TEST_LIST_H */
