@@ -41,6 +41,10 @@ EXAMPLE_EBINS += $(SUMS_OUT)/ebin
 
 include $(wildcard examples/*/*.mk)
 
+# The FFI's generated stubs, on the code path with the examples'.
+EXAMPLE_TARGETS += nc_ffi_all
+EXAMPLE_EBINS += $(NC_FFI_OUT)/ebin
+
 TEST_ERLS  := $(wildcard test/*.erl)
 TEST_BEAMS := $(patsubst test/%.erl,$(TEST_OUT)/ebin/%.beam,$(TEST_ERLS))
 

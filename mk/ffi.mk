@@ -10,3 +10,9 @@
 
 NC_FFI_PARSER_SRCS    := $(addprefix c_src/ffi/,nc_ffi_lex.c nc_ffi_enum.c nc_ffi_parse.c nc_ffi_decl.c)
 NC_FFI_PARSER_HEADERS := c_src/ffi/nc_ffi_decl.h c_src/ffi/nc_ffi_lex.h
+
+# The module: every C file of c_src/ffi/, linked with libffi and libdl.
+NC_FFI_SRCS := $(sort $(wildcard c_src/ffi/*.c))
+NC_FFI_OUT  := $(BUILD)/nc_ffi
+$(eval $(call nocopy_module,nc_ffi,$(NC_FFI_SRCS),-lffi -ldl,$(NC_FFI_OUT)))
+$(call nocopy_user_objs,$(NC_FFI_SRCS),$(NC_FFI_OUT)): $(wildcard c_src/ffi/*.h)
