@@ -71,6 +71,7 @@ typedef struct nc_ffi_param_plan {
     int32_t strct;                /* R_STRUCT: index in fn->structs */
     nc_ffi_size size;             /* R_OUT_BUF */
     char spell[72];               /* "const Bytef *buf", for messages */
+    char pname[NC_FFI_MAX_NAME + 1];  /* its name, "" if the prototype gives none */
 } nc_ffi_param_plan;
 
 /* A struct's libffi type and layout (nested structs by value included). */

@@ -8,7 +8,8 @@
  *   bind(Lib, Decls, Name | undefined, Opts) -> {ok, Fn} | {error, Reason}
  *   invoke(Fn, Args), invoke_dirty_cpu(Fn, Args), invoke_dirty_io(Fn, Args) -> Result
  *      (not "call": the driver client has its own call/3)
- *   info(Fn) -> {Name, RetSpell, [{Param, Spell}], [{Param, Spell}], Errno}
+ *   info(Fn) -> {Name, RetType, [{Param, Spell, Type}], [OutType], Errno}
+ *      (Types are Erlang type expressions, for generated specs)
  *   decls(Text) -> {ok, [Name], [{Const, Value}]} | {error, Reason}
  *   address(Binary) -> integer()       where C sees a binary's bytes
  *   live_libraries() -> integer()      libraries not yet dlclose'd
@@ -241,19 +242,35 @@ static int ffi_call_fn(nocopy_call *call)
     return nocopy__ffi_call(call, fo->fn, 1);
 }
 
-static nocopy_value spell_list(nocopy_call *call, const nc_ffi_fn *fn, int outs)
+/* The Erlang type of a scalar, for the specs of nocopy_ffi:module/3. */
+static void scalar_type(nc_ffi_scalar s, char *buf, size_t cap)
 {
-    nocopy_value v[NC_FFI_MAX_PARAMS * 2];
-    unsigned n = 0;
-    for (unsigned i = 0; i < fn->nparams; i++) {
-        const nc_ffi_param_plan *pp = &fn->params[i];
-        int is_out = pp->role == R_OUT_BUF || pp->role == R_OUT_SCALAR || pp->role == R_INOUT_SCALAR;
-        int is_in = pp->role != R_OUT_BUF && pp->role != R_OUT_SCALAR;
-        if (outs ? !is_out : !is_in)
-            continue;
-        v[n++] = nocopy_make_copy(call, pp->spell, strlen(pp->spell));
+    if (s.kind == NC_FFI_BOOL)
+        snprintf(buf, cap, "boolean()");
+    else if (s.kind == NC_FFI_FLOAT || s.kind == NC_FFI_DOUBLE)
+        snprintf(buf, cap, "number()");
+    else if (s.kind == NC_FFI_UINT)
+        snprintf(buf, cap, "0..%llu", s.size == 8 ? (unsigned long long)UINT64_MAX
+                                                 : (1ULL << (8 * s.size)) - 1);
+    else
+        snprintf(buf, cap, "%lld..%lld", s.size == 8 ? (long long)INT64_MIN : -(1LL << (8 * s.size - 1)),
+                 s.size == 8 ? (long long)INT64_MAX : (1LL << (8 * s.size - 1)) - 1);
+}
+
+static void param_type(const nc_ffi_param_plan *pp, int as_out, char *buf, size_t cap)
+{
+    switch (pp->role) {
+    case R_SCALAR: case R_OUT_SCALAR: case R_INOUT_SCALAR: scalar_type(pp->scalar, buf, cap); break;
+    case R_STRUCT: snprintf(buf, cap, "tuple()"); break;
+    case R_CONST_BUF: case R_CSTRING: snprintf(buf, cap, "binary() | null"); break;
+    case R_OUT_BUF: snprintf(buf, cap, "binary()"); break;
+    default: snprintf(buf, cap, as_out ? "term()" : "null"); break;
     }
-    return nocopy_make_list(call, n, v);
+}
+
+static nocopy_value str(nocopy_call *call, const char *s)
+{
+    return nocopy_make_copy(call, s, strlen(s));
 }
 
 static int ffi_info(nocopy_call *call)
@@ -263,10 +280,33 @@ static int ffi_info(nocopy_call *call)
     if ((rc = nocopy_arg_handle(call, 0, &fn_type, (void **)&fo)))
         return rc;
     const nc_ffi_fn *fn = fo->fn;
-    nocopy_value v[5] = {nocopy_make_copy(call, fn->name, strlen(fn->name)),
-                         nocopy_make_atom(call, fn->ret_void ? NOCOPY_ATOM_TRUE : NOCOPY_ATOM_FALSE),
-                         spell_list(call, fn, 0), spell_list(call, fn, 1),
-                         nocopy_make_bool(call, fn->errno_capture)};
+    nocopy_value ins[NC_FFI_MAX_PARAMS * 2], outs[NC_FFI_MAX_PARAMS * 2];
+    unsigned nin = 0, nout = 0;
+    char ty[64];
+    for (unsigned i = 0; i < fn->nparams; i++) {
+        const nc_ffi_param_plan *pp = &fn->params[i];
+        if (pp->role != R_OUT_BUF && pp->role != R_OUT_SCALAR) {
+            param_type(pp, 0, ty, sizeof ty);
+            nocopy_value t[3] = {str(call, pp->pname), str(call, pp->spell), str(call, ty)};
+            ins[nin++] = nocopy_make_tuple(call, 3, t);
+        }
+        if (pp->role == R_OUT_BUF || pp->role == R_OUT_SCALAR || pp->role == R_INOUT_SCALAR) {
+            param_type(pp, 1, ty, sizeof ty);
+            outs[nout++] = str(call, ty);
+        }
+    }
+    if (fn->ret_void)
+        snprintf(ty, sizeof ty, "ok");
+    else if (fn->ret_role == R_STRUCT)
+        snprintf(ty, sizeof ty, "tuple()");
+    else if (fn->ret_role == R_CSTRING)
+        snprintf(ty, sizeof ty, "binary() | null");
+    else if (fn->ret_role == R_NULL_ONLY)
+        snprintf(ty, sizeof ty, "non_neg_integer()");
+    else
+        scalar_type(fn->ret, ty, sizeof ty);
+    nocopy_value v[5] = {str(call, fn->name), str(call, ty), nocopy_make_list(call, nin, ins),
+                         nocopy_make_list(call, nout, outs), nocopy_make_bool(call, fn->errno_capture)};
     return nocopy_return(call, nocopy_make_tuple(call, 5, v));
 }
 
@@ -338,8 +378,8 @@ static const nocopy_func funcs[] = {
     {.name = "invoke_dirty_io", .arity = 2, .fn = ffi_call_fn, .args = CALL_ARGS,
      .result = "term()", .sched = NOCOPY_DIRTY_IO, .doc = "Calls on a dirty IO scheduler."},
     {.name = "info", .arity = 1, .fn = ffi_info, .args = "Fn :: nocopy:handle()",
-     .result = "{binary(), boolean(), [binary()], [binary()], boolean()}",
-     .doc = "A bound function's name, void-ness, inputs, outputs, errno capture."},
+     .result = "{binary(), binary(), [{binary(), binary(), binary()}], [binary()], boolean()}",
+     .doc = "A bound function's name, result type, inputs, outputs, errno capture."},
     {.name = "decls", .arity = 1, .fn = ffi_decls, .args = "Text :: binary()",
      .result = "{ok, [binary()], [{binary(), integer()}]} | {error, term()}",
      .doc = "The functions and enum constants a text declares."},

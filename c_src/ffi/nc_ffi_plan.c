@@ -254,6 +254,7 @@ int nocopy__ffi_plan(const nc_ffi_decls *d, const nc_ffi_func *f, const nc_ffi_t
             nc_ffi_type_spell(d, extra[i - f->nparams], ts, sizeof ts);
             snprintf(pp->spell, sizeof pp->spell, "variadic %s", ts);
         }
+        snprintf(pp->pname, sizeof pp->pname, "%s", names[i]);
         int role = role_of(o, names[i], pp->spell, t, why, cap);
         if (role < 0)
             goto fail;
