@@ -93,8 +93,8 @@ c-test: $(C_TEST_BIN)
 # and the core, the core only on the backend's data-only state file, no
 # include across them.
 .PHONY: check-layers check-bad-tables
-check-layers: core
-	@sh tools/check-layers.sh $(NOCOPY_OBJ) c_src
+check-layers: core nc_ffi_all
+	@CHECK_LAYERS_MODULE_OBJS="ffi:$(NC_FFI_OUT)/obj" sh tools/check-layers.sh $(NOCOPY_OBJ) c_src
 
 # A bad module table stops a user's build at the describe step, saying why
 # (test/bad_table/): TABLE:WORDS, the words expected in the reason.
