@@ -16,12 +16,12 @@
 %% port, and so do the functions bound from it.
 -module(nocopy_ffi).
 
--export([open/1, open/2, close/1, bind/2, bind/3, call/2, cdef/2, cdef/3, constants/1,
-         info/1, module/3, module/4, address/1, format_error/2]).
+-export([open/1, open/2, close/1, bind/2, bind/3, call/2, release/1, cdef/2, cdef/3,
+         constants/1, info/1, module/3, module/4, address/1, format_error/2]).
 %% Called by the modules module/4 generates.
 -export(['$arg_error'/2]).
 
--export_type([library/0, fn/0, bind_opts/0]).
+-export_type([library/0, fn/0, pointer/0, bind_opts/0]).
 
 %% Raised inline, so that the stack's top frame is the API function itself
 %% with its own arguments (erlang:error/3 names the function that calls it).
@@ -29,7 +29,12 @@
         erlang:error(badarg, Args, [{error_info, #{module => nocopy, cause => {N, Text}}}])).
 
 -opaque library() :: {nocopy_ffi_lib, backend(), nocopy:handle()}.
--opaque fn() :: {nocopy_ffi_fn, backend(), nocopy:handle(), sched()}.
+-opaque fn() :: {nocopy_ffi_fn, backend(), nocopy:handle(), sched(), conv()}.
+%% How structs cross: `none' (the function has none), or their fields' names,
+%% to turn maps into the tuples C reads and the tuples it returns into maps.
+-type conv() :: none | {shape(), [shape()], [shape()]}.
+-type shape() :: undefined | [{binary(), shape()}].
+-opaque pointer() :: nocopy:handle().
 -type backend() :: nif | port().
 -type sched() :: normal | dirty_cpu | dirty_io | {dirty_above, non_neg_integer()}.
 -type name() :: string() | binary() | atom().
@@ -40,6 +45,10 @@
 %% inout: pointers to scalars given in and returned;
 %% len: how much of an out-buffer is the result (default: all of it);
 %% varargs: the C types of a variadic function's extra arguments;
+%% destructor: for a function that returns a pointer to an incomplete struct
+%%      (a handle), the function that frees one; it runs exactly once per
+%%      handle: at release/1, or when the handle is collected (NIF) or its
+%%      port closes (driver);
 %% sched: where calls run.
 -type bind_opts() :: #{name => name(),
                        errno => boolean(),
@@ -47,6 +56,7 @@
                        inout => [name()],
                        len => #{name() => return | nul | name()},
                        varargs => [string() | binary()],
+                       destructor => fn(),
                        sched => sched()}.
 
 %% @equiv open(Path, #{})
@@ -55,8 +65,10 @@ open(Path) ->
     open(Path, #{}).
 
 %% @doc Opens a shared library (dlopen, RTLD_NOW | RTLD_LOCAL). The library
-%% stays mapped while its handle or any function bound from it lives; close/1
-%% stops its functions at once (closing it twice raises badarg). `backend': `nif' (default) or `{drv, Port}'.
+%% stays mapped while its handle or any function bound from it lives (a
+%% function keeps its library: dropping the library's handle alone stops
+%% nothing); close/1 stops its functions at once (closing it twice raises
+%% badarg). `backend': `nif' (default) or `{drv, Port}'.
 -spec open(file:filename_all(), #{backend => nif | {drv, port()}}) ->
           {ok, library()} | {error, {dlopen, binary()}}.
 open(Path, Opts) ->
@@ -112,7 +124,20 @@ bind({nocopy_ffi_lib, Backend, H} = Lib, Decl, Opts) ->
               Port -> nc_ffi_drv:bind(Port, H, Text, Name, COpts)
           end,
     case Res of
-        {ok, F} -> {ok, {nocopy_ffi_fn, Backend, F, Sched}};
+        {ok, F} ->
+            Shapes = case Backend of
+                         nif -> nc_ffi:shapes(F);
+                         _ -> nc_ffi_drv:shapes(Backend, F)
+                     end,
+            Conv = case Shapes of
+                       {undefined, Ins, Outs} ->
+                           case lists:all(fun(X) -> X =:= undefined end, Ins ++ Outs) of
+                               true -> none;
+                               false -> Shapes
+                           end;
+                       _ -> Shapes
+                   end,
+            {ok, {nocopy_ffi_fn, Backend, F, Sched, Conv}};
         Error -> Error
     end;
 bind(Lib, Decl, Opts) ->
@@ -123,30 +148,36 @@ bind(Lib, Decl, Opts) ->
 %% return value (`ok' for void), or `{Ret, Out1, ..., [Errno]}' when the
 %% function has outputs or captures errno.
 -spec call(fn(), [term()]) -> term().
-call({nocopy_ffi_fn, nif, H, normal} = Fn, Args) ->
+call({nocopy_ffi_fn, nif, H, normal, none} = Fn, Args) ->
     try nc_ffi:invoke(H, Args)
     catch error:badarg:St -> erlang:error(badarg, [Fn, Args], call_error_info(St))
     end;
-call({nocopy_ffi_fn, nif, H, Sched} = Fn, Args) ->
+call({nocopy_ffi_fn, Backend, H, Sched, Conv} = Fn, Args) when is_list(Args) ->
     try
-        case dirty(Sched, Args) of
-            normal -> nc_ffi:invoke(H, Args);
-            dirty_cpu -> nc_ffi:invoke_dirty_cpu(H, Args);
-            dirty_io -> nc_ffi:invoke_dirty_io(H, Args)
-        end
+        CArgs = to_c(Conv, Args),
+        Res = case {Backend, dirty(Sched, Args)} of
+                  {nif, normal} -> nc_ffi:invoke(H, CArgs);
+                  {nif, dirty_cpu} -> nc_ffi:invoke_dirty_cpu(H, CArgs);
+                  {nif, dirty_io} -> nc_ffi:invoke_dirty_io(H, CArgs);
+                  {Port, normal} -> nc_ffi_drv:invoke(Port, H, CArgs);
+                  {Port, dirty_cpu} -> nc_ffi_drv:invoke_dirty_cpu(Port, H, CArgs);
+                  {Port, dirty_io} -> nc_ffi_drv:invoke_dirty_io(Port, H, CArgs)
+              end,
+        from_c(Conv, Res)
     catch error:badarg:St -> erlang:error(badarg, [Fn, Args], call_error_info(St))
     end;
-call({nocopy_ffi_fn, Port, H, Sched} = Fn, Args) when is_port(Port) ->
-    try
-        case dirty(Sched, Args) of
-            normal -> nc_ffi_drv:invoke(Port, H, Args);
-            dirty_cpu -> nc_ffi_drv:invoke_dirty_cpu(Port, H, Args);
-            dirty_io -> nc_ffi_drv:invoke_dirty_io(Port, H, Args)
-        end
-    catch error:badarg:St -> erlang:error(badarg, [Fn, Args], call_error_info(St))
-    end;
+call({nocopy_ffi_fn, _, _, _, _} = Fn, Args) ->
+    ?BADARG([Fn, Args], 2, <<"expected a proper list">>);
 call(Fn, Args) ->
     ?BADARG([Fn, Args], 1, <<"expected a function from nocopy_ffi:bind/2,3">>).
+
+%% @doc Runs a pointer handle's destructor now (or once the calls using it
+%% have returned); later calls given it raise badarg. Without release/1 the
+%% destructor runs when the handle is collected (NIF) or its port closes.
+-spec release(pointer()) -> ok.
+release(Ptr) when is_reference(Ptr) -> nc_ffi:release(Ptr);
+release({'$nocopy_handle', Port, _} = Ptr) when is_port(Port) -> nc_ffi_drv:release(Port, Ptr);
+release(Ptr) -> ?BADARG([Ptr], 1, <<"expected a pointer handle">>).
 
 %% @equiv cdef(Lib, Text, #{})
 -spec cdef(library(), iodata()) -> {ok, #{atom() => fn()}} | {error, term()}.
@@ -190,7 +221,7 @@ constants(Text) ->
 -spec info(fn()) -> #{name := binary(), result := binary(),
                       inputs := [{binary(), binary(), binary()}], outputs := [binary()],
                       errno := boolean()}.
-info({nocopy_ffi_fn, Backend, H, _}) ->
+info({nocopy_ffi_fn, Backend, H, _, _}) ->
     {Name, Ret, Ins, Outs, Errno} = case Backend of
                                         nif -> nc_ffi:info(H);
                                         Port -> nc_ffi_drv:info(Port, H)
@@ -263,6 +294,34 @@ format_error(Reason, [{_M, _F, Args, Info} | _] = St) ->
 
 %% ---- internals ------------------------------------------------------------------
 
+%% Maps to tuples (in field order) where a struct is taken; anything else as
+%% given, for C to check.
+to_c(none, Args) -> Args;
+to_c({_, Ins, _}, Args) when length(Ins) =:= length(Args) ->
+    lists:zipwith(fun to_tuple/2, Ins, Args);
+to_c(_, Args) -> Args.
+
+to_tuple(Fields, M) when is_list(Fields), is_map(M) ->
+    case lists:all(fun({K, _}) -> is_map_key(binary_to_atom(K), M) end, Fields) andalso
+        map_size(M) =:= length(Fields) of
+        true -> list_to_tuple([to_tuple(S, maps:get(binary_to_atom(K), M)) || {K, S} <- Fields]);
+        false -> M
+    end;
+to_tuple(_, V) -> V.
+
+%% Tuples C returned for structs, as maps.
+from_c(none, Res) -> Res;
+from_c({Ret, _, []}, Res) -> to_map(Ret, Res);
+from_c({Ret, _, Outs}, Res) when is_tuple(Res) ->
+    [R | Vals] = tuple_to_list(Res),
+    Conv = lists:zipwith(fun to_map/2, Outs, lists:sublist(Vals, length(Outs))),
+    list_to_tuple([to_map(Ret, R) | Conv ++ lists:nthtail(length(Outs), Vals)]).
+
+to_map(Fields, T) when is_list(Fields), is_tuple(T) ->
+    maps:from_list([{binary_to_atom(K), to_map(S, V)}
+                    || {{K, S}, V} <- lists:zip(Fields, tuple_to_list(T))]);
+to_map(_, V) -> V.
+
 %% "element N (SPELL): expected X" -> {N, SPELL, "expected X"}.
 parse_element(<<"element ", Rest/binary>>) ->
     {N, <<" (", Rest1/binary>>} = string:to_integer(Rest),
@@ -322,7 +381,12 @@ c_opts(Opts) when is_map(Opts) ->
               {ok, _} -> throw({bad_opt, <<"expected varargs to be a list of C types">>});
               error -> []
           end,
-    {Name, Errno ++ Out ++ InOut ++ Len ++ Var, Sched};
+    Dtor = case maps:find(destructor, Opts) of
+               {ok, {nocopy_ffi_fn, _, DH, _, _}} -> [{destructor, DH}];
+               {ok, _} -> throw({bad_opt, <<"expected destructor to be a function from bind/2,3">>});
+               error -> []
+           end,
+    {Name, Errno ++ Out ++ InOut ++ Len ++ Var ++ Dtor, Sched};
 c_opts(_) ->
     throw({bad_opt, <<"expected a map of options">>}).
 

@@ -42,6 +42,8 @@ tests(S) ->
      {"labs, llabs, fabs: scalars", fun() -> scalars(S) end},
      {"snprintf: variadic into an out-buffer", fun() -> snprintf(S) end},
      {"cdef: a header snippet", fun() -> cdef(S) end},
+     {"FILE *: handles with a destructor (fclose) run once", fun() -> files(S) end},
+     {"gmtime_r/timegm: structs by pointer, out and in-out", fun() -> times(S) end},
      {"bad calls: arity, types, ranges", fun() -> bad_calls(S) end},
      {"bad binds: prototypes, symbols, options", fun() -> bad_binds(S) end},
      {"a closed library refuses calls", fun() -> closed(S) end}].
@@ -165,8 +167,8 @@ divs(#{c := C}) ->
     {ok, #{'div' := Div, ldiv := Ldiv}} = nocopy_ffi:cdef(C, Decls),
     lists:foreach(
       fun({A, B}) ->
-              ?assertEqual({A div B, A rem B}, nocopy_ffi:call(Div, [A, B])),
-              ?assertEqual({(A * 1000000007) div B, (A * 1000000007) rem B},
+              ?assertEqual(#{quot => A div B, 'rem' => A rem B}, nocopy_ffi:call(Div, [A, B])),
+              ?assertEqual(#{quot => (A * 1000000007) div B, 'rem' => (A * 1000000007) rem B},
                            nocopy_ffi:call(Ldiv, [A * 1000000007, B]))
       end, [{17, 5}, {-17, 5}, {17, -5}, {0, 3}, {2147483647, 2}, {-2147483648, 7}]).
 
@@ -212,6 +214,78 @@ cdef(#{z := Z}) ->
                  nocopy_ffi:constants(Snippet)),
     ?assertMatch({error, {parse, 1, _, _}}, nocopy_ffi:cdef(Z, "int f(")).
 
+-define(STDIO, "typedef struct _IO_FILE FILE; typedef struct __dirstream DIR;"
+                "FILE *fopen(const char *path, const char *mode); int fclose(FILE *stream);"
+                "size_t fwrite(const void *ptr, size_t size, size_t nmemb, FILE *stream);"
+                "int closedir(DIR *dirp);").
+
+tmp_file(Tag) ->
+    filename:join(os:getenv("TMPDIR", "/tmp"),
+                  io_lib:format("nocopy_ffi_~s_~s_~b", [Tag, os:getpid(), erlang:unique_integer([positive])])).
+
+%% fclose flushes: the file holds what fwrite wrote only once the destructor
+%% has run, and a second fclose of the same FILE would be a double free.
+files(#{c := C}) ->
+    {ok, #{fclose := Fclose, fwrite := Fwrite, closedir := Closedir}} = nocopy_ffi:cdef(C, ?STDIO),
+    Fopen = bind(C, ?STDIO, #{name => fopen, destructor => Fclose}),
+    Base = live_pointers(C),
+    Path = tmp_file("w"),
+    F = nocopy_ffi:call(Fopen, [list_to_binary(Path), <<"w">>]),
+    ?assertEqual(Base + 1, live_pointers(C)),
+    Data = data(100000),
+    ?assertEqual(100000, nocopy_ffi:call(Fwrite, [Data, 1, 100000, F])),
+    %% a FILE is not a DIR
+    ?assertMatch({_, #{2 := "element 1 (DIR *dirp): expected a __dirstream handle or null" ++ _}},
+                 arg_error(fun() -> nocopy_ffi:call(Closedir, [F]) end)),
+    ok = nocopy_ffi:release(F),
+    ?assertEqual(Base, live_pointers(C)),
+    ?assertEqual({ok, Data}, file:read_file(Path)),
+    ?assertError(badarg, nocopy_ffi:release(F)),
+    ?assertMatch({_, #{2 := "element 4 (FILE *stream): expected a _IO_FILE handle or null" ++ _}},
+                 arg_error(fun() -> nocopy_ffi:call(Fwrite, [Data, 1, 1, F]) end)),
+    ?assertEqual(null, nocopy_ffi:call(Fopen, [<<"/nonexistent/dir/file">>, <<"r">>])),
+    %% a destructor must fit: one parameter, the same struct
+    ?assertMatch({error, {unsupported, <<"the destructor fwrite must take one struct _IO_FILE *", _/binary>>}},
+                 nocopy_ffi:bind(C, ?STDIO, #{name => fopen, destructor => Fwrite})),
+    ?assertMatch({error, {unsupported, <<"a destructor is for functions that return", _/binary>>}},
+                 nocopy_ffi:bind(C, ?STDIO, #{name => fwrite, destructor => Fclose})),
+    ok = file:delete(Path).
+
+live_pointers({nocopy_ffi_lib, nif, _}) -> nc_ffi:live_pointers();
+live_pointers({nocopy_ffi_lib, Port, _}) -> nc_ffi_drv:live_pointers(Port).
+
+-define(TM, "typedef long time_t; struct tm { int tm_sec; int tm_min; int tm_hour; int tm_mday;"
+            " int tm_mon; int tm_year; int tm_wday; int tm_yday; int tm_isdst; long tm_gmtoff;"
+            " const char *tm_zone; };"
+            "struct tm *gmtime_r(const time_t *timep, struct tm *result);"
+            "time_t timegm(struct tm *tm);").
+
+times(#{c := C}) ->
+    {ok, #{gmtime_r := Gm, timegm := Tg}} =
+        nocopy_ffi:cdef(C, ?TM, #{timegm => #{inout => [tm]}}),
+    lists:foreach(
+      fun(T) ->
+              {{Y, Mo, D}, {H, Mi, S}} = calendar:system_time_to_universal_time(T, second),
+              Want = #{tm_year => Y - 1900, tm_mon => Mo - 1, tm_mday => D, tm_hour => H,
+                       tm_min => Mi, tm_sec => S, tm_wday => calendar:day_of_the_week(Y, Mo, D) rem 7,
+                       tm_yday => calendar:date_to_gregorian_days(Y, Mo, D) -
+                                  calendar:date_to_gregorian_days(Y, 1, 1)},
+              {Ret, Out} = nocopy_ffi:call(Gm, [<<T:64/native-signed>>]),
+              ?assertEqual(Want, maps:with(maps:keys(Want), Out)),
+              ?assertEqual(Out, Ret),             % gmtime_r returns its result
+              %% timegm inverts it, and normalises: day 0 of a month is the last of the one before
+              In = maps:merge(Out, #{tm_zone => null, tm_isdst => 0, tm_gmtoff => 0}),
+              ?assertMatch({T, #{tm_year := _}}, nocopy_ffi:call(Tg, [In])),
+              {T1, Norm} = nocopy_ffi:call(Tg, [In#{tm_mday => 0}]),
+              ?assertEqual(T - (D * 86400), T1),
+              ?assertEqual(calendar:system_time_to_universal_time(T1, second),
+                           {{maps:get(tm_year, Norm) + 1900, maps:get(tm_mon, Norm) + 1,
+                             maps:get(tm_mday, Norm)}, {H, Mi, S}})
+      end, [0, 951782400, 1700000000, rand:uniform(4000000000)]),
+    %% a struct given as a tuple of its fields works too; a wrong one is named
+    ?assertMatch({_, #{2 := "element 1 (struct tm *tm): expected a struct: a map of its 11 fields" ++ _}},
+                 arg_error(fun() -> nocopy_ffi:call(Tg, [#{tm_sec => 1}]) end)).
+
 %% The text nocopy_ffi:format_error gives for argument N of the error Fun raises.
 arg_error(Fun) ->
     try Fun() of
@@ -243,11 +317,16 @@ bad_calls(#{z := Z, c := C}) ->
               ?assertEqual([N], maps:keys(Map)),
               ?assertEqual(Want, lists:sublist(maps:get(N, Map), length(Want)))
       end, Cases),
-    %% a misaligned const int * (a sub-binary at an odd offset)
+    %% a misaligned const int * (a sub-binary at an odd offset): a small one
+    %% is copied (memchr then finds the byte at another address), a large one
+    %% refused
     Bs = bind(C, "void *memchr(const int *s, int c, size_t n)"),
-    <<_, Odd:100/binary, _/binary>> = data(200),
+    <<_, Odd:4096/binary, _/binary>> = <<0, 1, 7, (data(5000))/binary>>,
+    ?assertNotEqual(nocopy_ffi:address(Odd) + 1, nocopy_ffi:call(Bs, [Odd, 7, 4])),
+    ?assertNotEqual(0, nocopy_ffi:call(Bs, [Odd, 7, 4])),
+    <<_, OddBig:4097/binary, _/binary>> = <<0, 1, 7, (data(5000))/binary>>,
     ?assertMatch({_, #{2 := "element 1 (const int *s): expected a binary aligned to 4 bytes" ++ _}},
-                 arg_error(fun() -> nocopy_ffi:call(Bs, [Odd, 0, 4]) end)),
+                 arg_error(fun() -> nocopy_ffi:call(Bs, [OddBig, 0, 4]) end)),
     %% int8_t and float ranges; only null for a pointer to a pointer
     Sc = bind(C, "long strtol(const char *nptr, char **endptr, int base)"),
     ?assertMatch({_, #{2 := "element 2 (char **endptr): expected null" ++ _}},
@@ -305,13 +384,17 @@ closed(#{backend := Backend}) ->
 
 nif_only_test_() ->
     [{"a library is dlclose'd when it and its functions are collected", fun gc_closes/0},
+     {"a collected pointer handle runs its destructor", fun gc_runs_destructor/0},
      {"module/3: real functions with specs, errors naming their arguments", fun module_gen/0},
      {"scheduling options", fun sched/0}].
 
 gc_closes() ->
     nocopy_test_lib:gc_all(),
-    ?assert(nocopy_test_lib:wait_until(fun() -> true end, 0)),
     Base = nc_ffi:live_libraries(),
+    fn_keeps_library(Base),
+    %% ... until the function goes too
+    ?assert(nocopy_test_lib:wait_until(
+              fun() -> erlang:garbage_collect(), nc_ffi:live_libraries() =:= Base end, 5000)),
     Pid = spawn(fun() ->
                         {ok, C} = nocopy_ffi:open(?LIBC),
                         F = bind(C, "long labs(long j)"),
@@ -328,6 +411,49 @@ gc_closes() ->
     erlang:garbage_collect(),
     ?assert(nocopy_test_lib:wait_until(
               fun() -> erlang:garbage_collect(), nc_ffi:live_libraries() =:= Base end, 5000)).
+
+%% A function keeps its library: dropping the library's handle stops nothing.
+%% (A function of its own, so that no reference to Labs outlives it.)
+fn_keeps_library(Base) ->
+    Labs = spawn_bind(?LIBC, "long labs(long j)"),
+    nocopy_test_lib:gc_all(),
+    ?assertEqual(Base + 1, nc_ffi:live_libraries()),
+    ?assertEqual(4, nocopy_ffi:call(Labs, [-4])).
+
+%% A function bound in another process, which drops its library handle.
+spawn_bind(Lib, Decl) ->
+    Self = self(),
+    {Pid, Ref} = spawn_monitor(fun() ->
+                                       {ok, L} = nocopy_ffi:open(Lib),
+                                       Self ! {fn, bind(L, Decl)}
+                               end),
+    receive {'DOWN', Ref, process, Pid, normal} -> ok end,
+    receive {fn, F} -> F end.
+
+gc_runs_destructor() ->
+    {ok, C} = nocopy_ffi:open(?LIBC),
+    {ok, #{fclose := Fclose, fwrite := Fwrite}} = nocopy_ffi:cdef(C, ?STDIO),
+    Fopen = bind(C, ?STDIO, #{name => fopen, destructor => Fclose}),
+    nocopy_test_lib:gc_all(),
+    Base = nc_ffi:live_pointers(),
+    Path = tmp_file("gc"),
+    Data = data(50000),
+    Self = self(),
+    {Pid, Ref} = spawn_monitor(
+                   fun() ->
+                           F = nocopy_ffi:call(Fopen, [list_to_binary(Path), <<"w">>]),
+                           50000 = nocopy_ffi:call(Fwrite, [Data, 1, 50000, F]),
+                           Self ! {written, nc_ffi:live_pointers()},
+                           receive stop -> ok end
+                   end),
+    receive {written, Live} -> ?assertEqual(Base + 1, Live) end,
+    %% not flushed yet: fclose has not run
+    ?assertNotEqual({ok, Data}, file:read_file(Path)),
+    Pid ! stop,
+    receive {'DOWN', Ref, process, Pid, normal} -> ok end,
+    ?assert(nocopy_test_lib:wait_until(fun() -> nc_ffi:live_pointers() =:= Base end, 5000)),
+    ?assertEqual({ok, Data}, file:read_file(Path)),
+    ok = file:delete(Path).
 
 module_gen() ->
     {ok, Z} = nocopy_ffi:open(?LIBZ),

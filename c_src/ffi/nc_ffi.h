@@ -4,8 +4,9 @@
  * Lifetimes. A library (nc_ffi_lib) is counted: its handle holds one
  * reference, every function bound from it (and every pointer handle made by
  * one) another, so dlclose runs when the last of them is gone, never while a
- * function of it may run. close/1 or the handle's collection marks it closed:
- * its functions then refuse calls. A function (nc_ffi_fn) is immutable once
+ * function of it may run. close/1 marks it closed: its functions then refuse
+ * calls (collecting the library's handle alone does not: its functions keep
+ * it). A function (nc_ffi_fn) is immutable once
  * bound and is shared by every call, on any thread. */
 #ifndef NC_FFI_H
 #define NC_FFI_H
@@ -23,7 +24,7 @@
 /* The module's atoms (nc_ffi_module.c's table, in this order). */
 enum {
     A_NULL, A_ERRNO, A_OUT, A_INOUT, A_LEN, A_RETURN, A_NUL, A_VARARGS,
-    A_PARSE, A_UNDEFINED_SYMBOL, A_UNSUPPORTED, A_DLOPEN, A_HANDLE
+    A_PARSE, A_UNDEFINED_SYMBOL, A_UNSUPPORTED, A_DLOPEN, A_HANDLE, A_DESTRUCTOR
 };
 
 typedef struct nc_ffi_lib {
@@ -45,8 +46,16 @@ typedef enum nc_ffi_role {
     R_OUT_BUF,       /* T * with a size: allocated here, returned as a binary */
     R_OUT_SCALAR,    /* T * to a scalar: no Erlang value; returned as one */
     R_INOUT_SCALAR,  /* T * to a scalar: an Erlang value in, one returned */
-    R_NULL_ONLY      /* any other pointer: only null may be given */
+    R_NULL_ONLY,     /* any other pointer: only null may be given */
+    R_HANDLE,        /* struct S * of an incomplete S: a pointer handle of S
+                      * (made when a function returned one), or null */
+    R_STRUCT_IN,     /* const struct S *: a tuple of its fields, copied into
+                      * the call's scratch and passed by address (or null) */
+    R_OUT_STRUCT,    /* struct S *: no Erlang value; zeroed, returned as a tuple */
+    R_INOUT_STRUCT   /* struct S * with {inout, P}: a tuple in, one returned */
 } nc_ffi_role;
+
+#define NC_FFI_TYPE_NAME 64       /* bytes of a handle's type name, NUL included */
 
 
 /* What part of an out-buffer is the result. */
@@ -68,7 +77,8 @@ typedef struct nc_ffi_param_plan {
     unsigned align;               /* CONST_BUF: alignment the bytes need */
     uint32_t slot;                /* offset of its value in the call's scratch */
     uint32_t slot2;               /* OUT/INOUT_SCALAR: offset of the pointee */
-    int32_t strct;                /* R_STRUCT: index in fn->structs */
+    int32_t strct;                /* struct roles: index in fn->structs */
+    char tname[NC_FFI_TYPE_NAME]; /* R_HANDLE: the struct's tag */
     nc_ffi_size size;             /* R_OUT_BUF */
     char spell[72];               /* "const Bytef *buf", for messages */
     char pname[NC_FFI_MAX_NAME + 1];  /* its name, "" if the prototype gives none */
@@ -83,6 +93,7 @@ typedef struct nc_ffi_struct_plan {
     int32_t *field_struct;        /* OWNED: per field, its struct plan or -1 */
     nc_ffi_scalar *field_scalar;  /* OWNED: per field, when it is a scalar */
     uint8_t *field_ptr;           /* OWNED: per field, 1 if a pointer */
+    char (*field_names)[NC_FFI_MAX_NAME + 1];   /* OWNED: per field */
 } nc_ffi_struct_plan;
 
 typedef struct nc_ffi_fn {
@@ -93,7 +104,12 @@ typedef struct nc_ffi_fn {
     unsigned nerl;                /* Erlang values a call takes */
     unsigned nouts;               /* values returned after the return value */
     int errno_capture;
-    uint8_t ret_role;             /* R_SCALAR (or void), R_STRUCT, R_CSTRING, R_NULL_ONLY */
+    uint8_t ret_role;             /* R_SCALAR (or void), R_STRUCT, R_CSTRING,
+                                   * R_NULL_ONLY (an address), R_HANDLE,
+                                   * R_STRUCT_IN (a struct copied from its pointer) */
+    char ret_tname[NC_FFI_TYPE_NAME];  /* R_HANDLE */
+    void *dtor;                   /* R_HANDLE: the destructor's function handle
+                                   * object (KEPT), or NULL */
     uint8_t ret_void;
     nc_ffi_scalar ret;
     int32_t ret_struct;
@@ -110,6 +126,7 @@ typedef struct nc_ffi_fn {
 /* The options of one bind, read from Erlang (nc_ffi_module.c). */
 typedef struct nc_ffi_opts {
     int errno_capture;
+    void *dtor;                   /* {destructor, Fn}: its handle object, BORROWED */
     unsigned nout, ninout, nlen;
     /* {out, Param, Size}: Size an integer or an expression of parameters */
     struct { char param[NC_FFI_MAX_NAME + 1]; char expr[128]; } out[NC_FFI_MAX_PARAMS];
@@ -134,5 +151,21 @@ void nocopy__ffi_fn_free(nc_ffi_fn *fn);   /* accepts NULL */
 /*! nocopy__ffi_call() : one call of `fn` with the Erlang list at argument
  *  `index`. Ends the nocopy call (returns its status). */
 int nocopy__ffi_call(nocopy_call *call, const nc_ffi_fn *fn, unsigned index);
+
+/* A pointer a function returned, as a handle (nc_ffi_module.c owns the type). */
+typedef struct nc_ffi_ptr {
+    void *ptr;                    /* the library's; never dereferenced here */
+    void *dtor;                   /* the destructor's function handle object
+                                   * (KEPT), or NULL */
+    char tname[NC_FFI_TYPE_NAME];
+} nc_ffi_ptr;
+extern const nocopy_handle_type nocopy__ffi_ptr_type;
+extern atomic_int nocopy__ffi_live_ptrs;    /* pointer handles not yet destroyed */
+extern const nocopy_handle_type nocopy__ffi_fn_type;
+
+/* The function handle object's function (the object is BORROWED). */
+const nc_ffi_fn *nocopy__ffi_fn_of(void *fn_obj);
+/* Calls destructor `dtor_obj` (a function handle object) on `ptr`. */
+void nocopy__ffi_run_dtor(void *dtor_obj, void *ptr);
 
 #endif /* NC_FFI_H */

@@ -7,6 +7,8 @@
  *   (no copy); C gets a const pointer and must not write through it;
  * - a `const char *` binary that ends in a NUL byte likewise; one that does
  *   not is copied once, with a NUL added, into memory freed after the call;
+ * - a `const T *` binary whose address is not aligned for T is copied when
+ *   it has at most NC_FFI_ALIGN_COPY_MAX bytes (4096), refused above;
  * - an out-buffer is allocated by nocopy (nocopy_buf_alloc), zeroed (C may not
  *   write all of it, and Erlang must not see stale memory), written by C and
  *   handed over as the result binary: no copy. When only a part is returned
@@ -24,6 +26,8 @@
 #include "nc_ffi.h"
 
 #define STACK_SCRATCH 1024
+/* Misaligned `const T *` binaries up to this size are copied (see below). */
+#define NC_FFI_ALIGN_COPY_MAX 4096
 #define SHARE_MIN ((size_t)512 << 10)
 
 static int fail_elem(nocopy_call *call, const nc_ffi_param_plan *pp, const char *what)
@@ -145,8 +149,8 @@ static int read_struct(nocopy_call *call, const nc_ffi_fn *fn, int32_t si, nocop
     unsigned arity;
     char what[64];
     if (nocopy_term_tuple_any(call, t, &arity, &elems) || arity != sp->nfields) {
-        snprintf(what, sizeof what, "a tuple of %u fields%s", sp->nfields,
-                 depth ? " (a nested struct)" : "");
+        snprintf(what, sizeof what, "a%s struct: a map of its %u fields or a tuple of them",
+                 depth ? " nested" : "", sp->nfields);
         return fail_elem(call, pp, what);
     }
     for (unsigned i = 0; i < sp->nfields; i++) {
@@ -180,6 +184,29 @@ static nocopy_value make_struct(nocopy_call *call, const nc_ffi_fn *fn, int32_t 
              : make_scalar(call, sp->field_scalar[i], f);
     }
     return nocopy_make_tuple(call, sp->nfields, v);
+}
+
+/* A returned pointer to an incomplete struct: null, or a handle of its
+ * type, which runs the function's destructor (if it has one) on it exactly
+ * once. If the handle cannot be made, the destructor runs now: nothing leaks. */
+static nocopy_value make_ptr_handle(nocopy_call *call, const nc_ffi_fn *fn, void *ptr)
+{
+    if (!ptr)
+        return nocopy_make_atom(call, A_NULL);
+    nc_ffi_ptr *p = nocopy_handle_new(call, &nocopy__ffi_ptr_type);
+    if (!p) {
+        if (fn->dtor)
+            nocopy__ffi_run_dtor(fn->dtor, ptr);
+        return 0;
+    }
+    atomic_fetch_add(&nocopy__ffi_live_ptrs, 1);    /* its destructor takes it off */
+    p->ptr = ptr;
+    memcpy(p->tname, fn->ret_tname, sizeof p->tname);
+    if (fn->dtor) {
+        nocopy_handle_keep(fn->dtor);     /* released by the pointer's destructor */
+        p->dtor = fn->dtor;
+    }
+    return nocopy_make_handle(call, p);
 }
 
 /* The first `used` bytes of out-buffer `buf` (HANDED OVER here) as a binary,
@@ -242,8 +269,9 @@ int nocopy__ffi_call(nocopy_call *call, const nc_ffi_fn *fn, unsigned index)
         const nc_ffi_param_plan *pp = &fn->params[i];
         unsigned char *slot = scratch + pp->slot;
         /* Out-buffers and out-scalars have no Erlang value (and the list may be empty). */
-        nocopy_term t = pp->role == R_OUT_BUF || pp->role == R_OUT_SCALAR ? nocopy_arg(call, index)
-                                                                          : elems[pp->erl];
+        int no_value = pp->role == R_OUT_BUF || pp->role == R_OUT_SCALAR ||
+                       pp->role == R_OUT_STRUCT;
+        nocopy_term t = no_value ? nocopy_arg(call, index) : elems[pp->erl];
         nocopy_bytes b;
         avalues[i] = slot;
         switch (pp->role) {
@@ -261,9 +289,26 @@ int nocopy__ffi_call(nocopy_call *call, const nc_ffi_fn *fn, unsigned index)
             } else if (nocopy_term_bytes(call, t, &b)) {
                 rc = fail_elem(call, pp, "a binary or null");
             } else if (pp->role == R_CONST_BUF && ((uintptr_t)b.data % pp->align) != 0) {
-                char what[64];
-                snprintf(what, sizeof what, "a binary aligned to %u bytes", pp->align);
-                rc = fail_elem(call, pp, what);
+                /* C may not read a T at an address not aligned for T. A small
+                 * binary is copied to aligned memory (the driver packs small
+                 * binaries into its request at any offset); a large one, the
+                 * copy a caller would not expect, is refused. */
+                if (b.size > NC_FFI_ALIGN_COPY_MAX) {
+                    char what[96];
+                    snprintf(what, sizeof what, "a binary aligned to %u bytes (it is a "
+                             "sub-binary at an odd offset?)", pp->align);
+                    rc = fail_elem(call, pp, what);
+                    break;
+                }
+                char *c = malloc(b.size ? b.size : 1);    /* malloc aligns for any T */
+                if (!c) {
+                    rc = NOCOPY_ENOMEM;
+                    break;
+                }
+                memcpy(c, b.data, b.size);
+                copies[ncopies++] = c;
+                *(const void **)slot = c;
+                rc = 0;
             } else if (pp->role == R_CSTRING && (b.size == 0 || b.data[b.size - 1] != 0)) {
                 /* No NUL at the end: a copy with one (documented). */
                 char *c = malloc(b.size + 1);
@@ -288,6 +333,38 @@ int nocopy__ffi_call(nocopy_call *call, const nc_ffi_fn *fn, unsigned index)
             break;
         case R_OUT_SCALAR:
             memset(scratch + pp->slot2, 0, 8);
+            *(void **)slot = scratch + pp->slot2;
+            rc = 0;
+            break;
+        case R_HANDLE:
+            rc = 0;
+            if (is_null(call, t)) {
+                *(void **)slot = NULL;
+            } else {
+                nc_ffi_ptr *p;            /* BORROWED: not destroyed while this call runs */
+                if (nocopy_term_handle(call, t, &nocopy__ffi_ptr_type, (void **)&p) ||
+                    strcmp(p->tname, pp->tname) != 0) {
+                    char what[NC_FFI_TYPE_NAME + 40];
+                    snprintf(what, sizeof what, "a %s handle or null", pp->tname);
+                    rc = fail_elem(call, pp, what);
+                } else {
+                    *(void **)slot = p->ptr;
+                }
+            }
+            break;
+        case R_STRUCT_IN:
+        case R_INOUT_STRUCT:
+            /* a tuple, copied into the scratch; a const one may be null */
+            if (pp->role == R_STRUCT_IN && is_null(call, t)) {
+                *(void **)slot = NULL;
+                rc = 0;
+                break;
+            }
+            rc = read_struct(call, fn, pp->strct, t, scratch + pp->slot2, pp, 0);
+            *(void **)slot = scratch + pp->slot2;
+            break;
+        case R_OUT_STRUCT:
+            memset(scratch + pp->slot2, 0, fn->structs[pp->strct].type.size);
             *(void **)slot = scratch + pp->slot2;
             rc = 0;
             break;
@@ -344,6 +421,11 @@ int nocopy__ffi_call(nocopy_call *call, const nc_ffi_fn *fn, unsigned index)
     } else if (fn->ret_role == R_CSTRING) {
         const char *s = *(const char *const *)rs;
         vals[nv++] = s ? nocopy_make_copy(call, s, strlen(s)) : nocopy_make_atom(call, A_NULL);
+    } else if (fn->ret_role == R_HANDLE) {
+        vals[nv++] = make_ptr_handle(call, fn, *(void *const *)rs);
+    } else if (fn->ret_role == R_STRUCT_IN) {
+        const unsigned char *p = *(const unsigned char *const *)rs;
+        vals[nv++] = p ? make_struct(call, fn, fn->ret_struct, p) : nocopy_make_atom(call, A_NULL);
     } else if (fn->ret_role == R_NULL_ONLY) {
         vals[nv++] = nocopy_make_u64(call, (uintptr_t) * (void *const *)rs);
     } else if (fn->ret.kind == NC_FFI_SINT || fn->ret.kind == NC_FFI_UINT ||
@@ -361,6 +443,8 @@ int nocopy__ffi_call(nocopy_call *call, const nc_ffi_fn *fn, unsigned index)
         const nc_ffi_param_plan *pp = &fn->params[i];
         if (pp->role == R_OUT_SCALAR || pp->role == R_INOUT_SCALAR) {
             vals[nv++] = make_scalar(call, pp->scalar, scratch + pp->slot2);
+        } else if (pp->role == R_OUT_STRUCT || pp->role == R_INOUT_STRUCT) {
+            vals[nv++] = make_struct(call, fn, pp->strct, scratch + pp->slot2);
         } else if (pp->role == R_OUT_BUF) {
             nocopy_buf *buf = bufs[b];
             bufs[b++] = NULL;

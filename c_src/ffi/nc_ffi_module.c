@@ -10,8 +10,11 @@
  *      (not "call": the driver client has its own call/3)
  *   info(Fn) -> {Name, RetType, [{Param, Spell, Type}], [OutType], Errno}
  *      (Types are Erlang type expressions, for generated specs)
+ *   shapes(Fn) -> {Ret, [In], [Out]}  its structs' fields, for maps
  *   decls(Text) -> {ok, [Name], [{Const, Value}]} | {error, Reason}
  *   address(Binary) -> integer()       where C sees a binary's bytes
+ *   release(Ptr) -> ok                 a pointer handle's destructor, now
+ *   live_pointers() -> integer()       pointer handles not yet destroyed
  *   live_libraries() -> integer()      libraries not yet dlclose'd
  *
  * Handles: an ffi_library holds a counted nc_ffi_lib (nc_ffi.h); an
@@ -26,9 +29,11 @@
 
 static const char *const atoms[] = {
     "null", "errno", "out", "inout", "len", "return", "nul", "varargs",
-    "parse", "undefined_symbol", "unsupported", "dlopen", "handle", NULL};
+    "parse", "undefined_symbol", "unsupported", "dlopen", "handle", "destructor", NULL};
 
 static atomic_int live_libs;
+atomic_int nocopy__ffi_live_ptrs;
+#define live_ptrs nocopy__ffi_live_ptrs
 
 void nocopy__ffi_lib_keep(nc_ffi_lib *lib)
 {
@@ -47,15 +52,12 @@ void nocopy__ffi_lib_release(nc_ffi_lib *lib)
 typedef struct lib_obj { nc_ffi_lib *lib; } lib_obj;
 typedef struct fn_obj { nc_ffi_fn *fn; } fn_obj;
 
-/* The handle is closed (close/1) or collected: its functions stop taking
- * calls; the library stays mapped until the last of them is gone. */
+/* The handle is closed (close/1) or collected: its reference goes. The
+ * library stays mapped, and its functions callable, while any of them lives;
+ * only close/1 stops them (ffi_close marks the library closed). */
 static void lib_dtor(void *obj)
 {
-    nc_ffi_lib *lib = ((lib_obj *)obj)->lib;
-    if (lib) {
-        atomic_store(&lib->closed, 1);
-        nocopy__ffi_lib_release(lib);
-    }
+    nocopy__ffi_lib_release(((lib_obj *)obj)->lib);
 }
 
 static void fn_dtor(void *obj)
@@ -63,9 +65,38 @@ static void fn_dtor(void *obj)
     nocopy__ffi_fn_free(((fn_obj *)obj)->fn);
 }
 
+const nc_ffi_fn *nocopy__ffi_fn_of(void *obj)
+{
+    return ((fn_obj *)obj)->fn;
+}
+
+void nocopy__ffi_run_dtor(void *dtor_obj, void *ptr)
+{
+    const nc_ffi_fn *d = nocopy__ffi_fn_of(dtor_obj);
+    _Alignas(16) unsigned char ret[32];      /* a scalar or nothing (checked at bind) */
+    void *arg = ptr;
+    void *av[1] = {&arg};
+    ffi_call((ffi_cif *)&d->cif, d->sym, ret, av);
+}
+
+/* A pointer handle's end (collected, released, or its port closed): the
+ * destructor runs here, once, as nocopy runs a handle's destructor once. */
+static void ptr_dtor(void *obj)
+{
+    nc_ffi_ptr *p = obj;
+    if (p->dtor) {
+        nocopy__ffi_run_dtor(p->dtor, p->ptr);
+        nocopy_handle_release(p->dtor);
+    }
+    atomic_fetch_sub(&live_ptrs, 1);
+}
+
 static const nocopy_handle_type lib_type = {"ffi_library", sizeof(lib_obj), lib_dtor};
-static const nocopy_handle_type fn_type = {"ffi_function", sizeof(fn_obj), fn_dtor};
-static const nocopy_handle_type *const handle_types[] = {&lib_type, &fn_type, NULL};
+const nocopy_handle_type nocopy__ffi_fn_type = {"ffi_function", sizeof(fn_obj), fn_dtor};
+const nocopy_handle_type nocopy__ffi_ptr_type = {"ffi_pointer", sizeof(nc_ffi_ptr), ptr_dtor};
+#define fn_type nocopy__ffi_fn_type
+static const nocopy_handle_type *const handle_types[] = {
+    &lib_type, &nocopy__ffi_fn_type, &nocopy__ffi_ptr_type, NULL};
 
 /* A binary argument as a NUL-terminated string in buf; fails naming it. */
 static int arg_cstr(nocopy_call *call, unsigned index, char *buf, size_t cap, const char *what)
@@ -112,6 +143,7 @@ static int ffi_close(nocopy_call *call)
     int rc;
     if ((rc = nocopy_arg_handle(call, 0, &lib_type, &obj)))
         return rc;
+    atomic_store(&((lib_obj *)obj)->lib->closed, 1);
     nocopy_handle_close(obj);
     return nocopy_return(call, nocopy_make_atom(call, NOCOPY_ATOM_OK));
 }
@@ -261,7 +293,9 @@ static void param_type(const nc_ffi_param_plan *pp, int as_out, char *buf, size_
 {
     switch (pp->role) {
     case R_SCALAR: case R_OUT_SCALAR: case R_INOUT_SCALAR: scalar_type(pp->scalar, buf, cap); break;
-    case R_STRUCT: snprintf(buf, cap, "tuple()"); break;
+    case R_STRUCT: case R_OUT_STRUCT: case R_INOUT_STRUCT: snprintf(buf, cap, "tuple()"); break;
+    case R_STRUCT_IN: snprintf(buf, cap, "tuple() | null"); break;
+    case R_HANDLE: snprintf(buf, cap, "nocopy:handle() | null"); break;
     case R_CONST_BUF: case R_CSTRING: snprintf(buf, cap, "binary() | null"); break;
     case R_OUT_BUF: snprintf(buf, cap, "binary()"); break;
     default: snprintf(buf, cap, as_out ? "term()" : "null"); break;
@@ -271,6 +305,51 @@ static void param_type(const nc_ffi_param_plan *pp, int as_out, char *buf, size_
 static nocopy_value str(nocopy_call *call, const char *s)
 {
     return nocopy_make_copy(call, s, strlen(s));
+}
+
+/* A struct's shape for nocopy_ffi's maps: [{Field, Shape}], Shape `none`
+ * for a scalar or pointer field; `none` for no struct (si < 0). */
+static nocopy_value shape(nocopy_call *call, const nc_ffi_fn *fn, int32_t si)
+{
+    if (si < 0)
+        return nocopy_make_atom(call, NOCOPY_ATOM_UNDEFINED);
+    const nc_ffi_struct_plan *sp = &fn->structs[si];
+    nocopy_value f[NC_FFI_MAX_FIELDS];
+    for (unsigned i = 0; i < sp->nfields; i++) {
+        nocopy_value kv[2] = {str(call, sp->field_names[i]),
+                              shape(call, fn, sp->field_ptr[i] ? -1 : sp->field_struct[i])};
+        f[i] = nocopy_make_tuple(call, 2, kv);
+    }
+    return nocopy_make_list(call, sp->nfields, f);
+}
+
+static int has_struct(int role)
+{
+    return role == R_STRUCT || role == R_STRUCT_IN || role == R_OUT_STRUCT ||
+           role == R_INOUT_STRUCT;
+}
+
+static int ffi_shapes(nocopy_call *call)
+{   /* (Fn) -> {RetShape, [InShape], [OutShape]} */
+    void *obj;
+    int rc;
+    if ((rc = nocopy_arg_handle(call, 0, &fn_type, &obj)))
+        return rc;
+    const nc_ffi_fn *fn = nocopy__ffi_fn_of(obj);
+    nocopy_value ins[NC_FFI_MAX_PARAMS * 2], outs[NC_FFI_MAX_PARAMS * 2];
+    unsigned nin = 0, nout = 0;
+    for (unsigned i = 0; i < fn->nparams; i++) {
+        const nc_ffi_param_plan *pp = &fn->params[i];
+        int32_t si = has_struct(pp->role) ? pp->strct : -1;
+        if (pp->role != R_OUT_BUF && pp->role != R_OUT_SCALAR && pp->role != R_OUT_STRUCT)
+            ins[nin++] = shape(call, fn, si);
+        if (pp->role == R_OUT_BUF || pp->role == R_OUT_SCALAR || pp->role == R_INOUT_SCALAR ||
+            pp->role == R_OUT_STRUCT || pp->role == R_INOUT_STRUCT)
+            outs[nout++] = shape(call, fn, si);
+    }
+    nocopy_value v[3] = {shape(call, fn, fn->ret_struct), nocopy_make_list(call, nin, ins),
+                         nocopy_make_list(call, nout, outs)};
+    return nocopy_return(call, nocopy_make_tuple(call, 3, v));
 }
 
 static int ffi_info(nocopy_call *call)
@@ -285,12 +364,13 @@ static int ffi_info(nocopy_call *call)
     char ty[64];
     for (unsigned i = 0; i < fn->nparams; i++) {
         const nc_ffi_param_plan *pp = &fn->params[i];
-        if (pp->role != R_OUT_BUF && pp->role != R_OUT_SCALAR) {
+        if (pp->role != R_OUT_BUF && pp->role != R_OUT_SCALAR && pp->role != R_OUT_STRUCT) {
             param_type(pp, 0, ty, sizeof ty);
             nocopy_value t[3] = {str(call, pp->pname), str(call, pp->spell), str(call, ty)};
             ins[nin++] = nocopy_make_tuple(call, 3, t);
         }
-        if (pp->role == R_OUT_BUF || pp->role == R_OUT_SCALAR || pp->role == R_INOUT_SCALAR) {
+        if (pp->role == R_OUT_BUF || pp->role == R_OUT_SCALAR || pp->role == R_INOUT_SCALAR ||
+            pp->role == R_OUT_STRUCT || pp->role == R_INOUT_STRUCT) {
             param_type(pp, 1, ty, sizeof ty);
             outs[nout++] = str(call, ty);
         }
@@ -303,6 +383,10 @@ static int ffi_info(nocopy_call *call)
         snprintf(ty, sizeof ty, "binary() | null");
     else if (fn->ret_role == R_NULL_ONLY)
         snprintf(ty, sizeof ty, "non_neg_integer()");
+    else if (fn->ret_role == R_HANDLE)
+        snprintf(ty, sizeof ty, "nocopy:handle() | null");
+    else if (fn->ret_role == R_STRUCT_IN)
+        snprintf(ty, sizeof ty, "tuple() | null");
     else
         scalar_type(fn->ret, ty, sizeof ty);
     nocopy_value v[5] = {str(call, fn->name), str(call, ty), nocopy_make_list(call, nin, ins),
@@ -354,6 +438,21 @@ static int ffi_address(nocopy_call *call)
     return nocopy_return(call, nocopy_make_u64(call, (uintptr_t)b.data));
 }
 
+static int ffi_release(nocopy_call *call)
+{   /* (Ptr) */
+    void *obj;
+    int rc;
+    if ((rc = nocopy_arg_handle(call, 0, &nocopy__ffi_ptr_type, &obj)))
+        return rc;
+    nocopy_handle_close(obj);
+    return nocopy_return(call, nocopy_make_atom(call, NOCOPY_ATOM_OK));
+}
+
+static int ffi_live_pointers(nocopy_call *call)
+{   /* () */
+    return nocopy_return(call, nocopy_make_i64(call, atomic_load(&live_ptrs)));
+}
+
 static int ffi_live_libraries(nocopy_call *call)
 {   /* () */
     return nocopy_return(call, nocopy_make_i64(call, atomic_load(&live_libs)));
@@ -380,11 +479,18 @@ static const nocopy_func funcs[] = {
     {.name = "info", .arity = 1, .fn = ffi_info, .args = "Fn :: nocopy:handle()",
      .result = "{binary(), binary(), [{binary(), binary(), binary()}], [binary()], boolean()}",
      .doc = "A bound function's name, result type, inputs, outputs, errno capture."},
+    {.name = "shapes", .arity = 1, .fn = ffi_shapes, .args = "Fn :: nocopy:handle()",
+     .result = "{term(), [term()], [term()]}",
+     .doc = "The structs a function takes and returns: [{Field, Shape}] or undefined."},
     {.name = "decls", .arity = 1, .fn = ffi_decls, .args = "Text :: binary()",
      .result = "{ok, [binary()], [{binary(), integer()}]} | {error, term()}",
      .doc = "The functions and enum constants a text declares."},
     {.name = "address", .arity = 1, .fn = ffi_address, .args = "Bin :: binary()",
      .result = "non_neg_integer()", .doc = "Where C sees a binary's bytes (for tests)."},
+    {.name = "release", .arity = 1, .fn = ffi_release, .args = "Ptr :: nocopy:handle()",
+     .result = "ok", .doc = "Runs a pointer handle's destructor now (once no call uses it)."},
+    {.name = "live_pointers", .arity = 0, .fn = ffi_live_pointers, .args = "",
+     .result = "non_neg_integer()", .doc = "Pointer handles not yet destroyed."},
     {.name = "live_libraries", .arity = 0, .fn = ffi_live_libraries, .args = "",
      .result = "non_neg_integer()", .doc = "Libraries opened and not yet dlclose'd."},
 };

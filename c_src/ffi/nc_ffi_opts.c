@@ -54,6 +54,9 @@ int nocopy__ffi_read_opts(nocopy_call *call, unsigned index, nc_ffi_opts *o,
                 goto bad;
             }
             o->nlen++;
+        } else if (key == A_DESTRUCTOR && arity == 2 &&
+                   nocopy_term_handle(call, e[1], &nocopy__ffi_fn_type, &o->dtor) == 0) {
+            /* BORROWED for the bind, which keeps it if it is used */
         } else if (key == A_VARARGS && arity == 2 && nocopy_term_bytes(call, e[1], vtypes) == 0) {
             /* read */
         } else {

@@ -79,16 +79,19 @@ static int plan_struct(nc_ffi_fn *fn, const nc_ffi_decls *d, unsigned si, int32_
     sp->field_struct = calloc(n, sizeof *sp->field_struct);
     sp->field_scalar = calloc(n, sizeof *sp->field_scalar);
     sp->field_ptr = calloc(n, 1);
+    sp->field_names = calloc(n, sizeof *sp->field_names);
     sp->nfields = n;
     fn->nstructs++;               /* owned from here: freed with fn */
     if (!sp->elements || !sp->offsets || !sp->field_struct || !sp->field_scalar ||
-        !sp->field_ptr) {
+        !sp->field_ptr || !sp->field_names) {
         snprintf(why, cap, "out of memory");
         return -1;
     }
     for (unsigned i = 0; i < n; i++) {
         nc_ffi_type ft = s->fields[i].type;
         sp->field_struct[i] = sub[i];
+        snprintf(sp->field_names[i], sizeof sp->field_names[i], "%s",
+                 nc_ffi_name(d, s->fields[i].name));
         if (ft.ptr) {
             sp->elements[i] = &ffi_type_pointer;
             sp->field_ptr[i] = 1;
@@ -164,13 +167,27 @@ static uint32_t take_slot(size_t *scratch, size_t size)
 
 /* The role of parameter `t` named `name`; -1 with a message if it cannot be
  * given from Erlang. */
-static int role_of(const nc_ffi_opts *o, const char *name, const char *spell, nc_ffi_type t,
-                   char *why, size_t cap)
+static int role_of(const nc_ffi_decls *d, const nc_ffi_opts *o, const char *name,
+                   const char *spell, nc_ffi_type t, char *why, size_t cap)
 {
     int out = *name ? find_out(o, name) : -1;
     int inout = *name ? find_inout(o, name) : -1;
     if (t.ptr == 0)
         return t.kind == NC_FFI_STRUCT ? R_STRUCT : R_SCALAR;
+    if (t.ptr == 1 && t.kind == NC_FFI_STRUCT) {
+        int complete = d->structs[t.ref].complete;
+        if (out >= 0 || (inout >= 0 && (!complete || (t.flags & NC_FFI_CONST)))) {
+            snprintf(why, cap, "%s: %s", spell, out >= 0
+                     ? "a struct pointer is returned by default; out is for buffers"
+                     : "inout needs a pointer to a non-const struct with fields");
+            return -1;
+        }
+        if (!complete)
+            return R_HANDLE;
+        if (t.flags & NC_FFI_CONST)
+            return R_STRUCT_IN;
+        return inout >= 0 ? R_INOUT_STRUCT : R_OUT_STRUCT;
+    }
     int scalar_base = t.ptr == 1 && t.kind != NC_FFI_VOID && t.kind != NC_FFI_STRUCT;
     int byte_base = t.ptr == 1 && (t.kind == NC_FFI_VOID || (t.flags & NC_FFI_CHAR) ||
                                    ((t.kind == NC_FFI_SINT || t.kind == NC_FFI_UINT) && t.size == 1));
@@ -255,7 +272,7 @@ int nocopy__ffi_plan(const nc_ffi_decls *d, const nc_ffi_func *f, const nc_ffi_t
             snprintf(pp->spell, sizeof pp->spell, "variadic %s", ts);
         }
         snprintf(pp->pname, sizeof pp->pname, "%s", names[i]);
-        int role = role_of(o, names[i], pp->spell, t, why, cap);
+        int role = role_of(d, o, names[i], pp->spell, t, why, cap);
         if (role < 0)
             goto fail;
         pp->role = (uint8_t)role;
@@ -269,6 +286,16 @@ int nocopy__ffi_plan(const nc_ffi_decls *d, const nc_ffi_func *f, const nc_ffi_t
             pp->scalar = scalar_of(t);
             fn->atypes[i] = scalar_ffi(pp->scalar);
             pp->slot = take_slot(&scratch, 8);
+        } else if (role == R_HANDLE) {
+            fn->atypes[i] = &ffi_type_pointer;
+            pp->slot = take_slot(&scratch, sizeof(void *));
+            snprintf(pp->tname, sizeof pp->tname, "%s", nc_ffi_name(d, d->structs[t.ref].name));
+        } else if (role == R_STRUCT_IN || role == R_OUT_STRUCT || role == R_INOUT_STRUCT) {
+            if ((pp->strct = plan_struct(fn, d, t.ref, memo, why, cap)) < 0)
+                goto fail;
+            fn->atypes[i] = &ffi_type_pointer;
+            pp->slot = take_slot(&scratch, sizeof(void *));
+            pp->slot2 = take_slot(&scratch, fn->structs[pp->strct].type.size);
         } else {
             fn->atypes[i] = &ffi_type_pointer;
             pp->slot = take_slot(&scratch, sizeof(void *));
@@ -282,7 +309,7 @@ int nocopy__ffi_plan(const nc_ffi_decls *d, const nc_ffi_func *f, const nc_ffi_t
             if (role == R_OUT_SCALAR || role == R_INOUT_SCALAR)
                 pp->slot2 = take_slot(&scratch, 8);
         }
-        if (role != R_OUT_BUF && role != R_OUT_SCALAR) {
+        if (role != R_OUT_BUF && role != R_OUT_SCALAR && role != R_OUT_STRUCT) {
             pp->erl = (uint8_t)nerl++;
             const char *shown = *names[i] ? names[i] : "_";
             size_t sl = strlen(shown);
@@ -293,7 +320,8 @@ int nocopy__ffi_plan(const nc_ffi_decls *d, const nc_ffi_func *f, const nc_ffi_t
                 names_len += sl;
             }
         }
-        if (role == R_OUT_BUF || role == R_OUT_SCALAR || role == R_INOUT_SCALAR)
+        if (role == R_OUT_BUF || role == R_OUT_SCALAR || role == R_INOUT_SCALAR ||
+            role == R_OUT_STRUCT || role == R_INOUT_STRUCT)
             fn->nouts++;
     }
     fn->nerl = nerl;
@@ -374,11 +402,38 @@ int nocopy__ffi_plan(const nc_ffi_decls *d, const nc_ffi_func *f, const nc_ffi_t
         rtype = scalar_ffi(fn->ret);
         fn->ret_slot = take_slot(&scratch, sizeof(ffi_arg));   /* libffi widens */
     } else {
-        /* char * comes back as a copied string; any other pointer as its
-         * address, an integer that no parameter accepts back. */
-        fn->ret_role = r.ptr == 1 && (r.flags & NC_FFI_CHAR) ? R_CSTRING : R_NULL_ONLY;
+        /* char * comes back as a copied string, a pointer to an incomplete
+         * struct as a handle, to a complete one as a copy of its fields; any
+         * other pointer as its address, an integer no parameter accepts back. */
+        int sp = r.ptr == 1 && r.kind == NC_FFI_STRUCT;
+        fn->ret_role = r.ptr == 1 && (r.flags & NC_FFI_CHAR) ? R_CSTRING
+                     : sp && !d->structs[r.ref].complete ? R_HANDLE
+                     : sp ? R_STRUCT_IN : R_NULL_ONLY;
+        if (fn->ret_role == R_HANDLE)
+            snprintf(fn->ret_tname, sizeof fn->ret_tname, "%s", nc_ffi_name(d, d->structs[r.ref].name));
+        if (fn->ret_role == R_STRUCT_IN &&
+            (fn->ret_struct = plan_struct(fn, d, r.ref, memo, why, cap)) < 0)
+            goto fail;
         rtype = &ffi_type_pointer;
         fn->ret_slot = take_slot(&scratch, sizeof(void *));
+    }
+    if (o->dtor) {
+        /* The destructor runs once per handle this function returns: a
+         * function of one parameter, a handle of the same type. */
+        const nc_ffi_fn *dt = nocopy__ffi_fn_of(o->dtor);
+        if (fn->ret_role != R_HANDLE) {
+            snprintf(why, cap, "a destructor is for functions that return a pointer to an "
+                     "incomplete struct (a handle)");
+            goto fail;
+        }
+        if (dt->nparams != 1 || dt->params[0].role != R_HANDLE ||
+            strcmp(dt->params[0].tname, fn->ret_tname) != 0 || dt->ret_role == R_STRUCT) {
+            snprintf(why, cap, "the destructor %s must take one struct %s * and return a scalar "
+                     "or void", dt->name, fn->ret_tname);
+            goto fail;
+        }
+        nocopy_handle_keep(o->dtor);
+        fn->dtor = o->dtor;
     }
     fn->scratch = scratch;
 
@@ -412,8 +467,10 @@ void nocopy__ffi_fn_free(nc_ffi_fn *fn)
         free(fn->structs[i].field_struct);
         free(fn->structs[i].field_scalar);
         free(fn->structs[i].field_ptr);
+        free(fn->structs[i].field_names);
     }
     free(fn->structs);
+    nocopy_handle_release(fn->dtor);
     nocopy__ffi_lib_release(fn->lib);
     free(fn);
 }
