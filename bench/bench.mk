@@ -139,6 +139,22 @@ $(BENCH_PROF)/drv_prof_hand: bench/prof/drv_prof.c bench/prof/fake_erl_driver.c 
 	$(CC) $(BENCH_PROF_CFLAGS) -Ibench -o $@ bench/prof/drv_prof.c bench/prof/fake_erl_driver.c \
 	    bench/hand_drv.c -lpthread
 
+# nocopy_ffi's call path (bench/prof/ffi_prof.c): nc_ffi against nc_ffi_hand,
+#   valgrind --tool=callgrind --toggle-collect=run_calls $(BENCH_PROF)/ffi_prof_nc labs 10000
+$(BENCH_PROF)/ffi_prof_nc: bench/prof/ffi_prof.c bench/prof/fake_erl_nif.c bench/prof/fake_erl_nif.h \
+        $(nc_ffi_OBJS) $(NOCOPY_NIF_LIB_OBJS)
+	@mkdir -p $(dir $@)
+	$(CC) $(BENCH_PROF_CFLAGS) -o $@ bench/prof/ffi_prof.c bench/prof/fake_erl_nif.c \
+	    $(nc_ffi_OBJS) $(NOCOPY_NIF_LIB_OBJS) -lffi -ldl -lpthread
+
+$(BENCH_PROF)/ffi_prof_hand: bench/prof/ffi_prof.c bench/prof/fake_erl_nif.c bench/prof/fake_erl_nif.h \
+        $(BENCH_OUT)/obj/nc_ffi_hand.o $(NOCOPY_NIF_LIB_OBJS)
+	@mkdir -p $(dir $@)
+	$(CC) $(BENCH_PROF_CFLAGS) -o $@ bench/prof/ffi_prof.c bench/prof/fake_erl_nif.c \
+	    $(BENCH_OUT)/obj/nc_ffi_hand.o $(NOCOPY_NIF_LIB_OBJS) -lz -lpthread
+
+bench-prof: $(BENCH_PROF)/ffi_prof_nc $(BENCH_PROF)/ffi_prof_hand
+
 bench-prof: $(BENCH_PROF)/drv_prof_nc $(BENCH_PROF)/drv_prof_hand bench-build
 	$(ERL) -noshell -pa ebin $(BENCH_OUT)/ebin -run nocopy_bench prof_requests $(BENCH_PROF)/req 4096
 	@echo "bench: hand-written requests for drv_prof_hand"

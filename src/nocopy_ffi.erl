@@ -149,7 +149,16 @@ bind(Lib, Decl, Opts) ->
 %% function has outputs or captures errno.
 -spec call(fn(), [term()]) -> term().
 call({nocopy_ffi_fn, nif, H, normal, none} = Fn, Args) ->
-    try nc_ffi:invoke(H, Args)
+    %% The values as the NIF's own arguments, up to 4: no list to walk in C.
+    try
+        case Args of
+            [] -> nc_ffi:invoke0(H);
+            [A] -> nc_ffi:invoke1(H, A);
+            [A, B] -> nc_ffi:invoke2(H, A, B);
+            [A, B, C] -> nc_ffi:invoke3(H, A, B, C);
+            [A, B, C, D] -> nc_ffi:invoke4(H, A, B, C, D);
+            _ -> nc_ffi:invoke(H, Args)
+        end
     catch error:badarg:St -> erlang:error(badarg, [Fn, Args], call_error_info(St))
     end;
 call({nocopy_ffi_fn, Backend, H, Sched, Conv} = Fn, Args) when is_list(Args) ->
@@ -243,12 +252,22 @@ module(Name, Lib, Text, Opts) when is_atom(Name) ->
     case cdef(Lib, Text, Opts) of
         {ok, Fns} ->
             Funs = lists:sort(maps:to_list(Fns)),
-            [persistent_term:put({?MODULE, Name, F}, Fn) || {F, Fn} <- Funs],
+            %% A function that needs nothing of call/2 (NIF, normal scheduler,
+            %% no struct) calls the NIF with its values as arguments.
+            [persistent_term:put({?MODULE, Name, F}, direct(Fn)) || {F, Fn} <- Funs],
             Src = nocopy_ffi_gen:source(Name, [{F, info(Fn)} || {F, Fn} <- Funs]),
             nocopy_ffi_gen:load(Name, Src);
         Error ->
             Error
     end.
+
+direct({nocopy_ffi_fn, nif, H, normal, none} = Fn) ->
+    case length(maps:get(inputs, info(Fn))) =< 4 of
+        true -> {direct, H};
+        false -> Fn
+    end;
+direct(Fn) ->
+    Fn.
 
 %% @doc Where C sees a binary's bytes: the address a `const T *' parameter
 %% is given (for tests of zero copy).
@@ -259,9 +278,9 @@ address(Bin) ->
 %% @private The error_info of a badarg raised by call/2, as the argument of a
 %% generated function (for nocopy_ffi:module/4): {ArgNo, Text}.
 -spec '$arg_error'(erlang:stacktrace(), [term()]) -> list().
-'$arg_error'([{?MODULE, call, _, Info} | _], _Args) ->
+'$arg_error'([{M, _, _, Info} | _], _Args) when M =:= ?MODULE; M =:= nc_ffi ->
     Cause = case maps:get(cause, proplists:get_value(error_info, Info, #{}), undefined) of
-                {2, <<"element ", _/binary>> = Text} ->
+                {_, <<"element ", _/binary>> = Text} ->
                     {N, Spell, Expected} = parse_element(Text),
                     {N, iolist_to_binary([Expected, " (", Spell, ")"])};
                 {2, Text} ->
@@ -349,6 +368,7 @@ call_error_info([{Mod, _, _, Info} | _]) when Mod =:= nc_ffi; Mod =:= nc_ffi_drv
     Shift = case Mod of nc_ffi -> 0; nc_ffi_drv -> 1 end,
     Cause = case Cause0 of
                 {general, <<"element ", _/binary>> = T} -> {2, T};
+                {general, <<"expected a list of ", _/binary>> = T} -> {2, T};
                 {1, T} -> {1, T};                          % the port
                 {N, T} when is_integer(N) -> {N - Shift, T};
                 Other -> Other

@@ -5,12 +5,18 @@
 %%   -spec crc32(Crc :: 0..18446744073709551615, Buf :: binary() | null,
 %%               Len :: 0..4294967295) -> 0..18446744073709551615.
 %%   crc32(Crc, Buf, Len) ->
-%%       try nocopy_ffi:call(persistent_term:get({nocopy_ffi, zlib_ffi, crc32}), [Crc, Buf, Len])
+%%       try
+%%           case persistent_term:get({nocopy_ffi, zlib_ffi, crc32}) of
+%%               {direct, H} -> nc_ffi:invoke3(H, Crc, Buf, Len);
+%%               Fn -> nocopy_ffi:call(Fn, [Crc, Buf, Len])
+%%           end
 %%       catch error:badarg:St ->
 %%           erlang:error(badarg, [Crc, Buf, Len], nocopy_ffi:'$arg_error'(St, [Crc, Buf, Len]))
 %%       end.
 %%
-%% so a bad argument is named as an argument of crc32/3 itself.
+%% so a bad argument is named as an argument of crc32/3 itself. (The
+%% generated names of the code's own variables end in __, so that no C
+%% parameter's name can clash with them.)
 -module(nocopy_ffi_gen).
 
 -export([source/2, load/2]).
@@ -33,12 +39,24 @@ function(Mod, F, #{name := CName, result := Ret, inputs := Ins, outputs := Outs,
                  _ -> ["{", lists:join(", ", [Ret | Outs] ++ [<<"integer()">> || Errno]), "}"]
              end,
     Key = io_lib:format("{nocopy_ffi, ~tw, ~tw}", [Mod, F]),
+    N = integer_to_list(length(Ins)),
+    %% {direct, H}: the NIF with the values as its arguments (nocopy_ffi:module/4
+    %% stores that for a function that needs nothing of call/2).
+    Call = ["case persistent_term:get(", Key, ") of\n",
+            "            {direct, NcFfiH__} -> nc_ffi:invoke", N, "(",
+            lists:join(", ", ["NcFfiH__" | Vars]), ");\n",
+            "            NcFfiFn__ -> nocopy_ffi:call(NcFfiFn__, [", Args, "])\n",
+            "        end"],
+    Call1 = case length(Ins) =< 4 of
+                true -> Call;
+                false -> ["nocopy_ffi:call(persistent_term:get(", Key, "), [", Args, "])"]
+            end,
     ["%% ", CName, ": ", lists:join(", ", [S || {_, S, _} <- Ins]), "\n",
      "-spec ", q(F), "(", Specs, ") -> ", Result, ".\n",
      q(F), "(", Args, ") ->\n",
-     "    try nocopy_ffi:call(persistent_term:get(", Key, "), [", Args, "])\n",
-     "    catch error:badarg:St ->\n",
-     "        erlang:error(badarg, [", Args, "], nocopy_ffi:'$arg_error'(St, [", Args, "]))\n",
+     "    try\n        ", Call1, "\n",
+     "    catch error:badarg:NcFfiSt__ ->\n",
+     "        erlang:error(badarg, [", Args, "], nocopy_ffi:'$arg_error'(NcFfiSt__, [", Args, "]))\n",
      "    end.\n\n"].
 
 %% Variable names from the C parameter names: buf -> Buf; unnamed -> Arg3.

@@ -183,7 +183,17 @@ scalars(#{c := C, m := M}) ->
     ?assertEqual(2.5, nocopy_ffi:call(Fabs, [-2.5])),
     ?assertEqual(3.0, nocopy_ffi:call(Fabs, [-3])),                % integers are numbers
     ?assertEqual(0.5, nocopy_ffi:call(Fabsf, [-0.5])),
-    ?assertEqual(7, nocopy_ffi:call(Abs, [-7])).
+    ?assertEqual(7, nocopy_ffi:call(Abs, [-7])),
+    %% void and no parameters: srand and rand repeat a sequence
+    {ok, #{srand := Srand, rand := Rand}} = nocopy_ffi:cdef(C, "void srand(unsigned int seed); int rand(void);"),
+    ?assertEqual(ok, nocopy_ffi:call(Srand, [42])),
+    R1 = [nocopy_ffi:call(Rand, []) || _ <- lists:seq(1, 5)],
+    ok = nocopy_ffi:call(Srand, [42]),
+    ?assertEqual(R1, [nocopy_ffi:call(Rand, []) || _ <- lists:seq(1, 5)]),
+    ?assertMatch({_, #{2 := "element 1 (int j): expected an integer in -2147483648..2147483647, got: 2147483648"}},
+                 arg_error(fun() -> nocopy_ffi:call(Abs, [1 bsl 31]) end)),
+    ?assertMatch({_, #{2 := "element 1 (unsigned int seed): expected an integer in 0..4294967295, got: -1"}},
+                 arg_error(fun() -> nocopy_ffi:call(Srand, [-1]) end)).
 
 snprintf(#{c := C}) ->
     Sn = bind(C, "int snprintf(char *str, size_t size, const char *format, ...)",

@@ -79,7 +79,7 @@ typedef struct nc_ffi_param_plan {
     uint32_t slot2;               /* OUT/INOUT_SCALAR: offset of the pointee */
     int32_t strct;                /* struct roles: index in fn->structs */
     char tname[NC_FFI_TYPE_NAME]; /* R_HANDLE: the struct's tag */
-    nc_ffi_size size;             /* R_OUT_BUF */
+    nc_ffi_size *size;            /* R_OUT_BUF: OWNED by the function */
     char spell[72];               /* "const Bytef *buf", for messages */
     char pname[NC_FFI_MAX_NAME + 1];  /* its name, "" if the prototype gives none */
 } nc_ffi_param_plan;
@@ -115,13 +115,32 @@ typedef struct nc_ffi_fn {
     int32_t ret_struct;
     uint32_t ret_slot;
     size_t scratch;               /* bytes of scratch a call needs */
-    ffi_type *atypes[NC_FFI_MAX_PARAMS * 2];
-    nc_ffi_param_plan params[NC_FFI_MAX_PARAMS * 2];
+    uint8_t direct;               /* called without libffi (nc_ffi_call.c's
+                                   * ABI fast path): integers and pointers only */
+    uint8_t has_outs;             /* any output or out-buffer parameter */
+    uint8_t ints_only;            /* direct, and every parameter and the result an
+                                   * integer, bool or void, no errno: the
+                                   * shortest path (nc_ffi_call.c) */
     unsigned nstructs;
     nc_ffi_struct_plan *structs;  /* OWNED */
     char name[NC_FFI_MAX_NAME + 1];
     char names[160];              /* "crc, buf, len": the Erlang values' names */
+    ffi_type **atypes;            /* nparams of them, in the same block */
+    nc_ffi_param_plan params[];   /* nparams of them: allocated to fit */
 } nc_ffi_fn;
+
+/* The ABI fast path: on x86-64 (System V) and AArch64 (AAPCS64) the first
+ * six integer or pointer arguments travel in general registers whatever the
+ * prototype, a callee ignores registers it does not use, and an integer or
+ * pointer result comes back in one; so such a call needs no libffi (which
+ * classifies every argument on every call). Elsewhere every call uses
+ * libffi. Define NC_FFI_NO_DIRECT to use libffi always. */
+#if (defined(__x86_64__) || defined(__aarch64__)) && defined(__linux__) && !defined(NC_FFI_NO_DIRECT)
+#define NC_FFI_DIRECT_ABI 1
+#else
+#define NC_FFI_DIRECT_ABI 0
+#endif
+#define NC_FFI_DIRECT_MAX 6
 
 /* The options of one bind, read from Erlang (nc_ffi_module.c). */
 typedef struct nc_ffi_opts {
@@ -151,6 +170,9 @@ void nocopy__ffi_fn_free(nc_ffi_fn *fn);   /* accepts NULL */
 /*! nocopy__ffi_call() : one call of `fn` with the Erlang list at argument
  *  `index`. Ends the nocopy call (returns its status). */
 int nocopy__ffi_call(nocopy_call *call, const nc_ffi_fn *fn, unsigned index);
+/*! nocopy__ffi_call_args() : the same with the values as the call's own
+ *  arguments from `first` on (no list to build or walk). */
+int nocopy__ffi_call_args(nocopy_call *call, const nc_ffi_fn *fn, unsigned first);
 
 /* A pointer a function returned, as a handle (nc_ffi_module.c owns the type). */
 typedef struct nc_ffi_ptr {

@@ -229,6 +229,64 @@ static nocopy_value hand_over(nocopy_call *call, nocopy_buf *buf, size_t used)
     return nocopy_make_buf(call, buf);
 }
 
+/* The ABI fast path (nc_ffi.h, NC_FFI_DIRECT_ABI): each argument widened to
+ * 64 bits as the ABI's callers extend narrow integers (sign or zero, by its
+ * type), then a call through a pointer of six 64-bit integer parameters. The
+ * result is stored as libffi stores one (an ffi_arg), and read back through
+ * the same narrowing. */
+typedef uint64_t (*direct_fn)(uint64_t, uint64_t, uint64_t, uint64_t, uint64_t, uint64_t);
+
+static uint64_t widen(const nc_ffi_param_plan *pp, const void *at)
+{
+    if (pp->role != R_SCALAR)
+        return (uint64_t)(uintptr_t) * (void *const *)at;
+    if (pp->scalar.kind == NC_FFI_BOOL)
+        return *(const _Bool *)at;
+    if (pp->scalar.kind == NC_FFI_SINT)
+        return (uint64_t)scalar_int(pp->scalar, at);
+    switch (pp->scalar.size) {
+    case 1: return *(const uint8_t *)at;
+    case 2: return *(const uint16_t *)at;
+    case 4: return *(const uint32_t *)at;
+    default: return *(const uint64_t *)at;
+    }
+}
+
+static void call_direct(const nc_ffi_fn *fn, void *const *avalues, void *ret)
+{
+    uint64_t a[NC_FFI_DIRECT_MAX] = {0};
+    for (unsigned i = 0; i < fn->nparams; i++)
+        a[i] = widen(&fn->params[i], avalues[i]);
+    direct_fn f;
+    memcpy(&f, &fn->sym, sizeof f);      /* a function pointer of another type */
+    uint64_t r = f(a[0], a[1], a[2], a[3], a[4], a[5]);
+    ffi_arg w = (ffi_arg)r;
+    memcpy(ret, &w, sizeof w);
+}
+
+/* The shortest path: integers (and bools) in, an integer, a bool or nothing
+ * out, through the ABI fast path. The same checks and messages as the
+ * general path (read_scalar), without the scratch and the roles. */
+static int call_ints(nocopy_call *call, const nc_ffi_fn *fn, const nocopy_term *elems)
+{
+    _Alignas(8) unsigned char v[8];
+    uint64_t a[NC_FFI_DIRECT_MAX] = {0};
+    int rc;
+    for (unsigned i = 0; i < fn->nparams; i++) {
+        const nc_ffi_param_plan *pp = &fn->params[i];
+        if ((rc = read_scalar(call, elems[i], pp->scalar, v, pp)))
+            return rc;
+        a[i] = widen(pp, v);
+    }
+    direct_fn f;
+    memcpy(&f, &fn->sym, sizeof f);
+    uint64_t r = f(a[0], a[1], a[2], a[3], a[4], a[5]);
+    if (fn->ret_void)
+        return nocopy_return(call, nocopy_make_atom(call, NOCOPY_ATOM_OK));
+    store_int(v, fn->ret.kind == NC_FFI_BOOL ? 1 : fn->ret.size, r);
+    return nocopy_return(call, make_scalar(call, fn->ret, v));
+}
+
 typedef struct call_ctx {
     const nc_ffi_fn *fn;
     const unsigned char *scratch;
@@ -242,18 +300,14 @@ static int64_t param_value(const void *vctx, unsigned i)
     return scalar_int(pp->scalar, c->scratch + (indirect ? pp->slot2 : pp->slot));
 }
 
+static int nocopy__ffi_call_values(nocopy_call *call, const nc_ffi_fn *fn,
+                                   const nocopy_term *elems, unsigned index);
+
 int nocopy__ffi_call(nocopy_call *call, const nc_ffi_fn *fn, unsigned index)
 {
-    _Alignas(16) unsigned char stack_scratch[STACK_SCRATCH];
-    unsigned char *scratch = stack_scratch;
-    void *avalues[NC_FFI_MAX_PARAMS * 2];
-    nocopy_buf *bufs[NC_FFI_MAX_PARAMS * 2];
-    char *copies[NC_FFI_MAX_PARAMS * 2];
-    unsigned nbufs = 0, ncopies = 0;
-    size_t len, consumed = 0;
+    size_t len;
     const nocopy_term *elems;
     int rc;
-
     if ((rc = nocopy_term_list(call, nocopy_arg(call, index), &len, &elems)) != 0)
         return rc;
     if (len != fn->nerl) {
@@ -262,6 +316,35 @@ int nocopy__ffi_call(nocopy_call *call, const nc_ffi_fn *fn, unsigned index)
                  fn->name);
         return nocopy_fail_badarg(call, index, what);
     }
+    return nocopy__ffi_call_values(call, fn, elems, index);
+}
+
+int nocopy__ffi_call_args(nocopy_call *call, const nc_ffi_fn *fn, unsigned first)
+{
+    nocopy_term elems[NC_FFI_MAX_PARAMS * 2];
+    unsigned n = nocopy_arity(call) - first;
+    if (n != fn->nerl)
+        return nocopy_fail(call, NOCOPY_EBADARG, "expected a list of %u values (%s) for %s",
+                           fn->nerl, fn->names, fn->name);
+    for (unsigned i = 0; i < n; i++)
+        elems[i] = nocopy_arg(call, first + i);
+    return nocopy__ffi_call_values(call, fn, elems, first);
+}
+
+static int nocopy__ffi_call_values(nocopy_call *call, const nc_ffi_fn *fn,
+                                   const nocopy_term *elems, unsigned index)
+{
+    _Alignas(16) unsigned char stack_scratch[STACK_SCRATCH];
+    unsigned char *scratch = stack_scratch;
+    void *avalues[NC_FFI_MAX_PARAMS * 2];
+    nocopy_buf *bufs[NC_FFI_MAX_PARAMS * 2];
+    char *copies[NC_FFI_MAX_PARAMS * 2];
+    unsigned nbufs = 0, ncopies = 0;
+    size_t consumed = 0;
+    int rc;
+
+    if (fn->ints_only)
+        return call_ints(call, fn, elems);
     if (fn->scratch > STACK_SCRATCH && !(scratch = calloc(1, fn->scratch)))
         return NOCOPY_ENOMEM;
 
@@ -382,12 +465,12 @@ int nocopy__ffi_call(nocopy_call *call, const nc_ffi_fn *fn, unsigned index)
 
     /* Out-buffers, sized from the values just read. */
     call_ctx cctx = {.fn = fn, .scratch = scratch};
-    for (unsigned i = 0; i < fn->nparams; i++) {
+    for (unsigned i = 0; fn->has_outs && i < fn->nparams; i++) {
         const nc_ffi_param_plan *pp = &fn->params[i];
         if (pp->role != R_OUT_BUF)
             continue;
         int64_t n;
-        if (nocopy__ffi_size_eval(&pp->size, param_value, &cctx, &n) != 0 ||
+        if (nocopy__ffi_size_eval(pp->size, param_value, &cctx, &n) != 0 ||
             (uint64_t)n > SIZE_MAX / pp->scalar.size) {
             rc = nocopy_fail(call, NOCOPY_EBADARG,
                              "the size of out-buffer %s is negative, overflows or divides by zero",
@@ -404,11 +487,17 @@ int nocopy__ffi_call(nocopy_call *call, const nc_ffi_fn *fn, unsigned index)
         *(void **)(scratch + pp->slot) = buf->data;
     }
 
+    int err = 0;
     if (fn->errno_capture)
         errno = 0;
-    ffi_call((ffi_cif *)&fn->cif, fn->sym, scratch + fn->ret_slot, avalues);
-    int err = errno;
-    nocopy_consume(call, consumed);
+    if (fn->direct)
+        call_direct(fn, avalues, scratch + fn->ret_slot);
+    else
+        ffi_call((ffi_cif *)&fn->cif, fn->sym, scratch + fn->ret_slot, avalues);
+    if (fn->errno_capture)
+        err = errno;
+    if (consumed)
+        nocopy_consume(call, consumed);
 
     /* The result: Ret, or {Ret, Out..., [Errno]}. */
     nocopy_value vals[NC_FFI_MAX_PARAMS * 2 + 2];
@@ -439,7 +528,7 @@ int nocopy__ffi_call(nocopy_call *call, const nc_ffi_fn *fn, unsigned index)
         vals[nv++] = make_scalar(call, fn->ret, rs);
     }
     unsigned b = 0;
-    for (unsigned i = 0; i < fn->nparams; i++) {
+    for (unsigned i = 0; fn->has_outs && i < fn->nparams; i++) {
         const nc_ffi_param_plan *pp = &fn->params[i];
         if (pp->role == R_OUT_SCALAR || pp->role == R_INOUT_SCALAR) {
             vals[nv++] = make_scalar(call, pp->scalar, scratch + pp->slot2);

@@ -274,6 +274,19 @@ static int ffi_call_fn(nocopy_call *call)
     return nocopy__ffi_call(call, fo->fn, 1);
 }
 
+/* (Fn, A1, ..., An): the values as arguments, for the hot path of
+ * nocopy_ffi:call/2 and of the modules module/4 makes. */
+static int ffi_invoke_args(nocopy_call *call)
+{
+    fn_obj *fo;
+    int rc;
+    if ((rc = nocopy_arg_handle(call, 0, &fn_type, (void **)&fo)))
+        return rc;
+    if (atomic_load_explicit(&fo->fn->lib->closed, memory_order_relaxed))
+        return nocopy_fail_badarg(call, 0, "a function of an open library (its library is closed)");
+    return nocopy__ffi_call_args(call, fo->fn, 1);
+}
+
 /* The Erlang type of a scalar, for the specs of nocopy_ffi:module/3. */
 static void scalar_type(nc_ffi_scalar s, char *buf, size_t cap)
 {
@@ -472,6 +485,20 @@ static const nocopy_func funcs[] = {
      .doc = "Parses, resolves and prepares a function once."},
     {.name = "invoke", .arity = 2, .fn = ffi_call_fn, .args = CALL_ARGS, .result = "term()",
      .doc = "Calls a bound function on a normal scheduler."},
+    {.name = "invoke0", .arity = 1, .fn = ffi_invoke_args, .args = "Fn :: nocopy:handle()",
+     .result = "term()", .doc = "invoke/2 with no values."},
+    {.name = "invoke1", .arity = 2, .fn = ffi_invoke_args,
+     .args = "Fn :: nocopy:handle(), A1 :: term()", .result = "term()",
+     .doc = "invoke/2 with the values as arguments."},
+    {.name = "invoke2", .arity = 3, .fn = ffi_invoke_args,
+     .args = "Fn :: nocopy:handle(), A1 :: term(), A2 :: term()", .result = "term()",
+     .doc = "invoke/2 with the values as arguments."},
+    {.name = "invoke3", .arity = 4, .fn = ffi_invoke_args,
+     .args = "Fn :: nocopy:handle(), A1 :: term(), A2 :: term(), A3 :: term()",
+     .result = "term()", .doc = "invoke/2 with the values as arguments."},
+    {.name = "invoke4", .arity = 5, .fn = ffi_invoke_args,
+     .args = "Fn :: nocopy:handle(), A1 :: term(), A2 :: term(), A3 :: term(), A4 :: term()",
+     .result = "term()", .doc = "invoke/2 with the values as arguments."},
     {.name = "invoke_dirty_cpu", .arity = 2, .fn = ffi_call_fn, .args = CALL_ARGS,
      .result = "term()", .sched = NOCOPY_DIRTY_CPU, .doc = "Calls on a dirty CPU scheduler."},
     {.name = "invoke_dirty_io", .arity = 2, .fn = ffi_call_fn, .args = CALL_ARGS,

@@ -230,7 +230,9 @@ int nocopy__ffi_plan(const nc_ffi_decls *d, const nc_ffi_func *f, const nc_ffi_t
                      unsigned nextra, const nc_ffi_opts *o, nc_ffi_fn **out,
                      char *why, size_t cap)
 {
-    nc_ffi_fn *fn = calloc(1, sizeof *fn);
+    unsigned np = f->nparams + nextra;
+    /* One block: the function, its parameters' plans, their libffi types. */
+    nc_ffi_fn *fn = calloc(1, sizeof *fn + np * sizeof fn->params[0] + (np + 1) * sizeof(ffi_type *));
     int32_t *memo = calloc(d->nstructs ? d->nstructs : 1, sizeof *memo);
     const char *names[NC_FFI_MAX_PARAMS * 2];
     *out = NULL;
@@ -239,6 +241,7 @@ int nocopy__ffi_plan(const nc_ffi_decls *d, const nc_ffi_func *f, const nc_ffi_t
         snprintf(why, cap, "out of memory");
         goto fail;
     }
+    fn->atypes = (ffi_type **)(void *)&fn->params[np];
     for (unsigned i = 0; i < d->nstructs; i++)
         memo[i] = -1;
     snprintf(fn->name, sizeof fn->name, "%s", nc_ffi_name(d, f->name));
@@ -353,7 +356,11 @@ int nocopy__ffi_plan(const nc_ffi_decls *d, const nc_ffi_func *f, const nc_ffi_t
             continue;
         }
         int oi = find_out(o, names[i]);
-        if (nocopy__ffi_size_compile(o->out[oi].expr, lookup_int_param, &pctx, &pp->size,
+        if (!(pp->size = malloc(sizeof *pp->size))) {
+            snprintf(why, cap, "out of memory");
+            goto fail;
+        }
+        if (nocopy__ffi_size_compile(o->out[oi].expr, lookup_int_param, &pctx, pp->size,
                                      why, cap) != 0)
             goto fail;
         pp->len = L_ALL;
@@ -437,6 +444,24 @@ int nocopy__ffi_plan(const nc_ffi_decls *d, const nc_ffi_func *f, const nc_ffi_t
     }
     fn->scratch = scratch;
 
+    /* The ABI fast path (nc_ffi_call.c): a non-variadic function of at most
+     * NC_FFI_DIRECT_MAX integer or pointer parameters returning an integer,
+     * a pointer or nothing passes everything in general registers. */
+    fn->direct = NC_FFI_DIRECT_ABI && !f->variadic && fn->nparams <= NC_FFI_DIRECT_MAX &&
+                 fn->ret_role != R_STRUCT && !(fn->ret_role == R_SCALAR && !fn->ret_void &&
+                                              (fn->ret.kind == NC_FFI_FLOAT ||
+                                               fn->ret.kind == NC_FFI_DOUBLE));
+    for (unsigned i = 0; i < fn->nparams; i++) {
+        const nc_ffi_param_plan *pp = &fn->params[i];
+        if (pp->role == R_STRUCT || (pp->role == R_SCALAR && (pp->scalar.kind == NC_FFI_FLOAT ||
+                                                            pp->scalar.kind == NC_FFI_DOUBLE)))
+            fn->direct = 0;
+    }
+    fn->has_outs = fn->nouts > 0;
+    fn->ints_only = fn->direct && !fn->errno_capture && fn->ret_role == R_SCALAR;
+    for (unsigned i = 0; i < fn->nparams; i++)
+        if (fn->params[i].role != R_SCALAR)
+            fn->ints_only = 0;
     ffi_status st = f->variadic
         ? ffi_prep_cif_var(&fn->cif, FFI_DEFAULT_ABI, f->nparams, fn->nparams, rtype, fn->atypes)
         : ffi_prep_cif(&fn->cif, FFI_DEFAULT_ABI, fn->nparams, rtype, fn->atypes);
@@ -470,6 +495,8 @@ void nocopy__ffi_fn_free(nc_ffi_fn *fn)
         free(fn->structs[i].field_names);
     }
     free(fn->structs);
+    for (unsigned i = 0; i < fn->nparams; i++)
+        free(fn->params[i].size);
     nocopy_handle_release(fn->dtor);
     nocopy__ffi_lib_release(fn->lib);
     free(fn);
