@@ -184,6 +184,9 @@ call(Fn, Args) ->
 %% have returned); later calls given it raise badarg. Without release/1 the
 %% destructor runs when the handle is collected (NIF) or its port closes.
 -spec release(pointer()) -> ok.
+%% A driver handle names its port; release/1 reads it there rather than asking
+%% the caller for it again (nocopy_port:handle() is opaque to everyone else).
+-dialyzer({no_opaque, release/1}).
 release(Ptr) when is_reference(Ptr) -> nc_ffi:release(Ptr);
 release({'$nocopy_handle', Port, _} = Ptr) when is_port(Port) -> nc_ffi_drv:release(Port, Ptr);
 release(Ptr) -> ?BADARG([Ptr], 1, <<"expected a pointer handle">>).
