@@ -17,7 +17,7 @@
 -module(nocopy_ffi).
 
 -export([open/1, open/2, close/1, bind/2, bind/3, call/2, release/1, cdef/2, cdef/3,
-         constants/1, info/1, module/3, module/4, address/1, format_error/2]).
+         constants/1, info/1, module/3, module/4, delete_module/1, address/1, format_error/2]).
 %% Called by the modules module/4 generates.
 -export(['$arg_error'/2]).
 
@@ -256,13 +256,29 @@ module(Name, Lib, Text, Opts) when is_atom(Name) ->
         {ok, Fns} ->
             Funs = lists:sort(maps:to_list(Fns)),
             %% A function that needs nothing of call/2 (NIF, normal scheduler,
-            %% no struct) calls the NIF with its values as arguments.
+            %% no struct) calls the NIF with its values as arguments. The
+            %% functions live in persistent_term until delete_module/1.
+            Old = persistent_term:get({?MODULE, Name}, []),
+            [persistent_term:erase({?MODULE, Name, F}) || F <- Old, not maps:is_key(F, Fns)],
             [persistent_term:put({?MODULE, Name, F}, direct(Fn)) || {F, Fn} <- Funs],
+            persistent_term:put({?MODULE, Name}, [F || {F, _} <- Funs]),
             Src = nocopy_ffi_gen:source(Name, [{F, info(Fn)} || {F, Fn} <- Funs]),
             nocopy_ffi_gen:load(Name, Src);
         Error ->
             Error
     end.
+
+%% @doc Deletes a module made by module/3,4 (purging its old code first, as
+%% code:delete/1 needs) and drops its functions, so that their libraries can
+%% be unmapped once nothing else holds them.
+-spec delete_module(module()) -> ok.
+delete_module(Name) when is_atom(Name) ->
+    _ = code:purge(Name),
+    _ = code:delete(Name),
+    _ = code:purge(Name),
+    [persistent_term:erase({?MODULE, Name, F}) || F <- persistent_term:get({?MODULE, Name}, [])],
+    _ = persistent_term:erase({?MODULE, Name}),
+    ok.
 
 direct({nocopy_ffi_fn, nif, H, normal, none} = Fn) ->
     case length(maps:get(inputs, info(Fn))) =< 4 of

@@ -496,8 +496,10 @@ module_gen() ->
     ?assertNotEqual(nomatch, string:find(Src, "-spec crc32(Crc :: 0..18446744073709551615, "
                                               "Buf :: binary() | null, Len :: 0..4294967295) -> "
                                               "0..18446744073709551615.")),
-    code:purge(zlib_ffi_test),
-    code:delete(zlib_ffi_test).
+    %% deleting it drops its functions: the library is unmapped
+    ok = nocopy_ffi:delete_module(zlib_ffi_test),
+    ?assertEqual(false, erlang:module_loaded(zlib_ffi_test)),
+    ?assertEqual(undefined, persistent_term:get({nocopy_ffi, zlib_ffi_test, crc32}, undefined)).
 
 sched() ->
     {ok, Z} = nocopy_ffi:open(?LIBZ),
