@@ -196,11 +196,11 @@ report(#{labs := L, crc32 := Cs, bind := B, rounds := R, otp := Otp, schedulers 
                                                      || C <- Big])])
            end,
     ["# nocopy_ffi benchmark\n\n",
-     io_lib:format("OTP ~s, ~b schedulers, ~b rounds; median ns per call; ratios are medians "
+     io_lib:format("OTP ~s, ~b schedulers, ~b rounds; median time per call; ratios are medians "
                    "of per-round ratios.\n\n", [Otp, S, R]),
      Head, Row(L), [Row(C) || C <- Cs],
      "\n## Targets (issue 13)\n\n",
-     io_lib:format("- labs through the FFI on the NIF backend <= 100 ns: ~s ns (~s)\n",
+     io_lib:format("- labs through the FFI on the NIF backend <= 100 ns: ~s (~s)\n",
                    [ns(maps:get(ffi_nif, LNs)), met(maps:get(ffi_nif, LNs) =< 100)]),
      io_lib:format("- labs <= 3x the hand-wrapped nocopy NIF: ~sx (~s)\n",
                    [f2(maps:get(ffi_nif_vs_hand_nif, LR)), met(maps:get(ffi_nif_vs_hand_nif, LR) =< 3)]),
@@ -208,8 +208,8 @@ report(#{labs := L, crc32 := Cs, bind := B, rounds := R, otp := Otp, schedulers 
                    [f2(maps:get(ffi_nif_vs_hand_nif, maps:get(ratios, C4))),
                     met(maps:get(ffi_nif_vs_hand_nif, maps:get(ratios, C4)) =< 1.5)]),
      io_lib:format("- crc32 flat from 1 MiB to 256 MiB (no copy): ~s\n", [Flat]),
-     io_lib:format("- binding (parse + dlsym + prep + handle): ~s ns per bind; the parse alone "
-                   "~s ns; cdef of a 3-function snippet ~s ns\n",
+     io_lib:format("- binding (parse + dlsym + prep + handle): ~s per bind; the parse alone "
+                   "~s; cdef of a 3-function snippet ~s\n",
                    [ns(maps:get(bind_ns, B)), ns(maps:get(parse_ns, B)), ns(maps:get(cdef3_ns, B))])].
 
 met(true) -> "met";
@@ -217,7 +217,7 @@ met(false) -> "missed".
 
 ns(X) when X >= 1000000 -> io_lib:format("~.1f ms", [X / 1000000]);
 ns(X) when X >= 10000 -> io_lib:format("~.1f us", [X / 1000]);
-ns(X) -> integer_to_list(round(X)).
+ns(X) -> [integer_to_list(round(X)), " ns"].
 
 f2(X) -> io_lib:format("~.2f", [float(X)]).
 

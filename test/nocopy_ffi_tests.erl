@@ -118,6 +118,9 @@ addresses(#{c := C}) ->
     NoNul = binary:part(B, 0, byte_size(B) - 1),                         % a sub-binary
     ?assertEqual(Base, nocopy_ffi:address(NoNul)),
     ?assertEqual(Base + 5000, nocopy_ffi:call(Memchr, [NoNul, $z, byte_size(NoNul)])),
+    %% const unsigned char * is bytes, not a string: no NUL needed, no copy
+    Umemchr = bind(C, "void *memchr(const unsigned char *s, int c, size_t n)"),
+    ?assertEqual(Base + 5000, nocopy_ffi:call(Umemchr, [NoNul, $z, byte_size(NoNul)])),
     Copied = nocopy_ffi:call(Strchr, [NoNul, $z]),
     ?assertNotEqual(0, Copied),
     ?assertNotEqual(Base + 5000, Copied).

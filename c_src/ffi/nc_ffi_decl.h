@@ -45,6 +45,8 @@ typedef enum nc_ffi_kind {
 #define NC_FFI_CONST 1u           /* the base type is const: `const T *` */
 #define NC_FFI_CHAR  2u           /* spelled char (signed, unsigned or plain) */
 #define NC_FFI_ENUM  4u           /* an enum (kind SINT, size of int) */
+#define NC_FFI_PLAIN 8u           /* plain char, neither signed nor unsigned:
+                                   * what C strings are made of */
 
 typedef struct nc_ffi_type {
     uint8_t kind;                 /* nc_ffi_kind of the base type */

@@ -14,7 +14,7 @@
 static const nc_ffi_const *lookup_const(const nc_ffi_parser *p)
 {
     for (unsigned i = 0; i < p->d->nconsts; i++)
-        if (nc_ffi__is_word(p, nc_ffi_name(p->d, p->d->consts[i].name)))
+        if (nc_ffi__is_table_word(p, nc_ffi_name(p->d, p->d->consts[i].name)))
             return &p->d->consts[i];
     return NULL;
 }

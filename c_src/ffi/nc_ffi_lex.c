@@ -158,11 +158,6 @@ int nc_ffi__is_punct(const nc_ffi_parser *p, char c)
     return p->tok.kind == T_PUNCT && p->tok.punct == c;
 }
 
-int nc_ffi__is_word(const nc_ffi_parser *p, const char *w)
-{
-    size_t n = strlen(w);
-    return p->tok.kind == T_IDENT && p->tok.len == n && memcmp(p->s + p->tok.pos, w, n) == 0;
-}
 
 const char *nc_ffi__tok_desc(nc_ffi_parser *p, char *buf, size_t cap)
 {
@@ -265,7 +260,7 @@ static const char *const keywords[] = {
 int nc_ffi__is_keyword(const nc_ffi_parser *p)
 {
     for (const char *const *k = keywords; *k; k++)
-        if (nc_ffi__is_word(p, *k))
+        if (nc_ffi__is_table_word(p, *k))
             return 1;
     return 0;
 }

@@ -40,7 +40,20 @@ _Noreturn void nc_ffi__fail_at(nc_ffi_parser *p, size_t at, const char *fmt, ...
 
 void nc_ffi__next(nc_ffi_parser *p);                 /* reads the next token */
 int nc_ffi__is_punct(const nc_ffi_parser *p, char c);
-int nc_ffi__is_word(const nc_ffi_parser *p, const char *w);
+/* The current token is the word w. Inline: w is usually a literal, whose
+ * length the compiler knows, and the parser asks this of every token many
+ * times. */
+static inline int nc_ffi__is_word(const nc_ffi_parser *p, const char *w)
+{
+    size_t n = __builtin_strlen(w);
+    return p->tok.kind == T_IDENT && p->tok.len == n && __builtin_memcmp(p->s + p->tok.pos, w, n) == 0;
+}
+/* The same for a word from a table: its first byte is compared before any
+ * length is taken (most table entries differ there). */
+static inline int nc_ffi__is_table_word(const nc_ffi_parser *p, const char *w)
+{
+    return p->tok.kind == T_IDENT && p->s[p->tok.pos] == w[0] && nc_ffi__is_word(p, w);
+}
 int nc_ffi__is_keyword(const nc_ffi_parser *p);      /* a word that is never a name */
 void nc_ffi__expect(nc_ffi_parser *p, char c, const char *what);  /* that punctuation, or fail */
 /* `enum [tag] [{...}]`, from the word enum (nc_ffi_enum.c). */

@@ -47,14 +47,14 @@ static const builtin_name builtins[] = {
 static int lookup_type_name(nc_ffi_parser *p, nc_ffi_type *out)
 {
     for (const builtin_name *b = builtins; b->name; b++)
-        if (nc_ffi__is_word(p, b->name)) {
+        if (nc_ffi__is_table_word(p, b->name)) {
             *out = (nc_ffi_type){.kind = b->kind, .size = b->size,
                                  .name = (int32_t)nc_ffi__pool_tok(p)};
             return 0;
         }
     const nc_ffi_decls *d = p->d;
     for (unsigned i = 0; i < d->ntypedefs; i++)
-        if (nc_ffi__is_word(p, nc_ffi_name(d, d->typedefs[i].name))) {
+        if (nc_ffi__is_table_word(p, nc_ffi_name(d, d->typedefs[i].name))) {
             *out = d->typedefs[i].type;
             out->name = (int32_t)d->typedefs[i].name;
             return 0;
@@ -224,7 +224,7 @@ static nc_ffi_type combine(nc_ffi_parser *p, const specs *s, size_t at)
             nc_ffi__fail_at(p, at, "invalid combination of type words");
         t.kind = s->n_unsigned || (!s->n_signed && CHAR_MIN == 0) ? NC_FFI_UINT : NC_FFI_SINT;
         t.size = 1;
-        t.flags = NC_FFI_CHAR;
+        t.flags = NC_FFI_CHAR | (s->n_signed || s->n_unsigned ? 0 : NC_FFI_PLAIN);
     } else if (basic || sign) {
         if (s->n_int > 1 || s->n_long > 2 || (s->n_short && s->n_long) || s->n_short > 1)
             nc_ffi__fail_at(p, at, "invalid combination of type words");

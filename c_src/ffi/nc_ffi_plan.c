@@ -7,8 +7,9 @@
  *   integer, enum, bool, float, double        an Erlang number (or boolean)
  *   struct S                                  a tuple of its fields
  *   const T *  (T a scalar or void)           a binary, by address, or null
- *   const char *                              a binary (NUL-terminated: by
- *                                             address; else copied), or null
+ *   const char * (plain char)                 a binary (NUL-terminated: by
+ *                                             address; else copied), or null;
+ *                                             const unsigned char * is bytes
  *   T *  with {out, P, Size}                  an out-buffer: no Erlang value;
  *                                             returned as a binary
  *   T *  with {inout, P}  (T a scalar)        an integer in, returned as one
@@ -210,7 +211,7 @@ static int role_of(const nc_ffi_decls *d, const nc_ffi_opts *o, const char *name
         return -1;
     }
     if (t.ptr == 1 && (t.flags & NC_FFI_CONST)) {
-        if (t.flags & NC_FFI_CHAR)
+        if (t.flags & NC_FFI_PLAIN)   /* const char *: a string; unsigned char: bytes */
             return R_CSTRING;
         if (scalar_base || t.kind == NC_FFI_VOID)
             return R_CONST_BUF;
@@ -413,7 +414,7 @@ int nocopy__ffi_plan(const nc_ffi_decls *d, const nc_ffi_func *f, const nc_ffi_t
          * struct as a handle, to a complete one as a copy of its fields; any
          * other pointer as its address, an integer no parameter accepts back. */
         int sp = r.ptr == 1 && r.kind == NC_FFI_STRUCT;
-        fn->ret_role = r.ptr == 1 && (r.flags & NC_FFI_CHAR) ? R_CSTRING
+        fn->ret_role = r.ptr == 1 && (r.flags & NC_FFI_PLAIN) ? R_CSTRING
                      : sp && !d->structs[r.ref].complete ? R_HANDLE
                      : sp ? R_STRUCT_IN : R_NULL_ONLY;
         if (fn->ret_role == R_HANDLE)

@@ -38,7 +38,7 @@ TEST(ffi_parse_crc32)
     CHECK_EQ(f->params[1].type.ptr, 1);
     CHECK_EQ(f->params[1].type.kind, NC_FFI_UINT);
     CHECK_EQ(f->params[1].type.size, 1);
-    CHECK_EQ(f->params[1].type.flags, NC_FFI_CONST | NC_FFI_CHAR);
+    CHECK_EQ(f->params[1].type.flags, NC_FFI_CONST | NC_FFI_CHAR);   /* bytes, not a string */
     CHECK_STR_EQ(nc_ffi_name(&d, f->params[1].spell), "const unsigned char *buf");
     CHECK_EQ(f->params[2].type.kind, NC_FFI_UINT);
     CHECK_EQ(f->params[2].type.size, sizeof(unsigned int));
@@ -147,11 +147,11 @@ TEST(ffi_parse_kinds)
     static const struct { uint8_t kind, size, ptr, flags; } want[] = {
         {NC_FFI_BOOL, 0, 0, 0}, {NC_FFI_SINT, 1, 0, 0}, {NC_FFI_UINT, 2, 0, 0},
         {NC_FFI_SINT, 8, 0, 0}, {NC_FFI_SINT, sizeof(ssize_t), 0, 0},
-        {NC_FFI_SINT, 1, 0, NC_FFI_CHAR}, {NC_FFI_SINT, sizeof(short), 0, 0},
+        {NC_FFI_SINT, 1, 0, NC_FFI_CHAR}, {NC_FFI_SINT, sizeof(short), 0, 0},  /* signed char */
         {NC_FFI_SINT, sizeof(long long), 0, 0}, {NC_FFI_UINT, sizeof(unsigned), 0, 0},
         {NC_FFI_FLOAT, 0, 0, 0}, {NC_FFI_DOUBLE, 0, 0, 0},
-        {NC_FFI_SINT, 1, 1, NC_FFI_CHAR | NC_FFI_CONST}, {NC_FFI_VOID, 0, 1, 0},
-        {NC_FFI_VOID, 0, 1, NC_FFI_CONST}, {NC_FFI_SINT, 1, 2, NC_FFI_CHAR},
+        {NC_FFI_SINT, 1, 1, NC_FFI_CHAR | NC_FFI_PLAIN | NC_FFI_CONST}, {NC_FFI_VOID, 0, 1, 0},
+        {NC_FFI_VOID, 0, 1, NC_FFI_CONST}, {NC_FFI_SINT, 1, 2, NC_FFI_CHAR | NC_FFI_PLAIN},
         {NC_FFI_SINT, sizeof(int), 1, 0}};
     CHECK_EQ(f->nparams, sizeof want / sizeof want[0]);
     for (unsigned i = 0; i < f->nparams; i++) {
