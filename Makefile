@@ -4,6 +4,8 @@
 # nocopy's own Erlang modules are built here, into ebin/ (see APP_BEAMS).
 NOCOPY_EBIN := ebin
 include nocopy.mk
+# The run-time FFI (c_src/ffi/, a nocopy module): its sources, its parser.
+include mk/ffi.mk
 
 # The nocopy_module rules below come before `all`: name the default goal.
 .DEFAULT_GOAL := all
@@ -39,6 +41,10 @@ EXAMPLE_EBINS += $(SUMS_OUT)/ebin
 
 include $(wildcard examples/*/*.mk)
 
+# The FFI's generated stubs, on the code path with the examples'.
+EXAMPLE_TARGETS += nc_ffi_all
+EXAMPLE_EBINS += $(NC_FFI_OUT)/ebin
+
 TEST_ERLS  := $(wildcard test/*.erl)
 TEST_BEAMS := $(patsubst test/%.erl,$(TEST_OUT)/ebin/%.beam,$(TEST_ERLS))
 
@@ -67,17 +73,19 @@ $(TEST_OUT)/ebin/%.beam: test/%.erl $(wildcard test/*.hrl) $(APP_BEAMS)
 	@mkdir -p $(dir $@)
 	$(ERLC) -Wall +warnings_as_errors +debug_info -I include -I test -pa ebin -o $(TEST_OUT)/ebin $<
 
-# The request decoder (c_src/wire/) and the isolated backend's shared layer
-# (c_src/iso_shared/) are pure C: their tests need no runtime. The core is
-# compiled here with the tests' own backend, test/c/nc_backend.h.
+# The request decoder (c_src/wire/), the isolated backend's shared layer
+# (c_src/iso_shared/) and the FFI's parser (NC_FFI_PARSER_SRCS, mk/ffi.mk) are
+# pure C: their tests need no runtime. The core is compiled here with the
+# tests' own backend, test/c/nc_backend.h.
 C_TEST_DRV_SRCS := $(NOCOPY_WIRE_SRCS) $(NOCOPY_ISO_SHARED_SRCS)
 C_TEST_CFLAGS    = $(NOCOPY_CORE_CFLAGS) -iquote test/c -iquote $(NOCOPY_SRC)/wire \
-                   -iquote $(NOCOPY_SRC)/iso_shared -Itest/c
+                   -iquote $(NOCOPY_SRC)/iso_shared -iquote $(NOCOPY_SRC)/ffi -Itest/c
 $(C_TEST_BIN): $(C_TEST_SRCS) $(C_TEST_DRV_SRCS) $(NOCOPY_CORE_SRCS) $(NOCOPY_CORE_HEADERS) \
-    $(wildcard test/c/*.h) $(wildcard $(NOCOPY_SRC)/wire/*.h) $(wildcard $(NOCOPY_SRC)/iso_shared/*.h)
+    $(wildcard test/c/*.h) $(wildcard $(NOCOPY_SRC)/wire/*.h) $(wildcard $(NOCOPY_SRC)/iso_shared/*.h) \
+    $(NC_FFI_PARSER_SRCS) $(NC_FFI_PARSER_HEADERS)
 	@mkdir -p $(dir $@)
 	$(CC) $(C_TEST_CFLAGS) -o $@ $(C_TEST_SRCS) $(C_TEST_DRV_SRCS) $(NOCOPY_CORE_SRCS) \
-	    $(NOCOPY_LDFLAGS) -lpthread -lm
+	    $(NC_FFI_PARSER_SRCS) $(NOCOPY_LDFLAGS) -lpthread -lm
 
 c-test: $(C_TEST_BIN)
 	$(C_TEST_BIN)
@@ -87,8 +95,8 @@ c-test: $(C_TEST_BIN)
 # and the core, the core only on the backend's data-only state file, no
 # include across them.
 .PHONY: check-layers check-bad-tables
-check-layers: core
-	@sh tools/check-layers.sh $(NOCOPY_OBJ) c_src
+check-layers: core nc_ffi_all
+	@CHECK_LAYERS_MODULE_OBJS="ffi:$(NC_FFI_OUT)/obj" sh tools/check-layers.sh $(NOCOPY_OBJ) c_src
 
 # A bad module table stops a user's build at the describe step, saying why
 # (test/bad_table/): TABLE:WORDS, the words expected in the reason.

@@ -13,6 +13,10 @@ BENCH_ERL_FLAGS ?=
 # nc_bench.beam, nc_bench_drv.so + nc_bench_drv.beam.
 $(eval $(call nocopy_module,nc_bench,bench/nc_bench.c,,$(BENCH_OUT)))
 
+# The FFI benchmark's hand-wrapped baseline (bench/nc_ffi_hand.c, nocopy over
+# zlib and libc), beside nocopy_ffi (mk/ffi.mk).
+$(eval $(call nocopy_module,nc_ffi_hand,bench/nc_ffi_hand.c,-lz,$(BENCH_OUT)))
+
 # Hand-written baselines and copying alternatives: no nocopy layer.
 BENCH_CFLAGS  = $(NOCOPY_CFLAGS) -Ibench
 BENCH_NIFS    := hand_nif copy_nif
@@ -24,7 +28,7 @@ BENCH_EI_LIB  := $(ERTS_INC)/../lib/libei.a
 
 BENCH_ERLS    := nocopy_bench nocopy_bench_contenders nocopy_bench_phases nocopy_bench_stats \
                  nocopy_bench_targets nocopy_bench_report nocopy_bench_md \
-                 bench_ports hand_nif copy_nif
+                 bench_ports hand_nif copy_nif nocopy_bench_ffi
 BENCH_BEAMS   := $(patsubst %,$(BENCH_OUT)/ebin/%.beam,$(BENCH_ERLS))
 
 $(BENCH_OUT)/priv/%.so: bench/%.c bench/bench_proto.h
@@ -52,7 +56,7 @@ $(BENCH_BEAMS): $(BENCH_OUT)/ebin/%.beam: bench/%.erl bench/nocopy_bench.hrl $(A
 
 .PHONY: bench bench-quick bench-build bench-deps bench-plot bench-report
 
-bench-build: $(APP_BEAMS) nc_bench_all $(BENCH_LIBS) $(BENCH_EXT) $(BENCH_BEAMS) $(BENCH_PROF_BEAMS)
+bench-build: $(APP_BEAMS) nc_bench_all nc_ffi_hand_all nc_ffi_all $(BENCH_LIBS) $(BENCH_EXT) $(BENCH_BEAMS) $(BENCH_PROF_BEAMS)
 
 BENCH_RUN = $(ERL) -noshell $(BENCH_ERL_FLAGS) -pa ebin $(BENCH_OUT)/ebin -run nocopy_bench main
 
@@ -66,12 +70,29 @@ bench: bench-deps bench-build
 	@mkdir -p $(BENCH_RESULTS)
 	$(BENCH_RUN) full $(BENCH_RESULTS)
 	@$(MAKE) --no-print-directory bench-plot BENCH_PLOT_DIR=$(BENCH_RESULTS)
+	$(BENCH_FFI_RUN) full $(BENCH_RESULTS)
+
+# The FFI benchmark (bench/nocopy_bench_ffi.erl): nocopy_ffi against the same
+# functions wrapped by hand; writes ffi.md and ffi.term. `make bench` runs it
+# after the main run; bench-ffi alone takes about a minute, bench-ffi-quick
+# seconds (into $(BENCH_QUICK_RESULTS)).
+BENCH_FFI_RUN = $(ERL) -noshell $(BENCH_ERL_FLAGS) -pa ebin $(BENCH_OUT)/ebin $(NC_FFI_OUT)/ebin \
+                -run nocopy_bench_ffi main
+.PHONY: bench-ffi bench-ffi-quick
+bench-ffi: bench-build
+	@mkdir -p $(BENCH_RESULTS)
+	$(BENCH_FFI_RUN) full $(BENCH_RESULTS)
+
+bench-ffi-quick: bench-build
+	@mkdir -p $(BENCH_QUICK_RESULTS)
+	$(BENCH_FFI_RUN) quick $(BENCH_QUICK_RESULTS)
 
 # Smoke run: every contender and phase once, tiny sizes, no timing asserted.
 bench-quick: bench-build
 	@mkdir -p $(BENCH_QUICK_RESULTS)
 	$(BENCH_RUN) quick $(BENCH_QUICK_RESULTS)
 	@$(MAKE) --no-print-directory bench-plot BENCH_PLOT_DIR=$(BENCH_QUICK_RESULTS)
+	$(BENCH_FFI_RUN) quick $(BENCH_QUICK_RESULTS)
 
 # Rewrites results.json, results.md and the plot from results.term, without
 # measuring again (after a change to the report: nocopy_bench_report,
@@ -129,6 +150,22 @@ $(BENCH_PROF)/drv_prof_hand: bench/prof/drv_prof.c bench/prof/fake_erl_driver.c 
 	@mkdir -p $(dir $@)
 	$(CC) $(BENCH_PROF_CFLAGS) -Ibench -o $@ bench/prof/drv_prof.c bench/prof/fake_erl_driver.c \
 	    bench/hand_drv.c -lpthread
+
+# nocopy_ffi's call path (bench/prof/ffi_prof.c): nc_ffi against nc_ffi_hand,
+#   valgrind --tool=callgrind --toggle-collect=run_calls $(BENCH_PROF)/ffi_prof_nc labs 10000
+$(BENCH_PROF)/ffi_prof_nc: bench/prof/ffi_prof.c bench/prof/fake_erl_nif.c bench/prof/fake_erl_nif.h \
+        $(nc_ffi_OBJS) $(NOCOPY_NIF_LIB_OBJS)
+	@mkdir -p $(dir $@)
+	$(CC) $(BENCH_PROF_CFLAGS) -o $@ bench/prof/ffi_prof.c bench/prof/fake_erl_nif.c \
+	    $(nc_ffi_OBJS) $(NOCOPY_NIF_LIB_OBJS) -lffi -ldl -lpthread
+
+$(BENCH_PROF)/ffi_prof_hand: bench/prof/ffi_prof.c bench/prof/fake_erl_nif.c bench/prof/fake_erl_nif.h \
+        $(BENCH_OUT)/obj/nc_ffi_hand.o $(NOCOPY_NIF_LIB_OBJS)
+	@mkdir -p $(dir $@)
+	$(CC) $(BENCH_PROF_CFLAGS) -o $@ bench/prof/ffi_prof.c bench/prof/fake_erl_nif.c \
+	    $(BENCH_OUT)/obj/nc_ffi_hand.o $(NOCOPY_NIF_LIB_OBJS) -lz -lpthread
+
+bench-prof: $(BENCH_PROF)/ffi_prof_nc $(BENCH_PROF)/ffi_prof_hand
 
 bench-prof: $(BENCH_PROF)/drv_prof_nc $(BENCH_PROF)/drv_prof_hand bench-build
 	$(ERL) -noshell -pa ebin $(BENCH_OUT)/ebin -run nocopy_bench prof_requests $(BENCH_PROF)/req 4096

@@ -7,6 +7,8 @@
 #   fuzz_format       format strings (nc_format.c), against fuzz_format_ref.c
 #   fuzz_iovec        the iodata walker (nc_iovec.c)
 #   fuzz_args         the argument readers (nc_args.c)
+#   fuzz_ffi_parse    the FFI's declaration parser (c_src/ffi/, NC_FFI_PARSER_SRCS
+#                     of mk/ffi.mk: pure C, no core, no backend)
 # The last three run the core over a fake backend (fuzz/fake_backend.h),
 # compiled with -iquote fuzz so that the core's "nc_backend.h" is
 # fuzz/nc_backend.h.
@@ -28,7 +30,8 @@
 FUZZ_OUT          := $(BUILD)/fuzz
 FUZZ_CORE_TARGETS := fuzz_format fuzz_iovec fuzz_args
 FUZZ_DRV_TARGETS  := fuzz_drv_request
-FUZZ_ALL_TARGETS  := $(FUZZ_DRV_TARGETS) $(FUZZ_CORE_TARGETS)
+FUZZ_FFI_TARGETS  := fuzz_ffi_parse
+FUZZ_ALL_TARGETS  := $(FUZZ_DRV_TARGETS) $(FUZZ_CORE_TARGETS) $(FUZZ_FFI_TARGETS)
 FUZZ_TARGETS      ?= $(FUZZ_ALL_TARGETS)
 FUZZ_SECONDS      ?= 60
 FUZZ_RUNS         ?= -1
@@ -76,6 +79,14 @@ $(FUZZ_OUT)/replay-plain/fuzz_drv_request: fuzz/fuzz_drv_request.c $(FUZZ_DRV_DE
 	@mkdir -p $(dir $@)
 	$(CC) $(FUZZ_CFLAGS) -o $@ fuzz/replay.c $< $(FUZZ_DRV_LIBS)
 
+$(FUZZ_OUT)/replay/fuzz_ffi_parse: fuzz/fuzz_ffi_parse.c $(NC_FFI_PARSER_SRCS) $(NC_FFI_PARSER_HEADERS) fuzz/replay.c
+	@mkdir -p $(dir $@)
+	$(CC) $(FUZZ_CFLAGS) -iquote c_src/ffi $(FUZZ_REPLAY_SAN) -o $@ fuzz/replay.c $< $(NC_FFI_PARSER_SRCS)
+
+$(FUZZ_OUT)/replay-plain/fuzz_ffi_parse: fuzz/fuzz_ffi_parse.c $(NC_FFI_PARSER_SRCS) $(NC_FFI_PARSER_HEADERS) fuzz/replay.c
+	@mkdir -p $(dir $@)
+	$(CC) $(FUZZ_CFLAGS) -iquote c_src/ffi -o $@ fuzz/replay.c $< $(NC_FFI_PARSER_SRCS)
+
 # ---- libFuzzer builds (clang) ------------------------------------------------------
 
 # The harness's own helpers (the fake backend, the term parser, the exact
@@ -103,6 +114,11 @@ $(FUZZ_OUT)/bin/fuzz_drv_request: fuzz/fuzz_drv_request.c $(FUZZ_DRV_DEPS)
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 	    -o $@ $< $(FUZZ_DRV_LIBS)
+
+$(FUZZ_OUT)/bin/fuzz_ffi_parse: fuzz/fuzz_ffi_parse.c $(NC_FFI_PARSER_SRCS) $(NC_FFI_PARSER_HEADERS)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -iquote c_src/ffi -fsanitize=fuzzer,address,undefined \
+	    -fno-sanitize-recover=all -o $@ $< $(NC_FFI_PARSER_SRCS)
 
 # ---- runs ----------------------------------------------------------------------------
 

@@ -30,7 +30,8 @@
 # machine builds rebar3's base PLT in ~/.cache/rebar3 (about a minute more).
 # Times measured on a busy 2-core machine (load 6), nocopy already built.
 
-DOCTEST_DOCS := README.md docs/guide-make.md docs/guide-rebar3.md docs/guide-mix.md
+DOCTEST_DOCS := README.md docs/guide-make.md docs/guide-rebar3.md docs/guide-mix.md docs/ffi.md \
+                examples/ffi/README.md
 
 # `all`: a doc may use nocopy's own build (erl -pa /path/to/nocopy/ebin).
 .PHONY: doctest test-rebar3 test-new test-plain-make test-mix test-integration

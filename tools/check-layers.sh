@@ -216,6 +216,49 @@ for b in $BACKENDS; do
     if [ $first = 1 ]; then check "$b" "$syms" "$incs"; else check "$b" "$syms" "$none"; fi
     first=0
 done
+# Modules of nocopy written as a user's module is (c_src/ffi/, the FFI): above
+# every backend, built by nocopy_module into each backend's library, so they
+# may see include/ and their own folder only. Checked: (e) an #include "..."
+# found neither in the folder nor in include/, or a runtime header; (f) with
+# their objects (CHECK_LAYERS_MODULE_OBJS="folder:objdir ...", which make
+# check-layers sets), a nocopy symbol they use that neither include/ declares
+# nor the module defines (the core's internals are not theirs to call).
+INC=${SRC%/}/../include
+for m in ffi; do
+    [ -d "$SRC/$m" ] || continue
+    mbad=0; nfiles=0
+    for s in "$SRC/$m"/*.c "$SRC/$m"/*.h; do
+        [ -f "$s" ] || continue
+        nfiles=$((nfiles + 1))
+        for h in $(sed -n 's/^[[:space:]]*#[[:space:]]*include[[:space:]]*"\([^"]*\)".*/\1/p' "$s"); do
+            if [ ! -f "$SRC/$m/$h" ] && [ ! -f "$INC/$h" ]; then
+                echo "check-layers: include: $m/${s##*/} includes \"$h\" (a module sees include/ and $m/ only)"
+                mbad=$((mbad + 1))
+            fi
+        done
+        if grep -Eq '^[[:space:]]*#[[:space:]]*include[[:space:]]*<erl_(nif|driver)[.]h>' "$s"; then
+            echo "check-layers: include: $m/${s##*/} includes a runtime header (a module runs on every backend)"
+            mbad=$((mbad + 1))
+        fi
+    done
+    for spec in ${CHECK_LAYERS_MODULE_OBJS:-}; do
+        [ "${spec%%:*}" = "$m" ] || continue
+        od=${spec#*:}
+        defs=$(for o in "$od"/*.o; do [ -f "$o" ] && "$NM" -P -g --defined-only "$o"; done | awk '{ print $1 }')
+        for o in "$od"/*.o; do
+            [ -f "$o" ] || continue
+            for u in $("$NM" -P -u "$o" | awk '$1 ~ /^nocopy_/ { print $1 }'); do
+                if echo "$defs" | grep -qx "$u"; then continue; fi
+                if grep -qw "$u" "$INC"/*.h; then continue; fi
+                echo "check-layers: symbol: $m/${o##*/} uses $u, which include/ does not declare"
+                mbad=$((mbad + 1))
+            done
+        done
+    done
+    printf "check-layers: module %s: %d files, %d layer violations\n" "$m" "$nfiles" "$mbad"
+    echo "$nfiles 0 0 $mbad" >>"$totals"
+done
+
 awk '{ n += $1; e += $2; c += $3; b += $4 }
     END { printf "check-layers: %d files, %d edges, %d cycles, %d layer violations\n", n, e, c, b
           exit (c + b > 0 ? 1 : 0) }' "$totals"

@@ -4,7 +4,7 @@
 # Exits non-zero with a clear message when it cannot install.
 set -eu
 
-want_build="make gcc libc6-dev erlang-nox erlang-dev erlang-eunit erlang-crypto libssl-dev zlib1g-dev"
+want_build="make gcc libc6-dev erlang-nox erlang-dev erlang-eunit erlang-crypto libssl-dev zlib1g-dev libffi-dev"
 want_test="erlang-proper erlang-tools erlang-dialyzer valgrind git rebar3 elixir"
 want_bench="gnuplot-nox"
 want_fuzz="clang libclang-rt-14-dev"

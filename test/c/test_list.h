@@ -87,6 +87,14 @@
     X(iso_spawn_kill_a_hung_child)                                             \
     X(iso_spawn_release_reaps)                                                 \
     X(iso_spawn_missing_program)                                               \
-    X(iso_spawn_child_death_closes_the_channel)
+    X(iso_spawn_child_death_closes_the_channel)                                \
+    /* the FFI's declaration parser (test/c/test_ffi_*.c) */                   \
+    X(ffi_parse_crc32)                                                         \
+    X(ffi_parse_typedefs_and_comments)                                         \
+    X(ffi_parse_struct_layouts)                                                \
+    X(ffi_parse_enums)                                                         \
+    X(ffi_parse_kinds)                                                         \
+    X(ffi_parse_errors_name_the_position)                                      \
+    X(ffi_parse_bounds)
 
 #endif /* NC_TEST_LIST_H */
