@@ -3,6 +3,9 @@
 
 # nocopy's own Erlang modules are built here, into ebin/ (see APP_BEAMS).
 NOCOPY_EBIN := ebin
+# The isolated backend's NIF library, one per build (make asan builds its
+# own with the sanitizers): nocopy_iso finds it through NOCOPY_ISO_NIF_DIR.
+NOCOPY_ISO_NIF := $(or $(BUILD),_build)/nocopy/priv/nocopy_iso_nif.so
 include nocopy.mk
 
 # The nocopy_module rules below come before `all`: name the default goal.
@@ -112,6 +115,7 @@ check-bad-tables: $(NOCOPY_DESCRIBE_LIB_OBJS)
 
 EUNIT_MODULES = $(patsubst test/%.erl,%,$(wildcard test/*_tests.erl))
 eunit: all $(TEST_BEAMS)
+	NOCOPY_ISO_NIF_DIR=$(dir $(NOCOPY_ISO_NIF)) \
 	$(ERL) -noshell -pa ebin $(TEST_OUT)/ebin $(ISO_FAULTS_OUT)/ebin $(EXAMPLE_EBINS) \
 	    -eval 'case eunit:test([$(subst $(eval) ,$(comma),$(EUNIT_MODULES))], [verbose]) of ok -> halt(0); _ -> halt(1) end.'
 

@@ -138,8 +138,10 @@ NOCOPY_DESCRIBE_LIB_OBJS = $(NOCOPY_CORE_DESCRIBE_OBJS) $(NOCOPY_DESCRIBE_OBJS)
 NOCOPY_ISO_LIB_OBJS      = $(NOCOPY_CORE_ISO_OBJS) $(NOCOPY_WIRE_OBJS) $(NOCOPY_ISO_SHARED_OBJS) \
                            $(NOCOPY_ISO_OBJS)
 # The VM's side of the isolated backend: one NIF library for every module,
-# in nocopy's own priv directory (beside its ebin).
-NOCOPY_ISO_NIF = $(dir $(NOCOPY_EBIN))priv/nocopy_iso_nif.so
+# in nocopy's own priv directory (beside its ebin; nocopy's tree puts it
+# under $(BUILD), one per build, and tells nocopy_iso with
+# NOCOPY_ISO_NIF_DIR).
+NOCOPY_ISO_NIF ?= $(dir $(NOCOPY_EBIN))priv/nocopy_iso_nif.so
 NOCOPY_PUBLIC_HEADERS = $(wildcard $(NOCOPY_DIR)/include/*.h)
 NOCOPY_CORE_HEADERS  = $(NOCOPY_PUBLIC_HEADERS) $(wildcard $(NOCOPY_SRC)/core/*.h)
 NOCOPY_HEADERS = $(NOCOPY_PUBLIC_HEADERS) \

@@ -55,14 +55,23 @@
 
 -define(EI(Cause), [{error_info, #{module => nocopy, cause => Cause}}]).
 
+%% The NIF library: in $NOCOPY_ISO_NIF_DIR when set (nocopy's own tree builds
+%% one per build directory), else in nocopy's priv directory (beside its
+%% ebin, or its application's).
 load() ->
-    Dir = case code:priv_dir(nocopy) of
-              {error, _} ->
-                  filename:join(filename:dirname(filename:dirname(code:which(?MODULE))), "priv");
-              D ->
-                  D
-          end,
-    erlang:load_nif(filename:join(Dir, "nocopy_iso_nif"), 0).
+    App = filename:dirname(filename:dirname(code:which(?MODULE))),
+    Dirs = [D || D <- [os:getenv("NOCOPY_ISO_NIF_DIR", ""),
+                       case code:priv_dir(nocopy) of
+                           {error, _} -> filename:join(App, "priv");
+                           P -> P
+                       end,
+                       filename:join([App, "_build", "nocopy", "priv"])],
+                 D =/= "", filelib:is_regular(filename:join(D, "nocopy_iso_nif.so"))],
+    case Dirs of
+        [Dir | _] -> erlang:load_nif(filename:join(Dir, "nocopy_iso_nif"), 0);
+        [] -> {error, {load_failed, "nocopy_iso_nif.so was not found (build nocopy; "
+                                    "NOCOPY_ISO_NIF_DIR names its directory)"}}
+    end.
 
 %% @doc Starts an isolate of `Module' (a generated `NAME_iso' module) with
 %% default options.

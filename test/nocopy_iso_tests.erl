@@ -27,6 +27,7 @@ iso_test_() ->
                        {"ordinary input: copied once", fun ordinary_input/1},
                        {"result buffer: Erlang holds the region's bytes", fun result_buffer/1},
                        {"slice of an arena input: no copy", fun arena_slice/1},
+                       {"a result passed back in: no copy", fun pipeline/1},
                        {"small pieces and many pieces", fun many_pieces/1},
                        {"keeps of arena inputs", fun keeps/1},
                        {"accounting: back to empty", fun accounting/1},
@@ -120,6 +121,29 @@ arena_slice(Iso) ->
     Big = big(?SIZE),
     {S3, _} = nocopy_test_iso:slice(Iso, Big, 5000, 20000),
     ?assertEqual(binary:part(Big, 5000, 20000), S3).
+
+%% A result (an output-region block) given to the next call: C reads the
+%% block it wrote, nothing is copied, and a slice of it is the same block.
+pipeline(Iso) ->
+    VO = info(Iso, output_base),
+    CO = info(Iso, child_output_base),
+    {Bin, CAddr} = nocopy_test_iso:buf_new(Iso, ?SIZE, 9),
+    C0 = info(Iso, copied_bytes),
+    ?assertEqual(CAddr, nocopy_test_iso:address_of(Iso, Bin)),
+    {S, SAddr} = nocopy_test_iso:slice(Iso, Bin, 10, 5000),
+    ?assertEqual(CAddr + 10, SAddr),
+    ?assertEqual(nocopy_iso:address(Bin) + 10, nocopy_iso:address(S)),
+    ?assertEqual(SAddr - CO, nocopy_iso:address(S) - VO),
+    ?assertEqual(C0, info(Iso, copied_bytes)),
+    %% Kept by C, then returned from the keep: still the same block.
+    ?assertEqual(CAddr, nocopy_test_iso:keep_put(Iso, 2, Bin)),
+    {K, _} = nocopy_test_iso:keep_get(Iso, 2, 0, 1000),
+    ?assertEqual(nocopy_iso:address(Bin), nocopy_iso:address(K)),
+    ?assert(nocopy_test_iso:keep_release(Iso, 2)),
+    %% Negative control: a copy of the result is an ordinary binary.
+    Copy = binary:copy(Bin),
+    ?assertNotEqual(CAddr, nocopy_test_iso:address_of(Iso, Copy)),
+    ?assertEqual(C0 + ?SIZE, info(Iso, copied_bytes)).
 
 many_pieces(Iso) ->
     %% More small pieces than fit inline, and more than a call's table of

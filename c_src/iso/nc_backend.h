@@ -180,7 +180,11 @@ static inline int nocopy__be_keep(nocopy_call *c, uintptr_t raw, const nocopy_by
     ik->base.view = *view;
     ik->base.release = nc_iso_kept_release;
     ik->heap = NULL;
-    if (ref && ref->region == NC_ISO_SEG_INPUT) {
+    if (ref && ref->region == NC_ISO_SEG_OUTPUT) {
+        nocopy__iso.hooks.out_ref(ref->block);
+        ik->region = NC_ISO_REGION_OUTPUT;
+        ik->block = ref->block;
+    } else if (ref && ref->region == NC_ISO_SEG_INPUT) {
         int st = nocopy__iso.hooks.in_keep(ref->block);
         if (st != NOCOPY_OK) {
             free(ik);
@@ -474,8 +478,9 @@ static inline nocopy_value nocopy__be_make_foreign(nocopy_call *c, const void *d
     return v;
 }
 
-/* A slice of an input in the input region is a reference to its block: the
- * call's loan keeps the block alive until the VM has made the binary. */
+/* A slice of an input in a region is a reference to its block: the call's
+ * loan (input) or reference (output) keeps the block alive until the reply
+ * has handed it over. */
 static inline nocopy_value nocopy__be_make_slice(nocopy_call *c, uintptr_t raw,
                                                  const nocopy_bytes *view, size_t offset,
                                                  size_t len)
@@ -485,6 +490,11 @@ static inline nocopy_value nocopy__be_make_slice(nocopy_call *c, uintptr_t raw,
     if (ref && ref->region == NC_ISO_SEG_INPUT && len > NC_ISO_INLINE_RESULT) {
         const uint8_t *block = nocopy__iso.in.base + ref->block;
         return nc_iso_bin_node(c, NC_ISO_REGION_INPUT, ref->block, (uint64_t)(data - block),
+                               len, 0);
+    }
+    if (ref && ref->region == NC_ISO_SEG_OUTPUT && len > NC_ISO_INLINE_RESULT) {
+        const uint8_t *block = nocopy__iso.out.base + ref->block;
+        return nc_iso_bin_node(c, NC_ISO_REGION_OUTPUT, ref->block, (uint64_t)(data - block),
                                len, 0);
     }
     return nocopy__be_make_copy(c, data, len);

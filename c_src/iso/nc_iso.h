@@ -76,6 +76,9 @@ int nocopy__iso_blocks_init(void);
 int nocopy__iso_out_take(size_t size, uint64_t *off);
 void nocopy__iso_out_ref(uint64_t off);
 void nocopy__iso_out_unref(uint64_t off);
+/* One more reference on the block holding [off, off + len), whose offset
+ * goes to *block. 0, or -1 when no live block holds the range. */
+int nocopy__iso_out_ref_range(uint64_t off, uint64_t len, uint64_t *block);
 int nocopy__iso_in_keep(uint64_t block);
 void nocopy__iso_in_release(uint64_t block);
 /* Sends one message on the channel (blocking). NOCOPY_OK or a status. */
@@ -95,7 +98,7 @@ int nocopy__iso_is_tombstone(const nocopy__handle *h);
 /* Which block owns a segment's bytes: what keep and slice need. */
 typedef struct nc_iso_segref {
     int region;                             /* NC_ISO_SEG_* */
-    uint64_t block;                         /* NC_ISO_SEG_INPUT: its offset */
+    uint64_t block;                         /* INPUT, OUTPUT: its offset */
 } nc_iso_segref;
 
 /* A kept binary: a keep announced to the VM (input), an output block
@@ -162,6 +165,11 @@ typedef struct nc_iso_call {
 
 /* ---- running a call (nc_iso_exec.c) ------------------------------------------------ */
 
+/* Takes a reference on the block of each segment in the output region (a
+ * result passed back in), marking a segment no live block holds. On the
+ * thread that reads the channel, before any later RELEASE_OUT: the VM sends
+ * the CALL while the binary is alive, so its block is too. */
+void nocopy__iso_call_hold_outputs(nc_iso_call *call);
 /* Decodes, runs and answers a CALL, then frees the call. Pool threads. */
 void nocopy__iso_call_execute(nc_iso_call *call);
 

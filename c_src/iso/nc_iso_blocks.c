@@ -2,8 +2,9 @@
  *
  * Output blocks: the child allocates them (nocopy__iso_alloc, bookkeeping in
  * this process's heap) and counts references to each in a private table: one
- * for whoever owns it here (a buffer, a kept object, a result node), one per
- * handover to the VM, which sends RELEASE_OUT when Erlang drops that binary.
+ * for whoever owns it here (a buffer, a kept object, a result node, a call
+ * whose request names it), one per handover to the VM, which sends
+ * RELEASE_OUT when Erlang drops that binary.
  * The block goes back to the allocator when the count reaches zero. A
  * RELEASE_OUT naming no counted block is ignored (the VM is trusted, but a
  * stale message must not free the wrong block).
@@ -18,18 +19,19 @@
 #include "nc_iso.h"
 #include "nc_iso_chan.h"
 
-typedef struct out_ref {
-    uint64_t off;          /* UINT64_MAX: empty; OUT_TOMB: deleted */
+/* The live output blocks, sorted by offset, with their references: a
+ * request piece that lies in the output region (a result passed back in)
+ * maps to its block by binary search. Taking and freeing cost a memmove of
+ * the entries above (O(live blocks)). */
+typedef struct out_block {
+    uint64_t off, len;     /* len: the allocator's rounded length */
     size_t refs;
-} out_ref;
-
-#define OUT_EMPTY UINT64_MAX
-#define OUT_TOMB (UINT64_MAX - 1)
+} out_block;
 
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 static nocopy__iso_alloc out_alloc;
-static out_ref *tab;
-static size_t cap, used;   /* used counts live and tombstones */
+static out_block *tab;
+static size_t n, cap;
 
 static void discard(void *ctx, size_t off, size_t len)
 {
@@ -42,46 +44,24 @@ int nocopy__iso_blocks_init(void)
     return nocopy__iso_alloc_init(&out_alloc, nocopy__iso.out.size, discard, NULL);
 }
 
-static size_t slot_of(uint64_t off, size_t n)
+/* The index of the first block whose offset is > off (with mu held). */
+static size_t upper(uint64_t off)
 {
-    return (size_t)((off / NC_ISO_ALIGN) * 0x9E3779B97F4A7C15ull) & (n - 1);
-}
-
-static out_ref *find(uint64_t off)
-{
-    if (!cap)
-        return NULL;
-    for (size_t i = slot_of(off, cap), n = 0; n < cap; i = (i + 1) & (cap - 1), n++) {
-        if (tab[i].off == off)
-            return &tab[i];
-        if (tab[i].off == OUT_EMPTY)
-            return NULL;
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (tab[mid].off <= off)
+            lo = mid + 1;
+        else
+            hi = mid;
     }
-    return NULL;
+    return lo;
 }
 
-static int grow(void)
+static out_block *exact(uint64_t off)
 {
-    size_t ncap = cap ? cap * 2 : 64;
-    out_ref *nt = malloc(ncap * sizeof *nt);
-    if (!nt)
-        return -1;
-    for (size_t i = 0; i < ncap; i++)
-        nt[i].off = OUT_EMPTY;
-    size_t live = 0;
-    for (size_t i = 0; i < cap; i++)
-        if (tab[i].off != OUT_EMPTY && tab[i].off != OUT_TOMB) {
-            size_t j = slot_of(tab[i].off, ncap);
-            while (nt[j].off != OUT_EMPTY)
-                j = (j + 1) & (ncap - 1);
-            nt[j] = tab[i];
-            live++;
-        }
-    free(tab);
-    tab = nt;
-    cap = ncap;
-    used = live;
-    return 0;
+    size_t i = upper(off);
+    return i > 0 && tab[i - 1].off == off ? &tab[i - 1] : NULL;
 }
 
 int nocopy__iso_out_take(size_t size, uint64_t *off)
@@ -89,19 +69,23 @@ int nocopy__iso_out_take(size_t size, uint64_t *off)
     size_t o;
     if (nocopy__iso_alloc_take(&out_alloc, size, &o) != NOCOPY_OK)
         return NOCOPY_ENOMEM;
+    size_t len = nocopy__iso_alloc_block_len(&out_alloc, o);
     pthread_mutex_lock(&mu);
-    if ((used + 1) * 2 > cap && grow() != 0) {
-        pthread_mutex_unlock(&mu);
-        nocopy__iso_alloc_give(&out_alloc, o);
-        return NOCOPY_ENOMEM;
+    if (n == cap) {
+        size_t ncap = cap ? cap * 2 : 64;
+        out_block *nt = realloc(tab, ncap * sizeof *nt);
+        if (!nt) {
+            pthread_mutex_unlock(&mu);
+            nocopy__iso_alloc_give(&out_alloc, o);
+            return NOCOPY_ENOMEM;
+        }
+        tab = nt;
+        cap = ncap;
     }
-    size_t i = slot_of(o, cap);
-    while (tab[i].off != OUT_EMPTY && tab[i].off != OUT_TOMB)
-        i = (i + 1) & (cap - 1);
-    if (tab[i].off == OUT_EMPTY)
-        used++;
-    tab[i].off = o;
-    tab[i].refs = 1;
+    size_t i = upper(o);
+    memmove(&tab[i + 1], &tab[i], (n - i) * sizeof *tab);
+    tab[i] = (out_block){.off = o, .len = len, .refs = 1};
+    n++;
     pthread_mutex_unlock(&mu);
     *off = o;
     return NOCOPY_OK;
@@ -110,19 +94,38 @@ int nocopy__iso_out_take(size_t size, uint64_t *off)
 void nocopy__iso_out_ref(uint64_t off)
 {
     pthread_mutex_lock(&mu);
-    out_ref *r = find(off);
-    if (r)
-        r->refs++;
+    out_block *b = exact(off);
+    if (b)
+        b->refs++;
     pthread_mutex_unlock(&mu);
+}
+
+int nocopy__iso_out_ref_range(uint64_t off, uint64_t len, uint64_t *block)
+{
+    int r = -1;
+    pthread_mutex_lock(&mu);
+    size_t i = upper(off);
+    if (i > 0) {
+        out_block *b = &tab[i - 1];
+        if (off - b->off <= b->len && len <= b->len - (off - b->off)) {
+            b->refs++;
+            *block = b->off;
+            r = 0;
+        }
+    }
+    pthread_mutex_unlock(&mu);
+    return r;
 }
 
 void nocopy__iso_out_unref(uint64_t off)
 {
     int gone = 0;
     pthread_mutex_lock(&mu);
-    out_ref *r = find(off);
-    if (r && --r->refs == 0) {
-        r->off = OUT_TOMB;
+    out_block *b = exact(off);
+    if (b && --b->refs == 0) {
+        size_t i = (size_t)(b - tab);
+        memmove(&tab[i], &tab[i + 1], (n - i - 1) * sizeof *tab);
+        n--;
         gone = 1;
     }
     pthread_mutex_unlock(&mu);

@@ -235,19 +235,61 @@ static int send_result(nc_iso_call *call)
 
 /* ---- one call ---------------------------------------------------------------------- */
 
+/* Where the CALL's segment table starts and how many it has. 0, or -1 when
+ * the message is too short for them. */
+static int seg_table(const nc_iso_call *call, size_t *at, nocopy__iso_call_body *b)
+{
+    *at = sizeof(nocopy__iso_hdr);
+    if (call->msg_len < *at + sizeof *b)
+        return -1;
+    memcpy(b, call->msg + *at, sizeof *b);
+    *at += sizeof *b;
+    if (b->nsegs > NC_ISO_MAX_SEGS ||
+        call->msg_len - *at < (size_t)b->nsegs * sizeof(nocopy__iso_seg) + b->inline_bytes)
+        return -1;
+    return 0;
+}
+
+void nocopy__iso_call_hold_outputs(nc_iso_call *call)
+{
+    size_t at;
+    nocopy__iso_call_body b;
+    if (seg_table(call, &at, &b) != 0)
+        return;
+    for (uint32_t i = 0; i < b.nsegs; i++) {
+        nocopy__iso_seg g;
+        uint8_t *p = call->msg + at + (size_t)i * sizeof g;
+        memcpy(&g, p, sizeof g);
+        if (g.where != NC_ISO_SEG_OUTPUT)
+            continue;
+        if (nocopy__iso_out_ref_range(g.off, g.len, &g.block) != 0)
+            g.where = NC_ISO_SEG_BAD;
+        memcpy(p, &g, sizeof g);
+    }
+}
+
+static void release_outputs(nc_iso_call *call)
+{
+    size_t at;
+    nocopy__iso_call_body b;
+    if (seg_table(call, &at, &b) != 0)
+        return;
+    for (uint32_t i = 0; i < b.nsegs; i++) {
+        nocopy__iso_seg g;
+        memcpy(&g, call->msg + at + (size_t)i * sizeof g, sizeof g);
+        if (g.where == NC_ISO_SEG_OUTPUT)
+            nocopy__iso_out_unref(g.block);
+    }
+}
+
 /* The segments of the CALL as the decoder's, each with its block. 0, or -1
  * with the reply sent. */
 static int rebuild_segments(nc_iso_call *call, nocopy__wire_segment **segs, size_t *nsegs)
 {
     const uint8_t *m = call->msg;
-    size_t at = sizeof(nocopy__iso_hdr);
+    size_t at;
     nocopy__iso_call_body b;
-    if (call->msg_len < at + sizeof b)
-        goto bad;
-    memcpy(&b, m + at, sizeof b);
-    at += sizeof b;
-    if (b.nsegs > NC_ISO_MAX_SEGS ||
-        call->msg_len - at < (size_t)b.nsegs * sizeof(nocopy__iso_seg) + b.inline_bytes)
+    if (seg_table(call, &at, &b) != 0)
         goto bad;
     const uint8_t *inl = m + at + (size_t)b.nsegs * sizeof(nocopy__iso_seg);
     nocopy__wire_segment *s = dec_alloc(call, (b.nsegs ? b.nsegs : 1) * sizeof *s);
@@ -268,6 +310,8 @@ static int rebuild_segments(nc_iso_call *call, nocopy__wire_segment **segs, size
             if (g.off > size || g.len > size - g.off || g.block > g.off)
                 goto bad;
             s[i].base = nocopy__iso.in.base + g.off;
+        } else if (g.where == NC_ISO_SEG_OUTPUT) {
+            s[i].base = nocopy__iso.out.base + g.off;   /* held: hold_outputs */
         } else {
             goto bad;
         }
@@ -370,6 +414,7 @@ done:
     if (ran)
         nocopy__call_finish(&call->base);
     release_handles(call);
+    release_outputs(call);
     nocopy__arena_free(&call->dec);
     free(call->msg);
     free(call);

@@ -200,6 +200,7 @@ int main(int argc, char **argv)
             call->id = h.id;
             call->msg = msg;
             call->msg_len = len;
+            nocopy__iso_call_hold_outputs(call);
             enqueue(call);
         } else {
             if (h.kind == NC_ISO_MSG_RELEASE_OUT)

@@ -8,8 +8,9 @@
  * A request (the iolist the NAME_iso stub encodes, the driver's bytes) is
  * walked here piece by piece, never flattened: a binary whose bytes lie in
  * the current incarnation's input region (one placed there with
- * nocopy_iso:binary/2, or a slice of an input a function returned) is sent
- * as (offset, length), no copy; any other piece of at most
+ * nocopy_iso:binary/2, or a slice of an input a function returned) or its
+ * output region (a result passed back in) is sent as (offset, length), no
+ * copy; any other piece of at most
  * NC_ISO_INLINE_PIECE bytes is copied into the message, and a longer one
  * copied once into a new input block. */
 #include <signal.h>
@@ -345,6 +346,13 @@ static int in_region(const nc_host_inc *inc, const piece *pc)
     return pc->p >= inc->in.base && pc->p < inc->in.base + inc->in.size;
 }
 
+/* A piece of a binary the child returned (a handover of this incarnation). */
+static int in_output(const nc_host_inc *inc, const piece *pc)
+{
+    return pc->p >= inc->out.base && pc->p < inc->out.base + inc->out.size &&
+           pc->len <= inc->out.size - (size_t)(pc->p - inc->out.base);
+}
+
 /* Appends a segment, merging it into the previous one when contiguous.
  * 0, or -1 when the table is full. */
 static int add_seg(nocopy__iso_seg *segs, size_t *nsegs, uint32_t where, uint64_t block,
@@ -377,7 +385,7 @@ static size_t build_call(nc_host_iso *iso, nc_host_inc *inc, nc_host_call *call,
     /* Inline bytes are gathered in a scratch area after the largest table. */
     uint8_t *scratch = msg + NC_ISO_MSG_MAX - NC_ISO_INLINE_MAX;
     for (size_t i = 0; i < np; i++)
-        if (!in_region(inc, &ps[i])) {
+        if (!in_region(inc, &ps[i]) && !in_output(inc, &ps[i])) {
             others += ps[i].len;
             if (ps[i].len <= NC_ISO_INLINE_PIECE)
                 small += ps[i].len;
@@ -399,6 +407,13 @@ static size_t build_call(nc_host_iso *iso, nc_host_inc *inc, nc_host_call *call,
                 return 0;
             if (add_seg(segs, &nsegs, NC_ISO_SEG_INPUT, b->off,
                         (uint64_t)(pc->p - inc->in.base), pc->len) != 0)
+                goto too_many;
+        } else if (in_output(inc, pc)) {
+            /* The Erlang binary is alive while this NIF runs, so its
+             * handover's RELEASE_OUT comes after this CALL: the child holds
+             * the block for the call from the CALL on. */
+            if (add_seg(segs, &nsegs, NC_ISO_SEG_OUTPUT, 0, (uint64_t)(pc->p - inc->out.base),
+                        pc->len) != 0)
                 goto too_many;
         } else if (g) {
             memcpy(inc->in.base + g->off + gpos, pc->p, pc->len);

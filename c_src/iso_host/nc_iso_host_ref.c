@@ -83,8 +83,10 @@ void nocopy__host_inc_flush_releases(nc_host_inc *inc)
     size_t sent = 0;
     while (sent < inc->npending && send_release(inc, inc->pending[sent]) == NOCOPY_OK)
         sent++;
-    memmove(inc->pending, inc->pending + sent, (inc->npending - sent) * sizeof *inc->pending);
-    inc->npending -= sent;
+    if (sent > 0) {
+        memmove(inc->pending, inc->pending + sent, (inc->npending - sent) * sizeof *inc->pending);
+        inc->npending -= sent;
+    }
     enif_mutex_unlock(inc->mu);
 }
 

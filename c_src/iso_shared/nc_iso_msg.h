@@ -13,7 +13,8 @@
  *                  descriptors, then the inline bytes. Each segment is bytes of
  *                  the request: in the input region (off, len, inside the
  *                  block that starts at `block`), or in the message's inline
- *                  bytes (off from their start, len).
+ *                  bytes (off from their start, len), or in the output
+ *                  region (off, len; a result passed back in).
  *     RELEASE_OUT  id = an output block's offset: Erlang dropped one binary
  *                  made from it (one per handover).
  *   child -> VM
@@ -77,12 +78,18 @@ typedef struct nocopy__iso_call_body {
 
 #define NC_ISO_SEG_INLINE 0
 #define NC_ISO_SEG_INPUT  1
+#define NC_ISO_SEG_OUTPUT 2     /* bytes of a result passed back in: the child
+                                 * finds the block (the VM does not know it)
+                                 * and holds it for the call */
+#define NC_ISO_SEG_BAD    3     /* the child's mark: an OUTPUT segment no live
+                                 * block holds */
 
 typedef struct nocopy__iso_seg {
     uint32_t where;         /* NC_ISO_SEG_* */
     uint32_t pad;
     uint64_t block;         /* NC_ISO_SEG_INPUT: the offset of the block that
-                             * holds the bytes (what a keep names) */
+                             * holds the bytes (what a keep names); OUTPUT:
+                             * set by the child */
     uint64_t off, len;
 } nocopy__iso_seg;
 
