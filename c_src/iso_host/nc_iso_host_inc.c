@@ -296,7 +296,19 @@ int nocopy__host_inc_start(nc_host_iso *iso, uint32_t number, nc_host_inc **out,
     snprintf(a4, sizeof a4, "%u", number);
     char *argv[] = {iso->path, a1, a2, a3, a4, NULL};
     int child_fds[NC_ISO_CHILD_FDS] = {fds[1], inc->in.fd, inc->out.fd};
-    st = nocopy__iso_spawn(&inc->child, iso->path, argv, NULL, child_fds, NC_ISO_CHILD_FDS);
+    /* The child's environment is empty but for the sanitizers' options, so
+     * that a child built with them (make asan) reports where the VM's
+     * runtime does. */
+    static const char *const keep[] = {"ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS"};
+    char *envp[4];
+    size_t ne = 0;
+    for (size_t i = 0; i < 3; i++) {
+        char *v = getenv(keep[i]);
+        if (v)
+            envp[ne++] = v - strlen(keep[i]) - 1;   /* "NAME=value" */
+    }
+    envp[ne] = NULL;
+    st = nocopy__iso_spawn(&inc->child, iso->path, argv, envp, child_fds, NC_ISO_CHILD_FDS);
     close(fds[1]);
     if (st != NOCOPY_OK) {
         snprintf(why, why_len, st == NOCOPY_EBADARG ? "%s cannot be run" : "%s: no process",
