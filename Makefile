@@ -3,6 +3,9 @@
 
 # nocopy's own Erlang modules are built here, into ebin/ (see APP_BEAMS).
 NOCOPY_EBIN := ebin
+# The isolated backend's NIF library, one per build (make asan builds its
+# own with the sanitizers): nocopy_iso finds it through NOCOPY_ISO_NIF_DIR.
+NOCOPY_ISO_NIF := $(or $(BUILD),_build)/nocopy/priv/nocopy_iso_nif.so
 include nocopy.mk
 # The run-time FFI (c_src/ffi/, a nocopy module): its sources, its parser.
 include mk/ffi.mk
@@ -20,6 +23,11 @@ TEST_NATIVE_SRCS := $(addprefix test/nocopy_test/, \
     test_module.c test_args.c test_results.c test_handles.c test_sched.c)
 $(eval $(call nocopy_module,nocopy_test,$(TEST_NATIVE_SRCS),,$(TEST_OUT)))
 $(call nocopy_user_objs,$(TEST_NATIVE_SRCS),$(TEST_OUT)): test/nocopy_test/test_module.h
+
+# The isolated backend's fault tests: functions that crash, abort, exit and
+# never return (only their isolate is ever run).
+ISO_FAULTS_OUT := $(BUILD)/iso_faults
+$(eval $(call nocopy_module,iso_faults,test/iso_faults/iso_faults.c,,$(ISO_FAULTS_OUT)))
 
 # Examples. Each one with more than a C file brings a make fragment,
 # examples/NAME/NAME.mk, which defines its module(s) and appends to
@@ -52,11 +60,11 @@ C_TEST_SRCS := $(wildcard test/c/test_*.c) test/c/run_tests.c
 C_TEST_BIN  := $(BUILD)/c_tests
 
 .PHONY: all core deps test eunit c-test demo clean dialyzer
-all: $(APP_BEAMS) nocopy_test_all $(EXAMPLE_TARGETS)
+all: $(APP_BEAMS) $(NOCOPY_ISO_NIF) nocopy_test_all iso_faults_all $(EXAMPLE_TARGETS)
 
 # The C core and both backends, compiled (what rebar3's pre-hook checks).
 core: $(NOCOPY_NIF_LIB_OBJS) $(NOCOPY_DRV_LIB_OBJS) $(NOCOPY_DESCRIBE_LIB_OBJS) \
-      $(NOCOPY_ISO_SHARED_OBJS)
+      $(NOCOPY_ISO_SHARED_OBJS) $(NOCOPY_ISO_LIB_OBJS) $(NOCOPY_ISO_HOST_OBJS)
 
 deps:
 	@sh tools/deps.sh build test
@@ -115,7 +123,8 @@ check-bad-tables: $(NOCOPY_DESCRIBE_LIB_OBJS)
 
 EUNIT_MODULES = $(patsubst test/%.erl,%,$(wildcard test/*_tests.erl))
 eunit: all $(TEST_BEAMS)
-	$(ERL) -noshell -pa ebin $(TEST_OUT)/ebin $(EXAMPLE_EBINS) \
+	NOCOPY_ISO_NIF_DIR=$(dir $(NOCOPY_ISO_NIF)) \
+	$(ERL) -noshell -pa ebin $(TEST_OUT)/ebin $(ISO_FAULTS_OUT)/ebin $(EXAMPLE_EBINS) \
 	    -eval 'case eunit:test([$(subst $(eval) ,$(comma),$(EUNIT_MODULES))], [verbose]) of ok -> halt(0); _ -> halt(1) end.'
 
 comma := ,

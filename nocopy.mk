@@ -12,6 +12,8 @@
 #
 #   $(NOCOPY_PRIV_DIR)/NAME_nif.so   the NIF library         (module NAME)
 #   $(NOCOPY_PRIV_DIR)/NAME_drv.so   the driver library      (module NAME_drv)
+#   $(NOCOPY_PRIV_DIR)/NAME_iso      the isolated backend's child program (module
+#                                    NAME_iso; needs nocopy's nocopy_iso_nif.so)
 #   $(NOCOPY_GEN_DIR)/NAME.erl, NAME_drv.erl   the stubs, -specs from the C table
 #   $(NOCOPY_BEAM_DIR)/NAME.beam, NAME_drv.beam   (none when NOCOPY_BEAM_DIR is empty)
 #   OUTDIR/obj/                      the module's objects
@@ -101,6 +103,13 @@ NOCOPY_WIRE_CFLAGS     = $(NOCOPY_BASE_CFLAGS) -iquote $(NOCOPY_SRC)/wire
 # What both sides of the isolated backend share (regions, their allocator,
 # the channel, the child process): pure C beside the core, include/ only.
 NOCOPY_ISO_SHARED_CFLAGS = $(NOCOPY_BASE_CFLAGS) -iquote $(NOCOPY_SRC)/iso_shared
+# The isolated backend: its child (iso, a backend of the core, over wire and
+# iso_shared) and the VM's side, a NIF library of nocopy itself (iso_host,
+# over iso_shared only: it runs no wrapped function).
+NOCOPY_ISO_CFLAGS      = $(NOCOPY_CORE_CFLAGS) -iquote $(NOCOPY_SRC)/wire \
+                         -iquote $(NOCOPY_SRC)/iso_shared -iquote $(NOCOPY_SRC)/iso
+NOCOPY_ISO_HOST_CFLAGS = $(NOCOPY_BASE_CFLAGS) -iquote $(NOCOPY_SRC)/iso_shared \
+                         -iquote $(NOCOPY_SRC)/iso_host
 # For nocopy's own tests, fuzz targets and profiling harnesses, which reach
 # into the core and the wire decoder (and bring their own nc_backend.h when
 # they compile the core).
@@ -108,14 +117,16 @@ NOCOPY_CFLAGS  = $(NOCOPY_CORE_CFLAGS) -iquote $(NOCOPY_SRC)/wire -iquote $(NOCO
 NOCOPY_LDFLAGS = $(LDFLAGS) $(MOREFLAGS)
 
 # One folder, one layer: every C file of a folder is part of its layer.
-NOCOPY_LAYERS        = core wire iso_shared nif drv describe
-NOCOPY_BACKENDS      = nif drv describe
+NOCOPY_LAYERS        = core wire iso_shared nif drv describe iso iso_host
+NOCOPY_BACKENDS      = nif drv describe iso
 NOCOPY_CORE_SRCS     = $(sort $(wildcard $(NOCOPY_SRC)/core/*.c))
 NOCOPY_NIF_SRCS      = $(sort $(wildcard $(NOCOPY_SRC)/nif/*.c))
 NOCOPY_DRV_SRCS      = $(sort $(wildcard $(NOCOPY_SRC)/drv/*.c))
 NOCOPY_WIRE_SRCS     = $(sort $(wildcard $(NOCOPY_SRC)/wire/*.c))
 NOCOPY_ISO_SHARED_SRCS = $(sort $(wildcard $(NOCOPY_SRC)/iso_shared/*.c))
 NOCOPY_DESCRIBE_SRCS = $(sort $(wildcard $(NOCOPY_SRC)/describe/*.c))
+NOCOPY_ISO_SRCS      = $(sort $(wildcard $(NOCOPY_SRC)/iso/*.c))
+NOCOPY_ISO_HOST_SRCS = $(sort $(wildcard $(NOCOPY_SRC)/iso_host/*.c))
 
 # $(NOCOPY_OBJ)/LAYER/FILE.o for $(NOCOPY_SRC)/LAYER/FILE.c, and the core's
 # objects for backend B, $(NOCOPY_OBJ)/core-B/FILE.o.
@@ -124,15 +135,25 @@ nocopy_core_objs = $(patsubst $(NOCOPY_SRC)/core/%.c,$(NOCOPY_OBJ)/core-$(1)/%.o
 NOCOPY_CORE_NIF_OBJS      = $(call nocopy_core_objs,nif)
 NOCOPY_CORE_DRV_OBJS      = $(call nocopy_core_objs,drv)
 NOCOPY_CORE_DESCRIBE_OBJS = $(call nocopy_core_objs,describe)
+NOCOPY_CORE_ISO_OBJS      = $(call nocopy_core_objs,iso)
 NOCOPY_NIF_OBJS      = $(call nocopy_objs,$(NOCOPY_NIF_SRCS))
 NOCOPY_DRV_OBJS      = $(call nocopy_objs,$(NOCOPY_DRV_SRCS))
 NOCOPY_WIRE_OBJS     = $(call nocopy_objs,$(NOCOPY_WIRE_SRCS))
 NOCOPY_ISO_SHARED_OBJS = $(call nocopy_objs,$(NOCOPY_ISO_SHARED_SRCS))
 NOCOPY_DESCRIBE_OBJS = $(call nocopy_objs,$(NOCOPY_DESCRIBE_SRCS))
+NOCOPY_ISO_OBJS      = $(call nocopy_objs,$(NOCOPY_ISO_SRCS))
+NOCOPY_ISO_HOST_OBJS = $(call nocopy_objs,$(NOCOPY_ISO_HOST_SRCS))
 # Everything a backend's library links besides the user's objects.
 NOCOPY_NIF_LIB_OBJS      = $(NOCOPY_CORE_NIF_OBJS) $(NOCOPY_NIF_OBJS)
 NOCOPY_DRV_LIB_OBJS      = $(NOCOPY_CORE_DRV_OBJS) $(NOCOPY_WIRE_OBJS) $(NOCOPY_DRV_OBJS)
 NOCOPY_DESCRIBE_LIB_OBJS = $(NOCOPY_CORE_DESCRIBE_OBJS) $(NOCOPY_DESCRIBE_OBJS)
+NOCOPY_ISO_LIB_OBJS      = $(NOCOPY_CORE_ISO_OBJS) $(NOCOPY_WIRE_OBJS) $(NOCOPY_ISO_SHARED_OBJS) \
+                           $(NOCOPY_ISO_OBJS)
+# The VM's side of the isolated backend: one NIF library for every module,
+# in nocopy's own priv directory (beside its ebin; nocopy's tree puts it
+# under $(BUILD), one per build, and tells nocopy_iso with
+# NOCOPY_ISO_NIF_DIR).
+NOCOPY_ISO_NIF ?= $(dir $(NOCOPY_EBIN))priv/nocopy_iso_nif.so
 NOCOPY_PUBLIC_HEADERS = $(wildcard $(NOCOPY_DIR)/include/*.h)
 NOCOPY_CORE_HEADERS  = $(NOCOPY_PUBLIC_HEADERS) $(wildcard $(NOCOPY_SRC)/core/*.h)
 NOCOPY_HEADERS = $(NOCOPY_PUBLIC_HEADERS) \
@@ -172,6 +193,27 @@ $(NOCOPY_OBJ)/iso_shared/%.o: $(NOCOPY_SRC)/iso_shared/%.c $(NOCOPY_PUBLIC_HEADE
 	@mkdir -p $(dir $@)
 	$(CC) $(NOCOPY_ISO_SHARED_CFLAGS) -c -o $@ $<
 
+$(NOCOPY_OBJ)/core-iso/%.o: $(NOCOPY_SRC)/core/%.c $(NOCOPY_CORE_HEADERS) \
+        $(wildcard $(NOCOPY_SRC)/wire/*.h) $(wildcard $(NOCOPY_SRC)/iso_shared/*.h) \
+        $(wildcard $(NOCOPY_SRC)/iso/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(NOCOPY_ISO_CFLAGS) -c -o $@ $<
+
+$(NOCOPY_OBJ)/iso/%.o: $(NOCOPY_SRC)/iso/%.c $(NOCOPY_CORE_HEADERS) \
+        $(wildcard $(NOCOPY_SRC)/wire/*.h) $(wildcard $(NOCOPY_SRC)/iso_shared/*.h) \
+        $(wildcard $(NOCOPY_SRC)/iso/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(NOCOPY_ISO_CFLAGS) -c -o $@ $<
+
+$(NOCOPY_OBJ)/iso_host/%.o: $(NOCOPY_SRC)/iso_host/%.c $(NOCOPY_PUBLIC_HEADERS) \
+        $(wildcard $(NOCOPY_SRC)/iso_shared/*.h) $(wildcard $(NOCOPY_SRC)/iso_host/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(NOCOPY_ISO_HOST_CFLAGS) -c -o $@ $<
+
+$(NOCOPY_ISO_NIF): $(NOCOPY_ISO_HOST_OBJS) $(NOCOPY_ISO_SHARED_OBJS)
+	@mkdir -p $(dir $@)
+	$(CC) -shared -o $@ $^ $(NOCOPY_LDFLAGS) -lpthread
+
 # describe also prints the driver's port options (drv/nc_drv_options.h).
 $(NOCOPY_OBJ)/describe/%.o: $(NOCOPY_SRC)/describe/%.c $(NOCOPY_CORE_HEADERS) \
         $(NOCOPY_SRC)/drv/nc_drv_options.h $(wildcard $(NOCOPY_SRC)/describe/*.h)
@@ -179,7 +221,7 @@ $(NOCOPY_OBJ)/describe/%.o: $(NOCOPY_SRC)/describe/%.c $(NOCOPY_CORE_HEADERS) \
 	$(CC) $(NOCOPY_DESCRIBE_CFLAGS) -c -o $@ $<
 
 # nocopy's Erlang modules, when they are not built elsewhere (NOCOPY_EBIN).
-NOCOPY_ERL_MODULES = nocopy nocopy_port nocopy_stubgen nocopy_wire
+NOCOPY_ERL_MODULES = nocopy nocopy_port nocopy_stubgen nocopy_wire nocopy_iso
 ifeq ($(NOCOPY_EBIN),$(NOCOPY_BUILD)/ebin)
 $(NOCOPY_EBIN)/%.beam: $(NOCOPY_DIR)/src/%.erl $(wildcard $(NOCOPY_DIR)/src/*.hrl)
 	@mkdir -p $(dir $@)
@@ -190,6 +232,11 @@ $(NOCOPY_EBIN)/nocopy.app: $(NOCOPY_DIR)/src/nocopy.app.src
 	cp $< $@
 
 nocopy-all: $(NOCOPY_EBIN)/nocopy.app
+# The isolated backend's VM side, beside those modules (nocopy_iso loads it
+# from ../priv). Built only here, where nocopy's modules are built: a
+# NOCOPY_EBIN elsewhere (nocopy's own tree, or its application) comes with
+# its own priv/nocopy_iso_nif.so, and nothing is written into it.
+NOCOPY_ISO_NIF_TARGET = $(NOCOPY_ISO_NIF)
 endif
 NOCOPY_STUBGEN = $(addprefix $(NOCOPY_EBIN)/,$(addsuffix .beam,$(NOCOPY_ERL_MODULES)))
 
@@ -223,6 +270,12 @@ $$($(1)_PRIV)/$(1)_drv.so: $$($(1)_OBJS) $$(NOCOPY_DRV_LIB_OBJS)
 	@mkdir -p $$(dir $$@)
 	$$(CC) -shared $$(OPTFLAGS) $$(NOCOPY_LTO) -o $$@ $$^ $$(NOCOPY_LDFLAGS) $(3) -lpthread
 
+# The isolated backend's child: an executable, run by nocopy_iso in its own
+# process.
+$$($(1)_PRIV)/$(1)_iso: $$($(1)_OBJS) $$(NOCOPY_ISO_LIB_OBJS)
+	@mkdir -p $$(dir $$@)
+	$$(CC) -o $$@ $$^ $$(NOCOPY_LDFLAGS) $(3) -lpthread
+
 # The "describe" build prints the table as Erlang terms; the stubs come from it.
 $(4)/gen/$(1)_describe: $$($(1)_OBJS) $$(NOCOPY_DESCRIBE_LIB_OBJS)
 	@mkdir -p $$(dir $$@)
@@ -234,27 +287,28 @@ $(4)/gen/$(1).nocopy: $(4)/gen/$(1)_describe
 	$(4)/gen/$(1)_describe > $$@.tmp || { rm -f $$@.tmp; exit 1; }
 	mv $$@.tmp $$@
 
-$$($(1)_GEN)/$(1).erl $$($(1)_GEN)/$(1)_drv.erl &: $(4)/gen/$(1).nocopy $$(NOCOPY_STUBGEN)
+$$($(1)_GEN)/$(1).erl $$($(1)_GEN)/$(1)_drv.erl $$($(1)_GEN)/$(1)_iso.erl &: $(4)/gen/$(1).nocopy $$(NOCOPY_STUBGEN)
 	@mkdir -p $$($(1)_GEN)
 	$$(ERL) -noshell -pa $$(NOCOPY_EBIN) -run nocopy_stubgen main $(4)/gen/$(1).nocopy $$($(1)_GEN)
 
-$(1)_all: $$($(1)_PRIV)/$(1)_nif.so $$($(1)_PRIV)/$(1)_drv.so \
-          $$($(1)_GEN)/$(1).erl $$($(1)_GEN)/$(1)_drv.erl
+$(1)_all: $$($(1)_PRIV)/$(1)_nif.so $$($(1)_PRIV)/$(1)_drv.so $$($(1)_PRIV)/$(1)_iso \
+          $$(NOCOPY_ISO_NIF_TARGET) \
+          $$($(1)_GEN)/$(1).erl $$($(1)_GEN)/$(1)_drv.erl $$($(1)_GEN)/$(1)_iso.erl
 .PHONY: $(1)_all
 nocopy-all: $(1)_all
 
 ifneq ($$($(1)_BEAM),)
-$$($(1)_BEAM)/$(1).beam $$($(1)_BEAM)/$(1)_drv.beam: $$($(1)_BEAM)/%.beam: $$($(1)_GEN)/%.erl \
+$$($(1)_BEAM)/$(1).beam $$($(1)_BEAM)/$(1)_drv.beam $$($(1)_BEAM)/$(1)_iso.beam: $$($(1)_BEAM)/%.beam: $$($(1)_GEN)/%.erl \
         $$(NOCOPY_STUBGEN)
 	@mkdir -p $$(dir $$@)
 	$$(ERLC) -Wall +warnings_as_errors +debug_info -pa $$(NOCOPY_EBIN) -o $$($(1)_BEAM) $$<
 	$$(ERL) -noshell -pa $$(NOCOPY_EBIN) -run nocopy_stubgen add_docs $$@ $(4)/gen/$(1).nocopy
 
-$(1)_all: $$($(1)_BEAM)/$(1).beam $$($(1)_BEAM)/$(1)_drv.beam
+$(1)_all: $$($(1)_BEAM)/$(1).beam $$($(1)_BEAM)/$(1)_drv.beam $$($(1)_BEAM)/$(1)_iso.beam
 endif
 
 .PHONY: $(1)_clean
 $(1)_clean:
-	rm -rf $(4) $$($(1)_PRIV)/$(1)_nif.so $$($(1)_PRIV)/$(1)_drv.so \
-	    $$($(1)_GEN)/$(1).erl $$($(1)_GEN)/$(1)_drv.erl
+	rm -rf $(4) $$($(1)_PRIV)/$(1)_nif.so $$($(1)_PRIV)/$(1)_drv.so $$($(1)_PRIV)/$(1)_iso \
+	    $$($(1)_GEN)/$(1).erl $$($(1)_GEN)/$(1)_drv.erl $$($(1)_GEN)/$(1)_iso.erl
 endef

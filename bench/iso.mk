@@ -1,6 +1,6 @@
 # bench/iso.mk: the isolated backend's measurements (issue 12). Included by the
-# top-level Makefile. Not part of make bench yet: the backend itself is not
-# built (docs/design.md, "The isolated backend", Status).
+# top-level Makefile. Not part of make bench yet: the backend is built, its
+# benchmarks are not (docs/design.md, "The isolated backend", Status).
 #
 #   make iso-signal   round trip of each way to wake another process and be
 #                     woken back (bench/iso_signal.c), ISO_SIGNAL_TRIPS of them

@@ -2,8 +2,8 @@
 %%
 %% The C module's table is printed as Erlang terms by the module's "describe"
 %% build (see nocopy.mk); this module turns those terms into `NAME.erl' (NIF
-%% stubs) and `NAME_drv.erl' (driver client), each function with the `-spec'
-%% written once in C. Run as
+%% stubs), `NAME_drv.erl' (driver client) and `NAME_iso.erl' (isolated
+%% backend client), each function with the `-spec' written once in C. Run as
 %% `erl -noshell -run nocopy_stubgen main Table.nocopy OutDir'.
 -module(nocopy_stubgen).
 
@@ -32,7 +32,8 @@ main(_) ->
     io:format(standard_error, "usage: nocopy_stubgen TableFile OutDir~n", []),
     halt(2).
 
-%% @doc Reads `TableFile' and writes `NAME.erl' and `NAME_drv.erl' into `OutDir'.
+%% @doc Reads `TableFile' and writes `NAME.erl', `NAME_drv.erl' and
+%% `NAME_iso.erl' into `OutDir'.
 %% Throws `{stubgen, Message}' on a malformed table.
 -spec generate(file:filename(), file:filename()) -> ok.
 generate(TableFile, OutDir) ->
@@ -56,7 +57,9 @@ generate(TableFile, OutDir) ->
     Options = proplists:get_value(port_options, Terms),
     is_list(Options) orelse
         fail("no port_options (a table printed by an older describe build?)", []),
-    write(OutDir, Name ++ "_drv.erl", drv_module(Name, Types, Funcs, Fp, Options)).
+    write(OutDir, Name ++ "_drv.erl", drv_module(Name, Types, Funcs, Fp, Options)),
+    Atoms = proplists:get_value(atoms, Terms, []),
+    write(OutDir, Name ++ "_iso.erl", iso_module(Name, Types, Funcs, Fp, Atoms)).
 
 %% @doc Command-line entry: `add_docs([BeamFile, TableFile])'. Halts with status
 %% 1 and a message on any error.
@@ -88,14 +91,23 @@ add_docs(BeamFile, TableFile) ->
                                {error, beam_lib, Why} -> fail("cannot read: ~p", [Why])
                            end,
     Specs = specs(BeamFile, Module),
-    Drv = atom_to_list(Module) =:= Name ++ "_drv",
-    Entries = [doc_entry(F, Vars, Doc, Specs) || {F, Vars, Doc} <- documented(Drv, Name, Funcs)],
-    ModDoc = case Drv of
-                 false -> ["NIF stubs of the nocopy module ", Name, ": the functions of its C "
-                           "table, run in this VM. Generated from the table; see its C source."];
-                 true -> ["Driver client of the nocopy module ", Name, ": the same functions "
-                          "through a port opened with open/0,1 (the port comes first). "
-                          "Generated from the table; see its C source."]
+    DrvName = Name ++ "_drv",
+    IsoName = Name ++ "_iso",
+    Kind = case atom_to_list(Module) of
+               DrvName -> drv;
+               IsoName -> iso;
+               _ -> nif
+           end,
+    Entries = [doc_entry(F, Vars, Doc, Specs) || {F, Vars, Doc} <- documented(Kind, Name, Funcs)],
+    ModDoc = case Kind of
+                 nif -> ["NIF stubs of the nocopy module ", Name, ": the functions of its C "
+                         "table, run in this VM. Generated from the table; see its C source."];
+                 drv -> ["Driver client of the nocopy module ", Name, ": the same functions "
+                         "through a port opened with open/0,1 (the port comes first). "
+                         "Generated from the table; see its C source."];
+                 iso -> ["Isolated backend client of the nocopy module ", Name, ": the same "
+                         "functions run in a child OS process started with start/0,1 (the "
+                         "isolate comes first). Generated from the table; see its C source."]
              end,
     Docs = {docs_v1, erl_anno:new(1), erlang, <<"text/markdown">>,
             #{<<"en">> => unicode:characters_to_binary(ModDoc)}, #{}, Entries},
@@ -107,9 +119,22 @@ add_docs(BeamFile, TableFile) ->
     end.
 
 %% {Function, ArgumentNames, Doc} of every exported function worth a doc.
-documented(false, _Name, Funcs) ->
+documented(nif, _Name, Funcs) ->
     [{F#func.name, [V || {V, _} <- F#func.args], doc_text(F)} || F <- Funcs];
-documented(true, Name, Funcs) ->
+documented(iso, Name, Funcs) ->
+    [{F#func.name, ["Iso" | [V || {V, _} <- F#func.args]],
+      [case string:trim(doc_text(F)) of
+           "" -> "";
+           Text -> [Text, "\n\n"]
+       end,
+       "In the isolate `Iso`, started by start/0,1; the same as ", Name, ":",
+       F#func.name, "/", integer_to_list(F#func.arity), " on the NIF."]}
+     || F <- Funcs]
+    ++ [{"start", [], "Starts an isolate (a child process) with default options."},
+        {"start", ["Opts"], "Starts an isolate with options (see nocopy_iso)."},
+        {"stop", ["Iso"], "Stops the isolate: its process is killed, calls fail with "
+                          "`eclosed`."}];
+documented(drv, Name, Funcs) ->
     [{F#func.name, ["Port" | [V || {V, _} <- F#func.args]],
       [case string:trim(doc_text(F)) of
            "" -> "";
@@ -198,9 +223,11 @@ check_unique(Funcs) ->
     Reserved = [K || {N, A} = K <- Keys,
                      lists:member({N, A + 1}, [{"open", 1}, {"close", 1}, {"call", 3},
                                                {"call", 4}, {"async", 3}, {"await", 1},
-                                               {"await", 2}])],
+                                               {"await", 2},
+                                               %% the isolated backend client's
+                                               {"start", 1}, {"stop", 1}])],
     Reserved =:= [] orelse
-        fail("~p clash with the driver client's own functions", [Reserved]),
+        fail("~p clash with the driver or isolate client's own functions", [Reserved]),
     ok.
 
 %% "Ctx :: t(), Qop :: integer() | atom()" -> ["Ctx :: t()", "Qop :: integer() | atom()"]
@@ -461,6 +488,57 @@ drv_function(#func{name = N, args = Args} = F) ->
      "                                         cause => nocopy:drv_cause(", Cause, ")}}]);\n",
      "        error:undef:", St, " ->\n",
      "            erlang:raise(error, '$undef'(", St, "), ", St, ")\n",
+     "    end.\n\n"].
+
+%% ---- isolated backend module ----------------------------------------------------
+
+%% NAME_iso: the same functions with the isolate first. Each stub encodes its
+%% request with the driver's encoder (drv_encoder/3: the same bytes, one
+%% encoder) and hands it to nocopy_iso:call_request/5.
+iso_module(Name, Types, Funcs, Fp, Atoms) ->
+    Iso = Name ++ "_iso",
+    Exports = ["start/0", "start/1", "stop/1"
+               | [[atom(F#func.name), "/", integer_to_list(F#func.arity + 1)] || F <- Funcs]],
+    [header(Name, "isolated backend client"),
+     "-module(", atom(Iso), ").\n\n",
+     "-export([", join(Exports, ",\n         "), "]).\n",
+     "-export(['$atoms'/0, '$fingerprint'/0]).\n\n",
+     "-define(FP, ", integer_to_list(Fp), ").\n\n",
+     types(Types),
+     "%% @doc Starts an isolate of ", Name, " with default options.\n",
+     "-spec start() -> {ok, nocopy_iso:iso()} | {error, term()}.\n",
+     "start() ->\n    nocopy_iso:start(?MODULE, []).\n\n",
+     "%% @doc Starts an isolate of ", Name, "; see nocopy_iso:start/2.\n",
+     "-spec start([nocopy_iso:option()]) -> {ok, nocopy_iso:iso()} | {error, term()}.\n",
+     "start(Opts) ->\n    nocopy_iso:start(?MODULE, Opts).\n\n",
+     "%% @doc Stops the isolate.\n",
+     "-spec stop(nocopy_iso:iso()) -> ok.\n",
+     "stop(Iso) ->\n    nocopy_iso:stop(Iso).\n\n",
+     [iso_function(F) || F <- Funcs],
+     [drv_encoder(F, Name, handle_aliases(Types)) || F <- Funcs],
+     "%% @private The module's atoms, by index, for the isolate's replies.\n",
+     "'$atoms'() ->\n    ", io_lib:format("~p", [Atoms]), ".\n\n",
+     "%% @private The fingerprint of the table, for tests and tools.\n",
+     "'$fingerprint'() -> ?FP.\n"].
+
+iso_function(#func{name = N, args = Args} = F) ->
+    Vars = [V || {V, _} <- Args],
+    Iso = fresh("Iso", Vars),
+    Tag = fresh("Tag", Vars),
+    Reason = fresh("Reason", Vars),
+    Cause = fresh("Cause", Vars),
+    [doc(F), spec(N, [{Iso, "nocopy_iso:iso()"} | Args], F#func.result),
+     atom(N), "(", join([Iso | Vars], ", "), ") ->\n",
+     "    ", Tag, " = erlang:unique_integer([positive]),\n",
+     "    try nocopy_iso:call_request(", Iso, ", ?MODULE, ", Tag, ",\n",
+     "                                ", encoder_name(N), "(",
+     join([Iso, Tag | Vars], ", "), "),\n",
+     "                                infinity)\n",
+     "    catch\n",
+     "        error:{'$nocopy_error', ", Reason, ", ", Cause, "} ->\n",
+     "            erlang:error(", Reason, ", [", join([Iso | Vars], ", "), "],\n",
+     "                         [{error_info, #{module => nocopy,\n",
+     "                                         cause => nocopy:drv_cause(", Cause, ")}}])\n",
      "    end.\n\n"].
 
 %% ---- per-function request encoders -------------------------------------------

@@ -31,7 +31,10 @@
 %% reference for async calls), as an iolist ready for `port_command/2'.
 %% Binaries are placed in it as they are, never copied or flattened. A handle
 %% is encoded as a handle only if it belongs to `Port'.
--spec request(port(), nocopy_port:fingerprint(), nocopy_port:tag(), non_neg_integer(), list()) ->
+%% `Port' is the handles' owner: a port, or an isolate (nocopy_iso, whose
+%% stubs use the same encoders).
+-spec request(port() | nocopy_iso:iso(), nocopy_port:fingerprint(), nocopy_port:tag(),
+              non_neg_integer(), list()) ->
           iodata().
 request(Port, Fp, Tag, FunIndex, Args) ->
     [header(Fp, Tag, FunIndex, length(Args)) | args(Args, Port)].
@@ -78,7 +81,7 @@ version() ->
 %% @doc One argument's encoding, as iodata, for `Port': what request/5 puts in
 %% the request for `Term'. The generated encoders call it for the arguments
 %% they do not specialise.
--spec term(term(), port()) -> iodata().
+-spec term(term(), port() | nocopy_iso:iso()) -> iodata().
 term(B, _) when is_binary(B) ->
     %% The binary itself is the next element: referenced by the runtime when
     %% larger than 64 bytes, copied into its buffer otherwise.

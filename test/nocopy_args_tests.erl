@@ -10,7 +10,7 @@
 %% ---- good values --------------------------------------------------------------------
 
 good_values_test_() ->
-    ?NC_FOR_EACH_BACKEND(fun(B) -> [good(B, G) || G <- good_table()] end).
+    ?NC_FOR_ALL_THREE(fun(B) -> [good(B, G) || G <- good_table()] end).
 
 %% {Function, Args, Expected result}
 good_table() ->
@@ -68,7 +68,7 @@ good(B, {F, Args, Expected}) ->
 
 %% -0.0 keeps its sign through a float argument and result.
 negative_zero_test_() ->
-    ?NC_FOR_EACH_BACKEND(
+    ?NC_FOR_ALL_THREE(
        fun(B) ->
                [{nc_title(B, "echo_double(-0.0) keeps the sign"),
                  fun() ->
@@ -78,7 +78,7 @@ negative_zero_test_() ->
        end).
 
 term_types_test_() ->
-    ?NC_FOR_EACH_BACKEND(
+    ?NC_FOR_ALL_THREE(
        fun(B) ->
                Cases = [{1, integer}, {1 bsl 70, integer}, {1.0, float}, {foo, atom},
                         {<<>>, binary}, {nc_big(100), binary}, {<<1:3>>, bitstring},
@@ -100,7 +100,7 @@ term_types_test_() ->
        end).
 
 handle_args_test_() ->
-    ?NC_FOR_EACH_BACKEND(
+    ?NC_FOR_ALL_THREE(
        fun(B) ->
                [{nc_title(B, "a counter handle is read and counts its uses"),
                  fun() ->
@@ -116,7 +116,7 @@ handle_args_test_() ->
 %% Calling with the wrong number of arguments is a plain undef, as for any
 %% Erlang function: the stubs have exactly the table's arities.
 wrong_arity_test_() ->
-    ?NC_FOR_EACH_BACKEND(
+    ?NC_FOR_ALL_THREE(
        fun(B) ->
                [{nc_title(B, "echo_i64 with no arguments is undef"),
                  ?_assertError(undef, call(B, echo_i64, []))},
@@ -127,7 +127,7 @@ wrong_arity_test_() ->
 %% ---- bad values ------------------------------------------------------------------------
 
 bad_values_test_() ->
-    ?NC_FOR_EACH_BACKEND(fun(B) -> [bad(B, Case) || Case <- bad_table()] end).
+    ?NC_FOR_ALL_THREE(fun(B) -> [bad(B, Case) || Case <- bad_table()] end).
 
 %% {Function, Args | fun(Backend) -> Args, ArgNo, Message}, where Message is
 %% {got, Text} (Text followed by ", got: <the argument>"), {exact, Text} or
@@ -300,7 +300,7 @@ format_outcome(B, Library, T) ->
 %% "expected one of the atoms ..." lists real atoms of the table, cut between
 %% names when it does not fit, never in the middle of one.
 unknown_atom_message_test_() ->
-    ?NC_FOR_EACH_BACKEND(
+    ?NC_FOR_ALL_THREE(
        fun(B) ->
                [{nc_title(B, "unknown atom: the list of known atoms has no cut names"),
                  fun() ->
@@ -320,7 +320,7 @@ unknown_atom_message_test_() ->
 
 %% A wrong-type handle names both types, and "got:" appears once.
 wrong_handle_message_test_() ->
-    ?NC_FOR_EACH_BACKEND(
+    ?NC_FOR_ALL_THREE(
        fun(B) ->
                [{nc_title(B, "wrong handle type: one \"got\" in the message"),
                  fun() ->

@@ -10,7 +10,7 @@
 %% ---- the shell's view ------------------------------------------------------------------
 
 shell_format_test_() ->
-    ?NC_FOR_EACH_BACKEND(
+    ?NC_FOR_ALL_THREE(
        fun(B) ->
                [{nc_title(B, "formatted exception: \"argument 3\" and \"expected a binary\""),
                  fun() ->
@@ -59,7 +59,7 @@ shell_format_test_() ->
 %% nocopy_fail/3: any status with a message of the function's own; a status
 %% that is not negative is einternal; the message is cut at 159 bytes.
 fail_with_test_() ->
-    ?NC_FOR_EACH_BACKEND(
+    ?NC_FOR_ALL_THREE(
        fun(B) ->
                Long = binary:copy(<<"x">>, 300),
                [{nc_title(B, io_lib:format("fail_with(~p, ...) raises ~p", [S, R])),
@@ -76,7 +76,7 @@ fail_with_test_() ->
        end).
 
 status_test_() ->
-    ?NC_FOR_EACH_BACKEND(
+    ?NC_FOR_ALL_THREE(
        fun(B) ->
                [{nc_title(B, io_lib:format("fail_status(~p) raises ~p", [S, R])),
                  fun() -> nc_assert_error(B, fail_status, [S], R, {general, Msg}) end}
@@ -92,7 +92,7 @@ status_test_() ->
 
 %% Programming errors in a wrapped function are reported, never undefined.
 misuse_test_() ->
-    ?NC_FOR_EACH_BACKEND(
+    ?NC_FOR_ALL_THREE(
        fun(B) ->
                [{nc_title(B, io_lib:format("~s(~0tP) raises ~p", [F, Args, 4, R])),
                  fun() -> nc_assert_error(B, F, Args, R, {general, Msg}) end}
@@ -109,7 +109,7 @@ misuse_test_() ->
 %% ---- values, not exceptions ----------------------------------------------------------
 
 values_test_() ->
-    ?NC_FOR_EACH_BACKEND(
+    ?NC_FOR_ALL_THREE(
        fun(B) ->
                [{nc_title(B, "{error, Reason} is returned, not raised"),
                  ?_assertEqual({error, green}, call(B, return_error, [green]))},

@@ -8,7 +8,7 @@
 -include("nocopy_test_util.hrl").
 
 results_test_() ->
-    ?NC_FOR_EACH_BACKEND(fun(B) -> [value(B, V) || V <- value_table()] end).
+    ?NC_FOR_ALL_THREE(fun(B) -> [value(B, V) || V <- value_table()] end).
 
 %% {Function, Args, Expected}
 value_table() ->
@@ -44,7 +44,7 @@ value(B, {F, Args, Expected}) ->
      ?_assertEqual(Expected, call(B, F, Args))}.
 
 deep_test_() ->
-    ?NC_FOR_EACH_BACKEND(
+    ?NC_FOR_ALL_THREE(
        fun(B) ->
                [{nc_title(B, "make_deep(10000): nesting survives"),
                  fun() -> ?assertEqual(10000, depth(call(B, make_deep, [10000]))) end}]
@@ -61,7 +61,7 @@ depth({D, [Inner]}) ->
 
 %% Results that cannot be built fail the call, with a reason and a message.
 result_errors_test_() ->
-    ?NC_FOR_EACH_BACKEND(
+    ?NC_FOR_ALL_THREE(
        fun(B) ->
                [{nc_title(B, io_lib:format("~s(~0tP) fails with ~p", [F, Args, 4, R])),
                  fun() -> nc_assert_error(B, F, Args, R, {general, Msg}) end}
@@ -88,7 +88,7 @@ result_error_table() ->
 %% ---- binary results: contents -------------------------------------------------------
 
 binary_contents_test_() ->
-    ?NC_FOR_EACH_BACKEND(fun(B) -> binary_contents(B) end).
+    ?NC_FOR_ALL_THREE(fun(B) -> binary_contents(B) end).
 
 binary_contents(B) ->
     Sizes = [0, 1, 63, 64, 65, 1000, 1 bsl 20],

@@ -7,12 +7,15 @@
 %% nocopy_test_drv:F(Port, Args...), so argument numbers in errors are one
 %% higher). Suites build their tests with ?NC_FOR_EACH_BACKEND(Fun), where
 %% Fun(Backend) returns a list of EUnit tests. Both backends are always
-%% built: failing to open a port is a test failure, never a skip.
+%% built: failing to open a port is a test failure, never a skip. The suites
+%% whose semantics the isolated backend shares (arguments, results, errors)
+%% use ?NC_FOR_ALL_THREE(Fun), which adds `{iso, Iso}' (calls go to
+%% nocopy_test_iso:F(Iso, Args...), argument numbers one higher too).
 
 -include_lib("eunit/include/eunit.hrl").
 
 -compile({nowarn_unused_function,
-          [{nc_for_each_backend, 2}, {nc_open, 1}, {nc_close, 1}, {call, 3},
+          [{nc_for_each_backend, 2}, {nc_open, 1}, {nc_close, 1}, {call, 3}, {nc_start_iso, 0},
            {nc_name, 1}, {nc_module, 1}, {nc_argno, 2}, {nc_args, 2},
            {nc_catch, 3}, {nc_assert_badarg, 5}, {nc_assert_error, 5},
            {nc_got, 2}, {nc_format, 2}, {nc_contains, 2}, {nc_big, 1},
@@ -21,6 +24,7 @@
            {nc_title, 2}, {nc_await, 2}]}).
 
 -define(NC_FOR_EACH_BACKEND(Fun), nc_for_each_backend(Fun, [])).
+-define(NC_FOR_ALL_THREE(Fun), nc_for_each_backend(Fun, [iso])).
 
 %% The bounds of C's int64_t and uint64_t.
 -define(I64_MAX, ((1 bsl 63) - 1)).
@@ -33,7 +37,15 @@
 nc_for_each_backend(Fun, Opts) ->
     [{"nif backend", Fun(nif)},
      {"driver backend",
-      {setup, fun() -> nc_open(Opts) end, fun nc_close/1, Fun}}].
+      {setup, fun() -> nc_open(Opts) end, fun nc_close/1, Fun}}
+     | [{"isolated backend", {setup, fun nc_start_iso/0, fun nc_close/1, Fun}}
+        || lists:member(iso, Opts)]].
+
+nc_start_iso() ->
+    case nocopy_test_iso:start([{region_bytes, 1 bsl 26}]) of
+        {ok, Iso} -> {iso, Iso};
+        Other -> erlang:error({isolate_start_failed, Other})
+    end.
 
 nc_open(Opts) ->
     DrvOpts = proplists:get_value(drv_open, Opts, []),
@@ -43,13 +55,16 @@ nc_open(Opts) ->
     end.
 
 nc_close({drv, Port}) -> nocopy_test_drv:close(Port);
+nc_close({iso, Iso}) -> nocopy_test_iso:stop(Iso);
 nc_close(nif) -> ok.
 
 nc_name(nif) -> "nif";
-nc_name({drv, _}) -> "drv".
+nc_name({drv, _}) -> "drv";
+nc_name({iso, _}) -> "iso".
 
 nc_module(nif) -> nocopy_test;
-nc_module({drv, _}) -> nocopy_test_drv.
+nc_module({drv, _}) -> nocopy_test_drv;
+nc_module({iso, _}) -> nocopy_test_iso.
 
 %% A test title naming the backend: "nif: echo_i64(foo)".
 nc_title(Backend, Text) ->
@@ -58,15 +73,18 @@ nc_title(Backend, Text) ->
 %% ---- calling --------------------------------------------------------------------
 
 call(nif, F, Args) -> apply(nocopy_test, F, Args);
-call({drv, Port}, F, Args) -> apply(nocopy_test_drv, F, [Port | Args]).
+call({drv, Port}, F, Args) -> apply(nocopy_test_drv, F, [Port | Args]);
+call({iso, Iso}, F, Args) -> apply(nocopy_test_iso, F, [Iso | Args]).
 
 %% The argument number the caller sees for argument N of the C function.
 nc_argno(nif, N) -> N;
-nc_argno({drv, _}, N) -> N + 1.
+nc_argno({drv, _}, N) -> N + 1;
+nc_argno({iso, _}, N) -> N + 1.
 
 %% The argument list of the stub's stack frame.
 nc_args(nif, Args) -> Args;
-nc_args({drv, Port}, Args) -> [Port | Args].
+nc_args({drv, Port}, Args) -> [Port | Args];
+nc_args({iso, Iso}, Args) -> [Iso | Args].
 
 %% {ok, Value} | {error, Reason, Stacktrace} (other classes are re-raised).
 nc_catch(B, F, Args) ->

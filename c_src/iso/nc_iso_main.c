@@ -1,0 +1,211 @@
+/* nc_iso_main.c: the child process of the isolated backend, priv/NAME_iso.
+ *
+ * Started by the VM (c_src/iso_host/) with posix_spawn as
+ *     NAME_iso INPUT_BYTES OUTPUT_BYTES THREADS INCARNATION
+ * and the channel and the two regions at fds 3, 4, 5 (NC_ISO_CHILD_FD_*).
+ * It attaches the regions (input read-only, output writable, each checked
+ * to be a sealed memfd of the size agreed), loads the module, says HELLO,
+ * then reads the channel: a CALL is queued to the pool of threads that run
+ * calls (nc_iso_exec.c), a RELEASE_OUT drops a handover of an output block.
+ * End of file on the channel (the VM closed it, or died) ends the process.
+ *
+ * Anything the module does wrong ends this process only: the VM sees the
+ * channel close and its pidfd report how, and fails the calls in flight. */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "nc_iso.h"
+#include "nc_iso_chan.h"
+#include "nc_iso_proc.h"
+
+#define THREADS_MAX 64
+
+static pthread_mutex_t qmu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t qcv = PTHREAD_COND_INITIALIZER;
+static nc_iso_call *qhead, *qtail;
+
+static void *worker(void *arg)
+{
+    (void)arg;
+    for (;;) {
+        pthread_mutex_lock(&qmu);
+        while (!qhead)
+            pthread_cond_wait(&qcv, &qmu);
+        nc_iso_call *call = qhead;
+        qhead = call->next;
+        if (!qhead)
+            qtail = NULL;
+        pthread_mutex_unlock(&qmu);
+        nocopy__iso_call_execute(call);   /* frees it */
+    }
+    return NULL;
+}
+
+static void enqueue(nc_iso_call *call)
+{
+    call->next = NULL;
+    pthread_mutex_lock(&qmu);
+    if (qtail)
+        qtail->next = call;
+    else
+        qhead = call;
+    qtail = call;
+    pthread_cond_signal(&qcv);
+    pthread_mutex_unlock(&qmu);
+}
+
+static int parse_size(const char *s, size_t *out)
+{
+    char *end;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (!*s || *end)
+        return -1;
+    *out = (size_t)v;
+    return 0;
+}
+
+static int setup_names(const nocopy_module *m)
+{
+    int n = nocopy__module_atom_count(m);
+    int total = NOCOPY_ATOM_BUILTIN_COUNT + n;
+    nc_iso_atom_name *names = calloc((size_t)total, sizeof *names);
+    if (!names)
+        return -1;
+    for (int i = 0; i < total; i++) {
+        nocopy_atom a = i < NOCOPY_ATOM_BUILTIN_COUNT ? -i - 1 : i - NOCOPY_ATOM_BUILTIN_COUNT;
+        names[i].name = nocopy__atom_name(m, a);
+        names[i].len = strlen(names[i].name);
+    }
+    nocopy__iso.names = names;
+    nocopy__iso.natoms = n;
+    return 0;
+}
+
+/* ---- telling the VM how we end ------------------------------------------------- */
+
+/* Async-signal-safe: one send() of a message built on the stack. */
+static void tell_end(int how, int code)
+{
+    nocopy__iso_hdr h = {.kind = NC_ISO_MSG_DYING, .pad = 0,
+                         .id = (uint64_t)how << 32 | (uint32_t)code};
+    (void)send(NC_ISO_CHILD_FD_CHANNEL, &h, sizeof h, MSG_NOSIGNAL | MSG_DONTWAIT);
+}
+
+static void on_fatal(int sig)
+{
+    tell_end(NC_ISO_EXIT_SIGNAL, sig);
+    raise(sig);                        /* the default action, restored by SA_RESETHAND */
+}
+
+static void on_exit_status(int status, void *arg)
+{
+    (void)arg;
+    tell_end(NC_ISO_EXIT_CODE, status);
+}
+
+static void watch_the_end(void)
+{
+    static const int fatal[] = {SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT, SIGTRAP, SIGSYS};
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_fatal;
+    sa.sa_flags = (int)(SA_RESETHAND | SA_NODEFER);
+    sigemptyset(&sa.sa_mask);
+    for (size_t i = 0; i < sizeof fatal / sizeof fatal[0]; i++)
+        sigaction(fatal[i], &sa, NULL);
+    on_exit(on_exit_status, NULL);
+}
+
+static int fail(const char *what)
+{
+    fprintf(stderr, "nocopy isolate: %s\n", what);
+    return 2;
+}
+
+int main(int argc, char **argv)
+{
+    size_t in_bytes, out_bytes, threads, incarnation;
+    if (argc != 5 || parse_size(argv[1], &in_bytes) || parse_size(argv[2], &out_bytes) ||
+        parse_size(argv[3], &threads) || parse_size(argv[4], &incarnation) || threads < 1 ||
+        threads > THREADS_MAX)
+        return fail("usage: NAME_iso INPUT_BYTES OUTPUT_BYTES THREADS INCARNATION "
+                    "(started by nocopy_iso, with its fds)");
+
+    const nocopy_module *m = nocopy_module_definition();
+    char err[NC_MODULE_ERR_MAX];
+    if (nocopy__module_check(m, err) != 0)
+        return fail(err);
+    nocopy__iso.mod = m;
+    nocopy__iso.fingerprint = nocopy__module_fingerprint(m);
+    nocopy__iso.chan = NC_ISO_CHILD_FD_CHANNEL;
+    nocopy__iso.incarnation = (uint32_t)incarnation;
+    if (nocopy__iso_region_attach(&nocopy__iso.in, NC_ISO_CHILD_FD_INPUT, in_bytes, 0) !=
+            NOCOPY_OK ||
+        nocopy__iso_region_attach(&nocopy__iso.out, NC_ISO_CHILD_FD_OUTPUT, out_bytes, 1) !=
+            NOCOPY_OK)
+        return fail("the regions it was given are not the sealed memfds agreed");
+    if (setup_names(m) != 0 || nocopy__iso_blocks_init() != NOCOPY_OK ||
+        nocopy__iso_handles_init(m) != 0)
+        return fail("out of memory");
+    nocopy__iso.hooks = (nc_iso_hooks){
+        .out_take = nocopy__iso_out_take,
+        .out_ref = nocopy__iso_out_ref,
+        .out_unref = nocopy__iso_out_unref,
+        .in_keep = nocopy__iso_in_keep,
+        .in_release = nocopy__iso_in_release,
+        .handle_insert = nocopy__iso_handle_insert,
+    };
+    watch_the_end();
+    if (m->load && m->load() != NOCOPY_OK)
+        return fail("the module's load function failed");
+    for (size_t i = 0; i < threads; i++) {
+        pthread_t t;
+        if (pthread_create(&t, NULL, worker, NULL) != 0)
+            return fail("no thread could be started");
+        pthread_detach(t);
+    }
+    nocopy__iso_hello hello = {.input_base = (uint64_t)(uintptr_t)nocopy__iso.in.base,
+                               .output_base = (uint64_t)(uintptr_t)nocopy__iso.out.base};
+    if (nocopy__iso_send(NC_ISO_MSG_HELLO, 0, &hello, sizeof hello) != NOCOPY_OK)
+        return 0;
+
+    for (;;) {
+        uint8_t *buf = malloc(NC_ISO_MSG_MAX);
+        size_t len;
+        if (!buf)
+            return fail("out of memory");
+        int st = nocopy__iso_chan_recv(nocopy__iso.chan, buf, NC_ISO_MSG_MAX, &len);
+        if (st == NOCOPY_ECLOSED) {
+            free(buf);
+            return 0;                      /* the VM is done with us */
+        }
+        nocopy__iso_hdr h;
+        if (st != NOCOPY_OK || len < sizeof h) {
+            free(buf);
+            continue;
+        }
+        memcpy(&h, buf, sizeof h);
+        if (h.kind == NC_ISO_MSG_CALL) {
+            nc_iso_call *call = malloc(sizeof *call);
+            if (!call) {
+                free(buf);
+                return fail("out of memory");
+            }
+            uint8_t *msg = realloc(buf, len);     /* shrink to the message */
+            if (!msg)
+                msg = buf;
+            call->id = h.id;
+            call->msg = msg;
+            call->msg_len = len;
+            nocopy__iso_call_hold_outputs(call);
+            enqueue(call);
+        } else {
+            if (h.kind == NC_ISO_MSG_RELEASE_OUT)
+                nocopy__iso_out_unref(h.id);
+            free(buf);
+        }
+    }
+}

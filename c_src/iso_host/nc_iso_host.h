@@ -1,0 +1,190 @@
+/* nc_iso_host.h: the VM's side of the isolated backend, a NIF library of the
+ * nocopy application (priv/nocopy_iso_nif.so, Erlang module nocopy_iso). It
+ * uses iso_shared/ and erl_nif only: it runs no wrapped function. Files:
+ *
+ *   nc_iso_host_nif.c     the NIFs: start, stop, restart, kill, binary, call
+ *                         (a request iolist made into a CALL), info
+ *   nc_iso_host_inc.c     one child incarnation: regions, channel, process,
+ *                         the reader thread, the calls in flight, death
+ *   nc_iso_host_reply.c   a REPLY decoded, as hostile input, into a term
+ *   nc_iso_host_blocks.c  input blocks (resources the VM allocates in the
+ *                         input region) and output handovers (resources whose
+ *                         destructor sends RELEASE_OUT)
+ *   nc_iso_host_ref.c     an incarnation's references and end; RELEASE_OUT
+ *   nc_iso_host_state.c   resource types and atoms, data only
+ *
+ * Each file uses only those below it in this list (tools/check-layers.sh).
+ * Who owns what. An isolate (nc_host_iso, a resource: the Iso term) holds a
+ * reference on its current incarnation. An incarnation (nc_host_inc,
+ * refcounted) owns the regions' mappings, the channel, the child process
+ * and the table of input blocks; its reader thread, each input block and
+ * each output handover hold a reference, so a dead child's regions stay
+ * mapped while any Erlang binary points into them. A call in flight
+ * (nc_host_call) keeps its isolate (so the reader can make handle terms)
+ * and lends each input block it names (one reference each, dropped when its
+ * reply, or the child's death, ends it). */
+#ifndef NC_ISO_HOST_H
+#define NC_ISO_HOST_H
+
+#include <erl_nif.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include "nocopy_status.h"
+#include "nc_iso_alloc.h"
+#include "nc_iso_msg.h"
+#include "nc_iso_proc.h"
+#include "nc_iso_region.h"
+
+typedef struct nc_host_iso nc_host_iso;
+typedef struct nc_host_inc nc_host_inc;
+
+/* An input block: a resource (its Erlang binaries reference it). */
+typedef struct nc_host_block {
+    nc_host_inc *inc;                  /* a reference */
+    uint64_t off, len;                 /* in the input region; len rounded */
+    size_t lent;                       /* calls in flight naming it (inc->mu) */
+    size_t child_keeps;                /* keeps the child announced (inc->mu) */
+} nc_host_block;
+
+/* One handover of an output block: a resource per Erlang binary made from
+ * it; its destructor tells the child. */
+typedef struct nc_host_out {
+    nc_host_inc *inc;                  /* a reference */
+    uint64_t block;
+} nc_host_out;
+
+typedef struct nc_host_call {
+    uint64_t id;
+    ErlNifPid caller;
+    int64_t tag;
+    nc_host_iso *iso;                  /* KEPT (enif_keep_resource) */
+    nc_host_block **lent;              /* each lent: a reference and lent++ */
+    size_t nlent;
+} nc_host_call;
+
+struct nc_host_inc {
+    _Atomic long refs;
+    uint32_t number;                   /* 1, 2, ... per isolate */
+    nocopy__iso_region in, out;        /* in: read-write here; out: read-only */
+    nocopy__iso_alloc in_alloc;
+    int chan;                          /* the VM's end, non-blocking */
+    nocopy__iso_child child;
+    pthread_t reader;
+    ErlNifMutex *mu;                   /* everything below */
+    int dead;                          /* the reader saw the end */
+    int stopping;                      /* stop/1: calls end with eclosed */
+    char death[160];                   /* how it ended, for ecrashed */
+    int told_how, told_code;           /* the child's DYING message, if any */
+    const char *vm_killed;             /* why the VM killed it, if it did */
+    nc_host_call **calls;              /* in flight, by slot */
+    size_t calls_cap, ncalls;
+    uint64_t call_seq;
+    nc_host_block **blocks;            /* live input blocks, sorted by off */
+    size_t nblocks, blocks_cap;
+    uint64_t *pending;                 /* RELEASE_OUTs not sent yet (full) */
+    size_t npending, pending_cap;
+    int hello;
+    uint64_t child_in_base, child_out_base;   /* from HELLO: diagnostics only */
+    _Atomic long outs;                 /* output handovers alive in Erlang */
+};
+
+struct nc_host_iso {
+    ErlNifMutex *mu;                   /* inc, stopped, restarts */
+    nc_host_inc *inc;                  /* a reference, or NULL */
+    int stopped;
+    char path[4096];
+    size_t region_bytes, threads;
+    long timeout_ms;                   /* per call; -1: none */
+    ERL_NIF_TERM module;               /* NAME_iso (an atom: env-free) */
+    ERL_NIF_TERM *atoms;               /* the module's atoms, by index */
+    size_t natoms;
+    int intensity;                     /* restarts allowed per period */
+    long period_ms;
+    long long *restart_times;          /* ms, the last `intensity` ones */
+    int nrestarts;
+    uint32_t incarnations;
+    _Atomic uint64_t copied_bytes;     /* request bytes copied into the region */
+    _Atomic uint64_t inline_bytes;     /* request bytes sent in messages */
+};
+
+/* ---- resource types and atoms (nc_iso_host_state.c, set up at load) ---------------- */
+
+extern ErlNifResourceType *nocopy__host_iso_rt, *nocopy__host_block_rt,
+    *nocopy__host_out_rt;
+
+typedef struct nc_host_atoms {
+    ERL_NIF_TERM ok, error, true_, false_, undefined, nocopy_reply, error_tag, general,
+        handle_tag, ecrashed, eclosed, eproto;
+    ERL_NIF_TERM reasons[16];
+    size_t nreasons;
+} nc_host_atoms;
+extern nc_host_atoms nocopy__host_am;
+
+/* ---- incarnations (nc_iso_host_inc.c) -------------------------------------------- */
+
+/* Creates the regions and the channel, starts the child and its reader.
+ * NOCOPY_OK with *out (one reference, the caller's), or a status with text
+ * in why. */
+int nocopy__host_inc_start(nc_host_iso *iso, uint32_t number, nc_host_inc **out,
+                           char *why, size_t why_len);
+/* Registers a call (taking it over) unless the child is dead. 0, -1 (dead
+ * or stopping) or -2 (too many calls, or no memory). */
+int nocopy__host_inc_register(nc_host_inc *inc, nc_host_call *call);
+/* Takes a call back out (its CALL could not be sent). The call, or NULL if
+ * the reader ended it meanwhile (its caller is told). */
+nc_host_call *nocopy__host_inc_unregister(nc_host_inc *inc, uint64_t id);
+/* Ends a call: drops what it holds and frees it. */
+void nocopy__host_call_free(nc_host_call *call);
+
+/* ---- references and releases (nc_iso_host_ref.c) -------------------------------------- */
+
+/* The last reference's release frees the incarnation: kills and reaps the
+ * child if it still runs, unmaps the regions, closes the channel. */
+void nocopy__host_inc_ref(nc_host_inc *inc);
+void nocopy__host_inc_unref(nc_host_inc *inc);
+/* Kills the child (SIGKILL), saying why for the calls' error text. */
+void nocopy__host_inc_kill(nc_host_inc *inc, const char *why);
+/* Sends RELEASE_OUT for `block`, or queues it when the channel is full. */
+void nocopy__host_inc_release_out(nc_host_inc *inc, uint64_t block);
+/* Sends the queued RELEASE_OUTs the channel takes now (the reader). */
+void nocopy__host_inc_flush_releases(nc_host_inc *inc);
+
+/* ---- input blocks and output handovers (nc_iso_host_blocks.c) --------------------- */
+
+/* A new input block of len bytes (one reference, the caller's), in the
+ * table. NULL: the region is full or no memory. */
+nc_host_block *nocopy__host_block_new(nc_host_inc *inc, size_t len);
+/* The block holding [p, p + len) of the input region, lent to a call
+ * (lent++, one reference), or NULL. */
+nc_host_block *nocopy__host_block_lend(nc_host_inc *inc, const uint8_t *p, size_t len);
+/* Ends a loan. */
+void nocopy__host_block_return(nc_host_block *b);
+/* The block that starts at off, if the child may name it now: lent to a
+ * call or kept by the child (so it is referenced). With inc->mu held. */
+nc_host_block *nocopy__host_block_named(nc_host_inc *inc, uint64_t off);
+/* KEEP_IN / RELEASE_IN from the child; 0, or -1 for a bad name. */
+int nocopy__host_block_child_keep(nc_host_inc *inc, uint64_t off);
+int nocopy__host_block_child_release(nc_host_inc *inc, uint64_t off);
+/* The child is gone: drop its keeps. */
+void nocopy__host_blocks_drop_child_keeps(nc_host_inc *inc);
+/* A term for bytes of an output block, one handover (the child counted
+ * it), or 0 when the range is outside the region. */
+ERL_NIF_TERM nocopy__host_out_binary(ErlNifEnv *env, nc_host_inc *inc, uint64_t block,
+                                     uint64_t off, uint64_t len);
+void nocopy__host_block_dtor(ErlNifEnv *env, void *obj);
+void nocopy__host_out_dtor(ErlNifEnv *env, void *obj);
+
+/* ---- replies (nc_iso_host_reply.c) --------------------------------------------------- */
+
+/* The message for the caller of `call` from a REPLY body (after the header):
+ * {nocopy_reply, Tag, {ok, Value} | {'$nocopy_error', Reason, Cause}}, or 0
+ * when the body is malformed (why says how). */
+ERL_NIF_TERM nocopy__host_reply_term(ErlNifEnv *env, nc_host_inc *inc, nc_host_call *call,
+                                     const uint8_t *body, size_t len, const char **why);
+/* {nocopy_reply, Tag, {'$nocopy_error', Reason, {general, Text}}}. */
+ERL_NIF_TERM nocopy__host_error_term(ErlNifEnv *env, nc_host_call *call, ERL_NIF_TERM reason,
+                                     const char *text);
+
+#endif /* NC_ISO_HOST_H */

@@ -1,0 +1,651 @@
+/* nc_iso_host_nif.c: the NIFs of nocopy_iso (priv/nocopy_iso_nif.so).
+ *
+ * No NIF waits for the child: a call sends its CALL on the non-blocking
+ * channel and returns; the reply arrives as a message from the incarnation's
+ * reader thread (nc_iso_host_inc.c). Starting a child (posix_spawn and the
+ * regions) runs on a dirty I/O scheduler.
+ *
+ * A request (the iolist the NAME_iso stub encodes, the driver's bytes) is
+ * walked here piece by piece, never flattened: a binary whose bytes lie in
+ * the current incarnation's input region (one placed there with
+ * nocopy_iso:binary/2, or a slice of an input a function returned) or its
+ * output region (a result passed back in) is sent as (offset, length), no
+ * copy; any other piece of at most
+ * NC_ISO_INLINE_PIECE bytes is copied into the message, and a longer one
+ * copied once into a new input block. */
+#include <signal.h>
+#include <string.h>
+#include <time.h>
+
+#include "nc_iso_chan.h"
+#include "nc_iso_host.h"
+
+
+#define MAX_PIECES (1u << 20)
+
+static ERL_NIF_TERM atom(ErlNifEnv *env, const char *name)
+{
+    return enif_make_atom(env, name);
+}
+
+static ERL_NIF_TERM error2(ErlNifEnv *env, const char *reason, const char *text)
+{
+    ERL_NIF_TERM bin;
+    size_t n = strlen(text);
+    memcpy(enif_make_new_binary(env, n, &bin), text, n);
+    return enif_make_tuple3(env, atom(env, "error"), atom(env, reason), bin);
+}
+
+/* ---- the isolate ------------------------------------------------------------------ */
+
+static void iso_stop(nc_host_iso *iso)
+{
+    enif_mutex_lock(iso->mu);
+    iso->stopped = 1;
+    nc_host_inc *inc = iso->inc;
+    iso->inc = NULL;
+    enif_mutex_unlock(iso->mu);
+    if (inc) {
+        enif_mutex_lock(inc->mu);
+        inc->stopping = 1;
+        enif_mutex_unlock(inc->mu);
+        /* The reader sees the channel close and ends the calls in flight. */
+        nocopy__host_inc_kill(inc, "the isolate was stopped");
+        nocopy__host_inc_unref(inc);
+    }
+}
+
+static void iso_dtor(ErlNifEnv *env, void *obj)
+{
+    (void)env;
+    nc_host_iso *iso = obj;
+    if (iso->mu) {
+        iso_stop(iso);
+        enif_mutex_destroy(iso->mu);
+    }
+    enif_free(iso->atoms);
+    enif_free(iso->restart_times);
+}
+
+static nc_host_iso *get_iso(ErlNifEnv *env, ERL_NIF_TERM t)
+{
+    nc_host_iso *iso;
+    return enif_get_resource(env, t, nocopy__host_iso_rt, (void **)&iso) ? iso : NULL;
+}
+
+static long long now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Starts a new incarnation if the current one is dead (or none), within the
+ * restart budget; first: the first start, which the budget does not count. */
+static ERL_NIF_TERM iso_restart(ErlNifEnv *env, nc_host_iso *iso, int first)
+{
+    char why[256];
+    enif_mutex_lock(iso->mu);
+    if (iso->stopped) {
+        enif_mutex_unlock(iso->mu);
+        return error2(env, "eclosed", "the isolate was stopped");
+    }
+    nc_host_inc *old = iso->inc;
+    if (old && !old->dead) {
+        enif_mutex_unlock(iso->mu);
+        return atom(env, "ok");        /* another caller restarted it */
+    }
+    if (!first) {
+        long long now = now_ms();
+        int recent = 0;
+        for (int i = 0; i < iso->nrestarts; i++)
+            if (now - iso->restart_times[i] < iso->period_ms)
+                recent++;
+        if (recent >= iso->intensity) {
+            snprintf(why, sizeof why,
+                     "%s; not restarted: %d restarts within %ld ms is the isolate's budget",
+                     old ? old->death : "the isolate's process ended", iso->intensity,
+                     iso->period_ms);
+            enif_mutex_unlock(iso->mu);
+            return error2(env, "ecrashed", why);
+        }
+        if (iso->intensity > 0) {
+            /* The oldest time makes room for now. */
+            int at = iso->nrestarts < iso->intensity ? iso->nrestarts++ : 0;
+            if (at == 0 && iso->nrestarts == iso->intensity)
+                for (int i = 1; i < iso->intensity; i++)
+                    if (iso->restart_times[i] < iso->restart_times[at])
+                        at = i;
+            iso->restart_times[at] = now;
+        }
+    }
+    nc_host_inc *inc;
+    int st = nocopy__host_inc_start(iso, ++iso->incarnations, &inc, why, sizeof why);
+    if (st != NOCOPY_OK) {
+        enif_mutex_unlock(iso->mu);
+        return error2(env, first ? "start_failed" : "ecrashed", why);
+    }
+    iso->inc = inc;
+    enif_mutex_unlock(iso->mu);
+    if (old)
+        nocopy__host_inc_unref(old);
+    return atom(env, "ok");
+}
+
+/* start_nif(Path, Module, Atoms, RegionBytes, Threads, TimeoutMs, Intensity, PeriodMs) */
+static ERL_NIF_TERM start_nif(ErlNifEnv *env, int argc, const ERL_NIF_TERM argv[])
+{
+    (void)argc;
+    ErlNifBinary path;
+    unsigned len;
+    unsigned long region, threads;
+    long timeout, period;
+    int intensity;
+    if (!enif_inspect_binary(env, argv[0], &path) || path.size == 0 || path.size >= 4096 ||
+        memchr(path.data, 0, path.size) || !enif_is_atom(env, argv[1]) ||
+        !enif_get_list_length(env, argv[2], &len) || !enif_get_ulong(env, argv[3], &region) ||
+        !enif_get_ulong(env, argv[4], &threads) || !enif_get_long(env, argv[5], &timeout) ||
+        !enif_get_int(env, argv[6], &intensity) || !enif_get_long(env, argv[7], &period) ||
+        intensity < 0 || intensity > 1000)
+        return enif_make_badarg(env);
+    nc_host_iso *iso = enif_alloc_resource(nocopy__host_iso_rt, sizeof *iso);
+    if (!iso)
+        return error2(env, "enomem", "out of memory");
+    memset(iso, 0, sizeof *iso);
+    memcpy(iso->path, path.data, path.size);
+    iso->module = argv[1];
+    iso->region_bytes = region;
+    iso->threads = threads;
+    iso->timeout_ms = timeout;
+    iso->intensity = intensity;
+    iso->period_ms = period;
+    iso->atoms = enif_alloc((len ? len : 1) * sizeof *iso->atoms);
+    iso->restart_times = enif_alloc((size_t)(intensity ? intensity : 1) * sizeof(long long));
+    iso->mu = enif_mutex_create("nocopy_iso");
+    atomic_init(&iso->copied_bytes, 0);
+    atomic_init(&iso->inline_bytes, 0);
+    ERL_NIF_TERM list = argv[2], head;
+    for (size_t i = 0; iso->atoms && enif_get_list_cell(env, list, &head, &list); i++) {
+        if (!enif_is_atom(env, head)) {
+            enif_release_resource(iso);
+            return enif_make_badarg(env);
+        }
+        iso->atoms[i] = head;          /* atoms are valid in every env */
+        iso->natoms = i + 1;
+    }
+    if (!iso->atoms || !iso->restart_times || !iso->mu) {
+        enif_release_resource(iso);
+        return error2(env, "enomem", "out of memory");
+    }
+    ERL_NIF_TERM r = iso_restart(env, iso, 1);
+    if (!enif_is_identical(r, atom(env, "ok"))) {
+        enif_release_resource(iso);
+        return r;
+    }
+    ERL_NIF_TERM t = enif_make_resource(env, iso);
+    enif_release_resource(iso);
+    return enif_make_tuple2(env, atom(env, "ok"), t);
+}
+
+static ERL_NIF_TERM restart_nif(ErlNifEnv *env, int argc, const ERL_NIF_TERM argv[])
+{
+    (void)argc;
+    nc_host_iso *iso = get_iso(env, argv[0]);
+    return iso ? iso_restart(env, iso, 0) : enif_make_badarg(env);
+}
+
+static ERL_NIF_TERM stop_nif(ErlNifEnv *env, int argc, const ERL_NIF_TERM argv[])
+{
+    (void)argc;
+    nc_host_iso *iso = get_iso(env, argv[0]);
+    if (!iso)
+        return enif_make_badarg(env);
+    iso_stop(iso);
+    return atom(env, "ok");
+}
+
+/* Kills the current child (a call's timeout): its calls end with ecrashed. */
+static ERL_NIF_TERM kill_nif(ErlNifEnv *env, int argc, const ERL_NIF_TERM argv[])
+{
+    (void)argc;
+    nc_host_iso *iso = get_iso(env, argv[0]);
+    if (!iso)
+        return enif_make_badarg(env);
+    enif_mutex_lock(iso->mu);
+    if (iso->inc)
+        nocopy__host_inc_kill(iso->inc, "a call took longer than the isolate's timeout");
+    enif_mutex_unlock(iso->mu);
+    return atom(env, "ok");
+}
+
+/* The current incarnation, referenced, or NULL (dead or stopped). */
+static nc_host_inc *current(nc_host_iso *iso)
+{
+    enif_mutex_lock(iso->mu);
+    nc_host_inc *inc = iso->inc;
+    if (inc && !inc->dead)
+        nocopy__host_inc_ref(inc);
+    else
+        inc = NULL;
+    enif_mutex_unlock(iso->mu);
+    return inc;
+}
+
+/* binary_nif(Iso, Bin): Bin copied into a new input block; the binary over
+ * it, or `dead`. */
+static ERL_NIF_TERM binary_nif(ErlNifEnv *env, int argc, const ERL_NIF_TERM argv[])
+{
+    (void)argc;
+    nc_host_iso *iso = get_iso(env, argv[0]);
+    ErlNifBinary bin;
+    if (!iso || !enif_inspect_binary(env, argv[1], &bin))
+        return enif_make_badarg(env);
+    nc_host_inc *inc = current(iso);
+    if (!inc)
+        return atom(env, "dead");
+    nc_host_block *b = nocopy__host_block_new(inc, bin.size);
+    if (!b) {
+        nocopy__host_inc_unref(inc);
+        return error2(env, "enomem", "the isolate's input region is full");
+    }
+    uint8_t *p = inc->in.base + b->off;
+    if (bin.size)
+        memcpy(p, bin.data, bin.size);
+    ERL_NIF_TERM t = enif_make_resource_binary(env, b, p, bin.size);
+    enif_release_resource(b);
+    nocopy__host_inc_unref(inc);
+    return enif_make_tuple2(env, atom(env, "ok"), t);
+}
+
+/* ---- a call ----------------------------------------------------------------------- */
+
+typedef struct piece {
+    const uint8_t *p;
+    size_t len;
+} piece;
+
+/* The request's binaries in order, walking nested lists with an explicit
+ * stack. 0, or -1 for anything but binaries and lists. */
+static int pieces_of(ErlNifEnv *env, ERL_NIF_TERM t, piece **out, size_t *n)
+{
+    size_t cap = 16, np = 0, sp = 0, scap = 16;
+    piece *ps = enif_alloc(cap * sizeof *ps);
+    ERL_NIF_TERM *stack = enif_alloc(scap * sizeof *stack);
+    int r = -1;
+    if (!ps || !stack)
+        goto out;
+    stack[sp++] = t;
+    while (sp > 0) {
+        ERL_NIF_TERM x = stack[--sp], head, tail;
+        ErlNifBinary b;
+        if (enif_get_list_cell(env, x, &head, &tail)) {
+            if (sp + 2 > scap) {
+                ERL_NIF_TERM *ns = enif_realloc(stack, (scap *= 2) * sizeof *ns);
+                if (!ns)
+                    goto out;
+                stack = ns;
+            }
+            stack[sp++] = tail;
+            stack[sp++] = head;
+        } else if (enif_is_empty_list(env, x)) {
+            continue;
+        } else if (enif_inspect_binary(env, x, &b)) {
+            if (b.size == 0)
+                continue;
+            if (np == cap) {
+                if (cap >= MAX_PIECES)
+                    goto out;
+                piece *nps = enif_realloc(ps, (cap *= 2) * sizeof *nps);
+                if (!nps)
+                    goto out;
+                ps = nps;
+            }
+            ps[np++] = (piece){b.data, b.size};
+        } else {
+            goto out;
+        }
+    }
+    r = 0;
+out:
+    enif_free(stack);
+    if (r != 0) {
+        enif_free(ps);
+        return r;
+    }
+    *out = ps;
+    *n = np;
+    return 0;
+}
+
+/* Lends `b` to the call (which can hold max loans). 0, or -1 (no memory: b
+ * is returned). */
+static int lend(nc_host_call *call, nc_host_block *b, size_t max)
+{
+    if (!call->lent && !(call->lent = enif_alloc(max * sizeof *call->lent))) {
+        nocopy__host_block_return(b);
+        return -1;
+    }
+    call->lent[call->nlent++] = b;
+    return 0;
+}
+
+/* A new input block holding a copy of len bytes, lent to the call. */
+static nc_host_block *copy_block(nc_host_inc *inc, nc_host_call *call, size_t len, size_t max)
+{
+    nc_host_block *b = nocopy__host_block_new(inc, len);
+    if (!b)
+        return NULL;
+    enif_mutex_lock(inc->mu);
+    b->lent++;                         /* the new block's reference is the loan */
+    enif_mutex_unlock(inc->mu);
+    return lend(call, b, max) == 0 ? b : NULL;
+}
+
+static int in_region(const nc_host_inc *inc, const piece *pc)
+{
+    return pc->p >= inc->in.base && pc->p < inc->in.base + inc->in.size;
+}
+
+/* A piece of a binary the child returned (a handover of this incarnation). */
+static int in_output(const nc_host_inc *inc, const piece *pc)
+{
+    return pc->p >= inc->out.base && pc->p < inc->out.base + inc->out.size &&
+           pc->len <= inc->out.size - (size_t)(pc->p - inc->out.base);
+}
+
+/* Appends a segment, merging it into the previous one when contiguous.
+ * 0, or -1 when the table is full. */
+static int add_seg(nocopy__iso_seg *segs, size_t *nsegs, uint32_t where, uint64_t block,
+                   uint64_t off, uint64_t len)
+{
+    nocopy__iso_seg *last = *nsegs ? &segs[*nsegs - 1] : NULL;
+    if (last && last->where == where && last->block == block && last->off + last->len == off) {
+        last->len += len;
+        return 0;
+    }
+    if (*nsegs == NC_ISO_MAX_SEGS)
+        return -1;
+    segs[(*nsegs)++] = (nocopy__iso_seg){.where = where, .pad = 0, .block = block, .off = off,
+                                         .len = len};
+    return 0;
+}
+
+/* The CALL for the pieces into msg (NC_ISO_MSG_MAX bytes); its length, or 0
+ * with *err set. Pieces already in the input region are lent as they are.
+ * Of the others, those of at most NC_ISO_INLINE_PIECE bytes go inline and
+ * longer ones are copied each into a block of its own; unless the small
+ * ones do not fit inline (or the pieces are too many for the table): then
+ * all the others are gathered into one block. */
+static size_t build_call(nc_host_iso *iso, nc_host_inc *inc, nc_host_call *call,
+                         const piece *ps, size_t np, uint8_t *msg, const char **err)
+{
+    nocopy__iso_seg *segs = (nocopy__iso_seg *)(msg + sizeof(nocopy__iso_hdr) +
+                                                sizeof(nocopy__iso_call_body));
+    size_t nsegs = 0, inl = 0, copied = 0, small = 0, others = 0;
+    /* Inline bytes are gathered in a scratch area after the largest table. */
+    uint8_t *scratch = msg + NC_ISO_MSG_MAX - NC_ISO_INLINE_MAX;
+    for (size_t i = 0; i < np; i++)
+        if (!in_region(inc, &ps[i]) && !in_output(inc, &ps[i])) {
+            others += ps[i].len;
+            if (ps[i].len <= NC_ISO_INLINE_PIECE)
+                small += ps[i].len;
+        }
+    int gather = small > NC_ISO_INLINE_MAX || np > NC_ISO_MAX_SEGS;
+    nc_host_block *g = NULL;
+    size_t gpos = 0;
+    *err = "out of memory";
+    if (gather && others && !(g = copy_block(inc, call, others, np + 1))) {
+        *err = "the isolate's input region is full";
+        return 0;
+    }
+    for (size_t i = 0; i < np; i++) {
+        const piece *pc = &ps[i];
+        nc_host_block *b = in_region(inc, pc) ? nocopy__host_block_lend(inc, pc->p, pc->len)
+                                              : NULL;
+        if (b) {
+            if (lend(call, b, np + 1) != 0)
+                return 0;
+            if (add_seg(segs, &nsegs, NC_ISO_SEG_INPUT, b->off,
+                        (uint64_t)(pc->p - inc->in.base), pc->len) != 0)
+                goto too_many;
+        } else if (in_output(inc, pc)) {
+            /* The Erlang binary is alive while this NIF runs, so its
+             * handover's RELEASE_OUT comes after this CALL: the child holds
+             * the block for the call from the CALL on. */
+            if (add_seg(segs, &nsegs, NC_ISO_SEG_OUTPUT, 0, (uint64_t)(pc->p - inc->out.base),
+                        pc->len) != 0)
+                goto too_many;
+        } else if (g) {
+            memcpy(inc->in.base + g->off + gpos, pc->p, pc->len);
+            if (add_seg(segs, &nsegs, NC_ISO_SEG_INPUT, g->off, g->off + gpos, pc->len) != 0)
+                goto too_many;
+            gpos += pc->len;
+            copied += pc->len;
+        } else if (pc->len > NC_ISO_INLINE_PIECE) {
+            if (!(b = copy_block(inc, call, pc->len, np + 1))) {
+                *err = "the isolate's input region is full";
+                return 0;
+            }
+            memcpy(inc->in.base + b->off, pc->p, pc->len);
+            copied += pc->len;
+            if (add_seg(segs, &nsegs, NC_ISO_SEG_INPUT, b->off, b->off, pc->len) != 0)
+                goto too_many;
+        } else {
+            memcpy(scratch + inl, pc->p, pc->len);
+            if (add_seg(segs, &nsegs, NC_ISO_SEG_INLINE, 0, inl, pc->len) != 0)
+                goto too_many;
+            inl += pc->len;
+        }
+    }
+    nocopy__iso_hdr h = {.kind = NC_ISO_MSG_CALL, .pad = 0, .id = call->id};
+    nocopy__iso_call_body body = {.nsegs = (uint32_t)nsegs, .inline_bytes = (uint32_t)inl};
+    memcpy(msg, &h, sizeof h);
+    memcpy(msg + sizeof h, &body, sizeof body);
+    size_t at = sizeof h + sizeof body + nsegs * sizeof(nocopy__iso_seg);
+    memmove(msg + at, scratch, inl);   /* at <= scratch (the assertion below) */
+    atomic_fetch_add(&iso->copied_bytes, copied);
+    atomic_fetch_add(&iso->inline_bytes, inl);
+    return at + inl;
+too_many:
+    *err = "the request has more pieces in the isolate's region than a call can name";
+    return 0;
+}
+
+_Static_assert(sizeof(nocopy__iso_hdr) + sizeof(nocopy__iso_call_body) +
+                       NC_ISO_MAX_SEGS * sizeof(nocopy__iso_seg) + NC_ISO_INLINE_MAX <=
+                   NC_ISO_MSG_MAX,
+               "a CALL of the most segments and inline bytes fits in a message");
+
+/* call_nif(Iso, Module, Tag, Request): sends the call; the reply comes as
+ * {nocopy_reply, Tag, Reply}. Returns the isolate's timeout (infinity or
+ * ms) once sent, `dead` (restart, then call again), {wrong_module, M}, or
+ * {error, Reason, Text}. */
+static ERL_NIF_TERM call_nif(ErlNifEnv *env, int argc, const ERL_NIF_TERM argv[])
+{
+    (void)argc;
+    nc_host_iso *iso = get_iso(env, argv[0]);
+    ErlNifSInt64 tag;
+    if (!iso || !enif_get_int64(env, argv[2], &tag))
+        return enif_make_badarg(env);
+    if (!enif_is_identical(argv[1], iso->module))
+        return enif_make_tuple2(env, atom(env, "wrong_module"), iso->module);
+    piece *ps;
+    size_t np;
+    if (pieces_of(env, argv[3], &ps, &np) != 0)
+        return enif_make_badarg(env);
+    nc_host_inc *inc = current(iso);
+    if (!inc) {
+        enif_free(ps);
+        enif_mutex_lock(iso->mu);
+        int stopped = iso->stopped;
+        enif_mutex_unlock(iso->mu);
+        return stopped ? error2(env, "eclosed", "the isolate was stopped") : atom(env, "dead");
+    }
+    nc_host_call *call = enif_alloc(sizeof *call);
+    uint8_t *msg = enif_alloc(NC_ISO_MSG_MAX);
+    ERL_NIF_TERM r;
+    const char *err = "out of memory";
+    if (!call || !msg) {
+        enif_free(call);
+        r = error2(env, "enomem", err);
+        goto done;
+    }
+    memset(call, 0, sizeof *call);
+    enif_self(env, &call->caller);
+    call->tag = tag;
+    enif_keep_resource(iso);
+    call->iso = iso;
+    int reg = nocopy__host_inc_register(inc, call);
+    if (reg != 0) {
+        nocopy__host_call_free(call);
+        r = reg == -1 ? atom(env, "dead")
+                      : error2(env, "eoverload", "too many calls in flight on the isolate");
+        goto done;
+    }
+    size_t len = build_call(iso, inc, call, ps, np, msg, &err);
+    int st = len ? nocopy__iso_chan_send(inc->chan, msg, len) : NOCOPY_ENOMEM;
+    if (st == NOCOPY_OK) {
+        r = iso->timeout_ms < 0 ? atom(env, "infinity") : enif_make_long(env, iso->timeout_ms);
+        goto done;
+    }
+    /* Not sent: take it back, unless the reader failed it meanwhile (its
+     * caller gets that answer). */
+    nc_host_call *back = nocopy__host_inc_unregister(inc, call->id);
+    if (!back) {
+        r = iso->timeout_ms < 0 ? atom(env, "infinity") : enif_make_long(env, iso->timeout_ms);
+        goto done;
+    }
+    nocopy__host_call_free(back);
+    if (!len)
+        r = error2(env, "enomem", err);
+    else if (st == NOCOPY_EOVERLOAD)
+        r = error2(env, "eoverload", "the isolate's channel is full");
+    else
+        r = atom(env, "dead");
+done:
+    enif_free(msg);
+    enif_free(ps);
+    nocopy__host_inc_unref(inc);
+    return r;
+}
+
+/* ---- info --------------------------------------------------------------------------- */
+
+static ERL_NIF_TERM info_nif(ErlNifEnv *env, int argc, const ERL_NIF_TERM argv[])
+{
+    (void)argc;
+    nc_host_iso *iso = get_iso(env, argv[0]);
+    if (!iso)
+        return enif_make_badarg(env);
+    ERL_NIF_TERM m = enif_make_new_map(env);
+#define PUT(k, v) enif_make_map_put(env, m, atom(env, k), v, &m)
+    PUT("copied_bytes", enif_make_uint64(env, atomic_load(&iso->copied_bytes)));
+    PUT("inline_bytes", enif_make_uint64(env, atomic_load(&iso->inline_bytes)));
+    enif_mutex_lock(iso->mu);
+    PUT("incarnation", enif_make_uint(env, iso->incarnations));
+    PUT("stopped", iso->stopped ? atom(env, "true") : atom(env, "false"));
+    nc_host_inc *inc = iso->inc;
+    if (inc)
+        nocopy__host_inc_ref(inc);
+    enif_mutex_unlock(iso->mu);
+    if (inc) {
+        size_t blocks, bytes;
+        nocopy__iso_alloc_usage(&inc->in_alloc, &blocks, &bytes);
+        enif_mutex_lock(inc->mu);
+        size_t keeps = 0;
+        for (size_t i = 0; i < inc->nblocks; i++)
+            keeps += inc->blocks[i]->child_keeps;
+        PUT("os_pid", enif_make_int(env, inc->child.pid));
+        PUT("alive", inc->dead ? atom(env, "false") : atom(env, "true"));
+        PUT("calls_in_flight", enif_make_uint64(env, inc->ncalls));
+        PUT("input_blocks", enif_make_uint64(env, blocks));
+        PUT("input_bytes", enif_make_uint64(env, bytes));
+        PUT("child_keeps", enif_make_uint64(env, keeps));
+        PUT("output_handovers", enif_make_long(env, atomic_load(&inc->outs)));
+        PUT("input_base", enif_make_uint64(env, (uint64_t)(uintptr_t)inc->in.base));
+        PUT("output_base", enif_make_uint64(env, (uint64_t)(uintptr_t)inc->out.base));
+        PUT("region_bytes", enif_make_uint64(env, inc->in.size));
+        /* Memory the regions hold now (pages written and not given back):
+         * the output region's is the child's allocator seen from here. */
+        PUT("input_resident", enif_make_uint64(env, nocopy__iso_region_resident(&inc->in)));
+        PUT("output_resident", enif_make_uint64(env, nocopy__iso_region_resident(&inc->out)));
+        if (inc->hello) {
+            PUT("child_input_base", enif_make_uint64(env, inc->child_in_base));
+            PUT("child_output_base", enif_make_uint64(env, inc->child_out_base));
+        }
+        enif_mutex_unlock(inc->mu);
+        nocopy__host_inc_unref(inc);
+    }
+#undef PUT
+    return m;
+}
+
+/* The address of a binary's bytes in this VM (for the zero-copy tests). */
+static ERL_NIF_TERM address_nif(ErlNifEnv *env, int argc, const ERL_NIF_TERM argv[])
+{
+    (void)argc;
+    ErlNifBinary b;
+    if (!enif_inspect_binary(env, argv[0], &b))
+        return enif_make_badarg(env);
+    return enif_make_uint64(env, (uint64_t)(uintptr_t)b.data);
+}
+
+/* ---- loading ------------------------------------------------------------------------ */
+
+static int load(ErlNifEnv *env, void **priv, ERL_NIF_TERM info)
+{
+    (void)priv;
+    (void)info;
+    ErlNifResourceFlags f = ERL_NIF_RT_CREATE;
+    nocopy__host_iso_rt = enif_open_resource_type(env, NULL, "nocopy_iso", iso_dtor, f, NULL);
+    nocopy__host_block_rt = enif_open_resource_type(env, NULL, "nocopy_iso_input_block",
+                                                    nocopy__host_block_dtor, f, NULL);
+    nocopy__host_out_rt = enif_open_resource_type(env, NULL, "nocopy_iso_output_block",
+                                                  nocopy__host_out_dtor, f, NULL);
+    if (!nocopy__host_iso_rt || !nocopy__host_block_rt || !nocopy__host_out_rt)
+        return -1;
+    nc_host_atoms *a = &nocopy__host_am;
+    a->ok = atom(env, "ok");
+    a->error = atom(env, "error");
+    a->true_ = atom(env, "true");
+    a->false_ = atom(env, "false");
+    a->undefined = atom(env, "undefined");
+    a->nocopy_reply = atom(env, "nocopy_reply");
+    a->error_tag = atom(env, "$nocopy_error");
+    a->general = atom(env, "general");
+    a->handle_tag = atom(env, "$nocopy_handle");
+    a->ecrashed = atom(env, "ecrashed");
+    a->eclosed = atom(env, "eclosed");
+    a->eproto = atom(env, "eproto");
+    /* The Reason of each status, as the core names them (core/nc_error.c):
+     * badarg for a bad argument, the status's own name otherwise. */
+    a->nreasons = 0;
+#define XX(name, value, ename, msg)                                                  \
+    a->reasons[a->nreasons++] = atom(env, NOCOPY_##name == NOCOPY_EBADARG ? "badarg" : ename);
+    NOCOPY_STATUS_MAP(XX)
+#undef XX
+    return 0;
+}
+
+/* An upgrade would leave reader threads running this library's code. */
+static int upgrade(ErlNifEnv *env, void **priv, void **old, ERL_NIF_TERM info)
+{
+    (void)env;
+    (void)priv;
+    (void)old;
+    (void)info;
+    return -1;
+}
+
+static ErlNifFunc funcs[] = {
+    {"start_nif", 8, start_nif, ERL_NIF_DIRTY_JOB_IO_BOUND},
+    {"restart_nif", 1, restart_nif, ERL_NIF_DIRTY_JOB_IO_BOUND},
+    {"stop_nif", 1, stop_nif, 0},
+    {"kill_nif", 1, kill_nif, 0},
+    {"binary_nif", 2, binary_nif, 0},
+    {"call_nif", 4, call_nif, 0},
+    {"info_nif", 1, info_nif, 0},
+    {"address_nif", 1, address_nif, 0},
+};
+
+ERL_NIF_INIT(nocopy_iso, funcs, load, NULL, upgrade, NULL)

@@ -1,0 +1,105 @@
+/* iso_faults.c: a module whose functions fail the way C fails, for the
+ * isolated backend's fault tests (test/nocopy_iso_faults_tests.erl): a
+ * segfault, an abort, exit(3), a loop that never returns. Only its isolated
+ * build (priv/iso_faults_iso) is ever run: on the other backends these
+ * functions would take the VM down, which is the point of the isolate. */
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <nocopy.h>
+
+typedef struct thing {
+    int uses;
+} thing;
+
+static const nocopy_handle_type thing_type = {.name = "thing", .size = sizeof(thing)};
+static const nocopy_handle_type *const handle_types[] = {&thing_type, NULL};
+
+static int f_ok(nocopy_call *call)
+{
+    return nocopy_return(call, nocopy_make_atom(call, NOCOPY_ATOM_OK));
+}
+
+static int f_os_pid(nocopy_call *call)
+{
+    return nocopy_return(call, nocopy_make_i64(call, (int64_t)getpid()));
+}
+
+/* A store to a page with no access: a real SIGSEGV, and not undefined
+ * behaviour the sanitizers would stop first (make asan builds this too). */
+static int f_segv(nocopy_call *call)
+{
+    (void)call;
+    volatile int *p = mmap(NULL, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED)
+        return NOCOPY_ENOMEM;
+    *p = 1;                            /* SIGSEGV */
+    return NOCOPY_EINTERNAL;
+}
+
+static int f_abort(nocopy_call *call)
+{
+    (void)call;
+    abort();
+}
+
+static int f_exit(nocopy_call *call)
+{
+    int64_t code;
+    int st = nocopy_arg_i64(call, 0, &code);
+    if (st)
+        return st;
+    exit((int)code);
+}
+
+static int f_spin(nocopy_call *call)
+{
+    (void)call;
+    for (volatile unsigned long i = 0;; i++)
+        ;
+    return NOCOPY_EINTERNAL;
+}
+
+static int f_new_thing(nocopy_call *call)
+{
+    thing *t = nocopy_handle_new(call, &thing_type);
+    if (!t)
+        return NOCOPY_ENOMEM;
+    return nocopy_return(call, nocopy_make_handle(call, t));
+}
+
+static int f_use_thing(nocopy_call *call)
+{
+    thing *t;
+    int st = nocopy_arg_handle(call, 0, &thing_type, (void **)&t);
+    if (st)
+        return st;
+    return nocopy_return(call, nocopy_make_i64(call, ++t->uses));
+}
+
+static const nocopy_func funcs[] = {
+    {.name = "ok", .arity = 0, .fn = f_ok, .args = "", .result = "ok"},
+    {.name = "os_pid", .arity = 0, .fn = f_os_pid, .args = "", .result = "pos_integer()",
+     .doc = "The process the call runs in."},
+    {.name = "segv", .arity = 0, .fn = f_segv, .args = "", .result = "no_return()",
+     .doc = "Writes to a page with no access."},
+    {.name = "abort", .arity = 0, .fn = f_abort, .args = "", .result = "no_return()"},
+    {.name = "exit", .arity = 1, .fn = f_exit, .args = "Status :: integer()",
+     .result = "no_return()"},
+    {.name = "spin", .arity = 0, .fn = f_spin, .args = "", .result = "no_return()",
+     .doc = "Never returns."},
+    {.name = "new_thing", .arity = 0, .fn = f_new_thing, .args = "",
+     .result = "nocopy:handle()"},
+    {.name = "use_thing", .arity = 1, .fn = f_use_thing, .args = "T :: nocopy:handle()",
+     .result = "pos_integer()", .doc = "Counts a use of T; returns the uses so far."},
+};
+
+static const nocopy_module iso_faults = {
+    .name = "iso_faults",
+    .funcs = funcs,
+    .nfuncs = sizeof funcs / sizeof funcs[0],
+    .handle_types = handle_types,
+};
+NOCOPY_MODULE(iso_faults)
