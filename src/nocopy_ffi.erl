@@ -49,12 +49,19 @@
 %%      (a handle), the function that frees one; it runs exactly once per
 %%      handle: at release/1, or when the handle is collected (NIF) or its
 %%      port closes (driver);
+%% bound: a const buffer (or out-buffer) and the integer parameter giving its
+%%      length, in elements: the length is checked to be at most the buffer's
+%%      size before each call (badarg naming it otherwise);
+%% fill: lengths of bound const buffers that are not given: each is its
+%%      buffer's size in elements;
 %% sched: where calls run.
 -type bind_opts() :: #{name => name(),
                        errno => boolean(),
                        out => #{name() => non_neg_integer() | string() | binary()},
                        inout => [name()],
                        len => #{name() => return | nul | name()},
+                       bound => #{name() => name()},
+                       fill => [name()],
                        varargs => [string() | binary()],
                        destructor => fn(),
                        sched => sched()}.
@@ -414,6 +421,8 @@ c_opts(Opts) when is_map(Opts) ->
     Out = [{out, to_bin(P), size_expr(Sz)} || {P, Sz} <- maps:to_list(map_opt(out, Opts))],
     InOut = [{inout, to_bin(P)} || P <- list_opt(inout, Opts)],
     Len = [{len, to_bin(P), len_of(How)} || {P, How} <- maps:to_list(map_opt(len, Opts))],
+    Bound = [{bound, to_bin(B), to_bin(L)} || {B, L} <- maps:to_list(map_opt(bound, Opts))],
+    Fill = [{fill, to_bin(L)} || L <- list_opt(fill, Opts)],
     Var = case maps:find(varargs, Opts) of
               {ok, [_ | _] = Ts} -> [{varargs, iolist_to_binary(lists:join(", ", [to_bin(T) || T <- Ts]))}];
               {ok, []} -> [];
@@ -425,7 +434,7 @@ c_opts(Opts) when is_map(Opts) ->
                {ok, _} -> throw({bad_opt, <<"expected destructor to be a function from bind/2,3">>});
                error -> []
            end,
-    {Name, Errno ++ Out ++ InOut ++ Len ++ Var ++ Dtor, Sched};
+    {Name, Errno ++ Out ++ InOut ++ Len ++ Bound ++ Fill ++ Var ++ Dtor, Sched};
 c_opts(_) ->
     throw({bad_opt, <<"expected a map of options">>}).
 

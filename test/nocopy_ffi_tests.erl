@@ -44,6 +44,9 @@ tests(S) ->
      {"cdef: a header snippet", fun() -> cdef(S) end},
      {"FILE *: handles with a destructor (fclose) run once", fun() -> files(S) end},
      {"gmtime_r/timegm: structs by pointer, out and in-out", fun() -> times(S) end},
+     {"bound: a length past its buffer is badarg, the VM survives", fun() -> bounds(S) end},
+     {"fill: a length left out is its buffer's size", fun() -> fills(S) end},
+     {"bound out-buffers; bad bound and fill options", fun() -> bound_outs(S) end},
      {"bad calls: arity, types, ranges", fun() -> bad_calls(S) end},
      {"bad binds: prototypes, symbols, options", fun() -> bad_binds(S) end},
      {"a closed library refuses calls", fun() -> closed(S) end}].
@@ -298,6 +301,165 @@ times(#{c := C}) ->
     %% a struct given as a tuple of its fields works too; a wrong one is named
     ?assertMatch({_, #{2 := "element 1 (struct tm *tm): expected a struct: a map of its 11 fields" ++ _}},
                  arg_error(fun() -> nocopy_ffi:call(Tg, [#{tm_sec => 1}]) end)).
+
+-define(ZSUMS, "typedef unsigned long uLong; typedef unsigned char Bytef;"
+               "uLong crc32(uLong crc, const Bytef *buf, unsigned int len);"
+               "uLong adler32(uLong adler, const Bytef *buf, unsigned int len);").
+
+%% With {bound, buf, len} a len past the binary would make zlib read past
+%% it: badarg naming len, before C runs (the VM is still here to see it).
+%% Exact and shorter lengths are checksums of that prefix.
+bounds(#{z := Z}) ->
+    Opts = #{bound => #{buf => len}},
+    {ok, #{crc32 := Crc, adler32 := Adler}} =
+        nocopy_ffi:cdef(Z, ?ZSUMS, #{crc32 => Opts, adler32 => Opts}),
+    lists:foreach(
+      fun(N) ->
+              B = data(N),
+              ?assertEqual(erlang:crc32(B), nocopy_ffi:call(Crc, [0, B, N])),
+              ?assertEqual(erlang:adler32(B), nocopy_ffi:call(Adler, [1, B, N])),
+              Short = N div 3,
+              ?assertEqual(erlang:crc32(binary:part(B, 0, Short)), nocopy_ffi:call(Crc, [0, B, Short])),
+              ?assertEqual(erlang:adler32(binary:part(B, 0, Short)), nocopy_ffi:call(Adler, [1, B, Short])),
+              Want = lists:flatten(io_lib:format("element 3 (unsigned int len): expected an integer in "
+                                                 "0..~b (the size of const Bytef *buf, in bytes), got: ~b",
+                                                 [N, N + 1])),
+              ?assertEqual({nocopy_ffi, #{2 => Want}}, arg_error(fun() -> nocopy_ffi:call(Crc, [0, B, N + 1]) end)),
+              ?assertEqual({nocopy_ffi, #{2 => Want}}, arg_error(fun() -> nocopy_ffi:call(Adler, [1, B, N + 1]) end)),
+              %% far past: what would read unmapped memory
+              ?assertMatch({nocopy_ffi, #{2 := "element 3 (unsigned int len): expected an integer in 0.." ++ _}},
+                           arg_error(fun() -> nocopy_ffi:call(Crc, [0, B, 1 bsl 31]) end))
+      end, [0, 1, 64, 65, 4096, 1 bsl 20]),
+    %% a sub-binary's own size counts, not its parent's
+    Parent = data(1000),
+    Sub = binary:part(Parent, 10, 100),
+    ?assertEqual(erlang:crc32(Sub), nocopy_ffi:call(Crc, [0, Sub, 100])),
+    ?assertMatch({_, #{2 := "element 3 (unsigned int len): expected an integer in 0..100 " ++ _}},
+                 arg_error(fun() -> nocopy_ffi:call(Crc, [0, Sub, 101]) end)),
+    %% null has no bytes: only 0 (zlib's crc32(0, NULL, 0) is its initial value)
+    ?assertEqual(0, nocopy_ffi:call(Crc, [0, null, 0])),
+    ?assertMatch({_, #{2 := "element 3 (unsigned int len): expected an integer in 0..0 " ++ _}},
+                 arg_error(fun() -> nocopy_ffi:call(Crc, [0, null, 1]) end)),
+    %% without the option the length is not checked (the documented hole):
+    %% only a safe call here, to show the option is what adds the check
+    Plain = bind(Z, ?ZSUMS, #{name => crc32}),
+    ?assertEqual(erlang:crc32(<<"ab">>), nocopy_ffi:call(Plain, [0, <<"abc">>, 2])),
+    %% a length counts elements of const T *: memchr's n against a const int *
+    %% is in ints (a signed size_t-like long here, so negatives are refused too)
+    {ok, C} = nocopy_ffi:open(?LIBC, backend_opts(Z)),
+    Wmem = bind(C, "int *wmemchr(const int *s, int c, long n)", #{bound => #{s => n}}),
+    Ints = << <<I:32/native>> || I <- lists:seq(1, 100) >>,
+    ?assertEqual(nocopy_ffi:address(Ints) + 4 * 99, nocopy_ffi:call(Wmem, [Ints, 100, 100])),
+    ?assertEqual(0, nocopy_ffi:call(Wmem, [Ints, 100, 99])),
+    ?assertMatch({_, #{2 := "element 3 (long n): expected an integer in 0..100 (the size of const int *s, in elements), got: 101"}},
+                 arg_error(fun() -> nocopy_ffi:call(Wmem, [Ints, 100, 101]) end)),
+    ?assertMatch({_, #{2 := "element 3 (long n): expected an integer in 0..100 " ++ _}},
+                 arg_error(fun() -> nocopy_ffi:call(Wmem, [Ints, 100, -1]) end)),
+    %% a partial last element is not one: 401 bytes hold 100 ints
+    <<Ints401:401/binary, _/binary>> = <<Ints/binary, 0, 0, 0, 0>>,
+    ?assertMatch({_, #{2 := "element 3 (long n): expected an integer in 0..100 " ++ _}},
+                 arg_error(fun() -> nocopy_ffi:call(Wmem, [Ints401, 100, 101]) end)),
+    %% one length bounding two buffers: memcmp's n against both
+    Memcmp = bind(C, "int memcmp(const void *a, const void *b, size_t n)",
+                  #{bound => #{a => n, b => n}}),
+    ?assertEqual(0, nocopy_ffi:call(Memcmp, [<<"abcd">>, <<"abce">>, 3])),
+    ?assertMatch({_, #{2 := "element 3 (size_t n): expected an integer in 0..2 (the size of const void *b, in bytes)" ++ _}},
+                 arg_error(fun() -> nocopy_ffi:call(Memcmp, [<<"abcd">>, <<"ab">>, 3]) end)),
+    %% the generated module names the argument of crc32/3 itself
+    {ok, zlib_ffi_bound} = nocopy_ffi:module(zlib_ffi_bound, Z, ?ZSUMS, #{crc32 => Opts}),
+    try
+        ?assertEqual(erlang:crc32(<<"xyz">>), zlib_ffi_bound:crc32(0, <<"xyz">>, 3)),
+        ?assertEqual({zlib_ffi_bound, #{3 => "expected an integer in 0..3 (the size of const Bytef *buf, in bytes) (unsigned int len), got: 4"}},
+                     arg_error(fun() -> zlib_ffi_bound:crc32(0, <<"xyz">>, 4) end))
+    after
+        nocopy_ffi:delete_module(zlib_ffi_bound)
+    end.
+
+%% {fill, len}: crc32(Crc, Bin) with len from byte_size(Bin), against
+%% erlang:crc32 (and chained: erlang:crc32/2 continues a running value).
+fills(#{z := Z, c := C}) ->
+    Opts = #{bound => #{buf => len}, fill => [len]},
+    {ok, #{crc32 := Crc, adler32 := Adler}} =
+        nocopy_ffi:cdef(Z, ?ZSUMS, #{crc32 => Opts, adler32 => Opts}),
+    ?assertMatch(#{inputs := [{<<"crc">>, _, _}, {<<"buf">>, _, _}]}, nocopy_ffi:info(Crc)),
+    lists:foreach(
+      fun(N) ->
+              B = data(N),
+              ?assertEqual(erlang:crc32(B), nocopy_ffi:call(Crc, [0, B])),
+              ?assertEqual(erlang:adler32(B), nocopy_ffi:call(Adler, [1, B])),
+              H = N div 2,
+              <<B1:H/binary, B2/binary>> = B,
+              ?assertEqual(erlang:crc32(erlang:crc32(B1), B2),
+                           nocopy_ffi:call(Crc, [nocopy_ffi:call(Crc, [0, B1]), B2]))
+      end, [0, 1, 64, 65, 4096, 1 bsl 20]),
+    ?assertEqual(0, nocopy_ffi:call(Crc, [0, null])),
+    %% the length is no longer a value: three are too many
+    ?assertMatch({_, #{2 := "expected a list of 2 values (crc, buf) for crc32, got: [0,<<\"a\">>,1]"}},
+                 arg_error(fun() -> nocopy_ffi:call(Crc, [0, <<"a">>, 1]) end)),
+    %% a binary the length's type cannot count: int8_t holds 127 at most
+    Memchr = bind(C, "void *memchr(const void *s, int c, int8_t n)", #{bound => #{s => n}, fill => [n]}),
+    B127 = <<(binary:copy(<<"a">>, 126))/binary, "z">>,
+    ?assertEqual(nocopy_ffi:address(B127) + 126, nocopy_ffi:call(Memchr, [B127, $z])),
+    ?assertMatch({_, #{2 := "element 1 (const void *s): expected a buffer of at most 127 elements (its size is given as int8_t n)" ++ _}},
+                 arg_error(fun() -> nocopy_ffi:call(Memchr, [<<B127/binary, "!">>, $z]) end)),
+    %% a filled length sizes an out-buffer: memcpy(dest, src, n) as copy(Src)
+    Memcpy = bind(C, "void *memcpy(void *dest, const void *src, size_t n)",
+                  #{out => #{dest => n}, bound => #{src => n}, fill => [n]}),
+    Src = data(100000),
+    {Dest, Out} = nocopy_ffi:call(Memcpy, [Src]),
+    ?assertEqual(Src, Out),
+    ?assertEqual(Dest, nocopy_ffi:address(Out)),
+    %% the generated module has crc32/2
+    {ok, zlib_ffi_fill} = nocopy_ffi:module(zlib_ffi_fill, Z, ?ZSUMS, #{crc32 => Opts}),
+    try
+        B = data(5000),
+        ?assertEqual(erlang:crc32(B), zlib_ffi_fill:crc32(0, B)),
+        ?assert(erlang:function_exported(zlib_ffi_fill, crc32, 2)),
+        ?assert(erlang:function_exported(zlib_ffi_fill, adler32, 3))
+    after
+        nocopy_ffi:delete_module(zlib_ffi_fill)
+    end.
+
+%% An out-buffer of a fixed size and the length C writes: memcpy into 64
+%% bytes with n > 64 would write past it.
+bound_outs(#{c := C, z := Z}) ->
+    Memcpy = bind(C, "void *memcpy(void *dest, const void *src, size_t n)",
+                  #{out => #{dest => 64}, bound => #{dest => n, src => n}}),
+    Src = data(100),
+    {_, Out} = nocopy_ffi:call(Memcpy, [Src, 64]),
+    ?assertEqual(binary:part(Src, 0, 64), Out),
+    {_, Out10} = nocopy_ffi:call(Memcpy, [Src, 10]),
+    ?assertEqual(<<(binary:part(Src, 0, 10))/binary, 0:(54 * 8)>>, Out10),
+    ?assertMatch({_, #{2 := "element 2 (size_t n): expected an integer in 0..64 (the size of out-buffer void *dest), got: 65"}},
+                 arg_error(fun() -> nocopy_ffi:call(Memcpy, [Src, 65]) end)),
+    %% an in-out length (zlib's destLen) against a fixed out-buffer
+    Unc = bind(Z, "typedef unsigned char Bytef; typedef unsigned long uLong; typedef uLong uLongf;"
+                  "int uncompress(Bytef *dest, uLongf *destLen, const Bytef *source, uLong sourceLen);",
+               #{out => #{dest => 1000}, inout => [destLen], len => #{dest => destLen},
+                 bound => #{dest => destLen, source => sourceLen}}),
+    Plain = data(700),
+    Packed = zlib:compress(Plain),
+    ?assertEqual({0, Plain, 700}, nocopy_ffi:call(Unc, [1000, Packed, byte_size(Packed)])),
+    ?assertMatch({_, #{2 := "element 1 (uLongf *destLen): expected an integer in 0..1000 (the size of out-buffer Bytef *dest), got: 1001"}},
+                 arg_error(fun() -> nocopy_ffi:call(Unc, [1001, Packed, byte_size(Packed)]) end)),
+    %% options that cannot hold are refused at bind
+    Crc = "unsigned long crc32(unsigned long crc, const unsigned char *buf, unsigned int len)",
+    ?assertMatch({error, {unsupported, <<"an option names nothere", _/binary>>}},
+                 nocopy_ffi:bind(Z, Crc, #{bound => #{buf => nothere}})),
+    ?assertMatch({error, {unsupported, <<"unsigned long crc: bound is for const buffers and out-buffers">>}},
+                 nocopy_ffi:bind(Z, Crc, #{bound => #{crc => len}})),
+    ?assertMatch({error, {unsupported, <<"const unsigned char *buf: a bound must be an integer parameter">>}},
+                 nocopy_ffi:bind(Z, Crc, #{bound => #{buf => buf}})),
+    ?assertMatch({error, {unsupported, <<"unsigned int len: fill needs", _/binary>>}},
+                 nocopy_ffi:bind(Z, Crc, #{fill => [len]})),
+    ?assertMatch({error, {unsupported, <<"size_t n: fill needs", _/binary>>}},
+                 nocopy_ffi:bind(C, "int memcmp(const void *a, const void *b, size_t n)",
+                                 #{bound => #{a => n, b => n}, fill => [n]})),
+    ?assertMatch({error, {unsupported, <<"size_t n: fill needs", _/binary>>}},
+                 nocopy_ffi:bind(C, "void *memcpy(void *dest, const void *src, size_t n)",
+                                 #{out => #{dest => 64}, bound => #{dest => n}, fill => [n]})),
+    ?assertError(badarg, nocopy_ffi:bind(Z, Crc, #{bound => [buf]})),
+    ?assertError(badarg, nocopy_ffi:bind(Z, Crc, #{fill => len})).
 
 %% The text nocopy_ffi:format_error gives for argument N of the error Fun raises.
 arg_error(Fun) ->

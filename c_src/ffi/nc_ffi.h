@@ -24,7 +24,8 @@
 /* The module's atoms (nc_ffi_module.c's table, in this order). */
 enum {
     A_NULL, A_ERRNO, A_OUT, A_INOUT, A_LEN, A_RETURN, A_NUL, A_VARARGS,
-    A_PARSE, A_UNDEFINED_SYMBOL, A_UNSUPPORTED, A_DLOPEN, A_HANDLE, A_DESTRUCTOR
+    A_PARSE, A_UNDEFINED_SYMBOL, A_UNSUPPORTED, A_DLOPEN, A_HANDLE, A_DESTRUCTOR,
+    A_BOUND, A_FILL
 };
 
 typedef struct nc_ffi_lib {
@@ -74,6 +75,8 @@ typedef struct nc_ffi_param_plan {
     uint8_t erl;                  /* index of its Erlang value, if it has one */
     uint8_t len_param;            /* L_PARAM: the parameter whose value is the length */
     uint8_t len;                  /* nc_ffi_len */
+    uint8_t filled;               /* R_SCALAR with {fill, P}: no Erlang value; the
+                                   * call writes its buffer's size (a bound) */
     unsigned align;               /* CONST_BUF: alignment the bytes need */
     uint32_t slot;                /* offset of its value in the call's scratch */
     uint32_t slot2;               /* OUT/INOUT_SCALAR: offset of the pointee */
@@ -121,6 +124,12 @@ typedef struct nc_ffi_fn {
     uint8_t ints_only;            /* direct, and every parameter and the result an
                                    * integer, bool or void, no errno: the
                                    * shortest path (nc_ffi_call.c) */
+    /* {bound, Buf, Len}: before each call, parameter `len`'s value is checked
+     * to be in 0..the elements of parameter `buf` (a const buffer: the binary
+     * given, null counting 0; an out-buffer: what was allocated), or, when
+     * `fill`, written as that size (const buffers only). */
+    unsigned nbounds;
+    struct { uint8_t buf, len, fill; } bounds[NC_FFI_MAX_PARAMS];
     unsigned nstructs;
     nc_ffi_struct_plan *structs;  /* OWNED */
     char name[NC_FFI_MAX_NAME + 1];
@@ -146,7 +155,7 @@ typedef struct nc_ffi_fn {
 typedef struct nc_ffi_opts {
     int errno_capture;
     void *dtor;                   /* {destructor, Fn}: its handle object, BORROWED */
-    unsigned nout, ninout, nlen;
+    unsigned nout, ninout, nlen, nbound, nfill;
     /* {out, Param, Size}: Size an integer or an expression of parameters */
     struct { char param[NC_FFI_MAX_NAME + 1]; char expr[128]; } out[NC_FFI_MAX_PARAMS];
     /* {inout, Param} */
@@ -154,6 +163,11 @@ typedef struct nc_ffi_opts {
     /* {len, Param, return | nul | OfParam} */
     struct { char param[NC_FFI_MAX_NAME + 1]; uint8_t how; char of[NC_FFI_MAX_NAME + 1]; }
         len[NC_FFI_MAX_PARAMS];
+    /* {bound, Buf, Len} */
+    struct { char buf[NC_FFI_MAX_NAME + 1]; char len[NC_FFI_MAX_NAME + 1]; }
+        bound[NC_FFI_MAX_PARAMS];
+    /* {fill, Len} */
+    char fill[NC_FFI_MAX_PARAMS][NC_FFI_MAX_NAME + 1];
 } nc_ffi_opts;
 
 /*! nocopy__ffi_plan() :

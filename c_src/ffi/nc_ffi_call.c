@@ -16,7 +16,9 @@
  *   released with nocopy_buf_resize, a small one stays behind a slice;
  * - a returned `char *` is copied (C keeps ownership of its string);
  * - scalars and structs are values, copied by nature.
- * C never gets a writable pointer into an Erlang binary. */
+ * C never gets a writable pointer into an Erlang binary. A length bound to a
+ * buffer ({bound, Buf, Len}) is checked against the buffer's elements before
+ * C runs, so C is not told to read or write past it. */
 #include <errno.h>
 #include <float.h>
 #include <stdio.h>
@@ -303,6 +305,43 @@ static int64_t param_value(const void *vctx, unsigned i)
 static int nocopy__ffi_call_values(nocopy_call *call, const nc_ffi_fn *fn,
                                    const nocopy_term *elems, unsigned index);
 
+/* Each {bound, Buf, Len} of const buffers (outs == 0: before out-buffers are
+ * sized, which may use a filled Len) or of out-buffers (outs == 1: once they
+ * are allocated): Len in 0..Buf's elements, or, filled, written as that (if
+ * its type can hold it). Fails naming Len (Buf for a filled one). */
+static int check_bounds(nocopy_call *call, const nc_ffi_fn *fn, unsigned char *scratch,
+                        const uint64_t *elems_of, int outs)
+{
+    call_ctx cctx = {.fn = fn, .scratch = scratch};
+    char what[200];
+    for (unsigned k = 0; k < fn->nbounds; k++) {
+        const nc_ffi_param_plan *bp = &fn->params[fn->bounds[k].buf];
+        const nc_ffi_param_plan *lp = &fn->params[fn->bounds[k].len];
+        uint64_t n = elems_of[fn->bounds[k].buf];
+        if ((bp->role == R_OUT_BUF) != outs)
+            continue;
+        if (fn->bounds[k].fill) {
+            unsigned bits = 8u * lp->scalar.size - (lp->scalar.kind == NC_FFI_SINT);
+            if (bits < 64 && n > (UINT64_C(1) << bits) - 1) {
+                snprintf(what, sizeof what, "a buffer of at most %llu elements (its size is "
+                         "given as %s)", (unsigned long long)((UINT64_C(1) << bits) - 1),
+                         lp->spell);
+                return fail_elem(call, bp, what);
+            }
+            store_int(scratch + lp->slot, lp->scalar.size, n);
+            continue;
+        }
+        int64_t v = param_value(&cctx, fn->bounds[k].len);
+        if (v < 0 || (uint64_t)v > n) {
+            snprintf(what, sizeof what, "an integer in 0..%llu (the size of %s%s%s)",
+                     (unsigned long long)n, outs ? "out-buffer " : "", bp->spell,
+                     outs ? "" : bp->scalar.size == 1 ? ", in bytes" : ", in elements");
+            return fail_elem(call, lp, what);
+        }
+    }
+    return 0;
+}
+
 int nocopy__ffi_call(nocopy_call *call, const nc_ffi_fn *fn, unsigned index)
 {
     size_t len;
@@ -341,6 +380,9 @@ static int nocopy__ffi_call_values(nocopy_call *call, const nc_ffi_fn *fn,
     char *copies[NC_FFI_MAX_PARAMS * 2];
     unsigned nbufs = 0, ncopies = 0;
     size_t consumed = 0;
+    /* Per parameter: a const buffer's size in elements (null: 0), an
+     * out-buffer's allocated elements; read by the bounds. */
+    uint64_t elems_of[NC_FFI_MAX_PARAMS * 2];
     int rc;
 
     if (fn->ints_only)
@@ -353,13 +395,14 @@ static int nocopy__ffi_call_values(nocopy_call *call, const nc_ffi_fn *fn,
         unsigned char *slot = scratch + pp->slot;
         /* Out-buffers and out-scalars have no Erlang value (and the list may be empty). */
         int no_value = pp->role == R_OUT_BUF || pp->role == R_OUT_SCALAR ||
-                       pp->role == R_OUT_STRUCT;
+                       pp->role == R_OUT_STRUCT || pp->filled;
         nocopy_term t = no_value ? nocopy_arg(call, index) : elems[pp->erl];
-        nocopy_bytes b;
+        nocopy_bytes b = {0};     /* null: no bytes */
         avalues[i] = slot;
         switch (pp->role) {
         case R_SCALAR:
-            rc = read_scalar(call, t, pp->scalar, slot, pp);
+            /* a filled one is written with the bounds, below */
+            rc = pp->filled ? 0 : read_scalar(call, t, pp->scalar, slot, pp);
             break;
         case R_STRUCT:
             rc = read_struct(call, fn, pp->strct, t, slot, pp, 0);
@@ -461,9 +504,14 @@ static int nocopy__ffi_call_values(nocopy_call *call, const nc_ffi_fn *fn,
         }
         if (rc)
             goto done;
+        /* its elements, for the bounds (a partial last one is not one) */
+        if (pp->role == R_CONST_BUF || pp->role == R_CSTRING)
+            elems_of[i] = b.size / pp->scalar.size;
     }
+    if (fn->nbounds && (rc = check_bounds(call, fn, scratch, elems_of, 0)))
+        goto done;
 
-    /* Out-buffers, sized from the values just read. */
+    /* Out-buffers, sized from the values just read (filled ones included). */
     call_ctx cctx = {.fn = fn, .scratch = scratch};
     for (unsigned i = 0; fn->has_outs && i < fn->nparams; i++) {
         const nc_ffi_param_plan *pp = &fn->params[i];
@@ -485,7 +533,10 @@ static int nocopy__ffi_call_values(nocopy_call *call, const nc_ffi_fn *fn,
         memset(buf->data, 0, buf->size);
         bufs[nbufs++] = buf;
         *(void **)(scratch + pp->slot) = buf->data;
+        elems_of[i] = (uint64_t)n;
     }
+    if (fn->nbounds && (rc = check_bounds(call, fn, scratch, elems_of, 1)))
+        goto done;
 
     int err = 0;
     if (fn->errno_capture)

@@ -29,7 +29,8 @@
 
 static const char *const atoms[] = {
     "null", "errno", "out", "inout", "len", "return", "nul", "varargs",
-    "parse", "undefined_symbol", "unsupported", "dlopen", "handle", "destructor", NULL};
+    "parse", "undefined_symbol", "unsupported", "dlopen", "handle", "destructor",
+    "bound", "fill", NULL};
 
 static atomic_int live_libs;
 atomic_int nocopy__ffi_live_ptrs;
@@ -354,7 +355,8 @@ static int ffi_shapes(nocopy_call *call)
     for (unsigned i = 0; i < fn->nparams; i++) {
         const nc_ffi_param_plan *pp = &fn->params[i];
         int32_t si = has_struct(pp->role) ? pp->strct : -1;
-        if (pp->role != R_OUT_BUF && pp->role != R_OUT_SCALAR && pp->role != R_OUT_STRUCT)
+        if (pp->role != R_OUT_BUF && pp->role != R_OUT_SCALAR && pp->role != R_OUT_STRUCT &&
+            !pp->filled)
             ins[nin++] = shape(call, fn, si);
         if (pp->role == R_OUT_BUF || pp->role == R_OUT_SCALAR || pp->role == R_INOUT_SCALAR ||
             pp->role == R_OUT_STRUCT || pp->role == R_INOUT_STRUCT)
@@ -377,7 +379,8 @@ static int ffi_info(nocopy_call *call)
     char ty[64];
     for (unsigned i = 0; i < fn->nparams; i++) {
         const nc_ffi_param_plan *pp = &fn->params[i];
-        if (pp->role != R_OUT_BUF && pp->role != R_OUT_SCALAR && pp->role != R_OUT_STRUCT) {
+        if (pp->role != R_OUT_BUF && pp->role != R_OUT_SCALAR && pp->role != R_OUT_STRUCT &&
+            !pp->filled) {
             param_type(pp, 0, ty, sizeof ty);
             nocopy_value t[3] = {str(call, pp->pname), str(call, pp->spell), str(call, ty)};
             ins[nin++] = nocopy_make_tuple(call, 3, t);

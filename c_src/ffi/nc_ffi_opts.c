@@ -54,6 +54,13 @@ int nocopy__ffi_read_opts(nocopy_call *call, unsigned index, nc_ffi_opts *o,
                 goto bad;
             }
             o->nlen++;
+        } else if (key == A_BOUND && arity == 3 && o->nbound < NC_FFI_MAX_PARAMS &&
+                   copy_name(call, e[1], o->bound[o->nbound].buf, sizeof o->bound[0].buf) == 0 &&
+                   copy_name(call, e[2], o->bound[o->nbound].len, sizeof o->bound[0].len) == 0) {
+            o->nbound++;
+        } else if (key == A_FILL && arity == 2 && o->nfill < NC_FFI_MAX_PARAMS &&
+                   copy_name(call, e[1], o->fill[o->nfill], sizeof o->fill[0]) == 0) {
+            o->nfill++;
         } else if (key == A_DESTRUCTOR && arity == 2 &&
                    nocopy_term_handle(call, e[1], &nocopy__ffi_fn_type, &o->dtor) == 0) {
             /* BORROWED for the bind, which keeps it if it is used */

@@ -7,8 +7,9 @@
 /*! nocopy__ffi_read_opts() :
  *  Reads argument `index`, a list of the options src/nocopy_ffi.erl writes:
  *    {errno, boolean()}, {out, Param, SizeExpr}, {inout, Param},
- *    {len, Param, return | nul | OfParam}, {varargs, Types}, {destructor, Fn}
- *  (Param, SizeExpr, OfParam and Types binaries; Types the variadic
+ *    {len, Param, return | nul | OfParam}, {varargs, Types}, {destructor, Fn},
+ *    {bound, Buf, Len}, {fill, Len}
+ *  (Param, SizeExpr, OfParam, Buf, Len and Types binaries; Types the variadic
  *  arguments' C types, comma separated). *vtypes is BORROWED, {NULL, 0}
  *  without varargs.
  *  @return : NOCOPY_OK, or NOCOPY_EBADARG naming the argument. */

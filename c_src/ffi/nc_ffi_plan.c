@@ -15,7 +15,10 @@
  *   T *  with {inout, P}  (T a scalar)        an integer in, returned as one
  *   T *  (T a scalar other than char)         returned as an integer
  *   char * / void * without a size            refused: C would write there
- *   anything else (T **, struct S *, ...)     null only */
+ *   anything else (T **, struct S *, ...)     null only
+ * An integer parameter with {bound, Buf, Len} is checked against buffer Buf
+ * before each call (with {fill, Len} it takes no Erlang value: it is Buf's
+ * size). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -130,6 +133,66 @@ static int find_inout(const nc_ffi_opts *o, const char *name)
         if (strcmp(o->inout[i], name) == 0)
             return (int)i;
     return -1;
+}
+
+static int find_fill(const nc_ffi_opts *o, const char *name)
+{
+    for (unsigned i = 0; i < o->nfill; i++)
+        if (strcmp(o->fill[i], name) == 0)
+            return (int)i;
+    return -1;
+}
+
+static int param_named(const nc_ffi_func *f, const char *const *names, const char *name)
+{
+    for (unsigned i = 0; i < f->nparams; i++)
+        if (strcmp(names[i], name) == 0)
+            return (int)i;
+    return -1;
+}
+
+static int is_int(nc_ffi_scalar s)
+{
+    return s.kind == NC_FFI_SINT || s.kind == NC_FFI_UINT;
+}
+
+/* {bound, Buf, Len} and {fill, Len}: what each names must fit (see nc_ffi.h). */
+static int plan_bounds(nc_ffi_fn *fn, const nc_ffi_func *f, const char *const *names,
+                       const nc_ffi_opts *o, char *why, size_t cap)
+{
+    for (unsigned k = 0; k < o->nbound; k++) {
+        int b = param_named(f, names, o->bound[k].buf);
+        int l = param_named(f, names, o->bound[k].len);
+        const nc_ffi_param_plan *bp = &fn->params[b], *lp = &fn->params[l];
+        if (bp->role != R_CONST_BUF && bp->role != R_CSTRING && bp->role != R_OUT_BUF) {
+            snprintf(why, cap, "%s: bound is for const buffers and out-buffers", bp->spell);
+            return -1;
+        }
+        if ((lp->role != R_SCALAR && lp->role != R_INOUT_SCALAR) || !is_int(lp->scalar)) {
+            snprintf(why, cap, "%s: a bound must be an integer parameter", lp->spell);
+            return -1;
+        }
+        fn->bounds[k].buf = (uint8_t)b;
+        fn->bounds[k].len = (uint8_t)l;
+        fn->bounds[k].fill = lp->filled;
+    }
+    fn->nbounds = o->nbound;
+    for (unsigned k = 0; k < o->nfill; k++) {
+        int l = param_named(f, names, o->fill[k]);
+        const nc_ffi_param_plan *lp = &fn->params[l];
+        unsigned uses = 0, out = 0;
+        for (unsigned j = 0; j < fn->nbounds; j++)
+            if (fn->bounds[j].len == l) {
+                uses++;
+                out |= fn->params[fn->bounds[j].buf].role == R_OUT_BUF;
+            }
+        if (lp->role != R_SCALAR || !is_int(lp->scalar) || uses != 1 || out) {
+            snprintf(why, cap, "%s: fill needs an integer parameter that bounds one const "
+                     "buffer (bound => #{Buf => %s})", lp->spell, o->fill[k]);
+            return -1;
+        }
+    }
+    return 0;
 }
 
 static int find_len(const nc_ffi_opts *o, const char *name)
@@ -281,6 +344,8 @@ int nocopy__ffi_plan(const nc_ffi_decls *d, const nc_ffi_func *f, const nc_ffi_t
             goto fail;
         pp->role = (uint8_t)role;
         pp->strct = -1;
+        /* Checked with the bounds, below: an integer bounding a const buffer. */
+        pp->filled = role == R_SCALAR && *names[i] && find_fill(o, names[i]) >= 0;
         if (role == R_STRUCT) {
             if ((pp->strct = plan_struct(fn, d, t.ref, memo, why, cap)) < 0)
                 goto fail;
@@ -313,7 +378,7 @@ int nocopy__ffi_plan(const nc_ffi_decls *d, const nc_ffi_func *f, const nc_ffi_t
             if (role == R_OUT_SCALAR || role == R_INOUT_SCALAR)
                 pp->slot2 = take_slot(&scratch, 8);
         }
-        if (role != R_OUT_BUF && role != R_OUT_SCALAR && role != R_OUT_STRUCT) {
+        if (role != R_OUT_BUF && role != R_OUT_SCALAR && role != R_OUT_STRUCT && !pp->filled) {
             pp->erl = (uint8_t)nerl++;
             const char *shown = *names[i] ? names[i] : "_";
             size_t sl = strlen(shown);
@@ -331,10 +396,15 @@ int nocopy__ffi_plan(const nc_ffi_decls *d, const nc_ffi_func *f, const nc_ffi_t
     fn->nerl = nerl;
 
     /* Options naming no parameter are mistakes, not no-ops. */
-    for (unsigned k = 0; k < o->nout + o->ninout + o->nlen; k++) {
+    unsigned nnamed = o->nout + o->ninout + o->nlen;
+    for (unsigned k = 0; k < nnamed + 2 * o->nbound + o->nfill; k++) {
         const char *nm = k < o->nout ? o->out[k].param
                        : k < o->nout + o->ninout ? o->inout[k - o->nout]
-                       : o->len[k - o->nout - o->ninout].param;
+                       : k < nnamed ? o->len[k - o->nout - o->ninout].param
+                       : k < nnamed + 2 * o->nbound
+                       ? ((k - nnamed) % 2 ? o->bound[(k - nnamed) / 2].len
+                                           : o->bound[(k - nnamed) / 2].buf)
+                       : o->fill[k - nnamed - 2 * o->nbound];
         unsigned i;
         for (i = 0; i < f->nparams && strcmp(names[i], nm) != 0; i++)
             ;
@@ -343,6 +413,9 @@ int nocopy__ffi_plan(const nc_ffi_decls *d, const nc_ffi_func *f, const nc_ffi_t
             goto fail;
         }
     }
+
+    if (plan_bounds(fn, f, names, o, why, cap) != 0)
+        goto fail;
 
     /* Out-buffers: their size programs, what part of them is returned. */
     plan_ctx pctx = {.fn = fn, .names = names};
@@ -459,7 +532,8 @@ int nocopy__ffi_plan(const nc_ffi_decls *d, const nc_ffi_func *f, const nc_ffi_t
             fn->direct = 0;
     }
     fn->has_outs = fn->nouts > 0;
-    fn->ints_only = fn->direct && !fn->errno_capture && fn->ret_role == R_SCALAR;
+    fn->ints_only = fn->direct && !fn->errno_capture && fn->ret_role == R_SCALAR &&
+                    fn->nbounds == 0;
     for (unsigned i = 0; i < fn->nparams; i++)
         if (fn->params[i].role != R_SCALAR)
             fn->ints_only = 0;
