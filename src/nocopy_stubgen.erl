@@ -441,7 +441,7 @@ drv_module(Name, Types, Funcs, Fp, Options) ->
      "'$undef'(_) ->\n",
      "    undef.\n\n",
      [drv_function(F) || F <- Funcs],
-     [drv_encoder(F, Name, handle_aliases(Types), drv) || F <- Funcs],
+     [drv_encoder(F, Name, handle_aliases(Types)) || F <- Funcs],
      "%% @private The index of a function in the C table, for nocopy_port.\n",
      [["'$index'(", atom(F#func.name), ", ", integer_to_list(F#func.arity), ") -> ",
        integer_to_list(F#func.index), ";\n"] || F <- Funcs],
@@ -515,7 +515,7 @@ iso_module(Name, Types, Funcs, Fp, Atoms) ->
      "-spec stop(nocopy_iso:iso()) -> ok.\n",
      "stop(Iso) ->\n    nocopy_iso:stop(Iso).\n\n",
      [iso_function(F) || F <- Funcs],
-     [drv_encoder(F, Name, handle_aliases(Types), iso) || F <- Funcs],
+     [drv_encoder(F, Name, handle_aliases(Types)) || F <- Funcs],
      "%% @private The module's atoms, by index, for the isolate's replies.\n",
      "'$atoms'() ->\n    ", io_lib:format("~p", [Atoms]), ".\n\n",
      "%% @private The fingerprint of the table, for tests and tools.\n",
@@ -547,8 +547,8 @@ iso_function(#func{name = N, args = Args} = F) ->
 %% the kinds of its arguments (docs/wire-format.md; the bytes are
 %% nocopy_wire:request/5's, tested in nocopy_driver_wire_tests).
 drv_encoder(#func{name = N, args = Args, index = I, arity = Arity, sched = Sched}, Module,
-            Handles, Backend) ->
-    Kinds = [wire_kind(arg_kind(T, Module, Handles), Sched, Backend) || {_, T} <- Args],
+            Handles) ->
+    Kinds = [wire_kind(arg_kind(T, Module, Handles), Sched) || {_, T} <- Args],
     nocopy_wire:encoder(encoder_name(N), I, Kinds,
                         ["The request for ", atom(N), "/", integer_to_list(Arity + 1),
                          " (nocopy_wire:encoder/4)."]).
@@ -559,12 +559,8 @@ encoder_name(N) -> atom("$nocopy_request_" ++ N).
 %% NOCOPY_DIRTY_ABOVE function: its threshold counts the binaries of the
 %% argument terms, as on the NIF (not integer bytes, and within the measure's
 %% bounds), which only the terms show.
-%% The isolate's child has no reader for iodata sent as bytes yet (its
-%% backend reads decoded nodes as the driver's does, but not that node), so
-%% its stubs send iodata as terms.
-wire_kind(iodata, dirty_above, _) -> other;
-wire_kind(iodata, _, iso) -> other;
-wire_kind(Kind, _, _) -> Kind.
+wire_kind(iodata, dirty_above) -> other;
+wire_kind(Kind, _) -> Kind.
 
 %% Which kind of value the spec's type text names. Only a hint: the guards
 %% decide, and `other' takes anything.

@@ -52,10 +52,12 @@ header(Fp, Tag, FunIndex, Argc) when is_reference(Tag) ->
 %% `"v" Size:64' followed by the list itself, so that the runtime, not
 %% Erlang, lays its pieces out (referencing the large binaries, merging small
 %% ones into its buffer) and the driver reads them where they lie, with no
-%% term per piece. Anything else is encoded as by request/5 (the C side then
-%% reads the term, and refuses what is not iodata with its own error).
--spec request(port(), nocopy_port:fingerprint(), nocopy_port:tag(), non_neg_integer(), list(),
-              [kind()]) -> iodata().
+%% term per piece (an isolate's VM side walks the list the same way, and its
+%% child reads the pieces where they lie). Anything else is encoded as by
+%% request/5 (the C side then reads the term, and refuses what is not iodata
+%% with its own error).
+-spec request(port() | nocopy_iso:iso(), nocopy_port:fingerprint(), nocopy_port:tag(),
+              non_neg_integer(), list(), [kind()]) -> iodata().
 request(Port, Fp, Tag, FunIndex, Args, Kinds) when length(Args) =:= length(Kinds) ->
     [header(Fp, Tag, FunIndex, length(Args)) | kinded(Args, Kinds, Port)].
 

@@ -29,6 +29,7 @@ iso_test_() ->
                        {"slice of an arena input: no copy", fun arena_slice/1},
                        {"a result passed back in: no copy", fun pipeline/1},
                        {"small pieces and many pieces", fun many_pieces/1},
+                       {"iodata: sent as its bytes, pieces where they lie", fun iodata/1},
                        {"keeps of arena inputs", fun keeps/1},
                        {"accounting: back to empty", fun accounting/1},
                        {"bad arguments of nocopy_iso", fun bad_api/1},
@@ -152,6 +153,38 @@ many_pieces(Iso) ->
     ?assertEqual(lists:sum(L), nocopy_test_iso:sum_list(Iso, L)),
     Bins = [big(2000) || _ <- lists:seq(1, 1500)],
     ?assertEqual(iolist_to_binary(Bins), nocopy_test_iso:iovec_flat(Iso, Bins)).
+
+%% An iodata argument travels as its bytes (wire node "v", as to the driver):
+%% C reads it as a vector whose arena piece is the region's bytes, or as a
+%% list of its pieces, each a binary whose slice is the arena binary itself.
+iodata(Iso) ->
+    Big = big(?SIZE),
+    A = nocopy_iso:binary(Iso, Big),
+    CB = info(Iso, child_input_base),
+    VB = info(Iso, input_base),
+    Off = vm_offset(Iso, VB, A),
+    L = [A, [1, 2], <<"xyz">> | <<"!">>],
+    Bytes = iolist_to_binary(L),
+    C0 = info(Iso, copied_bytes),
+    {Total, _, [{Addr, ?SIZE} | _]} = nocopy_test_iso:iovec_info(Iso, L),
+    ?assertEqual(byte_size(Bytes), Total),
+    ?assertEqual(CB + Off, Addr),
+    ?assertEqual(Bytes, nocopy_test_iso:iovec_flat(Iso, L)),
+    %% Read as a list: a proper list of the pieces, all binaries (a term
+    %% would show the nested list).
+    {list, Types, Flat, First} = nocopy_test_iso:iodata_walk(Iso, L),
+    ?assertEqual(lists:duplicate(length(Types), binary), Types),
+    ?assertEqual(Bytes, Flat),
+    ?assertEqual(A, First),
+    ?assertEqual(nocopy_iso:address(A), nocopy_iso:address(First)),
+    %% The arena piece was never copied; the small ones travelled inline.
+    ?assertEqual(C0, info(Iso, copied_bytes)),
+    %% Negative control: the same bytes outside the region reach C elsewhere.
+    {_, _, [{Seen, ?SIZE} | _]} = nocopy_test_iso:iovec_info(Iso, [Big]),
+    ?assertNotEqual(CB + Off, Seen),
+    %% Not an I/O list: sent and read as the term it is.
+    ?assertEqual({list, [atom, binary], <<"y">>, <<"y">>},
+                 nocopy_test_iso:iodata_walk(Iso, [x, <<"y">>])).
 
 keeps(Iso) ->
     A = nocopy_iso:binary(Iso, big(?SIZE)),

@@ -37,7 +37,10 @@
 #       Two exceptions, written here: the core's "nc_backend.h" is the
 #       backend's by design (it binds the primitives, see core/nc_prims.h), and
 #       describe includes the driver's port options, drv/nc_drv_options.h,
-#       which it prints for the stubs.
+#       which it prints for the stubs. One narrowing: of wire, only
+#       nc_wire_read.h (the reading primitives over decoded nodes, included by
+#       the backends above the core) may include a core header; the decoder
+#       (nc_wire.c, nc_wire.h) stays pure C over include/.
 # Objects whose source is gone (a stale build) are left out.
 # Prints one line per problem, a summary per backend, then the total; exits 1
 # on any problem. CHECK_LAYERS_EDGES=1 also prints every edge, with one symbol
@@ -193,6 +196,12 @@ END {
         } else {
             hl = home(l, h)
             if (hl == "") continue            # include/ or a system header
+        }
+        if (l == "wire" && hl == "core" && f != "wire/nc_wire_read.h") {
+            printf "check-layers: include: %s includes %s of core (of wire, only nc_wire_read.h may)\n",
+                f, h
+            bad++
+            continue
         }
         if (allowed(l, hl, "") || (l == "core" && h == "nc_backend.h") ||
             (l == "describe" && h == "../drv/nc_drv_options.h"))

@@ -11,6 +11,9 @@
  * copied unless a comment says so. A result is a tree of nc_drv_reply_node in
  * the call's arena, written out as one spec at the end (nc_drv_reply.c).
  *
+ * Reading a term is nc_wire_read.h's, shared with the isolated backend's
+ * child, which reads the same nodes.
+ *
  * Everything here uses only the core, the runtime and the backend's state
  * (nocopy__drv, nc_drv_state.c): the release functions a kept binary or a
  * buffer points to are static inline too, so a core file that makes one has
@@ -25,6 +28,15 @@
 #include "nc_drv.h"
 #include "nc_drv_nodes.h"   /* the result builders: nocopy__be_make_* but handles */
 #include "nc_prims.h"
+
+/* The readers' hook (nc_wire_read.h): atoms arrive as text. */
+static inline const nocopy__wire_atom_name *nocopy__wire_be_atoms(int *count)
+{
+    *count = NOCOPY_ATOM_BUILTIN_COUNT + nocopy__drv.natoms;
+    return nocopy__drv.names;
+}
+
+#include "nc_wire_read.h"   /* the readers: nocopy__be_type, nocopy__be_get_* */
 
 /* ---- handles: [refcount prefix][nocopy__handle header][object] --------------- */
 
@@ -185,165 +197,6 @@ done:
     return st;
 }
 
-/* ---- reading ---------------------------------------------------------------- */
-
-#define NC_DRV_N(raw) ((const nocopy__wire_node *)(raw))
-
-/* ---- reading ------------------------------------------------------------ */
-
-static inline nocopy_type nocopy__be_type(nocopy_call *c, uintptr_t raw)
-{
-    (void)c;
-    switch (NC_DRV_N(raw)->kind) {
-    case NC_W_INT:
-    case NC_W_UINT:
-    case NC_W_BIGINT: return NOCOPY_T_INTEGER;
-    case NC_W_FLOAT: return NOCOPY_T_FLOAT;
-    case NC_W_ATOM: return NOCOPY_T_ATOM;
-    case NC_W_BINARY: return NOCOPY_T_BINARY;
-    case NC_W_BITSTRING: return NOCOPY_T_BITSTRING;
-    case NC_W_TUPLE: return NOCOPY_T_TUPLE;
-    case NC_W_CONS: return NOCOPY_T_LIST;
-    case NC_W_NIL: return NOCOPY_T_NIL;
-    /* Any nocopy handle is a handle, as on the NIF backend; whether it may be
-     * used here is get_handle's question. */
-    case NC_W_HANDLE:
-    case NC_W_FOREIGN_HANDLE: return NOCOPY_T_HANDLE;
-    case NC_W_IODATA: return NC_DRV_N(raw)->v.iov.count ? NOCOPY_T_LIST : NOCOPY_T_NIL;
-    default: return NOCOPY_T_OTHER;
-    }
-}
-
-static inline int nocopy__be_get_i64(nocopy_call *c, uintptr_t raw, int64_t *out)
-{
-    (void)c;
-    switch (NC_DRV_N(raw)->kind) {
-    case NC_W_INT: *out = NC_DRV_N(raw)->v.i; return NC_GET_OK;
-    case NC_W_UINT:
-    case NC_W_BIGINT: return NC_GET_RANGE;
-    default: return NC_GET_TYPE;
-    }
-}
-
-static inline int nocopy__be_get_u64(nocopy_call *c, uintptr_t raw, uint64_t *out)
-{
-    (void)c;
-    switch (NC_DRV_N(raw)->kind) {
-    case NC_W_INT:
-        if (NC_DRV_N(raw)->v.i < 0)
-            return NC_GET_RANGE;
-        *out = (uint64_t)NC_DRV_N(raw)->v.i;
-        return NC_GET_OK;
-    case NC_W_UINT: *out = NC_DRV_N(raw)->v.u; return NC_GET_OK;
-    case NC_W_BIGINT: return NC_GET_RANGE;
-    default: return NC_GET_TYPE;
-    }
-}
-
-static inline int nocopy__be_get_double(nocopy_call *c, uintptr_t raw, double *out)
-{
-    (void)c;
-    if (NC_DRV_N(raw)->kind != NC_W_FLOAT)
-        return NC_GET_TYPE;
-    *out = NC_DRV_N(raw)->v.f;
-    return NC_GET_OK;
-}
-
-/* Atoms arrive as text (the driver cannot see atom words); the names table is
- * the built-in atoms then the module's, compared by length first. */
-static inline int nocopy__be_get_atom(nocopy_call *c, uintptr_t raw, nocopy_atom *out)
-{
-    (void)c;
-    const nocopy__wire_node *n = NC_DRV_N(raw);
-    if (n->kind != NC_W_ATOM)
-        return NC_GET_TYPE;
-    int total = NOCOPY_ATOM_BUILTIN_COUNT + nocopy__drv.natoms;
-    for (int i = 0; i < total; i++) {
-        const nc_drv_atom_name *a = &nocopy__drv.names[i];
-        if (a->len == n->v.bytes.len && memcmp(a->name, n->v.bytes.data, a->len) == 0) {
-            *out = i < NOCOPY_ATOM_BUILTIN_COUNT ? -i - 1 : i - NOCOPY_ATOM_BUILTIN_COUNT;
-            return NC_GET_OK;
-        }
-    }
-    return NC_GET_UNKNOWN;
-}
-
-static inline int nocopy__be_get_bytes(nocopy_call *c, uintptr_t raw, nocopy_bytes *out)
-{
-    (void)c;
-    if (NC_DRV_N(raw)->kind != NC_W_BINARY)
-        return NC_GET_TYPE;
-    out->data = NC_DRV_N(raw)->v.bytes.data;
-    out->size = NC_DRV_N(raw)->v.bytes.len;
-    return NC_GET_OK;
-}
-
-static inline int nocopy__be_get_tuple(nocopy_call *c, uintptr_t raw, unsigned *arity,
-                       const uintptr_t **elems)
-{
-    (void)c;
-    if (NC_DRV_N(raw)->kind != NC_W_TUPLE)
-        return NC_GET_TYPE;
-    *arity = NC_DRV_N(raw)->arity;
-    *elems = NC_DRV_N(raw)->v.elems;
-    return NC_GET_OK;
-}
-
-/* An iodata argument (NC_W_IODATA) read as a list: a proper list of its
- * pieces as binaries, made a cell at a time in the call's arena (what the
- * iodata fast path below never needs). Its bytes are the I/O list's; its
- * shape is the pieces the runtime made, not the one Erlang built. */
-static inline int nc_drv_iodata_cell(nocopy_call *c, const nocopy__wire_node *n,
-                                     uintptr_t *head, uintptr_t *tail)
-{
-    nocopy__wire_node *h = nocopy__arena_alloc(&c->arena, 2 * sizeof *h);
-    if (!h) {
-        nocopy__fail(c, NOCOPY_ENOMEM, 0, "out of memory reading iodata as a list");
-        return NC_GET_TYPE;
-    }
-    nocopy__wire_node *rest = h + 1;
-    h->kind = NC_W_BINARY;
-    h->arity = 0;
-    h->v.bytes.data = n->v.iov.pieces[0].data;
-    h->v.bytes.len = n->v.iov.pieces[0].size;
-    h->v.bytes.binref = nocopy__wire_iov_binref(n, 0);
-    rest->kind = NC_W_IODATA;
-    rest->arity = 0;
-    rest->v.iov.pieces = n->v.iov.pieces + 1;
-    rest->v.iov.count = n->v.iov.count - 1;
-    rest->v.iov.total = n->v.iov.total - n->v.iov.pieces[0].size;
-    *head = (uintptr_t)h;
-    *tail = (uintptr_t)rest;
-    return NC_GET_OK;
-}
-
-static inline int nocopy__be_get_list_cell(nocopy_call *c, uintptr_t raw, uintptr_t *head,
-                                           uintptr_t *tail)
-{
-    const nocopy__wire_node *n = NC_DRV_N(raw);
-    if (n->kind == NC_W_CONS) {
-        *head = n->v.cell[0];
-        *tail = n->v.cell[1];
-        return NC_GET_OK;
-    }
-    if (n->kind == NC_W_IODATA && n->v.iov.count > 0)
-        return nc_drv_iodata_cell(c, n, head, tail);
-    return NC_GET_TYPE;
-}
-
-/* Handles were looked up in the port's table when the request was decoded
- * (nc_drv_entry.c), on the scheduler thread; a stale id resolved to a
- * tombstone of its type, so the core reports "the T handle is closed". */
-static inline int nocopy__be_get_handle(nocopy_call *c, uintptr_t raw, nocopy__handle **out)
-{
-    (void)c;
-    const nocopy__wire_node *n = NC_DRV_N(raw);
-    if (n->kind != NC_W_HANDLE || !n->v.handle.obj)
-        return NC_GET_TYPE;
-    *out = n->v.handle.obj;
-    return NC_GET_OK;
-}
-
 /* ---- kept binaries ---------------------------------------------------------- */
 
 static inline void nc_drv_kept_release(nocopy_kept *k)
@@ -361,7 +214,7 @@ static inline int nocopy__be_keep(nocopy_call *c, uintptr_t raw, const nocopy_by
                                   nocopy_kept **out)
 {
     (void)c;
-    ErlDrvBinary *bin = NC_DRV_N(raw)->v.bytes.binref;
+    ErlDrvBinary *bin = nocopy__wire_node_of(raw)->v.bytes.binref;
     nc_drv_kept *dk = driver_alloc(sizeof *dk);
     if (!dk)
         return NOCOPY_ENOMEM;
@@ -486,23 +339,5 @@ static inline void nocopy__be_consume(nocopy_call *c, size_t bytes)
     (void)c;
     (void)bytes;
 }
-
-/* The fast path for an argument its stub sent as iodata (wire term "v"):
- * the pieces are the I/O vector's own runs, decoded once with the request
- * (in its memory, which lives as long as the call). Any other list: the core
- * walks the decoded nodes. */
-static inline int nocopy__be_get_iovec(nocopy_call *c, uintptr_t raw, nocopy_iovec *out)
-{
-    (void)c;
-    const nocopy__wire_node *n = NC_DRV_N(raw);
-    if (n->kind != NC_W_IODATA)
-        return NC_GET_TYPE;
-    out->pieces = n->v.iov.pieces;
-    out->count = n->v.iov.count;
-    out->total = n->v.iov.total;
-    return NC_GET_OK;
-}
-
-#undef NC_DRV_N
 
 #endif /* NC_DRV_BACKEND_H */

@@ -34,11 +34,6 @@
 
 /* ---- process-wide state, set up once ------------------------------------- */
 
-typedef struct nc_drv_atom_name {
-    const char *name;
-    size_t len;
-} nc_drv_atom_name;
-
 /* Defined in nc_drv_state.c (data only); set up and freed by nc_drv_setup.c
  * only; read-only elsewhere. */
 typedef struct nc_drv_global {
@@ -46,7 +41,7 @@ typedef struct nc_drv_global {
     uint32_t fingerprint;                   /* nocopy__module_fingerprint(mod) */
     char driver_name[NC_MAX_ATOM_CHARS + 1];   /* "NAME_drv" */
     int natoms;                             /* module atoms */
-    nc_drv_atom_name *names;                /* builtin (5) then module atoms */
+    nocopy__wire_atom_name *names;                /* builtin (5) then module atoms */
     ErlDrvMutex *atoms_mu;
     int atoms_ready;                        /* set once under atoms_mu, then read-only */
     ErlDrvTermData *mod_atoms;              /* by nocopy_atom index */

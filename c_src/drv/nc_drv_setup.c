@@ -35,7 +35,7 @@ static int names_init(const nocopy_module *m)
     for (int i = 0; i < NOCOPY_ATOM_BUILTIN_COUNT + n; i++) {
         const char *s = i < NOCOPY_ATOM_BUILTIN_COUNT ? nocopy__builtin_atoms[i]
                                                       : m->atoms[i - NOCOPY_ATOM_BUILTIN_COUNT];
-        nocopy__drv.names[i] = (nc_drv_atom_name){s, strlen(s)};
+        nocopy__drv.names[i] = (nocopy__wire_atom_name){s, strlen(s)};
     }
     return 0;
 }

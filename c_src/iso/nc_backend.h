@@ -24,134 +24,16 @@
 #include "nc_iso.h"
 #include "nc_prims.h"
 
-#define NC_ISO_N(raw) ((const nocopy__wire_node *)(raw))
 #define NC_ISO_V(n) ((nocopy_value)(n))
 
-/* ---- reading ------------------------------------------------------------------ */
-
-static inline nocopy_type nocopy__be_type(nocopy_call *c, uintptr_t raw)
+/* The readers' hook (nc_wire_read.h): atoms arrive as text. */
+static inline const nocopy__wire_atom_name *nocopy__wire_be_atoms(int *count)
 {
-    (void)c;
-    switch (NC_ISO_N(raw)->kind) {
-    case NC_W_INT:
-    case NC_W_UINT:
-    case NC_W_BIGINT: return NOCOPY_T_INTEGER;
-    case NC_W_FLOAT: return NOCOPY_T_FLOAT;
-    case NC_W_ATOM: return NOCOPY_T_ATOM;
-    case NC_W_BINARY: return NOCOPY_T_BINARY;
-    case NC_W_BITSTRING: return NOCOPY_T_BITSTRING;
-    case NC_W_TUPLE: return NOCOPY_T_TUPLE;
-    case NC_W_CONS: return NOCOPY_T_LIST;
-    case NC_W_NIL: return NOCOPY_T_NIL;
-    case NC_W_HANDLE:
-    case NC_W_FOREIGN_HANDLE: return NOCOPY_T_HANDLE;
-    default: return NOCOPY_T_OTHER;
-    }
+    *count = NOCOPY_ATOM_BUILTIN_COUNT + nocopy__iso.natoms;
+    return nocopy__iso.names;
 }
 
-static inline int nocopy__be_get_i64(nocopy_call *c, uintptr_t raw, int64_t *out)
-{
-    (void)c;
-    switch (NC_ISO_N(raw)->kind) {
-    case NC_W_INT: *out = NC_ISO_N(raw)->v.i; return NC_GET_OK;
-    case NC_W_UINT:
-    case NC_W_BIGINT: return NC_GET_RANGE;
-    default: return NC_GET_TYPE;
-    }
-}
-
-static inline int nocopy__be_get_u64(nocopy_call *c, uintptr_t raw, uint64_t *out)
-{
-    (void)c;
-    switch (NC_ISO_N(raw)->kind) {
-    case NC_W_INT:
-        if (NC_ISO_N(raw)->v.i < 0)
-            return NC_GET_RANGE;
-        *out = (uint64_t)NC_ISO_N(raw)->v.i;
-        return NC_GET_OK;
-    case NC_W_UINT: *out = NC_ISO_N(raw)->v.u; return NC_GET_OK;
-    case NC_W_BIGINT: return NC_GET_RANGE;
-    default: return NC_GET_TYPE;
-    }
-}
-
-static inline int nocopy__be_get_double(nocopy_call *c, uintptr_t raw, double *out)
-{
-    (void)c;
-    if (NC_ISO_N(raw)->kind != NC_W_FLOAT)
-        return NC_GET_TYPE;
-    *out = NC_ISO_N(raw)->v.f;
-    return NC_GET_OK;
-}
-
-/* Atoms arrive as text; the names are the built-in atoms then the module's. */
-static inline int nocopy__be_get_atom(nocopy_call *c, uintptr_t raw, nocopy_atom *out)
-{
-    (void)c;
-    const nocopy__wire_node *n = NC_ISO_N(raw);
-    if (n->kind != NC_W_ATOM)
-        return NC_GET_TYPE;
-    int total = NOCOPY_ATOM_BUILTIN_COUNT + nocopy__iso.natoms;
-    for (int i = 0; i < total; i++) {
-        const nc_iso_atom_name *a = &nocopy__iso.names[i];
-        if (a->len == n->v.bytes.len && memcmp(a->name, n->v.bytes.data, a->len) == 0) {
-            *out = i < NOCOPY_ATOM_BUILTIN_COUNT ? -i - 1 : i - NOCOPY_ATOM_BUILTIN_COUNT;
-            return NC_GET_OK;
-        }
-    }
-    return NC_GET_UNKNOWN;
-}
-
-static inline int nocopy__be_get_bytes(nocopy_call *c, uintptr_t raw, nocopy_bytes *out)
-{
-    (void)c;
-    if (NC_ISO_N(raw)->kind != NC_W_BINARY)
-        return NC_GET_TYPE;
-    out->data = NC_ISO_N(raw)->v.bytes.data;
-    out->size = NC_ISO_N(raw)->v.bytes.len;
-    return NC_GET_OK;
-}
-
-static inline int nocopy__be_get_tuple(nocopy_call *c, uintptr_t raw, unsigned *arity,
-                                       const uintptr_t **elems)
-{
-    (void)c;
-    if (NC_ISO_N(raw)->kind != NC_W_TUPLE)
-        return NC_GET_TYPE;
-    *arity = NC_ISO_N(raw)->arity;
-    *elems = NC_ISO_N(raw)->v.elems;
-    return NC_GET_OK;
-}
-
-static inline int nocopy__be_get_list_cell(nocopy_call *c, uintptr_t raw, uintptr_t *head,
-                                           uintptr_t *tail)
-{
-    (void)c;
-    if (NC_ISO_N(raw)->kind != NC_W_CONS)
-        return NC_GET_TYPE;
-    *head = NC_ISO_N(raw)->v.cell[0];
-    *tail = NC_ISO_N(raw)->v.cell[1];
-    return NC_GET_OK;
-}
-
-/* Handles were looked up when the request was decoded (nc_iso_exec.c). */
-static inline int nocopy__be_get_handle(nocopy_call *c, uintptr_t raw, nocopy__handle **out)
-{
-    (void)c;
-    const nocopy__wire_node *n = NC_ISO_N(raw);
-    if (n->kind != NC_W_HANDLE || !n->v.handle.obj)
-        return NC_GET_TYPE;
-    *out = n->v.handle.obj;
-    return NC_GET_OK;
-}
-
-static inline int nocopy__be_get_iovec(nocopy_call *c, uintptr_t raw, nocopy_iovec *out)
-{
-    (void)c;
-    (void)raw;
-    (void)out;
-    return NC_GET_TYPE;
-}
+#include "nc_wire_read.h"   /* the readers, the driver's: nocopy__be_type, nocopy__be_get_* */
 
 /* ---- kept binaries ---------------------------------------------------------------- */
 
@@ -173,7 +55,7 @@ static inline int nocopy__be_keep(nocopy_call *c, uintptr_t raw, const nocopy_by
                                   nocopy_kept **out)
 {
     (void)c;
-    const nc_iso_segref *ref = NC_ISO_N(raw)->v.bytes.binref;
+    const nc_iso_segref *ref = nocopy__wire_node_of(raw)->v.bytes.binref;
     nc_iso_kept *ik = malloc(sizeof *ik);
     if (!ik)
         return NOCOPY_ENOMEM;
@@ -485,7 +367,7 @@ static inline nocopy_value nocopy__be_make_slice(nocopy_call *c, uintptr_t raw,
                                                  const nocopy_bytes *view, size_t offset,
                                                  size_t len)
 {
-    const nc_iso_segref *ref = NC_ISO_N(raw)->v.bytes.binref;
+    const nc_iso_segref *ref = nocopy__wire_node_of(raw)->v.bytes.binref;
     const uint8_t *data = view->data + offset;
     if (ref && ref->region == NC_ISO_SEG_INPUT && len > NC_ISO_INLINE_RESULT) {
         const uint8_t *block = nocopy__iso.in.base + ref->block;
@@ -536,7 +418,5 @@ static inline nocopy_value nocopy__be_make_handle(nocopy_call *c, nocopy__handle
         n->v.handle = id;
     return NC_ISO_V(n);
 }
-
-#undef NC_ISO_N
 
 #endif /* NC_ISO_BACKEND_H */

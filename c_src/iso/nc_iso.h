@@ -35,11 +35,6 @@
 
 /* ---- process-wide state ------------------------------------------------------ */
 
-typedef struct nc_iso_atom_name {
-    const char *name;
-    size_t len;
-} nc_iso_atom_name;
-
 /* The hooks: what the inlined primitives need of the backend's files. */
 typedef struct nc_iso_hooks {
     /* A new output block of `size` bytes holding one reference (the caller's).
@@ -61,7 +56,7 @@ typedef struct nc_iso_global {
     const nocopy_module *mod;
     uint32_t fingerprint;
     int natoms;                             /* module atoms */
-    nc_iso_atom_name *names;                /* built-in (5) then module atoms */
+    nocopy__wire_atom_name *names;                /* built-in (5) then module atoms */
     nocopy__iso_region in, out;             /* in: read-only here; out: ours */
     int chan;                               /* our end of the channel */
     uint32_t incarnation;                   /* given by the VM: in handle ids */

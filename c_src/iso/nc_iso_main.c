@@ -71,7 +71,7 @@ static int setup_names(const nocopy_module *m)
 {
     int n = nocopy__module_atom_count(m);
     int total = NOCOPY_ATOM_BUILTIN_COUNT + n;
-    nc_iso_atom_name *names = calloc((size_t)total, sizeof *names);
+    nocopy__wire_atom_name *names = calloc((size_t)total, sizeof *names);
     if (!names)
         return -1;
     for (int i = 0; i < total; i++) {

@@ -6,7 +6,8 @@
  * regions) runs on a dirty I/O scheduler.
  *
  * A request (the iolist the NAME_iso stub encodes, the driver's bytes) is
- * walked here piece by piece, never flattened: a binary whose bytes lie in
+ * walked here piece by piece, never flattened (bytes given as integers, in
+ * an iodata argument, are gathered into runs): a binary whose bytes lie in
  * the current incarnation's input region (one placed there with
  * nocopy_iso:binary/2, or a slice of an input a function returned) or its
  * output region (a result passed back in) is sent as (offset, length), no
@@ -264,20 +265,56 @@ typedef struct piece {
     size_t len;
 } piece;
 
-/* The request's binaries in order, walking nested lists with an explicit
- * stack. 0, or -1 for anything but binaries and lists. */
-static int pieces_of(ErlNifEnv *env, ERL_NIF_TERM t, piece **out, size_t *n)
+/* A request's pieces, and the bytes its integers gave (iodata), which some
+ * pieces point into. */
+typedef struct pieces {
+    piece *ps;
+    size_t n;
+    uint8_t *bytes;
+} pieces;
+
+static void pieces_free(pieces *r)
 {
-    size_t cap = 16, np = 0, sp = 0, scap = 16;
+    enif_free(r->ps);
+    enif_free(r->bytes);
+}
+
+/* Appends byte v to the request's bytes. 0, or -1 (no memory). */
+static int add_byte(uint8_t **bytes, size_t *nbytes, size_t *bcap, uint8_t v)
+{
+    if (*nbytes == *bcap) {
+        size_t ncap = *bcap ? *bcap * 2 : 64;
+        uint8_t *nb = enif_realloc(*bytes, ncap);
+        if (!nb)
+            return -1;
+        *bytes = nb;
+        *bcap = ncap;
+    }
+    (*bytes)[(*nbytes)++] = v;
+    return 0;
+}
+
+/* The request's pieces in order, walking nested lists with an explicit
+ * stack: its binaries, where they lie, and runs of the bytes given as
+ * integers (an iodata argument sent as bytes), gathered in out->bytes. 0, or
+ * -1 for anything but binaries, bytes and lists (or no memory). */
+static int pieces_of(ErlNifEnv *env, ERL_NIF_TERM t, pieces *out)
+{
+    size_t cap = 16, np = 0, sp = 0, scap = 16, nbytes = 0, bcap = 0;
     piece *ps = enif_alloc(cap * sizeof *ps);
     ERL_NIF_TERM *stack = enif_alloc(scap * sizeof *stack);
+    uint8_t *bytes = NULL;
+    /* Where each byte run starts in `bytes`, by piece, until they are fixed
+     * up (bytes moves as it grows): runs are marked p == NULL. */
+    size_t *run_at = NULL;
     int r = -1;
-    if (!ps || !stack)
+    if (!ps || !stack || !(run_at = enif_alloc(cap * sizeof *run_at)))
         goto out;
     stack[sp++] = t;
     while (sp > 0) {
         ERL_NIF_TERM x = stack[--sp], head, tail;
         ErlNifBinary b;
+        int v;
         if (enif_get_list_cell(env, x, &head, &tail)) {
             if (sp + 2 > scap) {
                 ERL_NIF_TERM *ns = enif_realloc(stack, (scap *= 2) * sizeof *ns);
@@ -287,33 +324,53 @@ static int pieces_of(ErlNifEnv *env, ERL_NIF_TERM t, piece **out, size_t *n)
             }
             stack[sp++] = tail;
             stack[sp++] = head;
+            continue;
         } else if (enif_is_empty_list(env, x)) {
             continue;
         } else if (enif_inspect_binary(env, x, &b)) {
             if (b.size == 0)
                 continue;
-            if (np == cap) {
-                if (cap >= MAX_PIECES)
-                    goto out;
-                piece *nps = enif_realloc(ps, (cap *= 2) * sizeof *nps);
-                if (!nps)
-                    goto out;
-                ps = nps;
+        } else if (enif_get_int(env, x, &v) && v >= 0 && v <= 255) {
+            if (add_byte(&bytes, &nbytes, &bcap, (uint8_t)v) != 0)
+                goto out;
+            if (np > 0 && !ps[np - 1].p) {
+                ps[np - 1].len++;      /* the last piece is this run */
+                continue;
             }
-            ps[np++] = (piece){b.data, b.size};
+            b.data = NULL;
+            b.size = 1;
         } else {
             goto out;
         }
+        if (np == cap) {
+            if (cap >= MAX_PIECES)
+                goto out;
+            piece *nps = enif_realloc(ps, (cap * 2) * sizeof *nps);
+            if (!nps)
+                goto out;
+            ps = nps;
+            size_t *nra = enif_realloc(run_at, (cap * 2) * sizeof *nra);
+            if (!nra)
+                goto out;
+            run_at = nra;
+            cap *= 2;
+        }
+        run_at[np] = nbytes - (b.data ? 0 : 1);
+        ps[np++] = (piece){b.data, b.size};
     }
+    for (size_t i = 0; i < np; i++)
+        if (!ps[i].p)
+            ps[i].p = bytes + run_at[i];
     r = 0;
 out:
     enif_free(stack);
+    enif_free(run_at);
     if (r != 0) {
         enif_free(ps);
+        enif_free(bytes);
         return r;
     }
-    *out = ps;
-    *n = np;
+    *out = (pieces){ps, np, bytes};
     return 0;
 }
 
@@ -469,13 +526,12 @@ static ERL_NIF_TERM call_nif(ErlNifEnv *env, int argc, const ERL_NIF_TERM argv[]
         return enif_make_badarg(env);
     if (!enif_is_identical(argv[1], iso->module))
         return enif_make_tuple2(env, atom(env, "wrong_module"), iso->module);
-    piece *ps;
-    size_t np;
-    if (pieces_of(env, argv[3], &ps, &np) != 0)
+    pieces req;
+    if (pieces_of(env, argv[3], &req) != 0)
         return enif_make_badarg(env);
     nc_host_inc *inc = current(iso);
     if (!inc) {
-        enif_free(ps);
+        pieces_free(&req);
         enif_mutex_lock(iso->mu);
         int stopped = iso->stopped;
         enif_mutex_unlock(iso->mu);
@@ -502,7 +558,7 @@ static ERL_NIF_TERM call_nif(ErlNifEnv *env, int argc, const ERL_NIF_TERM argv[]
                       : error2(env, "eoverload", "too many calls in flight on the isolate");
         goto done;
     }
-    size_t len = build_call(iso, inc, call, ps, np, msg, &err);
+    size_t len = build_call(iso, inc, call, req.ps, req.n, msg, &err);
     int st = len ? nocopy__iso_chan_send(inc->chan, msg, len) : NOCOPY_ENOMEM;
     if (st == NOCOPY_OK) {
         r = iso->timeout_ms < 0 ? atom(env, "infinity") : enif_make_long(env, iso->timeout_ms);
@@ -524,7 +580,7 @@ static ERL_NIF_TERM call_nif(ErlNifEnv *env, int argc, const ERL_NIF_TERM argv[]
         r = atom(env, "dead");
 done:
     enif_free(msg);
-    enif_free(ps);
+    pieces_free(&req);
     nocopy__host_inc_unref(inc);
     return r;
 }

@@ -129,6 +129,13 @@ static inline void *nocopy__wire_iov_binref(const nocopy__wire_node *n, size_t i
     return owners[n->v.iov.count - 1 - i];
 }
 
+/* An atom's text, as a backend that reads atoms as text (nc_wire_read.h)
+ * keeps its names: name is NUL-terminated, len its length. */
+typedef struct nocopy__wire_atom_name {
+    const char *name;
+    size_t len;
+} nocopy__wire_atom_name;
+
 #define NC_WTAG_NONE 0     /* not read: the request was garbage before it */
 #define NC_WTAG_INT  1
 #define NC_WTAG_REF  2
