@@ -564,8 +564,7 @@ nif_only_test_() ->
      {"scheduling options", fun sched/0}].
 
 gc_closes() ->
-    nocopy_test_lib:gc_all(),
-    Base = nc_ffi:live_libraries(),
+    Base = settled_libraries(),
     fn_keeps_library(Base),
     %% ... until the function goes too
     ?assert(nocopy_test_lib:wait_until(
@@ -586,6 +585,27 @@ gc_closes() ->
     erlang:garbage_collect(),
     ?assert(nocopy_test_lib:wait_until(
               fun() -> erlang:garbage_collect(), nc_ffi:live_libraries() =:= Base end, 5000)).
+
+%% The count of mapped libraries once earlier tests' garbage is gone: their
+%% functions and libraries die as the processes holding them exit and are
+%% collected, so the count may still fall for a while (seen under ASan).
+%% Settled: the same count on three reads 20 ms apart, each after collecting
+%% every process.
+settled_libraries() ->
+    settled_libraries(nc_ffi:live_libraries(), 0,
+                      erlang:monotonic_time(millisecond) + 10000).
+
+settled_libraries(Last, 3, _Deadline) ->
+    Last;
+settled_libraries(Last, Same, Deadline) ->
+    timer:sleep(20),
+    nocopy_test_lib:gc_all(),
+    Now = nc_ffi:live_libraries(),
+    case erlang:monotonic_time(millisecond) > Deadline of
+        true -> error({libraries_never_settled, Last, Now});
+        false when Now =:= Last -> settled_libraries(Now, Same + 1, Deadline);
+        false -> settled_libraries(Now, 0, Deadline)
+    end.
 
 %% A function keeps its library: dropping the library's handle stops nothing.
 %% (A function of its own, so that no reference to Labs outlives it.)
