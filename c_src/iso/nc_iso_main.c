@@ -5,9 +5,10 @@
  * and the channel and the two regions at fds 3, 4, 5 (NC_ISO_CHILD_FD_*).
  * It attaches the regions (input read-only, output writable, each checked
  * to be a sealed memfd of the size agreed), loads the module, says HELLO,
- * then reads the channel: a CALL is queued to the pool of threads that run
- * calls (nc_iso_exec.c), a RELEASE_OUT drops a handover of an output block.
- * End of file on the channel (the VM closed it, or died) ends the process.
+ * then runs a pool of threads that read the channel in turn: a CALL is run
+ * by the thread that received it (nc_iso_exec.c), a RELEASE_OUT drops a
+ * handover of an output block. End of file on the channel (the VM closed
+ * it, or died) ends the process.
  *
  * Anything the module does wrong ends this process only: the VM sees the
  * channel close and its pidfd report how, and fails the calls in flight. */
@@ -23,38 +24,66 @@
 
 #define THREADS_MAX 64
 
-static pthread_mutex_t qmu = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t qcv = PTHREAD_COND_INITIALIZER;
-static nc_iso_call *qhead, *qtail;
+/* The pool reads the channel itself, one thread at a time (leader and
+ * followers): the thread holding rx_mu waits in recv; when a CALL comes it
+ * takes the references the CALL needs, hands rx_mu to the next idle thread
+ * and runs the call. So a call reaches the thread that runs it with no
+ * hand-over between threads (a dispatcher thread and a queue cost two more
+ * context switches per call, measured: docs/design.md). One reader at a
+ * time keeps the order hold_outputs needs: a CALL's output blocks are held
+ * before any later message (a RELEASE_OUT of them) is read. */
+static pthread_mutex_t rx_mu = PTHREAD_MUTEX_INITIALIZER;
 
-static void *worker(void *arg)
+/* The next CALL on the channel, with its outputs held; other messages are
+ * applied on the way. With rx_mu held. Ends the process at end of file (the
+ * VM is done with us) or when out of memory. */
+static nc_iso_call *receive_call(uint8_t *buf)
+{
+    for (;;) {
+        size_t len;
+        int st = nocopy__iso_chan_recv(nocopy__iso.chan, buf, NC_ISO_MSG_MAX, &len);
+        if (st == NOCOPY_ECLOSED)
+            exit(0);
+        nocopy__iso_hdr h;
+        if (st != NOCOPY_OK || len < sizeof h)
+            continue;
+        memcpy(&h, buf, sizeof h);
+        if (h.kind == NC_ISO_MSG_RELEASE_OUT) {
+            nocopy__iso_out_unref(h.id);
+            continue;
+        }
+        if (h.kind != NC_ISO_MSG_CALL)
+            continue;
+        nc_iso_call *call = malloc(sizeof *call);
+        uint8_t *msg = malloc(len);
+        if (!call || !msg) {
+            fprintf(stderr, "nocopy isolate: out of memory\n");
+            exit(2);
+        }
+        memcpy(msg, buf, len);
+        call->id = h.id;
+        call->msg = msg;
+        call->msg_len = len;
+        nocopy__iso_call_hold_outputs(call);
+        return call;
+    }
+}
+
+static void *pool_thread(void *arg)
 {
     (void)arg;
+    uint8_t *buf = malloc(NC_ISO_MSG_MAX);   /* this thread's receive buffer */
+    if (!buf) {
+        fprintf(stderr, "nocopy isolate: out of memory\n");
+        exit(2);
+    }
     for (;;) {
-        pthread_mutex_lock(&qmu);
-        while (!qhead)
-            pthread_cond_wait(&qcv, &qmu);
-        nc_iso_call *call = qhead;
-        qhead = call->next;
-        if (!qhead)
-            qtail = NULL;
-        pthread_mutex_unlock(&qmu);
+        pthread_mutex_lock(&rx_mu);
+        nc_iso_call *call = receive_call(buf);
+        pthread_mutex_unlock(&rx_mu);
         nocopy__iso_call_execute(call);   /* frees it */
     }
     return NULL;
-}
-
-static void enqueue(nc_iso_call *call)
-{
-    call->next = NULL;
-    pthread_mutex_lock(&qmu);
-    if (qtail)
-        qtail->next = call;
-    else
-        qhead = call;
-    qtail = call;
-    pthread_cond_signal(&qcv);
-    pthread_mutex_unlock(&qmu);
 }
 
 static int parse_size(const char *s, size_t *out)
@@ -161,9 +190,10 @@ int main(int argc, char **argv)
     watch_the_end();
     if (m->load && m->load() != NOCOPY_OK)
         return fail("the module's load function failed");
-    for (size_t i = 0; i < threads; i++) {
+    /* main is one of the pool's threads, after saying HELLO. */
+    for (size_t i = 1; i < threads; i++) {
         pthread_t t;
-        if (pthread_create(&t, NULL, worker, NULL) != 0)
+        if (pthread_create(&t, NULL, pool_thread, NULL) != 0)
             return fail("no thread could be started");
         pthread_detach(t);
     }
@@ -171,41 +201,6 @@ int main(int argc, char **argv)
                                .output_base = (uint64_t)(uintptr_t)nocopy__iso.out.base};
     if (nocopy__iso_send(NC_ISO_MSG_HELLO, 0, &hello, sizeof hello) != NOCOPY_OK)
         return 0;
-
-    for (;;) {
-        uint8_t *buf = malloc(NC_ISO_MSG_MAX);
-        size_t len;
-        if (!buf)
-            return fail("out of memory");
-        int st = nocopy__iso_chan_recv(nocopy__iso.chan, buf, NC_ISO_MSG_MAX, &len);
-        if (st == NOCOPY_ECLOSED) {
-            free(buf);
-            return 0;                      /* the VM is done with us */
-        }
-        nocopy__iso_hdr h;
-        if (st != NOCOPY_OK || len < sizeof h) {
-            free(buf);
-            continue;
-        }
-        memcpy(&h, buf, sizeof h);
-        if (h.kind == NC_ISO_MSG_CALL) {
-            nc_iso_call *call = malloc(sizeof *call);
-            if (!call) {
-                free(buf);
-                return fail("out of memory");
-            }
-            uint8_t *msg = realloc(buf, len);     /* shrink to the message */
-            if (!msg)
-                msg = buf;
-            call->id = h.id;
-            call->msg = msg;
-            call->msg_len = len;
-            nocopy__iso_call_hold_outputs(call);
-            enqueue(call);
-        } else {
-            if (h.kind == NC_ISO_MSG_RELEASE_OUT)
-                nocopy__iso_out_unref(h.id);
-            free(buf);
-        }
-    }
+    pool_thread(NULL);
+    return 0;
 }
