@@ -69,7 +69,7 @@ struct nc_host_inc {
     uint32_t number;                   /* 1, 2, ... per isolate */
     nocopy__iso_region in, out;        /* in: read-write here; out: read-only */
     nocopy__iso_alloc in_alloc;
-    int chan;                          /* the VM's end, non-blocking */
+    int chan;                          /* the VM's end: sends never wait */
     nocopy__iso_child child;
     pthread_t reader;
     ErlNifMutex *mu;                   /* everything below */

@@ -1,7 +1,7 @@
 /* nc_iso_host_nif.c: the NIFs of nocopy_iso (priv/nocopy_iso_nif.so).
  *
- * No NIF waits for the child: a call sends its CALL on the non-blocking
- * channel and returns; the reply arrives as a message from the incarnation's
+ * No NIF waits for the child: a call sends its CALL with a send that never
+ * waits (nocopy__iso_chan_try_send) and returns; the reply arrives as a message from the incarnation's
  * reader thread (nc_iso_host_inc.c). Starting a child (posix_spawn and the
  * regions) runs on a dirty I/O scheduler.
  *
@@ -559,7 +559,7 @@ static ERL_NIF_TERM call_nif(ErlNifEnv *env, int argc, const ERL_NIF_TERM argv[]
         goto done;
     }
     size_t len = build_call(iso, inc, call, req.ps, req.n, msg, &err);
-    int st = len ? nocopy__iso_chan_send(inc->chan, msg, len) : NOCOPY_ENOMEM;
+    int st = len ? nocopy__iso_chan_try_send(inc->chan, msg, len) : NOCOPY_ENOMEM;
     if (st == NOCOPY_OK) {
         r = iso->timeout_ms < 0 ? atom(env, "infinity") : enif_make_long(env, iso->timeout_ms);
         goto done;

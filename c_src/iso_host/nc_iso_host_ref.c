@@ -54,7 +54,7 @@ void nocopy__host_inc_kill(nc_host_inc *inc, const char *why)
 static int send_release(nc_host_inc *inc, uint64_t block)
 {
     nocopy__iso_hdr h = {.kind = NC_ISO_MSG_RELEASE_OUT, .pad = 0, .id = block};
-    return nocopy__iso_chan_send(inc->chan, &h, sizeof h);
+    return nocopy__iso_chan_try_send(inc->chan, &h, sizeof h);
 }
 
 void nocopy__host_inc_release_out(nc_host_inc *inc, uint64_t block)
