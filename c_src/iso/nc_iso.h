@@ -4,7 +4,7 @@
  * core, wire/ and iso_shared/:
  *
  *   nc_iso_main.c    main: attaching the regions, the pool of threads that
- *                    read the channel in turn and run the calls they read
+ *                    read the channel and run the calls they read
  *   nc_iso_exec.c    one call: its segments, decoding, running, the REPLY
  *   nc_backend.h     the core's primitives (core/nc_prims.h) over decoded
  *                    request nodes; result nodes in the call's arena
@@ -18,8 +18,8 @@
  * (output blocks, input keeps, the handle table) reach it through the hooks
  * in nocopy__iso, set by main before any call runs.
  *
- * Threads: the pool threads (main among them) read the channel in turn,
- * one at a time, and each runs the calls it reads and sends their replies
+ * Threads: the pool threads (main among them) all read the channel, and
+ * each runs the calls it reads and sends their replies
  * (a SOCK_SEQPACKET send is atomic, so no lock orders them); any thread may
  * release blocks. */
 #ifndef NC_ISO_H
@@ -162,8 +162,8 @@ typedef struct nc_iso_call {
 
 /* Takes a reference on the block of each segment in the output region (a
  * result passed back in), marking a segment no live block holds. By the
- * thread that read the CALL, before any later message is read (a
- * RELEASE_OUT): the VM sends
+ * thread that read the CALL, before the CALL is marked done, so before any
+ * later RELEASE_OUT is applied (nc_iso_main.c): the VM sends
  * the CALL while the binary is alive, so its block is too. */
 void nocopy__iso_call_hold_outputs(nc_iso_call *call);
 /* Decodes, runs and answers a CALL, then frees the call. Pool threads. */

@@ -5,9 +5,9 @@
  * and the channel and the two regions at fds 3, 4, 5 (NC_ISO_CHILD_FD_*).
  * It attaches the regions (input read-only, output writable, each checked
  * to be a sealed memfd of the size agreed), loads the module, says HELLO,
- * then runs a pool of threads that read the channel in turn: a CALL is run
- * by the thread that received it (nc_iso_exec.c), a RELEASE_OUT drops a
- * handover of an output block. End of file on the channel (the VM closed
+ * then runs a pool of threads that all read the channel: a CALL is run by
+ * the thread that received it (nc_iso_exec.c), a RELEASE_OUT drops a
+ * handover of an output block (in the VM's order, see below). End of file on the channel (the VM closed
  * it, or died) ends the process.
  *
  * Anything the module does wrong ends this process only: the VM sees the
@@ -24,36 +24,79 @@
 
 #define THREADS_MAX 64
 
-/* The pool reads the channel itself, one thread at a time (leader and
- * followers): the thread holding rx_mu waits in recv; when a CALL comes it
- * takes the references the CALL needs, hands rx_mu to the next idle thread
- * and runs the call. So a call reaches the thread that runs it with no
- * hand-over between threads (a dispatcher thread and a queue cost two more
- * context switches per call, measured: docs/design.md). One reader at a
- * time keeps the order hold_outputs needs: a CALL's output blocks are held
- * before any later message (a RELEASE_OUT of them) is read. */
-static pthread_mutex_t rx_mu = PTHREAD_MUTEX_INITIALIZER;
+/* The pool reads the channel itself: every idle thread waits in recv, the
+ * kernel hands each message to one of them, and a thread runs the CALL it
+ * read. So a call reaches the thread that runs it with no hand-over
+ * between threads (measured, docs/design.md: a dispatcher thread and a
+ * queue, or one reader at a time under a lock that wakes the next, each
+ * cost context switches on every call).
+ *
+ * What reading in parallel must not break: a CALL naming an output block
+ * (a result passed back in) holds the block before any later RELEASE_OUT
+ * of it is applied; the VM sends the CALL while the Erlang binary lives,
+ * so the block's release can only come after it on the channel. The VM
+ * numbers its messages in channel order (nocopy__iso_hdr.seq); here each
+ * message is marked done once read (a CALL: once its outputs are held),
+ * and a RELEASE_OUT is applied only when every message before it is done.
+ * At most one message per thread is read and not yet marked, so the
+ * window of numbers in play is smaller than THREADS_MAX. */
+#define SEQ_WINDOW 128                   /* > THREADS_MAX, a power of two */
+
+static pthread_mutex_t order_mu = PTHREAD_MUTEX_INITIALIZER;
+static uint32_t order_next;              /* every message before it is done */
+static struct {
+    uint8_t done, release;
+    uint64_t block;                      /* a RELEASE_OUT's block */
+} order[SEQ_WINDOW];
+
+_Static_assert(SEQ_WINDOW > THREADS_MAX, "each thread's message fits in the window");
+
+/* Marks message seq done (a RELEASE_OUT of `block` when release), then
+ * applies, in order, the releases every earlier message allows. With
+ * order_mu held. Ends the process on a number outside the window: the VM
+ * broke the order it promised. */
+static void mark_done(uint32_t seq, int release, uint64_t block)
+{
+    if ((uint32_t)(seq - order_next) >= SEQ_WINDOW) {
+        fprintf(stderr, "nocopy isolate: message %u out of order (expected from %u)\n", seq,
+                order_next);
+        exit(2);
+    }
+    size_t i = seq % SEQ_WINDOW;
+    order[i].done = 1;
+    order[i].release = (uint8_t)release;
+    order[i].block = block;
+    while (order[i = order_next % SEQ_WINDOW].done) {
+        if (order[i].release)
+            nocopy__iso_out_unref(order[i].block);
+        order[i].done = 0;
+        order_next++;
+    }
+}
 
 /* The next CALL on the channel, with its outputs held; other messages are
- * applied on the way. With rx_mu held. Ends the process at end of file (the
- * VM is done with us) or when out of memory. */
+ * marked done on the way. Ends the process at end of file (the VM is done
+ * with us), on a message it cannot read, or when out of memory. */
 static nc_iso_call *receive_call(uint8_t *buf)
 {
     for (;;) {
         size_t len;
+        nocopy__iso_hdr h;
         int st = nocopy__iso_chan_recv(nocopy__iso.chan, buf, NC_ISO_MSG_MAX, &len);
         if (st == NOCOPY_ECLOSED)
             exit(0);
-        nocopy__iso_hdr h;
-        if (st != NOCOPY_OK || len < sizeof h)
-            continue;
+        if (st != NOCOPY_OK || len < sizeof h) {
+            /* Its number unknown, the order would wait for it forever. */
+            fprintf(stderr, "nocopy isolate: unreadable message from the VM\n");
+            exit(2);
+        }
         memcpy(&h, buf, sizeof h);
-        if (h.kind == NC_ISO_MSG_RELEASE_OUT) {
-            nocopy__iso_out_unref(h.id);
+        if (h.kind != NC_ISO_MSG_CALL) {
+            pthread_mutex_lock(&order_mu);
+            mark_done(h.seq, h.kind == NC_ISO_MSG_RELEASE_OUT, h.id);
+            pthread_mutex_unlock(&order_mu);
             continue;
         }
-        if (h.kind != NC_ISO_MSG_CALL)
-            continue;
         nc_iso_call *call = malloc(sizeof *call);
         uint8_t *msg = malloc(len);
         if (!call || !msg) {
@@ -64,7 +107,10 @@ static nc_iso_call *receive_call(uint8_t *buf)
         call->id = h.id;
         call->msg = msg;
         call->msg_len = len;
+        pthread_mutex_lock(&order_mu);
         nocopy__iso_call_hold_outputs(call);
+        mark_done(h.seq, 0, 0);
+        pthread_mutex_unlock(&order_mu);
         return call;
     }
 }
@@ -77,12 +123,8 @@ static void *pool_thread(void *arg)
         fprintf(stderr, "nocopy isolate: out of memory\n");
         exit(2);
     }
-    for (;;) {
-        pthread_mutex_lock(&rx_mu);
-        nc_iso_call *call = receive_call(buf);
-        pthread_mutex_unlock(&rx_mu);
-        nocopy__iso_call_execute(call);   /* frees it */
-    }
+    for (;;)
+        nocopy__iso_call_execute(receive_call(buf));   /* frees the call */
     return NULL;
 }
 
@@ -118,7 +160,7 @@ static int setup_names(const nocopy_module *m)
 /* Async-signal-safe: one send() of a message built on the stack. */
 static void tell_end(int how, int code)
 {
-    nocopy__iso_hdr h = {.kind = NC_ISO_MSG_DYING, .pad = 0,
+    nocopy__iso_hdr h = {.kind = NC_ISO_MSG_DYING, .seq = 0,
                          .id = (uint64_t)how << 32 | (uint32_t)code};
     (void)send(NC_ISO_CHILD_FD_CHANNEL, &h, sizeof h, MSG_NOSIGNAL | MSG_DONTWAIT);
 }

@@ -83,6 +83,7 @@ struct nc_host_inc {
     uint64_t call_seq;
     nc_host_block **blocks;            /* live input blocks, sorted by off */
     size_t nblocks, blocks_cap;
+    uint32_t send_seq;                 /* the next VM -> child message's number */
     uint64_t *pending;                 /* RELEASE_OUTs not sent yet (full) */
     size_t npending, pending_cap;
     int hello;
@@ -146,6 +147,11 @@ void nocopy__host_inc_ref(nc_host_inc *inc);
 void nocopy__host_inc_unref(nc_host_inc *inc);
 /* Kills the child (SIGKILL), saying why for the calls' error text. */
 void nocopy__host_inc_kill(nc_host_inc *inc, const char *why);
+/* Sends a VM -> child message (never waiting), numbering it: its header's
+ * seq is set to the next number, which is used up only if it was sent. With
+ * inc->mu held, so numbers follow the order on the channel.
+ * @return : as nocopy__iso_chan_try_send. */
+int nocopy__host_inc_send_locked(nc_host_inc *inc, uint8_t *msg, size_t len);
 /* Sends RELEASE_OUT for `block`, or queues it when the channel is full. */
 void nocopy__host_inc_release_out(nc_host_inc *inc, uint64_t block);
 /* Sends the queued RELEASE_OUTs the channel takes now (the reader). */

@@ -494,7 +494,7 @@ static size_t build_call(nc_host_iso *iso, nc_host_inc *inc, nc_host_call *call,
             inl += pc->len;
         }
     }
-    nocopy__iso_hdr h = {.kind = NC_ISO_MSG_CALL, .pad = 0, .id = call->id};
+    nocopy__iso_hdr h = {.kind = NC_ISO_MSG_CALL, .seq = 0, .id = call->id};
     nocopy__iso_call_body body = {.nsegs = (uint32_t)nsegs, .inline_bytes = (uint32_t)inl};
     memcpy(msg, &h, sizeof h);
     memcpy(msg + sizeof h, &body, sizeof body);
@@ -559,7 +559,12 @@ static ERL_NIF_TERM call_nif(ErlNifEnv *env, int argc, const ERL_NIF_TERM argv[]
         goto done;
     }
     size_t len = build_call(iso, inc, call, req.ps, req.n, msg, &err);
-    int st = len ? nocopy__iso_chan_try_send(inc->chan, msg, len) : NOCOPY_ENOMEM;
+    int st = NOCOPY_ENOMEM;
+    if (len) {
+        enif_mutex_lock(inc->mu);
+        st = nocopy__host_inc_send_locked(inc, msg, len);
+        enif_mutex_unlock(inc->mu);
+    }
     if (st == NOCOPY_OK) {
         r = iso->timeout_ms < 0 ? atom(env, "infinity") : enif_make_long(env, iso->timeout_ms);
         goto done;
