@@ -55,12 +55,14 @@ typedef struct nc_host_out {
     uint64_t block;
 } nc_host_out;
 
+/* A call in flight: malloc'd by call_nif, freed (nocopy__host_call_free)
+ * by whichever thread ends it, usually the reader. */
 typedef struct nc_host_call {
     uint64_t id;
     ErlNifPid caller;
     int64_t tag;
     nc_host_iso *iso;                  /* KEPT (enif_keep_resource) */
-    nc_host_block **lent;              /* each lent: a reference and lent++ */
+    nc_host_block **lent;              /* malloc'd; each lent: a reference and lent++ */
     size_t nlent;
 } nc_host_call;
 

@@ -28,10 +28,10 @@ void nocopy__host_call_free(nc_host_call *call)
 {
     for (size_t i = 0; i < call->nlent; i++)
         nocopy__host_block_return(call->lent[i]);
-    enif_free(call->lent);
+    free(call->lent);
     if (call->iso)
         enif_release_resource(call->iso);
-    enif_free(call);
+    free(call);                        /* malloc'd: see call_nif */
 }
 
 /* ---- calls in flight: a table by slot, ids = sequence << SLOT_BITS | slot ----- */
