@@ -20,6 +20,7 @@
 
 #include "nc_iso.h"
 #include "nc_iso_chan.h"
+#include "nc_iso_order.h"
 #include "nc_iso_proc.h"
 
 #define THREADS_MAX 64
@@ -33,44 +34,25 @@
  *
  * What reading in parallel must not break: a CALL naming an output block
  * (a result passed back in) holds the block before any later RELEASE_OUT
- * of it is applied; the VM sends the CALL while the Erlang binary lives,
- * so the block's release can only come after it on the channel. The VM
- * numbers its messages in channel order (nocopy__iso_hdr.seq); here each
- * message is marked done once read (a CALL: once its outputs are held),
- * and a RELEASE_OUT is applied only when every message before it is done.
- * At most one message per thread is read and not yet marked, so the
- * window of numbers in play is smaller than THREADS_MAX. */
-#define SEQ_WINDOW 128                   /* > THREADS_MAX, a power of two */
-
+ * of it is applied (the VM sends the CALL while the Erlang binary lives, so
+ * the block's release comes after it on the channel): the messages' numbers
+ * put them back in order (nc_iso_order.h). */
 static pthread_mutex_t order_mu = PTHREAD_MUTEX_INITIALIZER;
-static uint32_t order_next;              /* every message before it is done */
-static struct {
-    uint8_t done, release;
-    uint64_t block;                      /* a RELEASE_OUT's block */
-} order[SEQ_WINDOW];
+static nocopy__iso_order order;         /* with order_mu */
 
-_Static_assert(SEQ_WINDOW > THREADS_MAX, "each thread's message fits in the window");
+_Static_assert(NC_ISO_ORDER_WINDOW > THREADS_MAX, "each thread's message fits in the window");
 
-/* Marks message seq done (a RELEASE_OUT of `block` when release), then
- * applies, in order, the releases every earlier message allows. With
- * order_mu held. Ends the process on a number outside the window: the VM
- * broke the order it promised. */
+/* Marks message seq done (a RELEASE_OUT of `block` when release: applied
+ * once every earlier message is done). Ends the process on a number
+ * outside the window: the VM broke the order it promised. */
 static void mark_done(uint32_t seq, int release, uint64_t block)
 {
-    if ((uint32_t)(seq - order_next) >= SEQ_WINDOW) {
-        fprintf(stderr, "nocopy isolate: message %u out of order (expected from %u)\n", seq,
-                order_next);
+    pthread_mutex_lock(&order_mu);
+    int r = nocopy__iso_order_done(&order, seq, release, block, nocopy__iso_out_unref);
+    pthread_mutex_unlock(&order_mu);
+    if (r != 0) {
+        fprintf(stderr, "nocopy isolate: message %u out of order\n", seq);
         exit(2);
-    }
-    size_t i = seq % SEQ_WINDOW;
-    order[i].done = 1;
-    order[i].release = (uint8_t)release;
-    order[i].block = block;
-    while (order[i = order_next % SEQ_WINDOW].done) {
-        if (order[i].release)
-            nocopy__iso_out_unref(order[i].block);
-        order[i].done = 0;
-        order_next++;
     }
 }
 
@@ -92,9 +74,7 @@ static nc_iso_call *receive_call(uint8_t *buf)
         }
         memcpy(&h, buf, sizeof h);
         if (h.kind != NC_ISO_MSG_CALL) {
-            pthread_mutex_lock(&order_mu);
             mark_done(h.seq, h.kind == NC_ISO_MSG_RELEASE_OUT, h.id);
-            pthread_mutex_unlock(&order_mu);
             continue;
         }
         nc_iso_call *call = malloc(sizeof *call);
@@ -107,10 +87,8 @@ static nc_iso_call *receive_call(uint8_t *buf)
         call->id = h.id;
         call->msg = msg;
         call->msg_len = len;
-        pthread_mutex_lock(&order_mu);
         nocopy__iso_call_hold_outputs(call);
         mark_done(h.seq, 0, 0);
-        pthread_mutex_unlock(&order_mu);
         return call;
     }
 }
