@@ -347,8 +347,9 @@ rss_how(result) -> "a result of an earlier call (blob_get, filled by the child)"
 rss_how(copy) -> "an ordinary binary (copied once per call)".
 
 rss_note(arena) ->
-    ". The VM's count includes the ordinary binary the arena copy was made from: "
-    "dropped and collected, but its memory stays mapped in the runtime's segment cache";
+    ". The arena copy is made from an ordinary binary, dropped and collected before the "
+    "round trips; the runtime may unmap its memory at once, later, or keep it in its "
+    "segment cache, so the VM's counts move by up to one payload from run to run";
 rss_note(result) ->
     ". The child wrote the payload (its pages count in the child); the VM never touches them";
 rss_note(copy) ->
