@@ -40,6 +40,18 @@
 static pthread_mutex_t order_mu = PTHREAD_MUTEX_INITIALIZER;
 static nocopy__iso_order order;         /* with order_mu */
 
+/* Ends the process from a pool thread. Every thread sees the channel's end
+ * of file at once, and exit() must not run twice at the same time: the
+ * first takes exit_mu for good, the others wait on it until the process is
+ * gone. */
+static pthread_mutex_t exit_mu = PTHREAD_MUTEX_INITIALIZER;
+
+static _Noreturn void end_process(int status)
+{
+    pthread_mutex_lock(&exit_mu);
+    exit(status);
+}
+
 _Static_assert(NC_ISO_ORDER_WINDOW > THREADS_MAX, "each thread's message fits in the window");
 
 /* Marks message seq done (a RELEASE_OUT of `block` when release: applied
@@ -52,7 +64,7 @@ static void mark_done(uint32_t seq, int release, uint64_t block)
     pthread_mutex_unlock(&order_mu);
     if (r != 0) {
         fprintf(stderr, "nocopy isolate: message %u out of order\n", seq);
-        exit(2);
+        end_process(2);
     }
 }
 
@@ -66,11 +78,11 @@ static nc_iso_call *receive_call(uint8_t *buf)
         nocopy__iso_hdr h;
         int st = nocopy__iso_chan_recv(nocopy__iso.chan, buf, NC_ISO_MSG_MAX, &len);
         if (st == NOCOPY_ECLOSED)
-            exit(0);
+            end_process(0);
         if (st != NOCOPY_OK || len < sizeof h) {
             /* Its number unknown, the order would wait for it forever. */
             fprintf(stderr, "nocopy isolate: unreadable message from the VM\n");
-            exit(2);
+            end_process(2);
         }
         memcpy(&h, buf, sizeof h);
         if (h.kind != NC_ISO_MSG_CALL) {
@@ -81,7 +93,7 @@ static nc_iso_call *receive_call(uint8_t *buf)
         uint8_t *msg = malloc(len);
         if (!call || !msg) {
             fprintf(stderr, "nocopy isolate: out of memory\n");
-            exit(2);
+            end_process(2);
         }
         memcpy(msg, buf, len);
         call->id = h.id;
@@ -99,7 +111,7 @@ static void *pool_thread(void *arg)
     uint8_t *buf = malloc(NC_ISO_MSG_MAX);   /* this thread's receive buffer */
     if (!buf) {
         fprintf(stderr, "nocopy isolate: out of memory\n");
-        exit(2);
+        end_process(2);
     }
     for (;;)
         nocopy__iso_call_execute(receive_call(buf));   /* frees the call */
