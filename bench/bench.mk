@@ -71,6 +71,7 @@ bench: bench-deps bench-build
 	$(BENCH_RUN) full $(BENCH_RESULTS)
 	@$(MAKE) --no-print-directory bench-plot BENCH_PLOT_DIR=$(BENCH_RESULTS)
 	$(BENCH_FFI_RUN) full $(BENCH_RESULTS)
+	$(BENCH_ISO_RUN) full $(BENCH_RESULTS)
 
 # The FFI benchmark (bench/nocopy_bench_ffi.erl): nocopy_ffi against the same
 # functions wrapped by hand; writes ffi.md and ffi.term. `make bench` runs it
@@ -93,6 +94,7 @@ bench-quick: bench-build
 	$(BENCH_RUN) quick $(BENCH_QUICK_RESULTS)
 	@$(MAKE) --no-print-directory bench-plot BENCH_PLOT_DIR=$(BENCH_QUICK_RESULTS)
 	$(BENCH_FFI_RUN) quick $(BENCH_QUICK_RESULTS)
+	$(BENCH_ISO_RUN) quick $(BENCH_QUICK_RESULTS)
 
 # Rewrites results.json, results.md and the plot from results.term, without
 # measuring again (after a change to the report: nocopy_bench_report,

@@ -3,8 +3,8 @@
  * isolated backend. Each file uses only those below it in this list, the
  * core, wire/ and iso_shared/:
  *
- *   nc_iso_main.c    main: attaching the regions, the channel loop, the pool
- *                    of threads that run calls
+ *   nc_iso_main.c    main: attaching the regions, the pool of threads that
+ *                    read the channel and run the calls they read
  *   nc_iso_exec.c    one call: its segments, decoding, running, the REPLY
  *   nc_backend.h     the core's primitives (core/nc_prims.h) over decoded
  *                    request nodes; result nodes in the call's arena
@@ -18,9 +18,10 @@
  * (output blocks, input keeps, the handle table) reach it through the hooks
  * in nocopy__iso, set by main before any call runs.
  *
- * Threads: main reads the channel and queues calls; the pool threads run
- * them and send their replies (a SOCK_SEQPACKET send is atomic, so no lock
- * orders them); any thread may release blocks. */
+ * Threads: the pool threads (main among them) all read the channel, and
+ * each runs the calls it reads and sends their replies
+ * (a SOCK_SEQPACKET send is atomic, so no lock orders them); any thread may
+ * release blocks. */
 #ifndef NC_ISO_H
 #define NC_ISO_H
 
@@ -153,7 +154,6 @@ typedef struct nc_iso_call {
     nocopy__wreq req;
     nocopy__arena dec;                      /* decoded nodes, segments */
     nc_iso_node *owned;                     /* result nodes holding a reference */
-    struct nc_iso_call *next;               /* the pool's queue */
 } nc_iso_call;
 
 #define ISO_CALL(c) ((nc_iso_call *)(c))
@@ -161,8 +161,9 @@ typedef struct nc_iso_call {
 /* ---- running a call (nc_iso_exec.c) ------------------------------------------------ */
 
 /* Takes a reference on the block of each segment in the output region (a
- * result passed back in), marking a segment no live block holds. On the
- * thread that reads the channel, before any later RELEASE_OUT: the VM sends
+ * result passed back in), marking a segment no live block holds. By the
+ * thread that read the CALL, before the CALL is marked done, so before any
+ * later RELEASE_OUT is applied (nc_iso_main.c): the VM sends
  * the CALL while the binary is alive, so its block is too. */
 void nocopy__iso_call_hold_outputs(nc_iso_call *call);
 /* Decodes, runs and answers a CALL, then frees the call. Pool threads. */

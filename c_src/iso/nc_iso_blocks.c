@@ -136,7 +136,7 @@ void nocopy__iso_out_unref(uint64_t off)
 int nocopy__iso_send(uint32_t kind, uint64_t id, const void *body, size_t len)
 {
     uint8_t buf[sizeof(nocopy__iso_hdr) + 64];
-    nocopy__iso_hdr h = {.kind = kind, .pad = 0, .id = id};
+    nocopy__iso_hdr h = {.kind = kind, .seq = 0, .id = id};
     if (len > sizeof buf - sizeof h)
         return NOCOPY_ERANGE;
     memcpy(buf, &h, sizeof h);

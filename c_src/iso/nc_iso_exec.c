@@ -60,7 +60,7 @@ static writer reply_start(nc_iso_call *call, uint8_t outcome)
         w.full = 1;
         return w;
     }
-    nocopy__iso_hdr h = {.kind = NC_ISO_MSG_REPLY, .pad = 0, .id = call->id};
+    nocopy__iso_hdr h = {.kind = NC_ISO_MSG_REPLY, .seq = 0, .id = call->id};
     put(&w, &h, sizeof h);
     put_u8(&w, outcome);
     return w;

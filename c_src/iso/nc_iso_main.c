@@ -5,9 +5,10 @@
  * and the channel and the two regions at fds 3, 4, 5 (NC_ISO_CHILD_FD_*).
  * It attaches the regions (input read-only, output writable, each checked
  * to be a sealed memfd of the size agreed), loads the module, says HELLO,
- * then reads the channel: a CALL is queued to the pool of threads that run
- * calls (nc_iso_exec.c), a RELEASE_OUT drops a handover of an output block.
- * End of file on the channel (the VM closed it, or died) ends the process.
+ * then runs a pool of threads that all read the channel: a CALL is run by
+ * the thread that received it (nc_iso_exec.c), a RELEASE_OUT drops a
+ * handover of an output block (in the VM's order, see below). End of file on the channel (the VM closed
+ * it, or died) ends the process.
  *
  * Anything the module does wrong ends this process only: the VM sees the
  * channel close and its pidfd report how, and fails the calls in flight. */
@@ -19,42 +20,102 @@
 
 #include "nc_iso.h"
 #include "nc_iso_chan.h"
+#include "nc_iso_order.h"
 #include "nc_iso_proc.h"
 
 #define THREADS_MAX 64
 
-static pthread_mutex_t qmu = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t qcv = PTHREAD_COND_INITIALIZER;
-static nc_iso_call *qhead, *qtail;
+/* The pool reads the channel itself: every idle thread waits in recv, the
+ * kernel hands each message to one of them, and a thread runs the CALL it
+ * read. So a call reaches the thread that runs it with no hand-over
+ * between threads (measured, docs/design.md: a dispatcher thread and a
+ * queue, or one reader at a time under a lock that wakes the next, each
+ * cost context switches on every call).
+ *
+ * What reading in parallel must not break: a CALL naming an output block
+ * (a result passed back in) holds the block before any later RELEASE_OUT
+ * of it is applied (the VM sends the CALL while the Erlang binary lives, so
+ * the block's release comes after it on the channel): the messages' numbers
+ * put them back in order (nc_iso_order.h). */
+static pthread_mutex_t order_mu = PTHREAD_MUTEX_INITIALIZER;
+static nocopy__iso_order order;         /* with order_mu */
 
-static void *worker(void *arg)
+/* Ends the process from a pool thread. Every thread sees the channel's end
+ * of file at once, and exit() must not run twice at the same time: the
+ * first takes exit_mu for good, the others wait on it until the process is
+ * gone. */
+static pthread_mutex_t exit_mu = PTHREAD_MUTEX_INITIALIZER;
+
+static _Noreturn void end_process(int status)
 {
-    (void)arg;
-    for (;;) {
-        pthread_mutex_lock(&qmu);
-        while (!qhead)
-            pthread_cond_wait(&qcv, &qmu);
-        nc_iso_call *call = qhead;
-        qhead = call->next;
-        if (!qhead)
-            qtail = NULL;
-        pthread_mutex_unlock(&qmu);
-        nocopy__iso_call_execute(call);   /* frees it */
-    }
-    return NULL;
+    pthread_mutex_lock(&exit_mu);
+    exit(status);
 }
 
-static void enqueue(nc_iso_call *call)
+_Static_assert(NC_ISO_ORDER_WINDOW > THREADS_MAX, "each thread's message fits in the window");
+
+/* Marks message seq done (a RELEASE_OUT of `block` when release: applied
+ * once every earlier message is done). Ends the process on a number
+ * outside the window: the VM broke the order it promised. */
+static void mark_done(uint32_t seq, int release, uint64_t block)
 {
-    call->next = NULL;
-    pthread_mutex_lock(&qmu);
-    if (qtail)
-        qtail->next = call;
-    else
-        qhead = call;
-    qtail = call;
-    pthread_cond_signal(&qcv);
-    pthread_mutex_unlock(&qmu);
+    pthread_mutex_lock(&order_mu);
+    int r = nocopy__iso_order_done(&order, seq, release, block, nocopy__iso_out_unref);
+    pthread_mutex_unlock(&order_mu);
+    if (r != 0) {
+        fprintf(stderr, "nocopy isolate: message %u out of order\n", seq);
+        end_process(2);
+    }
+}
+
+/* The next CALL on the channel, with its outputs held; other messages are
+ * marked done on the way. Ends the process at end of file (the VM is done
+ * with us), on a message it cannot read, or when out of memory. */
+static nc_iso_call *receive_call(uint8_t *buf)
+{
+    for (;;) {
+        size_t len;
+        nocopy__iso_hdr h;
+        int st = nocopy__iso_chan_recv(nocopy__iso.chan, buf, NC_ISO_MSG_MAX, &len);
+        if (st == NOCOPY_ECLOSED)
+            end_process(0);
+        if (st != NOCOPY_OK || len < sizeof h) {
+            /* Its number unknown, the order would wait for it forever. */
+            fprintf(stderr, "nocopy isolate: unreadable message from the VM\n");
+            end_process(2);
+        }
+        memcpy(&h, buf, sizeof h);
+        if (h.kind != NC_ISO_MSG_CALL) {
+            mark_done(h.seq, h.kind == NC_ISO_MSG_RELEASE_OUT, h.id);
+            continue;
+        }
+        nc_iso_call *call = malloc(sizeof *call);
+        uint8_t *msg = malloc(len);
+        if (!call || !msg) {
+            fprintf(stderr, "nocopy isolate: out of memory\n");
+            end_process(2);
+        }
+        memcpy(msg, buf, len);
+        call->id = h.id;
+        call->msg = msg;
+        call->msg_len = len;
+        nocopy__iso_call_hold_outputs(call);
+        mark_done(h.seq, 0, 0);
+        return call;
+    }
+}
+
+static void *pool_thread(void *arg)
+{
+    (void)arg;
+    uint8_t *buf = malloc(NC_ISO_MSG_MAX);   /* this thread's receive buffer */
+    if (!buf) {
+        fprintf(stderr, "nocopy isolate: out of memory\n");
+        end_process(2);
+    }
+    for (;;)
+        nocopy__iso_call_execute(receive_call(buf));   /* frees the call */
+    return NULL;
 }
 
 static int parse_size(const char *s, size_t *out)
@@ -89,7 +150,7 @@ static int setup_names(const nocopy_module *m)
 /* Async-signal-safe: one send() of a message built on the stack. */
 static void tell_end(int how, int code)
 {
-    nocopy__iso_hdr h = {.kind = NC_ISO_MSG_DYING, .pad = 0,
+    nocopy__iso_hdr h = {.kind = NC_ISO_MSG_DYING, .seq = 0,
                          .id = (uint64_t)how << 32 | (uint32_t)code};
     (void)send(NC_ISO_CHILD_FD_CHANNEL, &h, sizeof h, MSG_NOSIGNAL | MSG_DONTWAIT);
 }
@@ -161,9 +222,10 @@ int main(int argc, char **argv)
     watch_the_end();
     if (m->load && m->load() != NOCOPY_OK)
         return fail("the module's load function failed");
-    for (size_t i = 0; i < threads; i++) {
+    /* main is one of the pool's threads, after saying HELLO. */
+    for (size_t i = 1; i < threads; i++) {
         pthread_t t;
-        if (pthread_create(&t, NULL, worker, NULL) != 0)
+        if (pthread_create(&t, NULL, pool_thread, NULL) != 0)
             return fail("no thread could be started");
         pthread_detach(t);
     }
@@ -171,41 +233,6 @@ int main(int argc, char **argv)
                                .output_base = (uint64_t)(uintptr_t)nocopy__iso.out.base};
     if (nocopy__iso_send(NC_ISO_MSG_HELLO, 0, &hello, sizeof hello) != NOCOPY_OK)
         return 0;
-
-    for (;;) {
-        uint8_t *buf = malloc(NC_ISO_MSG_MAX);
-        size_t len;
-        if (!buf)
-            return fail("out of memory");
-        int st = nocopy__iso_chan_recv(nocopy__iso.chan, buf, NC_ISO_MSG_MAX, &len);
-        if (st == NOCOPY_ECLOSED) {
-            free(buf);
-            return 0;                      /* the VM is done with us */
-        }
-        nocopy__iso_hdr h;
-        if (st != NOCOPY_OK || len < sizeof h) {
-            free(buf);
-            continue;
-        }
-        memcpy(&h, buf, sizeof h);
-        if (h.kind == NC_ISO_MSG_CALL) {
-            nc_iso_call *call = malloc(sizeof *call);
-            if (!call) {
-                free(buf);
-                return fail("out of memory");
-            }
-            uint8_t *msg = realloc(buf, len);     /* shrink to the message */
-            if (!msg)
-                msg = buf;
-            call->id = h.id;
-            call->msg = msg;
-            call->msg_len = len;
-            nocopy__iso_call_hold_outputs(call);
-            enqueue(call);
-        } else {
-            if (h.kind == NC_ISO_MSG_RELEASE_OUT)
-                nocopy__iso_out_unref(h.id);
-            free(buf);
-        }
-    }
+    pool_thread(NULL);
+    return 0;
 }

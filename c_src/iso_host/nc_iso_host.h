@@ -55,12 +55,14 @@ typedef struct nc_host_out {
     uint64_t block;
 } nc_host_out;
 
+/* A call in flight: malloc'd by call_nif, freed (nocopy__host_call_free)
+ * by whichever thread ends it, usually the reader. */
 typedef struct nc_host_call {
     uint64_t id;
     ErlNifPid caller;
     int64_t tag;
     nc_host_iso *iso;                  /* KEPT (enif_keep_resource) */
-    nc_host_block **lent;              /* each lent: a reference and lent++ */
+    nc_host_block **lent;              /* malloc'd; each lent: a reference and lent++ */
     size_t nlent;
 } nc_host_call;
 
@@ -69,7 +71,7 @@ struct nc_host_inc {
     uint32_t number;                   /* 1, 2, ... per isolate */
     nocopy__iso_region in, out;        /* in: read-write here; out: read-only */
     nocopy__iso_alloc in_alloc;
-    int chan;                          /* the VM's end, non-blocking */
+    int chan;                          /* the VM's end: sends never wait */
     nocopy__iso_child child;
     pthread_t reader;
     ErlNifMutex *mu;                   /* everything below */
@@ -83,6 +85,7 @@ struct nc_host_inc {
     uint64_t call_seq;
     nc_host_block **blocks;            /* live input blocks, sorted by off */
     size_t nblocks, blocks_cap;
+    uint32_t send_seq;                 /* the next VM -> child message's number */
     uint64_t *pending;                 /* RELEASE_OUTs not sent yet (full) */
     size_t npending, pending_cap;
     int hello;
@@ -146,6 +149,11 @@ void nocopy__host_inc_ref(nc_host_inc *inc);
 void nocopy__host_inc_unref(nc_host_inc *inc);
 /* Kills the child (SIGKILL), saying why for the calls' error text. */
 void nocopy__host_inc_kill(nc_host_inc *inc, const char *why);
+/* Sends a VM -> child message (never waiting), numbering it: its header's
+ * seq is set to the next number, which is used up only if it was sent. With
+ * inc->mu held, so numbers follow the order on the channel.
+ * @return : as nocopy__iso_chan_try_send. */
+int nocopy__host_inc_send_locked(nc_host_inc *inc, uint8_t *msg, size_t len);
 /* Sends RELEASE_OUT for `block`, or queues it when the channel is full. */
 void nocopy__host_inc_release_out(nc_host_inc *inc, uint64_t block);
 /* Sends the queued RELEASE_OUTs the channel takes now (the reader). */

@@ -3,7 +3,7 @@
  * answers them.
  *
  * The reader is the only thread that receives on the channel. It blocks in
- * poll (it is not a scheduler), turns each REPLY into the caller's message
+ * recv (it is not a scheduler), turns each REPLY into the caller's message
  * (enif_send), applies KEEP_IN and RELEASE_IN, and flushes the RELEASE_OUTs
  * that found the channel full. End of file on the channel is the child's
  * end (or its closing the channel, after which it is killed): the reader
@@ -12,7 +12,6 @@
  * A message that breaks the protocol (a reply to no call, a malformed
  * reply, a keep of a block the child may not name) gets the child killed:
  * the VM never guesses what a hostile child meant. */
-#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,10 +28,10 @@ void nocopy__host_call_free(nc_host_call *call)
 {
     for (size_t i = 0; i < call->nlent; i++)
         nocopy__host_block_return(call->lent[i]);
-    enif_free(call->lent);
+    free(call->lent);
     if (call->iso)
         enif_release_resource(call->iso);
-    enif_free(call);
+    free(call);                        /* malloc'd: see call_nif */
 }
 
 /* ---- calls in flight: a table by slot, ids = sequence << SLOT_BITS | slot ----- */
@@ -219,22 +218,20 @@ static void *reader(void *arg)
     ErlNifEnv *env = enif_alloc_env();
     uint8_t *buf = enif_alloc(NC_ISO_MSG_MAX);
     int broken = 0;
+    /* The VM's end is blocking for this thread's recv only: every send on
+     * it is nocopy__iso_chan_try_send, which never waits. One system call
+     * per message: a poll before each recv, and a recv that finds the
+     * channel empty after, cost two more on every reply's path. */
     while (env && buf) {
-        struct pollfd p = {.fd = inc->chan, .events = POLLIN};
-        if (poll(&p, 1, -1) < 0)
-            continue;                  /* EINTR */
-        int st;
         size_t len;
-        while ((st = nocopy__iso_chan_recv(inc->chan, buf, NC_ISO_MSG_MAX, &len)) == NOCOPY_OK ||
-               st == NOCOPY_EPROTO) {
-            if (!broken && (st != NOCOPY_OK || on_message(inc, env, buf, len) != 0)) {
-                broken = 1;
-                nocopy__host_inc_kill(inc, "it broke the protocol");
-            }
-            enif_clear_env(env);
-        }
+        int st = nocopy__iso_chan_recv(inc->chan, buf, NC_ISO_MSG_MAX, &len);
         if (st == NOCOPY_ECLOSED)
             break;
+        if (!broken && (st != NOCOPY_OK || on_message(inc, env, buf, len) != 0)) {
+            broken = 1;
+            nocopy__host_inc_kill(inc, "it broke the protocol");
+        }
+        enif_clear_env(env);
         nocopy__host_inc_flush_releases(inc);
     }
     if (env)
@@ -282,7 +279,7 @@ int nocopy__host_inc_start(nc_host_iso *iso, uint32_t number, nc_host_inc **out,
         st = nocopy__iso_alloc_init(&inc->in_alloc, iso->region_bytes,
                                     discard, &inc->in);
     if (st == NOCOPY_OK)
-        st = nocopy__iso_chan_pair(fds, 1);
+        st = nocopy__iso_chan_pair(fds, 0);
     if (st != NOCOPY_OK) {
         snprintf(why, why_len, "the regions or the channel could not be made (status %d)", st);
         nocopy__host_inc_unref(inc);

@@ -51,10 +51,26 @@ void nocopy__host_inc_kill(nc_host_inc *inc, const char *why)
 
 /* ---- releases of output blocks ------------------------------------------------------ */
 
+int nocopy__host_inc_send_locked(nc_host_inc *inc, uint8_t *msg, size_t len)
+{
+    nocopy__iso_hdr h;
+    if (len < sizeof h)
+        return NOCOPY_ERANGE;
+    memcpy(&h, msg, sizeof h);
+    h.seq = inc->send_seq;
+    memcpy(msg, &h, sizeof h);
+    int st = nocopy__iso_chan_try_send(inc->chan, msg, len);
+    if (st == NOCOPY_OK)
+        inc->send_seq++;               /* numbers stay dense: only sent ones count */
+    return st;
+}
+
 static int send_release(nc_host_inc *inc, uint64_t block)
 {
-    nocopy__iso_hdr h = {.kind = NC_ISO_MSG_RELEASE_OUT, .pad = 0, .id = block};
-    return nocopy__iso_chan_send(inc->chan, &h, sizeof h);
+    nocopy__iso_hdr h = {.kind = NC_ISO_MSG_RELEASE_OUT, .seq = 0, .id = block};
+    uint8_t msg[sizeof h];
+    memcpy(msg, &h, sizeof h);
+    return nocopy__host_inc_send_locked(inc, msg, sizeof msg);
 }
 
 void nocopy__host_inc_release_out(nc_host_inc *inc, uint64_t block)

@@ -24,13 +24,13 @@ int nocopy__iso_chan_pair(int fds[2], int nonblock_0)
     return NOCOPY_OK;
 }
 
-int nocopy__iso_chan_send(int fd, const void *msg, size_t len)
+static int chan_send(int fd, const void *msg, size_t len, int flags)
 {
     if (len > NC_ISO_MSG_MAX)
         return NOCOPY_ERANGE;
     for (;;) {
         /* MSG_NOSIGNAL: a dead child must not take the VM down with SIGPIPE. */
-        ssize_t n = send(fd, msg, len, MSG_NOSIGNAL);
+        ssize_t n = send(fd, msg, len, MSG_NOSIGNAL | flags);
         if (n == (ssize_t)len)
             return NOCOPY_OK;
         if (n >= 0)                 /* SEQPACKET sends all or nothing */
@@ -41,6 +41,16 @@ int nocopy__iso_chan_send(int fd, const void *msg, size_t len)
             return NOCOPY_EOVERLOAD;
         return NOCOPY_ECLOSED;
     }
+}
+
+int nocopy__iso_chan_send(int fd, const void *msg, size_t len)
+{
+    return chan_send(fd, msg, len, 0);
+}
+
+int nocopy__iso_chan_try_send(int fd, const void *msg, size_t len)
+{
+    return chan_send(fd, msg, len, MSG_DONTWAIT);
 }
 
 int nocopy__iso_chan_recv(int fd, void *buf, size_t cap, size_t *len)

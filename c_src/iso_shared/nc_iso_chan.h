@@ -11,8 +11,9 @@
  *     a message is never half read;
  *   - the child's death closes its end: the VM's reader sees end of file at
  *     once, with no polling;
- *   - a send never blocks a scheduler: the VM's end is non-blocking, and a
- *     full socket is an error the caller reports (eoverload), not a wait.
+ *   - a send never blocks a scheduler: the VM sends with
+ *     nocopy__iso_chan_try_send, and a full socket is an error the caller
+ *     reports (eoverload), not a wait.
  * The bytes of binaries never travel here: messages carry offsets into the
  * regions. */
 #ifndef NC_ISO_CHAN_H
@@ -31,6 +32,12 @@ int nocopy__iso_chan_pair(int fds[2], int nonblock_0);
  *           NOCOPY_ECLOSED if the peer is gone; NOCOPY_ERANGE for a message
  *           too long. */
 int nocopy__iso_chan_send(int fd, const void *msg, size_t len);
+
+/* The same, but never waits, even on a blocking end (MSG_DONTWAIT): the
+ * VM's sends, so that its reader thread can wait in recv on the same end
+ * (one system call per message, no poll).
+ * @return : as nocopy__iso_chan_send; NOCOPY_EOVERLOAD when the end is full. */
+int nocopy__iso_chan_try_send(int fd, const void *msg, size_t len);
 
 /* Receives one message into buf (cap bytes), waiting for it on a blocking
  * end. A message longer than cap is consumed and refused, never cut short

@@ -63,7 +63,12 @@ enum {
 
 typedef struct nocopy__iso_hdr {
     uint32_t kind;
-    uint32_t pad;           /* zero */
+    uint32_t seq;           /* VM -> child: the message's number, 0, 1, 2, ...
+                             * (mod 2^32) in the order sent on the channel,
+                             * so that the child's threads, which read it in
+                             * parallel, can apply a RELEASE_OUT only after
+                             * every earlier CALL has held its blocks
+                             * (nc_iso_main.c). child -> VM: zero. */
     uint64_t id;
 } nocopy__iso_hdr;
 

@@ -149,3 +149,27 @@ TEST(iso_chan_nonblocking_end_never_waits)
     close(fds[0]);
     return 0;
 }
+
+/* The VM's sends never wait, even on the blocking end its reader waits on:
+ * a full channel is EOVERLOAD at once, and a dead peer ECLOSED. */
+TEST(iso_chan_try_send_never_waits)
+{
+    int fds[2];
+    CHECK_EQ(nocopy__iso_chan_pair(fds, 0), NOCOPY_OK);
+    pid_t pid = start_peer(fds, never_reads);
+    uint8_t buf[1024];
+    memset(buf, 1, sizeof buf);
+    int rc = NOCOPY_OK;
+    long sent = 0;
+    while (rc == NOCOPY_OK && sent < 1000000) {
+        rc = nocopy__iso_chan_try_send(fds[0], buf, sizeof buf);
+        sent++;
+    }
+    CHECK_EQ(rc, NOCOPY_EOVERLOAD);
+    CHECK(sent > 1);
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+    CHECK_EQ(nocopy__iso_chan_try_send(fds[0], buf, sizeof buf), NOCOPY_ECLOSED);
+    close(fds[0]);
+    return 0;
+}

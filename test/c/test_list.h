@@ -80,6 +80,11 @@
     X(iso_chan_long_messages_refused_whole)                                    \
     X(iso_chan_dead_peer)                                                      \
     X(iso_chan_nonblocking_end_never_waits)                                    \
+    X(iso_chan_try_send_never_waits)                                           \
+    /* test_iso_order.c */                                                     \
+    X(iso_order_in_order_runs_at_once)                                         \
+    X(iso_order_release_waits_for_earlier_messages)                            \
+    X(iso_order_wraps_and_refuses_outside_the_window)                          \
     /* test_iso_proc.c */                                                      \
     X(iso_spawn_passes_exactly_the_fds)                                        \
     X(iso_spawn_reports_how_the_child_ended)                                   \
