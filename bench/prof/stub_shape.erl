@@ -7,6 +7,9 @@
 %% random order, each batch in a fresh process. A measurement, never a test.
 %%
 %%   erl -noshell -pa ebin _build/bench/ebin -run stub_shape main Rounds Calls Size
+%%
+%% Short batches (20 000 calls, about 1 ms) are preempted far less often on a
+%% loaded machine than long ones.
 -module(stub_shape).
 
 -export([main/1]).
