@@ -13,7 +13,9 @@
  * parses a literal once per call site (nc_format_site.c) and checks any other
  * format on every call (nc_format.c). Results, errors and ownership are the
  * same either way: the steps make the same calls in the same order as the
- * library's program would, and a malformed format never takes this path. */
+ * library's program would (besides, after a failed part, a nocopy_make_tuple
+ * or nocopy_make_list that refuses it and does nothing else), and a malformed
+ * format never takes this path. */
 #ifndef NOCOPY_FORMAT_H
 #define NOCOPY_FORMAT_H
 
@@ -153,9 +155,11 @@ NOCOPY__INL int nocopy__fmt_fits(const char *f, int nargs, int scan)
 /* Building: as the library's program does, values wait in vals, a closing
  * bracket makes the values since its group opened into one, and every letter
  * consumes its values (so every HANDED OVER one is taken) even after a
- * failure. */
+ * failure. A failed part is a 0 value, which nocopy_make_tuple and
+ * nocopy_make_list refuse (returning 0, recording nothing), so a failure
+ * reaches the top without a flag to test at every letter. */
 typedef struct nocopy__bstate {
-    int end, ok;
+    int end;
     unsigned top, depth, k;
     unsigned char open[NOCOPY__FMT_DEPTH];
 } nocopy__bstate;
@@ -172,9 +176,8 @@ NOCOPY__INL void nocopy__build_step(nocopy_call *c, nocopy__bstate *s, nocopy_va
     case '{': case '[': s->open[s->depth++] = (unsigned char)s->top; return;
     case '}': case ']': {
         unsigned start = s->open[--s->depth];
-        v = !s->ok ? 0
-            : f[pos] == '}' ? nocopy_make_tuple(c, s->top - start, vals + start)
-                            : nocopy_make_list(c, s->top - start, vals + start);
+        v = f[pos] == '}' ? nocopy_make_tuple(c, s->top - start, vals + start)
+                          : nocopy_make_list(c, s->top - start, vals + start);
         s->top = start;
         break;
     }
@@ -198,7 +201,6 @@ NOCOPY__INL void nocopy__build_step(nocopy_call *c, nocopy__bstate *s, nocopy_va
     case 'v': v = (nocopy_value)a[k].i; s->k = k + 1; break;
     default: return;                             /* blanks */
     }
-    s->ok = s->ok && v != 0;
     vals[s->top++] = v;
 }
 
@@ -206,12 +208,12 @@ NOCOPY__INL nocopy_value nocopy__build_lit(nocopy_call *c, int unused, const cha
                                            const nocopy__varg *a)
 {
     nocopy_value vals[NOCOPY__FMT_MAX];
-    nocopy__bstate s = {0, 1, 0, 0, 0, {0}};
+    nocopy__bstate s = {0, 0, 0, 0, {0}};
     (void)unused;
 #define NOCOPY__S(p) nocopy__build_step(c, &s, vals, f, p, a);
     NOCOPY__STEPS(NOCOPY__S)
 #undef NOCOPY__S
-    return s.ok ? vals[0] : 0;
+    return vals[0];
 }
 
 /* Reading: one letter for the term itself, or one tuple of letters (what a

@@ -85,6 +85,30 @@ result_error_table() ->
      {slice, [nc_big(1000), (1 bsl 64) - 1, 2], erange,
       "slice of 2 bytes at offset 18446744073709551615 is outside a binary of 1000 bytes"}].
 
+%% A failed part anywhere in a tuple fails the call with its own reason: every
+%% position of every arity up to 16 (the check unrolls for literal arities),
+%% and through a nested tuple of nocopy_build's inline path.
+failed_part_test_() ->
+    ?NC_FOR_ALL_THREE(
+       fun(B) ->
+               Msg = "atom index 9999 is not in the module's table",
+               [{nc_title(B, "make_failed_at: every arity and position"),
+                 fun() ->
+                         [?assertEqual(list_to_tuple(lists:seq(1, N)),
+                                       call(B, make_failed_at, [N, 0]))
+                          || N <- lists:seq(1, 16)],
+                         [nc_assert_error(B, make_failed_at, [N, K], einternal,
+                                          {general, Msg})
+                          || N <- lists:seq(1, 16), K <- lists:seq(1, N)]
+                 end},
+                {nc_title(B, "build_failed_at: through a nested tuple"),
+                 fun() ->
+                         ?assertEqual({1, {2, 3}, 4}, call(B, build_failed_at, [0])),
+                         [nc_assert_error(B, build_failed_at, [K], einternal, {general, Msg})
+                          || K <- lists:seq(1, 4)]
+                 end}]
+       end).
+
 %% ---- binary results: contents -------------------------------------------------------
 
 binary_contents_test_() ->

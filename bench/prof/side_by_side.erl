@@ -1,8 +1,9 @@
 %% @doc Contenders timed side by side in one VM, for profiling work between
 %% full runs of `make bench': rounds run every contender's batch once, in a
 %% new random order each round (nocopy_bench_contenders:timed_fresh/5), and
-%% each contender's time is reported with the median of its per-round
-%% ratios to the first one. A measurement, never a test.
+%% each contender's time is reported (the median and the fastest round) with
+%% the median of its per-round ratios to the first one. A measurement, never
+%% a test.
 %%
 %%   erl -noshell -pa ebin _build/bench/ebin -run side_by_side main \
 %%       Rounds Calls Size hand_nif:seed nc_nif:seed_calls nc_nif:seed
@@ -32,9 +33,9 @@ main([RoundsS, CallsS, SizeS | Pairs]) ->
       fun({K, {Id, W}}) ->
               Ts = [lists:nth(K, R) || R <- Rows],
               Ratios = [T / B || {T, B} <- lists:zip(Ts, Base)],
-              io:format("~-10s ~-11s ~8.1f ns  ~.2fx (min ~.2f, max ~.2f)~n",
-                        [Id, W, median(Ts), median(Ratios), lists:min(Ratios),
-                         lists:max(Ratios)])
+              io:format("~-10s ~-11s ~8.1f ns (fastest ~.1f)  ~.2fx (min ~.2f, max ~.2f)~n",
+                        [Id, W, median(Ts), lists:min(Ts), median(Ratios),
+                         lists:min(Ratios), lists:max(Ratios)])
       end, lists:zip(lists:seq(1, length(Cs)), Cs)),
     halt(0).
 

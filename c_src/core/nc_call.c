@@ -11,7 +11,6 @@ void nocopy__call_init(nocopy_call *c, const nocopy_module *mod, const nocopy_fu
     c->argc = argc;
     c->argv = argv;
     c->result = 0;
-    c->has_result = false;
     c->err_status = NOCOPY_OK;
     c->err_argno = 0;
     c->err_text[0] = '\0';
@@ -67,7 +66,7 @@ __attribute__((noinline)) static int outcome(nocopy_call *c, int st)
 int nocopy__call_run(nocopy_call *c)
 {
     int st = c->func->fn(c);
-    if (NC_LIKELY(st == NOCOPY_OK && c->has_result))
+    if (NC_LIKELY(st == NOCOPY_OK && c->result != 0))
         return NOCOPY_OK;
     return outcome(c, st);
 }

@@ -133,8 +133,7 @@ struct nocopy_call {
     unsigned argc;
     const uintptr_t *argv;                /* backend term words */
 
-    nocopy_value result;
-    bool has_result;
+    nocopy_value result;                  /* 0 until nocopy_return sets one */
 
     /* The last error recorded wins (see nocopy__fail). */
     int err_status;                       /* NOCOPY_OK while none */

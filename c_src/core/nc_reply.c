@@ -35,12 +35,15 @@ NC_HOT nocopy_value nocopy_make_atom(nocopy_call *c, nocopy_atom a)
     return nocopy__be_make_atom(c, a);
 }
 
-static bool all_valid(const nocopy_value *e, size_t n)
+static inline bool all_valid(const nocopy_value *e, size_t n)
 {
+    /* Inlined where the arity is a literal (a tuple of 2 to 8 parts, say): no
+     * early exit, so that it unrolls into a few branch-free tests. */
+    bool ok = true;
+#pragma GCC unroll 8
     for (size_t i = 0; i < n; i++)
-        if (e[i] == 0)
-            return false;
-    return true;
+        ok &= e[i] != 0;
+    return ok;
 }
 
 NC_HOT nocopy_value nocopy_make_tuple(nocopy_call *c, unsigned arity, const nocopy_value *elems)
@@ -182,7 +185,6 @@ NC_HOT int nocopy_return(nocopy_call *c, nocopy_value v)
         return nocopy__fail(c, NOCOPY_ENOMEM, 0, "out of memory building the result");
     }
     c->result = v;
-    c->has_result = true;
     return NOCOPY_OK;
 }
 

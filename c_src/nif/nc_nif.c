@@ -1,9 +1,12 @@
 /* nc_nif.c: the NIF backend's entry point, load/upgrade/unload, dispatch,
  * scheduling and error raising.
  *
- * The module's table is only known at run time, but erl_nif wants one C
- * function per NIF, with no user data. So a fixed set of trampolines, one per
- * table position, each calls dispatch() with its own index. */
+ * erl_nif wants one C function per NIF, with no user data. So a fixed set of
+ * trampolines, one per table position, each runs dispatch() with its own
+ * index. The table is a constant of the user's library, read through
+ * nocopy_module_definition(): linked with -flto, each trampoline's entry folds
+ * to constants (the function to call, its arity and scheduling class), so a
+ * call is a direct call of the wrapped function with no test of the table. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,8 +22,9 @@ static ErlNifEntry entry;
 static ErlNifFunc *funcs;
 static int instances;                 /* module instances with this library */
 
-static ERL_NIF_TERM dispatch(unsigned k, ErlNifEnv *env, int argc,
-                             const ERL_NIF_TERM argv[]);
+static inline __attribute__((always_inline)) ERL_NIF_TERM dispatch(unsigned k, ErlNifEnv *env,
+                                                                   int argc,
+                                                                   const ERL_NIF_TERM argv[]);
 
 #define TR(name, idx)                                                            \
     static ERL_NIF_TERM tr_##name(ErlNifEnv *e, int n, const ERL_NIF_TERM a[])   \
@@ -74,13 +78,17 @@ __attribute__((noinline)) static ERL_NIF_TERM raise_call_error(ErlNifEnv *env,
 
 /* ---- dispatch ----------------------------------------------------------- */
 
-/* Runs function f here, on this thread. */
-static inline ERL_NIF_TERM run(const nocopy_func *f, ErlNifEnv *env, int argc,
-                               const ERL_NIF_TERM argv[])
+/* Runs function f here, on this thread. Inlined into each trampoline, where
+ * f is a constant: the runtime calls a NIF with exactly its arity, so argc is
+ * f->arity, which lets the readers' index checks fold too. */
+static inline __attribute__((always_inline)) ERL_NIF_TERM run(const nocopy_module *m,
+                                                              const nocopy_func *f,
+                                                              ErlNifEnv *env,
+                                                              const ERL_NIF_TERM argv[])
 {
     nif_call nc;
     nc.env = env;
-    nocopy__call_init(&nc.base, nocopy__nif.mod, f, (unsigned)argc, (const uintptr_t *)argv);
+    nocopy__call_init(&nc.base, m, f, f->arity, (const uintptr_t *)argv);
     ERL_NIF_TERM ret;
     if (NC_LIKELY(nocopy__call_run(&nc.base) == NOCOPY_OK))
         ret = (ERL_NIF_TERM)nc.base.result;
@@ -93,30 +101,36 @@ static inline ERL_NIF_TERM run(const nocopy_func *f, ErlNifEnv *env, int argc,
 /* A NOCOPY_DIRTY_ABOVE function: large inputs move to a dirty CPU scheduler;
  * the same trampoline runs again there, sees it is no longer on a normal
  * scheduler, and does the work. */
-__attribute__((noinline)) static ERL_NIF_TERM run_measured(unsigned k, const nocopy_func *f,
+__attribute__((noinline)) static ERL_NIF_TERM run_measured(unsigned k, const nocopy_module *m,
+                                                           const nocopy_func *f,
                                                            ErlNifEnv *env, int argc,
                                                            const ERL_NIF_TERM argv[])
 {
     if (enif_thread_type() == ERL_NIF_THR_NORMAL_SCHEDULER) {
         nif_call nc;
         nc.env = env;
-        nocopy__call_init(&nc.base, nocopy__nif.mod, f, (unsigned)argc,
-                          (const uintptr_t *)argv);
+        nocopy__call_init(&nc.base, m, f, f->arity, (const uintptr_t *)argv);
         size_t bytes = nocopy__binary_arg_bytes(&nc.base);
         nocopy__call_finish(&nc.base);
         if (bytes > f->dirty_above)
             return enif_schedule_nif(env, f->name, ERL_NIF_DIRTY_JOB_CPU_BOUND, trampolines[k],
                                      argc, argv);
     }
-    return run(f, env, argc, argv);
+    return run(m, f, env, argv);
 }
 
-static ERL_NIF_TERM dispatch(unsigned k, ErlNifEnv *env, int argc, const ERL_NIF_TERM argv[])
+static inline __attribute__((always_inline)) ERL_NIF_TERM dispatch(unsigned k, ErlNifEnv *env,
+                                                                   int argc,
+                                                                   const ERL_NIF_TERM argv[])
 {
-    const nocopy_func *f = &nocopy__nif.mod->funcs[k];
+    const nocopy_module *m = nocopy_module_definition();
+    /* nif_init registers the first m->nfuncs trampolines only. */
+    if (k >= m->nfuncs)
+        return enif_make_badarg(env);
+    const nocopy_func *f = &m->funcs[k];
     if (f->sched == NOCOPY_DIRTY_ABOVE)
-        return run_measured(k, f, env, argc, argv);
-    return run(f, env, argc, argv);
+        return run_measured(k, m, f, env, argc, argv);
+    return run(m, f, env, argv);
 }
 
 /* ---- load / upgrade / unload --------------------------------------------- */

@@ -110,6 +110,8 @@ int f_make_tuple(nocopy_call *c);
 int f_make_list(nocopy_call *c);
 int f_make_deep(nocopy_call *c);
 int f_make_with_failed_part(nocopy_call *c);
+int f_make_failed_at(nocopy_call *c);
+int f_build_failed_at(nocopy_call *c);
 int f_return_ok(nocopy_call *c);
 int f_return_error(nocopy_call *c);
 int f_fail_badarg(nocopy_call *c);

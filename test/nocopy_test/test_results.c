@@ -111,6 +111,32 @@ int f_make_with_failed_part(nocopy_call *c)
     return nocopy_return(c, nocopy_make_tuple(c, 2, parts));
 }
 
+/* {1, ..., N} with part K (1-based; 0: none) a failed one: the tuple check has
+ * no early exit and unrolls for literal arities, so every position counts. */
+int f_make_failed_at(nocopy_call *c)
+{   /* (N, K) */
+    int64_t n, k;
+    nocopy_value parts[16];
+    TRY(nocopy_arg_int_range(c, 0, 1, 16, &n));
+    TRY(nocopy_arg_int_range(c, 1, 0, n, &k));
+    for (int64_t i = 0; i < n; i++)
+        parts[i] = i + 1 == k ? nocopy_make_atom(c, 9999) : nocopy_make_i64(c, i + 1);
+    return nocopy_return(c, nocopy_make_tuple(c, (unsigned)n, parts));
+}
+
+/* {1, {2, 3}, 4} from a literal format (the inline path of nocopy_build) with
+ * value K (1-based; 0: none) a failed one: the failure reaches the top
+ * through the nested tuple. */
+int f_build_failed_at(nocopy_call *c)
+{   /* (K) */
+    int64_t k;
+    nocopy_value v[4];
+    TRY(nocopy_arg_int_range(c, 0, 0, 4, &k));
+    for (int64_t i = 0; i < 4; i++)
+        v[i] = i + 1 == k ? nocopy_make_atom(c, 9999) : nocopy_make_i64(c, i + 1);
+    return nocopy_return(c, nocopy_build(c, "{v{vv}v}", v[0], v[1], v[2], v[3]));
+}
+
 int f_return_ok(nocopy_call *c)
 {   /* (I) */
     int64_t i;
