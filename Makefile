@@ -154,6 +154,7 @@ endif
 	@$(MAKE) --no-print-directory eunit
 
 demo: deps all
+	NOCOPY_ISO_NIF_DIR=$(dir $(NOCOPY_ISO_NIF)) \
 	$(ERL) -noshell -pa ebin $(GSS_OUT)/ebin -run gss_demo_main main $(DEMO_ARGS) -s init stop
 
 PLT := $(BUILD)/nocopy.plt
