@@ -98,6 +98,19 @@ $(C_TEST_BIN): $(C_TEST_SRCS) $(C_TEST_DRV_SRCS) $(NOCOPY_CORE_SRCS) $(NOCOPY_CO
 c-test: $(C_TEST_BIN)
 	$(C_TEST_BIN)
 
+# The isolated backend's process and channel tests under ThreadSanitizer
+# (the VM kills its child from a scheduler while the reader thread reaps it:
+# test iso_kill_races_reap). A failure is TSan's report, exit status 66.
+C_TEST_TSAN_BIN := $(BUILD)/c_tests_tsan
+$(C_TEST_TSAN_BIN): $(C_TEST_SRCS) $(C_TEST_DRV_SRCS) $(NOCOPY_CORE_SRCS) $(NOCOPY_CORE_HEADERS) \
+    $(wildcard test/c/*.h) $(wildcard $(NOCOPY_SRC)/iso_shared/*.h) $(NC_FFI_PARSER_SRCS)
+	@mkdir -p $(dir $@)
+	$(CC) $(C_TEST_CFLAGS) -O1 -g -fsanitize=thread -o $@ $(C_TEST_SRCS) $(C_TEST_DRV_SRCS) \
+	    $(NOCOPY_CORE_SRCS) $(NC_FFI_PARSER_SRCS) -lpthread -lm
+.PHONY: c-test-tsan
+c-test-tsan: $(C_TEST_TSAN_BIN)
+	TSAN_OPTIONS=halt_on_error=1:exitcode=66 $(C_TEST_TSAN_BIN) iso_
+
 # The layering of the C sources (tools/check-layers.sh), per backend as it is
 # linked (core-B with B): no file cycles, each folder depending only on itself
 # and the core, the core only on the backend's data-only state file, no
@@ -141,6 +154,7 @@ endif
 	@$(MAKE) --no-print-directory eunit
 
 demo: deps all
+	NOCOPY_ISO_NIF_DIR=$(dir $(NOCOPY_ISO_NIF)) \
 	$(ERL) -noshell -pa ebin $(GSS_OUT)/ebin -run gss_demo_main main $(DEMO_ARGS) -s init stop
 
 PLT := $(BUILD)/nocopy.plt

@@ -9,6 +9,13 @@
 #   fuzz_args         the argument readers (nc_args.c)
 #   fuzz_ffi_parse    the FFI's declaration parser (c_src/ffi/, NC_FFI_PARSER_SRCS
 #                     of mk/ffi.mk: pure C, no core, no backend)
+#   fuzz_iso_call     the isolated backend's child reading a CALL (c_src/iso/
+#                     but its main, over the core compiled for it, wire/ and
+#                     iso_shared/; corpus iso_call/, seeds from
+#                     fuzz/gen_iso_corpus.escript)
+#   fuzz_iso_reply    the VM decoding a REPLY from the child (c_src/iso_host/
+#                     reply, blocks and ref, over a fake erl_nif:
+#                     fuzz/fake_erl_nif/; corpus iso_reply/, same generator)
 # The last three run the core over a fake backend (fuzz/fake_backend.h),
 # compiled with -iquote fuzz so that the core's "nc_backend.h" is
 # fuzz/nc_backend.h.
@@ -31,7 +38,9 @@ FUZZ_OUT          := $(BUILD)/fuzz
 FUZZ_CORE_TARGETS := fuzz_format fuzz_iovec fuzz_args
 FUZZ_DRV_TARGETS  := fuzz_drv_request
 FUZZ_FFI_TARGETS  := fuzz_ffi_parse
-FUZZ_ALL_TARGETS  := $(FUZZ_DRV_TARGETS) $(FUZZ_CORE_TARGETS) $(FUZZ_FFI_TARGETS)
+FUZZ_ISO_TARGETS  := fuzz_iso_call fuzz_iso_reply
+FUZZ_ALL_TARGETS  := $(FUZZ_DRV_TARGETS) $(FUZZ_CORE_TARGETS) $(FUZZ_FFI_TARGETS) \
+                     $(FUZZ_ISO_TARGETS)
 FUZZ_TARGETS      ?= $(FUZZ_ALL_TARGETS)
 FUZZ_SECONDS      ?= 60
 FUZZ_RUNS         ?= -1
@@ -43,7 +52,9 @@ FUZZ_CFLAGS        = -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wshadow -g -O1 \
 
 # Corpus and dictionary of a target, as a shell expression of $$t (the
 # decoder's are named after its messages, the others after the target).
-FUZZ_STEM = $$([ $$t = fuzz_drv_request ] && echo drv_request || echo $$t)
+FUZZ_STEM = $$(case $$t in fuzz_drv_request) echo drv_request;; \
+                fuzz_iso_call) echo iso_call;; fuzz_iso_reply) echo iso_reply;; \
+                *) echo $$t;; esac)
 
 # What a target links besides its own file(s) and fuzz/replay.c (or libFuzzer).
 FUZZ_FAKE      := fuzz/fake_backend.c fuzz/fake_prims.c fuzz/fake_terms.c
@@ -87,6 +98,43 @@ $(FUZZ_OUT)/replay-plain/fuzz_ffi_parse: fuzz/fuzz_ffi_parse.c $(NC_FFI_PARSER_S
 	@mkdir -p $(dir $@)
 	$(CC) $(FUZZ_CFLAGS) -iquote c_src/ffi -o $@ fuzz/replay.c $< $(NC_FFI_PARSER_SRCS)
 
+# The child's CALL reader: the child backend but its main, the core compiled
+# for it (its nc_backend.h is c_src/iso/'s, so no -iquote fuzz here), wire/
+# and iso_shared/.
+FUZZ_ISO_CFLAGS = -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wshadow -g -O1 -fno-omit-frame-pointer \
+                  -Iinclude -iquote c_src/core -iquote c_src/wire -iquote c_src/iso_shared \
+                  -iquote c_src/iso
+FUZZ_ISO_LIBS   = $(filter-out %/nc_iso_main.c,$(NOCOPY_ISO_SRCS)) $(NOCOPY_CORE_SRCS) \
+                  $(NOCOPY_WIRE_SRCS) $(NOCOPY_ISO_SHARED_SRCS)
+FUZZ_ISO_DEPS   = $(FUZZ_ISO_LIBS) $(NOCOPY_CORE_HEADERS) $(wildcard c_src/iso/*.h) \
+                  $(wildcard c_src/iso_shared/*.h) $(wildcard c_src/wire/*.h) fuzz/replay.c
+
+$(FUZZ_OUT)/replay/fuzz_iso_call: fuzz/fuzz_iso_call.c $(FUZZ_ISO_DEPS)
+	@mkdir -p $(dir $@)
+	$(CC) $(FUZZ_ISO_CFLAGS) $(FUZZ_REPLAY_SAN) -o $@ fuzz/replay.c $< $(FUZZ_ISO_LIBS) \
+	    -lpthread -lm
+
+$(FUZZ_OUT)/replay-plain/fuzz_iso_call: fuzz/fuzz_iso_call.c $(FUZZ_ISO_DEPS)
+	@mkdir -p $(dir $@)
+	$(CC) $(FUZZ_ISO_CFLAGS) -o $@ fuzz/replay.c $< $(FUZZ_ISO_LIBS) -lpthread -lm
+
+# The VM's reply decoder and the accounting it calls, over the fake erl_nif.
+FUZZ_HOST_CFLAGS = -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wshadow -g -O1 -fno-omit-frame-pointer \
+                   -Iinclude -Ifuzz/fake_erl_nif -iquote c_src/iso_shared -iquote c_src/iso_host
+FUZZ_HOST_LIBS   = fuzz/fake_erl_nif.c $(addprefix c_src/iso_host/nc_iso_host_, \
+                     reply.c blocks.c ref.c state.c) $(NOCOPY_ISO_SHARED_SRCS)
+FUZZ_HOST_DEPS   = $(FUZZ_HOST_LIBS) fuzz/fake_erl_nif/erl_nif.h $(wildcard c_src/iso_host/*.h) \
+                   $(wildcard c_src/iso_shared/*.h) fuzz/replay.c
+
+$(FUZZ_OUT)/replay/fuzz_iso_reply: fuzz/fuzz_iso_reply.c $(FUZZ_HOST_DEPS)
+	@mkdir -p $(dir $@)
+	$(CC) $(FUZZ_HOST_CFLAGS) $(FUZZ_REPLAY_SAN) -o $@ fuzz/replay.c $< $(FUZZ_HOST_LIBS) \
+	    -lpthread -lm
+
+$(FUZZ_OUT)/replay-plain/fuzz_iso_reply: fuzz/fuzz_iso_reply.c $(FUZZ_HOST_DEPS)
+	@mkdir -p $(dir $@)
+	$(CC) $(FUZZ_HOST_CFLAGS) -o $@ fuzz/replay.c $< $(FUZZ_HOST_LIBS) -lpthread -lm
+
 # ---- libFuzzer builds (clang) ------------------------------------------------------
 
 # The harness's own helpers (the fake backend, the term parser, the exact
@@ -120,6 +168,16 @@ $(FUZZ_OUT)/bin/fuzz_ffi_parse: fuzz/fuzz_ffi_parse.c $(NC_FFI_PARSER_SRCS) $(NC
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -iquote c_src/ffi -fsanitize=fuzzer,address,undefined \
 	    -fno-sanitize-recover=all -o $@ $< $(NC_FFI_PARSER_SRCS)
 
+$(FUZZ_OUT)/bin/fuzz_iso_call: fuzz/fuzz_iso_call.c $(FUZZ_ISO_DEPS)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_ISO_CFLAGS) -fsanitize=fuzzer,address,undefined \
+	    -fno-sanitize-recover=all -o $@ $< $(FUZZ_ISO_LIBS) -lpthread -lm
+
+$(FUZZ_OUT)/bin/fuzz_iso_reply: fuzz/fuzz_iso_reply.c $(FUZZ_HOST_DEPS)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_HOST_CFLAGS) -fsanitize=fuzzer,address,undefined \
+	    -fno-sanitize-recover=all -o $@ $< $(FUZZ_HOST_LIBS) -lpthread -lm
+
 # ---- runs ----------------------------------------------------------------------------
 
 .PHONY: fuzz fuzz-replay fuzz-merge fuzz-corpus
@@ -150,3 +208,4 @@ fuzz-merge: $(addprefix $(FUZZ_OUT)/bin/,$(FUZZ_TARGETS))
 
 fuzz-corpus: all
 	escript fuzz/gen_corpus.escript fuzz/corpus/drv_request
+	escript fuzz/gen_iso_corpus.escript fuzz/corpus/iso_call fuzz/corpus/iso_reply

@@ -155,8 +155,14 @@ VG_VM_OPTS      = $(VG_OPTS) --track-origins=yes --trace-children=yes \
                   --smc-check=all-non-file --max-stackframe=16384 \
                   --suppressions=$(CURDIR)/mk/valgrind-beam.supp \
                   --log-file=$(VG_LOGDIR)/vm.%p.log
-VG_EUNIT_MODULES ?= nocopy_prop_tests nocopy_stress_tests
-VG_ENV          = NOCOPY_PROPER_NUMTESTS=15 NOCOPY_STRESS_SCALE=valgrind
+# The isolated backend's stress suite runs its child under valgrind too
+# (--trace-children): the VM's side and the child's, every binary path, held
+# calls, killed callers, kill -9. Its fault suite is left out (a child that
+# segfaults on purpose is a log "terminating with a signal"), and so is
+# nocopy_iso_tests (EUnit's 5 s per test is too short under valgrind).
+VG_EUNIT_MODULES ?= nocopy_prop_tests nocopy_stress_tests nocopy_iso_stress_tests
+VG_ENV          = NOCOPY_PROPER_NUMTESTS=15 NOCOPY_STRESS_SCALE=valgrind \
+                  NOCOPY_ISO_NIF_DIR=$(VALGRIND_BUILD)/nocopy/priv
 
 .PHONY: valgrind valgrind-c valgrind-vm
 valgrind: valgrind-c valgrind-vm
@@ -175,7 +181,7 @@ valgrind-vm:
 	@rm -rf $(VG_LOGDIR) && mkdir -p $(VG_LOGDIR)
 	@echo "== valgrind: $(VG_EUNIT_MODULES) in a VM (slow: minutes)"
 	@st=0; env $(VG_ENV) $(VALGRIND) $(VG_VM_OPTS) erl +JPperf map +Mea min -noshell \
-	    -pa ebin $(VALGRIND_BUILD)/test/ebin \
+	    -pa ebin $(VALGRIND_BUILD)/test/ebin $(VALGRIND_BUILD)/iso_faults/ebin \
 	    -eval 'case eunit:test([$(subst $(eval) ,$(comma),$(strip $(VG_EUNIT_MODULES)))], [verbose]) of ok -> halt(0); _ -> halt(1) end.' \
 	    || st=$$?; \
 	if [ $$st = 99 ]; then st=0; fi; \

@@ -2,7 +2,10 @@
 %% after the last reference is collected (NIF), at an explicit close once no
 %% call uses the object, or when the port closes (driver, whose handles live
 %% in the port's table: see nocopy_port:handle()). A closed or wrong-type
-%% handle is a badarg naming the argument.
+%% handle is a badarg naming the argument. The tests of both/1 run on the
+%% isolated backend too (its handles live in the child's table, as the
+%% driver's in the port's; their death with the child is in
+%% nocopy_iso_faults_tests).
 %%
 %% Each counter handle has an id, and the test module counts destructor runs
 %% per id, so a test follows its own objects whatever other tests' garbage does.
@@ -17,7 +20,7 @@
 %% ---- both backends ---------------------------------------------------------------------
 
 handles_test_() ->
-    ?NC_FOR_EACH_BACKEND(fun(B) -> both(B) end).
+    ?NC_FOR_ALL_THREE(fun(B) -> both(B) end).
 
 both(B) ->
     [{nc_title(B, "explicit close runs the destructor once; later use is an error"),

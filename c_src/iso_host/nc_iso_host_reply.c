@@ -193,7 +193,10 @@ static ERL_NIF_TERM decode_value(ErlNifEnv *env, nc_host_inc *inc, nc_host_call 
                 *why = "a count larger than the bytes left";
                 break;
             }
-            if (room((void **)&frames, nf, &fcap, sizeof *frames) != 0) {
+            /* The frame's term will go at terms[nt] when it closes (at once,
+             * if it is empty): room for it now. */
+            if (room((void **)&frames, nf, &fcap, sizeof *frames) != 0 ||
+                room((void **)&terms, nt, &tcap, sizeof *terms) != 0) {
                 *why = "no memory";
                 break;
             }

@@ -48,6 +48,7 @@ int nocopy__iso_spawn(nocopy__iso_child *c, const char *path, char *const argv[]
                       char *const envp[], const int *fds, int nfds)
 {
     static char *const no_env[] = {NULL};
+    pthread_mutex_init(&c->mu, NULL);
     clear(c);
     posix_spawn_file_actions_t fa;
     posix_spawnattr_t at;
@@ -99,29 +100,53 @@ done:
     return rc;
 }
 
-/* Reaps the child if it has ended (waiting for it when `block`), and keeps
- * the answer. */
+/* Waits until the child has ended, without reaping it (so its pid stays
+ * its own, and a kill meanwhile still reaches it or its zombie). */
+static void wait_exit(nocopy__iso_child *c)
+{
+    siginfo_t si;
+    if (c->pidfd >= 0) {
+        struct pollfd p = {.fd = c->pidfd, .events = POLLIN};
+        while (poll(&p, 1, -1) < 0 && errno == EINTR)
+            ;
+        return;
+    }
+    while (waitid(P_PID, (id_t)c->pid, &si, WEXITED | WNOWAIT) < 0 && errno == EINTR)
+        ;
+}
+
+/* Reaps the child if it has ended (waiting for it first when `block`), and
+ * keeps the answer. The reap itself is under c->mu (nocopy__iso_child_kill). */
 static int reap(nocopy__iso_child *c, int block)
 {
-    if (c->ended != NC_ISO_EXIT_RUNNING || c->pid == 0)
-        return c->pid == 0 ? NC_ISO_EXIT_UNKNOWN : c->ended;
+    if (block && c->pid != 0)
+        wait_exit(c);
+    pthread_mutex_lock(&c->mu);
+    if (c->ended != NC_ISO_EXIT_RUNNING || c->pid == 0) {
+        int how = c->pid == 0 ? NC_ISO_EXIT_UNKNOWN : c->ended;
+        pthread_mutex_unlock(&c->mu);
+        return how;
+    }
     siginfo_t si;
     memset(&si, 0, sizeof si);
-    int flags = WEXITED | (block ? 0 : WNOHANG), r;
+    int r;
     do
-        r = c->pidfd >= 0 ? waitid((idtype_t)P_PIDFD, (id_t)c->pidfd, &si, flags)
-                          : waitid(P_PID, (id_t)c->pid, &si, flags);
+        r = c->pidfd >= 0 ? waitid((idtype_t)P_PIDFD, (id_t)c->pidfd, &si, WEXITED | WNOHANG)
+                          : waitid(P_PID, (id_t)c->pid, &si, WEXITED | WNOHANG);
     while (r < 0 && errno == EINTR);
     if (r < 0) {        /* ECHILD: reaped elsewhere (SIGCHLD set to SIG_IGN) */
         c->ended = NC_ISO_EXIT_UNKNOWN;
         c->code = 0;
     } else if (si.si_pid == 0) {
+        pthread_mutex_unlock(&c->mu);
         return NC_ISO_EXIT_RUNNING;
     } else {
         c->ended = si.si_code == CLD_EXITED ? NC_ISO_EXIT_CODE : NC_ISO_EXIT_SIGNAL;
         c->code = si.si_status;
     }
-    return c->ended;
+    int how = c->ended;
+    pthread_mutex_unlock(&c->mu);
+    return how;
 }
 
 int nocopy__iso_child_poll(nocopy__iso_child *c, int *code)
@@ -156,10 +181,15 @@ int nocopy__iso_child_wait(nocopy__iso_child *c, int timeout_ms, int *code)
 
 int nocopy__iso_child_kill(nocopy__iso_child *c, int sig)
 {
-    if (c->pid == 0 || c->ended != NC_ISO_EXIT_RUNNING)
+    if (c->pid == 0)
         return NOCOPY_ECLOSED;
-    /* Not reaped yet, so the pid is still this child's (at worst a zombie). */
-    int r = c->pidfd >= 0 ? pidfd_send_signal(c->pidfd, sig, NULL, 0) : kill(c->pid, sig);
+    pthread_mutex_lock(&c->mu);
+    int r = -1;
+    /* Not reaped yet, and no reap can run before the signal is sent, so the
+     * pid is still this child's (at worst a zombie). */
+    if (c->ended == NC_ISO_EXIT_RUNNING)
+        r = c->pidfd >= 0 ? pidfd_send_signal(c->pidfd, sig, NULL, 0) : kill(c->pid, sig);
+    pthread_mutex_unlock(&c->mu);
     return r == 0 ? NOCOPY_OK : NOCOPY_ECLOSED;
 }
 

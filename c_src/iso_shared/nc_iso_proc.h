@@ -17,9 +17,15 @@
 #ifndef NC_ISO_PROC_H
 #define NC_ISO_PROC_H
 
+#include <pthread.h>
 #include <sys/types.h>
 
+/* Reaping and killing are serialized by `mu` (the VM kills from a scheduler
+ * while the incarnation's reader reaps): a kill either happens before the
+ * reap, to the child, or sees it reaped and does nothing, so it can never
+ * reach a recycled pid. No one waits for the child while holding `mu`. */
 typedef struct nocopy__iso_child {
+    pthread_mutex_t mu;     /* set up by nocopy__iso_spawn */
     pid_t pid;              /* 0 when none */
     int pidfd;              /* OWNED; -1 when none or not supported */
     int ended;              /* how it ended, once reaped (NC_ISO_EXIT_*) */

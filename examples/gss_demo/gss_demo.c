@@ -53,6 +53,7 @@
 #include <stdatomic.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -500,6 +501,20 @@ static int gss_address_of(nocopy_call *call)
     return nocopy_return(call, nocopy_make_u64(call, (uint64_t)(uintptr_t)b.data));
 }
 
+/* A deliberate crash, for `make demo` on the isolated backend: a store to a
+ * page with no access, a real SIGSEGV (and no undefined behaviour for the
+ * sanitizers to stop first). On the NIF or the driver it would take the VM
+ * down; on the isolated backend it costs the calls in flight on the child. */
+static int gss_crash(nocopy_call *call)
+{
+    (void)call;
+    volatile int *p = mmap(NULL, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED)
+        return NOCOPY_ENOMEM;
+    *p = 1;                            /* SIGSEGV */
+    return NOCOPY_EINTERNAL;
+}
+
 /* ---- the table: single source of truth for the Erlang stubs ------------------ */
 
 #define CTX "Ctx :: gss_demo:context()"
@@ -535,6 +550,10 @@ static const nocopy_func gss_funcs[] = {
      .args = "Binary :: binary()", .result = "non_neg_integer()",
      .sched = NOCOPY_NORMAL,
      .doc = "Demo probe: the address of Binary's bytes as C sees them."},
+    {.name = "crash", .arity = 0, .fn = gss_crash, .args = "", .result = "no_return()",
+     .sched = NOCOPY_NORMAL,
+     .doc = "Demo probe: segfaults. Only for the isolated backend (gss_demo_iso:crash/1), "
+            "whose child dies instead of the VM."},
 };
 
 static const nocopy_handle_type *const gss_handle_types[] = {&gss_ctx_type, NULL};

@@ -1,8 +1,10 @@
 %% gss_demo_main: `make demo`. Runs the 2006 seed scenario (GSS-style wrap and
-%% unwrap of large messages, AES-256-GCM in C via OpenSSL) through both nocopy
-%% backends and prints, per message size: the time per call, a round-trip
-%% check, and the addresses that show the message went into C and the token
-%% came back without a copy.
+%% unwrap of large messages, AES-256-GCM in C via OpenSSL) through the three
+%% nocopy backends (NIF, linked-in driver, isolated child process) and prints,
+%% per message size: the time per call, a round-trip check, and the addresses
+%% that show the message went into C and the token came back without a copy.
+%% On the isolated backend it then makes the C code segfault (gss_demo:crash):
+%% the VM survives, the call fails with ecrashed, the next call works.
 %%
 %% Run: erl -noshell -pa ebin _build/gss_demo/ebin -run gss_demo_main main [MAX] -s init stop
 %% MAX (argument, or the DEMO_MAX environment variable) caps the message size,
@@ -13,6 +15,12 @@
 %% instrumentation). "Erlang" is the address of the binary's bytes in the
 %% Erlang term, read by the NIF probe gss_demo:address_of/1 for both backends,
 %% so the driver's addresses are checked against an independent view.
+%% The isolated backend's C runs in another process, with the shared regions
+%% mapped at other addresses: its addresses are translated to this VM's
+%% (same offset from the region's base on both sides, the bases from
+%% nocopy_iso:info/1), and the message is first placed in the isolate's input
+%% region (nocopy_iso:binary/2, one copy, made once, outside the timings), as
+%% a result of an earlier call would be.
 -module(gss_demo_main).
 -export([main/0, main/1]).
 
@@ -65,11 +73,14 @@ run(Max) ->
 
 %% ---- backends ---------------------------------------------------------------
 
-%% {Name, Call, Close}: Call(F, Args) calls F on that backend.
+%% {Name, Call, Close, Place, Extra}: Call(F, Args) calls F on that backend,
+%% Place(Message) puts a message where the backend reads it without a copy,
+%% Extra() runs what only that backend shows and returns its checks.
 backends() ->
     Nif = {"NIF backend (module gss_demo)",
-           fun(F, A) -> apply(gss_demo, F, A) end, fun() -> ok end},
-    [Nif | driver_backend()].
+           fun(F, A) -> apply(gss_demo, F, A) end, fun() -> ok end, fun(M) -> M end,
+           fun() -> [] end},
+    [Nif | driver_backend()] ++ iso_backend().
 
 driver_backend() ->
     Title = "driver backend (module gss_demo_drv, linked-in driver)",
@@ -81,29 +92,103 @@ driver_backend() ->
 
 drv_backend(Title, Port) ->
     {Title, fun(F, A) -> apply(gss_demo_drv, F, [Port | A]) end,
-     fun() -> gss_demo_drv:close(Port) end}.
+     fun() -> gss_demo_drv:close(Port) end, fun(M) -> M end, fun() -> [] end}.
+
+%% Regions of 8 GiB each: address space only (sparse), room for a 256 MiB
+%% message and the tokens of the timed calls before their release.
+iso_backend() ->
+    Title = "isolated backend (module gss_demo_iso, child process priv/gss_demo_iso)",
+    case catch gss_demo_iso:start([{region_bytes, 8 bsl 30}]) of
+        {ok, Iso} ->
+            Call = fun(F, A) when F =:= wrap_traced; F =:= unwrap_traced ->
+                           {Status, In, Out} = apply(gss_demo_iso, F, [Iso | A]),
+                           {Status, vm_address(Iso, In), vm_address(Iso, Out)};
+                      (F, A) -> apply(gss_demo_iso, F, [Iso | A])
+                   end,
+            [{Title, Call, fun() -> ok end, fun(M) -> nocopy_iso:binary(Iso, M) end,
+              fun() -> Checks = crash(Iso), gss_demo_iso:stop(Iso), Checks end}];
+        Other ->
+            [{Title, {not_available, io_lib:format("could not start an isolate: ~0tp",
+                                                   [Other])}}]
+    end.
+
+%% An address in the child's mapping of a region, as this VM maps it (the
+%% same offset from the base); any other address as it is.
+vm_address(Iso, A) ->
+    I = child_info(Iso),
+    #{input_base := In, output_base := Out, child_input_base := CIn,
+      child_output_base := COut, region_bytes := R} = I,
+    if A >= CIn, A < CIn + R -> A - CIn + In;
+       A >= COut, A < COut + R -> A - COut + Out;
+       true -> A
+    end.
+
+%% The child reports its bases in its first message, soon after it starts.
+child_info(Iso) ->
+    I = nocopy_iso:info(Iso),
+    case maps:is_key(child_output_base, I) of
+        true -> I;
+        false -> receive after 1 -> child_info(Iso) end
+    end.
+
+%% The deliberate crash: C writes to a page it may not touch. The call fails
+%% with error:ecrashed, the VM carries on, and the next call starts a new
+%% child; a context of the dead child is refused as closed.
+crash(Iso) ->
+    io:format("~n  deliberate crash: gss_demo_iso:crash/1 (a store to a PROT_NONE page)~n"),
+    Old = gss_demo_iso:new_context(Iso, crypto:strong_rand_bytes(32)),
+    Pid = maps:get(os_pid, nocopy_iso:info(Iso)),
+    Crashed = try gss_demo_iso:crash(Iso) of
+                  V -> {returned, V}
+              catch error:ecrashed:St ->
+                      #{general := Text} = nocopy:format_error(ecrashed, St),
+                      {ecrashed, Text}
+              end,
+    io:format("    the call: ~ts~n", [case Crashed of
+                                          {ecrashed, T} -> ["error:ecrashed, \"", T, "\""];
+                                          Other -> io_lib:format("~0tp (expected ecrashed)",
+                                                                 [Other])
+                                      end]),
+    io:format("    the VM: still running (this line), ~b processes~n",
+              [erlang:system_info(process_count)]),
+    Ctx = gss_demo_iso:new_context(Iso, crypto:strong_rand_bytes(32)),
+    Msg = message(?KIB),
+    {0, 0, true, _, Token} = gss_demo_iso:wrap(Iso, Ctx, confidentiality, Msg),
+    {0, 0, true, _, Back} = gss_demo_iso:unwrap(Iso, Ctx, confidentiality, Token),
+    NewPid = maps:get(os_pid, nocopy_iso:info(Iso)),
+    Next = Back =:= Msg andalso NewPid =/= Pid,
+    io:format("    the next call: a new child (os pid ~b, was ~b), wrap/unwrap round trip ~s~n",
+              [NewPid, Pid, ok_or(Back =:= Msg, "ok", "MISMATCH")]),
+    Closed = try gss_demo_iso:wrap(Iso, Old, confidentiality, Msg) of
+                 _ -> false
+             catch error:badarg -> true
+             end,
+    io:format("    a context of the dead child: ~s~n",
+              [ok_or(Closed, "refused as closed (badarg)", "ACCEPTED")]),
+    gss_demo_iso:close_context(Iso, Ctx),
+    [element(1, Crashed) =:= ecrashed, Next, Closed].
 
 %% ---- one backend --------------------------------------------------------------
 
 run_backend({Title, {not_available, Why}}, _Sizes) ->
     io:format("~n== ~ts ==~n  ~ts~n", [Title, Why]),
     {Title, skipped};
-run_backend({Title, Call, Close}, Sizes) ->
+run_backend({Title, Call, Close, Place, Extra}, Sizes) ->
     io:format("~n== ~ts ==~n", [Title]),
     io:format("  ~-9s ~-16s ~14s ~14s ~8s  ~s~n",
               ["size", "QOP", "wrap/call", "unwrap/call", "MB/s", "round trip"]),
     Ctx = Call(new_context, [crypto:strong_rand_bytes(32)]),
     try
-        Checks = lists:append([run_size(Call, Ctx, Size) || Size <- Sizes])
+        Checks = lists:append([run_size(Call, Place, Ctx, Size) || Size <- Sizes])
                  ++ negative_control(Call, Ctx, lists:max([S || S <- Sizes, S =< ?MIB])),
-        {Title, Checks}
-    after
         Call(close_context, [Ctx]),
+        {Title, Checks ++ Extra()}
+    after
         Close()
     end.
 
-run_size(Call, Ctx, Size) ->
-    Msg = message(Size),
+run_size(Call, Place, Ctx, Size) ->
+    Msg = Place(message(Size)),
     Checks = lists:append([run_qop(Call, Ctx, Msg, Qop)
                            || Qop <- [confidentiality, integrity]]),
     erlang:garbage_collect(),   % drop this size's tokens before the next size

@@ -4,7 +4,9 @@
  * hang). */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -183,5 +185,60 @@ TEST(iso_spawn_child_death_closes_the_channel)
     CHECK_EQ(code, SIGSEGV);
     nocopy__iso_child_release(&c);
     close(fds[0]);
+    return 0;
+}
+
+/* ---- kill racing the reap -------------------------------------------------------- */
+
+/* The VM kills the child (a call's timeout, stop/1) from a scheduler while
+ * the incarnation's reader reaps it: the two must not overlap. Without a
+ * pidfd (Linux before 5.3, valgrind) the kill goes to the pid, and a kill
+ * that read "not reaped yet" just before the reap would signal whatever
+ * process got the pid next. Here a thread kills (signal 0: a probe) in a
+ * loop while the main thread reaps, with a pidfd and without. Every kill
+ * after the reap must say ECLOSED; the race itself is what `make c-test-tsan`
+ * (ThreadSanitizer) checks on this test. */
+typedef struct killer {
+    nocopy__iso_child *c;
+    _Atomic int stop;
+    long after_reap_ok;                /* kills that claimed success too late */
+    _Atomic int reaped;
+} killer;
+
+static void *kill_loop(void *arg)
+{
+    killer *k = arg;
+    while (!k->stop) {
+        int reaped_before = k->reaped;
+        int st = nocopy__iso_child_kill(k->c, 0);
+        if (reaped_before && st == NOCOPY_OK)
+            k->after_reap_ok++;
+    }
+    return NULL;
+}
+
+TEST(iso_kill_races_reap)
+{
+    for (int round = 0; round < 40; round++) {
+        nocopy__iso_child c;
+        CHECK_EQ(sh(&c, "exit 0", NULL, 0), NOCOPY_OK);
+        if (round % 2 && c.pidfd >= 0) {   /* half without a pidfd */
+            close(c.pidfd);
+            c.pidfd = -1;
+        }
+        killer k = {.c = &c, .stop = 0, .after_reap_ok = 0, .reaped = 0};
+        pthread_t t;
+        CHECK_EQ(pthread_create(&t, NULL, kill_loop, &k), 0);
+        int code;
+        CHECK_EQ(nocopy__iso_child_wait(&c, -1, &code), NC_ISO_EXIT_CODE);
+        k.reaped = 1;
+        /* Let the killer run past the reap before stopping it. */
+        for (int i = 0; i < 1000; i++)
+            CHECK_EQ(nocopy__iso_child_kill(&c, 0), NOCOPY_ECLOSED);
+        k.stop = 1;
+        CHECK_EQ(pthread_join(t, NULL), 0);
+        CHECK_EQ(k.after_reap_ok, 0);
+        nocopy__iso_child_release(&c);
+    }
     return 0;
 }

@@ -93,6 +93,7 @@
     X(iso_spawn_release_reaps)                                                 \
     X(iso_spawn_missing_program)                                               \
     X(iso_spawn_child_death_closes_the_channel)                                \
+    X(iso_kill_races_reap)                                                     \
     /* the FFI's declaration parser (test/c/test_ffi_*.c) */                   \
     X(ffi_parse_crc32)                                                         \
     X(ffi_parse_typedefs_and_comments)                                         \

@@ -1,11 +1,15 @@
 /* iso_faults.c: a module whose functions fail the way C fails, for the
  * isolated backend's fault tests (test/nocopy_iso_faults_tests.erl): a
- * segfault, an abort, exit(3), a loop that never returns. Only its isolated
+ * segfault, an abort, exit(3), a loop that never returns; and a call held
+ * until a file exists, for the stress tests (test/nocopy_iso_stress_tests.erl),
+ * which kill callers and the child while calls are held. Only its isolated
  * build (priv/iso_faults_iso) is ever run: on the other backends these
  * functions would take the VM down, which is the point of the isolate. */
 #include <signal.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/mman.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <nocopy.h>
@@ -62,6 +66,35 @@ static int f_spin(nocopy_call *call)
     return NOCOPY_EINTERNAL;
 }
 
+/* held(Path, Bin): waits until the file Path exists (a gate the test opens
+ * without a call, so it works however many calls wait in the child's queue;
+ * at most two minutes, which only breaks a deadlock), then returns a copy of
+ * Bin in a new result buffer (an output block when larger than 64 bytes). */
+static int f_held(nocopy_call *call)
+{
+    nocopy_bytes path, bin;
+    char name[256];
+    int st = nocopy_arg_bytes(call, 0, &path);
+    if (st)
+        return st;
+    if ((st = nocopy_arg_bytes(call, 1, &bin)))
+        return st;
+    if (path.size == 0 || path.size >= sizeof name || memchr(path.data, 0, path.size))
+        return nocopy_fail_badarg(call, 0, "a file name");
+    memcpy(name, path.data, path.size);
+    name[path.size] = 0;
+    for (int ms = 0; access(name, F_OK) != 0 && ms < 120000; ms++) {
+        struct timespec one = {0, 1000000};
+        nanosleep(&one, NULL);
+    }
+    nocopy_buf *b = nocopy_buf_alloc(call, bin.size);
+    if (!b)
+        return NOCOPY_ENOMEM;
+    if (bin.size)
+        memcpy(b->data, bin.data, bin.size);
+    return nocopy_return(call, nocopy_make_buf(call, b));
+}
+
 static int f_new_thing(nocopy_call *call)
 {
     thing *t = nocopy_handle_new(call, &thing_type);
@@ -90,6 +123,8 @@ static const nocopy_func funcs[] = {
      .result = "no_return()"},
     {.name = "spin", .arity = 0, .fn = f_spin, .args = "", .result = "no_return()",
      .doc = "Never returns."},
+    {.name = "held", .arity = 2, .fn = f_held, .args = "Path :: binary(), Bin :: binary()",
+     .result = "binary()", .doc = "A copy of Bin, once the file Path exists."},
     {.name = "new_thing", .arity = 0, .fn = f_new_thing, .args = "",
      .result = "nocopy:handle()"},
     {.name = "use_thing", .arity = 1, .fn = f_use_thing, .args = "T :: nocopy:handle()",
