@@ -259,7 +259,7 @@ static int drain(void)
         nocopy__iso_hdr h;
         CHECK(len >= sizeof h);
         memcpy(&h, buf, sizeof h);
-        CHECK(h.pad == 0);
+        CHECK(h.seq == 0);
         if (h.kind == NC_ISO_MSG_KEEP_IN || h.kind == NC_ISO_MSG_RELEASE_IN) {
             CHECK(len == sizeof h);
             continue;
@@ -377,7 +377,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     } else {
         len = layout(data[0], data + 1, size - 1, msg, outs, &nouts);
     }
-    nocopy__iso_hdr h = {.kind = NC_ISO_MSG_CALL, .pad = 0, .id = CALL_ID};
+    nocopy__iso_hdr h = {.kind = NC_ISO_MSG_CALL, .seq = 0, .id = CALL_ID};
     memcpy(msg, &h, sizeof h);
     /* As the child's main: shrink to the message (ASan sees a read past it),
      * hold the output blocks it names, then run it (which frees it). */
