@@ -38,7 +38,9 @@
  * the block's release comes after it on the channel): the messages' numbers
  * put them back in order (nc_iso_order.h). */
 static pthread_mutex_t order_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t order_moved = PTHREAD_COND_INITIALIZER;
 static nocopy__iso_order order;         /* with order_mu */
+static unsigned order_waiters;          /* with order_mu: threads past the window */
 
 /* Ends the process from a pool thread. Every thread sees the channel's end
  * of file at once, and exit() must not run twice at the same time: the
@@ -52,15 +54,29 @@ static _Noreturn void end_process(int status)
     exit(status);
 }
 
-_Static_assert(NC_ISO_ORDER_WINDOW > THREADS_MAX, "each thread's message fits in the window");
+_Static_assert(NC_ISO_ORDER_WINDOW > THREADS_MAX, "the threads' unfinished messages fit in the window");
 
 /* Marks message seq done (a RELEASE_OUT of `block` when release: applied
- * once every earlier message is done). Ends the process on a number
- * outside the window: the VM broke the order it promised. */
+ * once every earlier message is done). A number past the window waits for
+ * it to move: messages already done keep their places behind an unfinished
+ * one, so while one thread is between its recv and here, the others may
+ * read and finish any number of messages (releases, under load). That wait
+ * ends: each number below it was read by a thread that is on its way here
+ * without waiting (its number is in the window, the lowest first). A
+ * number behind the window was used already: the VM broke the order it
+ * promised, and the process ends. */
 static void mark_done(uint32_t seq, int release, uint64_t block)
 {
     pthread_mutex_lock(&order_mu);
+    while ((uint32_t)(seq - order.next) >= NC_ISO_ORDER_WINDOW &&
+           (uint32_t)(seq - order.next) < UINT32_C(0x80000000)) {
+        order_waiters++;
+        pthread_cond_wait(&order_moved, &order_mu);
+        order_waiters--;
+    }
     int r = nocopy__iso_order_done(&order, seq, release, block, nocopy__iso_out_unref);
+    if (order_waiters > 0)
+        pthread_cond_broadcast(&order_moved);
     pthread_mutex_unlock(&order_mu);
     if (r != 0) {
         fprintf(stderr, "nocopy isolate: message %u out of order\n", seq);

@@ -9,14 +9,18 @@
  * each is marked done once handled (a CALL: once its blocks are held), and a
  * RELEASE_OUT is marked done with its release deferred until every message
  * before it is done. At most one message per reading thread is read and not
- * yet done, so the numbers in play fit in a window. */
+ * yet done, but done messages keep their places behind an unfinished one,
+ * so the numbers in play are not bounded by the threads: a reader whose
+ * number is past the window waits until the window moves (the child's
+ * mark_done, c_src/iso/nc_iso_main.c). */
 #ifndef NC_ISO_ORDER_H
 #define NC_ISO_ORDER_H
 
 #include <stdint.h>
 
-/* Numbers in play at once, at most: more than the child's threads (64). A
- * power of two, so that numbers wrap at 2^32 cleanly. */
+/* Numbers tracked at once: more than the child's threads (64), so that
+ * every thread's unfinished message fits. A power of two, so that numbers
+ * wrap at 2^32 cleanly. */
 #define NC_ISO_ORDER_WINDOW 128
 
 typedef struct nocopy__iso_order {
