@@ -70,7 +70,7 @@ static void *dec_alloc(void *ctx, size_t size)
 {
     nc_drv_call *call = ctx;
     call->dec_bytes += size;
-    return nocopy__arena_alloc(&call->dec, size);
+    return nocopy__arena_alloc_fast(&call->dec, size);
 }
 
 /* Looks up every handle of the request in the port's table, KEPT for the
