@@ -20,8 +20,10 @@
 
 #include "nc_drv.h"
 
-/* I/O vectors up to this many entries are described on the stack. */
-#define SEGS_INLINE 16
+/* I/O vectors up to this many entries are described on the stack (3 KiB of a
+ * scheduler's stack, which is 1 MiB by default): an iodata argument of 64
+ * binaries is 64 entries and more, which should not cost an allocation. */
+#define SEGS_INLINE 128
 
 /* ---- driver load / unload --------------------------------------------------- */
 
@@ -232,7 +234,7 @@ static void dispatch(nc_drv_port *dp, ErlDrvTermData caller, const ErlIOVec *ev,
     nocopy__wreader rd;
 
     call_reset(call, dp, caller, 0);
-    int st = nocopy__wire_begin(&rd, segs, nsegs, &call->req);
+    int st = nocopy__wire_begin_sized(&rd, segs, nsegs, (size_t)ev->size, &call->req);
     if (st != NOCOPY_OK) {
         reject(call, st, "%s", call->req.err);
         return;

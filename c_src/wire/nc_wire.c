@@ -360,25 +360,29 @@ static int push_frame(decoder *d, uintptr_t *slots, uint32_t count)
  * binary's, they may span segments (the I/O list's pieces are its own iolist
  * elements, which the runtime references or merges into its copy buffer as
  * it likes): each segment's share becomes one piece, a view into it with its
- * owner. Two passes over the segments: count, then fill one allocation. */
+ * owner. Two passes over the segments, by index (a list of 64 binaries is 64
+ * segments): count, then fill one allocation; the cursor moves once, to the
+ * end of the last piece. */
 static int read_iodata(decoder *d, nocopy__wire_node *n, size_t len)
 {
     cursor *c = d->c;
-    size_t count = 0, si = c->si, avail = in_seg(c);
-    for (size_t need = len; need > 0;) {
-        if (avail > 0) {
-            count++;
-            need -= avail < need ? avail : need;
-        }
-        if (need > 0)                 /* len <= the bytes left: si stays in range */
-            avail = c->segs[++si].len;
-    }
+    const nocopy__wire_segment *segs = c->segs;
+    size_t here = in_seg(c), si = c->si;
     n->kind = NC_W_IODATA;
     n->v.iov.pieces = NULL;
-    n->v.iov.count = count;
+    n->v.iov.count = 0;
     n->v.iov.total = len;
-    if (count == 0)
+    if (len == 0)
         return NOCOPY_OK;
+    /* len <= the bytes left (checked by the caller): si stays in range. */
+    size_t count = here > 0, need = len > here ? len - here : 0;
+    while (need > 0) {
+        size_t l = segs[++si].len;
+        if (l > 0) {
+            count++;
+            need -= l < need ? l : need;
+        }
+    }
     /* count <= len <= the bytes left: within the tree's bound. */
     size_t each = sizeof(nocopy_bytes) + sizeof(void *);
     nocopy_bytes *pieces = tree_alloc(d->alloc, d->actx, d->req, count * each);
@@ -386,21 +390,39 @@ static int read_iodata(decoder *d, nocopy__wire_node *n, size_t len)
         return NOCOPY_ENOMEM;
     void **owners = (void **)(pieces + count);   /* nocopy__wire_iov_binref */
     size_t k = 0;
-    for (size_t need = len; need > 0;) {
-        size_t here = in_seg(c);
-        if (here == 0) {
-            enter(c, c->si + 1);
-            continue;
-        }
+    need = len;
+    if (here > 0) {
         size_t take = here < need ? here : need;
-        pieces[k].data = c->p;
-        pieces[k].size = take;
-        owners[count - 1 - k] = c->segs[c->si].binref;
-        k++;
+        pieces[0].data = c->p;
+        pieces[0].size = take;
+        owners[count - 1] = segs[c->si].binref;
         c->p += take;
         need -= take;
+        k = 1;
+    }
+    if (need > 0) {
+        size_t passed = 0, take = 0;
+        si = c->si;
+        while (need > 0) {
+            size_t l = segs[++si].len;
+            passed += l;
+            if (l == 0)
+                continue;
+            take = l < need ? l : need;
+            pieces[k].data = segs[si].base;
+            pieces[k].size = take;
+            owners[count - 1 - k] = segs[si].binref;
+            k++;
+            need -= take;
+        }
+        /* The cursor as enter(c, si) and a read of `take` bytes leave it. */
+        c->si = si;
+        c->p = segs[si].base + take;
+        c->end = segs[si].base + segs[si].len;
+        c->rest -= passed;
     }
     n->v.iov.pieces = pieces;
+    n->v.iov.count = count;
     d->req->binary_bytes = d->req->binary_bytes + len < len ? UINT64_MAX
                                                             : d->req->binary_bytes + len;
     return NOCOPY_OK;
@@ -557,9 +579,6 @@ static void reset(nocopy__wreq *req)
 int nocopy__wire_begin(cursor *c, const nocopy__wire_segment *segs, size_t nsegs,
                        nocopy__wreq *req)
 {
-    uint8_t hdr[3];
-    uint64_t v;
-
     size_t total = 0;
     *c = (cursor){.segs = segs, .nsegs = nsegs, .p = empty_payload, .end = empty_payload};
     reset(req);
@@ -570,6 +589,17 @@ int nocopy__wire_begin(cursor *c, const nocopy__wire_segment *segs, size_t nsegs
             return fail(req, c, "I/O vector entry %zu has no data", i);
         total += segs[i].len;
     }
+    return nocopy__wire_begin_sized(c, segs, nsegs, total, req);
+}
+
+int nocopy__wire_begin_sized(cursor *c, const nocopy__wire_segment *segs, size_t nsegs,
+                             size_t total, nocopy__wreq *req)
+{
+    uint8_t hdr[3];
+    uint64_t v;
+
+    *c = (cursor){.segs = segs, .nsegs = nsegs, .p = empty_payload, .end = empty_payload};
+    reset(req);
     c->total = c->rest = total;
     enter(c, 0);
 

@@ -187,6 +187,13 @@ typedef struct nocopy__wreader {
 int nocopy__wire_begin(nocopy__wreader *r, const nocopy__wire_segment *segs, size_t nsegs,
                        nocopy__wreq *req);
 
+/* nocopy__wire_begin() for segments the caller vouches for: `total` is the sum
+ * of their lengths, which fits in a size_t, and each non-empty one has a base
+ * (the driver: an ErlIOVec from the runtime, whose size is the total). Saves
+ * a pass over the segments. */
+int nocopy__wire_begin_sized(nocopy__wreader *r, const nocopy__wire_segment *segs,
+                             size_t nsegs, size_t total, nocopy__wreq *req);
+
 /* Reads the request tag, after nocopy__wire_begin().
  * @return : NOCOPY_OK, NOCOPY_EPROTO (req->err set) or NOCOPY_ENOMEM. */
 int nocopy__wire_read_tag(nocopy__wreader *r, nocopy__walloc_fn alloc, void *actx,
