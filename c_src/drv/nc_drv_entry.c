@@ -298,8 +298,13 @@ static void drv_outputv(ErlDrvData data, ErlIOVec *ev)
     for (size_t i = 0; i < nsegs; i++) {
         segs[i].base = (const uint8_t *)ev->iov[i].iov_base;
         segs[i].len = (size_t)ev->iov[i].iov_len;
-        segs[i].binref = ev->binv ? ev->binv[i] : NULL;
     }
+    if (ev->binv)
+        for (size_t i = 0; i < nsegs; i++)
+            segs[i].binref = ev->binv[i];
+    else
+        for (size_t i = 0; i < nsegs; i++)
+            segs[i].binref = NULL;
     dispatch(dp, caller, ev, segs, nsegs);
     if (segs != small)
         driver_free(segs);

@@ -639,15 +639,24 @@ int nocopy__wire_read_args(cursor *c, nocopy__walloc_fn alloc, void *actx, nocop
             r = NOCOPY_ENOMEM;
             goto done;
         }
-        d.stack[d.sp++] = (frame){req->argv, req->argc};
     }
-    while (d.sp > 0) {
-        frame *f = &d.stack[d.sp - 1];
-        uintptr_t *slot = f->slot++;
-        /* The last slot of a frame: drop the frame before decoding into it,
-         * so list tails and last tuple elements reuse this level. */
-        if (--f->left == 0)
-            d.sp--;
+    /* The arguments in order, each with its nested terms depth first from
+     * the stack: the argument list itself takes no frame (most arguments
+     * are scalars and binaries, which open none). */
+    for (uint32_t next_arg = 0;;) {
+        uintptr_t *slot;
+        if (d.sp > 0) {
+            frame *f = &d.stack[d.sp - 1];
+            slot = f->slot++;
+            /* The last slot of a frame: drop the frame before decoding into
+             * it, so list tails and last tuple elements reuse this level. */
+            if (--f->left == 0)
+                d.sp--;
+        } else if (next_arg < req->argc) {
+            slot = &req->argv[next_arg++];
+        } else {
+            break;
+        }
         d.pending--;
         req->nodes++;
         nocopy__wire_node *n = (nocopy__wire_node *)*slot;   /* alloc_slots */
