@@ -360,49 +360,45 @@ static int push_frame(decoder *d, uintptr_t *slots, uint32_t count)
  * binary's, they may span segments (the I/O list's pieces are its own iolist
  * elements, which the runtime references or merges into its copy buffer as
  * it likes): each segment's share becomes one piece, a view into it with its
- * owner. Two passes over the segments, by index (a list of 64 binaries is 64
- * segments): count, then fill one allocation; the cursor moves once, to the
+ * owner. One pass over the segments, by index (a list of 64 binaries is 64
+ * segments), into room for as many pieces as there can be: no more than the
+ * segments left, nor than len (each piece is a byte at least), so within the
+ * tree's bound. The owners are written from the end of that room and moved
+ * to follow the pieces once they are counted; the cursor moves once, to the
  * end of the last piece. */
 static int read_iodata(decoder *d, nocopy__wire_node *n, size_t len)
 {
     cursor *c = d->c;
     const nocopy__wire_segment *segs = c->segs;
-    size_t here = in_seg(c), si = c->si;
+    size_t here = in_seg(c);
     n->kind = NC_W_IODATA;
     n->v.iov.pieces = NULL;
     n->v.iov.count = 0;
     n->v.iov.total = len;
     if (len == 0)
         return NOCOPY_OK;
-    /* len <= the bytes left (checked by the caller): si stays in range. */
-    size_t count = here > 0, need = len > here ? len - here : 0;
-    while (need > 0) {
-        size_t l = segs[++si].len;
-        if (l > 0) {
-            count++;
-            need -= l < need ? l : need;
-        }
-    }
-    /* count <= len <= the bytes left: within the tree's bound. */
+    /* len <= the bytes left (checked by the caller): so c->si < nsegs, and
+     * the loop below stays in range. */
+    size_t room = c->nsegs - c->si;
+    if (room > len)
+        room = len;
     size_t each = sizeof(nocopy_bytes) + sizeof(void *);
-    nocopy_bytes *pieces = tree_alloc(d->alloc, d->actx, d->req, count * each);
+    nocopy_bytes *pieces = tree_alloc(d->alloc, d->actx, d->req, room * each);
     if (!pieces)
         return NOCOPY_ENOMEM;
-    void **owners = (void **)(pieces + count);   /* nocopy__wire_iov_binref */
-    size_t k = 0;
-    need = len;
+    void **owners_end = (void **)(pieces + room) + room;
+    size_t k = 0, need = len;
     if (here > 0) {
         size_t take = here < need ? here : need;
         pieces[0].data = c->p;
         pieces[0].size = take;
-        owners[count - 1] = segs[c->si].binref;
+        owners_end[-1] = segs[c->si].binref;
         c->p += take;
         need -= take;
         k = 1;
     }
     if (need > 0) {
-        size_t passed = 0, take = 0;
-        si = c->si;
+        size_t passed = 0, take = 0, si = c->si;
         while (need > 0) {
             size_t l = segs[++si].len;
             passed += l;
@@ -411,7 +407,7 @@ static int read_iodata(decoder *d, nocopy__wire_node *n, size_t len)
             take = l < need ? l : need;
             pieces[k].data = segs[si].base;
             pieces[k].size = take;
-            owners[count - 1 - k] = segs[si].binref;
+            owners_end[-1 - (ptrdiff_t)k] = segs[si].binref;
             k++;
             need -= take;
         }
@@ -421,8 +417,18 @@ static int read_iodata(decoder *d, nocopy__wire_node *n, size_t len)
         c->end = segs[si].base + segs[si].len;
         c->rest -= passed;
     }
+    /* nocopy__wire_iov_binref: the owners right after the count pieces,
+     * last piece's first. They move down (to byte 16k from byte 24room - 8k,
+     * k <= room), so a forward copy is safe: in line when short (one piece
+     * is the common case), memmove's when long. */
+    void **to = (void **)(pieces + k), **from = owners_end - k;
+    if (k > 8)
+        memmove(to, from, k * sizeof *to);
+    else if (to != from)
+        for (size_t i = 0; i < k; i++)
+            to[i] = from[i];
     n->v.iov.pieces = pieces;
-    n->v.iov.count = count;
+    n->v.iov.count = k;
     d->req->binary_bytes = d->req->binary_bytes + len < len ? UINT64_MAX
                                                             : d->req->binary_bytes + len;
     return NOCOPY_OK;

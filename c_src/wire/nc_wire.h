@@ -51,8 +51,10 @@
  * bytes of the caller's allocator: a term costs a 32-byte node and, as a tuple
  * element or argument, an 8-byte slot, both made when the term is declared,
  * and every term declared takes at least one byte of the request; an iodata
- * term's pieces cost 24 bytes each (a view and its binary reference), and
- * each piece is at least one byte not kept for a declared term. While it runs, the decoder's explicit stack adds at most
+ * term of len bytes takes room for at most len pieces (fewer when fewer
+ * segments are left), 24 bytes each (a view and its binary reference), and
+ * those len bytes are not kept for a declared term. While it runs, the
+ * decoder's explicit stack adds at most
  * NC_WIRE_STACK_BYTES_PER_BYTE * n bytes of malloc'd memory, freed before it
  * returns: a 16-byte frame per open tuple or list cell with terms still to
  * come, which is at most one frame per two bytes, doubled for growth. */
