@@ -236,10 +236,13 @@ close(Port) ->
 %% reply takes more than a moment does it check the port and monitor it.
 -spec call(port(), atom(), fingerprint(), non_neg_integer(), list(), timeout()) -> term().
 call(Port, Driver, Fp, FunIndex, Args, Timeout) ->
-    %% Positive unique integers start small and stay below 2^59 for centuries
-    %% of calls: a small integer tag costs no bignum work in the encoder, the
-    %% reply or the receive match. (nocopy_wire:request/5 checks the range anyway.)
-    Tag = erlang:unique_integer([positive]),
+    %% Unique on the node, so no two calls of any process or port share a tag
+    %% (a stray reply of a call that timed out is never taken for another's).
+    %% Without options (no list to parse) they start at the smallest small
+    %% integer and count up: below 2^59 for centuries of calls, so the tag
+    %% costs no bignum work in the encoder, the reply or the receive match
+    %% (nocopy_wire:request/5 checks the range anyway).
+    Tag = erlang:unique_integer(),
     call_request(Port, Driver, Tag, nocopy_wire:request(Port, Fp, Tag, FunIndex, Args), Timeout).
 
 %% @doc Sends `Request', made for `Port' with the integer tag `Tag' (by

@@ -476,7 +476,7 @@ drv_function(#func{name = N, args = Args} = F) ->
     St = fresh("St", Vars),
     [doc(F), spec(N, [{Port, "port()"} | Args], F#func.result),
      atom(N), "(", join([Port | Vars], ", "), ") ->\n",
-     "    ", Tag, " = erlang:unique_integer([positive]),\n",
+     "    ", Tag, " = erlang:unique_integer(),\n",
      "    try nocopy_port:call_request(", Port, ", ?MODULE, ", Tag, ",\n",
      "                                 ", encoder_name(N), "(",
      join([Port, Tag | Vars], ", "), "),\n",

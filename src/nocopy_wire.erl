@@ -47,9 +47,9 @@ header(Fp, Tag, FunIndex, Argc) when is_reference(Tag) ->
       (byte_size(Ext)):16, Ext/binary>>.
 
 %% @doc request/5, with each argument's kind from the function's spec: an
-%% argument of kind `iodata' that is a non-empty I/O list (iolist_size/1
-%% accepts it and counts at least one byte) is sent as the wire term
-%% `"v" Size:64' followed by the list itself, so that the runtime, not
+%% argument of kind `iodata' that is an I/O list (iolist_size/1 accepts it;
+%% an empty one too, whose "v" of 0 bytes reads as `[]') is sent as the wire
+%% term `"v" Size:64' followed by the list itself, so that the runtime, not
 %% Erlang, lays its pieces out (referencing the large binaries, merging small
 %% ones into its buffer) and the driver reads them where they lie, with no
 %% term per piece (an isolate's VM side walks the list the same way, and its
@@ -64,7 +64,6 @@ request(Port, Fp, Tag, FunIndex, Args, Kinds) when length(Args) =:= length(Kinds
 kinded([A | As], [iodata | Ks], Port) when is_list(A) ->
     Rest = kinded(As, Ks, Port),
     try iolist_size(A) of
-        0 -> [term(A, Port) | Rest];
         N -> [<<$v, N:64>>, A | Rest]
     catch
         error:badarg -> [term(A, Port) | Rest]
@@ -133,7 +132,7 @@ elems(_, _, _, _) -> [].
 %% request with one binary construction per run of small fields, each binary
 %% (and each iodata argument) its own iolist element; any other value (a tag
 %% or integer outside the small range, a handle of another port, a list that
-%% is no I/O list or an empty one, ...) falls through to request/5 (request/6
+%% is no I/O list, ...) falls through to request/5 (request/6
 %% when an argument is iodata). Both clauses make the same bytes
 %% (nocopy_driver_wire_tests compares them).
 -spec encoder(iodata(), non_neg_integer(), [kind()], iodata()) -> iodata().
@@ -183,10 +182,8 @@ sized(Named, Elems, Fallback) ->
                                     ["{", join([size_var(V) || V <- Io], ", "), "}"]}
                           end,
             ["try ", Expr, " of\n",
-             "        ", Pat, " when ", join([[size_var(V), " > 0"] || V <- Io], ", "), " ->\n",
-             "            ", iolist_expr(Elems, "\n             "), ";\n",
-             "        _ ->\n",
-             "            ", Fallback, "\n",
+             "        ", Pat, " ->\n",
+             "            ", iolist_expr(Elems, "\n             "), "\n",
              "    catch\n",
              "        error:badarg -> ", Fallback, "\n",
              "    end"]

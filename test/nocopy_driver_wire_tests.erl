@@ -220,12 +220,12 @@ noncanonical_request_test() ->
 
 %% ---- iodata arguments ("v"): the list's bytes, laid out by the runtime ----------------
 
-%% A stub whose spec names an argument iodata() sends a non-empty I/O list as
-%% "v" Size:64 followed by the list itself (nocopy_wire:request/6), so its
-%% pieces are the runtime's I/O vector entries, with no term per piece; any
-%% other value (an empty list, a binary, no iodata at all) is encoded as a
-%% term. Byte for byte request/6's, and for a non-empty I/O list not
-%% request/5's (negative control: the generic encoding is another).
+%% A stub whose spec names an argument iodata() sends an I/O list (an empty
+%% one too) as "v" Size:64 followed by the list itself (nocopy_wire:request/6),
+%% so its pieces are the runtime's I/O vector entries, with no term per piece;
+%% any other value (a binary, no iodata at all) is encoded as a term. Byte for
+%% byte request/6's, and for an I/O list not request/5's (negative control:
+%% the generic encoding is another).
 stub_iodata_encoder_test() ->
     with_ports([[]], fun(P) ->
         Big = nc_big(4096),
@@ -239,7 +239,7 @@ stub_iodata_encoder_test() ->
              Kinded = nocopy_wire:request(P, fp(), T, I, [V], [iodata]),
              ?assertEqual({T, V, iolist_to_binary(Kinded)}, {T, V, iolist_to_binary(Stub)}),
              Generic = iolist_to_binary(nocopy_wire:request(P, fp(), T, I, [V])),
-             case is_list(V) andalso iodata_size(V) > 0 of
+             case is_list(V) andalso iodata_size(V) >= 0 of
                  true ->
                      ?assertNotEqual(Generic, iolist_to_binary(Stub)),
                      Size = iolist_size(V),
@@ -262,7 +262,7 @@ iodata_argument_test() ->
     with_ports([[]], fun(P) ->
         Big = nc_big(5000),
         Good = [[<<"x">>], [Big], [Big, [1, 2, <<"ab">>] | <<"tail">>], [[[]], $a], [0, 255],
-                [], [[]], [<<>>], lists:duplicate(100, nc_big(300)),
+                [], [[]], [<<>>], lists:duplicate(64, <<>>), lists:duplicate(100, nc_big(300)),
                 lists:duplicate(40, <<"0123456789">>), [binary:part(Big, 1, 4000), Big]],
         [begin
              ?assertEqual(iolist_to_binary(L), nocopy_test_drv:iovec_flat(P, L)),
@@ -291,6 +291,12 @@ iodata_read_as_list_test() ->
         ?assertEqual(Bytes, Flat),
         ?assertEqual(Big, First),
         ?assertEqual(nif_addr(Big), nocopy_test_drv:address_of(P, First)),
+        %% An I/O list of no bytes is "v" of 0 bytes: no pieces, so [] (the NIF
+        %% reads a list of 64 empty binaries: negative control).
+        ?assertMatch({list, [_ | _], <<>>, <<>>},
+                     nocopy_test:iodata_walk(lists:duplicate(64, <<>>))),
+        ?assertEqual({nil, [], <<>>, <<>>},
+                     nocopy_test_drv:iodata_walk(P, lists:duplicate(64, <<>>))),
         %% Not an I/O list: sent and read as the term it is.
         ?assertEqual(nocopy_test:iodata_walk([x, <<"y">>]),
                      nocopy_test_drv:iodata_walk(P, [x, <<"y">>]))

@@ -20,8 +20,10 @@
 
 #include "nc_drv.h"
 
-/* I/O vectors up to this many entries are described on the stack. */
-#define SEGS_INLINE 16
+/* I/O vectors up to this many entries are described on the stack (3 KiB of a
+ * scheduler's stack, which is 1 MiB by default): an iodata argument of 64
+ * binaries is 64 entries and more, which should not cost an allocation. */
+#define SEGS_INLINE 128
 
 /* ---- driver load / unload --------------------------------------------------- */
 
@@ -70,7 +72,7 @@ static void *dec_alloc(void *ctx, size_t size)
 {
     nc_drv_call *call = ctx;
     call->dec_bytes += size;
-    return nocopy__arena_alloc(&call->dec, size);
+    return nocopy__arena_alloc_fast(&call->dec, size);
 }
 
 /* Looks up every handle of the request in the port's table, KEPT for the
@@ -232,7 +234,7 @@ static void dispatch(nc_drv_port *dp, ErlDrvTermData caller, const ErlIOVec *ev,
     nocopy__wreader rd;
 
     call_reset(call, dp, caller, 0);
-    int st = nocopy__wire_begin(&rd, segs, nsegs, &call->req);
+    int st = nocopy__wire_begin_sized(&rd, segs, nsegs, (size_t)ev->size, &call->req);
     if (st != NOCOPY_OK) {
         reject(call, st, "%s", call->req.err);
         return;
@@ -296,8 +298,13 @@ static void drv_outputv(ErlDrvData data, ErlIOVec *ev)
     for (size_t i = 0; i < nsegs; i++) {
         segs[i].base = (const uint8_t *)ev->iov[i].iov_base;
         segs[i].len = (size_t)ev->iov[i].iov_len;
-        segs[i].binref = ev->binv ? ev->binv[i] : NULL;
     }
+    if (ev->binv)
+        for (size_t i = 0; i < nsegs; i++)
+            segs[i].binref = ev->binv[i];
+    else
+        for (size_t i = 0; i < nsegs; i++)
+            segs[i].binref = NULL;
     dispatch(dp, caller, ev, segs, nsegs);
     if (segs != small)
         driver_free(segs);

@@ -33,7 +33,7 @@
 static inline nc_drv_reply_node *nc_drv_rnew_extra(nocopy_call *c, int kind, size_t spec,
                                                    size_t extra)
 {
-    nc_drv_reply_node *n = nocopy__arena_alloc(&c->arena, sizeof *n + extra);
+    nc_drv_reply_node *n = nocopy__arena_alloc_fast(&c->arena, sizeof *n + extra);
     if (!n) {
         nocopy__fail(c, NOCOPY_ENOMEM, 0, "out of memory building the result");
         return NULL;
@@ -183,7 +183,7 @@ static inline nocopy_value nocopy__be_make_copy(nocopy_call *c, const void *data
      * buffer): small ones are copied into the arena, large ones into a driver
      * binary that becomes the result without a second copy. */
     if (size <= NOCOPY_HEAP_BINARY_LIMIT) {
-        uint8_t *p = nocopy__arena_alloc(&c->arena, size);
+        uint8_t *p = nocopy__arena_alloc_fast(&c->arena, size);
         if (!p) {
             nocopy__fail(c, NOCOPY_ENOMEM, 0, "out of memory copying %zu bytes", size);
             return 0;

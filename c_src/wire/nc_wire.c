@@ -360,47 +360,75 @@ static int push_frame(decoder *d, uintptr_t *slots, uint32_t count)
  * binary's, they may span segments (the I/O list's pieces are its own iolist
  * elements, which the runtime references or merges into its copy buffer as
  * it likes): each segment's share becomes one piece, a view into it with its
- * owner. Two passes over the segments: count, then fill one allocation. */
+ * owner. One pass over the segments, by index (a list of 64 binaries is 64
+ * segments), into room for as many pieces as there can be: no more than the
+ * segments left, nor than len (each piece is a byte at least), so within the
+ * tree's bound. The owners are written from the end of that room and moved
+ * to follow the pieces once they are counted; the cursor moves once, to the
+ * end of the last piece. */
 static int read_iodata(decoder *d, nocopy__wire_node *n, size_t len)
 {
     cursor *c = d->c;
-    size_t count = 0, si = c->si, avail = in_seg(c);
-    for (size_t need = len; need > 0;) {
-        if (avail > 0) {
-            count++;
-            need -= avail < need ? avail : need;
-        }
-        if (need > 0)                 /* len <= the bytes left: si stays in range */
-            avail = c->segs[++si].len;
-    }
+    const nocopy__wire_segment *segs = c->segs;
+    size_t here = in_seg(c);
     n->kind = NC_W_IODATA;
     n->v.iov.pieces = NULL;
-    n->v.iov.count = count;
+    n->v.iov.count = 0;
     n->v.iov.total = len;
-    if (count == 0)
+    if (len == 0)
         return NOCOPY_OK;
-    /* count <= len <= the bytes left: within the tree's bound. */
+    /* len <= the bytes left (checked by the caller): so c->si < nsegs, and
+     * the loop below stays in range. */
+    size_t room = c->nsegs - c->si;
+    if (room > len)
+        room = len;
     size_t each = sizeof(nocopy_bytes) + sizeof(void *);
-    nocopy_bytes *pieces = tree_alloc(d->alloc, d->actx, d->req, count * each);
+    nocopy_bytes *pieces = tree_alloc(d->alloc, d->actx, d->req, room * each);
     if (!pieces)
         return NOCOPY_ENOMEM;
-    void **owners = (void **)(pieces + count);   /* nocopy__wire_iov_binref */
-    size_t k = 0;
-    for (size_t need = len; need > 0;) {
-        size_t here = in_seg(c);
-        if (here == 0) {
-            enter(c, c->si + 1);
-            continue;
-        }
+    void **owners_end = (void **)(pieces + room) + room;
+    size_t k = 0, need = len;
+    if (here > 0) {
         size_t take = here < need ? here : need;
-        pieces[k].data = c->p;
-        pieces[k].size = take;
-        owners[count - 1 - k] = c->segs[c->si].binref;
-        k++;
+        pieces[0].data = c->p;
+        pieces[0].size = take;
+        owners_end[-1] = segs[c->si].binref;
         c->p += take;
         need -= take;
+        k = 1;
     }
+    if (need > 0) {
+        size_t passed = 0, take = 0, si = c->si;
+        while (need > 0) {
+            size_t l = segs[++si].len;
+            passed += l;
+            if (l == 0)
+                continue;
+            take = l < need ? l : need;
+            pieces[k].data = segs[si].base;
+            pieces[k].size = take;
+            owners_end[-1 - (ptrdiff_t)k] = segs[si].binref;
+            k++;
+            need -= take;
+        }
+        /* The cursor as enter(c, si) and a read of `take` bytes leave it. */
+        c->si = si;
+        c->p = segs[si].base + take;
+        c->end = segs[si].base + segs[si].len;
+        c->rest -= passed;
+    }
+    /* nocopy__wire_iov_binref: the owners right after the count pieces,
+     * last piece's first. They move down (to byte 16k from byte 24room - 8k,
+     * k <= room), so a forward copy is safe: in line when short (one piece
+     * is the common case), memmove's when long. */
+    void **to = (void **)(pieces + k), **from = owners_end - k;
+    if (k > 8)
+        memmove(to, from, k * sizeof *to);
+    else if (to != from)
+        for (size_t i = 0; i < k; i++)
+            to[i] = from[i];
     n->v.iov.pieces = pieces;
+    n->v.iov.count = k;
     d->req->binary_bytes = d->req->binary_bytes + len < len ? UINT64_MAX
                                                             : d->req->binary_bytes + len;
     return NOCOPY_OK;
@@ -557,9 +585,6 @@ static void reset(nocopy__wreq *req)
 int nocopy__wire_begin(cursor *c, const nocopy__wire_segment *segs, size_t nsegs,
                        nocopy__wreq *req)
 {
-    uint8_t hdr[3];
-    uint64_t v;
-
     size_t total = 0;
     *c = (cursor){.segs = segs, .nsegs = nsegs, .p = empty_payload, .end = empty_payload};
     reset(req);
@@ -570,6 +595,17 @@ int nocopy__wire_begin(cursor *c, const nocopy__wire_segment *segs, size_t nsegs
             return fail(req, c, "I/O vector entry %zu has no data", i);
         total += segs[i].len;
     }
+    return nocopy__wire_begin_sized(c, segs, nsegs, total, req);
+}
+
+int nocopy__wire_begin_sized(cursor *c, const nocopy__wire_segment *segs, size_t nsegs,
+                             size_t total, nocopy__wreq *req)
+{
+    uint8_t hdr[3];
+    uint64_t v;
+
+    *c = (cursor){.segs = segs, .nsegs = nsegs, .p = empty_payload, .end = empty_payload};
+    reset(req);
     c->total = c->rest = total;
     enter(c, 0);
 
@@ -609,15 +645,24 @@ int nocopy__wire_read_args(cursor *c, nocopy__walloc_fn alloc, void *actx, nocop
             r = NOCOPY_ENOMEM;
             goto done;
         }
-        d.stack[d.sp++] = (frame){req->argv, req->argc};
     }
-    while (d.sp > 0) {
-        frame *f = &d.stack[d.sp - 1];
-        uintptr_t *slot = f->slot++;
-        /* The last slot of a frame: drop the frame before decoding into it,
-         * so list tails and last tuple elements reuse this level. */
-        if (--f->left == 0)
-            d.sp--;
+    /* The arguments in order, each with its nested terms depth first from
+     * the stack: the argument list itself takes no frame (most arguments
+     * are scalars and binaries, which open none). */
+    for (uint32_t next_arg = 0;;) {
+        uintptr_t *slot;
+        if (d.sp > 0) {
+            frame *f = &d.stack[d.sp - 1];
+            slot = f->slot++;
+            /* The last slot of a frame: drop the frame before decoding into
+             * it, so list tails and last tuple elements reuse this level. */
+            if (--f->left == 0)
+                d.sp--;
+        } else if (next_arg < req->argc) {
+            slot = &req->argv[next_arg++];
+        } else {
+            break;
+        }
         d.pending--;
         req->nodes++;
         nocopy__wire_node *n = (nocopy__wire_node *)*slot;   /* alloc_slots */

@@ -51,8 +51,10 @@
  * bytes of the caller's allocator: a term costs a 32-byte node and, as a tuple
  * element or argument, an 8-byte slot, both made when the term is declared,
  * and every term declared takes at least one byte of the request; an iodata
- * term's pieces cost 24 bytes each (a view and its binary reference), and
- * each piece is at least one byte not kept for a declared term. While it runs, the decoder's explicit stack adds at most
+ * term of len bytes takes room for at most len pieces (fewer when fewer
+ * segments are left), 24 bytes each (a view and its binary reference), and
+ * those len bytes are not kept for a declared term. While it runs, the
+ * decoder's explicit stack adds at most
  * NC_WIRE_STACK_BYTES_PER_BYTE * n bytes of malloc'd memory, freed before it
  * returns: a 16-byte frame per open tuple or list cell with terms still to
  * come, which is at most one frame per two bytes, doubled for growth. */
@@ -186,6 +188,13 @@ typedef struct nocopy__wreader {
  * @return : NOCOPY_OK, or NOCOPY_EPROTO with req->err set. */
 int nocopy__wire_begin(nocopy__wreader *r, const nocopy__wire_segment *segs, size_t nsegs,
                        nocopy__wreq *req);
+
+/* nocopy__wire_begin() for segments the caller vouches for: `total` is the sum
+ * of their lengths, which fits in a size_t, and each non-empty one has a base
+ * (the driver: an ErlIOVec from the runtime, whose size is the total). Saves
+ * a pass over the segments. */
+int nocopy__wire_begin_sized(nocopy__wreader *r, const nocopy__wire_segment *segs,
+                             size_t nsegs, size_t total, nocopy__wreq *req);
 
 /* Reads the request tag, after nocopy__wire_begin().
  * @return : NOCOPY_OK, NOCOPY_EPROTO (req->err set) or NOCOPY_ENOMEM. */

@@ -336,6 +336,68 @@ TEST(drv_wire_iodata_pieces_follow_the_segments)
     return 0;
 }
 
+/* An iodata argument cut at every pair of places, with an empty segment at
+ * each cut, decoded through the driver's three steps with the total given
+ * (nocopy__wire_begin_sized): its pieces hold its bytes in order, the term
+ * after it is read where it lies, and a request cut short in that term fails
+ * at the same stream offset whatever the cuts (the cursor's place after the
+ * pieces is the stream's). */
+TEST(drv_wire_iodata_every_two_cuts)
+{
+    for (int truncated = 0; truncated <= 1; truncated++) {
+        buf b = request(2);
+        put_u8(&b, 'v');
+        put_be(&b, 10, 8);
+        size_t head = b.n;
+        put(&b, "0123456789", 10);
+        put_u8(&b, 'i');
+        put_be(&b, 5, truncated ? 4 : 8);
+        for (size_t i = head; i <= head + 10; i++)
+            for (size_t j = i; j <= head + 10; j++) {
+                size_t lens[5] = {i, 0, j - i, 0, b.n - j};
+                nocopy__wire_segment segs[5];
+                size_t at = 0;
+                for (size_t k = 0; k < 5; k++) {
+                    segs[k] = (nocopy__wire_segment){b.p + at, lens[k], &segs[k]};
+                    at += lens[k];
+                }
+                counted a = {0};
+                nocopy__wreq req;
+                nocopy__wreader rd;
+                int r = nocopy__wire_begin_sized(&rd, segs, 5, b.n, &req);
+                if (r == NOCOPY_OK)
+                    r = nocopy__wire_read_tag(&rd, counted_alloc, &a, &req);
+                if (r == NOCOPY_OK)
+                    r = nocopy__wire_read_args(&rd, counted_alloc, &a, &req);
+                if (truncated) {
+                    CHECK_EQ(r, NOCOPY_EPROTO);
+                    CHECK(strstr(req.err, "truncated integer") != NULL);
+                    CHECK_EQ(req.err_offset, b.n - 4);    /* where the integer starts */
+                } else {
+                    CHECK_EQ(r, NOCOPY_OK);
+                    const nocopy__wire_node *io = (const nocopy__wire_node *)req.argv[0];
+                    CHECK_EQ(io->kind, NC_W_IODATA);
+                    CHECK_EQ(io->v.iov.total, 10);
+                    size_t got = 0;
+                    for (size_t k = 0; k < io->v.iov.count; k++) {
+                        CHECK(io->v.iov.pieces[k].size > 0);
+                        CHECK(memcmp(io->v.iov.pieces[k].data, "0123456789" + got,
+                                     io->v.iov.pieces[k].size) == 0);
+                        got += io->v.iov.pieces[k].size;
+                    }
+                    CHECK_EQ(got, 10);
+                    CHECK_EQ(io->v.iov.count, (size_t)(i > head) + (j > i) + (head + 10 > j));
+                    const nocopy__wire_node *n = (const nocopy__wire_node *)req.argv[1];
+                    CHECK_EQ(n->kind, NC_W_INT);
+                    CHECK_EQ(n->v.i, 5);
+                }
+                counted_free(&a);
+            }
+        free(b.p);
+    }
+    return 0;
+}
+
 /* The rest of an iodata node (pieces + 1, count - 1) keeps the right owners:
  * what a list cell's tail is made of. */
 TEST(drv_wire_iodata_rest_keeps_owners)

@@ -52,6 +52,7 @@
     X(drv_wire_term_limit)                                                     \
     X(drv_wire_prefixes_within_bounds)                                         \
     X(drv_wire_iodata_pieces_follow_the_segments)                              \
+    X(drv_wire_iodata_every_two_cuts)                                          \
     X(drv_wire_iodata_rest_keeps_owners)                                       \
     X(drv_wire_iodata_lengths)                                                 \
     X(drv_wire_iodata_one_byte_pieces_within_bounds)                           \
