@@ -40,6 +40,7 @@ tests(S) ->
      {"frexp: a scalar out-parameter", fun() -> frexp(S) end},
      {"div/ldiv: structs by value", fun() -> divs(S) end},
      {"labs, llabs, fabs: scalars", fun() -> scalars(S) end},
+     {"narrow integers: edges of ranges, results extended by their type", fun() -> narrow(S) end},
      {"snprintf: variadic into an out-buffer", fun() -> snprintf(S) end},
      {"cdef: a header snippet", fun() -> cdef(S) end},
      {"FILE *: handles with a destructor (fclose) run once", fun() -> files(S) end},
@@ -200,6 +201,39 @@ scalars(#{c := C, m := M}) ->
                  arg_error(fun() -> nocopy_ffi:call(Abs, [1 bsl 31]) end)),
     ?assertMatch({_, #{2 := "element 1 (unsigned int seed): expected an integer in 0..4294967295, got: -1"}},
                  arg_error(fun() -> nocopy_ffi:call(Srand, [-1]) end)).
+
+%% The shortest path (integers in and out, nc_ffi_call.c's call_ints): each
+%% type's range checked at its edges, and results narrowed to their C type
+%% (sign-extended for int, zero-extended for unsigned) whatever the upper bits
+%% of the register hold; the same through a list (a dirty scheduler).
+narrow(#{c := C}) ->
+    Htons = bind(C, "uint16_t htons(uint16_t hostshort)"),
+    Htonl = bind(C, "uint32_t htonl(uint32_t hostlong)"),
+    Toupper = bind(C, "int toupper(int c)"),
+    Ffsll = bind(C, "int ffsll(long long i)"),
+    Abs = bind(C, "int abs(int j)"),
+    AbsDirty = bind(C, "int abs(int j)", #{sched => dirty_cpu}),
+    <<Swapped:16/little>> = <<16#1234:16/big>>,
+    ?assertEqual(Swapped, nocopy_ffi:call(Htons, [16#1234])),
+    ?assertEqual(16#ffff, nocopy_ffi:call(Htons, [16#ffff])),
+    ?assertEqual(0, nocopy_ffi:call(Htons, [0])),
+    ?assertEqual(16#80000000, nocopy_ffi:call(Htonl, [16#80])),     % zero-extended
+    ?assertEqual(16#80, nocopy_ffi:call(Htonl, [16#80000000])),
+    ?assertEqual(-1, nocopy_ffi:call(Toupper, [-1])),                % EOF, sign-extended
+    ?assertEqual($A, nocopy_ffi:call(Toupper, [$a])),
+    ?assertEqual(64, nocopy_ffi:call(Ffsll, [-(1 bsl 63)])),
+    ?assertEqual(1, nocopy_ffi:call(Ffsll, [(1 bsl 63) - 1])),
+    [?assertEqual(abs(X), nocopy_ffi:call(F, [X])) || F <- [Abs, AbsDirty],
+                                                   X <- [-2147483647, 2147483647, -1, 0]],
+    [?assertError(badarg, nocopy_ffi:call(F, [X])) || {F, X} <- [{Htons, 16#10000}, {Htons, -1},
+                                                                 {Htonl, 1 bsl 32}, {Abs, 1 bsl 31},
+                                                                 {Abs, -(1 bsl 31) - 1}, {AbsDirty, 1 bsl 31},
+                                                                 {Ffsll, 1 bsl 63}, {Ffsll, -(1 bsl 63) - 1},
+                                                                 {Htons, 1.0}, {Abs, <<>>}]],
+    ?assertMatch({_, #{2 := "element 1 (uint16_t hostshort): expected an integer in 0..65535, got: 65536"}},
+                 arg_error(fun() -> nocopy_ffi:call(Htons, [16#10000]) end)),
+    ?assertMatch({_, #{2 := "element 1 (long long i): expected an integer in -9223372036854775808..9223372036854775807, got: 9223372036854775808"}},
+                 arg_error(fun() -> nocopy_ffi:call(Ffsll, [1 bsl 63]) end)).
 
 snprintf(#{c := C}) ->
     Sn = bind(C, "int snprintf(char *str, size_t size, const char *format, ...)",
