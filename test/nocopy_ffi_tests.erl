@@ -6,7 +6,8 @@
 %% where it wrote), with negative controls. Then bad input: arity, types,
 %% ranges, symbols, closed libraries, bad prototypes and options.
 %%
-%% Every test runs on the NIF and on the driver backend.
+%% Every test runs on the NIF, the driver and the isolated backend (there,
+%% zero copy is proven in the child's addresses of the shared regions).
 -module(nocopy_ffi_tests).
 
 -include_lib("eunit/include/eunit.hrl").
@@ -18,7 +19,9 @@
 backends_test_() ->
     [{"nif", {setup, fun() -> setup(nif) end, fun cleanup/1, fun tests/1}},
      {"driver", {setup, fun() -> {ok, P} = nc_ffi_drv:open([]), setup({drv, P}) end,
-                 fun cleanup/1, fun tests/1}}].
+                 fun cleanup/1, fun tests/1}},
+     {"isolated", {setup, fun() -> {ok, I} = nc_ffi_iso:start(), setup({iso, I}) end,
+                   fun cleanup/1, fun tests/1}}].
 
 setup(Backend) ->
     Opts = #{backend => Backend},
@@ -28,6 +31,7 @@ setup(Backend) ->
     #{backend => Backend, z => Z, c => C, m => M}.
 
 cleanup(#{backend := {drv, Port}}) -> nc_ffi_drv:close(Port);
+cleanup(#{backend := {iso, Iso}}) -> nocopy_iso:stop(Iso);
 cleanup(_) -> ok.
 
 tests(S) ->
@@ -53,6 +57,24 @@ tests(S) ->
      {"a closed library refuses calls", fun() -> closed(S) end}].
 
 bind(Lib, Decl) -> bind(Lib, Decl, #{}).
+
+%% Bin where C reads it in place: on the isolated backend, a copy in the
+%% isolate's input region (what nocopy_iso:binary/2 is for).
+placed(#{backend := {iso, I}}, Bin) -> nocopy_iso:binary(I, Bin);
+placed(_, Bin) -> Bin.
+
+%% Where C sees Bin's bytes: on the isolated backend, the child's address of
+%% the same bytes of a shared region (input or output), which the isolate
+%% maps at another address there.
+c_address(#{backend := {iso, I}}, Bin) ->
+    A = nocopy_iso:address(Bin),
+    #{input_base := In, child_input_base := CIn, output_base := Out,
+      child_output_base := COut, region_bytes := R} = nocopy_iso:info(I),
+    if A >= In, A < In + R -> A - In + CIn;
+       A >= Out, A < Out + R -> A - Out + COut
+    end;
+c_address(_, Bin) ->
+    nocopy_ffi:address(Bin).
 bind(Lib, Decl, Opts) ->
     {ok, F} = nocopy_ffi:bind(Lib, Decl, Opts),
     F.
@@ -111,16 +133,16 @@ strlen(#{c := C}) ->
 %% memchr returns where it found the byte in the memory C was given: the
 %% binary's own bytes. strchr on a binary without a NUL gets a copy: the
 %% address differs (the negative control).
-addresses(#{c := C}) ->
+addresses(#{c := C} = S) ->
     Memchr = bind(C, "void *memchr(const void *s, int c, size_t n)"),
     Strchr = bind(C, "void *strchr(const char *s, int c)"),
-    B = <<(binary:copy(<<"a">>, 5000))/binary, "z", (binary:copy(<<"a">>, 5000))/binary, 0>>,
-    Base = nocopy_ffi:address(B),
+    B = placed(S, <<(binary:copy(<<"a">>, 5000))/binary, "z", (binary:copy(<<"a">>, 5000))/binary, 0>>),
+    Base = c_address(S, B),
     ?assertEqual(Base + 5000, nocopy_ffi:call(Memchr, [B, $z, byte_size(B)])),
     ?assertEqual(Base + 5000, nocopy_ffi:call(Strchr, [B, $z])),
     ?assertEqual(0, nocopy_ffi:call(Memchr, [B, $q, byte_size(B)])),     % NULL
     NoNul = binary:part(B, 0, byte_size(B) - 1),                         % a sub-binary
-    ?assertEqual(Base, nocopy_ffi:address(NoNul)),
+    ?assertEqual(Base, c_address(S, NoNul)),
     ?assertEqual(Base + 5000, nocopy_ffi:call(Memchr, [NoNul, $z, byte_size(NoNul)])),
     %% const unsigned char * is bytes, not a string: no NUL needed, no copy
     Umemchr = bind(C, "void *memchr(const unsigned char *s, int c, size_t n)"),
@@ -132,13 +154,13 @@ addresses(#{c := C}) ->
 %% memcpy returns its destination: the out-buffer, which must be the result
 %% binary's own bytes. A buffer of 64 bytes or less is a heap binary the
 %% runtime copies (the negative control).
-out_buffer_address(#{backend := Backend, c := C}) ->
+out_buffer_address(#{backend := Backend, c := C} = S) ->
     Memcpy = bind(C, "void *memcpy(void *dest, const void *src, size_t n)",
                   #{out => #{dest => n}}),
     Src = data(1 bsl 20),
     {Dest, Out} = nocopy_ffi:call(Memcpy, [Src, byte_size(Src)]),
     ?assertEqual(Src, Out),
-    ?assertEqual(Dest, nocopy_ffi:address(Out)),
+    ?assertEqual(Dest, c_address(S, Out)),
     Small = data(64),
     {SDest, SOut} = nocopy_ffi:call(Memcpy, [Small, 64]),
     ?assertEqual(Small, SOut),
@@ -302,6 +324,7 @@ files(#{c := C}) ->
     ok = file:delete(Path).
 
 live_pointers({nocopy_ffi_lib, nif, _}) -> nc_ffi:live_pointers();
+live_pointers({nocopy_ffi_lib, {iso, I}, _}) -> nc_ffi_iso:live_pointers(I);
 live_pointers({nocopy_ffi_lib, Port, _}) -> nc_ffi_drv:live_pointers(Port).
 
 -define(TM, "typedef long time_t; struct tm { int tm_sec; int tm_min; int tm_hour; int tm_mday;"
@@ -343,7 +366,7 @@ times(#{c := C}) ->
 %% With {bound, buf, len} a len past the binary would make zlib read past
 %% it: badarg naming len, before C runs (the VM is still here to see it).
 %% Exact and shorter lengths are checksums of that prefix.
-bounds(#{z := Z}) ->
+bounds(#{z := Z} = S) ->
     Opts = #{bound => #{buf => len}},
     {ok, #{crc32 := Crc, adler32 := Adler}} =
         nocopy_ffi:cdef(Z, ?ZSUMS, #{crc32 => Opts, adler32 => Opts}),
@@ -382,8 +405,8 @@ bounds(#{z := Z}) ->
     %% is in ints (a signed size_t-like long here, so negatives are refused too)
     {ok, C} = nocopy_ffi:open(?LIBC, backend_opts(Z)),
     Wmem = bind(C, "int *wmemchr(const int *s, int c, long n)", #{bound => #{s => n}}),
-    Ints = << <<I:32/native>> || I <- lists:seq(1, 100) >>,
-    ?assertEqual(nocopy_ffi:address(Ints) + 4 * 99, nocopy_ffi:call(Wmem, [Ints, 100, 100])),
+    Ints = placed(S, << <<I:32/native>> || I <- lists:seq(1, 100) >>),
+    ?assertEqual(c_address(S, Ints) + 4 * 99, nocopy_ffi:call(Wmem, [Ints, 100, 100])),
     ?assertEqual(0, nocopy_ffi:call(Wmem, [Ints, 100, 99])),
     ?assertMatch({_, #{2 := "element 3 (long n): expected an integer in 0..100 (the size of const int *s, in elements), got: 101"}},
                  arg_error(fun() -> nocopy_ffi:call(Wmem, [Ints, 100, 101]) end)),
@@ -411,7 +434,7 @@ bounds(#{z := Z}) ->
 
 %% {fill, len}: crc32(Crc, Bin) with len from byte_size(Bin), against
 %% erlang:crc32 (and chained: erlang:crc32/2 continues a running value).
-fills(#{z := Z, c := C}) ->
+fills(#{z := Z, c := C} = S) ->
     Opts = #{bound => #{buf => len}, fill => [len]},
     {ok, #{crc32 := Crc, adler32 := Adler}} =
         nocopy_ffi:cdef(Z, ?ZSUMS, #{crc32 => Opts, adler32 => Opts}),
@@ -432,8 +455,8 @@ fills(#{z := Z, c := C}) ->
                  arg_error(fun() -> nocopy_ffi:call(Crc, [0, <<"a">>, 1]) end)),
     %% a binary the length's type cannot count: int8_t holds 127 at most
     Memchr = bind(C, "void *memchr(const void *s, int c, int8_t n)", #{bound => #{s => n}, fill => [n]}),
-    B127 = <<(binary:copy(<<"a">>, 126))/binary, "z">>,
-    ?assertEqual(nocopy_ffi:address(B127) + 126, nocopy_ffi:call(Memchr, [B127, $z])),
+    B127 = placed(S, <<(binary:copy(<<"a">>, 126))/binary, "z">>),
+    ?assertEqual(c_address(S, B127) + 126, nocopy_ffi:call(Memchr, [B127, $z])),
     ?assertMatch({_, #{2 := "element 1 (const void *s): expected a buffer of at most 127 elements (its size is given as int8_t n)" ++ _}},
                  arg_error(fun() -> nocopy_ffi:call(Memchr, [<<B127/binary, "!">>, $z]) end)),
     %% a filled length sizes an out-buffer: memcpy(dest, src, n) as copy(Src)
@@ -442,7 +465,7 @@ fills(#{z := Z, c := C}) ->
     Src = data(100000),
     {Dest, Out} = nocopy_ffi:call(Memcpy, [Src]),
     ?assertEqual(Src, Out),
-    ?assertEqual(Dest, nocopy_ffi:address(Out)),
+    ?assertEqual(Dest, c_address(S, Out)),
     %% the generated module has crc32/2
     {ok, zlib_ffi_fill} = nocopy_ffi:module(zlib_ffi_fill, Z, ?ZSUMS, #{crc32 => Opts}),
     try
@@ -509,7 +532,7 @@ arg_error(Fun) ->
 error_module([{_, _, _, Info} | _]) ->
     maps:get(module, proplists:get_value(error_info, Info)).
 
-bad_calls(#{z := Z, c := C}) ->
+bad_calls(#{backend := Backend, z := Z, c := C}) ->
     Crc = bind(Z, "unsigned long crc32(unsigned long crc, const unsigned char *buf, unsigned int len)"),
     B = data(100),
     Cases = [{[0, foo, 3], 2, "element 2 (const unsigned char *buf): expected a binary or null, got: foo"},
@@ -534,8 +557,13 @@ bad_calls(#{z := Z, c := C}) ->
     ?assertNotEqual(nocopy_ffi:address(Odd) + 1, nocopy_ffi:call(Bs, [Odd, 7, 4])),
     ?assertNotEqual(0, nocopy_ffi:call(Bs, [Odd, 7, 4])),
     <<_, OddBig:4097/binary, _/binary>> = <<0, 1, 7, (data(5000))/binary>>,
-    ?assertMatch({_, #{2 := "element 1 (const int *s): expected a binary aligned to 4 bytes" ++ _}},
-                 arg_error(fun() -> nocopy_ffi:call(Bs, [OddBig, 0, 4]) end)),
+    case Backend of
+        {iso, _} ->   % copied into the isolate's region, which aligns it
+            ?assert(is_integer(nocopy_ffi:call(Bs, [OddBig, 0, 4])));
+        _ ->
+            ?assertMatch({_, #{2 := "element 1 (const int *s): expected a binary aligned to 4 bytes" ++ _}},
+                         arg_error(fun() -> nocopy_ffi:call(Bs, [OddBig, 0, 4]) end))
+    end,
     %% int8_t and float ranges; only null for a pointer to a pointer
     Sc = bind(C, "long strtol(const char *nptr, char **endptr, int base)"),
     ?assertMatch({_, #{2 := "element 2 (char **endptr): expected null" ++ _}},
@@ -551,6 +579,7 @@ bad_calls(#{z := Z, c := C}) ->
                  arg_error(fun() -> nocopy_ffi:call(make_ref(), []) end)).
 
 backend_opts({nocopy_ffi_lib, nif, _}) -> #{backend => nif};
+backend_opts({nocopy_ffi_lib, {iso, I}, _}) -> #{backend => {iso, I}};
 backend_opts({nocopy_ffi_lib, Port, _}) -> #{backend => {drv, Port}}.
 
 bad_binds(#{z := Z, c := C}) ->
@@ -726,3 +755,85 @@ sched() ->
     B = data(100000),
     [?assertEqual(erlang:crc32(B), nocopy_ffi:call(bind(Z, Decl, #{sched => S}), [0, B, 100000]))
      || S <- [normal, dirty_cpu, dirty_io, {dirty_above, 10}, {dirty_above, 1 bsl 30}]].
+
+%% The isolated backend's safety model: mistakes that take the VM down on the
+%% NIF and driver backends (a prototype that lies, a bad pointer, abort, exit,
+%% a signal) cost the isolate's process, and the call fails with ecrashed; a
+%% call past the library's timeout fails with timeout. The VM goes on: later
+%% calls, on the NIF and in new isolates, work.
+isolated_test_() ->
+    {timeout, 120,
+     [{"a segfault in C fails the call with ecrashed", fun iso_segfault/0},
+      {"abort, exit and a signal fail the call with ecrashed", fun iso_abort_exit/0},
+      {"a call past the timeout fails with timeout", fun iso_timeout/0},
+      {"open's isolate options: bad ones are badarg", fun iso_bad_opts/0}]}.
+
+iso_segfault() ->
+    {ok, C} = nocopy_ffi:open(?LIBC, #{backend => iso}),
+    %% strlen declared with an integer parameter: C reads address 16
+    Bad = bind(C, "size_t strlen(long s)"),
+    Strlen = bind(C, "size_t strlen(const char *s)"),
+    ?assertEqual(3, nocopy_ffi:call(Strlen, [<<"abc">>])),
+    {ecrashed, Msg} = iso_error(fun() -> nocopy_ffi:call(Bad, [16]) end),
+    ?assertNotEqual(nomatch, string:find(Msg, "SIGSEGV")),
+    %% the child's handles died with it; the VM did not
+    ?assertMatch({nocopy_ffi, #{1 := "the ffi_function handle is closed"}},
+                 arg_error(fun() -> nocopy_ffi:call(Strlen, [<<"abc">>]) end)),
+    ?assertEqual(5, nocopy_ffi:call(bind(ok(nocopy_ffi:open(?LIBC)), "long labs(long j)"), [-5])),
+    %% the isolate starts a new process: open and bind again there
+    {nocopy_ffi_lib, {iso, Iso}, _} = C,
+    {ok, C2} = nocopy_ffi:open(?LIBC, #{backend => {iso, Iso}}),
+    ?assertEqual(3, nocopy_ffi:call(bind(C2, "size_t strlen(const char *s)"), [<<"abc">>])),
+    nocopy_iso:stop(Iso).
+
+iso_abort_exit() ->
+    lists:foreach(
+      fun({Decl, Args}) ->
+              {ok, C} = nocopy_ffi:open(?LIBC, #{backend => iso}),
+              F = bind(C, Decl),
+              ?assertMatch({ecrashed, _}, iso_error(fun() -> nocopy_ffi:call(F, Args) end))
+      end, [{"void abort(void)", []},
+            {"void exit(int status)", [3]},
+            {"int raise(int sig)", [11]}]),            % SIGSEGV, raised
+    ?assertEqual(5, nocopy_ffi:call(bind(ok(nocopy_ffi:open(?LIBC)), "long labs(long j)"), [-5])).
+
+iso_timeout() ->
+    {ok, C} = nocopy_ffi:open(?LIBC, #{backend => iso, timeout => 500}),
+    Sleep = bind(C, "unsigned int sleep(unsigned int seconds)"),
+    ?assertEqual(0, nocopy_ffi:call(Sleep, [0])),          % within the timeout
+    {timeout, Msg} = iso_error(fun() -> nocopy_ffi:call(Sleep, [60]) end),
+    ?assertNotEqual(nomatch, string:find(Msg, "500 ms")),
+    ?assertEqual(5, nocopy_ffi:call(bind(ok(nocopy_ffi:open(?LIBC)), "long labs(long j)"), [-5])).
+
+iso_bad_opts() ->
+    [?assertMatch({_, #{2 := Text}} when is_list(Text),
+                  open_error(fun() -> nocopy_ffi:open(?LIBC, Opts) end))
+     || Opts <- [#{timeout => 100}, #{backend => nif, timeout => 100},
+                 #{backend => iso, timeout => -1}, #{backend => iso, timeout => soon},
+                 #{backend => {iso, not_an_isolate}}]],
+    ?assertMatch({error, {dlopen, _}},
+                 nocopy_ffi:open("/nonexistent/libnothing.so", #{backend => iso})).
+
+ok({ok, V}) -> V.
+
+%% {Reason, general message} of an error raised by nocopy_ffi:call/2 (the
+%% isolated backend's own: ecrashed, timeout), formatted as the shell would.
+iso_error(Fun) ->
+    try Fun() of
+        V -> erlang:error({no_error, V})
+    catch
+        error:Reason:St ->
+            [{nocopy_ffi, call, [_, _], _} | _] = St,
+            #{general := Text} = nocopy_ffi:format_error(Reason, St),
+            {Reason, unicode:characters_to_list(Text)}
+    end.
+
+open_error(Fun) ->
+    try Fun() of
+        V -> erlang:error({no_error, V})
+    catch
+        error:badarg:St ->
+            [{nocopy_ffi, open, [_, _], _} | _] = St,
+            {nocopy_ffi, maps:map(fun(_, T) -> unicode:characters_to_list(T) end,
+                                  nocopy_ffi:format_error(badarg, St))}
+    end.
