@@ -154,7 +154,7 @@ bind({nocopy_ffi_lib, Backend, H} = Lib, Decl, Opts) ->
            catch _:_ -> ?BADARG(Args, 2, <<"expected a C declaration (iodata)">>)
            end,
     {Name, COpts, Sched} = try c_opts(Opts)
-                           catch throw:{bad_opt, Why} -> ?BADARG(Args, 3, Why)
+                           catch throw:{bad_opt, Bad} -> ?BADARG(Args, 3, Bad)
                            end,
     Res = case Backend of
               nif -> nc_ffi:bind(H, Text, Name, COpts);
@@ -162,25 +162,30 @@ bind({nocopy_ffi_lib, Backend, H} = Lib, Decl, Opts) ->
               Port -> nc_ffi_drv:bind(Port, H, Text, Name, COpts)
           end,
     case Res of
-        {ok, F} ->
-            Shapes = case Backend of
-                         nif -> nc_ffi:shapes(F);
-                         {iso, I} -> nc_ffi_iso:shapes(I, F);
-                         _ -> nc_ffi_drv:shapes(Backend, F)
-                     end,
-            Conv = case Shapes of
-                       {undefined, Ins, Outs} ->
-                           case lists:all(fun(X) -> X =:= undefined end, Ins ++ Outs) of
-                               true -> none;
-                               false -> Shapes
-                           end;
-                       _ -> Shapes
-                   end,
-            {ok, {nocopy_ffi_fn, Backend, F, Sched, Conv}};
+        {ok, F} -> {ok, fn(Backend, F, Sched)};
         Error -> Error
     end;
 bind(Lib, Decl, Opts) ->
     ?BADARG([Lib, Decl, Opts], 1, <<"expected a library from nocopy_ffi:open/1,2">>).
+
+%% A bound function's term: its handle, where its calls run, and how its
+%% structs cross (none: no struct, nothing to convert).
+fn(Backend, F, Sched) ->
+    Shapes = case Backend of
+                 nif -> nc_ffi:shapes(F);
+                 {iso, I} -> nc_ffi_iso:shapes(I, F);
+                 _ -> nc_ffi_drv:shapes(Backend, F)
+             end,
+    Conv = case Shapes of
+               {undefined, Ins, Outs} ->
+                   case lists:all(fun(X) -> X =:= undefined end, Ins ++ Outs) of
+                       true -> none;
+                       false -> Shapes
+                   end;
+               _ -> Shapes
+           end,
+    {nocopy_ffi_fn, Backend, F, Sched, Conv}.
+
 
 %% @doc Calls a bound function with a list of its values: one per C parameter
 %% that takes one (out-buffers and out-scalars take none). The result is the
@@ -248,18 +253,51 @@ cdef(Lib, Text) ->
 %% @doc Binds every function a header snippet declares (its typedefs,
 %% structs and enums apply): a map of name to function. `Opts' maps a
 %% function's name to its bind options. The first function that cannot be
-%% bound stops it: `{error, {Name, Reason}}'.
+%% bound stops it: `{error, {Name, Reason}}'. The text is parsed twice
+%% whatever the number of functions (once for their names, once to bind
+%% them all), plus once per variadic function given `varargs'.
 -spec cdef(library(), iodata(), #{name() => bind_opts()}) ->
           {ok, #{atom() => fn()}} | {error, term()}.
-cdef(Lib, Text0, Opts) when is_map(Opts) ->
-    Text = iolist_to_binary(Text0),
-    FOpts = maps:from_list([{to_bin(K), V} || {K, V} <- maps:to_list(Opts)]),
+cdef({nocopy_ffi_lib, Backend, H} = Lib, Text0, Opts) when is_map(Opts) ->
+    Args = [Lib, Text0, Opts],
+    Text = try iolist_to_binary(Text0)
+           catch _:_ -> ?BADARG(Args, 2, <<"expected C declarations (iodata)">>)
+           end,
+    FOpts = try maps:from_list([{to_bin(K), V} || {K, V} <- maps:to_list(Opts)])
+            catch throw:{bad_opt, Why0} -> ?BADARG(Args, 3, Why0)
+            end,
     case nc_ffi:decls(Text) of
         {ok, Names, _Consts} ->
-            bind_all(Lib, Text, Names, FOpts, #{});
+            %% variadic types are parsed with the text: those go one by one
+            {Var, Plain} = lists:partition(
+                             fun(N) -> is_map_key(varargs, maps:get(N, FOpts, #{})) end, Names),
+            Planned = try [{N, c_opts(maps:get(N, FOpts, #{}))} || N <- Plain]
+                      catch throw:{bad_opt, Bad} -> ?BADARG(Args, 3, Bad)
+                      end,
+            Funs = [{N, COpts} || {N, {_, COpts, _}} <- Planned],
+            Res = case Backend of
+                      nif -> nc_ffi:bind_all(H, Text, Funs);
+                      {iso, I} -> nc_ffi_iso:bind_all(I, H, Text, Funs);
+                      Port -> nc_ffi_drv:bind_all(Port, H, Text, Funs)
+                  end,
+            case Res of
+                {ok, Fs} ->
+                    Acc = maps:from_list([{binary_to_atom(N), fn(Backend, F, Sched)}
+                                          || {{N, {_, _, Sched}}, F} <- lists:zip(Planned, Fs)]),
+                    bind_all(Lib, Text, Var, FOpts, Acc);
+                {error, {N, Why}} ->
+                    {error, {binary_to_atom(N), Why}};
+                Error ->
+                    Error
+            end;
         Error ->
             Error
-    end.
+    end;
+cdef(Lib, Text, Opts) ->
+    ?BADARG([Lib, Text, Opts], case Opts of
+                                   #{} -> 1;
+                                   _ -> 3
+                               end, <<"expected a library and a map of options">>).
 
 bind_all(_Lib, _Text, [], _FOpts, Acc) ->
     {ok, Acc};

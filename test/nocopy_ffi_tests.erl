@@ -284,7 +284,25 @@ cdef(#{z := Z}) ->
     ?assertMatch(<<"1.", _/binary>>, nocopy_ffi:call(maps:get(zlibVersion, Fns), [])),
     ?assertEqual({ok, #{'NONE' => 0, 'FAST' => 1, 'BEST' => 9, 'DEF' => -1}},
                  nocopy_ffi:constants(Snippet)),
-    ?assertMatch({error, {parse, 1, _, _}}, nocopy_ffi:cdef(Z, "int f(")).
+    ?assertMatch({error, {parse, 1, _, _}}, nocopy_ffi:cdef(Z, "int f(")),
+    %% the function that cannot be bound is named; options apply per function,
+    %% and a variadic one given its extra types binds with the rest
+    ?assertEqual({error, {nothere, {undefined_symbol, <<"nothere">>}}},
+                 nocopy_ffi:cdef(Z, "int nothere(int); " ++ Snippet)),
+    ?assertMatch({error, {crc32, {unsupported, _}}},
+                 nocopy_ffi:cdef(Z, Snippet, #{crc32 => #{bound => #{nobuf => len}}})),
+    {ok, C} = nocopy_ffi:open(?LIBC, backend_opts(Z)),
+    {ok, #{snprintf := Sn, strlen := Strlen}} =
+        nocopy_ffi:cdef(C, "int snprintf(char *str, size_t size, const char *format, ...);"
+                           "size_t strlen(const char *s);",
+                        #{snprintf => #{out => #{str => size}, len => #{str => nul},
+                                        varargs => ["int"]},
+                          "strlen" => #{errno => true}}),
+    ?assertEqual({2, <<"42">>}, nocopy_ffi:call(Sn, [8, <<"%d">>, 42])),
+    ?assertEqual({3, 0}, nocopy_ffi:call(Strlen, [<<"abc">>])),
+    ?assertError(badarg, nocopy_ffi:cdef(Z, Snippet, #{crc32 => #{sched => fast}})),
+    ?assertError(badarg, nocopy_ffi:cdef(Z, Snippet, not_a_map)),
+    ?assertError(badarg, nocopy_ffi:cdef(not_a_lib, Snippet, #{})).
 
 -define(STDIO, "typedef struct _IO_FILE FILE; typedef struct __dirstream DIR;"
                 "FILE *fopen(const char *path, const char *mode); int fclose(FILE *stream);"
