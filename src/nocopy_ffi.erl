@@ -286,9 +286,7 @@ cdef({nocopy_ffi_lib, Backend, H} = Lib, Text0, Opts) when is_map(Opts) ->
                                           || {{N, {_, _, Sched}}, F} <- lists:zip(Planned, Fs)]),
                     bind_all(Lib, Text, Var, FOpts, Acc);
                 {error, {N, Why}} ->
-                    {error, {binary_to_atom(N), Why}};
-                Error ->
-                    Error
+                    {error, {binary_to_atom(N), Why}}
             end;
         Error ->
             Error
