@@ -71,6 +71,8 @@ void nocopy__arena_free(nocopy__arena *a);
 #define NC_HANDLE_CLOSED    1u
 #define NC_HANDLE_DESTROYED 2u
 #define NC_HANDLE_USER      4u            /* one borrowing call, counted in state */
+#define NC_HANDLE_PINNED    0x80000000u   /* never closed (nocopy_handle_pin): not
+                                           * counted, so not part of the users */
 
 typedef struct nocopy__handle {
     const nocopy_handle_type *type;
