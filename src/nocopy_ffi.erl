@@ -333,37 +333,34 @@ module(Name, Lib, Text) ->
 
 %% @doc Creates and loads module `Name' with one exported function per C
 %% function of `Text', with specs from the declarations: `Name:crc32(0, Bin,
-%% byte_size(Bin))'. A call looks its bound function up in persistent_term
-%% (no name lookup, no parsing) and errors name the argument of that function.
+%% byte_size(Bin))'. Each bound function is a literal of the module's code
+%% (no lookup at all, no parsing) and errors name the argument of that
+%% function.
 -spec module(module(), library(), iodata(), #{name() => bind_opts()}) ->
           {ok, module()} | {error, term()}.
 module(Name, Lib, Text, Opts) when is_atom(Name) ->
     case cdef(Lib, Text, Opts) of
         {ok, Fns} ->
-            Funs = lists:sort(maps:to_list(Fns)),
             %% A function that needs nothing of call/2 (NIF, normal scheduler,
-            %% no struct) calls the NIF with its values as arguments. The
-            %% functions live in persistent_term until delete_module/1.
-            Old = persistent_term:get({?MODULE, Name}, []),
-            [persistent_term:erase({?MODULE, Name, F}) || F <- Old, not maps:is_key(F, Fns)],
-            [persistent_term:put({?MODULE, Name, F}, direct(Fn)) || {F, Fn} <- Funs],
-            persistent_term:put({?MODULE, Name}, [F || {F, _} <- Funs]),
-            Src = nocopy_ffi_gen:source(Name, [{F, info(Fn)} || {F, Fn} <- Funs]),
-            nocopy_ffi_gen:load(Name, Src);
+            %% no struct) calls the NIF with its values as arguments. Each
+            %% function is a literal of the module's code, which holds it
+            %% (and so its library) until the module is purged.
+            Funs = [{F, info(Fn), direct(Fn)} || {F, Fn} <- lists:sort(maps:to_list(Fns))],
+            nocopy_ffi_gen:load(Name, nocopy_ffi_gen:source(Name, Funs));
         Error ->
             Error
     end.
 
 %% @doc Deletes a module made by module/3,4 (purging its old code first, as
-%% code:delete/1 needs) and drops its functions, so that their libraries can
-%% be unmapped once nothing else holds them.
+%% code:delete/1 needs, then the code deleted): its functions, literals of its
+%% code, go with it, so that their libraries can be unmapped once nothing
+%% else holds them (the runtime releases a purged module's literals in the
+%% background, soon after).
 -spec delete_module(module()) -> ok.
 delete_module(Name) when is_atom(Name) ->
     _ = code:purge(Name),
     _ = code:delete(Name),
     _ = code:purge(Name),
-    [persistent_term:erase({?MODULE, Name, F}) || F <- persistent_term:get({?MODULE, Name}, [])],
-    _ = persistent_term:erase({?MODULE, Name}),
     ok.
 
 direct({nocopy_ffi_fn, nif, H, normal, none} = Fn) ->

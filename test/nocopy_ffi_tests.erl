@@ -642,6 +642,7 @@ nif_only_test_() ->
     [{"a library is dlclose'd when it and its functions are collected", fun gc_closes/0},
      {"a collected pointer handle runs its destructor", fun gc_runs_destructor/0},
      {"module/3: real functions with specs, errors naming their arguments", fun module_gen/0},
+     {"module/3: its code holds its functions until delete_module/1", fun module_holds/0},
      {"scheduling options", fun sched/0}].
 
 gc_closes() ->
@@ -706,6 +707,27 @@ spawn_bind(Lib, Decl) ->
     receive {'DOWN', Ref, process, Pid, normal} -> ok end,
     receive {fn, F} -> F end.
 
+%% A module's functions are literals of its code: with no other reference
+%% left (the process that made it is gone), the module still calls them and
+%% keeps their library mapped; delete_module/1 lets them go, and the library
+%% is unmapped (the runtime frees a purged module's literals soon after).
+module_holds() ->
+    Base = settled_libraries(),
+    Self = self(),
+    {Pid, Ref} = spawn_monitor(
+                   fun() ->
+                           {ok, Z} = nocopy_ffi:open(?LIBZ),
+                           Self ! nocopy_ffi:module(zlib_ffi_held, Z, ?ZSUMS)
+                   end),
+    receive {'DOWN', Ref, process, Pid, normal} -> ok end,
+    receive {ok, zlib_ffi_held} -> ok end,
+    nocopy_test_lib:gc_all(),
+    ?assertEqual(Base + 1, nc_ffi:live_libraries()),
+    ?assertEqual(erlang:crc32(<<"held">>), zlib_ffi_held:crc32(0, <<"held">>, 4)),
+    ok = nocopy_ffi:delete_module(zlib_ffi_held),
+    ?assert(nocopy_test_lib:wait_until(
+              fun() -> nocopy_test_lib:gc_all(), nc_ffi:live_libraries() =:= Base end, 10000, 10)).
+
 gc_runs_destructor() ->
     {ok, C} = nocopy_ffi:open(?LIBC),
     {ok, #{fclose := Fclose, fwrite := Fwrite}} = nocopy_ffi:cdef(C, ?STDIO),
@@ -758,7 +780,8 @@ module_gen() ->
     end,
     %% the specs come from the declarations
     {ok, Crc} = nocopy_ffi:bind(Z, Snippet, #{name => crc32}),
-    Src = lists:flatten(io_lib:format("~ts", [nocopy_ffi_gen:source(m, [{crc32, nocopy_ffi:info(Crc)}])])),
+    {Gen, _} = nocopy_ffi_gen:source(m, [{crc32, nocopy_ffi:info(Crc), Crc}]),
+    Src = lists:flatten(io_lib:format("~ts", [Gen])),
     ?assertNotEqual(nomatch, string:find(Src, "-spec crc32(Crc :: 0..18446744073709551615, "
                                               "Buf :: binary() | null, Len :: 0..4294967295) -> "
                                               "0..18446744073709551615.")),
