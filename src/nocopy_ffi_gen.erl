@@ -109,7 +109,7 @@ fill(Core, Literals) ->
       end, Core).
 
 load_core(Mod, Core) ->
-    case compile:forms(Core, [from_core, binary, return_errors]) of
+    case compile:forms(Core, [from_core, binary, return_errors, no_spawn_compiler_process]) of
         {ok, Mod, Beam} ->
             _ = code:purge(Mod),
             case code:load_binary(Mod, "nocopy_ffi:module/4", Beam) of

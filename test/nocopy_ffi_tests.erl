@@ -34,7 +34,12 @@ cleanup(#{backend := {drv, Port}}) -> nc_ffi_drv:close(Port);
 cleanup(#{backend := {iso, Iso}}) -> nocopy_iso:stop(Iso);
 cleanup(_) -> ok.
 
+%% Each test may take longer than eunit's default 5 s under ASan on a loaded
+%% machine: module/4 compiles a module in the (instrumented) VM.
 tests(S) ->
+    [{D, {timeout, 60, F}} || {D, F} <- tests_of(S)].
+
+tests_of(S) ->
     [{"crc32 and adler32 = erlang:crc32/adler32", fun() -> checksums(S) end},
      {"compress2/uncompress agree with OTP's zlib", fun() -> compress(S) end},
      {"strlen: NUL-terminated and copied", fun() -> strlen(S) end},
@@ -639,6 +644,9 @@ closed(#{backend := Backend}) ->
 %% ---- NIF-only: collection, the generated module ----------------------------------
 
 nif_only_test_() ->
+    [{D, {timeout, 60, F}} || {D, F} <- nif_only()].
+
+nif_only() ->
     [{"a library is dlclose'd when it and its functions are collected", fun gc_closes/0},
      {"a collected pointer handle runs its destructor", fun gc_runs_destructor/0},
      {"module/3: real functions with specs, errors naming their arguments", fun module_gen/0},
