@@ -157,10 +157,13 @@ demo: deps all
 	NOCOPY_ISO_NIF_DIR=$(dir $(NOCOPY_ISO_NIF)) \
 	$(ERL) -noshell -pa ebin $(GSS_OUT)/ebin -run gss_demo_main main $(DEMO_ARGS) -s init stop
 
-PLT := $(BUILD)/nocopy.plt
+# The applications nocopy calls (compiler: nocopy_ffi:module/4), and crypto
+# (the demo's oracle). The PLT's name lists them, so a change builds a new one.
+PLT_APPS := erts kernel stdlib crypto compiler
+PLT := $(BUILD)/nocopy_$(subst $(eval) ,_,$(PLT_APPS)).plt
 $(PLT):
 	@mkdir -p $(dir $@)
-	dialyzer --build_plt --output_plt $@ --apps erts kernel stdlib crypto
+	dialyzer --build_plt --output_plt $@ --apps $(PLT_APPS)
 
 # Dialyzer over the application and the generated stubs of the examples.
 dialyzer: all $(PLT)

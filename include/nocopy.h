@@ -347,6 +347,14 @@ NOCOPY_API void nocopy_handle_release(void *obj);   /* accepts NULL; any thread 
  *  calls using it (this one included) have returned.
  *  @return : NOCOPY_OK, or NOCOPY_ECLOSED if it was already closed. */
 NOCOPY_API int nocopy_handle_close(void *obj);
+/*! nocopy_handle_pin() :
+ *  Promises that handle `obj` is never closed: nocopy_handle_close() on it
+ *  fails from now on (NOCOPY_EBADARG), and its destructor runs only once the
+ *  last reference is gone. In exchange, a call given it reads it as cheaply
+ *  as a handle whose type has no destructor: one load, no use count (the
+ *  call's argument holds the object for the call). Pin a handle before
+ *  nocopy_make_handle() hands it to Erlang. Accepts NULL; any thread. */
+NOCOPY_API void nocopy_handle_pin(void *obj);
 
 /* Ending the call. Each returns a status for the wrapped function to return. */
 /*! nocopy_return() : the call's result is `v`. @return : NOCOPY_OK, or

@@ -11,9 +11,11 @@
 %% '''
 %%
 %% The C side is the nocopy module nc_ffi (c_src/ffi/), built for the NIF
-%% (module nc_ffi) and the driver (nc_ffi_drv); a library opened with
-%% `#{backend => {drv, Port}}' (Port from `nc_ffi_drv:open/1') lives in that
-%% port, and so do the functions bound from it.
+%% (module nc_ffi), the driver (nc_ffi_drv) and the isolated backend
+%% (nc_ffi_iso); a library opened with `#{backend => {drv, Port}}' (Port from
+%% `nc_ffi_drv:open/1') lives in that port, one opened with
+%% `#{backend => iso}' in a child OS process of its own (an isolate), and so
+%% do the functions bound from it.
 -module(nocopy_ffi).
 
 -export([open/1, open/2, close/1, bind/2, bind/3, call/2, release/1, cdef/2, cdef/3,
@@ -35,7 +37,7 @@
 -type conv() :: none | {shape(), [shape()], [shape()]}.
 -type shape() :: undefined | [{binary(), shape()}].
 -opaque pointer() :: nocopy:handle().
--type backend() :: nif | port().
+-type backend() :: nif | port() | {iso, nocopy_iso:iso()}.
 -type sched() :: normal | dirty_cpu | dirty_io | {dirty_above, non_neg_integer()}.
 -type name() :: string() | binary() | atom().
 %% name: which function of the text (default: its only one);
@@ -75,9 +77,15 @@ open(Path) ->
 %% stays mapped while its handle or any function bound from it lives (a
 %% function keeps its library: dropping the library's handle alone stops
 %% nothing); close/1 stops its functions at once (closing it twice raises
-%% badarg). `backend': `nif' (default) or `{drv, Port}'.
--spec open(file:filename_all(), #{backend => nif | {drv, port()}}) ->
-          {ok, library()} | {error, {dlopen, binary()}}.
+%% badarg). `backend': `nif' (default), `{drv, Port}', `iso' (a new isolate
+%% runs the library: a crash in it fails the calls in flight with `ecrashed',
+%% not the VM) or `{iso, Iso}' (an isolate from `nc_ffi_iso:start/0,1', which
+%% may run several libraries). `timeout' (with `iso' only): the longest a
+%% call of the library may take, in milliseconds; a call that takes longer
+%% fails with `timeout' and the isolate's process is killed.
+-spec open(file:filename_all(), #{backend => nif | {drv, port()} | iso | {iso, nocopy_iso:iso()},
+                                  timeout => timeout()}) ->
+          {ok, library()} | {error, {dlopen, binary()} | {isolate, term()}}.
 open(Path, Opts) ->
     Bin = try unicode:characters_to_binary(Path) of
               B when is_binary(B) -> B;
@@ -87,23 +95,45 @@ open(Path, Opts) ->
     Backend = case Opts of
                   #{backend := {drv, P}} when is_port(P) -> P;
                   #{backend := nif} -> nif;
-                  #{backend := _} -> ?BADARG([Path, Opts], 2, <<"expected backend nif or {drv, Port}">>);
+                  #{backend := iso} -> iso;
+                  #{backend := {iso, I}} when is_reference(I) -> {iso, I};
+                  #{backend := _} ->
+                      ?BADARG([Path, Opts], 2, <<"expected backend nif, {drv, Port}, iso or {iso, Iso}">>);
                   #{} -> nif;
                   _ -> ?BADARG([Path, Opts], 2, <<"expected a map of options">>)
               end,
-    Res = case Backend of
-              nif -> nc_ffi:open(Bin);
-              Port -> nc_ffi_drv:open(Port, Bin)
-          end,
-    case Res of
-        {ok, H} -> {ok, {nocopy_ffi_lib, Backend, H}};
-        Error -> Error
-    end.
+    Timeout = case Opts of
+                  #{timeout := _} when Backend =/= iso ->
+                      ?BADARG([Path, Opts], 2, <<"expected timeout only with backend iso "
+                                                 "(an isolate's own: nc_ffi_iso:start/1)">>);
+                  #{timeout := infinity} -> infinity;
+                  #{timeout := T} when is_integer(T), T >= 0, T =< 16#7fffffff -> T;
+                  #{timeout := _} ->
+                      ?BADARG([Path, Opts], 2, <<"expected timeout to be infinity or milliseconds">>);
+                  #{} -> infinity
+              end,
+    open_in(Backend, Bin, Timeout).
+
+open_in(nif, Bin, _) ->
+    lib(nif, nc_ffi:open(Bin));
+open_in(iso, Bin, Timeout) ->
+    case nc_ffi_iso:start([{timeout, Timeout}]) of
+        {ok, Iso} -> open_in({iso, Iso}, Bin, Timeout);
+        {error, Why} -> {error, {isolate, Why}}
+    end;
+open_in({iso, Iso} = Backend, Bin, _) ->
+    lib(Backend, nc_ffi_iso:open(Iso, Bin));
+open_in(Port, Bin, _) ->
+    lib(Port, nc_ffi_drv:open(Port, Bin)).
+
+lib(Backend, {ok, H}) -> {ok, {nocopy_ffi_lib, Backend, H}};
+lib(_, Error) -> Error.
 
 %% @doc Closes a library: calls of its functions raise badarg from now on;
 %% it is unmapped once no function of it is referenced.
 -spec close(library()) -> ok.
 close({nocopy_ffi_lib, nif, H}) -> nc_ffi:close(H);
+close({nocopy_ffi_lib, {iso, Iso}, H}) -> nc_ffi_iso:close(Iso, H);
 close({nocopy_ffi_lib, Port, H}) -> nc_ffi_drv:close(Port, H);
 close(Lib) -> ?BADARG([Lib], 1, <<"expected a library from nocopy_ffi:open/1,2">>).
 
@@ -124,31 +154,38 @@ bind({nocopy_ffi_lib, Backend, H} = Lib, Decl, Opts) ->
            catch _:_ -> ?BADARG(Args, 2, <<"expected a C declaration (iodata)">>)
            end,
     {Name, COpts, Sched} = try c_opts(Opts)
-                           catch throw:{bad_opt, Why} -> ?BADARG(Args, 3, Why)
+                           catch throw:{bad_opt, Bad} -> ?BADARG(Args, 3, Bad)
                            end,
     Res = case Backend of
               nif -> nc_ffi:bind(H, Text, Name, COpts);
+              {iso, Iso} -> nc_ffi_iso:bind(Iso, H, Text, Name, COpts);
               Port -> nc_ffi_drv:bind(Port, H, Text, Name, COpts)
           end,
     case Res of
-        {ok, F} ->
-            Shapes = case Backend of
-                         nif -> nc_ffi:shapes(F);
-                         _ -> nc_ffi_drv:shapes(Backend, F)
-                     end,
-            Conv = case Shapes of
-                       {undefined, Ins, Outs} ->
-                           case lists:all(fun(X) -> X =:= undefined end, Ins ++ Outs) of
-                               true -> none;
-                               false -> Shapes
-                           end;
-                       _ -> Shapes
-                   end,
-            {ok, {nocopy_ffi_fn, Backend, F, Sched, Conv}};
+        {ok, F} -> {ok, fn(Backend, F, Sched)};
         Error -> Error
     end;
 bind(Lib, Decl, Opts) ->
     ?BADARG([Lib, Decl, Opts], 1, <<"expected a library from nocopy_ffi:open/1,2">>).
+
+%% A bound function's term: its handle, where its calls run, and how its
+%% structs cross (none: no struct, nothing to convert).
+fn(Backend, F, Sched) ->
+    Shapes = case Backend of
+                 nif -> nc_ffi:shapes(F);
+                 {iso, I} -> nc_ffi_iso:shapes(I, F);
+                 _ -> nc_ffi_drv:shapes(Backend, F)
+             end,
+    Conv = case Shapes of
+               {undefined, Ins, Outs} ->
+                   case lists:all(fun(X) -> X =:= undefined end, Ins ++ Outs) of
+                       true -> none;
+                       false -> Shapes
+                   end;
+               _ -> Shapes
+           end,
+    {nocopy_ffi_fn, Backend, F, Sched, Conv}.
+
 
 %% @doc Calls a bound function with a list of its values: one per C parameter
 %% that takes one (out-buffers and out-scalars take none). The result is the
@@ -175,12 +212,21 @@ call({nocopy_ffi_fn, Backend, H, Sched, Conv} = Fn, Args) when is_list(Args) ->
                   {nif, normal} -> nc_ffi:invoke(H, CArgs);
                   {nif, dirty_cpu} -> nc_ffi:invoke_dirty_cpu(H, CArgs);
                   {nif, dirty_io} -> nc_ffi:invoke_dirty_io(H, CArgs);
+                  %% The isolate's own threads run every call: no scheduler to pick.
+                  {{iso, Iso}, _} -> nc_ffi_iso:invoke(Iso, H, CArgs);
                   {Port, normal} -> nc_ffi_drv:invoke(Port, H, CArgs);
                   {Port, dirty_cpu} -> nc_ffi_drv:invoke_dirty_cpu(Port, H, CArgs);
                   {Port, dirty_io} -> nc_ffi_drv:invoke_dirty_io(Port, H, CArgs)
               end,
         from_c(Conv, Res)
-    catch error:badarg:St -> erlang:error(badarg, [Fn, Args], call_error_info(St))
+    catch
+        error:badarg:St -> erlang:error(badarg, [Fn, Args], call_error_info(St));
+        %% The isolated backend's own errors (nocopy_iso): the isolate's
+        %% process died (ecrashed), the call took longer than the library's
+        %% timeout, the isolate was stopped or its channel is full.
+        error:Reason:St when Reason =:= ecrashed; Reason =:= timeout; Reason =:= eclosed;
+                             Reason =:= eoverload ->
+            erlang:error(Reason, [Fn, Args], call_error_info(St))
     end;
 call({nocopy_ffi_fn, _, _, _, _} = Fn, Args) ->
     ?BADARG([Fn, Args], 2, <<"expected a proper list">>);
@@ -195,6 +241,7 @@ call(Fn, Args) ->
 %% the caller for it again (nocopy_port:handle() is opaque to everyone else).
 -dialyzer({no_opaque, release/1}).
 release(Ptr) when is_reference(Ptr) -> nc_ffi:release(Ptr);
+release({'$nocopy_handle', Iso, _} = Ptr) when is_reference(Iso) -> nc_ffi_iso:release(Iso, Ptr);
 release({'$nocopy_handle', Port, _} = Ptr) when is_port(Port) -> nc_ffi_drv:release(Port, Ptr);
 release(Ptr) -> ?BADARG([Ptr], 1, <<"expected a pointer handle">>).
 
@@ -206,18 +253,49 @@ cdef(Lib, Text) ->
 %% @doc Binds every function a header snippet declares (its typedefs,
 %% structs and enums apply): a map of name to function. `Opts' maps a
 %% function's name to its bind options. The first function that cannot be
-%% bound stops it: `{error, {Name, Reason}}'.
+%% bound stops it: `{error, {Name, Reason}}'. The text is parsed twice
+%% whatever the number of functions (once for their names, once to bind
+%% them all), plus once per variadic function given `varargs'.
 -spec cdef(library(), iodata(), #{name() => bind_opts()}) ->
           {ok, #{atom() => fn()}} | {error, term()}.
-cdef(Lib, Text0, Opts) when is_map(Opts) ->
-    Text = iolist_to_binary(Text0),
-    FOpts = maps:from_list([{to_bin(K), V} || {K, V} <- maps:to_list(Opts)]),
+cdef({nocopy_ffi_lib, Backend, H} = Lib, Text0, Opts) when is_map(Opts) ->
+    Args = [Lib, Text0, Opts],
+    Text = try iolist_to_binary(Text0)
+           catch _:_ -> ?BADARG(Args, 2, <<"expected C declarations (iodata)">>)
+           end,
+    FOpts = try maps:from_list([{to_bin(K), V} || {K, V} <- maps:to_list(Opts)])
+            catch throw:{bad_opt, Why0} -> ?BADARG(Args, 3, Why0)
+            end,
     case nc_ffi:decls(Text) of
         {ok, Names, _Consts} ->
-            bind_all(Lib, Text, Names, FOpts, #{});
+            %% variadic types are parsed with the text: those go one by one
+            {Var, Plain} = lists:partition(
+                             fun(N) -> is_map_key(varargs, maps:get(N, FOpts, #{})) end, Names),
+            Planned = try [{N, c_opts(maps:get(N, FOpts, #{}))} || N <- Plain]
+                      catch throw:{bad_opt, Bad} -> ?BADARG(Args, 3, Bad)
+                      end,
+            Funs = [{N, COpts} || {N, {_, COpts, _}} <- Planned],
+            Res = case Backend of
+                      nif -> nc_ffi:bind_all(H, Text, Funs);
+                      {iso, I} -> nc_ffi_iso:bind_all(I, H, Text, Funs);
+                      Port -> nc_ffi_drv:bind_all(Port, H, Text, Funs)
+                  end,
+            case Res of
+                {ok, Fs} ->
+                    Acc = maps:from_list([{binary_to_atom(N), fn(Backend, F, Sched)}
+                                          || {{N, {_, _, Sched}}, F} <- lists:zip(Planned, Fs)]),
+                    bind_all(Lib, Text, Var, FOpts, Acc);
+                {error, {N, Why}} ->
+                    {error, {binary_to_atom(N), Why}}
+            end;
         Error ->
             Error
-    end.
+    end;
+cdef(Lib, Text, Opts) ->
+    ?BADARG([Lib, Text, Opts], case Opts of
+                                   #{} -> 1;
+                                   _ -> 3
+                               end, <<"expected a library and a map of options">>).
 
 bind_all(_Lib, _Text, [], _FOpts, Acc) ->
     {ok, Acc};
@@ -243,6 +321,7 @@ constants(Text) ->
 info({nocopy_ffi_fn, Backend, H, _, _}) ->
     {Name, Ret, Ins, Outs, Errno} = case Backend of
                                         nif -> nc_ffi:info(H);
+                                        {iso, Iso} -> nc_ffi_iso:info(Iso, H);
                                         Port -> nc_ffi_drv:info(Port, H)
                                     end,
     #{name => Name, result => Ret, inputs => Ins, outputs => Outs, errno => Errno}.
@@ -254,37 +333,34 @@ module(Name, Lib, Text) ->
 
 %% @doc Creates and loads module `Name' with one exported function per C
 %% function of `Text', with specs from the declarations: `Name:crc32(0, Bin,
-%% byte_size(Bin))'. A call looks its bound function up in persistent_term
-%% (no name lookup, no parsing) and errors name the argument of that function.
+%% byte_size(Bin))'. Each bound function is a literal of the module's code
+%% (no lookup at all, no parsing) and errors name the argument of that
+%% function.
 -spec module(module(), library(), iodata(), #{name() => bind_opts()}) ->
           {ok, module()} | {error, term()}.
 module(Name, Lib, Text, Opts) when is_atom(Name) ->
     case cdef(Lib, Text, Opts) of
         {ok, Fns} ->
-            Funs = lists:sort(maps:to_list(Fns)),
             %% A function that needs nothing of call/2 (NIF, normal scheduler,
-            %% no struct) calls the NIF with its values as arguments. The
-            %% functions live in persistent_term until delete_module/1.
-            Old = persistent_term:get({?MODULE, Name}, []),
-            [persistent_term:erase({?MODULE, Name, F}) || F <- Old, not maps:is_key(F, Fns)],
-            [persistent_term:put({?MODULE, Name, F}, direct(Fn)) || {F, Fn} <- Funs],
-            persistent_term:put({?MODULE, Name}, [F || {F, _} <- Funs]),
-            Src = nocopy_ffi_gen:source(Name, [{F, info(Fn)} || {F, Fn} <- Funs]),
-            nocopy_ffi_gen:load(Name, Src);
+            %% no struct) calls the NIF with its values as arguments. Each
+            %% function is a literal of the module's code, which holds it
+            %% (and so its library) until the module is purged.
+            Funs = [{F, info(Fn), direct(Fn)} || {F, Fn} <- lists:sort(maps:to_list(Fns))],
+            nocopy_ffi_gen:load(Name, nocopy_ffi_gen:source(Name, Funs));
         Error ->
             Error
     end.
 
 %% @doc Deletes a module made by module/3,4 (purging its old code first, as
-%% code:delete/1 needs) and drops its functions, so that their libraries can
-%% be unmapped once nothing else holds them.
+%% code:delete/1 needs, then the code deleted): its functions, literals of its
+%% code, go with it, so that their libraries can be unmapped once nothing
+%% else holds them (the runtime releases a purged module's literals in the
+%% background, soon after).
 -spec delete_module(module()) -> ok.
 delete_module(Name) when is_atom(Name) ->
     _ = code:purge(Name),
     _ = code:delete(Name),
     _ = code:purge(Name),
-    [persistent_term:erase({?MODULE, Name, F}) || F <- persistent_term:get({?MODULE, Name}, [])],
-    _ = persistent_term:erase({?MODULE, Name}),
     ok.
 
 direct({nocopy_ffi_fn, nif, H, normal, none} = Fn) ->
@@ -389,9 +465,10 @@ binary_bytes(_, Acc) -> Acc.
 %% The error_info of a badarg from nc_ffi's stubs, for call/2 to raise from
 %% its own frame, naming its own arguments: argument 1 the function, argument
 %% 2 the list (an element of it is named in the text).
-call_error_info([{Mod, _, _, Info} | _]) when Mod =:= nc_ffi; Mod =:= nc_ffi_drv ->
+call_error_info([{Mod, _, _, Info} | _]) when Mod =:= nc_ffi; Mod =:= nc_ffi_drv;
+                                              Mod =:= nc_ffi_iso ->
     Cause0 = maps:get(cause, proplists:get_value(error_info, Info, #{}), undefined),
-    Shift = case Mod of nc_ffi -> 0; nc_ffi_drv -> 1 end,
+    Shift = case Mod of nc_ffi -> 0; _ -> 1 end,          % the port or isolate first
     Cause = case Cause0 of
                 {general, <<"element ", _/binary>> = T} -> {2, T};
                 {general, <<"expected a list of ", _/binary>> = T} -> {2, T};

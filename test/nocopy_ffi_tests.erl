@@ -6,7 +6,8 @@
 %% where it wrote), with negative controls. Then bad input: arity, types,
 %% ranges, symbols, closed libraries, bad prototypes and options.
 %%
-%% Every test runs on the NIF and on the driver backend.
+%% Every test runs on the NIF, the driver and the isolated backend (there,
+%% zero copy is proven in the child's addresses of the shared regions).
 -module(nocopy_ffi_tests).
 
 -include_lib("eunit/include/eunit.hrl").
@@ -18,7 +19,9 @@
 backends_test_() ->
     [{"nif", {setup, fun() -> setup(nif) end, fun cleanup/1, fun tests/1}},
      {"driver", {setup, fun() -> {ok, P} = nc_ffi_drv:open([]), setup({drv, P}) end,
-                 fun cleanup/1, fun tests/1}}].
+                 fun cleanup/1, fun tests/1}},
+     {"isolated", {setup, fun() -> {ok, I} = nc_ffi_iso:start(), setup({iso, I}) end,
+                   fun cleanup/1, fun tests/1}}].
 
 setup(Backend) ->
     Opts = #{backend => Backend},
@@ -28,9 +31,15 @@ setup(Backend) ->
     #{backend => Backend, z => Z, c => C, m => M}.
 
 cleanup(#{backend := {drv, Port}}) -> nc_ffi_drv:close(Port);
+cleanup(#{backend := {iso, Iso}}) -> nocopy_iso:stop(Iso);
 cleanup(_) -> ok.
 
+%% Each test may take longer than eunit's default 5 s under ASan on a loaded
+%% machine: module/4 compiles a module in the (instrumented) VM.
 tests(S) ->
+    [{D, {timeout, 60, F}} || {D, F} <- tests_of(S)].
+
+tests_of(S) ->
     [{"crc32 and adler32 = erlang:crc32/adler32", fun() -> checksums(S) end},
      {"compress2/uncompress agree with OTP's zlib", fun() -> compress(S) end},
      {"strlen: NUL-terminated and copied", fun() -> strlen(S) end},
@@ -40,6 +49,7 @@ tests(S) ->
      {"frexp: a scalar out-parameter", fun() -> frexp(S) end},
      {"div/ldiv: structs by value", fun() -> divs(S) end},
      {"labs, llabs, fabs: scalars", fun() -> scalars(S) end},
+     {"narrow integers: edges of ranges, results extended by their type", fun() -> narrow(S) end},
      {"snprintf: variadic into an out-buffer", fun() -> snprintf(S) end},
      {"cdef: a header snippet", fun() -> cdef(S) end},
      {"FILE *: handles with a destructor (fclose) run once", fun() -> files(S) end},
@@ -52,6 +62,24 @@ tests(S) ->
      {"a closed library refuses calls", fun() -> closed(S) end}].
 
 bind(Lib, Decl) -> bind(Lib, Decl, #{}).
+
+%% Bin where C reads it in place: on the isolated backend, a copy in the
+%% isolate's input region (what nocopy_iso:binary/2 is for).
+placed(#{backend := {iso, I}}, Bin) -> nocopy_iso:binary(I, Bin);
+placed(_, Bin) -> Bin.
+
+%% Where C sees Bin's bytes: on the isolated backend, the child's address of
+%% the same bytes of a shared region (input or output), which the isolate
+%% maps at another address there.
+c_address(#{backend := {iso, I}}, Bin) ->
+    A = nocopy_iso:address(Bin),
+    #{input_base := In, child_input_base := CIn, output_base := Out,
+      child_output_base := COut, region_bytes := R} = nocopy_iso:info(I),
+    if A >= In, A < In + R -> A - In + CIn;
+       A >= Out, A < Out + R -> A - Out + COut
+    end;
+c_address(_, Bin) ->
+    nocopy_ffi:address(Bin).
 bind(Lib, Decl, Opts) ->
     {ok, F} = nocopy_ffi:bind(Lib, Decl, Opts),
     F.
@@ -110,16 +138,16 @@ strlen(#{c := C}) ->
 %% memchr returns where it found the byte in the memory C was given: the
 %% binary's own bytes. strchr on a binary without a NUL gets a copy: the
 %% address differs (the negative control).
-addresses(#{c := C}) ->
+addresses(#{c := C} = S) ->
     Memchr = bind(C, "void *memchr(const void *s, int c, size_t n)"),
     Strchr = bind(C, "void *strchr(const char *s, int c)"),
-    B = <<(binary:copy(<<"a">>, 5000))/binary, "z", (binary:copy(<<"a">>, 5000))/binary, 0>>,
-    Base = nocopy_ffi:address(B),
+    B = placed(S, <<(binary:copy(<<"a">>, 5000))/binary, "z", (binary:copy(<<"a">>, 5000))/binary, 0>>),
+    Base = c_address(S, B),
     ?assertEqual(Base + 5000, nocopy_ffi:call(Memchr, [B, $z, byte_size(B)])),
     ?assertEqual(Base + 5000, nocopy_ffi:call(Strchr, [B, $z])),
     ?assertEqual(0, nocopy_ffi:call(Memchr, [B, $q, byte_size(B)])),     % NULL
     NoNul = binary:part(B, 0, byte_size(B) - 1),                         % a sub-binary
-    ?assertEqual(Base, nocopy_ffi:address(NoNul)),
+    ?assertEqual(Base, c_address(S, NoNul)),
     ?assertEqual(Base + 5000, nocopy_ffi:call(Memchr, [NoNul, $z, byte_size(NoNul)])),
     %% const unsigned char * is bytes, not a string: no NUL needed, no copy
     Umemchr = bind(C, "void *memchr(const unsigned char *s, int c, size_t n)"),
@@ -131,13 +159,13 @@ addresses(#{c := C}) ->
 %% memcpy returns its destination: the out-buffer, which must be the result
 %% binary's own bytes. A buffer of 64 bytes or less is a heap binary the
 %% runtime copies (the negative control).
-out_buffer_address(#{backend := Backend, c := C}) ->
+out_buffer_address(#{backend := Backend, c := C} = S) ->
     Memcpy = bind(C, "void *memcpy(void *dest, const void *src, size_t n)",
                   #{out => #{dest => n}}),
     Src = data(1 bsl 20),
     {Dest, Out} = nocopy_ffi:call(Memcpy, [Src, byte_size(Src)]),
     ?assertEqual(Src, Out),
-    ?assertEqual(Dest, nocopy_ffi:address(Out)),
+    ?assertEqual(Dest, c_address(S, Out)),
     Small = data(64),
     {SDest, SOut} = nocopy_ffi:call(Memcpy, [Small, 64]),
     ?assertEqual(Small, SOut),
@@ -201,6 +229,39 @@ scalars(#{c := C, m := M}) ->
     ?assertMatch({_, #{2 := "element 1 (unsigned int seed): expected an integer in 0..4294967295, got: -1"}},
                  arg_error(fun() -> nocopy_ffi:call(Srand, [-1]) end)).
 
+%% The shortest path (integers in and out, nc_ffi_call.c's call_ints): each
+%% type's range checked at its edges, and results narrowed to their C type
+%% (sign-extended for int, zero-extended for unsigned) whatever the upper bits
+%% of the register hold; the same through a list (a dirty scheduler).
+narrow(#{c := C}) ->
+    Htons = bind(C, "uint16_t htons(uint16_t hostshort)"),
+    Htonl = bind(C, "uint32_t htonl(uint32_t hostlong)"),
+    Toupper = bind(C, "int toupper(int c)"),
+    Ffsll = bind(C, "int ffsll(long long i)"),
+    Abs = bind(C, "int abs(int j)"),
+    AbsDirty = bind(C, "int abs(int j)", #{sched => dirty_cpu}),
+    <<Swapped:16/little>> = <<16#1234:16/big>>,
+    ?assertEqual(Swapped, nocopy_ffi:call(Htons, [16#1234])),
+    ?assertEqual(16#ffff, nocopy_ffi:call(Htons, [16#ffff])),
+    ?assertEqual(0, nocopy_ffi:call(Htons, [0])),
+    ?assertEqual(16#80000000, nocopy_ffi:call(Htonl, [16#80])),     % zero-extended
+    ?assertEqual(16#80, nocopy_ffi:call(Htonl, [16#80000000])),
+    ?assertEqual(-1, nocopy_ffi:call(Toupper, [-1])),                % EOF, sign-extended
+    ?assertEqual($A, nocopy_ffi:call(Toupper, [$a])),
+    ?assertEqual(64, nocopy_ffi:call(Ffsll, [-(1 bsl 63)])),
+    ?assertEqual(1, nocopy_ffi:call(Ffsll, [(1 bsl 63) - 1])),
+    [?assertEqual(abs(X), nocopy_ffi:call(F, [X])) || F <- [Abs, AbsDirty],
+                                                   X <- [-2147483647, 2147483647, -1, 0]],
+    [?assertError(badarg, nocopy_ffi:call(F, [X])) || {F, X} <- [{Htons, 16#10000}, {Htons, -1},
+                                                                 {Htonl, 1 bsl 32}, {Abs, 1 bsl 31},
+                                                                 {Abs, -(1 bsl 31) - 1}, {AbsDirty, 1 bsl 31},
+                                                                 {Ffsll, 1 bsl 63}, {Ffsll, -(1 bsl 63) - 1},
+                                                                 {Htons, 1.0}, {Abs, <<>>}]],
+    ?assertMatch({_, #{2 := "element 1 (uint16_t hostshort): expected an integer in 0..65535, got: 65536"}},
+                 arg_error(fun() -> nocopy_ffi:call(Htons, [16#10000]) end)),
+    ?assertMatch({_, #{2 := "element 1 (long long i): expected an integer in -9223372036854775808..9223372036854775807, got: 9223372036854775808"}},
+                 arg_error(fun() -> nocopy_ffi:call(Ffsll, [1 bsl 63]) end)).
+
 snprintf(#{c := C}) ->
     Sn = bind(C, "int snprintf(char *str, size_t size, const char *format, ...)",
               #{out => #{str => size}, len => #{str => nul},
@@ -228,7 +289,25 @@ cdef(#{z := Z}) ->
     ?assertMatch(<<"1.", _/binary>>, nocopy_ffi:call(maps:get(zlibVersion, Fns), [])),
     ?assertEqual({ok, #{'NONE' => 0, 'FAST' => 1, 'BEST' => 9, 'DEF' => -1}},
                  nocopy_ffi:constants(Snippet)),
-    ?assertMatch({error, {parse, 1, _, _}}, nocopy_ffi:cdef(Z, "int f(")).
+    ?assertMatch({error, {parse, 1, _, _}}, nocopy_ffi:cdef(Z, "int f(")),
+    %% the function that cannot be bound is named; options apply per function,
+    %% and a variadic one given its extra types binds with the rest
+    ?assertEqual({error, {nothere, {undefined_symbol, <<"nothere">>}}},
+                 nocopy_ffi:cdef(Z, "int nothere(int); " ++ Snippet)),
+    ?assertMatch({error, {crc32, {unsupported, _}}},
+                 nocopy_ffi:cdef(Z, Snippet, #{crc32 => #{bound => #{nobuf => len}}})),
+    {ok, C} = nocopy_ffi:open(?LIBC, backend_opts(Z)),
+    {ok, #{snprintf := Sn, strlen := Strlen}} =
+        nocopy_ffi:cdef(C, "int snprintf(char *str, size_t size, const char *format, ...);"
+                           "size_t strlen(const char *s);",
+                        #{snprintf => #{out => #{str => size}, len => #{str => nul},
+                                        varargs => ["int"]},
+                          "strlen" => #{errno => true}}),
+    ?assertEqual({2, <<"42">>}, nocopy_ffi:call(Sn, [8, <<"%d">>, 42])),
+    ?assertEqual({3, 0}, nocopy_ffi:call(Strlen, [<<"abc">>])),
+    ?assertError(badarg, nocopy_ffi:cdef(Z, Snippet, #{crc32 => #{sched => fast}})),
+    ?assertError(badarg, nocopy_ffi:cdef(Z, Snippet, not_a_map)),
+    ?assertError(badarg, nocopy_ffi:cdef(not_a_lib, Snippet, #{})).
 
 -define(STDIO, "typedef struct _IO_FILE FILE; typedef struct __dirstream DIR;"
                 "FILE *fopen(const char *path, const char *mode); int fclose(FILE *stream);"
@@ -268,6 +347,7 @@ files(#{c := C}) ->
     ok = file:delete(Path).
 
 live_pointers({nocopy_ffi_lib, nif, _}) -> nc_ffi:live_pointers();
+live_pointers({nocopy_ffi_lib, {iso, I}, _}) -> nc_ffi_iso:live_pointers(I);
 live_pointers({nocopy_ffi_lib, Port, _}) -> nc_ffi_drv:live_pointers(Port).
 
 -define(TM, "typedef long time_t; struct tm { int tm_sec; int tm_min; int tm_hour; int tm_mday;"
@@ -309,7 +389,7 @@ times(#{c := C}) ->
 %% With {bound, buf, len} a len past the binary would make zlib read past
 %% it: badarg naming len, before C runs (the VM is still here to see it).
 %% Exact and shorter lengths are checksums of that prefix.
-bounds(#{z := Z}) ->
+bounds(#{z := Z} = S) ->
     Opts = #{bound => #{buf => len}},
     {ok, #{crc32 := Crc, adler32 := Adler}} =
         nocopy_ffi:cdef(Z, ?ZSUMS, #{crc32 => Opts, adler32 => Opts}),
@@ -348,8 +428,8 @@ bounds(#{z := Z}) ->
     %% is in ints (a signed size_t-like long here, so negatives are refused too)
     {ok, C} = nocopy_ffi:open(?LIBC, backend_opts(Z)),
     Wmem = bind(C, "int *wmemchr(const int *s, int c, long n)", #{bound => #{s => n}}),
-    Ints = << <<I:32/native>> || I <- lists:seq(1, 100) >>,
-    ?assertEqual(nocopy_ffi:address(Ints) + 4 * 99, nocopy_ffi:call(Wmem, [Ints, 100, 100])),
+    Ints = placed(S, << <<I:32/native>> || I <- lists:seq(1, 100) >>),
+    ?assertEqual(c_address(S, Ints) + 4 * 99, nocopy_ffi:call(Wmem, [Ints, 100, 100])),
     ?assertEqual(0, nocopy_ffi:call(Wmem, [Ints, 100, 99])),
     ?assertMatch({_, #{2 := "element 3 (long n): expected an integer in 0..100 (the size of const int *s, in elements), got: 101"}},
                  arg_error(fun() -> nocopy_ffi:call(Wmem, [Ints, 100, 101]) end)),
@@ -377,7 +457,7 @@ bounds(#{z := Z}) ->
 
 %% {fill, len}: crc32(Crc, Bin) with len from byte_size(Bin), against
 %% erlang:crc32 (and chained: erlang:crc32/2 continues a running value).
-fills(#{z := Z, c := C}) ->
+fills(#{z := Z, c := C} = S) ->
     Opts = #{bound => #{buf => len}, fill => [len]},
     {ok, #{crc32 := Crc, adler32 := Adler}} =
         nocopy_ffi:cdef(Z, ?ZSUMS, #{crc32 => Opts, adler32 => Opts}),
@@ -398,8 +478,8 @@ fills(#{z := Z, c := C}) ->
                  arg_error(fun() -> nocopy_ffi:call(Crc, [0, <<"a">>, 1]) end)),
     %% a binary the length's type cannot count: int8_t holds 127 at most
     Memchr = bind(C, "void *memchr(const void *s, int c, int8_t n)", #{bound => #{s => n}, fill => [n]}),
-    B127 = <<(binary:copy(<<"a">>, 126))/binary, "z">>,
-    ?assertEqual(nocopy_ffi:address(B127) + 126, nocopy_ffi:call(Memchr, [B127, $z])),
+    B127 = placed(S, <<(binary:copy(<<"a">>, 126))/binary, "z">>),
+    ?assertEqual(c_address(S, B127) + 126, nocopy_ffi:call(Memchr, [B127, $z])),
     ?assertMatch({_, #{2 := "element 1 (const void *s): expected a buffer of at most 127 elements (its size is given as int8_t n)" ++ _}},
                  arg_error(fun() -> nocopy_ffi:call(Memchr, [<<B127/binary, "!">>, $z]) end)),
     %% a filled length sizes an out-buffer: memcpy(dest, src, n) as copy(Src)
@@ -408,7 +488,7 @@ fills(#{z := Z, c := C}) ->
     Src = data(100000),
     {Dest, Out} = nocopy_ffi:call(Memcpy, [Src]),
     ?assertEqual(Src, Out),
-    ?assertEqual(Dest, nocopy_ffi:address(Out)),
+    ?assertEqual(Dest, c_address(S, Out)),
     %% the generated module has crc32/2
     {ok, zlib_ffi_fill} = nocopy_ffi:module(zlib_ffi_fill, Z, ?ZSUMS, #{crc32 => Opts}),
     try
@@ -475,7 +555,7 @@ arg_error(Fun) ->
 error_module([{_, _, _, Info} | _]) ->
     maps:get(module, proplists:get_value(error_info, Info)).
 
-bad_calls(#{z := Z, c := C}) ->
+bad_calls(#{backend := Backend, z := Z, c := C}) ->
     Crc = bind(Z, "unsigned long crc32(unsigned long crc, const unsigned char *buf, unsigned int len)"),
     B = data(100),
     Cases = [{[0, foo, 3], 2, "element 2 (const unsigned char *buf): expected a binary or null, got: foo"},
@@ -500,8 +580,13 @@ bad_calls(#{z := Z, c := C}) ->
     ?assertNotEqual(nocopy_ffi:address(Odd) + 1, nocopy_ffi:call(Bs, [Odd, 7, 4])),
     ?assertNotEqual(0, nocopy_ffi:call(Bs, [Odd, 7, 4])),
     <<_, OddBig:4097/binary, _/binary>> = <<0, 1, 7, (data(5000))/binary>>,
-    ?assertMatch({_, #{2 := "element 1 (const int *s): expected a binary aligned to 4 bytes" ++ _}},
-                 arg_error(fun() -> nocopy_ffi:call(Bs, [OddBig, 0, 4]) end)),
+    case Backend of
+        {iso, _} ->   % copied into the isolate's region, which aligns it
+            ?assert(is_integer(nocopy_ffi:call(Bs, [OddBig, 0, 4])));
+        _ ->
+            ?assertMatch({_, #{2 := "element 1 (const int *s): expected a binary aligned to 4 bytes" ++ _}},
+                         arg_error(fun() -> nocopy_ffi:call(Bs, [OddBig, 0, 4]) end))
+    end,
     %% int8_t and float ranges; only null for a pointer to a pointer
     Sc = bind(C, "long strtol(const char *nptr, char **endptr, int base)"),
     ?assertMatch({_, #{2 := "element 2 (char **endptr): expected null" ++ _}},
@@ -517,6 +602,7 @@ bad_calls(#{z := Z, c := C}) ->
                  arg_error(fun() -> nocopy_ffi:call(make_ref(), []) end)).
 
 backend_opts({nocopy_ffi_lib, nif, _}) -> #{backend => nif};
+backend_opts({nocopy_ffi_lib, {iso, I}, _}) -> #{backend => {iso, I}};
 backend_opts({nocopy_ffi_lib, Port, _}) -> #{backend => {drv, Port}}.
 
 bad_binds(#{z := Z, c := C}) ->
@@ -558,9 +644,13 @@ closed(#{backend := Backend}) ->
 %% ---- NIF-only: collection, the generated module ----------------------------------
 
 nif_only_test_() ->
+    [{D, {timeout, 60, F}} || {D, F} <- nif_only()].
+
+nif_only() ->
     [{"a library is dlclose'd when it and its functions are collected", fun gc_closes/0},
      {"a collected pointer handle runs its destructor", fun gc_runs_destructor/0},
      {"module/3: real functions with specs, errors naming their arguments", fun module_gen/0},
+     {"module/3: its code holds its functions until delete_module/1", fun module_holds/0},
      {"scheduling options", fun sched/0}].
 
 gc_closes() ->
@@ -625,6 +715,27 @@ spawn_bind(Lib, Decl) ->
     receive {'DOWN', Ref, process, Pid, normal} -> ok end,
     receive {fn, F} -> F end.
 
+%% A module's functions are literals of its code: with no other reference
+%% left (the process that made it is gone), the module still calls them and
+%% keeps their library mapped; delete_module/1 lets them go, and the library
+%% is unmapped (the runtime frees a purged module's literals soon after).
+module_holds() ->
+    Base = settled_libraries(),
+    Self = self(),
+    {Pid, Ref} = spawn_monitor(
+                   fun() ->
+                           {ok, Z} = nocopy_ffi:open(?LIBZ),
+                           Self ! nocopy_ffi:module(zlib_ffi_held, Z, ?ZSUMS)
+                   end),
+    receive {'DOWN', Ref, process, Pid, normal} -> ok end,
+    receive {ok, zlib_ffi_held} -> ok end,
+    nocopy_test_lib:gc_all(),
+    ?assertEqual(Base + 1, nc_ffi:live_libraries()),
+    ?assertEqual(erlang:crc32(<<"held">>), zlib_ffi_held:crc32(0, <<"held">>, 4)),
+    ok = nocopy_ffi:delete_module(zlib_ffi_held),
+    ?assert(nocopy_test_lib:wait_until(
+              fun() -> nocopy_test_lib:gc_all(), nc_ffi:live_libraries() =:= Base end, 10000, 10)).
+
 gc_runs_destructor() ->
     {ok, C} = nocopy_ffi:open(?LIBC),
     {ok, #{fclose := Fclose, fwrite := Fwrite}} = nocopy_ffi:cdef(C, ?STDIO),
@@ -677,7 +788,8 @@ module_gen() ->
     end,
     %% the specs come from the declarations
     {ok, Crc} = nocopy_ffi:bind(Z, Snippet, #{name => crc32}),
-    Src = lists:flatten(io_lib:format("~ts", [nocopy_ffi_gen:source(m, [{crc32, nocopy_ffi:info(Crc)}])])),
+    {Gen, _} = nocopy_ffi_gen:source(m, [{crc32, nocopy_ffi:info(Crc), Crc}]),
+    Src = lists:flatten(io_lib:format("~ts", [Gen])),
     ?assertNotEqual(nomatch, string:find(Src, "-spec crc32(Crc :: 0..18446744073709551615, "
                                               "Buf :: binary() | null, Len :: 0..4294967295) -> "
                                               "0..18446744073709551615.")),
@@ -692,3 +804,85 @@ sched() ->
     B = data(100000),
     [?assertEqual(erlang:crc32(B), nocopy_ffi:call(bind(Z, Decl, #{sched => S}), [0, B, 100000]))
      || S <- [normal, dirty_cpu, dirty_io, {dirty_above, 10}, {dirty_above, 1 bsl 30}]].
+
+%% The isolated backend's safety model: mistakes that take the VM down on the
+%% NIF and driver backends (a prototype that lies, a bad pointer, abort, exit,
+%% a signal) cost the isolate's process, and the call fails with ecrashed; a
+%% call past the library's timeout fails with timeout. The VM goes on: later
+%% calls, on the NIF and in new isolates, work.
+isolated_test_() ->
+    {timeout, 120,
+     [{"a segfault in C fails the call with ecrashed", fun iso_segfault/0},
+      {"abort, exit and a signal fail the call with ecrashed", fun iso_abort_exit/0},
+      {"a call past the timeout fails with timeout", fun iso_timeout/0},
+      {"open's isolate options: bad ones are badarg", fun iso_bad_opts/0}]}.
+
+iso_segfault() ->
+    {ok, C} = nocopy_ffi:open(?LIBC, #{backend => iso}),
+    %% strlen declared with an integer parameter: C reads address 16
+    Bad = bind(C, "size_t strlen(long s)"),
+    Strlen = bind(C, "size_t strlen(const char *s)"),
+    ?assertEqual(3, nocopy_ffi:call(Strlen, [<<"abc">>])),
+    {ecrashed, Msg} = iso_error(fun() -> nocopy_ffi:call(Bad, [16]) end),
+    ?assertNotEqual(nomatch, string:find(Msg, "SIGSEGV")),
+    %% the child's handles died with it; the VM did not
+    ?assertMatch({nocopy_ffi, #{1 := "the ffi_function handle is closed"}},
+                 arg_error(fun() -> nocopy_ffi:call(Strlen, [<<"abc">>]) end)),
+    ?assertEqual(5, nocopy_ffi:call(bind(ok(nocopy_ffi:open(?LIBC)), "long labs(long j)"), [-5])),
+    %% the isolate starts a new process: open and bind again there
+    {nocopy_ffi_lib, {iso, Iso}, _} = C,
+    {ok, C2} = nocopy_ffi:open(?LIBC, #{backend => {iso, Iso}}),
+    ?assertEqual(3, nocopy_ffi:call(bind(C2, "size_t strlen(const char *s)"), [<<"abc">>])),
+    nocopy_iso:stop(Iso).
+
+iso_abort_exit() ->
+    lists:foreach(
+      fun({Decl, Args}) ->
+              {ok, C} = nocopy_ffi:open(?LIBC, #{backend => iso}),
+              F = bind(C, Decl),
+              ?assertMatch({ecrashed, _}, iso_error(fun() -> nocopy_ffi:call(F, Args) end))
+      end, [{"void abort(void)", []},
+            {"void exit(int status)", [3]},
+            {"int raise(int sig)", [11]}]),            % SIGSEGV, raised
+    ?assertEqual(5, nocopy_ffi:call(bind(ok(nocopy_ffi:open(?LIBC)), "long labs(long j)"), [-5])).
+
+iso_timeout() ->
+    {ok, C} = nocopy_ffi:open(?LIBC, #{backend => iso, timeout => 500}),
+    Sleep = bind(C, "unsigned int sleep(unsigned int seconds)"),
+    ?assertEqual(0, nocopy_ffi:call(Sleep, [0])),          % within the timeout
+    {timeout, Msg} = iso_error(fun() -> nocopy_ffi:call(Sleep, [60]) end),
+    ?assertNotEqual(nomatch, string:find(Msg, "500 ms")),
+    ?assertEqual(5, nocopy_ffi:call(bind(ok(nocopy_ffi:open(?LIBC)), "long labs(long j)"), [-5])).
+
+iso_bad_opts() ->
+    [?assertMatch({_, #{2 := Text}} when is_list(Text),
+                  open_error(fun() -> nocopy_ffi:open(?LIBC, Opts) end))
+     || Opts <- [#{timeout => 100}, #{backend => nif, timeout => 100},
+                 #{backend => iso, timeout => -1}, #{backend => iso, timeout => soon},
+                 #{backend => {iso, not_an_isolate}}]],
+    ?assertMatch({error, {dlopen, _}},
+                 nocopy_ffi:open("/nonexistent/libnothing.so", #{backend => iso})).
+
+ok({ok, V}) -> V.
+
+%% {Reason, general message} of an error raised by nocopy_ffi:call/2 (the
+%% isolated backend's own: ecrashed, timeout), formatted as the shell would.
+iso_error(Fun) ->
+    try Fun() of
+        V -> erlang:error({no_error, V})
+    catch
+        error:Reason:St ->
+            [{nocopy_ffi, call, [_, _], _} | _] = St,
+            #{general := Text} = nocopy_ffi:format_error(Reason, St),
+            {Reason, unicode:characters_to_list(Text)}
+    end.
+
+open_error(Fun) ->
+    try Fun() of
+        V -> erlang:error({no_error, V})
+    catch
+        error:badarg:St ->
+            [{nocopy_ffi, open, [_, _], _} | _] = St,
+            {nocopy_ffi, maps:map(fun(_, T) -> unicode:characters_to_list(T) end,
+                                  nocopy_ffi:format_error(badarg, St))}
+    end.

@@ -306,13 +306,14 @@ NC_HOT int nocopy_term_handle(nocopy_call *c, nocopy_term t, const nocopy_handle
         return bad_handle(c, t, type, NULL);
     if (!NC_LIKELY(h->type == type))
         return bad_handle(c, t, type, h);
-    if (type->dtor)
+    unsigned s = atomic_load_explicit(&h->state, memory_order_acquire);
+    if (type->dtor && !(s & NC_HANDLE_PINNED))
         return borrow(c, t, type, h, obj);
-    /* Nothing can be destroyed early, so there is nothing to protect from a
-     * concurrent close: checking "closed" is enough, no use count. (The
-     * memory itself is held by the argument term, or by the driver's lookup,
-     * for the whole call.) */
-    if (atomic_load_explicit(&h->state, memory_order_acquire) & NC_HANDLE_CLOSED)
+    /* Nothing can be destroyed early (no destructor, or pinned: never
+     * closed), so there is nothing to protect from a concurrent close:
+     * checking "closed" is enough, no use count. (The memory itself is held
+     * by the argument term, or by the driver's lookup, for the whole call.) */
+    if (s & NC_HANDLE_CLOSED)
         return bad_handle(c, t, type, h);
     *obj = NC_HANDLE_OBJ(h);
     return NOCOPY_OK;

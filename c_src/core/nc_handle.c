@@ -8,7 +8,7 @@
 
 #include "nc_backend.h"   /* this build's backend: nc_prims.h */
 
-#define USERS(s) ((s) / NC_HANDLE_USER)
+#define USERS(s) (((s) & ~NC_HANDLE_PINNED) / NC_HANDLE_USER)
 
 static void run_dtor(nocopy__handle *h)
 {
@@ -65,11 +65,19 @@ void nocopy__handle_finalize(nocopy__handle *h)
         run_dtor(h);
 }
 
+void nocopy_handle_pin(void *obj)
+{
+    if (obj)
+        atomic_fetch_or(&NC_HANDLE_OF(obj)->state, NC_HANDLE_PINNED);
+}
+
 int nocopy_handle_close(void *obj)
 {
     if (!obj)
         return NOCOPY_EBADARG;
     nocopy__handle *h = NC_HANDLE_OF(obj);
+    if (atomic_load(&h->state) & NC_HANDLE_PINNED)
+        return NOCOPY_EBADARG;        /* promised never closed: calls do not count */
     unsigned s = atomic_fetch_or(&h->state, NC_HANDLE_CLOSED);
     if (s & NC_HANDLE_CLOSED)
         return NOCOPY_ECLOSED;

@@ -87,6 +87,8 @@ static inline void *nocopy__arena_alloc_fast(nocopy__arena *a, size_t size)
 #define NC_HANDLE_CLOSED    1u
 #define NC_HANDLE_DESTROYED 2u
 #define NC_HANDLE_USER      4u            /* one borrowing call, counted in state */
+#define NC_HANDLE_PINNED    0x80000000u   /* never closed (nocopy_handle_pin): not
+                                           * counted, so not part of the users */
 
 typedef struct nocopy__handle {
     const nocopy_handle_type *type;

@@ -31,6 +31,8 @@
 /* Misaligned `const T *` binaries up to this size are copied (see below). */
 #define NC_FFI_ALIGN_COPY_MAX 4096
 #define SHARE_MIN ((size_t)512 << 10)
+#define NC_FFI_LIKELY(x) __builtin_expect(!!(x), 1)
+#define NC_FFI_NOINLINE __attribute__((noinline))
 
 static int fail_elem(nocopy_call *call, const nc_ffi_param_plan *pp, const char *what)
 {
@@ -266,27 +268,77 @@ static void call_direct(const nc_ffi_fn *fn, void *const *avalues, void *ret)
     memcpy(ret, &w, sizeof w);
 }
 
-/* The shortest path: integers (and bools) in, an integer, a bool or nothing
- * out, through the ABI fast path. The same checks and messages as the
- * general path (read_scalar), without the scratch and the roles. */
-static int call_ints(nocopy_call *call, const nc_ffi_fn *fn, const nocopy_term *elems)
+/* A bool, or an integer that failed read_int_arg's check: out of line, so
+ * the hot path's frame stays small. */
+static NC_FFI_NOINLINE int read_int_slow(nocopy_call *call, nocopy_term t,
+                                         const nc_ffi_param_plan *pp, uint64_t *out)
 {
     _Alignas(8) unsigned char v[8];
+    int rc = read_scalar(call, t, pp->scalar, v, pp);
+    if (rc == 0)
+        *out = widen(pp, v);
+    return rc;
+}
+
+/* One value of the shortest path: an integer (or bool) read and checked
+ * against its type's range in one step, widened to 64 bits as the ABI's
+ * callers widen it (sign or zero, by its type). Any failure goes back through
+ * read_scalar, which says what was expected. */
+static inline int read_int_arg(nocopy_call *call, nocopy_term t, const nc_ffi_param_plan *pp,
+                               uint64_t *out)
+{
+    nc_ffi_scalar s = pp->scalar;
+    unsigned shift = 64u - 8u * s.size;
+    if (s.kind == NC_FFI_SINT) {
+        int64_t v = 0;
+        /* in range: v survives narrowing to its size and sign-extending back */
+        if (NC_FFI_LIKELY(nocopy_term_i64(call, t, &v) == 0 &&
+                          (s.size == 8 || (int64_t)((uint64_t)v << shift) >> shift == v))) {
+            *out = (uint64_t)v;
+            return 0;
+        }
+    } else if (s.kind == NC_FFI_UINT) {
+        uint64_t v = 0;
+        if (NC_FFI_LIKELY(nocopy_term_u64(call, t, &v) == 0 && (s.size == 8 || v >> (64u - shift) == 0))) {
+            *out = v;
+            return 0;
+        }
+    }
+    return read_int_slow(call, t, pp, out);
+}
+
+/* An integer result of the shortest path, narrowed to its type as C returns
+ * it (the upper bits of the register are not defined). */
+static nocopy_value make_int_result(nocopy_call *call, nc_ffi_scalar s, uint64_t r)
+{
+    unsigned shift = 64u - 8u * s.size;
+    switch (s.kind) {
+    case NC_FFI_BOOL: return nocopy_make_bool(call, (uint8_t)r != 0);
+    case NC_FFI_SINT: return nocopy_make_i64(call, (int64_t)(r << shift) >> shift);
+    default: return nocopy_make_u64(call, s.size == 8 ? r : r & ((UINT64_C(1) << (64u - shift)) - 1));
+    }
+}
+
+/* The shortest path: integers (and bools) in, an integer, a bool or nothing
+ * out, through the ABI fast path, with no scratch and no roles: the values
+ * are elems[0..] (a list's), or, with elems NULL, the call's own arguments
+ * from `first` on. The same checks and messages as the general path. */
+static int call_ints(nocopy_call *call, const nc_ffi_fn *fn, const nocopy_term *elems,
+                     unsigned first)
+{
     uint64_t a[NC_FFI_DIRECT_MAX] = {0};
     int rc;
     for (unsigned i = 0; i < fn->nparams; i++) {
-        const nc_ffi_param_plan *pp = &fn->params[i];
-        if ((rc = read_scalar(call, elems[i], pp->scalar, v, pp)))
+        nocopy_term t = elems ? elems[i] : nocopy_arg(call, first + i);
+        if ((rc = read_int_arg(call, t, &fn->params[i], &a[i])))
             return rc;
-        a[i] = widen(pp, v);
     }
     direct_fn f;
     memcpy(&f, &fn->sym, sizeof f);
     uint64_t r = f(a[0], a[1], a[2], a[3], a[4], a[5]);
     if (fn->ret_void)
         return nocopy_return(call, nocopy_make_atom(call, NOCOPY_ATOM_OK));
-    store_int(v, fn->ret.kind == NC_FFI_BOOL ? 1 : fn->ret.size, r);
-    return nocopy_return(call, make_scalar(call, fn->ret, v));
+    return nocopy_return(call, make_int_result(call, fn->ret, r));
 }
 
 typedef struct call_ctx {
@@ -304,6 +356,8 @@ static int64_t param_value(const void *vctx, unsigned i)
 
 static int nocopy__ffi_call_values(nocopy_call *call, const nc_ffi_fn *fn,
                                    const nocopy_term *elems, unsigned index);
+static int fail_count(nocopy_call *call, const nc_ffi_fn *fn, unsigned index);
+static int call_args_values(nocopy_call *call, const nc_ffi_fn *fn, unsigned first);
 
 /* Each {bound, Buf, Len} of const buffers (outs == 0: before out-buffers are
  * sized, which may use a filled Len) or of out-buffers (outs == 1: once they
@@ -349,22 +403,40 @@ int nocopy__ffi_call(nocopy_call *call, const nc_ffi_fn *fn, unsigned index)
     int rc;
     if ((rc = nocopy_term_list(call, nocopy_arg(call, index), &len, &elems)) != 0)
         return rc;
-    if (len != fn->nerl) {
-        char what[300];
-        snprintf(what, sizeof what, "a list of %u values (%s) for %s", fn->nerl, fn->names,
-                 fn->name);
-        return nocopy_fail_badarg(call, index, what);
-    }
+    if (len != fn->nerl)
+        return fail_count(call, fn, index);
+    if (fn->ints_only)
+        return call_ints(call, fn, elems, 0);
     return nocopy__ffi_call_values(call, fn, elems, index);
+}
+
+/* A list of the wrong length (kept out of the hot path: its buffer). */
+static NC_FFI_NOINLINE int fail_count(nocopy_call *call, const nc_ffi_fn *fn, unsigned index)
+{
+    char what[300];
+    snprintf(what, sizeof what, "a list of %u values (%s) for %s", fn->nerl, fn->names,
+             fn->name);
+    return nocopy_fail_badarg(call, index, what);
 }
 
 int nocopy__ffi_call_args(nocopy_call *call, const nc_ffi_fn *fn, unsigned first)
 {
-    nocopy_term elems[NC_FFI_MAX_PARAMS * 2];
     unsigned n = nocopy_arity(call) - first;
     if (n != fn->nerl)
         return nocopy_fail(call, NOCOPY_EBADARG, "expected a list of %u values (%s) for %s",
                            fn->nerl, fn->names, fn->name);
+    if (fn->ints_only)
+        return call_ints(call, fn, NULL, first);
+    return call_args_values(call, fn, first);
+}
+
+/* The general path with the call's own arguments (kept out of line: its
+ * array would make the shortest path's frame larger). */
+static NC_FFI_NOINLINE int call_args_values(nocopy_call *call, const nc_ffi_fn *fn,
+                                            unsigned first)
+{
+    nocopy_term elems[NC_FFI_MAX_PARAMS * 2];
+    unsigned n = nocopy_arity(call) - first;
     for (unsigned i = 0; i < n; i++)
         elems[i] = nocopy_arg(call, first + i);
     return nocopy__ffi_call_values(call, fn, elems, first);
@@ -385,8 +457,6 @@ static int nocopy__ffi_call_values(nocopy_call *call, const nc_ffi_fn *fn,
     uint64_t elems_of[NC_FFI_MAX_PARAMS * 2];
     int rc;
 
-    if (fn->ints_only)
-        return call_ints(call, fn, elems);
     if (fn->scratch > STACK_SCRATCH && !(scratch = calloc(1, fn->scratch)))
         return NOCOPY_ENOMEM;
 

@@ -164,6 +164,44 @@ static nocopy_value reason(nocopy_call *call, nocopy_atom a, const char *text)
     return nocopy_make_tuple(call, 2, r);
 }
 
+/* Plans function `f` of the parsed `d`, resolves its symbol in the library
+ * and makes its handle: *out the handle (returns 1), or {Kind, Text}, the
+ * reason it cannot be bound (returns 0); -1 out of memory. */
+static int bind_planned(nocopy_call *call, lib_obj *lo, const nc_ffi_decls *d,
+                        const nc_ffi_func *f, const nc_ffi_type *extra, unsigned nextra,
+                        const nc_ffi_opts *o, nocopy_value *out)
+{
+    nc_ffi_fn *fn = NULL;
+    char why[200];
+    if (nocopy__ffi_plan(d, f, extra, nextra, o, &fn, why, sizeof why) != 0) {
+        *out = reason(call, A_UNSUPPORTED, why);
+        return 0;
+    }
+    dlerror();
+    void *sym = dlsym(lo->lib->dl, fn->name);
+    if (!sym) {
+        *out = reason(call, A_UNDEFINED_SYMBOL, fn->name);
+        nocopy__ffi_fn_free(fn);
+        return 0;
+    }
+    /* POSIX: a function's address is converted from dlsym's void *. */
+    memcpy(&fn->sym, &sym, sizeof sym);
+    fn_obj *fo = nocopy_handle_new(call, &fn_type);
+    if (!fo) {
+        nocopy__ffi_fn_free(fn);
+        return -1;
+    }
+    /* Never closed (only collected, or gone with its port or isolate): a
+     * call reads it with one load, not a counted borrow (about 20 ns of a
+     * scalar call). */
+    nocopy_handle_pin(fo);
+    nocopy__ffi_lib_keep(lo->lib);
+    fn->lib = lo->lib;
+    fo->fn = fn;                  /* HANDED OVER to the handle */
+    *out = nocopy_make_handle(call, fo);
+    return 1;
+}
+
 static int ffi_bind(nocopy_call *call)
 {   /* (Lib, Decls, Name | undefined, Opts) */
     lib_obj *lo;
@@ -171,7 +209,6 @@ static int ffi_bind(nocopy_call *call)
     char name[NC_FFI_MAX_NAME + 1] = "";
     nc_ffi_opts *o = calloc(1, sizeof *o);
     nc_ffi_decls d = {0};
-    nc_ffi_fn *fn = NULL;
     char *full = NULL;
     char why[200];
     nocopy_atom undef;
@@ -234,32 +271,92 @@ static int ffi_bind(nocopy_call *call)
         rc = nocopy_return_error(call, reason(call, A_UNSUPPORTED, why));
         goto done;
     }
-    if (nocopy__ffi_plan(&d, f, extra, va ? va->nparams : 0, o, &fn, why, sizeof why) != 0) {
-        rc = nocopy_return_error(call, reason(call, A_UNSUPPORTED, why));
+    nocopy_value v;
+    int bound = bind_planned(call, lo, &d, f, extra, va ? va->nparams : 0, o, &v);
+    rc = bound < 0 ? NOCOPY_ENOMEM : bound ? nocopy_return_ok(call, v) : nocopy_return_error(call, v);
+done:
+    nc_ffi_decls_free(&d);
+    free(full);
+    free(o);
+    return rc;
+}
+
+/* (Lib, Decls, [{Name, Opts}]): the functions Name of one text, parsed once
+ * (cdef/module). Options with variadic types are bind/4's (their types are
+ * parsed with the text). {ok, [Fn]} in the list's order, or {error, {Name,
+ * Reason}} for the first that cannot be bound (the others are dropped). */
+static int ffi_bind_all(nocopy_call *call)
+{
+    lib_obj *lo;
+    nocopy_bytes text;
+    size_t n;
+    const nocopy_term *items;
+    nc_ffi_decls d = {0};
+    nc_ffi_error pe;
+    nc_ffi_opts *o = calloc(1, sizeof *o);
+    nocopy_value *fns = NULL;
+    int rc;
+    if (!o)
+        return NOCOPY_ENOMEM;
+    if ((rc = nocopy_arg_handle(call, 0, &lib_type, (void **)&lo)) ||
+        (rc = nocopy_arg_bytes(call, 1, &text)))
+        goto done;
+    if (nocopy_term_list(call, nocopy_arg(call, 2), &n, &items) || n > NC_FFI_MAX_FUNCS) {
+        rc = nocopy_fail_badarg(call, 2, "a list of at most 256 {Name, Opts}");
         goto done;
     }
-    dlerror();
-    void *sym = dlsym(lo->lib->dl, fn->name);
-    if (!sym) {
-        rc = nocopy_return_error(call, reason(call, A_UNDEFINED_SYMBOL, fn->name));
-        goto done;
-    }
-    /* POSIX: a function's address is converted from dlsym's void *. */
-    memcpy(&fn->sym, &sym, sizeof sym);
-    fn_obj *fo = nocopy_handle_new(call, &fn_type);
-    if (!fo) {
+    if (!(fns = calloc(n ? n : 1, sizeof *fns))) {
         rc = NOCOPY_ENOMEM;
         goto done;
     }
-    nocopy__ffi_lib_keep(lo->lib);
-    fn->lib = lo->lib;
-    fo->fn = fn;
-    fn = NULL;                    /* HANDED OVER to the handle */
-    rc = nocopy_return_ok(call, nocopy_make_handle(call, fo));
+    if (nc_ffi_parse((const char *)text.data, text.size, &d, &pe) != 0) {
+        rc = nocopy_return_error(call, parse_error(call, &pe, ""));
+        goto done;
+    }
+    for (size_t i = 0; i < n; i++) {
+        nocopy_term e[2];
+        char name[NC_FFI_MAX_NAME + 1];
+        nocopy_bytes nb = {0}, vtypes = {0};
+        if (nocopy_term_tuple(call, items[i], 2, e) || nocopy_term_bytes(call, e[0], &nb) ||
+            nb.size == 0 || nb.size > NC_FFI_MAX_NAME) {
+            rc = nocopy_fail_badarg(call, 2, "a list of {Name, Opts}");
+            goto done;
+        }
+        memcpy(name, nb.data, nb.size);
+        name[nb.size] = '\0';
+        memset(o, 0, sizeof *o);
+        if ((rc = nocopy__ffi_read_opts_term(call, e[1], 2, o, &vtypes)))
+            goto done;
+        if (vtypes.data) {
+            rc = nocopy_fail_badarg(call, 2, "options without varargs (bind/4 takes those)");
+            goto done;
+        }
+        const nc_ffi_func *f = NULL;
+        for (unsigned k = 0; k < d.nfuncs && !f; k++)
+            if (strcmp(nc_ffi_name(&d, d.funcs[k].name), name) == 0)
+                f = &d.funcs[k];
+        nocopy_value why = 0;
+        int bound = 0;
+        if (!f) {
+            char msg[NC_FFI_MAX_NAME + 48];
+            snprintf(msg, sizeof msg, "the declarations declare no function %s", name);
+            why = reason(call, A_UNSUPPORTED, msg);
+        } else if ((bound = bind_planned(call, lo, &d, f, NULL, 0, o, &fns[i])) < 0) {
+            rc = NOCOPY_ENOMEM;
+            goto done;
+        } else if (!bound) {
+            why = fns[i];
+        }
+        if (!bound) {
+            nocopy_value r[2] = {nocopy_make_copy(call, name, strlen(name)), why};
+            rc = nocopy_return_error(call, nocopy_make_tuple(call, 2, r));
+            goto done;
+        }
+    }
+    rc = nocopy_return_ok(call, nocopy_make_list(call, n, fns));
 done:
-    nocopy__ffi_fn_free(fn);
     nc_ffi_decls_free(&d);
-    free(full);
+    free(fns);
     free(o);
     return rc;
 }
@@ -523,6 +620,10 @@ static const nocopy_func funcs[] = {
      .result = "non_neg_integer()", .doc = "Pointer handles not yet destroyed."},
     {.name = "live_libraries", .arity = 0, .fn = ffi_live_libraries, .args = "",
      .result = "non_neg_integer()", .doc = "Libraries opened and not yet dlclose'd."},
+    {.name = "bind_all", .arity = 3, .fn = ffi_bind_all,
+     .args = "Lib :: nocopy:handle(), Decls :: binary(), Funs :: [{binary(), [tuple()]}]",
+     .result = "{ok, [nocopy:handle()]} | {error, {binary(), term()}}",
+     .doc = "bind/4 of several functions of one text, parsed once."},
 };
 
 static const nocopy_module nc_ffi = {

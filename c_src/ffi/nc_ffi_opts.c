@@ -19,10 +19,16 @@ static int copy_name(nocopy_call *call, nocopy_term t, char *buf, size_t cap)
 int nocopy__ffi_read_opts(nocopy_call *call, unsigned index, nc_ffi_opts *o,
                           nocopy_bytes *vtypes)
 {
+    return nocopy__ffi_read_opts_term(call, nocopy_arg(call, index), index, o, vtypes);
+}
+
+int nocopy__ffi_read_opts_term(nocopy_call *call, nocopy_term t, unsigned index,
+                               nc_ffi_opts *o, nocopy_bytes *vtypes)
+{
     size_t n;
     const nocopy_term *opts;
     *vtypes = (nocopy_bytes){0};
-    if (nocopy_term_list(call, nocopy_arg(call, index), &n, &opts))
+    if (nocopy_term_list(call, t, &n, &opts))
         return nocopy_fail_badarg(call, index, "a list of options");
     for (size_t i = 0; i < n; i++) {
         unsigned arity;

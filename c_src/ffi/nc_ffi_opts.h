@@ -15,5 +15,8 @@
  *  @return : NOCOPY_OK, or NOCOPY_EBADARG naming the argument. */
 int nocopy__ffi_read_opts(nocopy_call *call, unsigned index, nc_ffi_opts *o,
                           nocopy_bytes *vtypes);
+/* The same on term `t`, a part of argument `index` (errors name that). */
+int nocopy__ffi_read_opts_term(nocopy_call *call, nocopy_term t, unsigned index,
+                               nc_ffi_opts *o, nocopy_bytes *vtypes);
 
 #endif /* NC_FFI_OPTS_H */

@@ -204,6 +204,28 @@ TEST(handle_null_dtor)
     return 0;
 }
 
+/* A pinned handle (nocopy_handle_pin) refuses close, so its destructor runs
+ * only at finalize, once; users (counted by another path) still come and go
+ * without the pin counting as one. */
+TEST(handle_pin_refuses_close)
+{
+    reset_counts();
+    nocopy__handle *h = alloc_handle(&obj_type, 0);
+    nocopy_handle_pin(NC_HANDLE_OBJ(h));
+    nocopy_handle_pin(NC_HANDLE_OBJ(h));          /* twice: the same */
+    CHECK_EQ(nocopy_handle_close(NC_HANDLE_OBJ(h)), NOCOPY_EBADARG);
+    CHECK_EQ(atomic_load(&dtor_runs), 0);
+    CHECK(use(h));
+    unuse(h);
+    CHECK_EQ(atomic_load(&dtor_runs), 0);
+    nocopy__handle_finalize(h);
+    CHECK_EQ(atomic_load(&dtor_runs), 1);
+    CHECK_EQ(atomic_load(&dtor_while_used), 0);
+    nocopy_handle_pin(NULL);
+    free(h);
+    return 0;
+}
+
 /* Every interleaving of two users (begin, end), up to two closes, then
  * finalize, checked step by step against a model of the state machine. */
 enum { EV_B1, EV_E1, EV_B2, EV_E2, EV_C1, EV_C2, EV_N };

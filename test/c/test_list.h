@@ -32,6 +32,7 @@
     X(handle_two_users)                                                        \
     X(handle_begin_after_close)                                                \
     X(handle_null_dtor)                                                        \
+    X(handle_pin_refuses_close)                                                \
     X(handle_every_order)                                                      \
     X(handle_threads_use_and_close)                                            \
     X(handle_threads_race_close)                                               \
