@@ -34,13 +34,7 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-#define CHECK(cond)                                                              \
-    do {                                                                         \
-        if (!(cond)) {                                                           \
-            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
-            abort();                                                             \
-        }                                                                        \
-    } while (0)
+#include "fuzz_check.h"
 
 #define REGION_BYTES ((size_t)1 << 20)
 #define CALL_ID 0x1234500000007ull
@@ -154,16 +148,7 @@ static void setup_once(void)
     /* The requests say fingerprint 0 (as the driver decoder's corpus). */
     nocopy__iso.fingerprint = 0;
     nocopy__iso.incarnation = 1;
-    int n = nocopy__module_atom_count(m), total = NOCOPY_ATOM_BUILTIN_COUNT + n;
-    nocopy__wire_atom_name *names = calloc((size_t)total, sizeof *names);
-    CHECK(names);
-    for (int i = 0; i < total; i++) {
-        nocopy_atom a = i < NOCOPY_ATOM_BUILTIN_COUNT ? -i - 1 : i - NOCOPY_ATOM_BUILTIN_COUNT;
-        names[i].name = nocopy__atom_name(m, a);
-        names[i].len = strlen(names[i].name);
-    }
-    nocopy__iso.names = names;
-    nocopy__iso.natoms = n;
+    CHECK(nocopy__iso_setup_names(m) == 0);
     CHECK(nocopy__iso_region_create(&vm_in, "fuzz_iso_in", REGION_BYTES, 1) == NOCOPY_OK);
     nocopy__iso.in = vm_in;            /* the child reads the same mapping */
     CHECK(nocopy__iso_region_create(&nocopy__iso.out, "fuzz_iso_out", REGION_BYTES, 1) ==

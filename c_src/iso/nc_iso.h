@@ -80,6 +80,12 @@ void nocopy__iso_in_release(uint64_t block);
 /* Sends one message on the channel (blocking). NOCOPY_OK or a status. */
 int nocopy__iso_send(uint32_t kind, uint64_t id, const void *body, size_t len);
 
+/* ---- the module's atom names (nc_iso_names.c) ------------------------------------- */
+
+/* Sets nocopy__iso.names and .natoms from the module's table.
+ * @return : 0, or -1 when out of memory. */
+int nocopy__iso_setup_names(const nocopy_module *m);
+
 /* ---- handles (nc_iso_handle.c) ---------------------------------------------------- */
 
 int nocopy__iso_handles_init(const nocopy_module *m);

@@ -144,23 +144,6 @@ static int parse_size(const char *s, size_t *out)
     return 0;
 }
 
-static int setup_names(const nocopy_module *m)
-{
-    int n = nocopy__module_atom_count(m);
-    int total = NOCOPY_ATOM_BUILTIN_COUNT + n;
-    nocopy__wire_atom_name *names = calloc((size_t)total, sizeof *names);
-    if (!names)
-        return -1;
-    for (int i = 0; i < total; i++) {
-        nocopy_atom a = i < NOCOPY_ATOM_BUILTIN_COUNT ? -i - 1 : i - NOCOPY_ATOM_BUILTIN_COUNT;
-        names[i].name = nocopy__atom_name(m, a);
-        names[i].len = strlen(names[i].name);
-    }
-    nocopy__iso.names = names;
-    nocopy__iso.natoms = n;
-    return 0;
-}
-
 /* ---- telling the VM how we end ------------------------------------------------- */
 
 /* Async-signal-safe: one send() of a message built on the stack. */
@@ -224,7 +207,7 @@ int main(int argc, char **argv)
         nocopy__iso_region_attach(&nocopy__iso.out, NC_ISO_CHILD_FD_OUTPUT, out_bytes, 1) !=
             NOCOPY_OK)
         return fail("the regions it was given are not the sealed memfds agreed");
-    if (setup_names(m) != 0 || nocopy__iso_blocks_init() != NOCOPY_OK ||
+    if (nocopy__iso_setup_names(m) != 0 || nocopy__iso_blocks_init() != NOCOPY_OK ||
         nocopy__iso_handles_init(m) != 0)
         return fail("out of memory");
     nocopy__iso.hooks = (nc_iso_hooks){
