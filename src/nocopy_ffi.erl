@@ -56,7 +56,13 @@
 %%      size before each call (badarg naming it otherwise);
 %% fill: lengths of bound const buffers that are not given: each is its
 %%      buffer's size in elements;
-%% sched: where calls run.
+%% sched: where calls run;
+%% timeout: on a library opened in an isolate only, the longest a call of
+%%      this function may take (milliseconds, or infinity, the default: the
+%%      library's own timeout still applies); a call past it fails with
+%%      `timeout' and the isolate's process is killed (every call in flight
+%%      on it fails with `ecrashed'; the next call starts a new one, where the
+%%      library must be opened and its functions bound again).
 -type bind_opts() :: #{name => name(),
                        errno => boolean(),
                        out => #{name() => non_neg_integer() | string() | binary()},
@@ -66,7 +72,8 @@
                        fill => [name()],
                        varargs => [string() | binary()],
                        destructor => fn(),
-                       sched => sched()}.
+                       sched => sched(),
+                       timeout => timeout()}.
 
 %% @equiv open(Path, #{})
 -spec open(file:filename_all()) -> {ok, library()} | {error, {dlopen, binary()}}.
@@ -153,7 +160,7 @@ bind({nocopy_ffi_lib, Backend, H} = Lib, Decl, Opts) ->
     Text = try iolist_to_binary(Decl)
            catch _:_ -> ?BADARG(Args, 2, <<"expected a C declaration (iodata)">>)
            end,
-    {Name, COpts, Sched} = try c_opts(Opts)
+    {Name, COpts, Sched} = try iso_only(Backend, c_opts(Opts))
                            catch throw:{bad_opt, Bad} -> ?BADARG(Args, 3, Bad)
                            end,
     Res = case Backend of
@@ -208,15 +215,10 @@ call({nocopy_ffi_fn, nif, H, normal, none} = Fn, Args) ->
 call({nocopy_ffi_fn, Backend, H, Sched, Conv} = Fn, Args) when is_list(Args) ->
     try
         CArgs = to_c(Conv, Args),
-        Res = case {Backend, dirty(Sched, Args)} of
-                  {nif, normal} -> nc_ffi:invoke(H, CArgs);
-                  {nif, dirty_cpu} -> nc_ffi:invoke_dirty_cpu(H, CArgs);
-                  {nif, dirty_io} -> nc_ffi:invoke_dirty_io(H, CArgs);
+        Res = case Backend of
                   %% The isolate's own threads run every call: no scheduler to pick.
-                  {{iso, Iso}, _} -> nc_ffi_iso:invoke(Iso, H, CArgs);
-                  {Port, normal} -> nc_ffi_drv:invoke(Port, H, CArgs);
-                  {Port, dirty_cpu} -> nc_ffi_drv:invoke_dirty_cpu(Port, H, CArgs);
-                  {Port, dirty_io} -> nc_ffi_drv:invoke_dirty_io(Port, H, CArgs)
+                  {iso, Iso} -> iso_invoke(Iso, H, CArgs, Sched);
+                  _ -> invoke(Backend, H, CArgs, dirty(Sched, Args))
               end,
         from_c(Conv, Res)
     catch
@@ -232,6 +234,37 @@ call({nocopy_ffi_fn, _, _, _, _} = Fn, Args) ->
     ?BADARG([Fn, Args], 2, <<"expected a proper list">>);
 call(Fn, Args) ->
     ?BADARG([Fn, Args], 1, <<"expected a function from nocopy_ffi:bind/2,3">>).
+
+invoke(nif, H, CArgs, normal) -> nc_ffi:invoke(H, CArgs);
+invoke(nif, H, CArgs, dirty_cpu) -> nc_ffi:invoke_dirty_cpu(H, CArgs);
+invoke(nif, H, CArgs, dirty_io) -> nc_ffi:invoke_dirty_io(H, CArgs);
+invoke(Port, H, CArgs, normal) -> nc_ffi_drv:invoke(Port, H, CArgs);
+invoke(Port, H, CArgs, dirty_cpu) -> nc_ffi_drv:invoke_dirty_cpu(Port, H, CArgs);
+invoke(Port, H, CArgs, dirty_io) -> nc_ffi_drv:invoke_dirty_io(Port, H, CArgs).
+
+%% A call in an isolate, with the function's own timeout when it has one:
+%% the generated stub's request, waited for at most Ms (nocopy_iso kills the
+%% isolate's process when the wait ends first), its errors raised as the
+%% stub raises them.
+iso_invoke(Iso, H, CArgs, {timeout, Ms}) when is_integer(Ms) ->
+    Tag = erlang:unique_integer([positive]),
+    try nocopy_iso:call_request(Iso, nc_ffi_iso, Tag,
+                                nc_ffi_iso:'$nocopy_request_invoke'(Iso, Tag, H, CArgs), Ms)
+    catch
+        error:{'$nocopy_error', Reason, Cause} ->
+            erlang:error(Reason, [Iso, H, CArgs],
+                         [{error_info, #{module => nocopy, cause => nocopy:drv_cause(Cause)}}])
+    end;
+iso_invoke(Iso, H, CArgs, _) ->
+    nc_ffi_iso:invoke(Iso, H, CArgs).
+
+%% A function's timeout is the isolated backend's alone; there it stands in
+%% the place of the scheduling option, which the isolate has no use for.
+iso_only({iso, _}, {Name, COpts, _Sched, infinity}) -> {Name, COpts, normal};
+iso_only({iso, _}, {Name, COpts, _Sched, Ms}) -> {Name, COpts, {timeout, Ms}};
+iso_only(_, {Name, COpts, Sched, infinity}) -> {Name, COpts, Sched};
+iso_only(_, _) ->
+    throw({bad_opt, <<"expected timeout only for a library opened with backend iso">>}).
 
 %% @doc Runs a pointer handle's destructor now (or once the calls using it
 %% have returned); later calls given it raise badarg. Without release/1 the
@@ -271,7 +304,7 @@ cdef({nocopy_ffi_lib, Backend, H} = Lib, Text0, Opts) when is_map(Opts) ->
             %% variadic types are parsed with the text: those go one by one
             {Var, Plain} = lists:partition(
                              fun(N) -> is_map_key(varargs, maps:get(N, FOpts, #{})) end, Names),
-            Planned = try [{N, c_opts(maps:get(N, FOpts, #{}))} || N <- Plain]
+            Planned = try [{N, iso_only(Backend, c_opts(maps:get(N, FOpts, #{})))} || N <- Plain]
                       catch throw:{bad_opt, Bad} -> ?BADARG(Args, 3, Bad)
                       end,
             Funs = [{N, COpts} || {N, {_, COpts, _}} <- Planned],
@@ -465,8 +498,9 @@ binary_bytes(_, Acc) -> Acc.
 %% The error_info of a badarg from nc_ffi's stubs, for call/2 to raise from
 %% its own frame, naming its own arguments: argument 1 the function, argument
 %% 2 the list (an element of it is named in the text).
-call_error_info([{Mod, _, _, Info} | _]) when Mod =:= nc_ffi; Mod =:= nc_ffi_drv;
-                                              Mod =:= nc_ffi_iso ->
+call_error_info([{Mod, Fun, _, Info} | _]) when Mod =:= nc_ffi; Mod =:= nc_ffi_drv;
+                                                Mod =:= nc_ffi_iso;
+                                                Mod =:= ?MODULE, Fun =:= iso_invoke ->
     Cause0 = maps:get(cause, proplists:get_value(error_info, Info, #{}), undefined),
     Shift = case Mod of nc_ffi -> 0; _ -> 1 end,          % the port or isolate first
     Cause = case Cause0 of
@@ -511,7 +545,12 @@ c_opts(Opts) when is_map(Opts) ->
                {ok, _} -> throw({bad_opt, <<"expected destructor to be a function from bind/2,3">>});
                error -> []
            end,
-    {Name, Errno ++ Out ++ InOut ++ Len ++ Bound ++ Fill ++ Var ++ Dtor, Sched};
+    Timeout = case maps:get(timeout, Opts, infinity) of
+                  infinity -> infinity;
+                  T when is_integer(T), T >= 0, T =< 16#7fffffff -> T;
+                  _ -> throw({bad_opt, <<"expected timeout to be infinity or milliseconds">>})
+              end,
+    {Name, Errno ++ Out ++ InOut ++ Len ++ Bound ++ Fill ++ Var ++ Dtor, Sched, Timeout};
 c_opts(_) ->
     throw({bad_opt, <<"expected a map of options">>}).
 

@@ -502,7 +502,11 @@ iso_module(Name, Types, Funcs, Fp, Atoms) ->
     [header(Name, "isolated backend client"),
      "-module(", atom(Iso), ").\n\n",
      "-export([", join(Exports, ",\n         "), "]).\n",
-     "-export(['$atoms'/0, '$fingerprint'/0]).\n\n",
+     "-export(['$atoms'/0, '$fingerprint'/0]).\n",
+     %% The requests, for callers that wait with their own timeout
+     %% (nocopy_iso:call_request/5; nocopy_ffi's per-function timeout).
+     "-export([", join([[encoder_name(F#func.name), "/", integer_to_list(F#func.arity + 2)]
+                        || F <- Funcs], ",\n         "), "]).\n\n",
      "-define(FP, ", integer_to_list(Fp), ").\n\n",
      types(Types),
      "%% @doc Starts an isolate of ", Name, " with default options.\n",

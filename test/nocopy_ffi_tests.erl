@@ -815,6 +815,7 @@ isolated_test_() ->
      [{"a segfault in C fails the call with ecrashed", fun iso_segfault/0},
       {"abort, exit and a signal fail the call with ecrashed", fun iso_abort_exit/0},
       {"a call past the timeout fails with timeout", fun iso_timeout/0},
+      {"a function's own timeout", fun iso_fn_timeout/0},
       {"open's isolate options: bad ones are badarg", fun iso_bad_opts/0}]}.
 
 iso_segfault() ->
@@ -853,6 +854,32 @@ iso_timeout() ->
     {timeout, Msg} = iso_error(fun() -> nocopy_ffi:call(Sleep, [60]) end),
     ?assertNotEqual(nomatch, string:find(Msg, "500 ms")),
     ?assertEqual(5, nocopy_ffi:call(bind(ok(nocopy_ffi:open(?LIBC)), "long labs(long j)"), [-5])).
+
+%% A function's timeout (bind option) in an isolate whose library has none:
+%% the call past it fails with timeout, naming the function's milliseconds,
+%% while the function bound beside it with a longer one answers; the isolate
+%% goes on in a new process. On a library of the NIF backend the option is
+%% refused.
+iso_fn_timeout() ->
+    {ok, C} = nocopy_ffi:open(?LIBC, #{backend => iso}),
+    Sleep = bind(C, "unsigned int sleep(unsigned int seconds)", #{timeout => 300}),
+    Labs = bind(C, "long labs(long j)", #{timeout => 60000}),
+    ?assertEqual(5, nocopy_ffi:call(Labs, [-5])),
+    ?assertEqual(0, nocopy_ffi:call(Sleep, [0])),           % within its timeout
+    {timeout, Msg} = iso_error(fun() -> nocopy_ffi:call(Sleep, [60]) end),
+    ?assertNotEqual(nomatch, string:find(Msg, "300 ms")),
+    {nocopy_ffi_lib, {iso, Iso}, _} = C,
+    {ok, C2} = nocopy_ffi:open(?LIBC, #{backend => {iso, Iso}}),
+    ?assertEqual(7, nocopy_ffi:call(bind(C2, "long labs(long j)"), [-7])),
+    nocopy_iso:stop(Iso),
+    Nif = ok(nocopy_ffi:open(?LIBC)),
+    ?assertMatch({nocopy_ffi, #{3 := "expected timeout only for a library opened with backend iso" ++ _}},
+                 arg_error(fun() -> nocopy_ffi:bind(Nif, "long labs(long j)", #{timeout => 100}) end)),
+    ?assertMatch({nocopy_ffi, #{3 := _}},
+                 arg_error(fun() -> nocopy_ffi:bind(C2, "long labs(long j)", #{timeout => -1}) end)),
+    ?assertMatch({nocopy_ffi, #{3 := _}},
+                 arg_error(fun() -> nocopy_ffi:cdef(Nif, "long labs(long j);",
+                                                    #{labs => #{timeout => 100}}) end)).
 
 iso_bad_opts() ->
     [?assertMatch({_, #{2 := Text}} when is_list(Text),

@@ -21,7 +21,7 @@ void nocopy__call_init(nocopy_call *c, const nocopy_module *mod, const nocopy_fu
     c->arena.inline_used = 0;
 }
 
-__attribute__((noinline)) static void finish_held(nocopy_call *c)
+void nocopy__call_end_borrows(nocopy_call *c)
 {
     if (c->borrow1) {
         nocopy__handle_end_use(c->borrow1);
@@ -30,6 +30,11 @@ __attribute__((noinline)) static void finish_held(nocopy_call *c)
     for (nocopy__borrow *b = c->borrows; b; b = b->next)
         nocopy__handle_end_use(b->h);
     c->borrows = NULL;
+}
+
+__attribute__((noinline)) static void finish_held(nocopy_call *c)
+{
+    nocopy__call_end_borrows(c);
     nocopy__arena_free(&c->arena);
 }
 

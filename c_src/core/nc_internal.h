@@ -172,6 +172,11 @@ struct nocopy_call {
 void nocopy__call_init(nocopy_call *c, const nocopy_module *mod, const nocopy_func *func,
                        unsigned argc, const uintptr_t *argv);
 /* Ends every handle borrow and frees scratch memory. */
+/* Ends the call's uses of the handles it read (a closed one's destructor may
+ * run), keeping its arena: for a backend that ends them before its reply
+ * goes out while the result's nodes still live (c_src/iso/nc_iso_exec.c).
+ * nocopy__call_finish does it too. */
+void nocopy__call_end_borrows(nocopy_call *c);
 void nocopy__call_finish(nocopy_call *c);
 
 /* Runs func->fn and normalises the outcome: returns NOCOPY_OK with c->result

@@ -160,6 +160,8 @@ typedef struct nc_iso_call {
     nocopy__wreq req;
     nocopy__arena dec;                      /* decoded nodes, segments */
     nc_iso_node *owned;                     /* result nodes holding a reference */
+    int ran;                                /* the function ran: the core's call to finish */
+    int handles_ended;                      /* the handles' holds ended (nc_iso_exec.c) */
 } nc_iso_call;
 
 #define ISO_CALL(c) ((nc_iso_call *)(c))

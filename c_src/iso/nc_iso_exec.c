@@ -66,6 +66,24 @@ static writer reply_start(nc_iso_call *call, uint8_t outcome)
     return w;
 }
 
+static void release_handles(nc_iso_call *call);
+
+/* Ends the call's hold on the handles it was given (the core's borrows, the
+ * lookups' references), once, before the reply goes out: a caller who has
+ * the reply finds a handle closed during the call already destroyed
+ * (nocopy_ffi:release/1, then a count of live handles), as on the other
+ * backends. The reply is encoded by then; the result's nodes, in the
+ * core's arena, live on until the call is freed. */
+static void end_handles(nc_iso_call *call)
+{
+    if (call->handles_ended)
+        return;
+    call->handles_ended = 1;
+    if (call->ran)
+        nocopy__call_end_borrows(&call->base);
+    release_handles(call);
+}
+
 /* Sends an error reply; the text is cut to what the core allows. */
 static void send_error(nc_iso_call *call, int status, unsigned argno, const char *text)
 {
@@ -76,6 +94,7 @@ static void send_error(nc_iso_call *call, int status, unsigned argno, const char
     uint16_t l16 = (uint16_t)len;
     put(&w, &l16, 2);
     put(&w, text, len);
+    end_handles(call);
     if (!w.full)
         (void)nocopy__iso_chan_send(nocopy__iso.chan, w.p, w.n);
     free(w.p);
@@ -220,10 +239,12 @@ static int send_result(nc_iso_call *call)
     writer w = reply_start(call, NC_ISO_OUT_OK);
     handed hd = {NULL, 0, 0};
     int st = -1;
-    if (!w.full && put_value(&w, (const nc_iso_node *)call->base.result, &hd) == 0 && !w.full)
+    if (!w.full && put_value(&w, (const nc_iso_node *)call->base.result, &hd) == 0 && !w.full) {
+        end_handles(call);             /* the result is in w now */
         st = w.n <= NC_ISO_MSG_MAX
                  ? (nocopy__iso_chan_send(nocopy__iso.chan, w.p, w.n) == NOCOPY_OK ? 0 : -2)
                  : send_spilled(&w, &hd);
+    }
     if (st == 0) {
         free(hd.off);                  /* the references are the VM's now */
     } else {
@@ -371,8 +392,8 @@ void nocopy__iso_call_execute(nc_iso_call *call)
     nocopy__wire_segment *segs;
     size_t nsegs;
     nocopy__wreader rd;
-    int ran = 0;
-
+    call->ran = 0;
+    call->handles_ended = 0;
     call->dec.head = NULL;
     call->dec.inline_used = 0;
     call->owned = NULL;
@@ -398,7 +419,7 @@ void nocopy__iso_call_execute(nc_iso_call *call)
     for (nocopy__wire_node *n = call->req.handles; n; n = n->v.handle.next)
         n->v.handle.obj = nocopy__iso_handle_lookup(n->v.handle.id);
     nocopy__call_init(&call->base, nocopy__iso.mod, f, call->req.argc, call->req.argv);
-    ran = 1;
+    call->ran = 1;
     st = nocopy__call_run(&call->base);
     if (st == NOCOPY_OK) {
         int r = send_result(call);
@@ -410,10 +431,10 @@ void nocopy__iso_call_execute(nc_iso_call *call)
         send_error(call, call->base.err_status, call->base.err_argno, call->base.err_text);
     }
 done:
+    end_handles(call);                 /* if no reply went out */
     release_owned(call);
-    if (ran)
+    if (call->ran)
         nocopy__call_finish(&call->base);
-    release_handles(call);
     release_outputs(call);
     nocopy__arena_free(&call->dec);
     free(call->msg);
