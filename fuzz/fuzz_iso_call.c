@@ -159,14 +159,7 @@ static void setup_once(void)
     nocopy__iso.chan = fds[1];
     CHECK(nocopy__iso_blocks_init() == NOCOPY_OK);
     CHECK(nocopy__iso_handles_init(m) == 0);
-    nocopy__iso.hooks = (nc_iso_hooks){
-        .out_take = nocopy__iso_out_take,
-        .out_ref = nocopy__iso_out_ref,
-        .out_unref = nocopy__iso_out_unref,
-        .in_keep = nocopy__iso_in_keep,
-        .in_release = nocopy__iso_in_release,
-        .handle_insert = nocopy__iso_handle_insert,
-    };
+    nocopy__iso_install_hooks();
 }
 
 /* ---- what the child sent ------------------------------------------------------- */

@@ -86,6 +86,9 @@ int nocopy__iso_send(uint32_t kind, uint64_t id, const void *body, size_t len);
  * @return : 0, or -1 when out of memory. */
 int nocopy__iso_setup_names(const nocopy_module *m);
 
+/* Sets nocopy__iso.hooks to this backend's functions (nc_iso_hooks.c). */
+void nocopy__iso_install_hooks(void);
+
 /* ---- handles (nc_iso_handle.c) ---------------------------------------------------- */
 
 int nocopy__iso_handles_init(const nocopy_module *m);

@@ -223,14 +223,7 @@ int main(int argc, char **argv)
     if (nocopy__iso_setup_names(m) != 0 || nocopy__iso_blocks_init() != NOCOPY_OK ||
         nocopy__iso_handles_init(m) != 0)
         return fail("out of memory");
-    nocopy__iso.hooks = (nc_iso_hooks){
-        .out_take = nocopy__iso_out_take,
-        .out_ref = nocopy__iso_out_ref,
-        .out_unref = nocopy__iso_out_unref,
-        .in_keep = nocopy__iso_in_keep,
-        .in_release = nocopy__iso_in_release,
-        .handle_insert = nocopy__iso_handle_insert,
-    };
+    nocopy__iso_install_hooks();
     watch_the_end();
     if (m->load && m->load() != NOCOPY_OK)
         return fail("the module's load function failed");
