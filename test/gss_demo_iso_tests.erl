@@ -17,7 +17,7 @@ iso_test_() ->
     {foreach,
      fun() -> {ok, Iso} = gss_demo_iso:start([{region_bytes, 1 bsl 26}]), Iso end,
      fun gss_demo_iso:stop/1,
-     [fun(Iso) -> {T, fun() -> F(Iso) end} end
+     [fun(Iso) -> {T, {timeout, 60, fun() -> F(Iso) end}} end
       || {T, F} <- [{"round trips, both QOPs, sizes 0 1 65 1MiB", fun round_trip/1},
                     {"crypto decrypts the token the child made", fun crypto_decrypts/1},
                     {"a segfault in C: ecrashed, the next call works", fun crash/1}]]}.

@@ -118,7 +118,12 @@ proc_status_kib(Field) ->
 %% its request must be byte for byte nocopy_wire:request/5's, and every
 %% binary argument must be its own iolist element (the runtime then passes a
 %% large one by reference).
-stub_encoders_match_generic_test() ->
+stub_encoders_match_generic_test_() ->
+    %% Thousands of argument lists: seconds under AddressSanitizer on a busy
+    %% machine, past EUnit's default 5 s.
+    {timeout, 60, fun stub_encoders_match_generic/0}.
+
+stub_encoders_match_generic() ->
     with_ports([[], []], fun(P, Other) ->
         H = nocopy_test_drv:new_plain_handle(P),
         OtherH = nocopy_test_drv:new_plain_handle(Other),
