@@ -25,6 +25,7 @@ static void inc_free(nc_host_inc *inc)
         close(inc->chan);
     nocopy__iso_region_unmap(&inc->in);
     nocopy__iso_region_unmap(&inc->out);
+    nocopy__iso_region_unmap(&inc->slots);
     nocopy__iso_alloc_destroy(&inc->in_alloc);
     if (inc->mu)
         enif_mutex_destroy(inc->mu);

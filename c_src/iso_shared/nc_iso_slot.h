@@ -1,0 +1,85 @@
+/* nc_iso_slot.h: reply slots, the isolated backend's fast path for small
+ * replies (docs/design.md, "The isolated backend", Channel).
+ *
+ * A third memfd, mapped read-write in both processes, holds NC_ISO_SLOTS
+ * slots. The VM arms a free slot with a call's id before it sends the CALL
+ * and spins on it for a bounded time (the isolate's `spin`); the child
+ * thread that runs the call writes the REPLY message into the slot instead
+ * of the channel, if the slot is still armed for that call. Whoever gives
+ * up first wins, with one atomic operation on the slot's state word:
+ *
+ *   VM arms:         state = id << 2 | WAITING
+ *   child claims:    CAS WAITING -> WRITING, copies, stores len,
+ *                    CAS WRITING -> READY; a failed CAS: it sends the
+ *                    REPLY on the channel as usual
+ *   child declines:  CAS WAITING -> OFF, then the channel (the VM stops
+ *                    spinning at once)
+ *   VM takes:        state READY for this id: copies the message out
+ *   VM gives up:     exchange(state, OFF); READY: it takes the reply
+ *                    anyway; otherwise the child's next CAS fails and the
+ *                    reply comes on the channel
+ *
+ * The child can write anything here at any time: the VM reads the state
+ * and the length once each, checks the length, and copies the message into
+ * its own memory before decoding it (with the channel's hardened decoder).
+ * A garbage state is a slot lost for this call (its reply must then come on
+ * the channel); a slot is re-armed only after its call has ended, so an
+ * honest child never writes a slot armed for another call. */
+#ifndef NC_ISO_SLOT_H
+#define NC_ISO_SLOT_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define NC_ISO_SLOTS 16
+#define NC_ISO_SLOT_BYTES 4096
+#define NC_ISO_SLOT_HEAD 64
+/* The longest REPLY message (header included) a slot holds. */
+#define NC_ISO_SLOT_MSG_MAX (NC_ISO_SLOT_BYTES - NC_ISO_SLOT_HEAD)
+/* The slots' memfd: the smallest region size. */
+#define NC_ISO_SLOTS_BYTES ((size_t)NC_ISO_SLOTS * NC_ISO_SLOT_BYTES)
+
+enum { NC_ISO_SLOT_OFF = 0, NC_ISO_SLOT_WAITING, NC_ISO_SLOT_WRITING, NC_ISO_SLOT_READY };
+
+typedef struct nocopy__iso_slot {
+    _Atomic uint64_t state;            /* call id << 2 | NC_ISO_SLOT_* */
+    _Atomic uint32_t len;              /* bytes of msg, once READY */
+    uint8_t pad[NC_ISO_SLOT_HEAD - 12];
+    uint8_t msg[NC_ISO_SLOT_MSG_MAX];
+} nocopy__iso_slot;
+
+_Static_assert(sizeof(nocopy__iso_slot) == NC_ISO_SLOT_BYTES, "a slot is 4 KiB");
+
+/* What nocopy__iso_slot_poll found. */
+enum { NC_ISO_SLOT_PENDING, NC_ISO_SLOT_TAKEN, NC_ISO_SLOT_LOST, NC_ISO_SLOT_BAD };
+
+/* ---- the VM's side ---- */
+
+/* Arms the slot for call id (< 2^62), before the CALL is sent. */
+void nocopy__iso_slot_arm(nocopy__iso_slot *s, uint64_t id);
+/* Disarms it (its call has ended): an honest child no longer writes it. */
+void nocopy__iso_slot_disarm(nocopy__iso_slot *s);
+/* Looks once. TAKEN: the REPLY for id copied into dst (cap bytes), *len
+ * set. PENDING: armed for id, not ready. LOST: the state names no such
+ * thing (the child wrote garbage). BAD: ready with a length over
+ * min(cap, NC_ISO_SLOT_MSG_MAX): the child broke the protocol. */
+int nocopy__iso_slot_poll(nocopy__iso_slot *s, uint64_t id, uint8_t *dst, size_t cap,
+                          size_t *len);
+/* Gives up waiting: TAKEN (the reply was ready after all: copied, as by
+ * poll), BAD (as by poll), or LOST (the reply will come on the channel). */
+int nocopy__iso_slot_abandon(nocopy__iso_slot *s, uint64_t id, uint8_t *dst, size_t cap,
+                             size_t *len);
+
+/* ---- the child's side ---- */
+
+/* Writes the REPLY message for call id into the slot armed for it, if any
+ * of the n is. 0: delivered; -1: send it on the channel. */
+int nocopy__iso_slot_deliver(nocopy__iso_slot *slots, size_t n, uint64_t id, const void *msg,
+                             size_t len);
+/* The reply for call id will come on the channel (too long for a slot, or
+ * it must follow the thread's other messages): disarms its slot, if armed,
+ * so that the VM stops waiting at once. */
+void nocopy__iso_slot_decline(nocopy__iso_slot *slots, size_t n, uint64_t id);
+
+#endif /* NC_ISO_SLOT_H */
