@@ -93,19 +93,106 @@ static uint64_t now_ns(void)
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-/* The next message: polled for up to the isolate's spin (nocopy__iso.spin_ns)
- * after the thread's last call, so that a caller calling again at once
- * finds this thread awake (a kernel wake-up is most of a small call's
- * cost, docs/design.md), then waited for. */
+static void cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    __asm__ __volatile__("yield");
+#endif
+}
+
+/* The poller's state (nc_iso_slot.h, the call slot): this thread holds the
+ * role with a CALL posted that it has not taken yet (it read an earlier
+ * message first), and a later message it read from the channel before the
+ * posted CALL (returned next). */
+static _Thread_local int holding;
+static _Thread_local uint8_t *stash;
+static _Thread_local size_t stash_len;
+static _Thread_local int stashed;
+
+static nocopy__iso_slot *call_slot(void)
+{
+    return nocopy__iso.slots.base ? (nocopy__iso_slot *)(nocopy__iso.slots.base +
+                                                         NC_ISO_CALL_SLOT * NC_ISO_SLOT_BYTES)
+                                  : NULL;
+}
+
+static uint32_t posted_seq(const nocopy__iso_slot *s)
+{
+    nocopy__iso_hdr h;
+    memcpy(&h, s->msg, sizeof h);
+    return h.seq;
+}
+
+/* The posted CALL, taken: the messages the VM sent before it (lower
+ * numbers) come first, so this thread reads the channel once: an earlier
+ * message is returned now (the CALL waits, the role held); a later one is
+ * kept for after the CALL. Either way no thread waits on the order for a
+ * number only this thread could mark done. */
+static int take_posted(nocopy__iso_slot *s, uint8_t *buf, size_t *len)
+{
+    int st = nocopy__iso_chan_try_recv(nocopy__iso.chan, buf, NC_ISO_MSG_MAX, len);
+    if (st == NOCOPY_OK) {
+        nocopy__iso_hdr h;
+        memcpy(&h, buf, sizeof h);
+        if (*len >= sizeof h && (int32_t)(h.seq - posted_seq(s)) < 0) {
+            holding = 1;
+            return NOCOPY_OK;
+        }
+        if (!stash && !(stash = malloc(NC_ISO_MSG_MAX))) {
+            fprintf(stderr, "nocopy isolate: out of memory\n");
+            end_process(2);
+        }
+        memcpy(stash, buf, *len);
+        stash_len = *len;
+        stashed = 1;
+    } else if (st != NOCOPY_EOVERLOAD) {
+        return st;
+    }
+    holding = 0;
+    if (!nocopy__iso_call_take(s, buf, NC_ISO_MSG_MAX, len)) {
+        /* A thread woken by a NUDGE took it: the next message then. */
+        if (stashed) {
+            stashed = 0;
+            memcpy(buf, stash, stash_len);
+            *len = stash_len;
+            return NOCOPY_OK;
+        }
+        return nocopy__iso_chan_recv(nocopy__iso.chan, buf, NC_ISO_MSG_MAX, len);
+    }
+    return *len ? NOCOPY_OK : NOCOPY_EPROTO;
+}
+
+/* The next message. A thread that has just run a call polls the call slot
+ * for up to the isolate's spin (nocopy__iso.spin_ns), if no other thread
+ * does, so that a caller calling again at once finds it awake without a
+ * system call on either side (a kernel wake-up is most of a small call's
+ * cost, docs/design.md); else, and after, it waits on the channel. */
 static int next_message(uint8_t *buf, size_t *len, int spin)
 {
-    if (spin && nocopy__iso.spin_ns) {
+    if (stashed) {
+        stashed = 0;
+        memcpy(buf, stash, stash_len);
+        *len = stash_len;
+        return NOCOPY_OK;
+    }
+    nocopy__iso_slot *s = call_slot();
+    if (s && (holding || (spin && nocopy__iso.spin_ns && nocopy__iso_call_poll_begin(s) == 0))) {
         uint64_t until = now_ns() + nocopy__iso.spin_ns;
-        do {
-            int st = nocopy__iso_chan_try_recv(nocopy__iso.chan, buf, NC_ISO_MSG_MAX, len);
-            if (st != NOCOPY_EOVERLOAD)
-                return st;
-        } while (now_ns() < until);
+        for (unsigned i = 0;; i++) {
+            uint64_t st = atomic_load_explicit(&s->state, memory_order_relaxed);
+            if (st == NC_ISO_CALL_POSTED)
+                return take_posted(s, buf, len);
+            if (st == NC_ISO_CALL_POLLING) {
+                if ((i & 15) == 0 && now_ns() >= until && nocopy__iso_call_poll_end(s) == 0)
+                    break;
+            } else if (st != NC_ISO_CALL_POSTING) {
+                holding = 0;           /* a NUDGEd thread took the CALL */
+                break;
+            }
+            cpu_relax();
+        }
     }
     return nocopy__iso_chan_recv(nocopy__iso.chan, buf, NC_ISO_MSG_MAX, len);
 }
@@ -128,6 +215,20 @@ static nc_iso_call *receive_call(uint8_t *buf, int spin)
             end_process(2);
         }
         memcpy(&h, buf, sizeof h);
+        if (h.kind == NC_ISO_MSG_NUDGE) {
+            /* Every message before the posted CALL was read already (the
+             * NUDGE came after it on the channel): take it, if its poller
+             * has not. */
+            mark_done(h.seq, 0, 0);
+            nocopy__iso_slot *s = call_slot();
+            if (!s || !nocopy__iso_call_take(s, buf, NC_ISO_MSG_MAX, &len))
+                continue;
+            if (len < sizeof h) {
+                fprintf(stderr, "nocopy isolate: unreadable message from the VM\n");
+                end_process(2);
+            }
+            memcpy(&h, buf, sizeof h);
+        }
         if (h.kind != NC_ISO_MSG_CALL) {
             mark_done(h.seq, h.kind == NC_ISO_MSG_RELEASE_OUT, h.id);
             continue;

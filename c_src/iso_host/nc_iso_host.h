@@ -169,6 +169,13 @@ void nocopy__host_inc_kill(nc_host_inc *inc, const char *why);
  * inc->mu held, so numbers follow the order on the channel.
  * @return : as nocopy__iso_chan_try_send. */
 int nocopy__host_inc_send_locked(nc_host_inc *inc, uint8_t *msg, size_t len);
+/* Sends a CALL as nocopy__host_inc_send_locked does, or, when may_post and
+ * a child thread polls the call slot (nc_iso_slot.h), posts it there
+ * (*posted = 1): the caller then watches it (nocopy__host_inc_nudge). */
+int nocopy__host_inc_call_locked(nc_host_inc *inc, uint8_t *msg, size_t len, int may_post,
+                                 int *posted);
+/* A NUDGE, if the CALL posted is still there: its poller is not running. */
+void nocopy__host_inc_nudge(nc_host_inc *inc);
 /* Sends RELEASE_OUT for `block`, or queues it when the channel is full. */
 void nocopy__host_inc_release_out(nc_host_inc *inc, uint64_t block);
 /* Sends the queued RELEASE_OUTs the channel takes now (the reader). */

@@ -539,24 +539,30 @@ static void cpu_relax(void)
 
 /* The fast path (nc_iso_slot.h): waits at most the isolate's spin for the
  * reply in the call's slot. The reply's term ({nocopy_reply, Tag, R}, as
- * the reader would send it), or 0: it comes as a message. buf: the NIF's
- * message buffer (NC_ISO_MSG_MAX bytes), free now. The scheduler's time
+ * the reader would send it), or 0: it comes as a message. posted: the CALL
+ * went into the call slot (a NUDGE follows if it is not taken in
+ * NC_ISO_NUDGE_NS). The scheduler's time
  * spinning is charged to the caller (enif_consume_timeslice). */
 static ERL_NIF_TERM slot_reply(ErlNifEnv *env, nc_host_iso *iso, nc_host_inc *inc, uint64_t id,
-                               int slot, uint8_t *buf)
+                               int slot, int posted)
 {
     nocopy__iso_slot *s = (nocopy__iso_slot *)(inc->slots.base +
                                                (size_t)slot * NC_ISO_SLOT_BYTES);
+    uint8_t buf[NC_ISO_SLOT_MSG_MAX];
     uint64_t t0 = now_ns(), t = t0;
     size_t len = 0;
     int got;
-    while ((got = nocopy__iso_slot_poll(s, id, buf, NC_ISO_SLOT_MSG_MAX, &len)) ==
-               NC_ISO_SLOT_PENDING &&
-           (t = now_ns()) - t0 < iso->spin_ns)
+    while ((got = nocopy__iso_slot_poll(s, id, buf, sizeof buf, &len)) == NC_ISO_SLOT_PENDING &&
+           (t = now_ns()) - t0 < iso->spin_ns) {
+        if (posted && t - t0 >= NC_ISO_NUDGE_NS) {
+            posted = 0;
+            nocopy__host_inc_nudge(inc);
+        }
         cpu_relax();
+    }
     int declined = got == NC_ISO_SLOT_LOST;
     if (got == NC_ISO_SLOT_PENDING)
-        got = nocopy__iso_slot_abandon(s, id, buf, NC_ISO_SLOT_MSG_MAX, &len);
+        got = nocopy__iso_slot_abandon(s, id, buf, sizeof buf, &len);
     /* A timeslice is about 1 ms: 1% per 10 us spun. */
     int pct = (int)((t - t0) / 10000);
     enif_consume_timeslice(env, pct < 1 ? 1 : pct > 100 ? 100 : pct);
@@ -652,14 +658,14 @@ static ERL_NIF_TERM call_nif(ErlNifEnv *env, int argc, const ERL_NIF_TERM argv[]
     /* Read before the send: once sent, the reader may end and free the
      * call (the child's death). */
     uint64_t id = call->id;
-    int slot = call->slot;
+    int slot = call->slot, posted = 0;
     if (len) {
         enif_mutex_lock(inc->mu);
-        st = nocopy__host_inc_send_locked(inc, msg, len);
+        st = nocopy__host_inc_call_locked(inc, msg, len, slot >= 0, &posted);
         enif_mutex_unlock(inc->mu);
     }
     if (st == NOCOPY_OK) {
-        r = slot >= 0 ? slot_reply(env, iso, inc, id, slot, msg) : 0;
+        r = slot >= 0 ? slot_reply(env, iso, inc, id, slot, posted) : 0;
         if (!r)
             r = iso->timeout_ms < 0 ? atom(env, "infinity")
                                     : enif_make_long(env, iso->timeout_ms);

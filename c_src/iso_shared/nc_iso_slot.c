@@ -90,3 +90,46 @@ void nocopy__iso_slot_decline(nocopy__iso_slot *slots, size_t n, uint64_t id)
             return;
     }
 }
+
+/* ---- the call slot ---- */
+
+static int cas(nocopy__iso_slot *s, uint64_t from, uint64_t to, memory_order ok)
+{
+    return atomic_compare_exchange_strong_explicit(&s->state, &from, to, ok,
+                                                   memory_order_relaxed);
+}
+
+int nocopy__iso_call_post(nocopy__iso_slot *s, const void *msg, size_t len)
+{
+    if (len > NC_ISO_SLOT_MSG_MAX || !cas(s, NC_ISO_CALL_POLLING, NC_ISO_CALL_POSTING,
+                                          memory_order_acquire))
+        return -1;
+    memcpy(s->msg, msg, len);
+    atomic_store_explicit(&s->len, (uint32_t)len, memory_order_relaxed);
+    atomic_store_explicit(&s->state, NC_ISO_CALL_POSTED, memory_order_release);
+    return 0;
+}
+
+int nocopy__iso_call_poll_begin(nocopy__iso_slot *s)
+{
+    return cas(s, NC_ISO_CALL_OFF, NC_ISO_CALL_POLLING, memory_order_relaxed) ? 0 : -1;
+}
+
+int nocopy__iso_call_poll_end(nocopy__iso_slot *s)
+{
+    return cas(s, NC_ISO_CALL_POLLING, NC_ISO_CALL_OFF, memory_order_relaxed) ? 0 : -1;
+}
+
+int nocopy__iso_call_take(nocopy__iso_slot *s, uint8_t *buf, size_t cap, size_t *len)
+{
+    if (!cas(s, NC_ISO_CALL_POSTED, NC_ISO_CALL_TAKING, memory_order_acquire))
+        return 0;
+    size_t n = atomic_load_explicit(&s->len, memory_order_relaxed);
+    if (n > cap || n > NC_ISO_SLOT_MSG_MAX)
+        n = 0;
+    else
+        memcpy(buf, s->msg, n);
+    *len = n;
+    atomic_store_explicit(&s->state, NC_ISO_CALL_OFF, memory_order_release);
+    return 1;
+}

@@ -37,8 +37,9 @@
 #define NC_ISO_SLOT_HEAD 64
 /* The longest REPLY message (header included) a slot holds. */
 #define NC_ISO_SLOT_MSG_MAX (NC_ISO_SLOT_BYTES - NC_ISO_SLOT_HEAD)
-/* The slots' memfd: the smallest region size. */
-#define NC_ISO_SLOTS_BYTES ((size_t)NC_ISO_SLOTS * NC_ISO_SLOT_BYTES)
+/* The slots' memfd: the reply slots, then the call slot. */
+#define NC_ISO_CALL_SLOT NC_ISO_SLOTS
+#define NC_ISO_SLOTS_BYTES ((size_t)(NC_ISO_SLOTS + 1) * NC_ISO_SLOT_BYTES)
 
 enum { NC_ISO_SLOT_OFF = 0, NC_ISO_SLOT_WAITING, NC_ISO_SLOT_WRITING, NC_ISO_SLOT_READY };
 
@@ -81,5 +82,41 @@ int nocopy__iso_slot_deliver(nocopy__iso_slot *slots, size_t n, uint64_t id, con
  * it must follow the thread's other messages): disarms its slot, if armed,
  * so that the VM stops waiting at once. */
 void nocopy__iso_slot_decline(nocopy__iso_slot *slots, size_t n, uint64_t id);
+
+/* ---- the call slot: a small CALL for a child thread that polls ----
+ *
+ * The same layout, the other way. A child thread that has just run a call
+ * may take the poller's role (OFF -> POLLING) and poll this slot, instead of
+ * the channel, for up to the isolate's spin. The VM, sending a CALL that
+ * fits, takes the poller (POLLING -> POSTING), writes the message, and
+ * publishes it (POSTED); else it sends on the channel. The VM only writes
+ * here and compares-and-swaps the state: nothing the child does to the slot
+ * can make it read, wait or fail (a child that takes the role and never
+ * reads only loses its own calls, as one that never reads the channel).
+ * The CALL keeps its number in the VM's order (nocopy__iso_hdr.seq): the
+ * poller reads the channel's earlier messages first (nc_iso_main.c). */
+enum {
+    NC_ISO_CALL_OFF = 0, NC_ISO_CALL_POLLING, NC_ISO_CALL_POSTING, NC_ISO_CALL_POSTED,
+    NC_ISO_CALL_TAKING
+};
+
+/* A posted CALL not taken after this long: its poller lost its core (2
+ * shared cores, other processes), so the VM sends a NUDGE on the channel,
+ * which wakes a thread waiting there to take it (nc_iso_msg.h). */
+#define NC_ISO_NUDGE_NS 4000
+
+/* The VM: 0, the message is posted; -1, no poller (or too long): send it
+ * on the channel. */
+int nocopy__iso_call_post(nocopy__iso_slot *s, const void *msg, size_t len);
+/* The child: takes the poller's role; 0, or -1 when another thread has it. */
+int nocopy__iso_call_poll_begin(nocopy__iso_slot *s);
+/* Gives the role up; 0, or -1 when a CALL is being posted (poll on: it
+ * will be POSTED at once). */
+int nocopy__iso_call_poll_end(nocopy__iso_slot *s);
+/* Takes the posted CALL (the poller, or a thread that read a NUDGE; one of
+ * them wins): copied into buf (cap bytes); the role ends. 1 with *len set
+ * (0 when it did not fit: the VM's bug), or 0 when nothing was posted or
+ * the other took it. */
+int nocopy__iso_call_take(nocopy__iso_slot *s, uint8_t *buf, size_t cap, size_t *len);
 
 #endif /* NC_ISO_SLOT_H */

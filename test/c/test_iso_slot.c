@@ -121,3 +121,37 @@ TEST(iso_slot_hostile_child)
     free(s);
     return 0;
 }
+
+/* The call slot: the VM posts only to a poller, once; one taker wins (the
+ * poller or a NUDGEd thread); a poller that ends its turn gets no CALL. */
+TEST(iso_call_slot)
+{
+    nocopy__iso_slot *s = slots();
+    uint8_t msg[40], buf[NC_ISO_SLOT_MSG_MAX];
+    size_t len = 0;
+    memset(msg, 9, sizeof msg);
+    CHECK_EQ(nocopy__iso_call_post(s, msg, sizeof msg), -1);        /* no poller */
+    CHECK_EQ(nocopy__iso_call_poll_begin(s), 0);
+    CHECK_EQ(nocopy__iso_call_poll_begin(s), -1);                   /* one poller */
+    CHECK_EQ(nocopy__iso_call_take(s, buf, sizeof buf, &len), 0);   /* nothing yet */
+    CHECK_EQ(nocopy__iso_call_post(s, msg, sizeof msg), 0);
+    CHECK_EQ(nocopy__iso_call_post(s, msg, sizeof msg), -1);        /* posted already */
+    CHECK_EQ(nocopy__iso_call_poll_end(s), -1);                     /* it must take it */
+    CHECK_EQ(nocopy__iso_call_take(s, buf, sizeof buf, &len), 1);
+    CHECK_EQ(len, sizeof msg);
+    CHECK(memcmp(buf, msg, sizeof msg) == 0);
+    CHECK_EQ(nocopy__iso_call_take(s, buf, sizeof buf, &len), 0);   /* taken once */
+    CHECK_EQ(nocopy__iso_call_post(s, msg, sizeof msg), -1);        /* the role ended */
+    /* A poller that ends its turn: the VM sends on the channel. */
+    CHECK_EQ(nocopy__iso_call_poll_begin(s), 0);
+    CHECK_EQ(nocopy__iso_call_poll_end(s), 0);
+    CHECK_EQ(nocopy__iso_call_post(s, msg, sizeof msg), -1);
+    /* Too long for the slot: never posted. */
+    uint8_t *big = calloc(1, NC_ISO_SLOT_MSG_MAX + 1);
+    CHECK(big != NULL);
+    CHECK_EQ(nocopy__iso_call_poll_begin(s), 0);
+    CHECK_EQ(nocopy__iso_call_post(s, big, NC_ISO_SLOT_MSG_MAX + 1), -1);
+    free(big);
+    free(s);
+    return 0;
+}

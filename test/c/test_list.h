@@ -88,6 +88,7 @@
     X(iso_slot_given_up)                                                       \
     X(iso_slot_declined)                                                       \
     X(iso_slot_hostile_child)                                                  \
+    X(iso_call_slot)                                                           \
     /* test_iso_order.c */                                                     \
     X(iso_order_in_order_runs_at_once)                                         \
     X(iso_order_release_waits_for_earlier_messages)                            \
