@@ -111,6 +111,7 @@ static _Thread_local uint8_t *stash;
 static _Thread_local size_t stash_len;
 static _Thread_local int stashed;
 static _Thread_local int poll_skip;     /* polls left out after one that got nothing */
+static _Thread_local int poll_backoff = NC_ISO_SPIN_BACKOFF;   /* the next skip */
 
 static nocopy__iso_slot *call_slot(void)
 {
@@ -187,11 +188,15 @@ static int next_message(uint8_t *buf, size_t *len, int spin)
         uint64_t until = now_ns() + nocopy__iso.spin_ns;
         for (unsigned i = 0;; i++) {
             uint64_t st = atomic_load_explicit(&s->state, memory_order_relaxed);
-            if (st == NC_ISO_CALL_POSTED)
+            if (st == NC_ISO_CALL_POSTED) {
+                poll_backoff = NC_ISO_SPIN_BACKOFF;
                 return take_posted(s, buf, len);
+            }
             if (st == NC_ISO_CALL_POLLING) {
                 if ((i & 15) == 0 && now_ns() >= until && nocopy__iso_call_poll_end(s) == 0) {
-                    poll_skip = NC_ISO_SPIN_BACKOFF;
+                    poll_skip = poll_backoff;
+                    if (poll_backoff < NC_ISO_SPIN_BACKOFF_MAX)
+                        poll_backoff *= 2;
                     break;
                 }
             } else if (st != NC_ISO_CALL_POSTING) {

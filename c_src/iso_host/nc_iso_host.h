@@ -107,8 +107,8 @@ struct nc_host_iso {
     size_t region_bytes, threads;
     long timeout_ms;                   /* per call; -1: none */
     uint64_t spin_ns;                  /* a caller's wait on its reply slot; 0: off */
-    _Atomic int spin_skip;             /* calls left without the fast path: after
-                                        * a slot given up, NC_ISO_SPIN_BACKOFF */
+    _Atomic int spin_skip;             /* calls left without the fast path */
+    _Atomic int spin_backoff;          /* the next skip (nc_iso_slot.h) */
     ERL_NIF_TERM module;               /* NAME_iso (an atom: env-free) */
     ERL_NIF_TERM *atoms;               /* the module's atoms, by index */
     size_t natoms;

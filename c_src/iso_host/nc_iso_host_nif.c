@@ -174,6 +174,7 @@ static ERL_NIF_TERM start_nif(ErlNifEnv *env, int argc, const ERL_NIF_TERM argv[
     atomic_init(&iso->slot_abandoned, 0);
     atomic_init(&iso->slot_declined, 0);
     atomic_init(&iso->spin_skip, 0);
+    atomic_init(&iso->spin_backoff, NC_ISO_SPIN_BACKOFF);
     atomic_init(&iso->slot_skipped, 0);
     ERL_NIF_TERM list = argv[2], head;
     for (size_t i = 0; iso->atoms && enif_get_list_cell(env, list, &head, &list); i++) {
@@ -582,8 +583,13 @@ static ERL_NIF_TERM slot_reply(ErlNifEnv *env, nc_host_iso *iso, nc_host_inc *in
     enif_consume_timeslice(env, pct < 1 ? 1 : pct > 100 ? 100 : pct);
     if (got == NC_ISO_SLOT_LOST) {
         atomic_fetch_add(declined ? &iso->slot_declined : &iso->slot_abandoned, 1);
-        if (!declined)
-            atomic_store_explicit(&iso->spin_skip, NC_ISO_SPIN_BACKOFF, memory_order_relaxed);
+        if (!declined) {
+            int b = atomic_load_explicit(&iso->spin_backoff, memory_order_relaxed);
+            atomic_store_explicit(&iso->spin_skip, b, memory_order_relaxed);
+            atomic_store_explicit(&iso->spin_backoff,
+                                  b < NC_ISO_SPIN_BACKOFF_MAX ? 2 * b : b,
+                                  memory_order_relaxed);
+        }
         return 0;
     }
     /* The reply is ours to answer, unless the reader ended the call as
@@ -605,6 +611,7 @@ static ERL_NIF_TERM slot_reply(ErlNifEnv *env, nc_host_iso *iso, nc_host_inc *in
     }
     if (r) {
         atomic_fetch_add(&iso->slot_replies, 1);
+        atomic_store_explicit(&iso->spin_backoff, NC_ISO_SPIN_BACKOFF, memory_order_relaxed);
     } else {
         char text[160];
         snprintf(text, sizeof text, "the isolate sent a malformed reply (%s)", why);

@@ -106,11 +106,14 @@ enum {
 #define NC_ISO_NUDGE_NS 4000
 
 /* After a wait that did not pay (the VM gave its reply slot up, or a
- * child's poll ended with no CALL), this many calls go without it: on 2
- * cores shared with other processes, a waiter that loses its core costs
- * more than the wake-ups it saves, and waits that fail in a row are what
- * an overloaded machine looks like. */
+ * child's poll ended with no CALL), the next NC_ISO_SPIN_BACKOFF calls go
+ * without it, twice as many after each such wait in a row, up to
+ * NC_ISO_SPIN_BACKOFF_MAX; a wait that pays starts over. On 2 cores shared
+ * with other processes a waiter that loses its core costs more than the
+ * wake-ups it saves, and waits that fail in a row are what an overloaded
+ * machine looks like. */
 #define NC_ISO_SPIN_BACKOFF 16
+#define NC_ISO_SPIN_BACKOFF_MAX 1024
 
 /* The VM: 0, the message is posted; -1, no poller (or too long): send it
  * on the channel. */
