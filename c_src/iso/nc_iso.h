@@ -84,6 +84,10 @@ int nocopy__iso_in_keep(uint64_t block);
  * thread sent none during the call (a KEEP_IN must reach the VM before the
  * reply ends the call's loan of the block). */
 extern _Thread_local unsigned long nocopy__iso_sent_here;
+/* Whether this thread's last reply went into a reply slot: the VM is
+ * waiting on slots, so the thread polls the call slot next (nc_iso_main.c);
+ * while the VM backs off, no thread polls for nothing. */
+extern _Thread_local int nocopy__iso_slot_hit;
 void nocopy__iso_in_release(uint64_t block);
 /* Sends one message on the channel (blocking). NOCOPY_OK or a status. */
 int nocopy__iso_send(uint32_t kind, uint64_t id, const void *body, size_t len);

@@ -71,13 +71,18 @@ static void release_handles(nc_iso_call *call);
 /* Sends a REPLY message: into the reply slot the VM armed for the call when
  * it is one and the thread sent nothing else during the call (nc_iso.h,
  * nocopy__iso_sent_here), else on the channel. */
+_Thread_local int nocopy__iso_slot_hit;
+
 static int deliver(const nc_iso_call *call, const uint8_t *msg, size_t len)
 {
     nocopy__iso_slot *slots = (nocopy__iso_slot *)nocopy__iso.slots.base;
+    nocopy__iso_slot_hit = 0;
     if (slots) {
         if (nocopy__iso_sent_here == call->sent_at && len <= NC_ISO_SLOT_MSG_MAX) {
-            if (nocopy__iso_slot_deliver(slots, NC_ISO_SLOTS, call->id, msg, len) == 0)
+            if (nocopy__iso_slot_deliver(slots, NC_ISO_SLOTS, call->id, msg, len) == 0) {
+                nocopy__iso_slot_hit = 1;
                 return NOCOPY_OK;
+            }
         } else {
             nocopy__iso_slot_decline(slots, NC_ISO_SLOTS, call->id);
         }

@@ -110,8 +110,7 @@ static _Thread_local int holding;
 static _Thread_local uint8_t *stash;
 static _Thread_local size_t stash_len;
 static _Thread_local int stashed;
-static _Thread_local int poll_skip;     /* polls left out after one that got nothing */
-static _Thread_local int poll_backoff = NC_ISO_SPIN_BACKOFF;   /* the next skip */
+
 
 static nocopy__iso_slot *call_slot(void)
 {
@@ -180,23 +179,17 @@ static int next_message(uint8_t *buf, size_t *len, int spin)
         return NOCOPY_OK;
     }
     nocopy__iso_slot *s = call_slot();
-    if (spin && !holding && poll_skip > 0) {
-        poll_skip--;
-        spin = 0;
-    }
+    if (!nocopy__iso_slot_hit)
+        spin = 0;                      /* the VM is not waiting on slots now */
     if (s && (holding || (spin && nocopy__iso.spin_ns && nocopy__iso_call_poll_begin(s) == 0))) {
         uint64_t until = now_ns() + nocopy__iso.spin_ns;
         for (unsigned i = 0;; i++) {
             uint64_t st = atomic_load_explicit(&s->state, memory_order_relaxed);
-            if (st == NC_ISO_CALL_POSTED) {
-                poll_backoff = NC_ISO_SPIN_BACKOFF;
+            if (st == NC_ISO_CALL_POSTED)
                 return take_posted(s, buf, len);
-            }
             if (st == NC_ISO_CALL_POLLING) {
                 if ((i & 15) == 0 && now_ns() >= until && nocopy__iso_call_poll_end(s) == 0) {
-                    poll_skip = poll_backoff;
-                    if (poll_backoff < NC_ISO_SPIN_BACKOFF_MAX)
-                        poll_backoff *= 2;
+                    nocopy__iso_slot_hit = 0;
                     break;
                 }
             } else if (st != NC_ISO_CALL_POSTING) {

@@ -105,10 +105,11 @@ enum {
  * which wakes a thread waiting there to take it (nc_iso_msg.h). */
 #define NC_ISO_NUDGE_NS 4000
 
-/* After a wait that did not pay (the VM gave its reply slot up, or a
- * child's poll ended with no CALL), the next NC_ISO_SPIN_BACKOFF calls go
- * without it, twice as many after each such wait in a row, up to
- * NC_ISO_SPIN_BACKOFF_MAX; a wait that pays starts over. On 2 cores shared
+/* After a wait that did not pay (the VM gave its reply slot up), the next
+ * NC_ISO_SPIN_BACKOFF calls go without it, twice as many after each such
+ * wait in a row, up to NC_ISO_SPIN_BACKOFF_MAX; a wait that pays starts
+ * over. A child thread polls only after a reply that went into a slot (the
+ * VM is waiting on slots), until a poll gets nothing. On 2 cores shared
  * with other processes a waiter that loses its core costs more than the
  * wake-ups it saves, and waits that fail in a row are what an overloaded
  * machine looks like. */
