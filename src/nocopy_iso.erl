@@ -49,9 +49,17 @@
 %% multiple of 4096 from 65536 to 2^46, default 1 GiB (address space: only
 %% bytes written take memory). `{timeout, Ms}': the longest a call may take
 %% before the child is killed (default `infinity'). `{restarts, {Intensity,
-%% PeriodMs}}': the restart budget.
+%% PeriodMs}}': the restart budget. `{spin, Us}': how long, in microseconds
+%% (0..100000, default 10), a caller's scheduler waits for a small
+%% reply in shared memory before it lets the reply come as a message, and a
+%% child's thread polls for the next call before it sleeps; 0 turns both
+%% off (docs/design.md, "The isolated backend", Channel).
 -type option() :: {threads, 1..64} | {region_bytes, pos_integer()}
-                | {timeout, timeout()} | {restarts, {non_neg_integer(), pos_integer()}}.
+                | {timeout, timeout()} | {restarts, {non_neg_integer(), pos_integer()}}
+                | {spin, 0..100000}.
+
+%% Measured on 2 shared cores (docs/design.md, "The isolated backend").
+-define(SPIN_DEFAULT, 10).
 
 -define(EI(Cause), [{error_info, #{module => nocopy, cause => Cause}}]).
 
@@ -85,13 +93,14 @@ start(Module) ->
 -spec start(module(), [option()]) -> {ok, iso()} | {error, term()}.
 start(Module, Opts) when is_atom(Module), is_list(Opts) ->
     case options(Opts, #{threads => 4, region_bytes => 1 bsl 30, timeout => infinity,
-                         restarts => {5, 10000}}) of
-        {ok, #{threads := T, region_bytes := R, timeout := To, restarts := {I, P}}} ->
+                         restarts => {5, 10000}, spin => ?SPIN_DEFAULT}) of
+        {ok, #{threads := T, region_bytes := R, timeout := To, restarts := {I, P},
+               spin := Spin}} ->
             Path = filename:join(nocopy:priv_dir(Module), atom_to_list(Module)),
             Atoms = [list_to_atom(A) || A <- Module:'$atoms'()],
             TimeoutMs = case To of infinity -> -1; _ -> To end,
             case start_nif(unicode:characters_to_binary(Path), Module, Atoms, R, T, TimeoutMs,
-                           I, P) of
+                           I, P, Spin) of
                 {ok, Iso} -> {ok, Iso};
                 {error, Reason, Text} -> {error, {Reason, Text}}
             end;
@@ -119,6 +128,8 @@ options([{timeout, Ms} | Rest], Acc) when is_integer(Ms), Ms >= 0, Ms =< 16#7fff
 options([{restarts, {I, P}} | Rest], Acc) when is_integer(I), I >= 0, I =< 1000,
                                                is_integer(P), P >= 1, P =< 16#7fffffff ->
     options(Rest, Acc#{restarts := {I, P}});
+options([{spin, Us} | Rest], Acc) when is_integer(Us), Us >= 0, Us =< 100000 ->
+    options(Rest, Acc#{spin := Us});
 options([Bad | _], _) ->
     {error, {bad_option, Bad}}.
 
@@ -151,7 +162,11 @@ binary(Iso, Bin) ->
 %% @doc What the isolate's VM side knows now: its child (`os_pid', `alive',
 %% `incarnation'), the calls in flight, the input region's live blocks and
 %% bytes, the child's keeps of them, the output handovers Erlang still holds,
-%% the request bytes copied into the region or sent inline so far, and the
+%% the request bytes copied into the region or sent inline so far, the
+%% replies taken from a reply slot (`slot_replies'), the slots given up at
+%% the spin's end (`slot_abandoned') or turned down by the child
+%% (`slot_declined'): those replies came as messages; the calls sent without
+%% a slot after a slot was given up (`slot_skipped'), and the
 %% regions' addresses in this VM and (reported by the child) in the child.
 -spec info(iso()) -> #{atom() => term()}.
 info(Iso) ->
@@ -191,6 +206,10 @@ call_request(Iso, Module, Tag, Request, Timeout, Retries) ->
             fail(Reason, Text);
         badarg ->
             erlang:error({'$nocopy_error', badarg, {port, <<"expected an isolate">>}});
+        {nocopy_reply, Tag, {ok, Value}} ->
+            Value;                          % taken from the reply slot
+        {nocopy_reply, Tag, Error} ->
+            erlang:error(Error);
         IsoTimeout ->
             wait(Iso, Tag, min_timeout(Timeout, IsoTimeout))
     end.
@@ -232,7 +251,8 @@ fail(Reason, Text) ->
 
 %% ---- NIFs -------------------------------------------------------------------------
 
-start_nif(_Path, _Module, _Atoms, _RegionBytes, _Threads, _TimeoutMs, _Intensity, _PeriodMs) ->
+start_nif(_Path, _Module, _Atoms, _RegionBytes, _Threads, _TimeoutMs, _Intensity, _PeriodMs,
+          _SpinUs) ->
     erlang:nif_error(nocopy_iso_nif_not_loaded).
 restart_nif(_Iso) -> erlang:nif_error(nocopy_iso_nif_not_loaded).
 stop_nif(_Iso) -> erlang:nif_error(nocopy_iso_nif_not_loaded).

@@ -32,6 +32,7 @@
 #include "nc_iso_alloc.h"
 #include "nc_iso_msg.h"
 #include "nc_iso_region.h"
+#include "nc_iso_slot.h"
 #include "nc_wire.h"
 
 /* ---- process-wide state ------------------------------------------------------ */
@@ -60,6 +61,8 @@ typedef struct nc_iso_global {
     nocopy__wire_atom_name *names;                /* built-in (5) then module atoms */
     nocopy__iso_region in, out;             /* in: read-only here; out: ours */
     int chan;                               /* our end of the channel */
+    nocopy__iso_region slots;               /* reply slots, shared read-write */
+    uint64_t spin_ns;                       /* a pool thread's spin for the next CALL */
     uint32_t incarnation;                   /* given by the VM: in handle ids */
     nc_iso_hooks hooks;
 } nc_iso_global;
@@ -76,6 +79,15 @@ void nocopy__iso_out_unref(uint64_t off);
  * goes to *block. 0, or -1 when no live block holds the range. */
 int nocopy__iso_out_ref_range(uint64_t off, uint64_t len, uint64_t *block);
 int nocopy__iso_in_keep(uint64_t block);
+/* Messages this thread sent with nocopy__iso_send (keeps, releases): a
+ * REPLY may take the reply slot, which overtakes the channel, only if its
+ * thread sent none during the call (a KEEP_IN must reach the VM before the
+ * reply ends the call's loan of the block). */
+extern _Thread_local unsigned long nocopy__iso_sent_here;
+/* Whether this thread's last reply went into a reply slot: the VM is
+ * waiting on slots, so the thread polls the call slot next (nc_iso_main.c);
+ * while the VM backs off, no thread polls for nothing. */
+extern _Thread_local int nocopy__iso_slot_hit;
 void nocopy__iso_in_release(uint64_t block);
 /* Sends one message on the channel (blocking). NOCOPY_OK or a status. */
 int nocopy__iso_send(uint32_t kind, uint64_t id, const void *body, size_t len);
@@ -165,6 +177,7 @@ typedef struct nc_iso_call {
     nc_iso_node *owned;                     /* result nodes holding a reference */
     int ran;                                /* the function ran: the core's call to finish */
     int handles_ended;                      /* the handles' holds ended (nc_iso_exec.c) */
+    unsigned long sent_at;                  /* nocopy__iso_sent_here when it started */
 } nc_iso_call;
 
 #define ISO_CALL(c) ((nc_iso_call *)(c))

@@ -68,6 +68,28 @@ static writer reply_start(nc_iso_call *call, uint8_t outcome)
 
 static void release_handles(nc_iso_call *call);
 
+/* Sends a REPLY message: into the reply slot the VM armed for the call when
+ * it is one and the thread sent nothing else during the call (nc_iso.h,
+ * nocopy__iso_sent_here), else on the channel. */
+_Thread_local int nocopy__iso_slot_hit;
+
+static int deliver(const nc_iso_call *call, const uint8_t *msg, size_t len)
+{
+    nocopy__iso_slot *slots = (nocopy__iso_slot *)nocopy__iso.slots.base;
+    nocopy__iso_slot_hit = 0;
+    if (slots) {
+        if (nocopy__iso_sent_here == call->sent_at && len <= NC_ISO_SLOT_MSG_MAX) {
+            if (nocopy__iso_slot_deliver(slots, NC_ISO_SLOTS, call->id, msg, len) == 0) {
+                nocopy__iso_slot_hit = 1;
+                return NOCOPY_OK;
+            }
+        } else {
+            nocopy__iso_slot_decline(slots, NC_ISO_SLOTS, call->id);
+        }
+    }
+    return nocopy__iso_chan_send(nocopy__iso.chan, msg, len);
+}
+
 /* Ends the call's hold on the handles it was given (the core's borrows, the
  * lookups' references), once, before the reply goes out: a caller who has
  * the reply finds a handle closed during the call already destroyed
@@ -96,7 +118,7 @@ static void send_error(nc_iso_call *call, int status, unsigned argno, const char
     put(&w, text, len);
     end_handles(call);
     if (!w.full)
-        (void)nocopy__iso_chan_send(nocopy__iso.chan, w.p, w.n);
+        (void)deliver(call, w.p, w.n);
     free(w.p);
 }
 
@@ -211,7 +233,7 @@ static int put_value(writer *w, const nc_iso_node *root, handed *hd)
 
 /* A reply too long for a message goes into an output block (handed over:
  * the VM releases it once decoded); the message names it. */
-static int send_spilled(const writer *w, handed *hd)
+static int send_spilled(const nc_iso_call *call, const writer *w, handed *hd)
 {
     size_t hdr = sizeof(nocopy__iso_hdr);
     size_t len = w->n - hdr;           /* the body: outcome and term */
@@ -230,7 +252,7 @@ static int send_spilled(const writer *w, handed *hd)
     msg[hdr] = NC_ISO_OUT_SPILLED;
     memcpy(msg + hdr + 1, &off, 8);
     memcpy(msg + hdr + 9, &l64, 8);
-    return nocopy__iso_chan_send(nocopy__iso.chan, msg, sizeof msg) == NOCOPY_OK ? 0 : -2;
+    return deliver(call, msg, sizeof msg) == NOCOPY_OK ? 0 : -2;
 }
 
 /* Sends the result; 0 when it went out, -1 when it is too large. */
@@ -242,8 +264,8 @@ static int send_result(nc_iso_call *call)
     if (!w.full && put_value(&w, (const nc_iso_node *)call->base.result, &hd) == 0 && !w.full) {
         end_handles(call);             /* the result is in w now */
         st = w.n <= NC_ISO_MSG_MAX
-                 ? (nocopy__iso_chan_send(nocopy__iso.chan, w.p, w.n) == NOCOPY_OK ? 0 : -2)
-                 : send_spilled(&w, &hd);
+                 ? (deliver(call, w.p, w.n) == NOCOPY_OK ? 0 : -2)
+                 : send_spilled(call, &w, &hd);
     }
     if (st == 0) {
         free(hd.off);                  /* the references are the VM's now */
@@ -394,6 +416,7 @@ void nocopy__iso_call_execute(nc_iso_call *call)
     nocopy__wreader rd;
     call->ran = 0;
     call->handles_ended = 0;
+    call->sent_at = nocopy__iso_sent_here;
     call->dec.head = NULL;
     call->dec.inline_used = 0;
     call->owned = NULL;

@@ -1,8 +1,9 @@
 /* nc_iso_main.c: the child process of the isolated backend, priv/NAME_iso.
  *
  * Started by the VM (c_src/iso_host/) with posix_spawn as
- *     NAME_iso INPUT_BYTES OUTPUT_BYTES THREADS INCARNATION
- * and the channel and the two regions at fds 3, 4, 5 (NC_ISO_CHILD_FD_*).
+ *     NAME_iso INPUT_BYTES OUTPUT_BYTES THREADS INCARNATION SPIN_US
+ * and the channel, the two regions and the reply slots at fds 3, 4, 5, 6
+ * (NC_ISO_CHILD_FD_*).
  * It attaches the regions (input read-only, output writable, each checked
  * to be a sealed memfd of the size agreed), loads the module, says HELLO,
  * then runs a pool of threads that all read the channel: a CALL is run by
@@ -17,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 
 #include "nc_iso.h"
 #include "nc_iso_chan.h"
@@ -84,15 +86,132 @@ static void mark_done(uint32_t seq, int release, uint64_t block)
     }
 }
 
+static uint64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static void cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    __asm__ __volatile__("yield");
+#endif
+}
+
+/* The poller's state (nc_iso_slot.h, the call slot): this thread holds the
+ * role with a CALL posted that it has not taken yet (it read an earlier
+ * message first), and a later message it read from the channel before the
+ * posted CALL (returned next). */
+static _Thread_local int holding;
+static _Thread_local uint8_t *stash;
+static _Thread_local size_t stash_len;
+static _Thread_local int stashed;
+
+
+static nocopy__iso_slot *call_slot(void)
+{
+    return nocopy__iso.slots.base ? (nocopy__iso_slot *)(nocopy__iso.slots.base +
+                                                         NC_ISO_CALL_SLOT * NC_ISO_SLOT_BYTES)
+                                  : NULL;
+}
+
+static uint32_t posted_seq(const nocopy__iso_slot *s)
+{
+    nocopy__iso_hdr h;
+    memcpy(&h, s->msg, sizeof h);
+    return h.seq;
+}
+
+/* The posted CALL, taken: the messages the VM sent before it (lower
+ * numbers) come first, so this thread reads the channel once: an earlier
+ * message is returned now (the CALL waits, the role held); a later one is
+ * kept for after the CALL. Either way no thread waits on the order for a
+ * number only this thread could mark done. */
+static int take_posted(nocopy__iso_slot *s, uint8_t *buf, size_t *len)
+{
+    int st = nocopy__iso_chan_try_recv(nocopy__iso.chan, buf, NC_ISO_MSG_MAX, len);
+    if (st == NOCOPY_OK) {
+        nocopy__iso_hdr h;
+        memcpy(&h, buf, sizeof h);
+        if (*len >= sizeof h && (int32_t)(h.seq - posted_seq(s)) < 0) {
+            holding = 1;
+            return NOCOPY_OK;
+        }
+        if (!stash && !(stash = malloc(NC_ISO_MSG_MAX))) {
+            fprintf(stderr, "nocopy isolate: out of memory\n");
+            end_process(2);
+        }
+        memcpy(stash, buf, *len);
+        stash_len = *len;
+        stashed = 1;
+    } else if (st != NOCOPY_EOVERLOAD) {
+        return st;
+    }
+    holding = 0;
+    if (!nocopy__iso_call_take(s, buf, NC_ISO_MSG_MAX, len)) {
+        /* A thread woken by a NUDGE took it: the next message then. */
+        if (stashed) {
+            stashed = 0;
+            memcpy(buf, stash, stash_len);
+            *len = stash_len;
+            return NOCOPY_OK;
+        }
+        return nocopy__iso_chan_recv(nocopy__iso.chan, buf, NC_ISO_MSG_MAX, len);
+    }
+    return *len ? NOCOPY_OK : NOCOPY_EPROTO;
+}
+
+/* The next message. A thread that has just run a call polls the call slot
+ * for up to the isolate's spin (nocopy__iso.spin_ns), if no other thread
+ * does, so that a caller calling again at once finds it awake without a
+ * system call on either side (a kernel wake-up is most of a small call's
+ * cost, docs/design.md); else, and after, it waits on the channel. */
+static int next_message(uint8_t *buf, size_t *len, int spin)
+{
+    if (stashed) {
+        stashed = 0;
+        memcpy(buf, stash, stash_len);
+        *len = stash_len;
+        return NOCOPY_OK;
+    }
+    nocopy__iso_slot *s = call_slot();
+    if (!nocopy__iso_slot_hit)
+        spin = 0;                      /* the VM is not waiting on slots now */
+    if (s && (holding || (spin && nocopy__iso.spin_ns && nocopy__iso_call_poll_begin(s) == 0))) {
+        uint64_t until = now_ns() + nocopy__iso.spin_ns;
+        for (unsigned i = 0;; i++) {
+            uint64_t st = atomic_load_explicit(&s->state, memory_order_relaxed);
+            if (st == NC_ISO_CALL_POSTED)
+                return take_posted(s, buf, len);
+            if (st == NC_ISO_CALL_POLLING) {
+                if ((i & 15) == 0 && now_ns() >= until && nocopy__iso_call_poll_end(s) == 0) {
+                    nocopy__iso_slot_hit = 0;
+                    break;
+                }
+            } else if (st != NC_ISO_CALL_POSTING) {
+                holding = 0;           /* a NUDGEd thread took the CALL */
+                break;
+            }
+            cpu_relax();
+        }
+    }
+    return nocopy__iso_chan_recv(nocopy__iso.chan, buf, NC_ISO_MSG_MAX, len);
+}
+
 /* The next CALL on the channel, with its outputs held; other messages are
  * marked done on the way. Ends the process at end of file (the VM is done
- * with us), on a message it cannot read, or when out of memory. */
-static nc_iso_call *receive_call(uint8_t *buf)
+ * with us), on a message it cannot read, or when out of memory. spin: the
+ * thread has just run a call (next_message). */
+static nc_iso_call *receive_call(uint8_t *buf, int spin)
 {
     for (;;) {
         size_t len;
         nocopy__iso_hdr h;
-        int st = nocopy__iso_chan_recv(nocopy__iso.chan, buf, NC_ISO_MSG_MAX, &len);
+        int st = next_message(buf, &len, spin);
         if (st == NOCOPY_ECLOSED)
             end_process(0);
         if (st != NOCOPY_OK || len < sizeof h) {
@@ -101,6 +220,20 @@ static nc_iso_call *receive_call(uint8_t *buf)
             end_process(2);
         }
         memcpy(&h, buf, sizeof h);
+        if (h.kind == NC_ISO_MSG_NUDGE) {
+            /* Every message before the posted CALL was read already (the
+             * NUDGE came after it on the channel): take it, if its poller
+             * has not. */
+            mark_done(h.seq, 0, 0);
+            nocopy__iso_slot *s = call_slot();
+            if (!s || !nocopy__iso_call_take(s, buf, NC_ISO_MSG_MAX, &len))
+                continue;
+            if (len < sizeof h) {
+                fprintf(stderr, "nocopy isolate: unreadable message from the VM\n");
+                end_process(2);
+            }
+            memcpy(&h, buf, sizeof h);
+        }
         if (h.kind != NC_ISO_MSG_CALL) {
             mark_done(h.seq, h.kind == NC_ISO_MSG_RELEASE_OUT, h.id);
             continue;
@@ -129,8 +262,8 @@ static void *pool_thread(void *arg)
         fprintf(stderr, "nocopy isolate: out of memory\n");
         end_process(2);
     }
-    for (;;)
-        nocopy__iso_call_execute(receive_call(buf));   /* frees the call */
+    for (int ran = 0;; ran = 1)
+        nocopy__iso_call_execute(receive_call(buf, ran));   /* frees the call */
     return NULL;
 }
 
@@ -200,11 +333,12 @@ static int fail(const char *what)
 
 int main(int argc, char **argv)
 {
-    size_t in_bytes, out_bytes, threads, incarnation;
-    if (argc != 5 || parse_size(argv[1], &in_bytes) || parse_size(argv[2], &out_bytes) ||
-        parse_size(argv[3], &threads) || parse_size(argv[4], &incarnation) || threads < 1 ||
-        threads > THREADS_MAX)
-        return fail("usage: NAME_iso INPUT_BYTES OUTPUT_BYTES THREADS INCARNATION "
+    size_t in_bytes, out_bytes, threads, incarnation, spin_us;
+    if (argc != 6 || parse_size(argv[1], &in_bytes) || parse_size(argv[2], &out_bytes) ||
+        parse_size(argv[3], &threads) || parse_size(argv[4], &incarnation) ||
+        parse_size(argv[5], &spin_us) || threads < 1 || threads > THREADS_MAX ||
+        spin_us > 1000000)
+        return fail("usage: NAME_iso INPUT_BYTES OUTPUT_BYTES THREADS INCARNATION SPIN_US "
                     "(started by nocopy_iso, with its fds)");
 
     const nocopy_module *m = nocopy_module_definition();
@@ -215,10 +349,13 @@ int main(int argc, char **argv)
     nocopy__iso.fingerprint = nocopy__module_fingerprint(m);
     nocopy__iso.chan = NC_ISO_CHILD_FD_CHANNEL;
     nocopy__iso.incarnation = (uint32_t)incarnation;
+    nocopy__iso.spin_ns = (uint64_t)spin_us * 1000;
     if (nocopy__iso_region_attach(&nocopy__iso.in, NC_ISO_CHILD_FD_INPUT, in_bytes, 0) !=
             NOCOPY_OK ||
         nocopy__iso_region_attach(&nocopy__iso.out, NC_ISO_CHILD_FD_OUTPUT, out_bytes, 1) !=
-            NOCOPY_OK)
+            NOCOPY_OK ||
+        nocopy__iso_region_attach(&nocopy__iso.slots, NC_ISO_CHILD_FD_SLOTS, NC_ISO_SLOTS_BYTES,
+                                  1) != NOCOPY_OK)
         return fail("the regions it was given are not the sealed memfds agreed");
     if (nocopy__iso_setup_names(m) != 0 || nocopy__iso_blocks_init() != NOCOPY_OK ||
         nocopy__iso_handles_init(m) != 0)

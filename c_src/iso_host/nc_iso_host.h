@@ -36,6 +36,7 @@
 #include "nc_iso_msg.h"
 #include "nc_iso_proc.h"
 #include "nc_iso_region.h"
+#include "nc_iso_slot.h"
 
 typedef struct nc_host_iso nc_host_iso;
 typedef struct nc_host_inc nc_host_inc;
@@ -64,12 +65,16 @@ typedef struct nc_host_call {
     nc_host_iso *iso;                  /* KEPT (enif_keep_resource) */
     nc_host_block **lent;              /* malloc'd; each lent: a reference and lent++ */
     size_t nlent;
+    nc_host_inc *inc;                  /* not a reference: a call ends before its
+                                        * incarnation (its reader holds one) */
+    int slot;                          /* the reply slot armed for it, or -1 */
 } nc_host_call;
 
 struct nc_host_inc {
     _Atomic long refs;
     uint32_t number;                   /* 1, 2, ... per isolate */
     nocopy__iso_region in, out;        /* in: read-write here; out: read-only */
+    nocopy__iso_region slots;          /* reply slots (nc_iso_slot.h), read-write */
     nocopy__iso_alloc in_alloc;
     int chan;                          /* the VM's end: sends never wait */
     nocopy__iso_child child;
@@ -83,6 +88,7 @@ struct nc_host_inc {
     nc_host_call **calls;              /* in flight, by slot */
     size_t calls_cap, ncalls;
     uint64_t call_seq;
+    uint32_t slots_busy;               /* a bit per reply slot armed for a call */
     nc_host_block **blocks;            /* live input blocks, sorted by off */
     size_t nblocks, blocks_cap;
     uint32_t send_seq;                 /* the next VM -> child message's number */
@@ -100,6 +106,9 @@ struct nc_host_iso {
     char path[4096];
     size_t region_bytes, threads;
     long timeout_ms;                   /* per call; -1: none */
+    uint64_t spin_ns;                  /* a caller's wait on its reply slot; 0: off */
+    _Atomic int spin_skip;             /* calls left without the fast path */
+    _Atomic int spin_backoff;          /* the next skip (nc_iso_slot.h) */
     ERL_NIF_TERM module;               /* NAME_iso (an atom: env-free) */
     ERL_NIF_TERM *atoms;               /* the module's atoms, by index */
     size_t natoms;
@@ -110,6 +119,11 @@ struct nc_host_iso {
     uint32_t incarnations;
     _Atomic uint64_t copied_bytes;     /* request bytes copied into the region */
     _Atomic uint64_t inline_bytes;     /* request bytes sent in messages */
+    _Atomic uint64_t slot_replies;     /* replies taken from a reply slot */
+    _Atomic uint64_t slot_abandoned;   /* slots given up at the spin's end */
+    _Atomic uint64_t slot_skipped;     /* calls sent without it: spin_skip */
+    _Atomic uint64_t slot_declined;    /* slots the child turned down (or wrote
+                                        * garbage in) during the spin */
 };
 
 /* ---- resource types and atoms (nc_iso_host_state.c, set up at load) ---------------- */
@@ -138,8 +152,12 @@ int nocopy__host_inc_register(nc_host_inc *inc, nc_host_call *call);
 /* Takes a call back out (its CALL could not be sent). The call, or NULL if
  * the reader ended it meanwhile (its caller is told). */
 nc_host_call *nocopy__host_inc_unregister(nc_host_inc *inc, uint64_t id);
-/* Ends a call: drops what it holds and frees it. */
+/* Ends a call: drops what it holds (its reply slot disarmed and freed) and
+ * frees it. */
 void nocopy__host_call_free(nc_host_call *call);
+/* Arms a free reply slot for a registered call (call->slot), if one is
+ * free. */
+void nocopy__host_slot_arm(nc_host_inc *inc, nc_host_call *call);
 
 /* ---- references and releases (nc_iso_host_ref.c) -------------------------------------- */
 
@@ -154,6 +172,13 @@ void nocopy__host_inc_kill(nc_host_inc *inc, const char *why);
  * inc->mu held, so numbers follow the order on the channel.
  * @return : as nocopy__iso_chan_try_send. */
 int nocopy__host_inc_send_locked(nc_host_inc *inc, uint8_t *msg, size_t len);
+/* Sends a CALL as nocopy__host_inc_send_locked does, or, when may_post and
+ * a child thread polls the call slot (nc_iso_slot.h), posts it there
+ * (*posted = 1): the caller then watches it (nocopy__host_inc_nudge). */
+int nocopy__host_inc_call_locked(nc_host_inc *inc, uint8_t *msg, size_t len, int may_post,
+                                 int *posted);
+/* A NUDGE, if the CALL posted is still there: its poller is not running. */
+void nocopy__host_inc_nudge(nc_host_inc *inc);
 /* Sends RELEASE_OUT for `block`, or queues it when the channel is full. */
 void nocopy__host_inc_release_out(nc_host_inc *inc, uint64_t block);
 /* Sends the queued RELEASE_OUTs the channel takes now (the reader). */

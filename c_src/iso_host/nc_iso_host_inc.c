@@ -24,8 +24,34 @@
 #define SLOT_BITS 20
 #define MAX_CALLS (1u << SLOT_BITS)
 
+static nocopy__iso_slot *slot_at(nc_host_inc *inc, int k)
+{
+    return (nocopy__iso_slot *)(inc->slots.base + (size_t)k * NC_ISO_SLOT_BYTES);
+}
+
+void nocopy__host_slot_arm(nc_host_inc *inc, nc_host_call *call)
+{
+    enif_mutex_lock(inc->mu);
+    for (int k = 0; k < NC_ISO_SLOTS; k++)
+        if (!(inc->slots_busy & (UINT32_C(1) << k))) {
+            inc->slots_busy |= UINT32_C(1) << k;
+            call->slot = k;
+            nocopy__iso_slot_arm(slot_at(inc, k), call->id);
+            break;
+        }
+    enif_mutex_unlock(inc->mu);
+}
+
 void nocopy__host_call_free(nc_host_call *call)
 {
+    if (call->slot >= 0) {
+        /* Its call ended, so an honest child is done with it: a reply it
+         * gave up on (abandoned) came on the channel after its last write. */
+        nocopy__iso_slot_disarm(slot_at(call->inc, call->slot));
+        enif_mutex_lock(call->inc->mu);
+        call->inc->slots_busy &= ~(UINT32_C(1) << call->slot);
+        enif_mutex_unlock(call->inc->mu);
+    }
     for (size_t i = 0; i < call->nlent; i++)
         nocopy__host_block_return(call->lent[i]);
     free(call->lent);
@@ -264,7 +290,7 @@ int nocopy__host_inc_start(nc_host_iso *iso, uint32_t number, nc_host_inc **out,
     atomic_init(&inc->outs, 0);
     inc->number = number;
     inc->chan = -1;
-    inc->in.fd = inc->out.fd = -1;
+    inc->in.fd = inc->out.fd = inc->slots.fd = -1;
     inc->mu = enif_mutex_create("nocopy_iso_inc");
     char name[64];
     snprintf(name, sizeof name, "nocopy_iso_in_%u", number);
@@ -273,6 +299,10 @@ int nocopy__host_inc_start(nc_host_iso *iso, uint32_t number, nc_host_inc **out,
     snprintf(name, sizeof name, "nocopy_iso_out_%u", number);
     if (st == NOCOPY_OK)
         st = nocopy__iso_region_create(&inc->out, name, iso->region_bytes, 0);
+    if (st == NOCOPY_OK) {
+        snprintf(name, sizeof name, "nocopy_iso_slots_%u", number);
+        st = nocopy__iso_region_create(&inc->slots, name, NC_ISO_SLOTS_BYTES, 1);
+    }
     if (st == NOCOPY_OK)
         st = nocopy__iso_region_freeze(&inc->in);
     if (st == NOCOPY_OK)
@@ -286,13 +316,14 @@ int nocopy__host_inc_start(nc_host_iso *iso, uint32_t number, nc_host_inc **out,
         return st;
     }
     inc->chan = fds[0];
-    char a1[32], a2[32], a3[32], a4[32];
+    char a1[32], a2[32], a3[32], a4[32], a5[32];
     snprintf(a1, sizeof a1, "%zu", iso->region_bytes);
     snprintf(a2, sizeof a2, "%zu", iso->region_bytes);
     snprintf(a3, sizeof a3, "%zu", iso->threads);
     snprintf(a4, sizeof a4, "%u", number);
-    char *argv[] = {iso->path, a1, a2, a3, a4, NULL};
-    int child_fds[NC_ISO_CHILD_FDS] = {fds[1], inc->in.fd, inc->out.fd};
+    snprintf(a5, sizeof a5, "%llu", (unsigned long long)(iso->spin_ns / 1000));
+    char *argv[] = {iso->path, a1, a2, a3, a4, a5, NULL};
+    int child_fds[NC_ISO_CHILD_FDS] = {fds[1], inc->in.fd, inc->out.fd, inc->slots.fd};
     /* The child's environment is empty but for the sanitizers' options, so
      * that a child built with them (make asan) reports where the VM's
      * runtime does. */

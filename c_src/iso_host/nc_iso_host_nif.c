@@ -134,7 +134,8 @@ static ERL_NIF_TERM iso_restart(ErlNifEnv *env, nc_host_iso *iso, int first)
     return atom(env, "ok");
 }
 
-/* start_nif(Path, Module, Atoms, RegionBytes, Threads, TimeoutMs, Intensity, PeriodMs) */
+/* start_nif(Path, Module, Atoms, RegionBytes, Threads, TimeoutMs, Intensity, PeriodMs,
+ *           SpinUs) */
 static ERL_NIF_TERM start_nif(ErlNifEnv *env, int argc, const ERL_NIF_TERM argv[])
 {
     (void)argc;
@@ -143,12 +144,14 @@ static ERL_NIF_TERM start_nif(ErlNifEnv *env, int argc, const ERL_NIF_TERM argv[
     unsigned long region, threads;
     long timeout, period;
     int intensity;
+    unsigned long spin_us;
     if (!enif_inspect_binary(env, argv[0], &path) || path.size == 0 || path.size >= 4096 ||
         memchr(path.data, 0, path.size) || !enif_is_atom(env, argv[1]) ||
         !enif_get_list_length(env, argv[2], &len) || !enif_get_ulong(env, argv[3], &region) ||
         !enif_get_ulong(env, argv[4], &threads) || !enif_get_long(env, argv[5], &timeout) ||
         !enif_get_int(env, argv[6], &intensity) || !enif_get_long(env, argv[7], &period) ||
-        intensity < 0 || intensity > 1000)
+        !enif_get_ulong(env, argv[8], &spin_us) || intensity < 0 || intensity > 1000 ||
+        spin_us > 1000000)
         return enif_make_badarg(env);
     nc_host_iso *iso = enif_alloc_resource(nocopy__host_iso_rt, sizeof *iso);
     if (!iso)
@@ -161,11 +164,18 @@ static ERL_NIF_TERM start_nif(ErlNifEnv *env, int argc, const ERL_NIF_TERM argv[
     iso->timeout_ms = timeout;
     iso->intensity = intensity;
     iso->period_ms = period;
+    iso->spin_ns = (uint64_t)spin_us * 1000;
     iso->atoms = enif_alloc((len ? len : 1) * sizeof *iso->atoms);
     iso->restart_times = enif_alloc((size_t)(intensity ? intensity : 1) * sizeof(long long));
     iso->mu = enif_mutex_create("nocopy_iso");
     atomic_init(&iso->copied_bytes, 0);
     atomic_init(&iso->inline_bytes, 0);
+    atomic_init(&iso->slot_replies, 0);
+    atomic_init(&iso->slot_abandoned, 0);
+    atomic_init(&iso->slot_declined, 0);
+    atomic_init(&iso->spin_skip, 0);
+    atomic_init(&iso->spin_backoff, NC_ISO_SPIN_BACKOFF);
+    atomic_init(&iso->slot_skipped, 0);
     ERL_NIF_TERM list = argv[2], head;
     for (size_t i = 0; iso->atoms && enif_get_list_cell(env, list, &head, &list); i++) {
         if (!enif_is_atom(env, head)) {
@@ -514,10 +524,109 @@ _Static_assert(sizeof(nocopy__iso_hdr) + sizeof(nocopy__iso_call_body) +
                    NC_ISO_MSG_MAX,
                "a CALL of the most segments and inline bytes fits in a message");
 
+static uint64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static void cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    __asm__ __volatile__("yield");
+#endif
+}
+
+/* Whether this call goes without the fast path (a backoff after a slot
+ * given up; racy between schedulers, which only blurs the count). */
+static int skip_spin(nc_host_iso *iso)
+{
+    int left = atomic_load_explicit(&iso->spin_skip, memory_order_relaxed);
+    if (left <= 0)
+        return 0;
+    atomic_store_explicit(&iso->spin_skip, left - 1, memory_order_relaxed);
+    atomic_fetch_add(&iso->slot_skipped, 1);
+    return 1;
+}
+
+/* The fast path (nc_iso_slot.h): waits at most the isolate's spin for the
+ * reply in the call's slot. The reply's term ({nocopy_reply, Tag, R}, as
+ * the reader would send it), or 0: it comes as a message. posted: the CALL
+ * went into the call slot (a NUDGE follows if it is not taken in
+ * NC_ISO_NUDGE_NS). The scheduler's time
+ * spinning is charged to the caller (enif_consume_timeslice). */
+static ERL_NIF_TERM slot_reply(ErlNifEnv *env, nc_host_iso *iso, nc_host_inc *inc, uint64_t id,
+                               int slot, int posted)
+{
+    nocopy__iso_slot *s = (nocopy__iso_slot *)(inc->slots.base +
+                                               (size_t)slot * NC_ISO_SLOT_BYTES);
+    uint8_t buf[NC_ISO_SLOT_MSG_MAX];
+    uint64_t t0 = now_ns(), t = t0;
+    size_t len = 0;
+    int got;
+    while ((got = nocopy__iso_slot_poll(s, id, buf, sizeof buf, &len)) == NC_ISO_SLOT_PENDING &&
+           (t = now_ns()) - t0 < iso->spin_ns) {
+        if (posted && t - t0 >= NC_ISO_NUDGE_NS) {
+            posted = 0;
+            nocopy__host_inc_nudge(inc);
+        }
+        cpu_relax();
+    }
+    int declined = got == NC_ISO_SLOT_LOST;
+    if (got == NC_ISO_SLOT_PENDING)
+        got = nocopy__iso_slot_abandon(s, id, buf, sizeof buf, &len);
+    /* A timeslice is about 1 ms: 1% per 10 us spun. */
+    int pct = (int)((t - t0) / 10000);
+    enif_consume_timeslice(env, pct < 1 ? 1 : pct > 100 ? 100 : pct);
+    if (got == NC_ISO_SLOT_LOST) {
+        atomic_fetch_add(declined ? &iso->slot_declined : &iso->slot_abandoned, 1);
+        if (!declined) {
+            int b = atomic_load_explicit(&iso->spin_backoff, memory_order_relaxed);
+            atomic_store_explicit(&iso->spin_skip, b, memory_order_relaxed);
+            atomic_store_explicit(&iso->spin_backoff,
+                                  b < NC_ISO_SPIN_BACKOFF_MAX ? 2 * b : b,
+                                  memory_order_relaxed);
+        }
+        return 0;
+    }
+    /* The reply is ours to answer, unless the reader ended the call as
+     * the child died (its message is on its way). */
+    nc_host_call *call = nocopy__host_inc_unregister(inc, id);
+    if (!call)
+        return 0;
+    nocopy__iso_hdr h;
+    const char *why = "a reply slot's length out of bounds";
+    ERL_NIF_TERM r = 0;
+    if (got == NC_ISO_SLOT_TAKEN) {
+        why = "a reply slot holding another message";
+        if (len >= sizeof h) {
+            memcpy(&h, buf, sizeof h);
+            if (h.kind == NC_ISO_MSG_REPLY && h.id == id)
+                r = nocopy__host_reply_term(env, inc, call, buf + sizeof h, len - sizeof h,
+                                            &why);
+        }
+    }
+    if (r) {
+        atomic_fetch_add(&iso->slot_replies, 1);
+        atomic_store_explicit(&iso->spin_backoff, NC_ISO_SPIN_BACKOFF, memory_order_relaxed);
+    } else {
+        char text[160];
+        snprintf(text, sizeof text, "the isolate sent a malformed reply (%s)", why);
+        nocopy__host_inc_kill(inc, "it broke the protocol");
+        r = nocopy__host_error_term(env, call, nocopy__host_am.eproto, text);
+    }
+    nocopy__host_call_free(call);
+    return r;
+}
+
 /* call_nif(Iso, Module, Tag, Request): sends the call; the reply comes as
- * {nocopy_reply, Tag, Reply}. Returns the isolate's timeout (infinity or
- * ms) once sent, `dead` (restart, then call again), {wrong_module, M}, or
- * {error, Reason, Text}. */
+ * {nocopy_reply, Tag, Reply}. Returns that reply itself when it came in the
+ * call's reply slot within the isolate's spin, else the isolate's timeout
+ * (infinity or ms) once sent, `dead` (restart, then call again),
+ * {wrong_module, M}, or {error, Reason, Text}. */
 static ERL_NIF_TERM call_nif(ErlNifEnv *env, int argc, const ERL_NIF_TERM argv[])
 {
     (void)argc;
@@ -552,6 +661,8 @@ static ERL_NIF_TERM call_nif(ErlNifEnv *env, int argc, const ERL_NIF_TERM argv[]
         goto done;
     }
     memset(call, 0, sizeof *call);
+    call->slot = -1;
+    call->inc = inc;
     enif_self(env, &call->caller);
     call->tag = tag;
     enif_keep_resource(iso);
@@ -565,13 +676,22 @@ static ERL_NIF_TERM call_nif(ErlNifEnv *env, int argc, const ERL_NIF_TERM argv[]
     }
     size_t len = build_call(iso, inc, call, req.ps, req.n, msg, &err);
     int st = NOCOPY_ENOMEM;
+    if (len && iso->spin_ns && !skip_spin(iso))
+        nocopy__host_slot_arm(inc, call);
+    /* Read before the send: once sent, the reader may end and free the
+     * call (the child's death). */
+    uint64_t id = call->id;
+    int slot = call->slot, posted = 0;
     if (len) {
         enif_mutex_lock(inc->mu);
-        st = nocopy__host_inc_send_locked(inc, msg, len);
+        st = nocopy__host_inc_call_locked(inc, msg, len, slot >= 0, &posted);
         enif_mutex_unlock(inc->mu);
     }
     if (st == NOCOPY_OK) {
-        r = iso->timeout_ms < 0 ? atom(env, "infinity") : enif_make_long(env, iso->timeout_ms);
+        r = slot >= 0 ? slot_reply(env, iso, inc, id, slot, posted) : 0;
+        if (!r)
+            r = iso->timeout_ms < 0 ? atom(env, "infinity")
+                                    : enif_make_long(env, iso->timeout_ms);
         goto done;
     }
     /* Not sent: take it back, unless the reader failed it meanwhile (its
@@ -607,6 +727,10 @@ static ERL_NIF_TERM info_nif(ErlNifEnv *env, int argc, const ERL_NIF_TERM argv[]
 #define PUT(k, v) enif_make_map_put(env, m, atom(env, k), v, &m)
     PUT("copied_bytes", enif_make_uint64(env, atomic_load(&iso->copied_bytes)));
     PUT("inline_bytes", enif_make_uint64(env, atomic_load(&iso->inline_bytes)));
+    PUT("slot_replies", enif_make_uint64(env, atomic_load(&iso->slot_replies)));
+    PUT("slot_abandoned", enif_make_uint64(env, atomic_load(&iso->slot_abandoned)));
+    PUT("slot_declined", enif_make_uint64(env, atomic_load(&iso->slot_declined)));
+    PUT("slot_skipped", enif_make_uint64(env, atomic_load(&iso->slot_skipped)));
     enif_mutex_lock(iso->mu);
     PUT("incarnation", enif_make_uint(env, iso->incarnations));
     PUT("stopped", iso->stopped ? atom(env, "true") : atom(env, "false"));
@@ -704,7 +828,7 @@ static int upgrade(ErlNifEnv *env, void **priv, void **old, ERL_NIF_TERM info)
 }
 
 static ErlNifFunc funcs[] = {
-    {"start_nif", 8, start_nif, ERL_NIF_DIRTY_JOB_IO_BOUND},
+    {"start_nif", 9, start_nif, ERL_NIF_DIRTY_JOB_IO_BOUND},
     {"restart_nif", 1, restart_nif, ERL_NIF_DIRTY_JOB_IO_BOUND},
     {"stop_nif", 1, stop_nif, 0},
     {"kill_nif", 1, kill_nif, 0},

@@ -25,6 +25,7 @@ static void inc_free(nc_host_inc *inc)
         close(inc->chan);
     nocopy__iso_region_unmap(&inc->in);
     nocopy__iso_region_unmap(&inc->out);
+    nocopy__iso_region_unmap(&inc->slots);
     nocopy__iso_alloc_destroy(&inc->in_alloc);
     if (inc->mu)
         enif_mutex_destroy(inc->mu);
@@ -63,6 +64,40 @@ int nocopy__host_inc_send_locked(nc_host_inc *inc, uint8_t *msg, size_t len)
     if (st == NOCOPY_OK)
         inc->send_seq++;               /* numbers stay dense: only sent ones count */
     return st;
+}
+
+int nocopy__host_inc_call_locked(nc_host_inc *inc, uint8_t *msg, size_t len, int may_post,
+                                 int *posted)
+{
+    *posted = 0;
+    nocopy__iso_hdr h;
+    if (len < sizeof h)
+        return NOCOPY_ERANGE;
+    memcpy(&h, msg, sizeof h);
+    h.seq = inc->send_seq;
+    memcpy(msg, &h, sizeof h);
+    nocopy__iso_slot *s = (nocopy__iso_slot *)(inc->slots.base +
+                                               NC_ISO_CALL_SLOT * NC_ISO_SLOT_BYTES);
+    if (may_post && nocopy__iso_call_post(s, msg, len) == 0) {
+        inc->send_seq++;
+        *posted = 1;
+        return NOCOPY_OK;
+    }
+    return nocopy__host_inc_send_locked(inc, msg, len);
+}
+
+void nocopy__host_inc_nudge(nc_host_inc *inc)
+{
+    nocopy__iso_slot *s = (nocopy__iso_slot *)(inc->slots.base +
+                                               NC_ISO_CALL_SLOT * NC_ISO_SLOT_BYTES);
+    if (atomic_load_explicit(&s->state, memory_order_relaxed) != NC_ISO_CALL_POSTED)
+        return;
+    nocopy__iso_hdr h = {.kind = NC_ISO_MSG_NUDGE, .seq = 0, .id = 0};
+    uint8_t msg[sizeof h];
+    memcpy(msg, &h, sizeof h);
+    enif_mutex_lock(inc->mu);
+    (void)nocopy__host_inc_send_locked(inc, msg, sizeof msg);   /* full: threads are busy */
+    enif_mutex_unlock(inc->mu);
 }
 
 static int send_release(nc_host_inc *inc, uint64_t block)

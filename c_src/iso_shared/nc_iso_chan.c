@@ -53,13 +53,13 @@ int nocopy__iso_chan_try_send(int fd, const void *msg, size_t len)
     return chan_send(fd, msg, len, MSG_DONTWAIT);
 }
 
-int nocopy__iso_chan_recv(int fd, void *buf, size_t cap, size_t *len)
+static int chan_recv(int fd, void *buf, size_t cap, size_t *len, int flags)
 {
     for (;;) {
         /* MSG_TRUNC makes recv return the message's real length, so a
          * message longer than the buffer is seen as such (and dropped whole:
          * the rest of a SEQPACKET message is discarded). */
-        ssize_t n = recv(fd, buf, cap, MSG_TRUNC);
+        ssize_t n = recv(fd, buf, cap, MSG_TRUNC | flags);
         if (n > 0 && (size_t)n <= cap) {
             *len = (size_t)n;
             return NOCOPY_OK;
@@ -76,4 +76,14 @@ int nocopy__iso_chan_recv(int fd, void *buf, size_t cap, size_t *len)
             return NOCOPY_EOVERLOAD;
         return NOCOPY_ECLOSED;
     }
+}
+
+int nocopy__iso_chan_recv(int fd, void *buf, size_t cap, size_t *len)
+{
+    return chan_recv(fd, buf, cap, len, 0);
+}
+
+int nocopy__iso_chan_try_recv(int fd, void *buf, size_t cap, size_t *len)
+{
+    return chan_recv(fd, buf, cap, len, MSG_DONTWAIT);
 }

@@ -46,5 +46,9 @@ int nocopy__iso_chan_try_send(int fd, const void *msg, size_t len);
  *           has nothing yet; NOCOPY_ECLOSED at end of file (the peer closed
  *           or died); NOCOPY_EPROTO for a message longer than cap. */
 int nocopy__iso_chan_recv(int fd, void *buf, size_t cap, size_t *len);
+/* As nocopy__iso_chan_recv, but never waits, even on a blocking end:
+ * NOCOPY_EOVERLOAD when no message is there (the child's pool threads spin
+ * with it before they block). */
+int nocopy__iso_chan_try_recv(int fd, void *buf, size_t cap, size_t *len);
 
 #endif /* NC_ISO_CHAN_H */

@@ -37,7 +37,8 @@
 #define NC_ISO_CHILD_FD_CHANNEL 3
 #define NC_ISO_CHILD_FD_INPUT   4
 #define NC_ISO_CHILD_FD_OUTPUT  5
-#define NC_ISO_CHILD_FDS        3
+#define NC_ISO_CHILD_FD_SLOTS   6   /* reply slots, nc_iso_slot.h */
+#define NC_ISO_CHILD_FDS        4
 
 /* The largest message on the channel (a datagram: it arrives whole or not at
  * all). Bigger data belongs in a region. */

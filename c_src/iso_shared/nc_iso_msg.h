@@ -17,6 +17,9 @@
  *                  region (off, len; a result passed back in).
  *     RELEASE_OUT  id = an output block's offset: Erlang dropped one binary
  *                  made from it (one per handover).
+ *     NUDGE        id = 0: a CALL posted in the call slot (nc_iso_slot.h)
+ *                  was not taken within NC_ISO_NUDGE_NS (its poller is not
+ *                  running): the thread that reads this takes it.
  *   child -> VM
  *     HELLO        id = 0; body: nocopy__iso_hello (what the child mapped;
  *                  for tests and diagnostics only, never used as an address).
@@ -58,7 +61,8 @@ enum {
     NC_ISO_MSG_REPLY,
     NC_ISO_MSG_KEEP_IN,
     NC_ISO_MSG_RELEASE_IN,
-    NC_ISO_MSG_DYING
+    NC_ISO_MSG_DYING,
+    NC_ISO_MSG_NUDGE
 };
 
 typedef struct nocopy__iso_hdr {

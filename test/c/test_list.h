@@ -83,6 +83,12 @@
     X(iso_chan_dead_peer)                                                      \
     X(iso_chan_nonblocking_end_never_waits)                                    \
     X(iso_chan_try_send_never_waits)                                           \
+    /* test_iso_slot.c */                                                      \
+    X(iso_slot_reply_taken)                                                    \
+    X(iso_slot_given_up)                                                       \
+    X(iso_slot_declined)                                                       \
+    X(iso_slot_hostile_child)                                                  \
+    X(iso_call_slot)                                                           \
     /* test_iso_order.c */                                                     \
     X(iso_order_in_order_runs_at_once)                                         \
     X(iso_order_release_waits_for_earlier_messages)                            \

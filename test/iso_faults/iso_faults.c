@@ -112,6 +112,62 @@ static int f_use_thing(nocopy_call *call)
     return nocopy_return(call, nocopy_make_i64(call, ++t->uses));
 }
 
+/* slot_scribble(Mode): a hostile child writing its own call's reply slot
+ * (the isolated backend's fast path, c_src/iso_shared/nc_iso_slot.h; the
+ * layout is spelled here, as a hostile module would find it: fd 6, 16
+ * slots of 4096 bytes, a state word id << 2 | state at 0, a length at 8,
+ * the message at 64). Mode 1: ready with a length past the slot; 2: ready
+ * with garbage bytes; 3: ready for another call (a state the VM must not
+ * take), then returns ok; 4: ready with a REPLY header for this call and a
+ * body the decoder must refuse. After modes 1, 2 and 4 it waits (at most 10
+ * s) for the VM to take the slot, which kills this process. */
+static int f_slot_scribble(nocopy_call *call)
+{
+    int64_t mode;
+    int st = nocopy_arg_i64(call, 0, &mode);
+    if (st)
+        return st;
+    uint8_t *m = mmap(NULL, 16 * 4096, PROT_READ | PROT_WRITE, MAP_SHARED, 6, 0);
+    if (m == MAP_FAILED)
+        return nocopy_fail(call, NOCOPY_EINTERNAL, "no reply slots at fd 6");
+    volatile uint64_t *state = NULL;
+    for (int i = 0; i < 16 && !state; i++) {
+        volatile uint64_t *s = (volatile uint64_t *)(m + i * 4096);
+        if ((*s & 3) == 1)             /* armed for a call: ours, the only one */
+            state = s;
+    }
+    if (!state)
+        return nocopy_fail(call, NOCOPY_EINTERNAL, "no armed reply slot");
+    uint64_t id = *state >> 2;
+    volatile uint32_t *len = (volatile uint32_t *)((volatile uint8_t *)state + 8);
+    uint8_t *msg = (uint8_t *)state + 64;
+    uint64_t wrote = (id << 2) | 3;
+    switch (mode) {
+    case 1: *len = 0xFFFFFFFFu; break;
+    case 2: memset(msg, 0xAB, 200); *len = 200; break;
+    case 3: wrote = ((id + 1) << 2) | 3; break;
+    default: {
+        /* A REPLY header (kind 4, seq 0, this id), outcome ok, then a tuple
+         * claiming 2^32 - 1 elements in a 5-byte body. */
+        uint32_t kind = 4, seq = 0;
+        memcpy(msg, &kind, 4);
+        memcpy(msg + 4, &seq, 4);
+        memcpy(msg + 8, &id, 8);
+        uint8_t body[6] = {0, 'T', 0xFF, 0xFF, 0xFF, 0xFF};
+        memcpy(msg + 16, body, sizeof body);
+        *len = 16 + sizeof body;
+    }
+    }
+    __atomic_store_n(state, wrote, __ATOMIC_RELEASE);
+    if (mode == 3)
+        return nocopy_return(call, nocopy_make_atom(call, NOCOPY_ATOM_OK));
+    for (int ms = 0; *state == wrote && ms < 10000; ms++) {
+        struct timespec one = {0, 1000000};
+        nanosleep(&one, NULL);
+    }
+    return nocopy_fail(call, NOCOPY_EINTERNAL, "the VM did not take the slot");
+}
+
 static const nocopy_func funcs[] = {
     {.name = "ok", .arity = 0, .fn = f_ok, .args = "", .result = "ok"},
     {.name = "os_pid", .arity = 0, .fn = f_os_pid, .args = "", .result = "pos_integer()",
@@ -125,6 +181,8 @@ static const nocopy_func funcs[] = {
      .doc = "Never returns."},
     {.name = "held", .arity = 2, .fn = f_held, .args = "Path :: binary(), Bin :: binary()",
      .result = "binary()", .doc = "A copy of Bin, once the file Path exists."},
+    {.name = "slot_scribble", .arity = 1, .fn = f_slot_scribble, .args = "Mode :: 1..4",
+     .result = "ok", .doc = "Writes garbage into its own call's reply slot."},
     {.name = "new_thing", .arity = 0, .fn = f_new_thing, .args = "",
      .result = "nocopy:handle()"},
     {.name = "use_thing", .arity = 1, .fn = f_use_thing, .args = "T :: nocopy:handle()",

@@ -1,0 +1,133 @@
+/* nc_iso_slot.h: reply slots, the isolated backend's fast path for small
+ * replies (docs/design.md, "The isolated backend", Channel).
+ *
+ * A third memfd, mapped read-write in both processes, holds NC_ISO_SLOTS
+ * slots. The VM arms a free slot with a call's id before it sends the CALL
+ * and spins on it for a bounded time (the isolate's `spin`); the child
+ * thread that runs the call writes the REPLY message into the slot instead
+ * of the channel, if the slot is still armed for that call. Whoever gives
+ * up first wins, with one atomic operation on the slot's state word:
+ *
+ *   VM arms:         state = id << 2 | WAITING
+ *   child claims:    CAS WAITING -> WRITING, copies, stores len,
+ *                    CAS WRITING -> READY; a failed CAS: it sends the
+ *                    REPLY on the channel as usual
+ *   child declines:  CAS WAITING -> OFF, then the channel (the VM stops
+ *                    spinning at once)
+ *   VM takes:        state READY for this id: copies the message out
+ *   VM gives up:     exchange(state, OFF); READY: it takes the reply
+ *                    anyway; otherwise the child's next CAS fails and the
+ *                    reply comes on the channel
+ *
+ * The child can write anything here at any time: the VM reads the state
+ * and the length once each, checks the length, and copies the message into
+ * its own memory before decoding it (with the channel's hardened decoder).
+ * A garbage state is a slot lost for this call (its reply must then come on
+ * the channel); a slot is re-armed only after its call has ended, so an
+ * honest child never writes a slot armed for another call. */
+#ifndef NC_ISO_SLOT_H
+#define NC_ISO_SLOT_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define NC_ISO_SLOTS 16
+#define NC_ISO_SLOT_BYTES 4096
+#define NC_ISO_SLOT_HEAD 64
+/* The longest REPLY message (header included) a slot holds. */
+#define NC_ISO_SLOT_MSG_MAX (NC_ISO_SLOT_BYTES - NC_ISO_SLOT_HEAD)
+/* The slots' memfd: the reply slots, then the call slot. */
+#define NC_ISO_CALL_SLOT NC_ISO_SLOTS
+#define NC_ISO_SLOTS_BYTES ((size_t)(NC_ISO_SLOTS + 1) * NC_ISO_SLOT_BYTES)
+
+enum { NC_ISO_SLOT_OFF = 0, NC_ISO_SLOT_WAITING, NC_ISO_SLOT_WRITING, NC_ISO_SLOT_READY };
+
+typedef struct nocopy__iso_slot {
+    _Atomic uint64_t state;            /* call id << 2 | NC_ISO_SLOT_* */
+    _Atomic uint32_t len;              /* bytes of msg, once READY */
+    uint8_t pad[NC_ISO_SLOT_HEAD - 12];
+    uint8_t msg[NC_ISO_SLOT_MSG_MAX];
+} nocopy__iso_slot;
+
+_Static_assert(sizeof(nocopy__iso_slot) == NC_ISO_SLOT_BYTES, "a slot is 4 KiB");
+
+/* What nocopy__iso_slot_poll found. */
+enum { NC_ISO_SLOT_PENDING, NC_ISO_SLOT_TAKEN, NC_ISO_SLOT_LOST, NC_ISO_SLOT_BAD };
+
+/* ---- the VM's side ---- */
+
+/* Arms the slot for call id (< 2^62), before the CALL is sent. */
+void nocopy__iso_slot_arm(nocopy__iso_slot *s, uint64_t id);
+/* Disarms it (its call has ended): an honest child no longer writes it. */
+void nocopy__iso_slot_disarm(nocopy__iso_slot *s);
+/* Looks once. TAKEN: the REPLY for id copied into dst (cap bytes), *len
+ * set. PENDING: armed for id, not ready. LOST: the state names no such
+ * thing (the child wrote garbage). BAD: ready with a length over
+ * min(cap, NC_ISO_SLOT_MSG_MAX): the child broke the protocol. */
+int nocopy__iso_slot_poll(nocopy__iso_slot *s, uint64_t id, uint8_t *dst, size_t cap,
+                          size_t *len);
+/* Gives up waiting: TAKEN (the reply was ready after all: copied, as by
+ * poll), BAD (as by poll), or LOST (the reply will come on the channel). */
+int nocopy__iso_slot_abandon(nocopy__iso_slot *s, uint64_t id, uint8_t *dst, size_t cap,
+                             size_t *len);
+
+/* ---- the child's side ---- */
+
+/* Writes the REPLY message for call id into the slot armed for it, if any
+ * of the n is. 0: delivered; -1: send it on the channel. */
+int nocopy__iso_slot_deliver(nocopy__iso_slot *slots, size_t n, uint64_t id, const void *msg,
+                             size_t len);
+/* The reply for call id will come on the channel (too long for a slot, or
+ * it must follow the thread's other messages): disarms its slot, if armed,
+ * so that the VM stops waiting at once. */
+void nocopy__iso_slot_decline(nocopy__iso_slot *slots, size_t n, uint64_t id);
+
+/* ---- the call slot: a small CALL for a child thread that polls ----
+ *
+ * The same layout, the other way. A child thread that has just run a call
+ * may take the poller's role (OFF -> POLLING) and poll this slot, instead of
+ * the channel, for up to the isolate's spin. The VM, sending a CALL that
+ * fits, takes the poller (POLLING -> POSTING), writes the message, and
+ * publishes it (POSTED); else it sends on the channel. The VM only writes
+ * here and compares-and-swaps the state: nothing the child does to the slot
+ * can make it read, wait or fail (a child that takes the role and never
+ * reads only loses its own calls, as one that never reads the channel).
+ * The CALL keeps its number in the VM's order (nocopy__iso_hdr.seq): the
+ * poller reads the channel's earlier messages first (nc_iso_main.c). */
+enum {
+    NC_ISO_CALL_OFF = 0, NC_ISO_CALL_POLLING, NC_ISO_CALL_POSTING, NC_ISO_CALL_POSTED,
+    NC_ISO_CALL_TAKING
+};
+
+/* A posted CALL not taken after this long: its poller lost its core (2
+ * shared cores, other processes), so the VM sends a NUDGE on the channel,
+ * which wakes a thread waiting there to take it (nc_iso_msg.h). */
+#define NC_ISO_NUDGE_NS 4000
+
+/* After a wait that did not pay (the VM gave its reply slot up), the next
+ * NC_ISO_SPIN_BACKOFF calls go without it, twice as many after each such
+ * wait in a row, up to NC_ISO_SPIN_BACKOFF_MAX; a wait that pays starts
+ * over. A child thread polls only after a reply that went into a slot (the
+ * VM is waiting on slots), until a poll gets nothing. On 2 cores shared
+ * with other processes a waiter that loses its core costs more than the
+ * wake-ups it saves, and waits that fail in a row are what an overloaded
+ * machine looks like. */
+#define NC_ISO_SPIN_BACKOFF 16
+#define NC_ISO_SPIN_BACKOFF_MAX 1024
+
+/* The VM: 0, the message is posted; -1, no poller (or too long): send it
+ * on the channel. */
+int nocopy__iso_call_post(nocopy__iso_slot *s, const void *msg, size_t len);
+/* The child: takes the poller's role; 0, or -1 when another thread has it. */
+int nocopy__iso_call_poll_begin(nocopy__iso_slot *s);
+/* Gives the role up; 0, or -1 when a CALL is being posted (poll on: it
+ * will be POSTED at once). */
+int nocopy__iso_call_poll_end(nocopy__iso_slot *s);
+/* Takes the posted CALL (the poller, or a thread that read a NUDGE; one of
+ * them wins): copied into buf (cap bytes); the role ends. 1 with *len set
+ * (0 when it did not fit: the VM's bug), or 0 when nothing was posted or
+ * the other took it. */
+int nocopy__iso_call_take(nocopy__iso_slot *s, uint8_t *buf, size_t cap, size_t *len);
+
+#endif /* NC_ISO_SLOT_H */

@@ -1,0 +1,155 @@
+%% The isolated backend's reply slots (c_src/iso_shared/nc_iso_slot.h): a
+%% small reply written by the child into shared memory, taken by the calling
+%% NIF within the isolate's `spin', else sent as a message. Each test counts
+%% the path taken with nocopy_iso:info/1 (slot_replies: taken from a slot;
+%% slot_abandoned: the NIF stopped waiting at the spin's end; slot_declined:
+%% the child turned the slot down; in both the reply came as a message):
+%% taken, off, declined (a call that keeps its input must not overtake its
+%% KEEP_IN), abandoned (a call longer than the spin), and a hostile child
+%% writing garbage into its slot (the VM refuses it with eproto, kills the
+%% child, survives, and the next call works).
+-module(nocopy_iso_slot_tests).
+
+-include_lib("eunit/include/eunit.hrl").
+
+-define(LONG_SPIN, 100000).   % us: the child always answers within it here
+
+slot_test_() ->
+    [{"taken: replies from the slot", fun taken/0},
+     {"spin 0: no slot, replies as messages", fun off/0},
+     {"declined: a call that keeps its input replies on the channel", fun declined/0},
+     {"abandoned: a call longer than the spin replies as a message", fun abandoned/0},
+     {"a hostile child's slot: refused, the VM survives", {timeout, 120, fun hostile/0}},
+     {"bad spin options", fun bad_options/0}].
+
+counts(Iso) ->
+    #{slot_replies := R, slot_abandoned := A} = nocopy_iso:info(Iso),
+    {R, A}.
+
+declines(Iso) ->
+    maps:get(slot_declined, nocopy_iso:info(Iso)).
+
+taken() ->
+    {ok, Iso} = iso_faults_iso:start([{spin, ?LONG_SPIN}]),
+    try
+        {R0, A0} = counts(Iso),
+        [?assertEqual(ok, iso_faults_iso:ok(Iso)) || _ <- lists:seq(1, 20)],
+        {R1, A1} = counts(Iso),
+        ?assertEqual(0, declines(Iso)),
+        %% Every call went one way or the other, and the slot's way at least
+        %% once (the child answers within 100 ms).
+        %% (A call after a slot given up goes without one: slot_skipped.)
+        S = maps:get(slot_skipped, nocopy_iso:info(Iso)),
+        ?assertEqual(20, (R1 - R0) + (A1 - A0) + S),
+        ?assert(R1 - R0 >= 1),
+        ?assertEqual(0, maps:get(calls_in_flight, nocopy_iso:info(Iso)))
+    after
+        iso_faults_iso:stop(Iso)
+    end.
+
+off() ->
+    {ok, Iso} = iso_faults_iso:start([{spin, 0}]),
+    try
+        [?assertEqual(ok, iso_faults_iso:ok(Iso)) || _ <- lists:seq(1, 20)],
+        ?assertEqual({0, 0}, counts(Iso))
+    after
+        iso_faults_iso:stop(Iso)
+    end.
+
+%% keep_put keeps its arena input: its KEEP_IN goes on the channel, so its
+%% reply must too (from the slot it would overtake the keep, and end the
+%% call's loan of the block before the VM knew of the keep). The child
+%% declines the slot, so the NIF stops waiting at once.
+declined() ->
+    {ok, Iso} = nocopy_test_iso:start([{region_bytes, 1 bsl 24}, {spin, ?LONG_SPIN}]),
+    try
+        A = nocopy_iso:binary(Iso, binary:copy(<<"0123456789abcdef">>, 4096)),
+        C0 = counts(Iso),
+        D0 = declines(Iso),
+        _ = nocopy_test_iso:keep_put(Iso, 0, A),
+        ?assertEqual(C0, counts(Iso)),
+        ?assertEqual(D0 + 1, declines(Iso)),
+        ?assertEqual(1, maps:get(child_keeps, nocopy_iso:info(Iso))),
+        ?assert(nocopy_test_iso:keep_release(Iso, 0)),
+        ?assert(nocopy_test_lib:wait_until(
+                  fun() -> maps:get(child_keeps, nocopy_iso:info(Iso)) =:= 0 end, 10000))
+    after
+        nocopy_test_iso:stop(Iso)
+    end.
+
+abandoned() ->
+    {ok, Iso} = iso_faults_iso:start([{spin, 1000}]),
+    Gate = filename:join(os:getenv("TMPDIR", "/tmp"),
+                         "nocopy_iso_slot_" ++ os:getpid() ++ "_"
+                         ++ integer_to_list(erlang:unique_integer([positive]))),
+    Self = self(),
+    Bin = binary:copy(<<"x">>, 200),
+    try
+        {R0, A0} = counts(Iso),
+        Caller = spawn_link(fun() ->
+                                Self ! {self(), iso_faults_iso:held(Iso, list_to_binary(Gate),
+                                                                    Bin)}
+                            end),
+        %% The NIF gives up after its 1 ms; the call is still held.
+        ?assert(nocopy_test_lib:wait_until(fun() -> counts(Iso) =:= {R0, A0 + 1} end, 10000)),
+        ?assertEqual(1, maps:get(calls_in_flight, nocopy_iso:info(Iso))),
+        ok = file:write_file(Gate, <<>>),
+        receive {Caller, R} -> ?assertEqual(Bin, R) end,
+        ?assertEqual({R0, A0 + 1}, counts(Iso)),
+        %% The slot is free again: the next calls can take it.
+        ok = iso_faults_iso:ok(Iso)
+    after
+        file:delete(Gate),
+        iso_faults_iso:stop(Iso)
+    end.
+
+hostile() ->
+    {ok, Iso} = iso_faults_iso:start([{spin, ?LONG_SPIN}, {restarts, {100, 60000}}]),
+    try
+        [begin
+             Text = scribble_error(Iso, Mode),
+             ?assertNotEqual(nomatch, string:find(Text, Why)),
+             %% The child was killed for it (SIGKILL, seen by the reader
+             %% as the channel's end); the next call starts another.
+             ?assert(nocopy_test_lib:wait_until(
+                       fun() -> maps:get(alive, nocopy_iso:info(Iso)) =:= false end, 10000)),
+             ?assertEqual(ok, iso_faults_iso:ok(Iso))
+         end || {Mode, Why} <- [{1, "a reply slot's length out of bounds"},
+                                {2, "a reply slot holding another message"},
+                                {4, "malformed reply"}]],
+        %% A state for another call: not taken; the reply comes as a message.
+        C0 = counts(Iso),
+        D0 = declines(Iso),
+        ?assertEqual(ok, scribble(Iso, 3)),
+        ?assertEqual(C0, counts(Iso)),
+        ?assertEqual(D0 + 1, declines(Iso)),
+        ?assertEqual(4, maps:get(incarnation, nocopy_iso:info(Iso)))
+    after
+        iso_faults_iso:stop(Iso)
+    end.
+
+%% The scribble needs the NIF still waiting on the slot when the function
+%% runs (spin 100 ms): a call that found its slot already given up is tried
+%% again.
+scribble(Iso, Mode) ->
+    scribble(Iso, Mode, 20).
+scribble(Iso, Mode, Tries) ->
+    try iso_faults_iso:slot_scribble(Iso, Mode)
+    catch
+        error:einternal:St when Tries > 1 ->
+            #{general := "no armed reply slot"} = nocopy_test_lib:error_strings(einternal, St),
+            scribble(Iso, Mode, Tries - 1)
+    end.
+
+scribble_error(Iso, Mode) ->
+    try scribble(Iso, Mode) of
+        V -> erlang:error({expected_eproto, Mode, V})
+    catch
+        error:eproto:St ->
+            #{general := Text} = nocopy_test_lib:error_strings(eproto, St),
+            Text
+    end.
+
+bad_options() ->
+    [?assertEqual({error, {bad_option, {spin, S}}}, iso_faults_iso:start([{spin, S}]))
+     || S <- [-1, 100001, 1.5, fast]].
