@@ -275,6 +275,22 @@ iodata_argument_test() ->
          || X <- [[foo], [256], [-1], [1 | 2], [<<1:3>>], foo, 7]]
     end).
 
+%% An iodata argument of many pieces, each the caller's binary by reference:
+%% their views (24 bytes a piece) outgrow the inline call's arena (1 KiB)
+%% into the room on the driver's stack (3 KiB, about 120 pieces) and past it
+%% into the arena's blocks (200 pieces); at every count C sees each binary
+%% itself, in order, and the whole.
+iodata_many_pieces_test() ->
+    with_ports([[]], fun(P) ->
+        [begin
+             L = [nc_big(300 + I) || I <- lists:seq(1, N)],
+             {Total, Count, Pieces} = nocopy_test_drv:iovec_info(P, L),
+             ?assertEqual({N, iolist_size(L), N}, {N, Total, Count}),
+             ?assertEqual([{nif_addr(B), byte_size(B)} || B <- L], Pieces),
+             ?assertEqual(iolist_to_binary(L), nocopy_test_drv:iovec_flat(P, L))
+         end || N <- [1, 30, 64, 100, 127, 200]]
+    end).
+
 %% An iodata argument read as a term (its type, a list walk) rather than as a
 %% vector: a proper list of binaries, its pieces, holding the list's bytes;
 %% a slice of one is a slice of the caller's binary, no copy.
