@@ -610,8 +610,20 @@ int nocopy__wire_begin_sized(cursor *c, const nocopy__wire_segment *segs, size_t
     enter(c, 0);
 
     /* outputv's first entry is the (empty) driver header: step over it so
-     * that the fast path of take() reads the request header. */
+     * that the fast path below reads the request header. */
     skip_empty(c);
+    if (in_seg(c) >= NC_WIRE_HEADER_BYTES) {
+        /* The common case: the whole fixed header in one entry, checked once. */
+        const uint8_t *h = c->p;
+        if (h[0] != NC_WIRE_MAGIC0 || h[1] != NC_WIRE_MAGIC1 || h[2] != NC_WIRE_VERSION)
+            goto slow;
+        req->module = (uint32_t)load_be(h + 3, 4);
+        req->func = (uint32_t)load_be(h + 7, 4);
+        req->argc = (uint32_t)load_be(h + 11, 4);
+        c->p += NC_WIRE_HEADER_BYTES;
+        return NOCOPY_OK;
+    }
+slow:
     if (!take(c, hdr, 3))
         return fail_header(req, "shorter than the %d-byte header", NC_WIRE_HEADER_BYTES);
     if (hdr[0] != NC_WIRE_MAGIC0 || hdr[1] != NC_WIRE_MAGIC1)
