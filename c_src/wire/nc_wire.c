@@ -482,8 +482,18 @@ static int read_node(decoder *d, nocopy__wire_node *n)
     }
     case 'a':
     case 'b':
-        if (!take_be(c, t == 'a' ? 2 : 8, &v))
+    case 'B':
+        if (t == 'B') {
+            /* A binary that runs to the end of the request: the last term,
+             * its length the bytes left (the driver stubs send their last
+             * binary argument so: no length field to build). */
+            if (d->pending != 0)
+                return fail(req, c, "binary to the end of the request before %zu more terms",
+                            d->pending);
+            v = cur_left(c);
+        } else if (!take_be(c, t == 'a' ? 2 : 8, &v)) {
             return fail(req, c, "truncated %s length", t == 'a' ? "atom" : "binary");
+        }
         if (t == 'a' && v > NC_WIRE_MAX_ATOM_BYTES)
             return fail(req, c, "atom of %u bytes", (unsigned)v);
         if (v > cur_left(c))
@@ -555,6 +565,14 @@ static int read_node(decoder *d, nocopy__wire_node *n)
                                 "%zu other terms", (unsigned long long)v, cur_left(c),
                         d->pending);
         return read_iodata(d, n, (size_t)v);
+    case 'V':
+        /* iodata that runs to the end of the request: the last term, so the
+         * stub need not measure the I/O list (iolist_size/1 walks every
+         * piece); the runtime summed it into the I/O vector's size. */
+        if (d->pending != 0)
+            return fail(req, c, "iodata to the end of the request before %zu more terms",
+                        d->pending);
+        return read_iodata(d, n, cur_left(c));
     case 'o':
         n->kind = NC_W_OTHER;
         return NOCOPY_OK;
