@@ -47,6 +47,13 @@ main([Dir]) ->
               {"iodata_two", [[<<"a">>], [$b, [$c]]], [iodata, iodata]}],
     [write(Dir, "ok_" ++ Name, nocopy_wire:request(Port, Fp, 17, 3, Args, Kinds))
      || {Name, Args, Kinds} <- Iodata],
+    %% The driver stubs' last binary or iodata argument runs to the end ("B",
+    %% "V": request/7 with Tail).
+    Tail = [{"tail_iodata", [1, [<<"ab">>, [$c, <<"de">>], Big | <<"end">>]], [int, iodata]},
+            {"tail_binary", [[$a], Big], [iodata, binary]},
+            {"tail_empty", [[]], [iodata]}],
+    [write(Dir, "ok_" ++ Name, nocopy_wire:request(Port, Fp, 17, 3, Args, Kinds, true))
+     || {Name, Args, Kinds} <- Tail],
     Hdr = fun(Argc) -> <<"nc", (nocopy_wire:version()), Fp:32, 3:32, Argc:32, $i, 17:64>> end,
     Bad = [{"empty", <<>>},
            {"garbage", <<"garbage">>},
@@ -72,9 +79,11 @@ main([Dir]) ->
            {"args_lying", <<(Hdr(1000))/binary, "nnn">>},
            {"iodata_len_huge", <<(Hdr(1))/binary, $v, 16#ffffffffffffffff:64, "abc">>},
            {"iodata_len_cut", <<(Hdr(1))/binary, $v, 0:32>>},
-           {"iodata_short", <<(Hdr(2))/binary, $v, 4:64, "abcn">>}],
+           {"iodata_short", <<(Hdr(2))/binary, $v, 4:64, "abcn">>},
+           {"tail_iodata_not_last", <<(Hdr(2))/binary, $V, "abcn">>},
+           {"tail_binary_in_tuple", <<(Hdr(1))/binary, $T, 2:32, $B, "abcn">>}],
     [write(Dir, "bad_" ++ Name, Bin) || {Name, Bin} <- Bad],
-    io:format("wrote ~b seeds to ~s~n", [length(Good) + 2 + length(Iodata) + length(Bad), Dir]);
+    io:format("wrote ~b seeds to ~s~n", [length(Good) + 2 + length(Iodata) + length(Tail) + length(Bad), Dir]);
 main(_) ->
     io:format(standard_error, "usage: gen_corpus.escript DIR~n", []),
     halt(2).

@@ -260,8 +260,33 @@ call_request(Port, Driver, Tag, Request, Timeout) ->
                 wait(Port, Driver, Tag, Timeout)
             end
     catch
-        error:badarg -> not_sent(Port)
+        error:badarg -> not_sent(Port, Driver, Tag, Request, Timeout)
     end.
+
+%% port_command/2 refused a stub's request. Its last argument may be a list
+%% sent unmeasured to the end of the request ("V", nocopy_wire:request/7)
+%% that is no I/O list: if the port is open, the request goes again with that
+%% argument as the term it is, which C refuses with its own error, as the NIF
+%% does. Otherwise the port is closed, or no port.
+-spec not_sent(term(), atom(), integer(), iodata(), timeout()) -> term().
+not_sent(Port, Driver, Tag, Request, Timeout) when is_port(Port), is_list(Request) ->
+    case {erlang:port_info(Port, id), lists:reverse(Request)} of
+        {{id, _}, [Io, Head | Before]} when is_binary(Head), byte_size(Head) > 0,
+                                            is_list(Io) ->
+            case binary:last(Head) of
+                $V ->
+                    Sized = binary:part(Head, 0, byte_size(Head) - 1),
+                    call_request(Port, Driver, Tag,
+                                 lists:reverse(Before, [Sized, nocopy_wire:term(Io, Port)]),
+                                 Timeout);
+                _ ->
+                    not_sent(Port)
+            end;
+        _ ->
+            not_sent(Port)
+    end;
+not_sent(Port, _, _, _, _) ->
+    not_sent(Port).
 
 %% A call queued to the port's workers: its reply comes within microseconds
 %% as a rule, so the caller first waits ?UNWATCHED_MS without a monitor (a

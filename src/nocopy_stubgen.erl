@@ -441,7 +441,7 @@ drv_module(Name, Types, Funcs, Fp, Options) ->
      "'$undef'(_) ->\n",
      "    undef.\n\n",
      [drv_function(F) || F <- Funcs],
-     [drv_encoder(F, Name, handle_aliases(Types)) || F <- Funcs],
+     [drv_encoder(F, Name, handle_aliases(Types), true) || F <- Funcs],
      "%% @private The index of a function in the C table, for nocopy_port.\n",
      [["'$index'(", atom(F#func.name), ", ", integer_to_list(F#func.arity), ") -> ",
        integer_to_list(F#func.index), ";\n"] || F <- Funcs],
@@ -519,7 +519,7 @@ iso_module(Name, Types, Funcs, Fp, Atoms) ->
      "-spec stop(nocopy_iso:iso()) -> ok.\n",
      "stop(Iso) ->\n    nocopy_iso:stop(Iso).\n\n",
      [iso_function(F) || F <- Funcs],
-     [drv_encoder(F, Name, handle_aliases(Types)) || F <- Funcs],
+     [drv_encoder(F, Name, handle_aliases(Types), false) || F <- Funcs],
      "%% @private The module's atoms, by index, for the isolate's replies.\n",
      "'$atoms'() ->\n    ", io_lib:format("~p", [Atoms]), ".\n\n",
      "%% @private The fingerprint of the table, for tests and tools.\n",
@@ -547,15 +547,19 @@ iso_function(#func{name = N, args = Args} = F) ->
 
 %% ---- per-function request encoders -------------------------------------------
 
-%% The request encoder of one function: nocopy_wire:encoder/4 writes it from
+%% The request encoder of one function: nocopy_wire:encoder/5 writes it from
 %% the kinds of its arguments (docs/wire-format.md; the bytes are
-%% nocopy_wire:request/5's, tested in nocopy_driver_wire_tests).
+%% nocopy_wire:request/7's, tested in nocopy_driver_wire_tests). Tail: the
+%% driver's, whose last binary or I/O list argument runs to the end of the
+%% request unmeasured (nocopy_port:call_request/5 resends a list that
+%% port_command/2 refuses); an isolate's VM side measures the request itself,
+%% so its stubs send request/6's.
 drv_encoder(#func{name = N, args = Args, index = I, arity = Arity, sched = Sched}, Module,
-            Handles) ->
+            Handles, Tail) ->
     Kinds = [wire_kind(arg_kind(T, Module, Handles), Sched) || {_, T} <- Args],
     nocopy_wire:encoder(encoder_name(N), I, Kinds,
                         ["The request for ", atom(N), "/", integer_to_list(Arity + 1),
-                         " (nocopy_wire:encoder/4)."]).
+                         " (nocopy_wire:encoder/5)."], Tail).
 
 encoder_name(N) -> atom("$nocopy_request_" ++ N).
 

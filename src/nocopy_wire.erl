@@ -9,12 +9,14 @@
 %% `port_command/2' hands each binary of more than 64 bytes to the driver's
 %% `outputv' by reference; the small values around them travel in a compact
 %% header. An argument whose spec says iodata is sent as it is, its length
-%% before it (`request/6'): the runtime lays its pieces out in the I/O vector,
-%% and the driver reads them from there. The decoder is
+%% before it (`request/6'; as the last argument of a driver stub's request,
+%% with no length, running to the end, `request/7'): the runtime lays its
+%% pieces out in the I/O vector, and the driver reads them from there. The
+%% decoder is
 %% `nocopy__wire_decode()' in c_src/wire/nc_wire.c.
 -module(nocopy_wire).
 
--export([request/5, request/6, term/2, version/0, encoder/4]).
+-export([request/5, request/6, request/7, term/2, version/0, encoder/4, encoder/5]).
 
 -export_type([kind/0]).
 
@@ -60,6 +62,31 @@ header(Fp, Tag, FunIndex, Argc) when is_reference(Tag) ->
               non_neg_integer(), list(), [kind()]) -> iodata().
 request(Port, Fp, Tag, FunIndex, Args, Kinds) when length(Args) =:= length(Kinds) ->
     [header(Fp, Tag, FunIndex, length(Args)) | kinded(Args, Kinds, Port)].
+
+%% @doc request/6, and when `Tail' is `true' the last argument runs to the end
+%% of the request: one of kind `binary' that is a binary is sent as `"B"'
+%% followed by the binary, an
+%% argument of kind `iodata' that is a list as `"V"' followed by the list,
+%% neither with its size (the driver knows the request's size). The list is
+%% not checked here: `port_command/2' refuses one that is no I/O list, and
+%% nocopy_port:call_request/5 then sends it again as the term it is (C refuses
+%% it with its own error). What the driver stubs send; an isolate's are
+%% request/6's (its VM side measures the request itself).
+-spec request(port() | nocopy_iso:iso(), nocopy_port:fingerprint(), nocopy_port:tag(),
+              non_neg_integer(), list(), [kind()], boolean()) -> iodata().
+request(Port, Fp, Tag, FunIndex, Args, Kinds, false) ->
+    request(Port, Fp, Tag, FunIndex, Args, Kinds);
+request(Port, Fp, Tag, FunIndex, Args, Kinds, true) when length(Args) =:= length(Kinds) ->
+    [header(Fp, Tag, FunIndex, length(Args)) | tail_kinded(Args, Kinds, Port)].
+
+tail_kinded([A], [iodata], _) when is_list(A) ->
+    [<<$V>>, A];
+tail_kinded([B], [binary], _) when is_binary(B) ->
+    [<<$B>>, B];
+tail_kinded([A | As], [K | Ks], Port) ->
+    kinded([A], [K], Port) ++ tail_kinded(As, Ks, Port);
+tail_kinded([], [], _) ->
+    [].
 
 kinded([A | As], [iodata | Ks], Port) when is_list(A) ->
     Rest = kinded(As, Ks, Port),
@@ -137,6 +164,13 @@ elems(_, _, _, _) -> [].
 %% (nocopy_driver_wire_tests compares them).
 -spec encoder(iodata(), non_neg_integer(), [kind()], iodata()) -> iodata().
 encoder(Name, FunIndex, Kinds, Comment) ->
+    encoder(Name, FunIndex, Kinds, Comment, false).
+
+%% @doc encoder/4, making request/7's bytes with `Tail' (the driver stubs:
+%% `true', their last binary or I/O list argument sent to the end of the
+%% request, not measured).
+-spec encoder(iodata(), non_neg_integer(), [kind()], iodata(), boolean()) -> iodata().
+encoder(Name, FunIndex, Kinds, Comment, Tail) ->
     Arity = length(Kinds),
     Named = [{K, "A" ++ integer_to_list(I)} || {K, I} <- lists:zip(Kinds, lists:seq(1, Arity))],
     Vars = [V || {_, V} <- Named],
@@ -149,23 +183,42 @@ encoder(Name, FunIndex, Kinds, Comment) ->
     Guards = [["is_integer(T), ", Small("T")] | [guard(K, V, Small) || {K, V} <- Named, K =/= other]],
     Header = ["\"", ?NC_WIRE_MAGIC, "\", ", integer_to_list(?NC_WIRE_VERSION), ", ?FP:32, ",
               integer_to_list(FunIndex), ":32, ", integer_to_list(Arity), ":32, $i, T:64/signed"],
-    P = case [K || {K, _} <- Named, K =:= handle orelse K =:= other orelse K =:= iodata] of
+    %% P is used by handles' patterns, other terms' encoding and a measured
+    %% I/O list's fallback.
+    P = case [K || {K, _} <- tail_last(Named, Tail),
+                   K =:= handle orelse K =:= other orelse K =:= iodata] of
             [] -> "_";
             _ -> "P"
         end,
     Generic = ["nocopy_wire:request(P, ?FP, T, ", integer_to_list(FunIndex), ", [",
                join(Vars, ", "), "]"],
-    Fallback = case lists:member(iodata, Kinds) of
-                   false -> [Generic, ")"];
-                   true -> [Generic, ", [", join([atom_to_list(K) || K <- Kinds], ", "), "])"]
+    KindList = ["[", join([atom_to_list(K) || K <- Kinds], ", "), "]"],
+    Fallback = case {Tail, lists:member(iodata, Kinds)} of
+                   {true, _} -> [Generic, ", ", KindList, ", true)"];
+                   {false, false} -> [Generic, ")"];
+                   {false, true} -> [Generic, ", ", KindList, ")"]
                end,
-    Elems = elements(Named, [Header], []),
+    Elems = elements(tail_last(Named, Tail), [Header], []),
     ["%% ", Comment, "\n",
      Name, "(", join([P, "T" | Pats], ", "), ")\n",
      "  when ", join(Guards, ",\n       "), " ->\n",
-     "    ", sized(Named, Elems, Fallback), ";\n",
+     "    ", sized(tail_last(Named, Tail), Elems, Fallback), ";\n",
      Name, "(", join(["P", "T" | Vars], ", "), ") ->\n",
      "    ", Fallback, ".\n\n"].
+
+%% With Tail, the last argument, if a binary or iodata, runs to the end of
+%% the request (kinds binary_tail, iodata_tail: no size).
+tail_last(Named, false) ->
+    Named;
+tail_last([], true) ->
+    [];
+tail_last(Named, true) ->
+    {Init, [{K, V}]} = lists:split(length(Named) - 1, Named),
+    case K of
+        binary -> Init ++ [{binary_tail, V}];
+        iodata -> Init ++ [{iodata_tail, V}];
+        _ -> Named
+    end.
 
 %% The first clause's body: the request, once each iodata argument is
 %% measured (iolist_size/1 also checks that it is an I/O list: one that is
@@ -213,6 +266,12 @@ elements([{Kind, V} | Rest], Cur, Acc) ->
             elements(Rest, [], [{expr, V} | Acc1]);
         iodata ->
             Acc1 = flush(Cur ++ [["$v, ", size_var(V), ":64"]], Acc),
+            elements(Rest, [], [{expr, V} | Acc1]);
+        binary_tail ->
+            Acc1 = flush(Cur ++ [["$B"]], Acc),
+            elements(Rest, [], [{expr, V} | Acc1]);
+        iodata_tail ->
+            Acc1 = flush(Cur ++ [["$V"]], Acc),
             elements(Rest, [], [{expr, V} | Acc1]);
         other ->
             elements(Rest, [], [{expr, ["nocopy_wire:term(", V, ", P)"]} | flush(Cur, Acc)])

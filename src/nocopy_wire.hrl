@@ -3,7 +3,7 @@
 %% test sends requests made here to a driver decoding them there.
 
 -define(NC_WIRE_MAGIC, "nc").
--define(NC_WIRE_VERSION, 3).
+-define(NC_WIRE_VERSION, 4).
 
 %% Integers the emulator keeps small (immediate) on 64-bit machines: guards on
 %% this range cost no bignum comparison, in the encoders and the receive.

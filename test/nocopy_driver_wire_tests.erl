@@ -113,11 +113,13 @@ proc_status_kib(Field) ->
 %% ---- the stubs' own request encoders ----------------------------------------------------
 
 %% Each generated stub encodes its request itself ('$nocopy_request_NAME',
-%% nocopy_stubgen:drv_encoder/3). Whatever the arguments (of the kinds the spec
+%% nocopy_stubgen:drv_encoder/4). Whatever the arguments (of the kinds the spec
 %% names or not, in the small range or not, a handle of this port or another),
-%% its request must be byte for byte nocopy_wire:request/5's, and every
-%% binary argument must be its own iolist element (the runtime then passes a
-%% large one by reference).
+%% its request must be byte for byte nocopy_wire:request/7's with the kinds of
+%% its spec and Tail, which differs from request/5's only where a last
+%% argument of kind binary that is a binary runs to the end ("B" then the
+%% binary, for "b" Size:64 then the binary); and every binary argument must be
+%% its own iolist element (the runtime then passes a large one by reference).
 stub_encoders_match_generic_test_() ->
     %% Thousands of argument lists: seconds under AddressSanitizer on a busy
     %% machine, past EUnit's default 5 s.
@@ -139,24 +141,43 @@ stub_encoders_match_generic() ->
                   {'$nocopy_handle', P, Id, x}, self(), make_ref(), #{}],
         Tags = [1, erlang:unique_integer([positive]), -5, 16#7ffffffffffffff,
                 16#800000000000000, -(1 bsl 63)],
-        Funs = [{echo_i64, 1}, {echo_double, 1}, {echo_bytes, 1}, {echo_atom, 1},
-                {echo_tuple, 1}, {echo_range, 1}, {use_handle, 1}, {build_all, 0},
-                {gate_wait_handle, 2}, {thread_name_above2, 2}, {build_buf, 2},
-                {slice, 3}, {fail_badarg, 3}],
+        %% Each function with the kinds its spec gives its arguments.
+        Funs = [{echo_i64, [int]}, {echo_double, [float]}, {echo_bytes, [binary]},
+                {echo_atom, [other]}, {echo_tuple, [other]}, {echo_range, [int]},
+                {use_handle, [handle]}, {build_all, []}, {gate_wait_handle, [handle, int]},
+                {thread_name_above2, [binary, binary]}, {build_buf, [int, int]},
+                {slice, [binary, int, int]}, {fail_badarg, [int, binary, other]}],
         [begin
              Enc = list_to_atom("$nocopy_request_" ++ atom_to_list(F)),
              I = index(F),
              [begin
                   Fast = apply(nocopy_test_drv, Enc, [P, T | Args]),
-                  Generic = nocopy_wire:request(P, fp(), T, I, Args),
-                  ?assertEqual({F, T, Args, iolist_to_binary(Generic)},
+                  Tail = nocopy_wire:request(P, fp(), T, I, Args, Kinds, true),
+                  ?assertEqual({F, T, Args, iolist_to_binary(Tail)},
                                {F, T, Args, iolist_to_binary(Fast)}),
+                  Generic = iolist_to_binary(nocopy_wire:request(P, fp(), T, I, Args)),
+                  ?assertEqual({F, T, Args, Generic},
+                               {F, T, Args, sized_tail(Kinds, Args, iolist_to_binary(Fast))}),
                   Elems = elements(Fast),
                   [?assert(lists:any(fun(E) -> E =:= B end, Elems))
                    || B <- Args, is_binary(B), byte_size(B) > 64]
-              end || T <- Tags, Args <- arg_lists(Arity, Values)]
-         end || {F, Arity} <- Funs]
+              end || T <- Tags, Args <- arg_lists(length(Kinds), Values)]
+         end || {F, Kinds} <- Funs]
     end).
+
+%% A request with its last binary argument of kind binary sent to the end
+%% ("B") rewritten with its size ("b" Size:64): request/5's bytes.
+sized_tail([], [], Req) ->
+    Req;
+sized_tail(Kinds, Args, Req) ->
+    case {lists:last(Kinds), lists:last(Args)} of
+        {binary, B} when is_binary(B) ->
+            Pre = byte_size(Req) - byte_size(B) - 1,
+            <<Head:Pre/binary, $B, B/binary>> = Req,
+            <<Head/binary, $b, (byte_size(B)):64, B/binary>>;
+        _ ->
+            Req
+    end.
 
 %% Every list of N values, for N =< 2; for 3, every value in each position
 %% with the others from a few typical ones.
@@ -225,12 +246,13 @@ noncanonical_request_test() ->
 
 %% ---- iodata arguments ("v"): the list's bytes, laid out by the runtime ----------------
 
-%% A stub whose spec names an argument iodata() sends an I/O list (an empty
-%% one too) as "v" Size:64 followed by the list itself (nocopy_wire:request/6),
-%% so its pieces are the runtime's I/O vector entries, with no term per piece;
-%% any other value (a binary, no iodata at all) is encoded as a term. Byte for
-%% byte request/6's, and for an I/O list not request/5's (negative control:
-%% the generic encoding is another).
+%% A stub whose spec names its last argument iodata() sends a list (an empty
+%% one too) as "V" followed by the list itself, unmeasured and unchecked
+%% (nocopy_wire:request/7 with Tail; port_command/2 checks it), so its pieces
+%% are the runtime's I/O vector entries, with no term per piece; any other
+%% value (a binary, no list at all) is encoded as a term. The same bytes as
+%% request/6's "v" Size:64 and the list, but for the size; for an I/O list not
+%% request/5's (negative control: the generic encoding is another).
 stub_iodata_encoder_test() ->
     with_ports([[]], fun(P) ->
         Big = nc_big(4096),
@@ -241,20 +263,72 @@ stub_iodata_encoder_test() ->
         I = index(iovec_flat),
         [begin
              Stub = nocopy_test_drv:'$nocopy_request_iovec_flat'(P, T, V),
-             Kinded = nocopy_wire:request(P, fp(), T, I, [V], [iodata]),
-             ?assertEqual({T, V, iolist_to_binary(Kinded)}, {T, V, iolist_to_binary(Stub)}),
+             Tail = nocopy_wire:request(P, fp(), T, I, [V], [iodata], true),
+             Kinded = iolist_to_binary(nocopy_wire:request(P, fp(), T, I, [V], [iodata])),
              Generic = iolist_to_binary(nocopy_wire:request(P, fp(), T, I, [V])),
-             case is_list(V) andalso iodata_size(V) >= 0 of
+             case is_list(V) of
                  true ->
-                     ?assertNotEqual(Generic, iolist_to_binary(Stub)),
-                     Size = iolist_size(V),
-                     ?assertMatch(<<_:15/binary, $i, _:64, $v, Size:64, _/binary>>,
-                                  iolist_to_binary(Stub)),
-                     ?assertEqual(V, lists:last(Stub));
+                     Head = iolist_to_binary(lists:droplast(Stub)),
+                     ?assertEqual({T, V, Head}, {T, V, iolist_to_binary(lists:droplast(Tail))}),
+                     ?assertEqual({V, V}, {lists:last(Stub), lists:last(Tail)}),
+                     ?assertMatch(<<_:15/binary, $i, _:64, $V>>, Head),
+                     case iodata_size(V) of
+                         -1 ->
+                             ok;
+                         Size ->
+                             Sized = binary:part(Head, 0, byte_size(Head) - 1),
+                             ?assertEqual(<<Sized/binary, $v, Size:64,
+                                            (iolist_to_binary(V))/binary>>, Kinded),
+                             ?assertNotEqual(Generic, Kinded)
+                     end;
                  false ->
-                     ?assertEqual(Generic, iolist_to_binary(Stub))
+                     ?assertEqual({T, V, Generic}, {T, V, iolist_to_binary(Stub)}),
+                     ?assertEqual(Generic, iolist_to_binary(Tail)),
+                     ?assertEqual(Generic, Kinded)
              end
          end || T <- Tags, V <- Values]
+    end).
+
+%% A list that is no I/O list, sent by a stub as "V": port_command/2 refuses
+%% it, and nocopy_port:call_request/5 sends it again as the term it is, so C
+%% refuses it with the NIF's error (iodata_argument_test); on a closed port it
+%% is eclosed, as for any request, and the open port still answers.
+unchecked_iodata_resent_test() ->
+    with_ports([[]], fun(P) ->
+        Cause = fun(Fun) ->
+                        try Fun() of
+                            V -> {ok, V}
+                        catch
+                            error:R:St ->
+                                [{_, _, _, Info} | _] = St,
+                                {R, maps:get(cause, proplists:get_value(error_info, Info))}
+                        end
+                end,
+        %% (the stub counts the port as argument 1)
+        {badarg, {2, Text}} = Cause(fun() -> nocopy_test_drv:iovec_flat(P, [foo]) end),
+        ?assertEqual({badarg, {1, Text}}, Cause(fun() -> nocopy_test:iovec_flat([foo]) end)),
+        ?assertNotEqual(nomatch, string:find(Text, "iodata")),
+        ?assertEqual(<<"ab">>, nocopy_test_drv:iovec_flat(P, [$a, <<"b">>])),
+        Q = open([]),
+        close(Q),
+        [?assertEqual({error, eclosed},
+                      catch_nocopy(fun() -> nocopy_test_drv:iovec_flat(Q, L) end))
+         || L <- [[foo], [<<"ab">>], []]],
+        ?assertEqual(<<"x">>, nocopy_test_drv:iovec_flat(P, [<<"x">>]))
+    end).
+
+%% A binary sent to the end of the request ("B") by a stub: the same result
+%% as its sized form, referenced, at the sizes the runtime copies or not.
+binary_to_the_end_test() ->
+    with_ports([[]], fun(P) ->
+        [begin
+             B = nc_big(N),
+             ?assertEqual(B, nocopy_test_drv:echo_bytes(P, B)),
+             ?assertMatch([<<_:15/binary, $i, _:64, $B>>, B],
+                          nocopy_test_drv:'$nocopy_request_echo_bytes'(P, 1, B))
+         end || N <- [0, 1, 64, 65, 4096, 1 bsl 20]],
+        Big = nc_big(1000),
+        ?assertEqual(nif_addr(Big), nocopy_test_drv:address_of(P, Big))
     end).
 
 iodata_size(V) ->
@@ -278,6 +352,22 @@ iodata_argument_test() ->
         [?assertEqual(catch_nocopy(fun() -> nocopy_test:iovec_flat(X) end),
                       catch_nocopy(fun() -> nocopy_test_drv:iovec_flat(P, X) end))
          || X <- [[foo], [256], [-1], [1 | 2], [<<1:3>>], foo, 7]]
+    end).
+
+%% An iodata argument of many pieces, each the caller's binary by reference:
+%% their views (24 bytes a piece) outgrow the inline call's arena (1 KiB)
+%% into the room on the driver's stack (3 KiB, about 120 pieces) and past it
+%% into the arena's blocks (200 pieces); at every count C sees each binary
+%% itself, in order, and the whole.
+iodata_many_pieces_test() ->
+    with_ports([[]], fun(P) ->
+        [begin
+             L = [nc_big(300 + I) || I <- lists:seq(1, N)],
+             {Total, Count, Pieces} = nocopy_test_drv:iovec_info(P, L),
+             ?assertEqual({N, iolist_size(L), N}, {N, Total, Count}),
+             ?assertEqual([{nif_addr(B), byte_size(B)} || B <- L], Pieces),
+             ?assertEqual(iolist_to_binary(L), nocopy_test_drv:iovec_flat(P, L))
+         end || N <- [1, 30, 64, 100, 127, 200]]
     end).
 
 %% An iodata argument read as a term (its type, a list walk) rather than as a

@@ -66,13 +66,48 @@ static void drv_finish(void)
 
 /* ---- one request ------------------------------------------------------------- */
 
-/* The decoder's allocator: the call's arena, counting what a queued call
- * will hold. */
-static void *dec_alloc(void *ctx, size_t size)
+/* Room on dispatch()'s stack for what an inline call's decoded request needs
+ * beyond its arena's inline buffer (NC_ARENA_INLINE): an iodata argument of
+ * 64 pieces takes 1.5 KiB of piece views and owners, which would otherwise
+ * cost a malloc'd arena block and its free on every call. An inline call
+ * never outlives dispatch(); a heap call may (a worker runs it), so it has
+ * none. With the entries described in drv_outputv and the call itself, an
+ * inline request takes about 10 KiB of the scheduler's stack. */
+#define DEC_SPILL_BYTES 3072
+
+/* The decoder's allocator for one call. */
+typedef struct dec_ctx {
+    nc_drv_call *call;
+    unsigned char *spill;          /* DEC_SPILL_BYTES, or NULL: a heap call */
+    size_t spill_used;
+} dec_ctx;
+
+/* The call's arena, counting what a queued call will hold. */
+static void *call_alloc(nc_drv_call *call, size_t size)
 {
-    nc_drv_call *call = ctx;
     call->dec_bytes += size;
     return nocopy__arena_alloc_fast(&call->dec, size);
+}
+
+/* The decoder's allocator: the arena's inline buffer, then the spill (inline
+ * calls), then the arena's blocks. */
+static void *dec_alloc(void *ctx, size_t size)
+{
+    dec_ctx *d = ctx;
+    nc_drv_call *call = d->call;
+    size_t need = (size + NC_ALIGN - 1) & ~(size_t)(NC_ALIGN - 1);
+    call->dec_bytes += size;
+    if (size - 1 < NC_ARENA_INLINE && need <= NC_ARENA_INLINE - call->dec.inline_used) {
+        void *p = call->dec.inline_buf + call->dec.inline_used;
+        call->dec.inline_used += need;
+        return p;
+    }
+    if (d->spill && size - 1 < DEC_SPILL_BYTES && need <= DEC_SPILL_BYTES - d->spill_used) {
+        void *p = d->spill + d->spill_used;
+        d->spill_used += need;
+        return p;
+    }
+    return nocopy__arena_alloc(&call->dec, size);
 }
 
 /* Looks up every handle of the request in the port's table, KEPT for the
@@ -104,7 +139,7 @@ static int keep_binaries(nc_drv_call *call, const ErlIOVec *ev)
         if (ev->binv && ev->binv[i] && (i == 0 || ev->binv[i] != ev->binv[i - 1]))
             n++;
     }
-    call->keeps = dec_alloc(call, (n ? n : 1) * sizeof *call->keeps);
+    call->keeps = call_alloc(call, (n ? n : 1) * sizeof *call->keeps);
     if (!call->keeps)
         return -1;
     for (int i = 0; i < ev->vsize; i++)
@@ -173,15 +208,16 @@ static void call_reset(nc_drv_call *call, nc_drv_port *dp, ErlDrvTermData caller
  * request: a request for another module (the port was mixed up), an index
  * out of the table or a wrong argument count. The tag is read into `call`
  * first, so that the answer reaches the caller's receive. */
-static const nocopy_func *checked_func(nc_drv_call *call, nocopy__wreader *rd)
+static const nocopy_func *checked_func(dec_ctx *dc, nocopy__wreader *rd)
 {
+    nc_drv_call *call = dc->call;
     const nocopy_module *m = nocopy__drv.mod;
     const nocopy__wreq *req = &call->req;
     int module_ok = req->module == nocopy__drv.fingerprint;
     const nocopy_func *f = module_ok && req->func < m->nfuncs ? &m->funcs[req->func] : NULL;
     if (f && req->argc == f->arity)
         return f;
-    int st = nocopy__wire_read_tag(rd, dec_alloc, call, &call->req);
+    int st = nocopy__wire_read_tag(rd, dec_alloc, dc, &call->req);
     if (st != NOCOPY_OK)
         reject(call, st, "%s", st == NOCOPY_ENOMEM ? "out of memory reading the request"
                                                    : call->req.err);
@@ -231,6 +267,8 @@ static void dispatch(nc_drv_port *dp, ErlDrvTermData caller, const ErlIOVec *ev,
                      const nocopy__wire_segment *segs, size_t nsegs)
 {
     nc_drv_call on_stack, *call = &on_stack;
+    _Alignas(NC_ALIGN) unsigned char spill[DEC_SPILL_BYTES];
+    dec_ctx dc = {call, spill, 0};
     nocopy__wreader rd;
 
     call_reset(call, dp, caller, 0);
@@ -239,14 +277,14 @@ static void dispatch(nc_drv_port *dp, ErlDrvTermData caller, const ErlIOVec *ev,
         reject(call, st, "%s", call->req.err);
         return;
     }
-    const nocopy_func *f = checked_func(call, &rd);
+    const nocopy_func *f = checked_func(&dc, &rd);
     if (!f)
         goto drop;
     int may_queue = may_go_to_worker(dp, f, (size_t)ev->size);
     if (may_queue) {
         nc_drv_call *h = nocopy__drv_call_new(dp);
         if (!h) {
-            if (nocopy__wire_read_tag(&rd, dec_alloc, call, &call->req) == NOCOPY_OK)
+            if (nocopy__wire_read_tag(&rd, dec_alloc, &dc, &call->req) == NOCOPY_OK)
                 reject(call, NOCOPY_ENOMEM, "out of memory queueing the call");
             else
                 reject(call, NOCOPY_ENOMEM, "out of memory reading the request");
@@ -255,10 +293,11 @@ static void dispatch(nc_drv_port *dp, ErlDrvTermData caller, const ErlIOVec *ev,
         call_reset(h, dp, caller, 1);
         h->req = call->req;              /* the fixed header */
         call = h;
+        dc = (dec_ctx){h, NULL, 0};      /* the call may outlive this frame */
     }
-    st = nocopy__wire_read_tag(&rd, dec_alloc, call, &call->req);
+    st = nocopy__wire_read_tag(&rd, dec_alloc, &dc, &call->req);
     if (st == NOCOPY_OK)
-        st = nocopy__wire_read_args(&rd, dec_alloc, call, &call->req);
+        st = nocopy__wire_read_args(&rd, dec_alloc, &dc, &call->req);
     if (st != NOCOPY_OK) {
         reject(call, st, "%s", st == NOCOPY_ENOMEM ? "out of memory decoding the request"
                                                    : call->req.err);

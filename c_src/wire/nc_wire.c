@@ -482,8 +482,18 @@ static int read_node(decoder *d, nocopy__wire_node *n)
     }
     case 'a':
     case 'b':
-        if (!take_be(c, t == 'a' ? 2 : 8, &v))
+    case 'B':
+        if (t == 'B') {
+            /* A binary that runs to the end of the request: the last term,
+             * its length the bytes left (the driver stubs send their last
+             * binary argument so: no length field to build). */
+            if (d->pending != 0)
+                return fail(req, c, "binary to the end of the request before %zu more terms",
+                            d->pending);
+            v = cur_left(c);
+        } else if (!take_be(c, t == 'a' ? 2 : 8, &v)) {
             return fail(req, c, "truncated %s length", t == 'a' ? "atom" : "binary");
+        }
         if (t == 'a' && v > NC_WIRE_MAX_ATOM_BYTES)
             return fail(req, c, "atom of %u bytes", (unsigned)v);
         if (v > cur_left(c))
@@ -555,6 +565,14 @@ static int read_node(decoder *d, nocopy__wire_node *n)
                                 "%zu other terms", (unsigned long long)v, cur_left(c),
                         d->pending);
         return read_iodata(d, n, (size_t)v);
+    case 'V':
+        /* iodata that runs to the end of the request: the last term, so the
+         * stub need not measure the I/O list (iolist_size/1 walks every
+         * piece); the runtime summed it into the I/O vector's size. */
+        if (d->pending != 0)
+            return fail(req, c, "iodata to the end of the request before %zu more terms",
+                        d->pending);
+        return read_iodata(d, n, cur_left(c));
     case 'o':
         n->kind = NC_W_OTHER;
         return NOCOPY_OK;
@@ -610,8 +628,20 @@ int nocopy__wire_begin_sized(cursor *c, const nocopy__wire_segment *segs, size_t
     enter(c, 0);
 
     /* outputv's first entry is the (empty) driver header: step over it so
-     * that the fast path of take() reads the request header. */
+     * that the fast path below reads the request header. */
     skip_empty(c);
+    if (in_seg(c) >= NC_WIRE_HEADER_BYTES) {
+        /* The common case: the whole fixed header in one entry, checked once. */
+        const uint8_t *h = c->p;
+        if (h[0] != NC_WIRE_MAGIC0 || h[1] != NC_WIRE_MAGIC1 || h[2] != NC_WIRE_VERSION)
+            goto slow;
+        req->module = (uint32_t)load_be(h + 3, 4);
+        req->func = (uint32_t)load_be(h + 7, 4);
+        req->argc = (uint32_t)load_be(h + 11, 4);
+        c->p += NC_WIRE_HEADER_BYTES;
+        return NOCOPY_OK;
+    }
+slow:
     if (!take(c, hdr, 3))
         return fail_header(req, "shorter than the %d-byte header", NC_WIRE_HEADER_BYTES);
     if (hdr[0] != NC_WIRE_MAGIC0 || hdr[1] != NC_WIRE_MAGIC1)

@@ -28,7 +28,7 @@
 
 #define NC_WIRE_MAGIC0   'n'
 #define NC_WIRE_MAGIC1   'c'
-#define NC_WIRE_VERSION  3
+#define NC_WIRE_VERSION  4
 
 /* "nc", version, module fingerprint, function index, argument count. */
 #define NC_WIRE_HEADER_BYTES 15

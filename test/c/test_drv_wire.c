@@ -535,6 +535,84 @@ TEST(drv_wire_iodata_cannot_take_declared_bytes)
     return 0;
 }
 
+/* ---- terms that run to the end of the request ("B", "V") ---------------------------- */
+
+/* The last argument as "V": its pieces are the rest of the request, wherever
+ * the segments cut it; as "B": the rest of the request as one binary, refused
+ * when it straddles segments. Either, before another argument or inside a
+ * tuple with elements after it, is refused at its own offset (it would take
+ * their bytes); of no bytes, it is an empty list or binary. */
+TEST(drv_wire_terms_to_the_end)
+{
+    counted a = {0};
+    nocopy__wreq req;
+
+    buf b = request(2);
+    put_u8(&b, 'i');
+    put_be(&b, 7, 8);
+    put_u8(&b, 'V');
+    size_t head = b.n;
+    put(&b, "0123456789", 10);
+    size_t lens[3] = {head + 4, 0, 6};
+    nocopy__wire_segment segs[3];
+    CHECK_EQ(decode_cut(&b, lens, 3, segs, &req, &a), NOCOPY_OK);
+    const nocopy__wire_node *io = (const nocopy__wire_node *)req.argv[1];
+    CHECK_EQ(io->kind, NC_W_IODATA);
+    CHECK_EQ(io->v.iov.total, 10);
+    CHECK_EQ(io->v.iov.count, 2);
+    CHECK(io->v.iov.pieces[0].data == b.p + head);
+    CHECK_EQ(io->v.iov.pieces[0].size, 4);
+    CHECK(memcmp(io->v.iov.pieces[1].data, "456789", 6) == 0);
+    CHECK(nocopy__wire_iov_binref(io, 1) == &segs[2]);
+    CHECK_EQ(req.binary_bytes, 10);
+    counted_free(&a);
+
+    /* "B" over the same bytes: in one segment a binary, cut it straddles. */
+    b.p[head - 1] = 'B';
+    CHECK_EQ(decode(&b, &req, &a), NOCOPY_OK);
+    const nocopy__wire_node *bin = (const nocopy__wire_node *)req.argv[1];
+    CHECK_EQ(bin->kind, NC_W_BINARY);
+    CHECK(bin->v.bytes.data == b.p + head);
+    CHECK_EQ(bin->v.bytes.len, 10);
+    CHECK_EQ(req.binary_bytes, 10);
+    counted_free(&a);
+    CHECK_EQ(decode_cut(&b, lens, 3, segs, &req, &a), NOCOPY_EPROTO);
+    CHECK(strstr(req.err, "straddles") != NULL);
+    counted_free(&a);
+
+    /* Of no bytes: [] and <<>>. */
+    for (int k = 0; k < 2; k++) {
+        buf e = request(1);
+        put_u8(&e, k ? 'B' : 'V');
+        CHECK_EQ(decode(&e, &req, &a), NOCOPY_OK);
+        const nocopy__wire_node *n = (const nocopy__wire_node *)req.argv[0];
+        CHECK_EQ(n->kind, k ? NC_W_BINARY : NC_W_IODATA);
+        CHECK_EQ(k ? n->v.bytes.len : n->v.iov.count, 0);
+        counted_free(&a);
+        free(e.p);
+    }
+
+    /* Not the last term: before an argument, and as a tuple's first element. */
+    for (int k = 0; k < 4; k++) {
+        buf e = request(k < 2 ? 2 : 1);
+        if (k >= 2) {
+            put_u8(&e, 'T');
+            put_be(&e, 2, 4);
+        }
+        size_t at = e.n;
+        put_u8(&e, k % 2 ? 'B' : 'V');
+        put(&e, "abc", 3);
+        put_u8(&e, 'n');
+        CHECK_EQ(decode(&e, &req, &a), NOCOPY_EPROTO);
+        CHECK(strstr(req.err, "to the end of the request before 1 more terms") != NULL);
+        CHECK_EQ(req.err_offset, at + 1);
+        counted_free(&a);
+        free(e.p);
+    }
+    free(b.p);
+    return 0;
+}
+
 /* ---- the cursor across segment boundaries ------------------------------------------ */
 
 /* One request, cut into two segments at every byte (with an empty segment at

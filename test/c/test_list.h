@@ -58,6 +58,7 @@
     X(drv_wire_iodata_lengths)                                                 \
     X(drv_wire_iodata_one_byte_pieces_within_bounds)                           \
     X(drv_wire_iodata_cannot_take_declared_bytes)                              \
+    X(drv_wire_terms_to_the_end)                                               \
     X(drv_wire_every_cut_decodes_as_one_segment)                               \
     /* isolated backend, shared layer (test/c/test_iso_*.c) */                 \
     /* test_iso_region.c */                                                    \
