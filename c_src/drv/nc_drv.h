@@ -103,6 +103,15 @@ void nocopy__drv_tombstones_free(void);
 /* ---- ports --------------------------------------------------------------- */
 
 struct nc_drv_call;
+struct nc_drv_pool;
+
+/* One worker thread, and the call it is running, so that closing the port can
+ * answer that call's caller (nc_drv_pool.c): `running` is the call, NULL when
+ * idle, or one of the NC_DRV_RUNNING_* marks while its reply is being sent. */
+typedef struct nc_drv_worker {
+    struct nc_drv_pool *pool;
+    _Atomic(uintptr_t) running;
+} nc_drv_worker;
 
 typedef struct nc_drv_pool {
     ErlDrvMutex *mu;
@@ -118,6 +127,7 @@ typedef struct nc_drv_pool {
      * is 0, only the scheduler holding the port lock can touch the table. */
     _Atomic size_t outstanding;
     ErlDrvTid tids[NC_DRV_WORKERS_MAX];
+    nc_drv_worker workers[NC_DRV_WORKERS_MAX];
 } nc_drv_pool;
 
 /* Released heap calls kept for reuse (nc_drv_spare.c): pushed by any thread
@@ -160,10 +170,19 @@ typedef enum nc_drv_submit {
 
 /* Queues a call; the call stays the caller's unless NC_DRV_QUEUED. */
 nc_drv_submit nocopy__drv_pool_submit(nc_drv_port *dp, struct nc_drv_call *call);
-/* Cancels queued calls (their callers see the port go down) and tells the
- * workers to exit once idle; does not wait. Returns the number of worker
- * threads, which nocopy__drv_pool_join() must join. */
+/* Answers every call of the port with eclosed, queued (cancelled) or running
+ * (left to finish, its reply not sent), and tells the workers to exit once
+ * idle; waits for no user code. On the scheduler, in the port's stop, where
+ * the runtime still delivers the port's messages: so the caller of every
+ * request outputv took gets exactly one reply, and needs no port monitor.
+ * Returns the number of worker threads, which nocopy__drv_pool_join() must
+ * join. */
 unsigned nocopy__drv_pool_close(nc_drv_pool *p);
+/* A worker about to send the reply of the call it runs: 1, it may (then
+ * nocopy__drv_pool_replied() once sent); 0, the port closed and its caller has
+ * been answered already (by then close is done with the call). */
+int nocopy__drv_pool_may_reply(nc_drv_worker *w, struct nc_drv_call *call);
+void nocopy__drv_pool_replied(nc_drv_worker *w);
 /* Joins the workers (waiting for the calls they are running) and frees the
  * pool's locks. After nocopy__drv_pool_close(). */
 void nocopy__drv_pool_join(nc_drv_pool *p);
@@ -278,8 +297,13 @@ void nocopy__drv_spares_free(nc_drv_spares *s);
 /* ---- running a call (nc_drv_exec.c) --------------------------------------- */
 
 /* Runs the wrapped function, sends the reply, releases everything the call
- * holds and frees it if it was allocated. Any thread. */
+ * holds and frees it if it was allocated. The handles it borrowed are given
+ * back before the reply goes out: a caller who has the reply finds a handle
+ * closed during the call destroyed. On the scheduler (outputv). */
 void nocopy__drv_call_execute(nc_drv_call *call);
+/* The same on worker w, which replies only if the port's close has not
+ * answered the call already (nocopy__drv_pool_may_reply). */
+void nocopy__drv_call_execute_on(nc_drv_call *call, nc_drv_worker *w);
 /* Releases everything without running (a cancelled call). Any thread. */
 void nocopy__drv_call_discard(nc_drv_call *call);
 /* Releases everything the call holds and frees it if it was allocated;
