@@ -178,11 +178,6 @@ nc_drv_submit nocopy__drv_pool_submit(nc_drv_port *dp, struct nc_drv_call *call)
  * Returns the number of worker threads, which nocopy__drv_pool_join() must
  * join. */
 unsigned nocopy__drv_pool_close(nc_drv_pool *p);
-/* A worker about to send the reply of the call it runs: 1, it may (then
- * nocopy__drv_pool_replied() once sent); 0, the port closed and its caller has
- * been answered already (by then close is done with the call). */
-int nocopy__drv_pool_may_reply(nc_drv_worker *w, struct nc_drv_call *call);
-void nocopy__drv_pool_replied(nc_drv_worker *w);
 /* Joins the workers (waiting for the calls they are running) and frees the
  * pool's locks. After nocopy__drv_pool_close(). */
 void nocopy__drv_pool_join(nc_drv_pool *p);
@@ -296,14 +291,15 @@ void nocopy__drv_spares_free(nc_drv_spares *s);
 
 /* ---- running a call (nc_drv_exec.c) --------------------------------------- */
 
-/* Runs the wrapped function, sends the reply, releases everything the call
- * holds and frees it if it was allocated. The handles it borrowed are given
- * back before the reply goes out: a caller who has the reply finds a handle
- * closed during the call destroyed. On the scheduler (outputv). */
+/* Runs the wrapped function and gives back the handles the call borrowed and
+ * looked up, before any reply goes out: a caller who has the reply finds a
+ * handle closed during the call destroyed. Returns the call's status; then
+ * nocopy__drv_send_outcome (or not, on a worker whose port's close answered
+ * the call: nc_drv_pool.c) and nocopy__drv_call_release. Any thread. */
+int nocopy__drv_call_run(nc_drv_call *call);
+/* Runs the call, sends the reply, releases everything the call holds and
+ * frees it if it was allocated. On the scheduler (outputv). */
 void nocopy__drv_call_execute(nc_drv_call *call);
-/* The same on worker w, which replies only if the port's close has not
- * answered the call already (nocopy__drv_pool_may_reply). */
-void nocopy__drv_call_execute_on(nc_drv_call *call, nc_drv_worker *w);
 /* Releases everything without running (a cancelled call). Any thread. */
 void nocopy__drv_call_discard(nc_drv_call *call);
 /* Releases everything the call holds and frees it if it was allocated;

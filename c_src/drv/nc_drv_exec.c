@@ -39,25 +39,19 @@ void nocopy__drv_call_release(nc_drv_call *call, int committed)
         nocopy__drv_call_free(call);
 }
 
-void nocopy__drv_call_execute(nc_drv_call *call)
+int nocopy__drv_call_run(nc_drv_call *call)
 {
     int st = nocopy__call_run(&call->base);
     end_handles(call);
+    return st;
+}
+
+void nocopy__drv_call_execute(nc_drv_call *call)
+{
+    int st = nocopy__drv_call_run(call);
     int delivered = nocopy__drv_send_outcome(call, st);
     /* A result that reached nobody (the caller died) gives its handles back,
      * as a NIF term that is never kept would. */
-    nocopy__drv_call_release(call, st == NOCOPY_OK && delivered);
-}
-
-void nocopy__drv_call_execute_on(nc_drv_call *call, nc_drv_worker *w)
-{
-    int st = nocopy__call_run(&call->base);
-    end_handles(call);
-    int delivered = 0;
-    if (nocopy__drv_pool_may_reply(w, call)) {
-        delivered = nocopy__drv_send_outcome(call, st);
-        nocopy__drv_pool_replied(w);
-    }
     nocopy__drv_call_release(call, st == NOCOPY_OK && delivered);
 }
 

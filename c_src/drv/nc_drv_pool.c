@@ -1,6 +1,7 @@
 /* nc_drv_pool.c: each port's worker threads, for calls that must not run on a
  * scheduler (NOCOPY_DIRTY_CPU, NOCOPY_DIRTY_IO, and NOCOPY_DIRTY_ABOVE above
- * the threshold). A worker runs each call it takes with nc_drv_exec.c.
+ * the threshold). A worker runs each call it takes with nc_drv_exec.c and
+ * replies with nc_drv_reply.c.
  *
  * Why the port's own threads and not driver_async: the async pool is shared by
  * the whole VM and has one thread by default (+A), so one long call would hold
@@ -86,7 +87,10 @@ static uintptr_t wait_while(_Atomic(uintptr_t) *running, uintptr_t mark)
     return v;
 }
 
-int nocopy__drv_pool_may_reply(nc_drv_worker *w, nc_drv_call *call)
+/* A worker about to send the reply of the call it runs: 1, it may (then
+ * replied() once sent); 0, the port closed and its caller has been answered
+ * already (by then close is done with the call). */
+static int may_reply(nc_drv_worker *w, nc_drv_call *call)
 {
     uintptr_t expect = (uintptr_t)call;
     if (atomic_compare_exchange_strong_explicit(&w->running, &expect, RUNNING_SENDING,
@@ -98,7 +102,7 @@ int nocopy__drv_pool_may_reply(nc_drv_worker *w, nc_drv_call *call)
     return 0;
 }
 
-void nocopy__drv_pool_replied(nc_drv_worker *w)
+static void replied(nc_drv_worker *w)
 {
     atomic_store_explicit(&w->running, 0, memory_order_release);
 }
@@ -113,7 +117,7 @@ static void answer_running(nc_drv_worker *w)
         if (v == 0 || v == RUNNING_CLOSED)
             return;
         /* Once taken, the call stays alive until this thread lets go
-         * (RUNNING_CLOSED): its worker waits in nocopy__drv_pool_may_reply. */
+         * (RUNNING_CLOSED): its worker waits in may_reply(). */
         if (atomic_compare_exchange_strong_explicit(&w->running, &v, RUNNING_CLOSING,
                                                     memory_order_acq_rel,
                                                     memory_order_acquire))
@@ -145,7 +149,14 @@ static void *worker(void *arg)
          * queued, running here, or answered. */
         atomic_store_explicit(&w->running, (uintptr_t)call, memory_order_release);
         erl_drv_mutex_unlock(p->mu);
-        nocopy__drv_call_execute_on(call, w);
+        int st = nocopy__drv_call_run(call);
+        int delivered = 0;
+        if (may_reply(w, call)) {
+            delivered = nocopy__drv_send_outcome(call, st);
+            replied(w);
+        }
+        /* A result that reached nobody gives its handles back (nc_drv_exec.c). */
+        nocopy__drv_call_release(call, st == NOCOPY_OK && delivered);
         /* After the call's last touch of the handle table (resolve_handles). */
         atomic_fetch_sub_explicit(&p->outstanding, 1, memory_order_release);
         erl_drv_mutex_lock(p->mu);
