@@ -288,20 +288,31 @@ not_sent(Port, Driver, Tag, Request, Timeout) when is_port(Port), is_list(Reques
 not_sent(Port, _, _, _, _) ->
     not_sent(Port).
 
-%% A call queued to the port's workers: its reply comes within microseconds
-%% as a rule, so the caller first waits ?UNWATCHED_MS without a monitor (a
-%% monitor and its removal are two signals to the port per call, which under
-%% many concurrent callers cost as much as the call). Only a call still
-%% unanswered then monitors the port, which reports a port that died even
-%% before the monitor was made (noproc), and checks that the port is a nocopy
-%% driver of this module at all: a failure is seen ?UNWATCHED_MS later, the
-%% same failure.
+%% A call queued to the port's workers. A port known to run Driver answers
+%% every request port_command/2 accepted exactly once, even when it closes
+%% (its stop answers the calls queued and running with eclosed: nocopy
+%% driver's nc_drv_pool.c), so without a timeout the caller just waits: no
+%% timer, no monitor (each costs about as much as the call under many
+%% callers). runs/2 remembers the port, so a process calling through one port
+%% checks it once. Otherwise (a timeout, or a port not known to run Driver)
+%% the caller first waits ?UNWATCHED_MS without a monitor, and only a call
+%% still unanswered then monitors the port, which reports a port that died
+%% even before the monitor was made (noproc), and checks that the port is a
+%% nocopy driver of this module at all: a failure is seen ?UNWATCHED_MS
+%% later, the same failure.
 -spec wait(port(), atom(), integer(), timeout()) -> term().
 wait(Port, Driver, Tag, infinity) ->
-    receive
-        {nocopy_reply, Tag, Reply} -> reply(Reply, Driver)
-    after ?UNWATCHED_MS ->
-        watch(Port, Driver, Tag, infinity, infinity)
+    case known(Port, Driver) of
+        true ->
+            receive
+                {nocopy_reply, Tag, Reply} -> reply(Reply, Driver)
+            end;
+        false ->
+            receive
+                {nocopy_reply, Tag, Reply} -> reply(Reply, Driver)
+            after ?UNWATCHED_MS ->
+                watch(Port, Driver, Tag, infinity, infinity)
+            end
     end;
 wait(Port, Driver, Tag, Timeout) when Timeout > ?UNWATCHED_MS ->
     receive
@@ -343,6 +354,13 @@ watch(Port, Driver, Tag, Left, Timeout) ->
                 fail_port(wrong_port_text(Other, Driver))
             end
     end.
+
+%% Whether Port is known to run Driver: remembered by runs/2 (not for a port
+%% that is gone, which may be another port's number by now).
+-spec known(port(), atom()) -> boolean().
+known(Port, Driver) ->
+    get('$nocopy_port_checked') =:= {Port, Driver} orelse
+        (runs(Port, Driver) =:= true andalso get('$nocopy_port_checked') =:= {Port, Driver}).
 
 %% Whether Port runs the driver Driver (the first word of its name, the
 %% command it was opened with); `true' too for a port that is gone, which the

@@ -113,6 +113,68 @@ close_with_calls_in_flight_test_() ->
         end)
     end}}.
 
+%% Synchronous callers of a port that nocopy_port has checked runs the
+%% driver wait with neither a timer nor a port monitor: the port's close must
+%% answer them itself, the running call and the queued one (no monitor's
+%% 'DOWN' would tell them otherwise: a caller the close did not answer would
+%% wait forever). The texts say the driver answered, not a monitor.
+close_answers_waiting_callers_test_() ->
+    {"close answers synchronous callers itself, running and queued calls",
+     {timeout, 60, fun() ->
+        with_ports([[]], fun(C) ->
+            gate_reset(C),
+            P = open([{workers, 1}]),
+            Self = self(),
+            Caller = fun() ->
+                             spawn(fun() ->
+                                           R = catch_nocopy(fun() ->
+                                                                    raw_call(P, gate_wait, [?GATE_MS],
+                                                                             infinity)
+                                                            end),
+                                           Self ! {self(), R}
+                                   end)
+                     end,
+            Running = Caller(),
+            until(fun() -> gate_waiting(C) =:= 1 end),
+            Queued = Caller(),
+            until_waiting(Queued),
+            until_waiting(Running),
+            ?assertEqual({monitors, []}, erlang:process_info(Running, monitors)),
+            ok = close(P),
+            ?assertEqual({error, eclosed, {general, <<"the port closed while the call ran">>}},
+                         receive {Running, RR} -> RR end),
+            ?assertEqual({error, eclosed, {general, <<"the port closed before the call ran">>}},
+                         receive {Queued, RQ} -> RQ end),
+            ok = nocopy_test_drv:gate_open(C),
+            until(fun() -> gate_waiting(C) =:= 0 end),
+            gate_reset(C)
+        end)
+    end}}.
+
+%% A call on a worker that closes a handle: the handle's destructor runs when
+%% the call's borrow ends, and must have run by the time its caller has the
+%% reply. The destructor waits at the gate, so a reply sent before it (the
+%% order this used to have) would be in the caller's mailbox while the
+%% destructor still waits.
+worker_reply_after_destructor_test_() ->
+    {"a worker's reply goes out after the destructors of handles closed in the call",
+     {timeout, 60, fun() ->
+        with_ports([[], []], fun(P, C) ->
+            gate_reset(C),
+            {H, Id} = nocopy_test_drv:new_counter_handle_id(P),
+            Self = self(),
+            Caller = spawn(fun() -> Self ! {self(), nocopy_test_drv:close_gated(P, H, ?GATE_MS)} end),
+            until(fun() -> gate_waiting(C) =:= 1 end),
+            %% The destructor is at the gate: no reply has gone out yet.
+            ?assertEqual({message_queue_len, 0}, erlang:process_info(Caller, message_queue_len)),
+            ?assertEqual(0, nocopy_test_drv:handle_dtor_runs(C, Id)),
+            ok = nocopy_test_drv:gate_open(C),
+            ?assertEqual(ok, receive {Caller, R} -> R end),
+            ?assertEqual(1, nocopy_test_drv:handle_dtor_runs(C, Id)),
+            gate_reset(C)
+        end)
+    end}}.
+
 %% The port's owner dies with calls in flight: the same as a close. The
 %% running call outlives its port, blocked at the gate; the test lets it go
 %% and waits for it, so that no call of this test is left for the next.

@@ -103,6 +103,15 @@ void nocopy__drv_tombstones_free(void);
 /* ---- ports --------------------------------------------------------------- */
 
 struct nc_drv_call;
+struct nc_drv_pool;
+
+/* One worker thread, and the call it is running, so that closing the port can
+ * answer that call's caller (nc_drv_pool.c): `running` is the call, NULL when
+ * idle, or one of the NC_DRV_RUNNING_* marks while its reply is being sent. */
+typedef struct nc_drv_worker {
+    struct nc_drv_pool *pool;
+    _Atomic(uintptr_t) running;
+} nc_drv_worker;
 
 typedef struct nc_drv_pool {
     ErlDrvMutex *mu;
@@ -118,6 +127,7 @@ typedef struct nc_drv_pool {
      * is 0, only the scheduler holding the port lock can touch the table. */
     _Atomic size_t outstanding;
     ErlDrvTid tids[NC_DRV_WORKERS_MAX];
+    nc_drv_worker workers[NC_DRV_WORKERS_MAX];
 } nc_drv_pool;
 
 /* Released heap calls kept for reuse (nc_drv_spare.c): pushed by any thread
@@ -160,9 +170,13 @@ typedef enum nc_drv_submit {
 
 /* Queues a call; the call stays the caller's unless NC_DRV_QUEUED. */
 nc_drv_submit nocopy__drv_pool_submit(nc_drv_port *dp, struct nc_drv_call *call);
-/* Cancels queued calls (their callers see the port go down) and tells the
- * workers to exit once idle; does not wait. Returns the number of worker
- * threads, which nocopy__drv_pool_join() must join. */
+/* Answers every call of the port with eclosed, queued (cancelled) or running
+ * (left to finish, its reply not sent), and tells the workers to exit once
+ * idle; waits for no user code. On the scheduler, in the port's stop, where
+ * the runtime still delivers the port's messages: so the caller of every
+ * request outputv took gets exactly one reply, and needs no port monitor.
+ * Returns the number of worker threads, which nocopy__drv_pool_join() must
+ * join. */
 unsigned nocopy__drv_pool_close(nc_drv_pool *p);
 /* Joins the workers (waiting for the calls they are running) and frees the
  * pool's locks. After nocopy__drv_pool_close(). */
@@ -277,8 +291,14 @@ void nocopy__drv_spares_free(nc_drv_spares *s);
 
 /* ---- running a call (nc_drv_exec.c) --------------------------------------- */
 
-/* Runs the wrapped function, sends the reply, releases everything the call
- * holds and frees it if it was allocated. Any thread. */
+/* Runs the wrapped function and gives back the handles the call borrowed and
+ * looked up, before any reply goes out: a caller who has the reply finds a
+ * handle closed during the call destroyed. Returns the call's status; then
+ * nocopy__drv_send_outcome (or not, on a worker whose port's close answered
+ * the call: nc_drv_pool.c) and nocopy__drv_call_release. Any thread. */
+int nocopy__drv_call_run(nc_drv_call *call);
+/* Runs the call, sends the reply, releases everything the call holds and
+ * frees it if it was allocated. On the scheduler (outputv). */
 void nocopy__drv_call_execute(nc_drv_call *call);
 /* Releases everything without running (a cancelled call). Any thread. */
 void nocopy__drv_call_discard(nc_drv_call *call);

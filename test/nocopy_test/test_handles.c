@@ -32,6 +32,8 @@ typedef struct other {
 static void counter_dtor(void *obj)
 {
     counter *k = obj;
+    if (k->dtor_gate_ms > 0)
+        (void)test_wait_gate(k->dtor_gate_ms);
     if (k->magic != LIVE_MAGIC)
         atomic_fetch_add(&handles_bad_dtor, 1);
     k->magic = DEAD_MAGIC;
@@ -142,6 +144,7 @@ static counter *new_counter(nocopy_call *c)
     if (k) {
         k->magic = LIVE_MAGIC;
         atomic_init(&k->uses, 0);
+        k->dtor_gate_ms = 0;
         k->id = atomic_fetch_add(&handles_created, 1);
     }
     return k;
@@ -323,6 +326,21 @@ int f_close_twice(nocopy_call *c)
     bool early = atomic_load(&handles_destroyed) != destroyed || k->magic != LIVE_MAGIC;
     return nocopy_return(c, nocopy_build(c, "{vvio}", status_atom(c, st1),
                                          status_atom(c, st2), uses, (int)early));
+}
+
+/* Closes the counter, whose destructor will wait at the gate (up to
+ * TimeoutMs) before it counts its run: it runs when this call's borrow ends,
+ * so a test can see whether the reply went out before or after it. */
+int f_close_gated(nocopy_call *c)
+{   /* (Counter, TimeoutMs) */
+    void *obj;
+    int64_t ms;
+    TRY(nocopy_arg_handle(c, 0, &counter_type, &obj));
+    TRY(nocopy_arg_int_range(c, 1, 1, 600000, &ms));
+    counter *k = obj;
+    k->dtor_gate_ms = ms;
+    TRY(nocopy_handle_close(obj));
+    return nocopy_return(c, nocopy_make_atom(c, NOCOPY_ATOM_OK));
 }
 
 int f_close_null(nocopy_call *c)

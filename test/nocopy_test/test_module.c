@@ -241,6 +241,8 @@ static const nocopy_func test_funcs[] = {
     {"close_twice", 1, f_close_twice, "H :: nocopy:handle()",
      "{ok | eclosed, ok | eclosed, pos_integer(), boolean()}", NOCOPY_NORMAL, 0, NULL},
     {"close_null", 0, f_close_null, "", "ok | eclosed | ebadarg", NOCOPY_NORMAL, 0, NULL},
+    {"close_gated", 2, f_close_gated, "H :: nocopy:handle(), TimeoutMs :: pos_integer()", "ok",
+     NOCOPY_DIRTY_CPU, 0, "Closes H; its destructor, run as the call ends, waits at the gate."},
     {"live_handles", 0, f_live_handles, "", "integer()", NOCOPY_NORMAL, 0,
      "Counter handles created and not yet destroyed."},
     {"handle_stats", 0, f_handle_stats, "",

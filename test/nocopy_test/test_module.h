@@ -10,6 +10,7 @@
 #define NOCOPY_TEST_MODULE_H
 
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "nocopy.h"
@@ -49,6 +50,7 @@ typedef struct counter {
     unsigned magic;
     long id;                    /* index in counter_dtor_runs */
     atomic_long uses;
+    int64_t dtor_gate_ms;       /* > 0: the destructor waits at the gate first */
 } counter;
 
 /* Per-object counts, so a test can follow its own objects whatever other
@@ -158,6 +160,7 @@ int f_use_handle_list(nocopy_call *c);
 int f_close_handle(nocopy_call *c);
 int f_close_twice(nocopy_call *c);
 int f_close_null(nocopy_call *c);
+int f_close_gated(nocopy_call *c);
 int f_live_handles(nocopy_call *c);
 int f_handle_stats(nocopy_call *c);
 int f_keep_handle(nocopy_call *c);
@@ -171,6 +174,9 @@ int f_gate_wait_handle(nocopy_call *c);
 int f_gate_open(nocopy_call *c);
 int f_gate_close(nocopy_call *c);
 int f_gate_stats(nocopy_call *c);
+/* Blocks until gate_open/0 or ms pass, counted in gate_stats/0 as a call
+ * is; whether the gate opened. */
+bool test_wait_gate(int64_t ms);
 int f_consume(nocopy_call *c);
 
 #endif /* NOCOPY_TEST_MODULE_H */

@@ -36,7 +36,7 @@ static long gate_waiting, gate_released, gate_timeouts;
 /* Waits until Erlang calls gate_open/0. The timeout only breaks a deadlock
  * when the call wrongly blocks the scheduler that would open the gate; the
  * tests assert `released`, never a duration. */
-static bool wait_gate(int64_t ms)
+bool test_wait_gate(int64_t ms)
 {
     struct timespec until;
     clock_gettime(CLOCK_REALTIME, &until);
@@ -65,7 +65,7 @@ static int gate_wait(nocopy_call *c, unsigned timeout_index)
 {
     int64_t ms;
     TRY(nocopy_arg_int_range(c, timeout_index, 0, 600000, &ms));
-    bool released = wait_gate(ms);
+    bool released = test_wait_gate(ms);
     return nocopy_return(c, nocopy_build(c, "{av}", released ? A_RELEASED : A_TIMEOUT,
                                          thread_name(c)));
 }
@@ -83,7 +83,7 @@ int f_gate_wait_handle(nocopy_call *c)
     TRY(nocopy_arg_int_range(c, 1, 0, 600000, &ms));
     counter *k = obj;
     atomic_fetch_add(&k->uses, 1);
-    bool released = wait_gate(ms);
+    bool released = test_wait_gate(ms);
     bool alive = k->magic == LIVE_MAGIC && counter_dtor_runs[k->id] == 0;
     return nocopy_return(c, nocopy_build(c, "{ao}", released ? A_RELEASED : A_TIMEOUT,
                                          (int)alive));
