@@ -57,17 +57,21 @@
 
 %% The NIF library: in $NOCOPY_ISO_NIF_DIR when set (nocopy's own tree builds
 %% one per build directory), else in nocopy's priv directory (beside its
-%% ebin, or its application's).
+%% ebin, or its application's: the make layout), else in the priv directory
+%% of an application on the code path (the rebar3 layout and nocopy's Mix
+%% compiler build it beside the application's NAME_iso: nocopy's own priv is
+%% not theirs to write, rebar3 links a checkout's into the nocopy tree).
 load() ->
     App = filename:dirname(filename:dirname(code:which(?MODULE))),
-    Dirs = [D || D <- [os:getenv("NOCOPY_ISO_NIF_DIR", ""),
-                       case code:priv_dir(nocopy) of
-                           {error, _} -> filename:join(App, "priv");
-                           P -> P
-                       end,
-                       filename:join([App, "_build", "nocopy", "priv"])],
-                 D =/= "", filelib:is_regular(filename:join(D, "nocopy_iso_nif.so"))],
-    case Dirs of
+    Own = [os:getenv("NOCOPY_ISO_NIF_DIR", ""),
+           case code:priv_dir(nocopy) of
+               {error, _} -> filename:join(App, "priv");
+               P -> P
+           end,
+           filename:join([App, "_build", "nocopy", "priv"])],
+    Apps = [filename:join(filename:dirname(D), "priv") || D <- code:get_path()],
+    case [D || D <- Own ++ Apps,
+               D =/= "", filelib:is_regular(filename:join(D, "nocopy_iso_nif.so"))] of
         [Dir | _] -> erlang:load_nif(filename:join(Dir, "nocopy_iso_nif"), 0);
         [] -> {error, {load_failed, "nocopy_iso_nif.so was not found (build nocopy; "
                                     "NOCOPY_ISO_NIF_DIR names its directory)"}}
