@@ -13,7 +13,9 @@
 #   $(NOCOPY_PRIV_DIR)/NAME_nif.so   the NIF library         (module NAME)
 #   $(NOCOPY_PRIV_DIR)/NAME_drv.so   the driver library      (module NAME_drv)
 #   $(NOCOPY_PRIV_DIR)/NAME_iso      the isolated backend's child program (module
-#                                    NAME_iso; needs nocopy's nocopy_iso_nif.so)
+#                                    NAME_iso; needs nocopy's nocopy_iso_nif.so,
+#                                    built beside it in the rebar3 layout and by
+#                                    nocopy's Mix compiler, else beside NOCOPY_EBIN)
 #   $(NOCOPY_GEN_DIR)/NAME.erl, NAME_drv.erl   the stubs, -specs from the C table
 #   $(NOCOPY_BEAM_DIR)/NAME.beam, NAME_drv.beam   (none when NOCOPY_BEAM_DIR is empty)
 #   OUTDIR/obj/                      the module's objects
@@ -214,6 +216,14 @@ $(NOCOPY_ISO_NIF): $(NOCOPY_ISO_HOST_OBJS) $(NOCOPY_ISO_SHARED_OBJS)
 	@mkdir -p $(dir $@)
 	$(CC) -shared -o $@ $^ $(NOCOPY_LDFLAGS) -lpthread
 
+# The same library in an application's priv directory, beside its NAME_iso
+# (the rebar3 layout, nocopy's Mix compiler: nocopy's own priv is not theirs
+# to write), where nocopy_iso finds it on the code path.
+%/nocopy_iso_nif.so: $(NOCOPY_ISO_HOST_OBJS) $(NOCOPY_ISO_SHARED_OBJS)
+	@mkdir -p $(dir $@)
+	$(CC) -shared -o $@ $^ $(NOCOPY_LDFLAGS) -lpthread
+nocopy_app_iso_nif = $(if $(or $(filter rebar3,$(NOCOPY_LAYOUT)),$(NOCOPY_PRIV_DIR)),$(call nocopy_priv_dir,$(1))/nocopy_iso_nif.so)
+
 # describe also prints the driver's port options (drv/nc_drv_options.h).
 $(NOCOPY_OBJ)/describe/%.o: $(NOCOPY_SRC)/describe/%.c $(NOCOPY_CORE_HEADERS) \
         $(NOCOPY_SRC)/drv/nc_drv_options.h $(wildcard $(NOCOPY_SRC)/describe/*.h)
@@ -292,7 +302,7 @@ $$($(1)_GEN)/$(1).erl $$($(1)_GEN)/$(1)_drv.erl $$($(1)_GEN)/$(1)_iso.erl &: $(4
 	$$(ERL) -noshell -pa $$(NOCOPY_EBIN) -run nocopy_stubgen main $(4)/gen/$(1).nocopy $$($(1)_GEN)
 
 $(1)_all: $$($(1)_PRIV)/$(1)_nif.so $$($(1)_PRIV)/$(1)_drv.so $$($(1)_PRIV)/$(1)_iso \
-          $$(NOCOPY_ISO_NIF_TARGET) \
+          $$(NOCOPY_ISO_NIF_TARGET) $(call nocopy_app_iso_nif,$(4)) \
           $$($(1)_GEN)/$(1).erl $$($(1)_GEN)/$(1)_drv.erl $$($(1)_GEN)/$(1)_iso.erl
 .PHONY: $(1)_all
 nocopy-all: $(1)_all

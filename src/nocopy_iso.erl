@@ -65,17 +65,21 @@
 
 %% The NIF library: in $NOCOPY_ISO_NIF_DIR when set (nocopy's own tree builds
 %% one per build directory), else in nocopy's priv directory (beside its
-%% ebin, or its application's).
+%% ebin, or its application's: the make layout), else in the priv directory
+%% of an application on the code path (the rebar3 layout and nocopy's Mix
+%% compiler build it beside the application's NAME_iso: nocopy's own priv is
+%% not theirs to write, rebar3 links a checkout's into the nocopy tree).
 load() ->
     App = filename:dirname(filename:dirname(code:which(?MODULE))),
-    Dirs = [D || D <- [os:getenv("NOCOPY_ISO_NIF_DIR", ""),
-                       case code:priv_dir(nocopy) of
-                           {error, _} -> filename:join(App, "priv");
-                           P -> P
-                       end,
-                       filename:join([App, "_build", "nocopy", "priv"])],
-                 D =/= "", filelib:is_regular(filename:join(D, "nocopy_iso_nif.so"))],
-    case Dirs of
+    Own = [os:getenv("NOCOPY_ISO_NIF_DIR", ""),
+           case code:priv_dir(nocopy) of
+               {error, _} -> filename:join(App, "priv");
+               P -> P
+           end,
+           filename:join([App, "_build", "nocopy", "priv"])],
+    Apps = [filename:join(filename:dirname(D), "priv") || D <- code:get_path()],
+    case [D || D <- Own ++ Apps,
+               D =/= "", filelib:is_regular(filename:join(D, "nocopy_iso_nif.so"))] of
         [Dir | _] -> erlang:load_nif(filename:join(Dir, "nocopy_iso_nif"), 0);
         [] -> {error, {load_failed, "nocopy_iso_nif.so was not found (build nocopy; "
                                     "NOCOPY_ISO_NIF_DIR names its directory)"}}
@@ -223,17 +227,33 @@ wait(Iso, Tag, Timeout) ->
         {nocopy_reply, Tag, {ok, Value}} -> Value;
         {nocopy_reply, Tag, Error} -> erlang:error(Error)
     after Timeout ->
-        %% The child is killed: every call in flight on it gets its answer
-        %% (ecrashed, or the result if it came first), so this one's never
-        %% arrives later as a stray message.
-        kill_nif(Iso),
-        receive
-            {nocopy_reply, Tag, {ok, Value}} -> Value;
-            {nocopy_reply, Tag, _} ->
-                fail(timeout, iolist_to_binary(io_lib:format(
-                                                 "no reply within ~b ms: the isolate's "
-                                                 "process was killed", [Timeout])))
+        timeout_hook(),
+        %% The child that holds this call is killed: every call in flight on
+        %% it gets its answer (ecrashed, or the result if it came first), so
+        %% this one's never arrives later as a stray message. If the call is
+        %% no longer in flight on the current child (answered, or its child
+        %% died and another caller restarted the isolate), nothing is killed
+        %% and the call's own answer, here or on its way, is the result.
+        case kill_nif(Iso, Tag) of
+            true ->
+                receive
+                    {nocopy_reply, Tag, {ok, Value}} -> Value;
+                    {nocopy_reply, Tag, _} ->
+                        fail(timeout, iolist_to_binary(io_lib:format(
+                                                         "no reply within ~b ms: the isolate's "
+                                                         "process was killed", [Timeout])))
+                end;
+            false ->
+                wait(Iso, Tag, infinity)
         end
+    end.
+
+%% A test seam: the tests make the window between a call's timer and its kill
+%% deterministic (test/nocopy_iso_faults_tests.erl, "a late timeout").
+timeout_hook() ->
+    case get('$nocopy_iso_timeout_hook') of
+        undefined -> ok;
+        Hook -> Hook()
     end.
 
 restart(Iso, Args) ->
@@ -256,7 +276,7 @@ start_nif(_Path, _Module, _Atoms, _RegionBytes, _Threads, _TimeoutMs, _Intensity
     erlang:nif_error(nocopy_iso_nif_not_loaded).
 restart_nif(_Iso) -> erlang:nif_error(nocopy_iso_nif_not_loaded).
 stop_nif(_Iso) -> erlang:nif_error(nocopy_iso_nif_not_loaded).
-kill_nif(_Iso) -> erlang:nif_error(nocopy_iso_nif_not_loaded).
+kill_nif(_Iso, _Tag) -> erlang:nif_error(nocopy_iso_nif_not_loaded).
 binary_nif(_Iso, _Bin) -> erlang:nif_error(nocopy_iso_nif_not_loaded).
 call_nif(_Iso, _Module, _Tag, _Request) -> erlang:nif_error(nocopy_iso_nif_not_loaded).
 info_nif(_Iso) -> erlang:nif_error(nocopy_iso_nif_not_loaded).

@@ -22,6 +22,7 @@ faults_test_() ->
              {"handles of a dead child are closed", [], fun handles/1},
              {"binaries of a dead child stay valid", [], fun survivors/1},
              {"kill -9 from outside", [], fun killed/1},
+             {"a late timeout kills no new child", [{timeout, 1000}], fun late_timeout/1},
              {"the restart budget", [{restarts, {2, 3600000}}], fun budget/1}]].
 
 start(Opts) ->
@@ -115,6 +116,34 @@ killed(Iso) ->
                                10000),
     ?assertEqual(ok, iso_faults_iso:ok(Iso)),
     ?assertNotEqual(Pid, iso_faults_iso:os_pid(Iso)).
+
+%% A call's timer fires; before its caller kills the child, that child dies
+%% (kill -9) and another caller restarts the isolate. The timeout must not
+%% kill the new child: it does not hold the call. nocopy_iso's test hook runs
+%% in the timed-out caller between its timer and its kill, which makes the
+%% window deterministic. The caller then gets its call's own answer: the
+%% crash, not a timeout.
+late_timeout(Iso) ->
+    Pid1 = iso_faults_iso:os_pid(Iso),
+    Hook = fun() ->
+                   [] = os:cmd("kill -9 " ++ integer_to_list(Pid1)),
+                   nocopy_test_lib:wait_until(
+                     fun() -> maps:get(alive, nocopy_iso:info(Iso)) =:= false end, 10000),
+                   {P, M} = spawn_monitor(fun() -> exit({pid, iso_faults_iso:os_pid(Iso)}) end),
+                   receive {'DOWN', M, process, P, {pid, Pid2}} -> put(pid2, Pid2) end
+           end,
+    put('$nocopy_iso_timeout_hook', Hook),
+    Result = try iso_faults_iso:spin(Iso) catch error:R:St -> {R, St} end,
+    erase('$nocopy_iso_timeout_hook'),
+    Pid2 = erase(pid2),
+    ?assert(is_integer(Pid2) andalso Pid2 =/= Pid1),
+    %% The new child lives on: the next call runs in it.
+    ?assertEqual(Pid2, iso_faults_iso:os_pid(Iso)),
+    ?assertMatch(#{incarnation := 2, alive := true, os_pid := Pid2}, nocopy_iso:info(Iso)),
+    {ecrashed, St1} = Result,
+    #{general := Text} = nocopy_test_lib:error_strings(ecrashed, St1),
+    ?assertEqual("the isolate's process ended (killed from outside, or it did not say how)",
+                 Text).
 
 budget(Iso) ->
     %% Two restarts are allowed; the third crash leaves the isolate down.

@@ -14,6 +14,15 @@
 %% Negative control (checked by hand, since it freezes the VM for the
 %% timeout): the same calls on the normal path block every scheduler, no
 %% process sees them waiting, and they end in `timeout', not `released'.
+%%
+%% The isolated backend: the flags (.sched, dirty above N bytes) mean nothing
+%% there. What holds instead: every call, of every class, runs on a thread of
+%% the child process (its threads bear the program's name, "nocopy_test_iso"),
+%% never on one of the VM's; calls blocked in C occupy the child's threads,
+%% never a scheduler, so the VM stays responsive with as many blocked calls as
+%% it has schedulers (the isolate is started with one thread more, which
+%% answers the gate's probes); a killed caller's call ends in the child.
+%% nocopy_consume is a no-op there (nocopy.h).
 -module(nocopy_sched_tests).
 
 -include("nocopy_test_util.hrl").
@@ -33,7 +42,11 @@ check_thread(B, Class, Name) ->
         false -> erlang:error({wrong_thread, Class, Name})
     end.
 
+%% The isolate's threads: the child's, named after its program (15 bytes).
+child_thread(Name) -> Name =:= "nocopy_test_iso".
+
 %% The thread class a call of each scheduling class must run on.
+expect({iso, _}, _Class) -> fun child_thread/1;
 expect(_, normal) -> fun normal_thread/1;
 expect(nif, dirty_cpu) -> fun dirty_cpu_thread/1;
 expect(nif, dirty_io) -> fun dirty_io_thread/1;
@@ -42,8 +55,10 @@ expect({drv, _}, _Dirty) -> fun(Name) -> not normal_thread(Name) end.
 %% The driver port gets at least as many workers as there are schedulers.
 workers() -> max(4, erlang:system_info(schedulers_online)).
 
+%% The isolate gets a thread for each normal scheduler, and one more.
 for_each_backend(Fun) ->
-    nc_for_each_backend(Fun, [{drv_open, [{workers, workers()}]}]).
+    nc_for_each_backend(Fun, [{drv_open, [{workers, workers()}]}, iso,
+                              {iso_start, [{threads, erlang:system_info(schedulers_online) + 1}]}]).
 
 %% ---- which thread runs a call --------------------------------------------------------
 
@@ -89,21 +104,38 @@ thread_test_() ->
                     [nest(Bin(?ABOVE + 1), 70)], normal},
                    {"dirty above: after 4096 terms is not (the bound)", thread_name_above_list,
                     [lists:duplicate(4096, 0) ++ [Bin(?ABOVE + 1)]], normal}],
-              [{nc_title(B, io_lib:format("~s runs on ~p", [Title, Class])),
+              [{nc_title(B, io_lib:format("~s runs on ~s", [Title, class_name(B, Class)])),
                 fun() ->
                         Name = binary_to_list(call(B, F, Args)),
                         check_thread(B, Class, Name)
                 end}
                || {Title, F, Args, Class} <- Cases] ++
-              [{nc_title(B, "negative control: the classes are told apart"),
-                fun() ->
-                        N = binary_to_list(call(B, thread_name, [])),
-                        D = binary_to_list(call(B, thread_name_dirty_cpu, [])),
-                        ?assert(normal_thread(N)),
-                        ?assertNot(normal_thread(D)),
-                        ?assertNot((expect(B, dirty_cpu))(N))
-                end}]
+              [negative_control(B)]
       end).
+
+negative_control({iso, _} = B) ->
+    {nc_title(B, "negative control: the child's threads are told from the VM's"),
+     fun() ->
+             %% The same probe on the NIF runs on a VM thread, which is not
+             %% the child's.
+             N = binary_to_list(nocopy_test:thread_name()),
+             D = binary_to_list(nocopy_test:thread_name_dirty_cpu()),
+             ?assertNot(child_thread(N)),
+             ?assertNot(child_thread(D)),
+             ?assert(child_thread(binary_to_list(call(B, thread_name, []))))
+     end};
+negative_control(B) ->
+    {nc_title(B, "negative control: the classes are told apart"),
+     fun() ->
+             N = binary_to_list(call(B, thread_name, [])),
+             D = binary_to_list(call(B, thread_name_dirty_cpu, [])),
+             ?assert(normal_thread(N)),
+             ?assertNot(normal_thread(D)),
+             ?assertNot((expect(B, dirty_cpu))(N))
+     end}.
+
+class_name({iso, _}, _) -> "a child thread, whatever its class";
+class_name(_, Class) -> atom_to_list(Class).
 
 nest(X, 0) -> X;
 nest(X, N) -> nest([X], N - 1).
@@ -203,6 +235,12 @@ consume_test_() ->
      {"drv: nocopy_consume is a no-op (documented), the call still works",
       fun() ->
               B = nc_open([]),
+              ?assertEqual(ok, call(B, consume, [1 bsl 20])),
+              nc_close(B)
+      end},
+     {"iso: nocopy_consume is a no-op (documented), the call still works",
+      fun() ->
+              B = nc_start_iso(),
               ?assertEqual(ok, call(B, consume, [1 bsl 20])),
               nc_close(B)
       end}].

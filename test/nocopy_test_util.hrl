@@ -15,7 +15,7 @@
 -include_lib("eunit/include/eunit.hrl").
 
 -compile({nowarn_unused_function,
-          [{nc_for_each_backend, 2}, {nc_open, 1}, {nc_close, 1}, {call, 3}, {nc_start_iso, 0},
+          [{nc_for_each_backend, 2}, {nc_open, 1}, {nc_close, 1}, {call, 3}, {nc_start_iso, 0}, {nc_start_iso, 1},
            {nc_name, 1}, {nc_module, 1}, {nc_argno, 2}, {nc_args, 2},
            {nc_catch, 3}, {nc_assert_badarg, 5}, {nc_assert_error, 5},
            {nc_got, 2}, {nc_format, 2}, {nc_contains, 2}, {nc_big, 1},
@@ -33,16 +33,21 @@
 
 %% ---- backends -----------------------------------------------------------------
 
-%% Opts: `{drv_open, Opts}' passes options to nocopy_test_drv:open/1.
+%% Opts: `{drv_open, Opts}' passes options to nocopy_test_drv:open/1,
+%% `{iso_start, Opts}' to nocopy_test_iso:start/1.
 nc_for_each_backend(Fun, Opts) ->
+    IsoOpts = proplists:get_value(iso_start, Opts, []),
     [{"nif backend", Fun(nif)},
      {"driver backend",
       {setup, fun() -> nc_open(Opts) end, fun nc_close/1, Fun}}
-     | [{"isolated backend", {setup, fun nc_start_iso/0, fun nc_close/1, Fun}}
+     | [{"isolated backend", {setup, fun() -> nc_start_iso(IsoOpts) end, fun nc_close/1, Fun}}
         || lists:member(iso, Opts)]].
 
 nc_start_iso() ->
-    case nocopy_test_iso:start([{region_bytes, 1 bsl 26}]) of
+    nc_start_iso([]).
+
+nc_start_iso(Opts) ->
+    case nocopy_test_iso:start([{region_bytes, 1 bsl 26} | Opts]) of
         {ok, Iso} -> {iso, Iso};
         Other -> erlang:error({isolate_start_failed, Other})
     end.

@@ -152,6 +152,8 @@ int nocopy__host_inc_register(nc_host_inc *inc, nc_host_call *call);
 /* Takes a call back out (its CALL could not be sent). The call, or NULL if
  * the reader ended it meanwhile (its caller is told). */
 nc_host_call *nocopy__host_inc_unregister(nc_host_inc *inc, uint64_t id);
+/* Whether the call `tag` of `caller` is in flight on this incarnation. */
+int nocopy__host_inc_holds(nc_host_inc *inc, const ErlNifPid *caller, int64_t tag);
 /* Ends a call: drops what it holds (its reply slot disarmed and freed) and
  * frees it. */
 void nocopy__host_call_free(nc_host_call *call);

@@ -113,6 +113,18 @@ nc_host_call *nocopy__host_inc_unregister(nc_host_inc *inc, uint64_t id)
     return call;
 }
 
+int nocopy__host_inc_holds(nc_host_inc *inc, const ErlNifPid *caller, int64_t tag)
+{
+    int found = 0;
+    enif_mutex_lock(inc->mu);
+    for (size_t i = 0; i < inc->calls_cap && !found; i++) {
+        const nc_host_call *c = inc->calls[i];
+        found = c && c->tag == tag && enif_compare_pids(&c->caller, caller) == 0;
+    }
+    enif_mutex_unlock(inc->mu);
+    return found;
+}
+
 /* ---- the reader ---------------------------------------------------------------------- */
 
 static void answer(nc_host_call *call, ErlNifEnv *env, ERL_NIF_TERM msg)

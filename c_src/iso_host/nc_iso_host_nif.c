@@ -216,18 +216,28 @@ static ERL_NIF_TERM stop_nif(ErlNifEnv *env, int argc, const ERL_NIF_TERM argv[]
     return atom(env, "ok");
 }
 
-/* Kills the current child (a call's timeout): its calls end with ecrashed. */
+/* kill_nif(Iso, Tag): a call's timeout. Kills the current child only if the
+ * caller's call Tag is in flight on it: a timer that fires after that call's
+ * child died and another caller restarted the isolate must not kill the new
+ * child. true if it killed, false if the call has its answer (sent, or on its
+ * way from the reader of a dead child). */
 static ERL_NIF_TERM kill_nif(ErlNifEnv *env, int argc, const ERL_NIF_TERM argv[])
 {
     (void)argc;
     nc_host_iso *iso = get_iso(env, argv[0]);
-    if (!iso)
+    ErlNifSInt64 tag;
+    if (!iso || !enif_get_int64(env, argv[1], &tag))
         return enif_make_badarg(env);
+    ErlNifPid caller;
+    enif_self(env, &caller);
+    int killed = 0;
     enif_mutex_lock(iso->mu);
-    if (iso->inc)
+    if (iso->inc && nocopy__host_inc_holds(iso->inc, &caller, tag)) {
         nocopy__host_inc_kill(iso->inc, "a call took longer than the isolate's timeout");
+        killed = 1;
+    }
     enif_mutex_unlock(iso->mu);
-    return atom(env, "ok");
+    return atom(env, killed ? "true" : "false");
 }
 
 /* The current incarnation, referenced, or NULL (dead or stopped). */
@@ -831,7 +841,7 @@ static ErlNifFunc funcs[] = {
     {"start_nif", 9, start_nif, ERL_NIF_DIRTY_JOB_IO_BOUND},
     {"restart_nif", 1, restart_nif, ERL_NIF_DIRTY_JOB_IO_BOUND},
     {"stop_nif", 1, stop_nif, 0},
-    {"kill_nif", 1, kill_nif, 0},
+    {"kill_nif", 2, kill_nif, 0},
     {"binary_nif", 2, binary_nif, 0},
     {"call_nif", 4, call_nif, 0},
     {"info_nif", 1, info_nif, 0},

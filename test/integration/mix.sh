@@ -78,14 +78,19 @@ if guide_files "$GUIDE" my_app "$APP"; then
         logged "$L.compile.log" "$APP" mix compile --warnings-as-errors; then
         expect_in "$L.compile.log" '^Compiling 2 nocopy modules \(sums, crc\)' \
             "my_app: mix compile built the two nocopy modules"
-        for f in priv/sums_nif.so priv/sums_drv.so priv/crc_nif.so priv/crc_drv.so priv/data.txt \
-            ebin/sums.beam ebin/sums_drv.beam ebin/crc.beam ebin/crc_drv.beam; do
+        for f in priv/sums_nif.so priv/sums_drv.so priv/sums_iso priv/crc_nif.so priv/crc_drv.so \
+            priv/crc_iso priv/nocopy_iso_nif.so priv/data.txt \
+            ebin/sums.beam ebin/sums_drv.beam ebin/sums_iso.beam ebin/crc.beam ebin/crc_drv.beam \
+            ebin/crc_iso.beam; do
             [ -f "$OUT/$f" ] || fail "my_app: $OUT/$f was not built"
         done
         [ ! -L "$OUT/priv" ] || fail "my_app: $OUT/priv is a link into the project"
         [ "$(ls "$APP/priv")" = data.txt ] ||
             fail "my_app: the project's priv/ holds more than data.txt: $(ls "$APP/priv")"
-        expect_in "$OUT/ebin/my_app.app" "\{modules,\['Elixir.MyApp',crc,crc_drv,sums,sums_drv\]\}" \
+        # The list is longer than a line of the .app file: compared without
+        # its line breaks.
+        tr -d ' \n' < "$OUT/ebin/my_app.app" > "$SCRATCH/my_app.app.flat"
+        expect_in "$SCRATCH/my_app.app.flat" "\{modules,\['Elixir.MyApp',crc,crc_drv,crc_iso,sums,sums_drv,sums_iso\]\}" \
             "my_app: my_app.app lists the stubs"
 
         ls -l --time-style=full-iso "$OUT"/priv/*.so "$OUT"/ebin/*.beam > "$SCRATCH/times-before"
@@ -103,7 +108,7 @@ if guide_files "$GUIDE" my_app "$APP"; then
         fi
 
         if logged "$L.test.log" "$APP" mix test; then
-            expect_in "$L.test.log" '^9 tests, 0 failures' "my_app: mix test, the guide's 7 tests and 2 of its own"
+            expect_in "$L.test.log" '^10 tests, 0 failures' "my_app: mix test, the guide's 8 tests and 2 of its own"
         else
             fail "my_app: mix test"
         fi
@@ -121,7 +126,8 @@ if guide_files "$GUIDE" my_app "$APP"; then
         cp "$SCRATCH/sums.c" "$APP/c_src/sums.c"
 
         if logged "$L.clean.log" "$APP" mix clean; then
-            for f in priv/sums_nif.so priv/crc_drv.so ebin/sums.beam ebin/crc_drv.beam; do
+            for f in priv/sums_nif.so priv/crc_drv.so priv/sums_iso priv/nocopy_iso_nif.so \
+                ebin/sums.beam ebin/crc_drv.beam ebin/sums_iso.beam; do
                 [ ! -e "$OUT/$f" ] || fail "my_app: mix clean left $OUT/$f"
             done
             say "my_app: mix clean removed the libraries and the stubs"
@@ -145,7 +151,7 @@ if guide_run "$GUIDE" my_app_git; then
     fi
     check_clones my_app_git 1
     expect_in "${logs[-1]}" '^Compiling 1 nocopy module \(sums\)' "my_app_git: mix compile built sums"
-    expect_in "${logs[-1]}" '^6 tests, 0 failures' "my_app_git: mix test, 6 tests"
+    expect_in "${logs[-1]}" '^7 tests, 0 failures' "my_app_git: mix test, 7 tests"
     if logged "$SCRATCH/logs/git.test-again.log" "$G" mix test; then
         if grep -q Compiling "$SCRATCH/logs/git.test-again.log"; then
             fail "my_app_git: a second mix test compiled again"

@@ -49,7 +49,7 @@ if guide_run "$GUIDE" myapp git_init; then
     logs=("$SCRATCH"/logs/myapp.*.log)
     for log in "${logs[@]}"; do
         if grep -q '^cc .*nc_arena\.c' "$log"; then
-            case $(grep -o '[^ ]*/nc_arena\.c' "$log") in
+            case $(grep -o '[^ ]*/nc_arena\.c' "$log" | sort -u) in
                 "$SCRATCH/myapp/_build/default/lib/nocopy/c_src/core/nc_arena.c")
                     say "myapp: $(basename "$log"): nocopy's C built from the git dependency" ;;
                 "$SCRATCH/myapp/_checkouts/nocopy/c_src/core/nc_arena.c")

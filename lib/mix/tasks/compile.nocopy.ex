@@ -1,7 +1,8 @@
 defmodule Mix.Tasks.Compile.Nocopy do
   @moduledoc """
   Builds a project's nocopy C modules: for each, the NIF library, the driver
-  library, and the Erlang stubs generated from the module's C function table.
+  library, the isolated backend's child program, and the Erlang stubs
+  generated from the module's C function table.
 
   Add the compiler before mix's own, and name the C sources in `project/0`:
 
@@ -19,8 +20,9 @@ defmodule Mix.Tasks.Compile.Nocopy do
 
   Each entry of `:nocopy` is `name: sources` or `name: options`. `name` is
   the module's name in its C table (`.name = "sums"`): the NIF stubs are the
-  Erlang module `:sums`, the driver client `:sums_drv`. `sources` is a path or
-  a list of paths, relative to the project, all in one directory. Options:
+  Erlang module `:sums`, the driver client `:sums_drv`, the isolated
+  backend's client `:sums_iso`. `sources` is a path or a list of paths,
+  relative to the project, all in one directory. Options:
 
     * `:sources` - as above (required)
     * `:ldlibs` - libraries and linker flags for this module, e.g. `"-lz"`
@@ -36,14 +38,17 @@ defmodule Mix.Tasks.Compile.Nocopy do
 
   ## Where the outputs go
 
-    * `_build/ENV/lib/APP/priv/NAME_nif.so` and `NAME_drv.so`: the application's
-      priv directory, where the stubs look (`code:priv_dir/1`) and where
-      `mix release` copies it from. Nothing is written into the project's own
+    * `_build/ENV/lib/APP/priv/NAME_nif.so`, `NAME_drv.so` and `NAME_iso`
+      (the isolated backend's child program), and `nocopy_iso_nif.so` (its
+      VM side, one for all the modules; nocopy's `nocopy_iso` finds it on the
+      code path): the application's priv directory, where the stubs look
+      (`code:priv_dir/1`) and where `mix release` copies it from. Nothing is written into the project's own
       `priv/`: if the project has one, mix links it there, and this compiler
       replaces the link with a copy (as `build_embedded: true` does) so that
       builds of each environment stay in `_build`.
-    * `_build/ENV/lib/APP/ebin/NAME.beam` and `NAME_drv.beam`: the stubs,
-      compiled beside the project's modules, so the `.app` file lists them.
+    * `_build/ENV/lib/APP/ebin/NAME.beam`, `NAME_drv.beam` and
+      `NAME_iso.beam`: the stubs, compiled beside the project's modules, so
+      the `.app` file lists them.
       They carry EEP 48 docs: `h :sums.checksum` in IEx.
     * `_build/ENV/nocopy/APP/`: the generated Makefile, the stubs' sources
       (`gen/NAME.erl`, `gen/NAME_drv.erl`) and the objects;
@@ -78,6 +83,8 @@ defmodule Mix.Tasks.Compile.Nocopy do
 
     case modules do
       [] ->
+        # The isolated backend's VM side, shared by the modules: none left.
+        File.rm(Path.join(paths.priv, "nocopy_iso_nif.so"))
         write_manifest(paths, [])
         {if(removed == [], do: :noop, else: :ok), []}
 
@@ -95,6 +102,7 @@ defmodule Mix.Tasks.Compile.Nocopy do
   def clean do
     paths = paths(Mix.Project.config())
     Enum.each(read_manifest(paths), &remove_outputs(paths, &1))
+    File.rm(Path.join(paths.priv, "nocopy_iso_nif.so"))
     File.rm_rf!(paths.dir)
     :ok
   end
@@ -457,10 +465,13 @@ defmodule Mix.Tasks.Compile.Nocopy do
     for file <- [
           Path.join(paths.priv, name <> "_nif.so"),
           Path.join(paths.priv, name <> "_drv.so"),
+          Path.join(paths.priv, name <> "_iso"),
           Path.join(paths.ebin, name <> ".beam"),
           Path.join(paths.ebin, name <> "_drv.beam"),
+          Path.join(paths.ebin, name <> "_iso.beam"),
           Path.join(paths.gen, name <> ".erl"),
-          Path.join(paths.gen, name <> "_drv.erl")
+          Path.join(paths.gen, name <> "_drv.erl"),
+          Path.join(paths.gen, name <> "_iso.erl")
         ] do
       File.rm(file)
     end
