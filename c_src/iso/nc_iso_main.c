@@ -86,22 +86,6 @@ static void mark_done(uint32_t seq, int release, uint64_t block)
     }
 }
 
-static uint64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-static void cpu_relax(void)
-{
-#if defined(__x86_64__) || defined(__i386__)
-    __builtin_ia32_pause();
-#elif defined(__aarch64__)
-    __asm__ __volatile__("yield");
-#endif
-}
-
 /* The poller's state (nc_iso_slot.h, the call slot): this thread holds the
  * role with a CALL posted that it has not taken yet (it read an earlier
  * message first), and a later message it read from the channel before the
@@ -182,13 +166,14 @@ static int next_message(uint8_t *buf, size_t *len, int spin)
     if (!nocopy__iso_slot_hit)
         spin = 0;                      /* the VM is not waiting on slots now */
     if (s && (holding || (spin && nocopy__iso.spin_ns && nocopy__iso_call_poll_begin(s) == 0))) {
-        uint64_t until = now_ns() + nocopy__iso.spin_ns;
+        uint64_t until = nocopy__iso_now_ns() + nocopy__iso.spin_ns;
         for (unsigned i = 0;; i++) {
             uint64_t st = atomic_load_explicit(&s->state, memory_order_relaxed);
             if (st == NC_ISO_CALL_POSTED)
                 return take_posted(s, buf, len);
             if (st == NC_ISO_CALL_POLLING) {
-                if ((i & 15) == 0 && now_ns() >= until && nocopy__iso_call_poll_end(s) == 0) {
+                if ((i & 15) == 0 && nocopy__iso_now_ns() >= until &&
+                    nocopy__iso_call_poll_end(s) == 0) {
                     nocopy__iso_slot_hit = 0;
                     break;
                 }
@@ -196,7 +181,7 @@ static int next_message(uint8_t *buf, size_t *len, int spin)
                 holding = 0;           /* a NUDGEd thread took the CALL */
                 break;
             }
-            cpu_relax();
+            nocopy__iso_cpu_relax();
         }
     }
     return nocopy__iso_chan_recv(nocopy__iso.chan, buf, NC_ISO_MSG_MAX, len);

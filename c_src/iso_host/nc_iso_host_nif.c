@@ -534,22 +534,6 @@ _Static_assert(sizeof(nocopy__iso_hdr) + sizeof(nocopy__iso_call_body) +
                    NC_ISO_MSG_MAX,
                "a CALL of the most segments and inline bytes fits in a message");
 
-static uint64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-static void cpu_relax(void)
-{
-#if defined(__x86_64__) || defined(__i386__)
-    __builtin_ia32_pause();
-#elif defined(__aarch64__)
-    __asm__ __volatile__("yield");
-#endif
-}
-
 /* Whether this call goes without the fast path (a backoff after a slot
  * given up; racy between schedulers, which only blurs the count). */
 static int skip_spin(nc_host_iso *iso)
@@ -574,16 +558,16 @@ static ERL_NIF_TERM slot_reply(ErlNifEnv *env, nc_host_iso *iso, nc_host_inc *in
     nocopy__iso_slot *s = (nocopy__iso_slot *)(inc->slots.base +
                                                (size_t)slot * NC_ISO_SLOT_BYTES);
     uint8_t buf[NC_ISO_SLOT_MSG_MAX];
-    uint64_t t0 = now_ns(), t = t0;
+    uint64_t t0 = nocopy__iso_now_ns(), t = t0;
     size_t len = 0;
     int got;
     while ((got = nocopy__iso_slot_poll(s, id, buf, sizeof buf, &len)) == NC_ISO_SLOT_PENDING &&
-           (t = now_ns()) - t0 < iso->spin_ns) {
+           (t = nocopy__iso_now_ns()) - t0 < iso->spin_ns) {
         if (posted && t - t0 >= NC_ISO_NUDGE_NS) {
             posted = 0;
             nocopy__host_inc_nudge(inc);
         }
-        cpu_relax();
+        nocopy__iso_cpu_relax();
     }
     int declined = got == NC_ISO_SLOT_LOST;
     if (got == NC_ISO_SLOT_PENDING)

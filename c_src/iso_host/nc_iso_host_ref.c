@@ -52,7 +52,9 @@ void nocopy__host_inc_kill(nc_host_inc *inc, const char *why)
 
 /* ---- releases of output blocks ------------------------------------------------------ */
 
-int nocopy__host_inc_send_locked(nc_host_inc *inc, uint8_t *msg, size_t len)
+/* Numbers a message with the incarnation's next sequence number (counted
+ * only once it is sent or posted). */
+static int number(nc_host_inc *inc, uint8_t *msg, size_t len)
 {
     nocopy__iso_hdr h;
     if (len < sizeof h)
@@ -60,6 +62,13 @@ int nocopy__host_inc_send_locked(nc_host_inc *inc, uint8_t *msg, size_t len)
     memcpy(&h, msg, sizeof h);
     h.seq = inc->send_seq;
     memcpy(msg, &h, sizeof h);
+    return NOCOPY_OK;
+}
+
+int nocopy__host_inc_send_locked(nc_host_inc *inc, uint8_t *msg, size_t len)
+{
+    if (number(inc, msg, len) != NOCOPY_OK)
+        return NOCOPY_ERANGE;
     int st = nocopy__iso_chan_try_send(inc->chan, msg, len);
     if (st == NOCOPY_OK)
         inc->send_seq++;               /* numbers stay dense: only sent ones count */
@@ -70,12 +79,8 @@ int nocopy__host_inc_call_locked(nc_host_inc *inc, uint8_t *msg, size_t len, int
                                  int *posted)
 {
     *posted = 0;
-    nocopy__iso_hdr h;
-    if (len < sizeof h)
+    if (number(inc, msg, len) != NOCOPY_OK)
         return NOCOPY_ERANGE;
-    memcpy(&h, msg, sizeof h);
-    h.seq = inc->send_seq;
-    memcpy(msg, &h, sizeof h);
     nocopy__iso_slot *s = (nocopy__iso_slot *)(inc->slots.base +
                                                NC_ISO_CALL_SLOT * NC_ISO_SLOT_BYTES);
     if (may_post && nocopy__iso_call_post(s, msg, len) == 0) {

@@ -31,6 +31,7 @@
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #define NC_ISO_SLOTS 16
 #define NC_ISO_SLOT_BYTES 4096
@@ -129,5 +130,24 @@ int nocopy__iso_call_poll_end(nocopy__iso_slot *s);
  * (0 when it did not fit: the VM's bug), or 0 when nothing was posted or
  * the other took it. */
 int nocopy__iso_call_take(nocopy__iso_slot *s, uint8_t *buf, size_t cap, size_t *len);
+
+/* The clock both sides' bounded waits on a slot read (CLOCK_MONOTONIC, ns). */
+static inline uint64_t nocopy__iso_now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* One step of a spin on a slot: tells the core (and a hyperthread sibling)
+ * that this is a wait loop. */
+static inline void nocopy__iso_cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    __asm__ __volatile__("yield");
+#endif
+}
 
 #endif /* NC_ISO_SLOT_H */
