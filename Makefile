@@ -142,12 +142,21 @@ eunit: all $(TEST_BEAMS)
 
 comma := ,
 
-# The docs run before EUnit (make doctest, mk/integration.mk), unless
-# NOCOPY_DOCTEST=no (make asan says so: the user projects of the docs are not
-# built with its sanitizers). EUnit runs last, so that its summary ("All N
-# tests passed.") ends the output; fragments add their own prerequisites
-# (corpus replays) to `test`.
-test: deps all c-test check-layers check-bad-tables fuzz-replay
+# make test first builds everything its runs need with one job per core
+# (test-build: the build is most of a clean run's time), then runs them one at
+# a time (test-run), so the output stays in order. The docs run before EUnit
+# (make doctest, mk/integration.mk), unless NOCOPY_DOCTEST=no (make asan says
+# so: the user projects of the docs are not built with its sanitizers). EUnit
+# runs last, so that its summary ("All N tests passed.") ends the output.
+NOCOPY_JOBS ?= $(shell nproc 2>/dev/null || echo 1)
+.PHONY: test-build test-run
+test: deps
+	@$(MAKE) --no-print-directory -j$(NOCOPY_JOBS) test-build
+	@$(MAKE) --no-print-directory test-run
+
+test-build: harden-build-tests fuzz-replay-build
+
+test-run: all c-test check-layers check-bad-tables fuzz-replay
 ifneq ($(NOCOPY_DOCTEST),no)
 	@$(MAKE) --no-print-directory doctest
 endif

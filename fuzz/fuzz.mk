@@ -180,9 +180,12 @@ $(FUZZ_OUT)/bin/fuzz_iso_reply: fuzz/fuzz_iso_reply.c $(FUZZ_HOST_DEPS)
 
 # ---- runs ----------------------------------------------------------------------------
 
-.PHONY: fuzz fuzz-replay fuzz-merge fuzz-corpus
+.PHONY: fuzz fuzz-replay fuzz-replay-build fuzz-merge fuzz-corpus
 
-fuzz-replay: $(addprefix $(FUZZ_OUT)/replay/,$(FUZZ_TARGETS))
+# The replay programs alone, built (make test builds them in parallel first).
+fuzz-replay-build: $(addprefix $(FUZZ_OUT)/replay/,$(FUZZ_TARGETS))
+
+fuzz-replay: fuzz-replay-build
 	@set -e; for t in $(FUZZ_TARGETS); do \
 	    printf '%s: ' $$t; $(FUZZ_OUT)/replay/$$t fuzz/corpus/$(FUZZ_STEM); done
 
