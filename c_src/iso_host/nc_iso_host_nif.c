@@ -767,7 +767,7 @@ static ERL_NIF_TERM call_nif(ErlNifEnv *env, int argc, const ERL_NIF_TERM argv[]
     }
     /* Not sent: take it back, unless the reader failed it meanwhile (its
      * caller gets that answer). */
-    nc_host_call *back = nocopy__host_inc_unregister(inc, call->id);
+    nc_host_call *back = nocopy__host_inc_unregister(inc, id);
     if (!back) {
         r = iso->timeout_ms < 0 ? atom(env, "infinity") : enif_make_long(env, iso->timeout_ms);
         goto done;
