@@ -7,9 +7,11 @@
 %%      memfds, HELLO), and a call to a live child; 21 of each, medians.
 %%   2. How many CALLs the channel holds while the child reads none (its one
 %%      thread held in C by the test module's gate): callers one at a time
-%%      until one gets eoverload; with a small argument and with 1000 bytes
-%%      (sent inline). Then 1000 processes each making one call at once on a
-%%      default isolate (4 threads): how many get eoverload, five bursts.
+%%      until one gets eoverload, on an isolate with no VM-side queue
+%%      ({queue, 0}); with a small argument and with 1000 bytes (sent
+%%      inline). Then 1000 processes each making one call at once (4 child
+%%      threads), five bursts, how many get eoverload: with {queue, 0} (the
+%%      channel alone, as before the queue) and with the default queue.
 %%
 %% After `make`, from nocopy's tree:
 %%   erlc -o _build bench/iso_limits.erl && NOCOPY_ISO_NIF_DIR=_build/nocopy/priv \
@@ -41,7 +43,7 @@ crash_cost() ->
     iso_faults_iso:stop(Iso).
 
 channel_bound(Size) ->
-    {ok, Iso} = nocopy_test_iso:start([{threads, 1}, {region_bytes, 1 bsl 26}]),
+    {ok, Iso} = nocopy_test_iso:start([{threads, 1}, {region_bytes, 1 bsl 26}, {queue, 0}]),
     ok = nocopy_test_iso:gate_close(Iso),
     Holder = spawn(fun() -> nocopy_test_iso:gate_wait(Iso, 60000) end),
     %% Its CALL is sent; the child's one thread takes it within microseconds,
@@ -77,10 +79,15 @@ fill(Iso, Bin, N) ->
     end.
 
 bursts() ->
-    {ok, Iso} = nocopy_test_iso:start([{region_bytes, 1 bsl 26}]),
-    Counts = [burst(Iso, 1000) || _ <- lists:seq(1, 5)],
-    io:format("1000 callers x 1 call at once, five bursts: ~w of 1000 got eoverload~n", [Counts]),
-    nocopy_test_iso:stop(Iso).
+    [begin
+         {ok, Iso} = nocopy_test_iso:start([{region_bytes, 1 bsl 26} | Opts]),
+         Counts = [burst(Iso, 1000) || _ <- lists:seq(1, 5)],
+         #{queued_total := Queued} = nocopy_iso:info(Iso),
+         io:format("1000 callers x 1 call at once, five bursts, ~s: ~w of 1000 got eoverload "
+                   "(~b calls queued in all)~n", [Name, Counts, Queued]),
+         nocopy_test_iso:stop(Iso)
+     end || {Name, Opts} <- [{"no queue ({queue, 0})", [{queue, 0}]},
+                             {"the default queue", []}]].
 
 burst(Iso, N) ->
     Self = self(),

@@ -122,7 +122,7 @@ $(FUZZ_OUT)/replay-plain/fuzz_iso_call: fuzz/fuzz_iso_call.c $(FUZZ_ISO_DEPS)
 FUZZ_HOST_CFLAGS = -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wshadow -g -O1 -fno-omit-frame-pointer \
                    -Iinclude -Ifuzz/fake_erl_nif -iquote c_src/iso_shared -iquote c_src/iso_host
 FUZZ_HOST_LIBS   = fuzz/fake_erl_nif.c $(addprefix c_src/iso_host/nc_iso_host_, \
-                     reply.c blocks.c ref.c state.c) $(NOCOPY_ISO_SHARED_SRCS)
+                     reply.c blocks.c ref.c send.c state.c) $(NOCOPY_ISO_SHARED_SRCS)
 FUZZ_HOST_DEPS   = $(FUZZ_HOST_LIBS) fuzz/fake_erl_nif/erl_nif.h $(wildcard c_src/iso_host/*.h) \
                    $(wildcard c_src/iso_shared/*.h) fuzz/replay.c
 

@@ -96,6 +96,7 @@ static void setup_once(void)
     inc->mu = enif_mutex_create("fuzz_inc");
     inc->child.pid = 0;
     inc->child.pidfd = -1;
+    inc->wake = -1;                    /* no reader to wake: the queue is flushed by senders */
     CHECK(nocopy__iso_region_create(&inc->in, "fuzz_reply_in", REGION_BYTES, 1) == NOCOPY_OK);
     CHECK(nocopy__iso_region_create(&inc->out, "fuzz_reply_out", REGION_BYTES, 0) == NOCOPY_OK);
     CHECK(nocopy__iso_region_attach(&child_out, dup(inc->out.fd), REGION_BYTES, 1) ==

@@ -30,7 +30,9 @@
 %% `{timeout, Ms}' option; the child is killed (every call in flight on it
 %% fails with `ecrashed'), and the next call starts a new one.</li>
 %% <li>`eclosed', `{general, Text}': the isolate was stopped.</li>
-%% <li>`eoverload', `{general, Text}': the channel to the child is full.</li>
+%% <li>`eoverload', `{general, Text}': the channel to the child is full and
+%% the VM's queue of calls waiting for it is at its bound (`{queue, N}' calls
+%% or `{queue_bytes, B}' bytes; Text says which).</li>
 %% </ul>
 -module(nocopy_iso).
 
@@ -53,10 +55,18 @@
 %% (0..100000, default 10), a caller's scheduler waits for a small
 %% reply in shared memory before it lets the reply come as a message, and a
 %% child's thread polls for the next call before it sleeps; 0 turns both
-%% off (docs/design.md, "The isolated backend", Channel).
+%% off (docs/design.md, "The isolated backend", Channel). `{queue, N}' and
+%% `{queue_bytes, B}': the bound of the calls that wait in the VM while the
+%% channel to the child is full (it holds a few hundred small calls), in
+%% calls (default 65536, 0..2^20; 0: none wait, a full channel is
+%% `eoverload') and in their messages' bytes (default 64 MiB, 0..2^40); a
+%% call past either fails with `eoverload'. A call that times out while it
+%% waits there is taken out, never sent: it fails with `timeout' and the
+%% child is not killed.
 -type option() :: {threads, 1..64} | {region_bytes, pos_integer()}
                 | {timeout, timeout()} | {restarts, {non_neg_integer(), pos_integer()}}
-                | {spin, 0..100000}.
+                | {spin, 0..100000} | {queue, non_neg_integer()}
+                | {queue_bytes, non_neg_integer()}.
 
 %% Measured on 2 shared cores (docs/design.md, "The isolated backend").
 -define(SPIN_DEFAULT, 10).
@@ -96,16 +106,20 @@ start(Module) ->
 %% until {@link stop/1} or until no process holds its term.
 -spec start(module(), [option()]) -> {ok, iso()} | {error, term()}.
 start(Module, Opts) when is_atom(Module), is_list(Opts) ->
-    case options(Opts, #{threads => 4, region_bytes => 1 bsl 30, timeout => infinity,
-                         restarts => {5, 10000}, spin => ?SPIN_DEFAULT}) of
+    Limits = option_limits_nif(),
+    Defaults = maps:from_list([{Name, Def} || {Name, Def, _, _} <- Limits]),
+    case options(Opts, Defaults#{threads => 4, region_bytes => 1 bsl 30, timeout => infinity,
+                                 restarts => {5, 10000}, spin => ?SPIN_DEFAULT}, Limits) of
         {ok, #{threads := T, region_bytes := R, timeout := To, restarts := {I, P},
-               spin := Spin}} ->
+               spin := Spin, queue := Q, queue_bytes := QB}} ->
             Path = filename:join(nocopy:priv_dir(Module), atom_to_list(Module)),
             Atoms = [list_to_atom(A) || A <- Module:'$atoms'()],
             TimeoutMs = case To of infinity -> -1; _ -> To end,
             case start_nif(unicode:characters_to_binary(Path), Module, Atoms, R, T, TimeoutMs,
                            I, P, Spin) of
-                {ok, Iso} -> {ok, Iso};
+                {ok, Iso} ->
+                    ok = set_queue_nif(Iso, Q, QB),
+                    {ok, Iso};
                 {error, Reason, Text} -> {error, {Reason, Text}}
             end;
         {error, _} = Error ->
@@ -118,23 +132,30 @@ start(Module, Opts) ->
                          true -> {2, <<"expected a list of options">>}
                      end)).
 
-options([], Acc) ->
+%% Limits: the queue's options as the NIF library defines them
+%% (c_src/iso_host/nc_iso_host_options.h), [{Name, Default, Min, Max}].
+options([], Acc, _) ->
     {ok, Acc};
-options([{threads, N} | Rest], Acc) when is_integer(N), N >= 1, N =< 64 ->
-    options(Rest, Acc#{threads := N});
-options([{region_bytes, N} | Rest], Acc) when is_integer(N), N >= 65536, N =< 1 bsl 46,
-                                              N rem 4096 =:= 0 ->
-    options(Rest, Acc#{region_bytes := N});
-options([{timeout, infinity} | Rest], Acc) ->
-    options(Rest, Acc#{timeout := infinity});
-options([{timeout, Ms} | Rest], Acc) when is_integer(Ms), Ms >= 0, Ms =< 16#7fffffff ->
-    options(Rest, Acc#{timeout := Ms});
-options([{restarts, {I, P}} | Rest], Acc) when is_integer(I), I >= 0, I =< 1000,
-                                               is_integer(P), P >= 1, P =< 16#7fffffff ->
-    options(Rest, Acc#{restarts := {I, P}});
-options([{spin, Us} | Rest], Acc) when is_integer(Us), Us >= 0, Us =< 100000 ->
-    options(Rest, Acc#{spin := Us});
-options([Bad | _], _) ->
+options([{threads, N} | Rest], Acc, L) when is_integer(N), N >= 1, N =< 64 ->
+    options(Rest, Acc#{threads := N}, L);
+options([{region_bytes, N} | Rest], Acc, L) when is_integer(N), N >= 65536, N =< 1 bsl 46,
+                                                 N rem 4096 =:= 0 ->
+    options(Rest, Acc#{region_bytes := N}, L);
+options([{timeout, infinity} | Rest], Acc, L) ->
+    options(Rest, Acc#{timeout := infinity}, L);
+options([{timeout, Ms} | Rest], Acc, L) when is_integer(Ms), Ms >= 0, Ms =< 16#7fffffff ->
+    options(Rest, Acc#{timeout := Ms}, L);
+options([{restarts, {I, P}} | Rest], Acc, L) when is_integer(I), I >= 0, I =< 1000,
+                                                  is_integer(P), P >= 1, P =< 16#7fffffff ->
+    options(Rest, Acc#{restarts := {I, P}}, L);
+options([{spin, Us} | Rest], Acc, L) when is_integer(Us), Us >= 0, Us =< 100000 ->
+    options(Rest, Acc#{spin := Us}, L);
+options([{Name, N} = Opt | Rest], Acc, L) when is_atom(Name), is_integer(N) ->
+    case lists:keyfind(Name, 1, L) of
+        {Name, _, Min, Max} when N >= Min, N =< Max -> options(Rest, Acc#{Name => N}, L);
+        _ -> {error, {bad_option, Opt}}
+    end;
+options([Bad | _], _, _) ->
     {error, {bad_option, Bad}}.
 
 %% @doc Stops the isolate: its child is killed, calls in flight fail with
@@ -170,7 +191,9 @@ binary(Iso, Bin) ->
 %% replies taken from a reply slot (`slot_replies'), the slots given up at
 %% the spin's end (`slot_abandoned') or turned down by the child
 %% (`slot_declined'): those replies came as messages; the calls sent without
-%% a slot after a slot was given up (`slot_skipped'), and the
+%% a slot after a slot was given up (`slot_skipped'), the messages waiting in
+%% the VM for the channel (`queued_calls', `queued_releases', `queued_bytes')
+%% and the calls ever queued (`queued_total'), and the
 %% regions' addresses in this VM and (reported by the child) in the child.
 -spec info(iso()) -> #{atom() => term()}.
 info(Iso) ->
@@ -235,6 +258,11 @@ wait(Iso, Tag, Timeout) ->
         %% died and another caller restarted the isolate), nothing is killed
         %% and the call's own answer, here or on its way, is the result.
         case kill_nif(Iso, Tag) of
+            queued ->
+                fail(timeout, iolist_to_binary(io_lib:format(
+                                                 "no reply within ~b ms: the call was still "
+                                                 "queued in the VM, never sent to the "
+                                                 "isolate's process (not killed)", [Timeout])));
             true ->
                 receive
                     {nocopy_reply, Tag, {ok, Value}} -> Value;
@@ -280,4 +308,6 @@ kill_nif(_Iso, _Tag) -> erlang:nif_error(nocopy_iso_nif_not_loaded).
 binary_nif(_Iso, _Bin) -> erlang:nif_error(nocopy_iso_nif_not_loaded).
 call_nif(_Iso, _Module, _Tag, _Request) -> erlang:nif_error(nocopy_iso_nif_not_loaded).
 info_nif(_Iso) -> erlang:nif_error(nocopy_iso_nif_not_loaded).
+option_limits_nif() -> erlang:nif_error(nocopy_iso_nif_not_loaded).
+set_queue_nif(_Iso, _Calls, _Bytes) -> erlang:nif_error(nocopy_iso_nif_not_loaded).
 address_nif(_Bin) -> erlang:nif_error(nocopy_iso_nif_not_loaded).

@@ -10,7 +10,9 @@
  *   nc_iso_host_blocks.c  input blocks (resources the VM allocates in the
  *                         input region) and output handovers (resources whose
  *                         destructor sends RELEASE_OUT)
- *   nc_iso_host_ref.c     an incarnation's references and end; RELEASE_OUT
+ *   nc_iso_host_ref.c     an incarnation's references and end
+ *   nc_iso_host_send.c    every message to the child, and the VM-side queue
+ *                         of those the channel could not take at once
  *   nc_iso_host_state.c   resource types and atoms, data only
  *
  * Each file uses only those below it in this list (tools/check-layers.sh).
@@ -40,6 +42,7 @@
 
 typedef struct nc_host_iso nc_host_iso;
 typedef struct nc_host_inc nc_host_inc;
+typedef struct nc_host_qmsg nc_host_qmsg;     /* a queued message (nc_iso_host_send.c) */
 
 /* An input block: a resource (its Erlang binaries reference it). */
 typedef struct nc_host_block {
@@ -92,8 +95,9 @@ struct nc_host_inc {
     nc_host_block **blocks;            /* live input blocks, sorted by off */
     size_t nblocks, blocks_cap;
     uint32_t send_seq;                 /* the next VM -> child message's number */
-    uint64_t *pending;                 /* RELEASE_OUTs not sent yet (full) */
-    size_t npending, pending_cap;
+    nc_host_qmsg *q_head, *q_tail;     /* messages not sent yet, in channel order */
+    size_t q_calls, q_releases, q_bytes;
+    int wake;                          /* eventfd: the queue stopped being empty */
     int hello;
     uint64_t child_in_base, child_out_base;   /* from HELLO: diagnostics only */
     _Atomic long outs;                 /* output handovers alive in Erlang */
@@ -122,6 +126,9 @@ struct nc_host_iso {
     _Atomic uint64_t slot_replies;     /* replies taken from a reply slot */
     _Atomic uint64_t slot_abandoned;   /* slots given up at the spin's end */
     _Atomic uint64_t slot_skipped;     /* calls sent without it: spin_skip */
+    _Atomic uint64_t queue_max;        /* CALLs the queue may hold (option queue) */
+    _Atomic uint64_t queue_bytes_max;  /* their bytes (option queue_bytes) */
+    _Atomic uint64_t queued_total;     /* CALLs that were queued, so far */
     _Atomic uint64_t slot_declined;    /* slots the child turned down (or wrote
                                         * garbage in) during the spin */
 };
@@ -160,6 +167,14 @@ void nocopy__host_call_free(nc_host_call *call);
 /* Arms a free reply slot for a registered call (call->slot), if one is
  * free. */
 void nocopy__host_slot_arm(nc_host_inc *inc, nc_host_call *call);
+/* Gives its slot back before its CALL is queued (with inc->mu held): the
+ * caller will not wait for the reply there, so the child must not put it
+ * there. */
+void nocopy__host_slot_unarm_locked(nc_host_inc *inc, nc_host_call *call);
+/* A call of `caller` with `tag` whose CALL is still queued, taken out of the
+ * queue and the calls' table (the caller's timeout), or NULL. */
+nc_host_call *nocopy__host_inc_take_queued(nc_host_inc *inc, const ErlNifPid *caller,
+                                           int64_t tag);
 
 /* ---- references and releases (nc_iso_host_ref.c) -------------------------------------- */
 
@@ -169,22 +184,47 @@ void nocopy__host_inc_ref(nc_host_inc *inc);
 void nocopy__host_inc_unref(nc_host_inc *inc);
 /* Kills the child (SIGKILL), saying why for the calls' error text. */
 void nocopy__host_inc_kill(nc_host_inc *inc, const char *why);
+
+/* ---- messages to the child and the VM-side queue (nc_iso_host_send.c) --------------- */
+
 /* Sends a VM -> child message (never waiting), numbering it: its header's
  * seq is set to the next number, which is used up only if it was sent. With
- * inc->mu held, so numbers follow the order on the channel.
+ * inc->mu held, so numbers follow the order on the channel. Passes the
+ * queue: only for messages that order nothing (NUDGE).
  * @return : as nocopy__iso_chan_try_send. */
 int nocopy__host_inc_send_locked(nc_host_inc *inc, uint8_t *msg, size_t len);
 /* Sends a CALL as nocopy__host_inc_send_locked does, or, when may_post and
  * a child thread polls the call slot (nc_iso_slot.h), posts it there
- * (*posted = 1): the caller then watches it (nocopy__host_inc_nudge). */
+ * (*posted = 1): the caller then watches it (nocopy__host_inc_nudge).
+ * NOCOPY_EOVERLOAD when the channel is full or the queue still holds
+ * messages after a try to send them: the caller queues the CALL. */
 int nocopy__host_inc_call_locked(nc_host_inc *inc, uint8_t *msg, size_t len, int may_post,
                                  int *posted);
+enum {
+    NC_HOST_QUEUED = 0,                /* the reader or a later sender sends it */
+    NC_HOST_QUEUE_FULL_CALLS,          /* the queue holds max_calls CALLs */
+    NC_HOST_QUEUE_FULL_BYTES,          /* it would hold more than max_bytes */
+    NC_HOST_QUEUE_DEAD,                /* the child is gone */
+    NC_HOST_QUEUE_NOMEM
+};
+/* Queues a CALL (call id) that the channel did not take, a copy of its len
+ * bytes, within the bounds. With inc->mu held. NC_HOST_QUEUED or why not. */
+int nocopy__host_inc_queue_call_locked(nc_host_inc *inc, const uint8_t *msg, size_t len,
+                                       uint64_t id, uint64_t max_calls, uint64_t max_bytes);
+/* Takes the CALL of call id out of the queue, if it is still there (never
+ * sent): 1, else 0. With inc->mu held. */
+int nocopy__host_inc_dequeue_call_locked(nc_host_inc *inc, uint64_t id);
+/* Empties the queue (the child's end; the calls are answered from the
+ * calls' table). With inc->mu held, or by the last reference. */
+void nocopy__host_inc_queue_drop_locked(nc_host_inc *inc);
 /* A NUDGE, if the CALL posted is still there: its poller is not running. */
 void nocopy__host_inc_nudge(nc_host_inc *inc);
-/* Sends RELEASE_OUT for `block`, or queues it when the channel is full. */
+/* Sends RELEASE_OUT for `block`, or queues it behind the queue or when the
+ * channel is full (any thread: a resource destructor). */
 void nocopy__host_inc_release_out(nc_host_inc *inc, uint64_t block);
-/* Sends the queued RELEASE_OUTs the channel takes now (the reader). */
-void nocopy__host_inc_flush_releases(nc_host_inc *inc);
+/* Sends what the channel takes now from the queue's head (the reader). The
+ * number sent; *left: whether the queue still holds messages. */
+size_t nocopy__host_inc_flush(nc_host_inc *inc, int *left);
 
 /* ---- input blocks and output handovers (nc_iso_host_blocks.c) --------------------- */
 

@@ -2,20 +2,24 @@
  * its channel and process, the calls in flight, and the reader thread that
  * answers them.
  *
- * The reader is the only thread that receives on the channel. It blocks in
- * recv (it is not a scheduler), turns each REPLY into the caller's message
- * (enif_send), applies KEEP_IN and RELEASE_IN, and flushes the RELEASE_OUTs
- * that found the channel full. End of file on the channel is the child's
+ * The reader is the only thread that receives on the channel. It waits in
+ * poll (it is not a scheduler), turns each REPLY into the caller's message
+ * (enif_send), applies KEEP_IN and RELEASE_IN, and sends the VM's queued
+ * messages (nc_iso_host_send.c) as the channel takes them: it polls for
+ * POLLOUT while the queue holds any. End of file on the channel is the child's
  * end (or its closing the channel, after which it is killed): the reader
  * reaps it, fails every call in flight with ecrashed (eclosed after stop/1)
  * naming the signal or exit status, drops the child's keeps, and exits.
  * A message that breaks the protocol (a reply to no call, a malformed
  * reply, a keep of a block the child may not name) gets the child killed:
  * the VM never guesses what a hostile child meant. */
+#include <errno.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <unistd.h>
 
 #include "nc_iso_chan.h"
@@ -58,6 +62,15 @@ void nocopy__host_call_free(nc_host_call *call)
     if (call->iso)
         enif_release_resource(call->iso);
     free(call);                        /* malloc'd: see call_nif */
+}
+
+void nocopy__host_slot_unarm_locked(nc_host_inc *inc, nc_host_call *call)
+{
+    if (call->slot < 0)
+        return;
+    nocopy__iso_slot_disarm(slot_at(inc, call->slot));
+    inc->slots_busy &= ~(UINT32_C(1) << call->slot);
+    call->slot = -1;
 }
 
 /* ---- calls in flight: a table by slot, ids = sequence << SLOT_BITS | slot ----- */
@@ -123,6 +136,21 @@ int nocopy__host_inc_holds(nc_host_inc *inc, const ErlNifPid *caller, int64_t ta
     }
     enif_mutex_unlock(inc->mu);
     return found;
+}
+
+nc_host_call *nocopy__host_inc_take_queued(nc_host_inc *inc, const ErlNifPid *caller,
+                                           int64_t tag)
+{
+    nc_host_call *call = NULL;
+    enif_mutex_lock(inc->mu);
+    for (size_t i = 0; i < inc->calls_cap && !call; i++) {
+        const nc_host_call *c = inc->calls[i];
+        if (c && c->tag == tag && enif_compare_pids(&c->caller, caller) == 0 &&
+            nocopy__host_inc_dequeue_call_locked(inc, c->id))
+            call = take_call(inc, c->id);
+    }
+    enif_mutex_unlock(inc->mu);
+    return call;
 }
 
 /* ---- the reader ---------------------------------------------------------------------- */
@@ -228,7 +256,8 @@ static void on_death(nc_host_inc *inc, ErlNifEnv *env)
     enif_mutex_lock(inc->mu);
     describe_end(inc, ended, code);
     inc->dead = 1;
-    inc->npending = 0;
+    /* Queued CALLs are in the calls' table too: answered below, once. */
+    nocopy__host_inc_queue_drop_locked(inc);
     enif_mutex_unlock(inc->mu);
     /* No call can be registered now: fail those in flight. */
     for (;;) {
@@ -255,22 +284,40 @@ static void *reader(void *arg)
     nc_host_inc *inc = arg;
     ErlNifEnv *env = enif_alloc_env();
     uint8_t *buf = enif_alloc(NC_ISO_MSG_MAX);
-    int broken = 0;
-    /* The VM's end is blocking for this thread's recv only: every send on
-     * it is nocopy__iso_chan_try_send, which never waits. One system call
-     * per message: a poll before each recv, and a recv that finds the
-     * channel empty after, cost two more on every reply's path. */
+    int broken = 0, left = 0, stalled = 0;
+    /* Two system calls per message, poll then recv: a recv blocked on the
+     * channel could not be woken when the queue fills (nothing but the
+     * child's next message ends it), and queued RELEASE_OUTs would wait for
+     * that message, perhaps forever. Every send on the VM's end never
+     * waits (nocopy__iso_chan_try_send). */
     while (env && buf) {
-        size_t len;
-        int st = nocopy__iso_chan_recv(inc->chan, buf, NC_ISO_MSG_MAX, &len);
-        if (st == NOCOPY_ECLOSED)
-            break;
-        if (!broken && (st != NOCOPY_OK || on_message(inc, env, buf, len) != 0)) {
-            broken = 1;
-            nocopy__host_inc_kill(inc, "it broke the protocol");
+        struct pollfd p[2] = {{.fd = inc->chan, .events = POLLIN},
+                              {.fd = inc->wake, .events = POLLIN}};
+        /* stalled: the channel said it takes messages and took none (no
+         * kernel memory): look again in a millisecond, not at once. */
+        if (left && !stalled)
+            p[0].events |= POLLOUT;
+        int n = poll(p, 2, left && stalled ? 1 : -1);
+        if (n < 0 && errno != EINTR && errno != ENOMEM)
+            break;                     /* cannot happen: the fds are ours */
+        if (n > 0 && (p[1].revents & POLLIN)) {
+            uint64_t v;
+            (void)!read(inc->wake, &v, sizeof v);
         }
-        enif_clear_env(env);
-        nocopy__host_inc_flush_releases(inc);
+        if (n > 0 && (p[0].revents & (POLLIN | POLLHUP | POLLERR))) {
+            size_t len;
+            int st = nocopy__iso_chan_try_recv(inc->chan, buf, NC_ISO_MSG_MAX, &len);
+            if (st == NOCOPY_ECLOSED)
+                break;
+            if (st != NOCOPY_EOVERLOAD && !broken &&
+                (st != NOCOPY_OK || on_message(inc, env, buf, len) != 0)) {
+                broken = 1;
+                nocopy__host_inc_kill(inc, "it broke the protocol");
+            }
+            enif_clear_env(env);
+        }
+        size_t sent = nocopy__host_inc_flush(inc, &left);
+        stalled = n > 0 && (p[0].revents & POLLOUT) && sent == 0 && left;
     }
     if (env)
         on_death(inc, env);
@@ -302,11 +349,12 @@ int nocopy__host_inc_start(nc_host_iso *iso, uint32_t number, nc_host_inc **out,
     atomic_init(&inc->outs, 0);
     inc->number = number;
     inc->chan = -1;
+    inc->wake = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     inc->in.fd = inc->out.fd = inc->slots.fd = -1;
     inc->mu = enif_mutex_create("nocopy_iso_inc");
     char name[64];
     snprintf(name, sizeof name, "nocopy_iso_in_%u", number);
-    int st = inc->mu ? nocopy__iso_region_create(&inc->in, name, iso->region_bytes, 1)
+    int st = inc->mu && inc->wake >= 0 ? nocopy__iso_region_create(&inc->in, name, iso->region_bytes, 1)
                      : NOCOPY_ENOMEM;
     snprintf(name, sizeof name, "nocopy_iso_out_%u", number);
     if (st == NOCOPY_OK)

@@ -1,7 +1,8 @@
 /* nc_iso_host_nif.c: the NIFs of nocopy_iso (priv/nocopy_iso_nif.so).
  *
  * No NIF waits for the child: a call sends its CALL with a send that never
- * waits (nocopy__iso_chan_try_send) and returns; the reply arrives as a message from the incarnation's
+ * waits (nocopy__iso_chan_try_send), or queues it when the channel is full
+ * (nc_iso_host_send.c), and returns; the reply arrives as a message from the incarnation's
  * reader thread (nc_iso_host_inc.c). Starting a child (posix_spawn and the
  * regions) runs on a dirty I/O scheduler.
  *
@@ -21,6 +22,7 @@
 
 #include "nc_iso_chan.h"
 #include "nc_iso_host.h"
+#include "nc_iso_host_options.h"
 
 
 #define MAX_PIECES (1u << 20)
@@ -216,11 +218,45 @@ static ERL_NIF_TERM stop_nif(ErlNifEnv *env, int argc, const ERL_NIF_TERM argv[]
     return atom(env, "ok");
 }
 
+/* option_limits_nif(): the queue's options, [{Name, Default, Min, Max}]
+ * from nc_iso_host_options.h, for nocopy_iso:start/2 to check and fill in. */
+static ERL_NIF_TERM option_limits_nif(ErlNifEnv *env, int argc, const ERL_NIF_TERM argv[])
+{
+    (void)argc;
+    (void)argv;
+    ERL_NIF_TERM l = enif_make_list(env, 0);
+#define XX(name, def, min, max)                                                        \
+    l = enif_make_list_cell(env,                                                        \
+                            enif_make_tuple4(env, atom(env, #name), enif_make_uint64(env, def), \
+                                             enif_make_uint64(env, min),                \
+                                             enif_make_uint64(env, max)),               \
+                            l);
+    NC_ISO_HOST_OPTIONS(XX)
+#undef XX
+    return l;
+}
+
+/* set_queue_nif(Iso, Calls, Bytes): the queue's bounds, set by start/2
+ * before it returns the isolate. */
+static ERL_NIF_TERM set_queue_nif(ErlNifEnv *env, int argc, const ERL_NIF_TERM argv[])
+{
+    (void)argc;
+    nc_host_iso *iso = get_iso(env, argv[0]);
+    ErlNifUInt64 calls, bytes;
+    if (!iso || !enif_get_uint64(env, argv[1], &calls) || !enif_get_uint64(env, argv[2], &bytes) ||
+        calls > NC_ISO_QUEUE_MAX || bytes > NC_ISO_QUEUE_BYTES_MAX)
+        return enif_make_badarg(env);
+    atomic_store(&iso->queue_max, calls);
+    atomic_store(&iso->queue_bytes_max, bytes);
+    return atom(env, "ok");
+}
+
 /* kill_nif(Iso, Tag): a call's timeout. Kills the current child only if the
  * caller's call Tag is in flight on it: a timer that fires after that call's
  * child died and another caller restarted the isolate must not kill the new
  * child. true if it killed, false if the call has its answer (sent, or on its
- * way from the reader of a dead child). */
+ * way from the reader of a dead child), queued if its CALL was still in the
+ * VM's queue: taken out, never sent, nothing killed, no answer to come. */
 static ERL_NIF_TERM kill_nif(ErlNifEnv *env, int argc, const ERL_NIF_TERM argv[])
 {
     (void)argc;
@@ -231,12 +267,20 @@ static ERL_NIF_TERM kill_nif(ErlNifEnv *env, int argc, const ERL_NIF_TERM argv[]
     ErlNifPid caller;
     enif_self(env, &caller);
     int killed = 0;
+    nc_host_call *queued = NULL;
     enif_mutex_lock(iso->mu);
-    if (iso->inc && nocopy__host_inc_holds(iso->inc, &caller, tag)) {
+    /* A CALL still queued never reached the child, which may be well: it
+     * is taken back, and the caller times out alone (no answer will come). */
+    if (iso->inc && (queued = nocopy__host_inc_take_queued(iso->inc, &caller, tag)) == NULL &&
+        nocopy__host_inc_holds(iso->inc, &caller, tag)) {
         nocopy__host_inc_kill(iso->inc, "a call took longer than the isolate's timeout");
         killed = 1;
     }
     enif_mutex_unlock(iso->mu);
+    if (queued) {
+        nocopy__host_call_free(queued);
+        return atom(env, "queued");
+    }
     return atom(env, killed ? "true" : "false");
 }
 
@@ -616,6 +660,42 @@ static ERL_NIF_TERM slot_reply(ErlNifEnv *env, nc_host_iso *iso, nc_host_inc *in
     return r;
 }
 
+/* Sends the CALL, or queues it when the channel is full or the queue holds
+ * messages (its reply slot given back first: the caller will not wait for
+ * it). NOCOPY_OK (sent, posted or queued), or the send's status, *queued
+ * saying why it was not queued. */
+static int send_or_queue(nc_host_iso *iso, nc_host_inc *inc, nc_host_call *call,
+                         uint8_t *msg, size_t len, int *slot, int *posted, int *queued)
+{
+    enif_mutex_lock(inc->mu);
+    int st = nocopy__host_inc_call_locked(inc, msg, len, *slot >= 0, posted);
+    if (st == NOCOPY_EOVERLOAD) {
+        nocopy__host_slot_unarm_locked(inc, call);
+        *slot = -1;
+        *queued = nocopy__host_inc_queue_call_locked(
+            inc, msg, len, call->id, atomic_load_explicit(&iso->queue_max, memory_order_relaxed),
+            atomic_load_explicit(&iso->queue_bytes_max, memory_order_relaxed));
+        if (*queued == NC_HOST_QUEUED) {
+            st = NOCOPY_OK;
+            atomic_fetch_add_explicit(&iso->queued_total, 1, memory_order_relaxed);
+        } else if (*queued == NC_HOST_QUEUE_DEAD) {
+            st = NOCOPY_ECLOSED;
+        }
+    }
+    enif_mutex_unlock(inc->mu);
+    return st;
+}
+
+static ERL_NIF_TERM queue_full(ErlNifEnv *env, const char *what, uint64_t max,
+                               const char *option)
+{
+    char text[160];
+    snprintf(text, sizeof text,
+             "the isolate's queue is full: its channel is full and the calls waiting in "
+             "the VM reach its bound of %llu %s (option %s)", (unsigned long long)max, what, option);
+    return error2(env, "eoverload", text);
+}
+
 /* call_nif(Iso, Module, Tag, Request): sends the call; the reply comes as
  * {nocopy_reply, Tag, Reply}. Returns that reply itself when it came in the
  * call's reply slot within the isolate's spin, else the isolate's timeout
@@ -675,12 +755,9 @@ static ERL_NIF_TERM call_nif(ErlNifEnv *env, int argc, const ERL_NIF_TERM argv[]
     /* Read before the send: once sent, the reader may end and free the
      * call (the child's death). */
     uint64_t id = call->id;
-    int slot = call->slot, posted = 0;
-    if (len) {
-        enif_mutex_lock(inc->mu);
-        st = nocopy__host_inc_call_locked(inc, msg, len, slot >= 0, &posted);
-        enif_mutex_unlock(inc->mu);
-    }
+    int slot = call->slot, posted = 0, queued = NC_HOST_QUEUED;
+    if (len)
+        st = send_or_queue(iso, inc, call, msg, len, &slot, &posted, &queued);
     if (st == NOCOPY_OK) {
         r = slot >= 0 ? slot_reply(env, iso, inc, id, slot, posted) : 0;
         if (!r)
@@ -690,7 +767,7 @@ static ERL_NIF_TERM call_nif(ErlNifEnv *env, int argc, const ERL_NIF_TERM argv[]
     }
     /* Not sent: take it back, unless the reader failed it meanwhile (its
      * caller gets that answer). */
-    nc_host_call *back = nocopy__host_inc_unregister(inc, call->id);
+    nc_host_call *back = nocopy__host_inc_unregister(inc, id);
     if (!back) {
         r = iso->timeout_ms < 0 ? atom(env, "infinity") : enif_make_long(env, iso->timeout_ms);
         goto done;
@@ -698,8 +775,12 @@ static ERL_NIF_TERM call_nif(ErlNifEnv *env, int argc, const ERL_NIF_TERM argv[]
     nocopy__host_call_free(back);
     if (!len)
         r = error2(env, "enomem", err);
-    else if (st == NOCOPY_EOVERLOAD)
-        r = error2(env, "eoverload", "the isolate's channel is full");
+    else if (queued == NC_HOST_QUEUE_FULL_CALLS)
+        r = queue_full(env, "calls", atomic_load(&iso->queue_max), "queue");
+    else if (queued == NC_HOST_QUEUE_FULL_BYTES)
+        r = queue_full(env, "bytes", atomic_load(&iso->queue_bytes_max), "queue_bytes");
+    else if (queued == NC_HOST_QUEUE_NOMEM)
+        r = error2(env, "enomem", "no memory to queue the call");
     else
         r = atom(env, "dead");
 done:
@@ -725,6 +806,7 @@ static ERL_NIF_TERM info_nif(ErlNifEnv *env, int argc, const ERL_NIF_TERM argv[]
     PUT("slot_abandoned", enif_make_uint64(env, atomic_load(&iso->slot_abandoned)));
     PUT("slot_declined", enif_make_uint64(env, atomic_load(&iso->slot_declined)));
     PUT("slot_skipped", enif_make_uint64(env, atomic_load(&iso->slot_skipped)));
+    PUT("queued_total", enif_make_uint64(env, atomic_load(&iso->queued_total)));
     enif_mutex_lock(iso->mu);
     PUT("incarnation", enif_make_uint(env, iso->incarnations));
     PUT("stopped", iso->stopped ? atom(env, "true") : atom(env, "false"));
@@ -745,6 +827,9 @@ static ERL_NIF_TERM info_nif(ErlNifEnv *env, int argc, const ERL_NIF_TERM argv[]
         PUT("input_blocks", enif_make_uint64(env, blocks));
         PUT("input_bytes", enif_make_uint64(env, bytes));
         PUT("child_keeps", enif_make_uint64(env, keeps));
+        PUT("queued_calls", enif_make_uint64(env, inc->q_calls));
+        PUT("queued_releases", enif_make_uint64(env, inc->q_releases));
+        PUT("queued_bytes", enif_make_uint64(env, inc->q_bytes));
         PUT("output_handovers", enif_make_long(env, atomic_load(&inc->outs)));
         PUT("input_base", enif_make_uint64(env, (uint64_t)(uintptr_t)inc->in.base));
         PUT("output_base", enif_make_uint64(env, (uint64_t)(uintptr_t)inc->out.base));
@@ -829,6 +914,8 @@ static ErlNifFunc funcs[] = {
     {"binary_nif", 2, binary_nif, 0},
     {"call_nif", 4, call_nif, 0},
     {"info_nif", 1, info_nif, 0},
+    {"option_limits_nif", 0, option_limits_nif, 0},
+    {"set_queue_nif", 3, set_queue_nif, 0},
     {"address_nif", 1, address_nif, 0},
 };
 
