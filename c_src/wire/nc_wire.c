@@ -52,7 +52,7 @@ static inline size_t cur_pos(const cursor *c)
 }
 
 /* Makes segment si the current one (si == nsegs: past the end). */
-static void enter(cursor *c, size_t si)
+static inline void enter(cursor *c, size_t si)
 {
     c->si = si;
     if (si < c->nsegs && c->segs[si].len > 0) {
@@ -98,7 +98,7 @@ static int fail_header(nocopy__wreq *req, const char *fmt, ...)
     return r;
 }
 
-static void skip_empty(cursor *c)
+static inline void skip_empty(cursor *c)
 {
     while (c->p == c->end && c->si < c->nsegs)
         enter(c, c->si + 1);
