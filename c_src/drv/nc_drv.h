@@ -10,7 +10,7 @@
  *   nc_drv_spare.c   the port's spare calls: heap calls reused, not freed
  *   nc_backend.h     the core's primitives (nc_prims.h): reading terms, memory,
  *                    handle references and the table's insert, and (in
- *                    nc_drv_nodes.h) the result nodes
+ *                    nc_drv_nodes.h) the result builders
  *   nc_drv_handle.c  driver-side handles: refcounted objects, per-port id table
  *   nc_drv_reply.c   result values and their ErlDrvTermData spec, sending replies
  *   nc_drv_setup.c   setting up the process-wide state: names, atoms
@@ -138,8 +138,8 @@ typedef struct nc_drv_spares {
     _Atomic unsigned count;                 /* on both lists */
 } nc_drv_spares;
 
-/* At most this many spare calls per port (2 632 bytes each on x86-64, so at
- * most 165 KiB a port, freed when it closes): enough for the calls a port's
+/* At most this many spare calls per port (3 032 bytes each on x86-64, so at
+ * most 190 KiB a port, freed when it closes): enough for the calls a port's
  * workers have in flight under many callers. */
 #define NC_DRV_SPARES_MAX 64u
 
@@ -279,7 +279,7 @@ typedef struct nc_drv_owned {
     struct nc_drv_owned *next;
 } nc_drv_owned;
 
-/* The primitives that make result nodes, the handle's references and the
+/* The primitives that make results, the handle's references and the
  * table's insert are static inline in nc_backend.h. */
 
 /* ---- calls --------------------------------------------------------------- */
