@@ -30,9 +30,35 @@
 /* Erlang's largest tuple. */
 #define NC_DRV_MAX_TUPLE_ARITY 0xFFFFFFu
 
-/* Makes room for k more entries (nc_drv_reply.c). NULL: no memory or too
- * large, with the call's error set. */
-ErlDrvTermData *nocopy__drv_spec_grow(nocopy_call *c, size_t k);
+/* Makes room for k more entries: a buffer twice as large in the arena (the
+ * old one stays where it is, the call or the arena, until the call ends).
+ * NULL: no memory or too large, with the call's error set. */
+static inline ErlDrvTermData *nocopy__drv_spec_grow(nocopy_call *c, size_t k)
+{
+    nc_drv_call *dc = DRV_CALL(c);
+    size_t used = dc->spec_used;
+    if (k > NC_DRV_MAX_SPEC_BUFFER - used) {
+        nocopy__fail(c, NOCOPY_ENOMEM, 0, "result too large for a driver reply");
+        return NULL;
+    }
+    size_t cap = dc->spec_cap * 2;
+    if (cap < used + k)
+        cap = used + k;
+    if (cap > NC_DRV_MAX_SPEC_BUFFER)
+        cap = NC_DRV_MAX_SPEC_BUFFER;
+    ErlDrvTermData *spec = nocopy__arena_alloc(&c->arena, cap * sizeof *spec);
+    if (!spec) {
+        nocopy__fail(c, NOCOPY_ENOMEM, 0, "out of memory building the result");
+        return NULL;
+    }
+    /* The old buffer stays where it is (the call or its arena) until the
+     * call ends. */
+    memcpy(spec, dc->spec, used * sizeof *spec);
+    dc->spec = spec;
+    dc->spec_cap = cap;
+    dc->spec_used = used + k;
+    return spec + used;
+}
 
 /* k entries at the end of the call's spec, to be written now. */
 static inline ErlDrvTermData *nc_drv_spec_room(nocopy_call *c, size_t k)
@@ -138,9 +164,39 @@ static inline nocopy_value nocopy__be_make_atom(nocopy_call *c, nocopy_atom a)
 }
 
 /* An aggregate that lists its elements (nc_drv.h), `tail` its own entries;
- * 0 with the error set when too large or out of memory (nc_drv_reply.c). */
-nocopy_value nocopy__drv_make_agg_node(nocopy_call *c, int tuple, size_t count,
-                                       const nocopy_value *e, size_t tail);
+ * 0 with the error set when too large or out of memory. */
+static inline nocopy_value nocopy__drv_make_agg_node(nocopy_call *c, int tuple, size_t count,
+                                                     const nocopy_value *e, size_t tail)
+{
+    if (count > (NC_DRV_MAX_SPEC - tail) / 2) {
+        nocopy__fail(c, NOCOPY_ENOMEM, 0, "result too large for a driver reply");
+        return 0;
+    }
+    size_t total = tail;
+    uint32_t depth = 0;
+    for (size_t i = 0; i < count; i++) {
+        /* Each element is at most NC_DRV_MAX_SPEC: total cannot wrap. */
+        total += nc_drv_val_spec(e[i]);
+        if (total > NC_DRV_MAX_SPEC) {
+            nocopy__fail(c, NOCOPY_ENOMEM, 0, "result too large for a driver reply");
+            return 0;
+        }
+        if (nc_drv_val_depth(e[i]) > depth)
+            depth = nc_drv_val_depth(e[i]);
+    }
+    nc_drv_agg *g = nocopy__arena_alloc(&c->arena, sizeof *g + count * sizeof *e);
+    if (!g) {
+        nocopy__fail(c, NOCOPY_ENOMEM, 0, "out of memory building the result");
+        return 0;
+    }
+    g->tuple = tuple;
+    g->depth = depth + 1;
+    g->spec = total;
+    g->n = count;
+    if (count)
+        memcpy(g->kids, e, count * sizeof *e);
+    return (nocopy_value)g;
+}
 
 /* Tuples and lists: ERL_DRV_TUPLE n, or ERL_DRV_NIL then ERL_DRV_LIST n + 1
  * (an empty list: ERL_DRV_NIL alone), after the elements' entries. When the

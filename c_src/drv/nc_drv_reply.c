@@ -2,7 +2,7 @@
  *
  * A wrapped function builds its result bottom-up with nocopy_make_*(), each
  * value's ErlDrvTermData entries appended to the call's spec as it is made
- * (nc_drv_nodes.h; the buffer's growth is here). The reply wraps the result's
+ * (nc_drv_nodes.h). The reply wraps the result's
  * range in place (or writes out an aggregate of ranges, nc_drv.h) and goes with
  * erl_drv_send_term to the process that called (the caller receives a real
  * term; nothing is unpacked in Erlang):
@@ -23,68 +23,6 @@ void nocopy__drv_release_owned(nc_drv_call *call)
     for (nc_drv_owned *o = call->owned; o; o = o->next)
         driver_free_binary(o->bin);
     call->owned = NULL;
-}
-
-/* ---- the result's spec (nc_drv.h) ----------------------------------------- */
-
-ErlDrvTermData *nocopy__drv_spec_grow(nocopy_call *c, size_t k)
-{
-    nc_drv_call *dc = DRV_CALL(c);
-    size_t used = dc->spec_used;
-    if (k > NC_DRV_MAX_SPEC_BUFFER - used) {
-        nocopy__fail(c, NOCOPY_ENOMEM, 0, "result too large for a driver reply");
-        return NULL;
-    }
-    size_t cap = dc->spec_cap * 2;
-    if (cap < used + k)
-        cap = used + k;
-    if (cap > NC_DRV_MAX_SPEC_BUFFER)
-        cap = NC_DRV_MAX_SPEC_BUFFER;
-    ErlDrvTermData *spec = nocopy__arena_alloc(&c->arena, cap * sizeof *spec);
-    if (!spec) {
-        nocopy__fail(c, NOCOPY_ENOMEM, 0, "out of memory building the result");
-        return NULL;
-    }
-    /* The old buffer stays where it is (the call or its arena) until the
-     * call ends. */
-    memcpy(spec, dc->spec, used * sizeof *spec);
-    dc->spec = spec;
-    dc->spec_cap = cap;
-    dc->spec_used = used + k;
-    return spec + used;
-}
-
-nocopy_value nocopy__drv_make_agg_node(nocopy_call *c, int tuple, size_t count,
-                                       const nocopy_value *e, size_t tail)
-{
-    if (count > (NC_DRV_MAX_SPEC - tail) / 2) {
-        nocopy__fail(c, NOCOPY_ENOMEM, 0, "result too large for a driver reply");
-        return 0;
-    }
-    size_t total = tail;
-    uint32_t depth = 0;
-    for (size_t i = 0; i < count; i++) {
-        /* Each element is at most NC_DRV_MAX_SPEC: total cannot wrap. */
-        total += nc_drv_val_spec(e[i]);
-        if (total > NC_DRV_MAX_SPEC) {
-            nocopy__fail(c, NOCOPY_ENOMEM, 0, "result too large for a driver reply");
-            return 0;
-        }
-        if (nc_drv_val_depth(e[i]) > depth)
-            depth = nc_drv_val_depth(e[i]);
-    }
-    nc_drv_agg *g = nocopy__arena_alloc(&c->arena, sizeof *g + count * sizeof *e);
-    if (!g) {
-        nocopy__fail(c, NOCOPY_ENOMEM, 0, "out of memory building the result");
-        return 0;
-    }
-    g->tuple = tuple;
-    g->depth = depth + 1;
-    g->spec = total;
-    g->n = count;
-    if (count)
-        memcpy(g->kids, e, count * sizeof *e);
-    return (nocopy_value)g;
 }
 
 /* ---- the reply -------------------------------------------------------------- */
