@@ -30,6 +30,8 @@ value_table() ->
      {make_list, [1], [1]},
      {make_list, [100000], lists:seq(1, 100000)},
      {make_deep, [0], {0, []}},
+     {make_shapes, [], [{1.5, [red, 1 bsl 62], {{1 bsl 62, red}, {1 bsl 62, red}},
+                         {1 bsl 62, red}, <<"xy">>}, ?U64_MAX, []]},
      {make_deep, [3], {3, [{2, [{1, [{0, []}]}]}]}},
      {return_ok, [5], {ok, 5}},
      {return_ok, [?I64_MIN], {ok, ?I64_MIN}},

@@ -2,14 +2,15 @@
  * (nc_prims.h states their contract). The core compiled for the driver
  * includes this header, so each primitive is inlined where the core uses it;
  * the driver's own files include it for the few they use too (the handle
- * table's insert, handle references, result nodes).
+ * table's insert, handle references, result builders).
  *
  * A term word (uintptr_t raw) is a pointer to a decoded request node
  * (nocopy__wire_node, wire/nc_wire.h). Binaries are views straight into the
  * ErlIOVec the request arrived in: a large binary's bytes are the Erlang
  * binary's own, reached through ev->iov[i] and owned by ev->binv[i]. Nothing is
- * copied unless a comment says so. A result is a tree of nc_drv_reply_node in
- * the call's arena, written out as one spec at the end (nc_drv_reply.c).
+ * copied unless a comment says so. A result is written as it is made, as
+ * ranges of the call's ErlDrvTermData spec (nc_drv.h, nc_drv_nodes.h), which
+ * nc_drv_reply.c wraps into the reply.
  *
  * Reading a term is nc_wire_read.h's, shared with the isolated backend's
  * child, which reads the same nodes.

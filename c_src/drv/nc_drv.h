@@ -10,7 +10,7 @@
  *   nc_drv_spare.c   the port's spare calls: heap calls reused, not freed
  *   nc_backend.h     the core's primitives (nc_prims.h): reading terms, memory,
  *                    handle references and the table's insert, and (in
- *                    nc_drv_nodes.h) the result nodes
+ *                    nc_drv_nodes.h) the result builders
  *   nc_drv_handle.c  driver-side handles: refcounted objects, per-port id table
  *   nc_drv_reply.c   result values and their ErlDrvTermData spec, sending replies
  *   nc_drv_setup.c   setting up the process-wide state: names, atoms
@@ -138,8 +138,8 @@ typedef struct nc_drv_spares {
     _Atomic unsigned count;                 /* on both lists */
 } nc_drv_spares;
 
-/* At most this many spare calls per port (2 632 bytes each on x86-64, so at
- * most 165 KiB a port, freed when it closes): enough for the calls a port's
+/* At most this many spare calls per port (3 032 bytes each on x86-64, so at
+ * most 190 KiB a port, freed when it closes): enough for the calls a port's
  * workers have in flight under many callers. */
 #define NC_DRV_SPARES_MAX 64u
 
@@ -212,43 +212,74 @@ typedef struct nc_drv_kept {
 } nc_drv_kept;
 
 
-/* ---- result values (nc_drv_reply.c) --------------------------------------- */
+/* ---- result values (nc_drv_nodes.h, nc_drv_reply.c) ------------------------ */
 
-enum {
-    NC_R_INT = 1, NC_R_UINT, NC_R_FLOAT, NC_R_ATOM, NC_R_TUPLE, NC_R_LIST,
-    NC_R_BIN, NC_R_COPY, NC_R_HANDLE
-};
+/* A result is written as it is made, straight into the spec that
+ * erl_drv_send_term takes: each nocopy_make_*() appends its value's entries
+ * in postfix order to the call's spec buffer, and the value names its range
+ * there (NC_DRV_RANGE: start and length, low bit set). Values are made
+ * bottom-up, so a tuple or list whose elements are the last ranges, in order,
+ * only appends its own entry and is a range too. Any other aggregate (an
+ * element used twice or out of order, or an aggregate one) is an nc_drv_agg
+ * in the arena that lists its elements, written out when the reply is sent:
+ * nothing is copied while the result is made, so any shape costs time and
+ * memory linear in its size. The reply's wrapping goes around a range in
+ * place (nc_drv_reply.c). Requires a 64-bit nocopy_value. */
+_Static_assert(sizeof(nocopy_value) >= 8, "the driver backend needs a 64-bit nocopy_value");
 
-/* A result term, built bottom-up in the call's arena (nocopy_value is a
- * pointer to one) and turned into an ErlDrvTermData spec once, at the end. */
-typedef struct nc_drv_reply_node {
-    uint8_t kind;
-    uint32_t depth;                         /* 1 + the deepest child */
-    size_t spec;                            /* spec entries this value expands to */
-    union {
-        ErlDrvSInt64 i;
-        ErlDrvUInt64 u;
-        double f;
-        ErlDrvTermData atom;
-        struct {
-            size_t n;
-            struct nc_drv_reply_node **kids;
-        } agg;
-        struct {
-            ErlDrvBinary *bin;              /* KEPT by the call when owned */
-            size_t len, off;
-            int owned;
-        } bin;
-        struct {
-            const uint8_t *data;            /* valid until the reply is sent */
-            size_t len;
-        } copy;
-        ErlDrvUInt64 handle_id;
-    } v;
-    struct nc_drv_reply_node *next_owned;
-} nc_drv_reply_node;
+/* Entries kept free at the start of the buffer for the reply's head,
+ * {nocopy_reply, Tag, {ok, ... (at most 7 entries: a reference tag is 3). */
+#define NC_DRV_SPEC_HEAD 7
 
-/* The primitives that make result nodes, the handle's references and the
+/* The buffer's first size, in entries: in the call itself (a reply of
+ * this size never allocates), then twice as large each time in its arena. */
+#define NC_DRV_SPEC_INLINE 48
+
+#define NC_DRV_RANGE(start, len) \
+    ((nocopy_value)(((uint64_t)(start) << 32) | ((uint64_t)(len) << 1) | 1u))
+
+static inline int nc_drv_is_range(nocopy_value v)
+{
+    return (int)(v & 1u);
+}
+
+static inline size_t nc_drv_range_start(nocopy_value v)
+{
+    return (size_t)((uint64_t)v >> 32);
+}
+
+static inline size_t nc_drv_range_len(nocopy_value v)
+{
+    return (size_t)(((uint64_t)v & 0xffffffffu) >> 1);
+}
+
+/* A tuple or list whose elements are not in place (see above). */
+typedef struct nc_drv_agg {
+    int tuple;                              /* else a list */
+    uint32_t depth;                         /* 1 + the deepest nc_drv_agg element */
+    size_t spec;                            /* entries it expands to */
+    size_t n;
+    nocopy_value kids[];                    /* ranges or nc_drv_agg pointers */
+} nc_drv_agg;
+
+static inline size_t nc_drv_val_spec(nocopy_value v)
+{
+    return nc_drv_is_range(v) ? nc_drv_range_len(v) : ((const nc_drv_agg *)v)->spec;
+}
+
+static inline uint32_t nc_drv_val_depth(nocopy_value v)
+{
+    return nc_drv_is_range(v) ? 0 : ((const nc_drv_agg *)v)->depth;
+}
+
+/* A binary reference the call holds until the reply is sent (a result
+ * buffer, a copy, an extra reference on a kept binary). In the arena. */
+typedef struct nc_drv_owned {
+    ErlDrvBinary *bin;                      /* OWNED: one reference */
+    struct nc_drv_owned *next;
+} nc_drv_owned;
+
+/* The primitives that make results, the handle's references and the
  * table's insert are static inline in nc_backend.h. */
 
 /* ---- calls --------------------------------------------------------------- */
@@ -267,7 +298,11 @@ typedef struct nc_drv_call {
     nocopy__arena dec;                      /* the decoded request's nodes */
     size_t dec_bytes;                       /* asked of dec: the queue's cost */
     ErlDrvSInt64 tag_int;                   /* the spec points here */
-    struct nc_drv_reply_node *owned;             /* result nodes owning a binary ref */
+    ErlDrvTermData *spec;                   /* the result's entries so far:
+                                             * spec_inline or in base.arena */
+    size_t spec_used, spec_cap;             /* entries written, room */
+    ErlDrvTermData spec_inline[NC_DRV_SPEC_INLINE];
+    nc_drv_owned *owned;                    /* binary refs the result holds */
     nc_drv_made *made;                      /* handles this call put in the table */
     ErlDrvBinary **keeps;                   /* queued calls: binv refs, in dec */
     size_t nkeeps;
@@ -318,7 +353,7 @@ int nocopy__drv_send_wrong_port(nc_drv_port *dp, ErlDrvTermData to, const nocopy
                                 ErlDrvSInt64 *tag_int);
 /* Sends the call's outcome (result or recorded error). 1: delivered. */
 int nocopy__drv_send_outcome(nc_drv_call *call, int status);
-/* Frees the binaries that result nodes own. */
+/* Frees the binary references the result holds. */
 void nocopy__drv_release_owned(nc_drv_call *call);
 
 #endif /* NC_DRV_H */

@@ -194,6 +194,9 @@ static void call_reset(nc_drv_call *call, nc_drv_port *dp, ErlDrvTermData caller
     call->heap = heap;
     call->dp = dp;
     call->caller = caller;
+    call->spec = call->spec_inline;
+    call->spec_used = NC_DRV_SPEC_HEAD;
+    call->spec_cap = NC_DRV_SPEC_INLINE;
     call->owned = NULL;
     call->made = NULL;
     call->keeps = NULL;
@@ -334,16 +337,10 @@ static void drv_outputv(ErlDrvData data, ErlIOVec *ev)
                                "out of memory reading the request");
         return;
     }
-    for (size_t i = 0; i < nsegs; i++) {
-        segs[i].base = (const uint8_t *)ev->iov[i].iov_base;
-        segs[i].len = (size_t)ev->iov[i].iov_len;
-    }
-    if (ev->binv)
-        for (size_t i = 0; i < nsegs; i++)
-            segs[i].binref = ev->binv[i];
-    else
-        for (size_t i = 0; i < nsegs; i++)
-            segs[i].binref = NULL;
+    ErlDrvBinary *const *binv = ev->binv;
+    for (size_t i = 0; i < nsegs; i++)
+        segs[i] = (nocopy__wire_segment){(const uint8_t *)ev->iov[i].iov_base,
+                                         (size_t)ev->iov[i].iov_len, binv ? binv[i] : NULL};
     dispatch(dp, caller, ev, segs, nsegs);
     if (segs != small)
         driver_free(segs);

@@ -1,9 +1,9 @@
 /* nc_drv_reply.c: result terms on the driver backend, and the reply message.
  *
  * A wrapped function builds its result bottom-up with nocopy_make_*(), each
- * piece a node in the call's arena (nc_drv_nodes.h) that knows how many
- * ErlDrvTermData entries it expands to and how deep it is. Here the tree is
- * written once, in postfix order, into one spec and sent with
+ * value's ErlDrvTermData entries appended to the call's spec as it is made
+ * (nc_drv_nodes.h). The reply wraps the result's
+ * range in place (or writes out an aggregate of ranges, nc_drv.h) and goes with
  * erl_drv_send_term to the process that called (the caller receives a real
  * term; nothing is unpacked in Erlang):
  *
@@ -18,143 +18,23 @@
 
 #include "nc_backend.h"
 
-/* Replies whose spec fits here are built on the stack. */
-#define SPEC_INLINE 96
-
-/* Entries around the value in {nocopy_reply, Tag, {ok, Value}}. */
-#define WRAP_SPEC 13
-
-#define R(v) ((nc_drv_reply_node *)(v))
-#define V(n) ((nocopy_value)(n))
-
 void nocopy__drv_release_owned(nc_drv_call *call)
 {
-    for (nc_drv_reply_node *n = call->owned; n; n = n->next_owned)
-        driver_free_binary(n->v.bin.bin);
+    for (nc_drv_owned *o = call->owned; o; o = o->next)
+        driver_free_binary(o->bin);
     call->owned = NULL;
 }
 
-/* ---- writing the spec ------------------------------------------------------ */
-
-/* Integers the runtime keeps small (a word less its 4 tag bits): sent as
- * ERL_DRV_INT / ERL_DRV_UINT, which the runtime builds in line, rather than
- * ERL_DRV_INT64 / ERL_DRV_UINT64, a call of its 64-bit builder per integer
- * (erts_bld_sint64: 0.8 % of the samples of inline seed_calls, in perf). */
-#define SMALL_BITS ((int)sizeof(ErlDrvSInt) * 8 - 4)
-#define SMALL_MAX ((ErlDrvSInt)(((ErlDrvUInt)1 << (SMALL_BITS - 1)) - 1))
-#define SMALL_MIN (-SMALL_MAX - 1)
+/* ---- the reply -------------------------------------------------------------- */
 
 static ErlDrvTermData *put_int(ErlDrvTermData *s, const ErlDrvSInt64 *v)
 {
-    if (*v >= SMALL_MIN && *v <= SMALL_MAX) {
+    if (*v >= NC_DRV_SMALL_MIN && *v <= NC_DRV_SMALL_MAX) {
         *s++ = ERL_DRV_INT;
         *s++ = (ErlDrvTermData)(ErlDrvSInt)*v;
     } else {
         *s++ = ERL_DRV_INT64;
         *s++ = (ErlDrvTermData)v;
-    }
-    return s;
-}
-
-static ErlDrvTermData *put_uint(ErlDrvTermData *s, const ErlDrvUInt64 *v)
-{
-    if (*v <= (ErlDrvUInt64)SMALL_MAX) {
-        *s++ = ERL_DRV_UINT;
-        *s++ = (ErlDrvTermData)(ErlDrvUInt)*v;
-    } else {
-        *s++ = ERL_DRV_UINT64;
-        *s++ = (ErlDrvTermData)v;
-    }
-    return s;
-}
-
-typedef struct emit_frame {
-    const nc_drv_reply_node *n;
-    size_t next;
-} emit_frame;
-
-/* In line (GCC's choice was a call per node): one switch per leaf. */
-static inline __attribute__((always_inline)) ErlDrvTermData *
-put_leaf(ErlDrvTermData *s, const nc_drv_reply_node *n, ErlDrvTermData port)
-{
-    switch (n->kind) {
-    case NC_R_INT:
-        s = put_int(s, &n->v.i);
-        break;
-    case NC_R_UINT:
-        s = put_uint(s, &n->v.u);
-        break;
-    case NC_R_FLOAT:
-        *s++ = ERL_DRV_FLOAT;
-        *s++ = (ErlDrvTermData)&n->v.f;
-        break;
-    case NC_R_ATOM:
-        *s++ = ERL_DRV_ATOM;
-        *s++ = n->v.atom;
-        break;
-    case NC_R_TUPLE:
-        *s++ = ERL_DRV_TUPLE;
-        *s++ = (ErlDrvTermData)n->v.agg.n;
-        break;
-    case NC_R_LIST:
-        *s++ = ERL_DRV_NIL;
-        if (n->v.agg.n) {
-            *s++ = ERL_DRV_LIST;
-            *s++ = (ErlDrvTermData)(n->v.agg.n + 1);
-        }
-        break;
-    case NC_R_BIN:
-        *s++ = ERL_DRV_BINARY;
-        *s++ = (ErlDrvTermData)n->v.bin.bin;
-        *s++ = (ErlDrvTermData)n->v.bin.len;
-        *s++ = (ErlDrvTermData)n->v.bin.off;
-        break;
-    case NC_R_COPY:
-        *s++ = ERL_DRV_BUF2BINARY;
-        *s++ = (ErlDrvTermData)n->v.copy.data;
-        *s++ = (ErlDrvTermData)n->v.copy.len;
-        break;
-    case NC_R_HANDLE:
-        *s++ = ERL_DRV_ATOM;
-        *s++ = nocopy__drv.am_handle;
-        *s++ = ERL_DRV_PORT;
-        *s++ = port;
-        s = put_uint(s, &n->v.handle_id);
-        *s++ = ERL_DRV_TUPLE;
-        *s++ = 3;
-        break;
-    }
-    return s;
-}
-
-static int has_kids(const nc_drv_reply_node *n)
-{
-    return (n->kind == NC_R_TUPLE || n->kind == NC_R_LIST) && n->v.agg.n > 0;
-}
-
-/* Postfix order without recursion: results may nest deeply. Only aggregates
- * with children take a frame (at most root->depth - 1 of them); a leaf child
- * is written as soon as its parent reaches it. */
-static ErlDrvTermData *put_value(ErlDrvTermData *s, const nc_drv_reply_node *root,
-                                 emit_frame *stack, ErlDrvTermData port)
-{
-    if (!has_kids(root))
-        return put_leaf(s, root, port);
-    size_t sp = 0;
-    stack[sp++] = (emit_frame){root, 0};
-    while (sp > 0) {
-        emit_frame *f = &stack[sp - 1];
-        const nc_drv_reply_node *n = f->n;
-        size_t i = f->next, count = n->v.agg.n;
-        while (i < count && !has_kids(n->v.agg.kids[i]))
-            s = put_leaf(s, n->v.agg.kids[i++], port);
-        if (i < count) {
-            f->next = i + 1;
-            stack[sp++] = (emit_frame){n->v.agg.kids[i], 0};
-            continue;
-        }
-        s = put_leaf(s, n, port);
-        sp--;
     }
     return s;
 }
@@ -242,31 +122,107 @@ int nocopy__drv_send_wrong_port(nc_drv_port *dp, ErlDrvTermData to, const nocopy
                             nocopy__drv.driver_name);
 }
 
+/* {nocopy_reply, Tag, {ok, Value}} around the result's range, in place: the
+ * head goes in the entries before it (there are NC_DRV_SPEC_HEAD at least),
+ * the tail over whatever was made after it. */
+/* A range of this call's spec, copied to s; NULL if it is not one (a value
+ * of another call: a bug in the wrapped function, refused rather than read). */
+static ErlDrvTermData *put_range(ErlDrvTermData *s, const nc_drv_call *call, nocopy_value v)
+{
+    size_t start = nc_drv_range_start(v), len = nc_drv_range_len(v);
+    if (start < NC_DRV_SPEC_HEAD || start > call->spec_used || len > call->spec_used - start)
+        return NULL;
+    memcpy(s, call->spec + start, len * sizeof *s);
+    return s + len;
+}
+
+static ErlDrvTermData *put_agg_tail(ErlDrvTermData *s, const nc_drv_agg *g)
+{
+    if (g->tuple) {
+        *s++ = ERL_DRV_TUPLE;
+        *s++ = (ErlDrvTermData)g->n;
+    } else {
+        *s++ = ERL_DRV_NIL;
+        if (g->n) {
+            *s++ = ERL_DRV_LIST;
+            *s++ = (ErlDrvTermData)(g->n + 1);
+        }
+    }
+    return s;
+}
+
+typedef struct emit_frame {
+    const nc_drv_agg *g;
+    size_t next;
+} emit_frame;
+
+/* An nc_drv_agg in postfix order, without recursion (results may nest
+ * deeply): ranges are copied whole, and only aggregates take a frame (at
+ * most root->depth of them). NULL: an element is no value of this call. */
+static ErlDrvTermData *put_agg(ErlDrvTermData *s, const nc_drv_call *call,
+                               const nc_drv_agg *root, emit_frame *stack)
+{
+    size_t sp = 0;
+    stack[sp++] = (emit_frame){root, 0};
+    while (sp > 0) {
+        emit_frame *f = &stack[sp - 1];
+        const nc_drv_agg *g = f->g;
+        size_t i = f->next;
+        while (i < g->n && nc_drv_is_range(g->kids[i]))
+            if (!(s = put_range(s, call, g->kids[i++])))
+                return NULL;
+        if (i < g->n) {
+            f->next = i + 1;
+            stack[sp++] = (emit_frame){(const nc_drv_agg *)g->kids[i], 0};
+            continue;
+        }
+        s = put_agg_tail(s, g);
+        sp--;
+    }
+    return s;
+}
+
+/* {nocopy_reply, Tag, {ok, Value}}. A range is wrapped in place: the head
+ * goes in the entries before it (there are NC_DRV_SPEC_HEAD at least), the
+ * tail over whatever was made after it. An nc_drv_agg is written out into
+ * a spec of its own. */
 static int send_result(nc_drv_call *call)
 {
     nocopy_call *c = &call->base;
-    const nc_drv_reply_node *root = R(c->result);
-    size_t n = root->spec + WRAP_SPEC;
-    ErlDrvTermData small[SPEC_INLINE], *spec = small, *s;
-    emit_frame stack_small[16], *stack = stack_small;
-
-    if (n > SPEC_INLINE && !(spec = nocopy__arena_alloc(&c->arena, n * sizeof *spec)))
-        return -2;
-    if (root->depth > 16 &&
-        !(stack = nocopy__arena_alloc(&c->arena, root->depth * sizeof *stack)))
-        return -2;
-    s = spec;
-    *s++ = ERL_DRV_ATOM;
-    *s++ = nocopy__drv.am_reply;
-    s = put_tag(s, &call->req, &call->tag_int);
-    *s++ = ERL_DRV_ATOM;
-    *s++ = nocopy__drv.builtin[-NOCOPY_ATOM_OK - 1];
-    s = put_value(s, root, stack, call->dp->port_term);
-    *s++ = ERL_DRV_TUPLE;
-    *s++ = 2;
-    *s++ = ERL_DRV_TUPLE;
-    *s++ = 3;
-    return erl_drv_send_term(call->dp->port_term, call->caller, spec, (int)(s - spec));
+    nocopy_value v = c->result;
+    size_t nhead = call->req.tag_kind == NC_WTAG_REF ? 7 : 6;   /* put_tag: 3 or 2 */
+    size_t len = nc_drv_val_spec(v);
+    ErlDrvTermData *spec, *s;
+    if (nc_drv_is_range(v)) {
+        size_t start = nc_drv_range_start(v);
+        if (start < NC_DRV_SPEC_HEAD || start > call->spec_used || len > call->spec_used - start)
+            return -1;                 /* not a value of this call */
+        call->spec_used = start + len;
+        if (!(s = nc_drv_spec_room(c, 4)))
+            return -2;
+        spec = call->spec + start - nhead;
+    } else {
+        const nc_drv_agg *g = (const nc_drv_agg *)v;
+        emit_frame small[16], *stack = small;
+        if (g->depth > 16 && !(stack = nocopy__arena_alloc(&c->arena, g->depth * sizeof *stack)))
+            return -2;
+        if (!(spec = nocopy__arena_alloc(&c->arena, (nhead + len + 4) * sizeof *spec)))
+            return -2;
+        if (!(s = put_agg(spec + nhead, call, g, stack)))
+            return -1;
+    }
+    s[0] = ERL_DRV_TUPLE;
+    s[1] = 2;
+    s[2] = ERL_DRV_TUPLE;
+    s[3] = 3;
+    ErlDrvTermData *h = spec;
+    *h++ = ERL_DRV_ATOM;
+    *h++ = nocopy__drv.am_reply;
+    h = put_tag(h, &call->req, &call->tag_int);
+    *h++ = ERL_DRV_ATOM;
+    *h++ = nocopy__drv.builtin[-NOCOPY_ATOM_OK - 1];
+    return erl_drv_send_term(call->dp->port_term, call->caller, spec,
+                             (int)(nhead + len + 4));
 }
 
 int nocopy__drv_send_outcome(nc_drv_call *call, int status)

@@ -1,5 +1,6 @@
 /* nc_drv_spare.c: the port's spare calls. A call that may be queued lives on
- * the heap (2 632 bytes on x86-64: its two arenas' inline buffers), made by
+ * the heap (3 032 bytes on x86-64: its two arenas' inline buffers and its
+ * result's first spec entries), made by
  * the scheduler in outputv and released by whichever thread ran it, usually a
  * worker. Rather than driver_alloc and driver_free per call (a free on a
  * worker thread of memory a scheduler allocated goes back through the

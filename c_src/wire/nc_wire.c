@@ -52,7 +52,7 @@ static inline size_t cur_pos(const cursor *c)
 }
 
 /* Makes segment si the current one (si == nsegs: past the end). */
-static void enter(cursor *c, size_t si)
+static inline void enter(cursor *c, size_t si)
 {
     c->si = si;
     if (si < c->nsegs && c->segs[si].len > 0) {
@@ -98,7 +98,7 @@ static int fail_header(nocopy__wreq *req, const char *fmt, ...)
     return r;
 }
 
-static void skip_empty(cursor *c)
+static inline void skip_empty(cursor *c)
 {
     while (c->p == c->end && c->si < c->nsegs)
         enter(c, c->si + 1);
@@ -256,6 +256,8 @@ int nocopy__wire_read_tag(cursor *c, nocopy__walloc_fn alloc, void *actx, nocopy
 {
     uint8_t kind;
     uint64_t v;
+    if (req->tag_kind != NC_WTAG_NONE)
+        return NOCOPY_OK;              /* read with the header */
     if (!take(c, &kind, 1))
         return fail(req, c, "truncated before the request tag");
     switch (kind) {
@@ -639,6 +641,13 @@ int nocopy__wire_begin_sized(cursor *c, const nocopy__wire_segment *segs, size_t
         req->func = (uint32_t)load_be(h + 7, 4);
         req->argc = (uint32_t)load_be(h + 11, 4);
         c->p += NC_WIRE_HEADER_BYTES;
+        /* An integer tag (the stubs') in the same entry is read here too:
+         * nocopy__wire_read_tag then has nothing left to do. */
+        if (in_seg(c) >= 9 && c->p[0] == 'i') {
+            req->tag_int = to_i64(load_be(c->p + 1, 8));
+            req->tag_kind = NC_WTAG_INT;
+            c->p += 9;
+        }
         return NOCOPY_OK;
     }
 slow:

@@ -196,7 +196,8 @@ int nocopy__wire_begin(nocopy__wreader *r, const nocopy__wire_segment *segs, siz
 int nocopy__wire_begin_sized(nocopy__wreader *r, const nocopy__wire_segment *segs,
                              size_t nsegs, size_t total, nocopy__wreq *req);
 
-/* Reads the request tag, after nocopy__wire_begin().
+/* Reads the request tag, after nocopy__wire_begin() (which may have read an
+ * integer tag already: then this returns NOCOPY_OK at once).
  * @return : NOCOPY_OK, NOCOPY_EPROTO (req->err set) or NOCOPY_ENOMEM. */
 int nocopy__wire_read_tag(nocopy__wreader *r, nocopy__walloc_fn alloc, void *actx,
                           nocopy__wreq *req);

@@ -279,6 +279,8 @@ static const nocopy_func test_funcs[] = {
      "{Waiting, Released, TimedOut}."},
     {"consume", 1, f_consume, "Bytes :: non_neg_integer()", "ok", NOCOPY_NORMAL, 0, NULL},
     {"load_count", 0, f_load_count, "", "pos_integer()", NOCOPY_NORMAL, 0, NULL},
+    {"make_shapes", 0, f_make_shapes, "", "list()", NOCOPY_NORMAL, 0,
+     "Values used out of order, twice and nested."},
 };
 
 static const nocopy_module test_module = {

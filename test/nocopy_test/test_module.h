@@ -111,6 +111,7 @@ int f_make_bools(nocopy_call *c);
 int f_make_tuple(nocopy_call *c);
 int f_make_list(nocopy_call *c);
 int f_make_deep(nocopy_call *c);
+int f_make_shapes(nocopy_call *c);
 int f_make_with_failed_part(nocopy_call *c);
 int f_make_failed_at(nocopy_call *c);
 int f_build_failed_at(nocopy_call *c);

@@ -104,6 +104,25 @@ int f_make_deep(nocopy_call *c)
     return nocopy_return(c, v);
 }
 
+/* Values used out of the order they were made, twice, and inside one
+ * another: on the driver, where results are written as they are made, the
+ * elements of some of these are not in place (nc_drv.h), and all of them
+ * must come out as the same term. */
+int f_make_shapes(nocopy_call *c)
+{   /* () */
+    nocopy_value big = nocopy_make_i64(c, (int64_t)1 << 62);
+    nocopy_value red = nocopy_make_atom(c, A_RED);
+    nocopy_value pair = nocopy_make_tuple(c, 2, (nocopy_value[]){big, red});
+    nocopy_value swapped = nocopy_make_list(c, 2, (nocopy_value[]){red, big});
+    nocopy_value twice = nocopy_make_tuple(c, 2, (nocopy_value[]){pair, pair});
+    nocopy_value half = nocopy_make_double(c, 1.5);
+    nocopy_value all = nocopy_make_tuple(
+        c, 5, (nocopy_value[]){half, swapped, twice, pair, nocopy_make_copy(c, "xy", 2)});
+    nocopy_value empty = nocopy_make_list(c, 0, NULL);
+    nocopy_value max = nocopy_make_u64(c, UINT64_MAX);
+    return nocopy_return(c, nocopy_make_list(c, 3, (nocopy_value[]){all, max, empty}));
+}
+
 /* A 0 part must make the whole result fail with the recorded reason. */
 int f_make_with_failed_part(nocopy_call *c)
 {   /* () */
