@@ -109,6 +109,7 @@ struct nc_host_iso {
     uint64_t spin_ns;                  /* a caller's wait on its reply slot; 0: off */
     _Atomic int spin_skip;             /* calls left without the fast path */
     _Atomic int spin_backoff;          /* the next skip (nc_iso_slot.h) */
+    _Atomic int cold_failed;           /* the last wait was cold and failed */
     ERL_NIF_TERM module;               /* NAME_iso (an atom: env-free) */
     ERL_NIF_TERM *atoms;               /* the module's atoms, by index */
     size_t natoms;
@@ -122,6 +123,9 @@ struct nc_host_iso {
     _Atomic uint64_t slot_replies;     /* replies taken from a reply slot */
     _Atomic uint64_t slot_abandoned;   /* slots given up at the spin's end */
     _Atomic uint64_t slot_skipped;     /* calls sent without it: spin_skip */
+    _Atomic uint64_t slot_cold;        /* of slot_abandoned: no poller took the
+                                        * CALL (it went on the channel) */
+    _Atomic uint64_t slot_posted;      /* CALLs posted into the call slot */
     _Atomic uint64_t slot_declined;    /* slots the child turned down (or wrote
                                         * garbage in) during the spin */
 };

@@ -176,6 +176,9 @@ static ERL_NIF_TERM start_nif(ErlNifEnv *env, int argc, const ERL_NIF_TERM argv[
     atomic_init(&iso->spin_skip, 0);
     atomic_init(&iso->spin_backoff, NC_ISO_SPIN_BACKOFF);
     atomic_init(&iso->slot_skipped, 0);
+    atomic_init(&iso->slot_cold, 0);
+    atomic_init(&iso->slot_posted, 0);
+    atomic_init(&iso->cold_failed, 0);
     ERL_NIF_TERM list = argv[2], head;
     for (size_t i = 0; iso->atoms && enif_get_list_cell(env, list, &head, &list); i++) {
         if (!enif_is_atom(env, head)) {
@@ -546,6 +549,22 @@ static int skip_spin(nc_host_iso *iso)
     return 1;
 }
 
+/* A wait on a reply slot did not pay: the backoff (nc_iso_slot.h), unless
+ * it was cold (no poller took the CALL) and the wait before it was not
+ * also cold and failed. Racy between schedulers, which only blurs it. */
+static void wait_failed(nc_host_iso *iso, int posted)
+{
+    if (!posted) {
+        atomic_fetch_add(&iso->slot_cold, 1);
+        if (!atomic_exchange_explicit(&iso->cold_failed, 1, memory_order_relaxed))
+            return;
+    }
+    int b = atomic_load_explicit(&iso->spin_backoff, memory_order_relaxed);
+    atomic_store_explicit(&iso->spin_skip, b, memory_order_relaxed);
+    atomic_store_explicit(&iso->spin_backoff, b < NC_ISO_SPIN_BACKOFF_MAX ? 2 * b : b,
+                          memory_order_relaxed);
+}
+
 /* The fast path (nc_iso_slot.h): waits at most the isolate's spin for the
  * reply in the call's slot. The reply's term ({nocopy_reply, Tag, R}, as
  * the reader would send it), or 0: it comes as a message. posted: the CALL
@@ -558,6 +577,7 @@ static ERL_NIF_TERM slot_reply(ErlNifEnv *env, nc_host_iso *iso, nc_host_inc *in
     nocopy__iso_slot *s = (nocopy__iso_slot *)(inc->slots.base +
                                                (size_t)slot * NC_ISO_SLOT_BYTES);
     uint8_t buf[NC_ISO_SLOT_MSG_MAX];
+    int was_posted = posted;
     uint64_t t0 = nocopy__iso_now_ns(), t = t0;
     size_t len = 0;
     int got;
@@ -577,13 +597,8 @@ static ERL_NIF_TERM slot_reply(ErlNifEnv *env, nc_host_iso *iso, nc_host_inc *in
     enif_consume_timeslice(env, pct < 1 ? 1 : pct > 100 ? 100 : pct);
     if (got == NC_ISO_SLOT_LOST) {
         atomic_fetch_add(declined ? &iso->slot_declined : &iso->slot_abandoned, 1);
-        if (!declined) {
-            int b = atomic_load_explicit(&iso->spin_backoff, memory_order_relaxed);
-            atomic_store_explicit(&iso->spin_skip, b, memory_order_relaxed);
-            atomic_store_explicit(&iso->spin_backoff,
-                                  b < NC_ISO_SPIN_BACKOFF_MAX ? 2 * b : b,
-                                  memory_order_relaxed);
-        }
+        if (!declined)
+            wait_failed(iso, was_posted);
         return 0;
     }
     /* The reply is ours to answer, unless the reader ended the call as
@@ -606,6 +621,7 @@ static ERL_NIF_TERM slot_reply(ErlNifEnv *env, nc_host_iso *iso, nc_host_inc *in
     if (r) {
         atomic_fetch_add(&iso->slot_replies, 1);
         atomic_store_explicit(&iso->spin_backoff, NC_ISO_SPIN_BACKOFF, memory_order_relaxed);
+        atomic_store_explicit(&iso->cold_failed, 0, memory_order_relaxed);
     } else {
         char text[160];
         snprintf(text, sizeof text, "the isolate sent a malformed reply (%s)", why);
@@ -682,6 +698,8 @@ static ERL_NIF_TERM call_nif(ErlNifEnv *env, int argc, const ERL_NIF_TERM argv[]
         enif_mutex_unlock(inc->mu);
     }
     if (st == NOCOPY_OK) {
+        if (posted)
+            atomic_fetch_add(&iso->slot_posted, 1);
         r = slot >= 0 ? slot_reply(env, iso, inc, id, slot, posted) : 0;
         if (!r)
             r = iso->timeout_ms < 0 ? atom(env, "infinity")
@@ -725,6 +743,8 @@ static ERL_NIF_TERM info_nif(ErlNifEnv *env, int argc, const ERL_NIF_TERM argv[]
     PUT("slot_abandoned", enif_make_uint64(env, atomic_load(&iso->slot_abandoned)));
     PUT("slot_declined", enif_make_uint64(env, atomic_load(&iso->slot_declined)));
     PUT("slot_skipped", enif_make_uint64(env, atomic_load(&iso->slot_skipped)));
+    PUT("slot_cold", enif_make_uint64(env, atomic_load(&iso->slot_cold)));
+    PUT("slot_posted", enif_make_uint64(env, atomic_load(&iso->slot_posted)));
     enif_mutex_lock(iso->mu);
     PUT("incarnation", enif_make_uint(env, iso->incarnations));
     PUT("stopped", iso->stopped ? atom(env, "true") : atom(env, "false"));
