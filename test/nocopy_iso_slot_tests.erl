@@ -19,6 +19,7 @@ slot_test_() ->
      {"spin 0: no slot, replies as messages", fun off/0},
      {"declined: a call that keeps its input replies on the channel", fun declined/0},
      {"abandoned: a call longer than the spin replies as a message", fun abandoned/0},
+     {"a cold wait given up (no poller) turns no call away", fun cold/0},
      {"a hostile child's slot: refused, the VM survives", {timeout, 120, fun hostile/0}},
      {"bad spin options", fun bad_options/0}].
 
@@ -98,6 +99,38 @@ abandoned() ->
         ?assertEqual({R0, A0 + 1}, counts(Iso)),
         %% The slot is free again: the next calls can take it.
         ok = iso_faults_iso:ok(Iso)
+    after
+        file:delete(Gate),
+        iso_faults_iso:stop(Iso)
+    end.
+
+%% The first call of a new child finds no thread polling the call slot: its
+%% CALL goes on the channel (cold). Held past the spin, its wait fails, but
+%% the next call still waits on a slot (slot_skipped stays 0): a burst of
+%% calls is not penalised for its first one (nc_iso_slot.h, the backoff).
+cold() ->
+    {ok, Iso} = iso_faults_iso:start([{spin, 1000}]),
+    Gate = filename:join(os:getenv("TMPDIR", "/tmp"),
+                         "nocopy_iso_cold_" ++ os:getpid() ++ "_"
+                         ++ integer_to_list(erlang:unique_integer([positive]))),
+    Self = self(),
+    Bin = binary:copy(<<"y">>, 100),
+    try
+        Caller = spawn_link(fun() ->
+                                Self ! {self(), iso_faults_iso:held(Iso, list_to_binary(Gate),
+                                                                    Bin)}
+                            end),
+        ?assert(nocopy_test_lib:wait_until(
+                  fun() -> maps:get(slot_abandoned, nocopy_iso:info(Iso)) =:= 1 end, 10000)),
+        ok = file:write_file(Gate, <<>>),
+        receive {Caller, R} -> ?assertEqual(Bin, R) end,
+        #{slot_cold := 1, slot_posted := 0, slot_skipped := 0} = nocopy_iso:info(Iso),
+        ok = iso_faults_iso:ok(Iso),
+        #{slot_skipped := Skipped, slot_replies := Replies, slot_abandoned := Abandoned} =
+            nocopy_iso:info(Iso),
+        ?assertEqual(0, Skipped),
+        %% The second call waited on its slot: taken, or given up in turn.
+        ?assertEqual(2, Replies + Abandoned)
     after
         file:delete(Gate),
         iso_faults_iso:stop(Iso)
