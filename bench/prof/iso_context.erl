@@ -15,7 +15,8 @@
 %%   tight4g, bench4g: as tight and bench, the isolate's regions 4 GiB each
 %%            (as in make bench-iso)
 %% ISO_SPIN=Us in the environment sets the isolate's spin (default: the
-%% isolate's default). Prints one line per isolate batch, then the medians.
+%% isolate's default); ISO_ARENA_BYTES=N calls with an arena binary of N
+%% bytes (nocopy_iso:binary/2) instead of the 12 bytes. Prints one line per isolate batch, then the medians.
 -module(iso_context).
 -export([main/1]).
 
@@ -35,6 +36,12 @@ main([Scenario, BatchesS, BatchMsS]) ->
                  true -> {ok, P} = bench_ports:ext_open(), [{port, P}, nif];
                  false -> []
              end,
+    Arg = case os:getenv("ISO_ARENA_BYTES", "") of
+              "" -> ?ARG;
+              Bytes -> nocopy_iso:binary(I, binary:copy(<<7>>, list_to_integer(Bytes)))
+          end,
+    put(arg, Arg),
+    Arg = nc_bench_iso:identity(I, Arg),
     N = calls_for(I, BatchMs),
     Rows = [round(I, N, Others) || _ <- lists:seq(1, Batches)],
     [io:format("~8.2f us/call  slot ~5.1f%  posted ~5.1f%  abandoned ~4b (cold ~4b)  "
@@ -86,8 +93,9 @@ info(I) -> maps:merge(#{slot_cold => 0, slot_posted => 0},
                       maps:with([slot_replies, slot_abandoned, slot_skipped, slot_declined,
                                  slot_cold, slot_posted], nocopy_iso:info(I))).
 
-loop(_, 0) -> ok;
-loop(I, K) -> ?ARG = nc_bench_iso:identity(I, ?ARG), loop(I, K - 1).
+loop(I, K) -> loop(I, K, get(arg)).
+loop(_, 0, _) -> ok;
+loop(I, K, A) -> _ = nc_bench_iso:identity(I, A), loop(I, K - 1, A).
 
 %% Voluntary and involuntary context switches of every thread of a process.
 switches(Pid) when is_list(Pid) -> switches(list_to_integer(Pid));
