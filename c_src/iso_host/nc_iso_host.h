@@ -107,8 +107,9 @@ struct nc_host_iso {
     size_t region_bytes, threads;
     long timeout_ms;                   /* per call; -1: none */
     uint64_t spin_ns;                  /* a caller's wait on its reply slot; 0: off */
-    _Atomic int spin_skip;             /* calls left without the fast path */
-    _Atomic int spin_backoff;          /* the next skip (nc_iso_slot.h) */
+    _Atomic uint64_t spin_skip_until;  /* ns: calls go without the fast path
+                                        * until then (0: none) */
+    _Atomic int spin_backoff;          /* the next skip, in spins (nc_iso_slot.h) */
     _Atomic int cold_failed;           /* the last wait was cold and failed */
     ERL_NIF_TERM module;               /* NAME_iso (an atom: env-free) */
     ERL_NIF_TERM *atoms;               /* the module's atoms, by index */
@@ -122,7 +123,7 @@ struct nc_host_iso {
     _Atomic uint64_t inline_bytes;     /* request bytes sent in messages */
     _Atomic uint64_t slot_replies;     /* replies taken from a reply slot */
     _Atomic uint64_t slot_abandoned;   /* slots given up at the spin's end */
-    _Atomic uint64_t slot_skipped;     /* calls sent without it: spin_skip */
+    _Atomic uint64_t slot_skipped;     /* calls sent without it: spin_skip_until */
     _Atomic uint64_t slot_cold;        /* of slot_abandoned: no poller took the
                                         * CALL (it went on the channel) */
     _Atomic uint64_t slot_posted;      /* CALLs posted into the call slot */

@@ -173,7 +173,7 @@ static ERL_NIF_TERM start_nif(ErlNifEnv *env, int argc, const ERL_NIF_TERM argv[
     atomic_init(&iso->slot_replies, 0);
     atomic_init(&iso->slot_abandoned, 0);
     atomic_init(&iso->slot_declined, 0);
-    atomic_init(&iso->spin_skip, 0);
+    atomic_init(&iso->spin_skip_until, 0);
     atomic_init(&iso->spin_backoff, NC_ISO_SPIN_BACKOFF);
     atomic_init(&iso->slot_skipped, 0);
     atomic_init(&iso->slot_cold, 0);
@@ -538,13 +538,12 @@ _Static_assert(sizeof(nocopy__iso_hdr) + sizeof(nocopy__iso_call_body) +
                "a CALL of the most segments and inline bytes fits in a message");
 
 /* Whether this call goes without the fast path (a backoff after a slot
- * given up; racy between schedulers, which only blurs the count). */
+ * given up; racy between schedulers, which only blurs it). */
 static int skip_spin(nc_host_iso *iso)
 {
-    int left = atomic_load_explicit(&iso->spin_skip, memory_order_relaxed);
-    if (left <= 0)
+    uint64_t until = atomic_load_explicit(&iso->spin_skip_until, memory_order_relaxed);
+    if (!until || nocopy__iso_now_ns() >= until)
         return 0;
-    atomic_store_explicit(&iso->spin_skip, left - 1, memory_order_relaxed);
     atomic_fetch_add(&iso->slot_skipped, 1);
     return 1;
 }
@@ -560,7 +559,8 @@ static void wait_failed(nc_host_iso *iso, int posted)
             return;
     }
     int b = atomic_load_explicit(&iso->spin_backoff, memory_order_relaxed);
-    atomic_store_explicit(&iso->spin_skip, b, memory_order_relaxed);
+    atomic_store_explicit(&iso->spin_skip_until, nocopy__iso_now_ns() + (uint64_t)b * iso->spin_ns,
+                          memory_order_relaxed);
     atomic_store_explicit(&iso->spin_backoff, b < NC_ISO_SPIN_BACKOFF_MAX ? 2 * b : b,
                           memory_order_relaxed);
 }
