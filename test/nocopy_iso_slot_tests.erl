@@ -20,6 +20,7 @@ slot_test_() ->
      {"declined: a call that keeps its input replies on the channel", fun declined/0},
      {"abandoned: a call longer than the spin replies as a message", fun abandoned/0},
      {"a cold wait given up (no poller) turns no call away", fun cold/0},
+     {"the backoff is a time, not a number of calls", {timeout, 60, fun backoff_time/0}},
      {"a hostile child's slot: refused, the VM survives", {timeout, 120, fun hostile/0}},
      {"bad spin options", fun bad_options/0}].
 
@@ -134,6 +135,41 @@ cold() ->
     after
         file:delete(Gate),
         iso_faults_iso:stop(Iso)
+    end.
+
+%% Two waits given up in a row (the first cold, the second cold or warm):
+%% the fast path is off for 16 spins of time (1.6 s at spin 100 ms), so 20
+%% calls made at once all go without it. Counted in calls, as before, the
+%% 17th would have waited on a slot again.
+backoff_time() ->
+    {ok, Iso} = iso_faults_iso:start([{spin, ?LONG_SPIN}]),
+    try
+        [held_past_spin(Iso, K) || K <- [1, 2]],
+        #{slot_skipped := 0} = nocopy_iso:info(Iso),
+        [?assertEqual(ok, iso_faults_iso:ok(Iso)) || _ <- lists:seq(1, 20)],
+        ?assertMatch(#{slot_skipped := 20, slot_abandoned := 2}, nocopy_iso:info(Iso))
+    after
+        iso_faults_iso:stop(Iso)
+    end.
+
+%% A call held until the NIF has given its slot up (the K-th given up).
+held_past_spin(Iso, K) ->
+    Gate = filename:join(os:getenv("TMPDIR", "/tmp"),
+                         "nocopy_iso_held_" ++ os:getpid() ++ "_"
+                         ++ integer_to_list(erlang:unique_integer([positive]))),
+    Self = self(),
+    Bin = binary:copy(<<"z">>, 50),
+    try
+        Caller = spawn_link(fun() ->
+                                Self ! {self(), iso_faults_iso:held(Iso, list_to_binary(Gate),
+                                                                    Bin)}
+                            end),
+        ?assert(nocopy_test_lib:wait_until(
+                  fun() -> maps:get(slot_abandoned, nocopy_iso:info(Iso)) =:= K end, 10000)),
+        ok = file:write_file(Gate, <<>>),
+        receive {Caller, R} -> ?assertEqual(Bin, R) end
+    after
+        file:delete(Gate)
     end.
 
 hostile() ->
