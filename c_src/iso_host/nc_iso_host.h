@@ -110,7 +110,6 @@ struct nc_host_iso {
     _Atomic uint64_t spin_skip_until;  /* ns: calls go without the fast path
                                         * until then (0: none) */
     _Atomic int spin_backoff;          /* the next skip, in spins (nc_iso_slot.h) */
-    _Atomic int cold_failed;           /* the last wait was cold and failed */
     ERL_NIF_TERM module;               /* NAME_iso (an atom: env-free) */
     ERL_NIF_TERM *atoms;               /* the module's atoms, by index */
     size_t natoms;
@@ -125,7 +124,8 @@ struct nc_host_iso {
     _Atomic uint64_t slot_abandoned;   /* slots given up at the spin's end */
     _Atomic uint64_t slot_skipped;     /* calls sent without it: spin_skip_until */
     _Atomic uint64_t slot_cold;        /* of slot_abandoned: no poller took the
-                                        * CALL (it went on the channel) */
+                                        * CALL (it went on the channel), so the
+                                        * slot was given up after one look */
     _Atomic uint64_t slot_posted;      /* CALLs posted into the call slot */
     _Atomic uint64_t slot_declined;    /* slots the child turned down (or wrote
                                         * garbage in) during the spin */

@@ -178,7 +178,6 @@ static ERL_NIF_TERM start_nif(ErlNifEnv *env, int argc, const ERL_NIF_TERM argv[
     atomic_init(&iso->slot_skipped, 0);
     atomic_init(&iso->slot_cold, 0);
     atomic_init(&iso->slot_posted, 0);
-    atomic_init(&iso->cold_failed, 0);
     ERL_NIF_TERM list = argv[2], head;
     for (size_t i = 0; iso->atoms && enif_get_list_cell(env, list, &head, &list); i++) {
         if (!enif_is_atom(env, head)) {
@@ -549,14 +548,13 @@ static int skip_spin(nc_host_iso *iso)
 }
 
 /* A wait on a reply slot did not pay: the backoff (nc_iso_slot.h), unless
- * it was cold (no poller took the CALL) and the wait before it was not
- * also cold and failed. Racy between schedulers, which only blurs it. */
+ * it was cold (no poller took the CALL: no wait was made). Racy between
+ * schedulers, which only blurs it. */
 static void wait_failed(nc_host_iso *iso, int posted)
 {
     if (!posted) {
         atomic_fetch_add(&iso->slot_cold, 1);
-        if (!atomic_exchange_explicit(&iso->cold_failed, 1, memory_order_relaxed))
-            return;
+        return;
     }
     int b = atomic_load_explicit(&iso->spin_backoff, memory_order_relaxed);
     atomic_store_explicit(&iso->spin_skip_until, nocopy__iso_now_ns() + (uint64_t)b * iso->spin_ns,
@@ -578,11 +576,15 @@ static ERL_NIF_TERM slot_reply(ErlNifEnv *env, nc_host_iso *iso, nc_host_inc *in
                                                (size_t)slot * NC_ISO_SLOT_BYTES);
     uint8_t buf[NC_ISO_SLOT_MSG_MAX];
     int was_posted = posted;
+    /* Cold (no poller took the CALL: a thread must be woken): one look,
+     * then the slot is given up, which tells the child to poll for the
+     * caller's next call (nc_iso_slot.h). */
+    uint64_t spin_ns = posted ? iso->spin_ns : 0;
     uint64_t t0 = nocopy__iso_now_ns(), t = t0;
     size_t len = 0;
     int got;
     while ((got = nocopy__iso_slot_poll(s, id, buf, sizeof buf, &len)) == NC_ISO_SLOT_PENDING &&
-           (t = nocopy__iso_now_ns()) - t0 < iso->spin_ns) {
+           (t = nocopy__iso_now_ns()) - t0 < spin_ns) {
         if (posted && t - t0 >= NC_ISO_NUDGE_NS) {
             posted = 0;
             nocopy__host_inc_nudge(inc);
@@ -621,7 +623,6 @@ static ERL_NIF_TERM slot_reply(ErlNifEnv *env, nc_host_iso *iso, nc_host_inc *in
     if (r) {
         atomic_fetch_add(&iso->slot_replies, 1);
         atomic_store_explicit(&iso->spin_backoff, NC_ISO_SPIN_BACKOFF, memory_order_relaxed);
-        atomic_store_explicit(&iso->cold_failed, 0, memory_order_relaxed);
     } else {
         char text[160];
         snprintf(text, sizeof text, "the isolate sent a malformed reply (%s)", why);
