@@ -63,7 +63,9 @@ off() ->
 %% call's loan of the block before the VM knew of the keep). The child
 %% declines the slot, so the NIF stops waiting at once. A call that found no
 %% thread polling (cold: the first of a child, or after a pause) makes no
-%% wait, so it has nothing to decline: tried again until one was declined.
+%% wait, so it has nothing to decline: each try first makes a call whose
+%% slot the NIF gives up (or takes), after which the child polls for the
+%% next call, and is tried again until one was declined.
 declined() ->
     {ok, Iso} = nocopy_test_iso:start([{region_bytes, 1 bsl 24}, {spin, ?LONG_SPIN}]),
     try
@@ -74,6 +76,7 @@ declined() ->
     end.
 
 keep_declined(Iso, A, Tries) ->
+    ?assertEqual(7, nocopy_test_iso:echo_i64(Iso, 7)),
     #{slot_replies := R0, slot_abandoned := A0, slot_cold := C0, slot_declined := D0} =
         nocopy_iso:info(Iso),
     _ = nocopy_test_iso:keep_put(Iso, 0, A),
