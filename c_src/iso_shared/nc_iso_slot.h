@@ -139,7 +139,7 @@ enum {
  * for NC_ISO_POLL_AFTER_LOST times the spin, so that the caller's next call
  * still finds it polling; until a poll gets nothing. */
 #define NC_ISO_SPIN_BACKOFF 16
-#define NC_ISO_POLL_AFTER_LOST 4
+#define NC_ISO_POLL_AFTER_LOST 10
 #define NC_ISO_SPIN_BACKOFF_MAX 1024
 
 /* The VM: 0, the message is posted; -1, no poller (or too long): send it
