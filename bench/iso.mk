@@ -41,3 +41,11 @@ bench-iso-quick: bench-build $(NOCOPY_ISO_NIF) $(BENCH_ISO_BEAM)
 
 # make bench and bench-quick (bench/bench.mk) run it too.
 bench bench-quick: $(NOCOPY_ISO_NIF) $(BENCH_ISO_BEAM)
+
+# bench/prof/iso_context.erl: a small call in the bench's context or simpler
+# ones, with the fast path's counts and context switches per call.
+BENCH_ISO_PROF_BEAMS := $(BENCH_OUT)/ebin/iso_context.beam
+$(BENCH_ISO_PROF_BEAMS): $(BENCH_OUT)/ebin/%.beam: bench/prof/%.erl $(APP_BEAMS)
+	@mkdir -p $(dir $@)
+	$(ERLC) -Wall +warnings_as_errors +debug_info -pa ebin -o $(BENCH_OUT)/ebin $<
+bench-build: $(BENCH_ISO_PROF_BEAMS)

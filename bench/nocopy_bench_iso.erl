@@ -55,6 +55,7 @@ main([Mode, Dir]) ->
     end.
 
 run(Mode, Dir) ->
+    Load0 = load(),
     Cfg = config(Mode),
     Env = setup(),
     Small = group(Cfg, Env, small, ?SMALL, [iso_copy, ext_port, nif]),
@@ -68,7 +69,8 @@ run(Mode, Dir) ->
     Results = #{otp => list_to_binary(erlang:system_info(otp_release)),
                 schedulers => erlang:system_info(schedulers_online),
                 rounds => maps:get(rounds, Cfg), small => Small, sizes => Sizes, flat => Flat,
-                copies => Copies, rss => Rss, mode => Mode},
+                copies => Copies, rss => Rss, mode => Mode, load_start => Load0,
+                load_end => load()},
     ok = filelib:ensure_dir(filename:join(Dir, "x")),
     ok = file:write_file(filename:join(Dir, "iso.term"), io_lib:format("~p.~n", [Results])),
     Md = report(Results),
@@ -76,6 +78,10 @@ run(Mode, Dir) ->
     io:put_chars(Md),
     io:format("~nwrote ~s/iso.md, iso.term~n", [Dir]),
     ok.
+
+load() ->
+    {ok, B} = file:read_file("/proc/loadavg"),
+    binary_to_list(hd(binary:split(B, <<" ">>))).
 
 setup() ->
     {ok, Iso} = nc_bench_iso:start([{region_bytes, ?REGION}]),
@@ -124,11 +130,25 @@ calibrate(How, Env, A, BatchNs, N) ->
 %% Runs the items [{Id, How, Arg}] in the same rounds:
 %% #{Id => [ns per call, by round]}.
 rounds(Cfg, Env, Items) ->
+    {Per, _} = rounds_fast(Cfg, Env, Items),
+    Per.
+
+%% rounds/3, and how the isolate's calls in the rounds went (its fast path,
+%% nocopy_iso:info/1's counts): #{calls, slot_replies, slot_posted, ...}.
+rounds_fast(Cfg, #{iso := I} = Env, Items) ->
     BatchNs = maps:get(batch_ms, Cfg) * 1000000,
     Ns = [{Id, How, A, calibrate(How, Env, A, BatchNs)} || {Id, How, A} <- Items],
+    Info0 = fast_counts(I),
     Rounds = [maps:from_list([{Id, timed(How, N, Env, A) / N} || {Id, How, A, N} <- shuffle(Ns)])
               || _ <- lists:seq(1, maps:get(rounds, Cfg))],
-    maps:from_list([{Id, [maps:get(Id, R) || R <- Rounds]} || {Id, _, _, _} <- Ns]).
+    Info1 = fast_counts(I),
+    Calls = maps:get(rounds, Cfg) * lists:sum([N || {_, iso, _, N} <- Ns]),
+    {maps:from_list([{Id, [maps:get(Id, R) || R <- Rounds]} || {Id, _, _, _} <- Ns]),
+     (maps:map(fun(K, V) -> V - maps:get(K, Info0) end, Info1))#{calls => Calls}}.
+
+fast_counts(I) ->
+    maps:with([slot_replies, slot_posted, slot_abandoned, slot_cold, slot_skipped,
+               slot_declined], nocopy_iso:info(I)).
 
 shuffle(L) -> [X || {_, X} <- lists:sort([{rand:uniform(), X} || X <- L])].
 
@@ -147,10 +167,10 @@ group(Cfg, Env, Kind, S, Ids) ->
     P = payload(S),
     Items = [begin {How, A} = item(Id, Env, P), {Id, How, A} end || Id <- Ids],
     Checks = [{Id, check(Id, call1(How, Env, A), P, A)} || {Id, How, A} <- Items],
-    Per = rounds(Cfg, Env, Items),
+    {Per, Fast} = rounds_fast(Cfg, Env, Items),
     Ratios = maps:from_list([{{X, Y}, ratio(Per, X, Y)} || X <- Ids, Y <- Ids, X =/= Y]),
     #{kind => Kind, size => S, ns => maps:map(fun(_, L) -> median(L) end, Per),
-      samples => Per, ratios => Ratios, checks => maps:from_list(Checks)}.
+      samples => Per, ratios => Ratios, checks => maps:from_list(Checks), fast => Fast}.
 
 check(Id, R, P, A) when R =:= P ->
     case Id of
@@ -272,7 +292,7 @@ label(nif) -> "NIF";
 label(memcpy) -> "memcpy (binary:copy/1)".
 
 report(#{small := Sm, sizes := Szs, flat := F, copies := Cs, rss := Rss, rounds := R,
-         otp := Otp, schedulers := Sch, mode := Mode}) ->
+         otp := Otp, schedulers := Sch, mode := Mode} = Res) ->
     Ids = [iso_arena, iso_copy, ext_port, nif, memcpy],
     Cell = fun(#{ns := Ns}, Id) -> case Ns of #{Id := X} -> fmt_ns(X); _ -> "-" end end,
     Row = fun(#{size := S} = G) ->
@@ -285,8 +305,10 @@ report(#{small := Sm, sizes := Szs, flat := F, copies := Cs, rss := Rss, rounds 
     ["# The isolated backend (issue 12)\n\n",
      io_lib:format("OTP ~s, ~b schedulers, ~b rounds (~p mode); median time per call; ratios "
                    "are medians of per-round ratios of contenders run side by side. Every "
-                   "call is nc_bench's identity (the argument's bytes back, as a slice).\n\n",
-                   [Otp, Sch, R, Mode]),
+                   "call is nc_bench's identity (the argument's bytes back, as a slice). "
+                   "Load average (1 min) at the start and the end: ~s, ~s.\n\n",
+                   [Otp, Sch, R, Mode, maps:get(load_start, Res, "?"),
+                    maps:get(load_end, Res, "?")]),
      "| size | ", lists:join(" | ", [label(Id) || Id <- Ids]), " |\n",
      "|---|", [["---|"] || _ <- Ids], "\n",
      Row(Sm), [Row(G) || G <- Szs],
@@ -295,6 +317,7 @@ report(#{small := Sm, sizes := Szs, flat := F, copies := Cs, rss := Rss, rounds 
                    "~s against ~s, ~s (~s); the NIF: ~s\n",
                    [?SMALL, fmt_ns(maps:get(iso_copy, SmNs)), fmt_ns(maps:get(ext_port, SmNs)),
                     fmt_ratio(SmallX), met(SmallX >= 5), fmt_ns(maps:get(nif, SmNs))]),
+     fast_line(Sm),
      io_lib:format("- Arena binary flat: ~s round trip ~s = ~sx the ~s one's ~s (limit 1.2x): ~s\n",
                    [size_label(maps:get(big, F)), fmt_ns(maps:get(big_ns, F)),
                     f2(maps:get(big_vs_small, F)), size_label(maps:get(small, F)),
@@ -305,7 +328,7 @@ report(#{small := Sm, sizes := Szs, flat := F, copies := Cs, rss := Rss, rounds 
              io_lib:format("- Arena binary of 16 MiB >= 1000x faster than the external port "
                            "program: ~s against ~s, ~s (~s)\n",
                            [fmt_ns(maps:get(iso_arena, ENs)), fmt_ns(maps:get(ext_port, ENs)),
-                            fmt_ratio(X), met(X >= 1000)]);
+                            fmt_ratio(X), met(X >= 1000)]) ++ fast_line(hd(Ext));
          [] ->
              "- Arena binary of 16 MiB against the external port program: not measured "
              "(quick mode)\n"
@@ -324,6 +347,17 @@ report(#{small := Sm, sizes := Szs, flat := F, copies := Cs, rss := Rss, rounds 
      end,
      " (1.0: the copy costs one memcpy)\n",
      [rss_line(X) || X <- Rss]].
+
+%% How the isolate's calls of a group's rounds went: the share answered
+%% from a reply slot (the fast path, docs/design.md) and posted into the
+%% call slot, and the waits given up.
+fast_line(#{fast := #{calls := C, slot_replies := R, slot_posted := P, slot_abandoned := A,
+                      slot_cold := Co, slot_skipped := Sk}}) when C > 0 ->
+    io_lib:format("  - the fast path in these rounds: ~.1f% of the isolate's ~b calls "
+                  "answered from a reply slot, ~.1f% posted to a polling child thread; "
+                  "~b waits given up (~b cold), ~b calls without a wait (backoff)\n",
+                  [100 * R / C, C, 100 * P / C, A, Co, Sk]);
+fast_line(_) -> "".
 
 %% (iso_copy - iso_arena) / memcpy, per round.
 copy_vs_memcpy(#{ns := Ns}) ->

@@ -84,10 +84,20 @@ int nocopy__iso_in_keep(uint64_t block);
  * thread sent none during the call (a KEEP_IN must reach the VM before the
  * reply ends the call's loan of the block). */
 extern _Thread_local unsigned long nocopy__iso_sent_here;
-/* Whether this thread's last reply went into a reply slot: the VM is
- * waiting on slots, so the thread polls the call slot next (nc_iso_main.c);
- * while the VM backs off, no thread polls for nothing. */
+/* Whether the VM armed a reply slot for this thread's last reply: it went
+ * into the slot (TAKEN), or the VM gave up waiting and it went on the
+ * channel (GIVEN_UP). Either way the VM is calling with slots, so the
+ * thread polls the call slot next (nc_iso_main.c), longer after GIVEN_UP;
+ * while the VM backs off (no slot armed), no thread polls for nothing. */
+enum { NC_ISO_HIT_NONE = 0, NC_ISO_HIT_TAKEN, NC_ISO_HIT_GIVEN_UP };
 extern _Thread_local int nocopy__iso_slot_hit;
+/* Whether this thread took the call slot's poller role before it wrote its
+ * reply into a reply slot (nc_iso_exec.c): the VM, which may call again
+ * the moment it has the reply, then finds a poller and posts its next CALL
+ * while the thread still finishes the call (measured: taken after, the
+ * role came too late for most calls under load, the CALL went on the
+ * channel and woke another thread while this one polled for nothing). */
+extern _Thread_local int nocopy__iso_poll_role;
 void nocopy__iso_in_release(uint64_t block);
 /* Sends one message on the channel (blocking). NOCOPY_OK or a status. */
 int nocopy__iso_send(uint32_t kind, uint64_t id, const void *body, size_t len);

@@ -72,6 +72,7 @@ static void release_handles(nc_iso_call *call);
  * it is one and the thread sent nothing else during the call (nc_iso.h,
  * nocopy__iso_sent_here), else on the channel. */
 _Thread_local int nocopy__iso_slot_hit;
+_Thread_local int nocopy__iso_poll_role;
 
 static int deliver(const nc_iso_call *call, const uint8_t *msg, size_t len)
 {
@@ -79,10 +80,20 @@ static int deliver(const nc_iso_call *call, const uint8_t *msg, size_t len)
     nocopy__iso_slot_hit = 0;
     if (slots) {
         if (nocopy__iso_sent_here == call->sent_at && len <= NC_ISO_SLOT_MSG_MAX) {
-            if (nocopy__iso_slot_deliver(slots, NC_ISO_SLOTS, call->id, msg, len) == 0) {
-                nocopy__iso_slot_hit = 1;
+            nocopy__iso_slot *cs = &slots[NC_ISO_CALL_SLOT];
+            if (!nocopy__iso_poll_role && nocopy__iso.spin_ns)
+                nocopy__iso_poll_role = nocopy__iso_call_poll_begin(cs) == 0;
+            int d = nocopy__iso_slot_deliver(slots, NC_ISO_SLOTS, call->id, msg, len);
+            /* No slot armed: the VM is not waiting on slots, no poller
+             * needed (unless a CALL is being posted to it already). */
+            if (d == -1 && nocopy__iso_poll_role && nocopy__iso_call_poll_end(cs) == 0)
+                nocopy__iso_poll_role = 0;
+            if (d == 0) {
+                nocopy__iso_slot_hit = NC_ISO_HIT_TAKEN;
                 return NOCOPY_OK;
             }
+            if (d == -2)
+                nocopy__iso_slot_hit = NC_ISO_HIT_GIVEN_UP;
         } else {
             nocopy__iso_slot_decline(slots, NC_ISO_SLOTS, call->id);
         }

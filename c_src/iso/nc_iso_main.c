@@ -110,14 +110,28 @@ static uint32_t posted_seq(const nocopy__iso_slot *s)
     return h.seq;
 }
 
+/* Whether every message numbered before seq is done: none of them can
+ * still wait in the channel, so the posted CALL is taken without a system
+ * call (the common case: one caller calling back to back). */
+static int all_done_before(uint32_t seq)
+{
+    pthread_mutex_lock(&order_mu);
+    int r = order.next == seq;
+    pthread_mutex_unlock(&order_mu);
+    return r;
+}
+
 /* The posted CALL, taken: the messages the VM sent before it (lower
- * numbers) come first, so this thread reads the channel once: an earlier
+ * numbers) come first, so this thread reads the channel once (unless all
+ * of them are done already): an earlier
  * message is returned now (the CALL waits, the role held); a later one is
  * kept for after the CALL. Either way no thread waits on the order for a
  * number only this thread could mark done. */
 static int take_posted(nocopy__iso_slot *s, uint8_t *buf, size_t *len)
 {
-    int st = nocopy__iso_chan_try_recv(nocopy__iso.chan, buf, NC_ISO_MSG_MAX, len);
+    int st = NOCOPY_EOVERLOAD;         /* nothing read from the channel */
+    if (!all_done_before(posted_seq(s)))
+        st = nocopy__iso_chan_try_recv(nocopy__iso.chan, buf, NC_ISO_MSG_MAX, len);
     if (st == NOCOPY_OK) {
         nocopy__iso_hdr h;
         memcpy(&h, buf, sizeof h);
@@ -163,18 +177,24 @@ static int next_message(uint8_t *buf, size_t *len, int spin)
         return NOCOPY_OK;
     }
     nocopy__iso_slot *s = call_slot();
-    if (!nocopy__iso_slot_hit)
+    uint64_t window = nocopy__iso.spin_ns;
+    if (nocopy__iso_slot_hit == NC_ISO_HIT_NONE)
         spin = 0;                      /* the VM is not waiting on slots now */
-    if (s && (holding || (spin && nocopy__iso.spin_ns && nocopy__iso_call_poll_begin(s) == 0))) {
-        uint64_t until = nocopy__iso_now_ns() + nocopy__iso.spin_ns;
+    else if (nocopy__iso_slot_hit == NC_ISO_HIT_GIVEN_UP)
+        window *= NC_ISO_POLL_AFTER_LOST;   /* the reply went the long way */
+    int role = nocopy__iso_poll_role;  /* taken before the reply (nc_iso.h) */
+    nocopy__iso_poll_role = 0;
+    if (s && (holding || role || (spin && window && nocopy__iso_call_poll_begin(s) == 0))) {
+        uint64_t until = nocopy__iso_now_ns() + window;
         for (unsigned i = 0;; i++) {
-            uint64_t st = atomic_load_explicit(&s->state, memory_order_relaxed);
+            /* acquire: take_posted reads the message's number */
+            uint64_t st = atomic_load_explicit(&s->state, memory_order_acquire);
             if (st == NC_ISO_CALL_POSTED)
                 return take_posted(s, buf, len);
             if (st == NC_ISO_CALL_POLLING) {
                 if ((i & 15) == 0 && nocopy__iso_now_ns() >= until &&
                     nocopy__iso_call_poll_end(s) == 0) {
-                    nocopy__iso_slot_hit = 0;
+                    nocopy__iso_slot_hit = NC_ISO_HIT_NONE;
                     break;
                 }
             } else if (st != NC_ISO_CALL_POSTING) {

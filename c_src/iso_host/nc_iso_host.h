@@ -111,8 +111,9 @@ struct nc_host_iso {
     size_t region_bytes, threads;
     long timeout_ms;                   /* per call; -1: none */
     uint64_t spin_ns;                  /* a caller's wait on its reply slot; 0: off */
-    _Atomic int spin_skip;             /* calls left without the fast path */
-    _Atomic int spin_backoff;          /* the next skip (nc_iso_slot.h) */
+    _Atomic uint64_t spin_skip_until;  /* ns: calls go without the fast path
+                                        * until then (0: none) */
+    _Atomic int spin_backoff;          /* the next skip, in spins (nc_iso_slot.h) */
     ERL_NIF_TERM module;               /* NAME_iso (an atom: env-free) */
     ERL_NIF_TERM *atoms;               /* the module's atoms, by index */
     size_t natoms;
@@ -125,10 +126,14 @@ struct nc_host_iso {
     _Atomic uint64_t inline_bytes;     /* request bytes sent in messages */
     _Atomic uint64_t slot_replies;     /* replies taken from a reply slot */
     _Atomic uint64_t slot_abandoned;   /* slots given up at the spin's end */
-    _Atomic uint64_t slot_skipped;     /* calls sent without it: spin_skip */
+    _Atomic uint64_t slot_skipped;     /* calls sent without it: spin_skip_until */
     _Atomic uint64_t queue_max;        /* CALLs the queue may hold (option queue) */
     _Atomic uint64_t queue_bytes_max;  /* their bytes (option queue_bytes) */
     _Atomic uint64_t queued_total;     /* CALLs that were queued, so far */
+    _Atomic uint64_t slot_cold;        /* of slot_abandoned: no poller took the
+                                        * CALL (it went on the channel), so the
+                                        * slot was given up after one look */
+    _Atomic uint64_t slot_posted;      /* CALLs posted into the call slot */
     _Atomic uint64_t slot_declined;    /* slots the child turned down (or wrote
                                         * garbage in) during the spin */
 };

@@ -175,9 +175,11 @@ static ERL_NIF_TERM start_nif(ErlNifEnv *env, int argc, const ERL_NIF_TERM argv[
     atomic_init(&iso->slot_replies, 0);
     atomic_init(&iso->slot_abandoned, 0);
     atomic_init(&iso->slot_declined, 0);
-    atomic_init(&iso->spin_skip, 0);
+    atomic_init(&iso->spin_skip_until, 0);
     atomic_init(&iso->spin_backoff, NC_ISO_SPIN_BACKOFF);
     atomic_init(&iso->slot_skipped, 0);
+    atomic_init(&iso->slot_cold, 0);
+    atomic_init(&iso->slot_posted, 0);
     ERL_NIF_TERM list = argv[2], head;
     for (size_t i = 0; iso->atoms && enif_get_list_cell(env, list, &head, &list); i++) {
         if (!enif_is_atom(env, head)) {
@@ -579,15 +581,30 @@ _Static_assert(sizeof(nocopy__iso_hdr) + sizeof(nocopy__iso_call_body) +
                "a CALL of the most segments and inline bytes fits in a message");
 
 /* Whether this call goes without the fast path (a backoff after a slot
- * given up; racy between schedulers, which only blurs the count). */
+ * given up; racy between schedulers, which only blurs it). */
 static int skip_spin(nc_host_iso *iso)
 {
-    int left = atomic_load_explicit(&iso->spin_skip, memory_order_relaxed);
-    if (left <= 0)
+    uint64_t until = atomic_load_explicit(&iso->spin_skip_until, memory_order_relaxed);
+    if (!until || nocopy__iso_now_ns() >= until)
         return 0;
-    atomic_store_explicit(&iso->spin_skip, left - 1, memory_order_relaxed);
     atomic_fetch_add(&iso->slot_skipped, 1);
     return 1;
+}
+
+/* A wait on a reply slot did not pay: the backoff (nc_iso_slot.h), unless
+ * it was cold (no poller took the CALL: no wait was made). Racy between
+ * schedulers, which only blurs it. */
+static void wait_failed(nc_host_iso *iso, int posted)
+{
+    if (!posted) {
+        atomic_fetch_add(&iso->slot_cold, 1);
+        return;
+    }
+    int b = atomic_load_explicit(&iso->spin_backoff, memory_order_relaxed);
+    atomic_store_explicit(&iso->spin_skip_until, nocopy__iso_now_ns() + (uint64_t)b * iso->spin_ns,
+                          memory_order_relaxed);
+    atomic_store_explicit(&iso->spin_backoff, b < NC_ISO_SPIN_BACKOFF_MAX ? 2 * b : b,
+                          memory_order_relaxed);
 }
 
 /* The fast path (nc_iso_slot.h): waits at most the isolate's spin for the
@@ -602,11 +619,16 @@ static ERL_NIF_TERM slot_reply(ErlNifEnv *env, nc_host_iso *iso, nc_host_inc *in
     nocopy__iso_slot *s = (nocopy__iso_slot *)(inc->slots.base +
                                                (size_t)slot * NC_ISO_SLOT_BYTES);
     uint8_t buf[NC_ISO_SLOT_MSG_MAX];
+    int was_posted = posted;
+    /* Cold (no poller took the CALL: a thread must be woken): one look,
+     * then the slot is given up, which tells the child to poll for the
+     * caller's next call (nc_iso_slot.h). */
+    uint64_t spin_ns = posted ? iso->spin_ns : 0;
     uint64_t t0 = nocopy__iso_now_ns(), t = t0;
     size_t len = 0;
     int got;
     while ((got = nocopy__iso_slot_poll(s, id, buf, sizeof buf, &len)) == NC_ISO_SLOT_PENDING &&
-           (t = nocopy__iso_now_ns()) - t0 < iso->spin_ns) {
+           (t = nocopy__iso_now_ns()) - t0 < spin_ns) {
         if (posted && t - t0 >= NC_ISO_NUDGE_NS) {
             posted = 0;
             nocopy__host_inc_nudge(inc);
@@ -621,13 +643,8 @@ static ERL_NIF_TERM slot_reply(ErlNifEnv *env, nc_host_iso *iso, nc_host_inc *in
     enif_consume_timeslice(env, pct < 1 ? 1 : pct > 100 ? 100 : pct);
     if (got == NC_ISO_SLOT_LOST) {
         atomic_fetch_add(declined ? &iso->slot_declined : &iso->slot_abandoned, 1);
-        if (!declined) {
-            int b = atomic_load_explicit(&iso->spin_backoff, memory_order_relaxed);
-            atomic_store_explicit(&iso->spin_skip, b, memory_order_relaxed);
-            atomic_store_explicit(&iso->spin_backoff,
-                                  b < NC_ISO_SPIN_BACKOFF_MAX ? 2 * b : b,
-                                  memory_order_relaxed);
-        }
+        if (!declined)
+            wait_failed(iso, was_posted);
         return 0;
     }
     /* The reply is ours to answer, unless the reader ended the call as
@@ -759,6 +776,8 @@ static ERL_NIF_TERM call_nif(ErlNifEnv *env, int argc, const ERL_NIF_TERM argv[]
     if (len)
         st = send_or_queue(iso, inc, call, msg, len, &slot, &posted, &queued);
     if (st == NOCOPY_OK) {
+        if (posted)
+            atomic_fetch_add(&iso->slot_posted, 1);
         r = slot >= 0 ? slot_reply(env, iso, inc, id, slot, posted) : 0;
         if (!r)
             r = iso->timeout_ms < 0 ? atom(env, "infinity")
@@ -807,6 +826,8 @@ static ERL_NIF_TERM info_nif(ErlNifEnv *env, int argc, const ERL_NIF_TERM argv[]
     PUT("slot_declined", enif_make_uint64(env, atomic_load(&iso->slot_declined)));
     PUT("slot_skipped", enif_make_uint64(env, atomic_load(&iso->slot_skipped)));
     PUT("queued_total", enif_make_uint64(env, atomic_load(&iso->queued_total)));
+    PUT("slot_cold", enif_make_uint64(env, atomic_load(&iso->slot_cold)));
+    PUT("slot_posted", enif_make_uint64(env, atomic_load(&iso->slot_posted)));
     enif_mutex_lock(iso->mu);
     PUT("incarnation", enif_make_uint(env, iso->incarnations));
     PUT("stopped", iso->stopped ? atom(env, "true") : atom(env, "false"));

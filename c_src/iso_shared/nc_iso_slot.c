@@ -45,7 +45,9 @@ int nocopy__iso_slot_poll(nocopy__iso_slot *s, uint64_t id, uint8_t *dst, size_t
 int nocopy__iso_slot_abandon(nocopy__iso_slot *s, uint64_t id, uint8_t *dst, size_t cap,
                              size_t *len)
 {
-    uint64_t v = atomic_exchange_explicit(&s->state, NC_ISO_SLOT_OFF, memory_order_acq_rel);
+    /* OFF, with the id: the child learns the VM was waiting for it. */
+    uint64_t v = atomic_exchange_explicit(&s->state, word(id, NC_ISO_SLOT_OFF),
+                                          memory_order_acq_rel);
     if (v == word(id, NC_ISO_SLOT_READY))
         return copy_out(s, dst, cap, len);
     return NC_ISO_SLOT_LOST;
@@ -57,15 +59,19 @@ int nocopy__iso_slot_deliver(nocopy__iso_slot *slots, size_t n, uint64_t id, con
     if (len > NC_ISO_SLOT_MSG_MAX)
         return -1;
     uint64_t waiting = word(id, NC_ISO_SLOT_WAITING), writing = word(id, NC_ISO_SLOT_WRITING);
+    uint64_t given_up = word(id, NC_ISO_SLOT_OFF);
     for (size_t i = 0; i < n; i++) {
         nocopy__iso_slot *s = &slots[i];
-        if (atomic_load_explicit(&s->state, memory_order_relaxed) != waiting)
+        uint64_t v = atomic_load_explicit(&s->state, memory_order_relaxed);
+        if (v == given_up)
+            return -2;
+        if (v != waiting)
             continue;
         uint64_t expect = waiting;
         if (!atomic_compare_exchange_strong_explicit(&s->state, &expect, writing,
                                                      memory_order_acquire,
                                                      memory_order_relaxed))
-            return -1;                 /* the VM gave up meanwhile */
+            return -2;                 /* the VM gave up meanwhile */
         memcpy(s->msg, msg, len);
         atomic_store_explicit(&s->len, (uint32_t)len, memory_order_relaxed);
         expect = writing;
@@ -74,7 +80,7 @@ int nocopy__iso_slot_deliver(nocopy__iso_slot *slots, size_t n, uint64_t id, con
                                                        memory_order_release,
                                                        memory_order_relaxed)
                    ? 0
-                   : -1;
+                   : -2;
     }
     return -1;
 }

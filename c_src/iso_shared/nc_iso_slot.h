@@ -15,9 +15,11 @@
  *   child declines:  CAS WAITING -> OFF, then the channel (the VM stops
  *                    spinning at once)
  *   VM takes:        state READY for this id: copies the message out
- *   VM gives up:     exchange(state, OFF); READY: it takes the reply
- *                    anyway; otherwise the child's next CAS fails and the
- *                    reply comes on the channel
+ *   VM gives up:     exchange(state, id << 2 | OFF); READY: it takes the
+ *                    reply anyway; otherwise the child's next CAS fails and
+ *                    the reply comes on the channel (the id left in the
+ *                    word tells the child the VM was waiting: it polls the
+ *                    call slot after, for the next call)
  *
  * The child can write anything here at any time: the VM reads the state
  * and the length once each, checks the length, and copies the message into
@@ -76,7 +78,8 @@ int nocopy__iso_slot_abandon(nocopy__iso_slot *s, uint64_t id, uint8_t *dst, siz
 /* ---- the child's side ---- */
 
 /* Writes the REPLY message for call id into the slot armed for it, if any
- * of the n is. 0: delivered; -1: send it on the channel. */
+ * of the n is. 0: delivered; -1: no slot armed for it, -2: the VM armed one
+ * and gave up waiting; for both, send it on the channel. */
 int nocopy__iso_slot_deliver(nocopy__iso_slot *slots, size_t n, uint64_t id, const void *msg,
                              size_t len);
 /* The reply for call id will come on the channel (too long for a slot, or
@@ -106,15 +109,37 @@ enum {
  * which wakes a thread waiting there to take it (nc_iso_msg.h). */
 #define NC_ISO_NUDGE_NS 4000
 
-/* After a wait that did not pay (the VM gave its reply slot up), the next
- * NC_ISO_SPIN_BACKOFF calls go without it, twice as many after each such
- * wait in a row, up to NC_ISO_SPIN_BACKOFF_MAX; a wait that pays starts
- * over. A child thread polls only after a reply that went into a slot (the
- * VM is waiting on slots), until a poll gets nothing. On 2 cores shared
- * with other processes a waiter that loses its core costs more than the
- * wake-ups it saves, and waits that fail in a row are what an overloaded
- * machine looks like. */
+/* After a wait that did not pay, calls go without it for
+ * NC_ISO_SPIN_BACKOFF times the spin, twice as long after each such wait in
+ * a row, up to NC_ISO_SPIN_BACKOFF_MAX times; a wait that pays starts over.
+ * So at most one spin in 16 (down to one in 1024) of the time is spent on
+ * waits that fail, whatever the rate of calls. A time, not a number of
+ * calls: counted in calls, the backoff earned by sparse calls (each of its
+ * own burst, each cold) was spent by the next burst of fast ones (measured
+ * in make bench-iso: 827 of the 990 calls of a 16 MiB arena group went
+ * without the fast path, after the same isolate's ordinary 16 MiB calls).
+ * A wait that did not pay is one whose CALL went to a poller (a child
+ * thread awake for it) and still got no reply within the spin: on 2 cores
+ * shared with other
+ * processes a waiter that loses its core costs more than the wake-ups it
+ * saves, and waits that fail in a row are what an overloaded machine looks
+ * like. A cold call (no poller: the CALL went on the channel, a child
+ * thread must be woken) makes no wait: the NIF looks at its slot once and
+ * gives it up, which costs no spin and counts for no backoff, and tells
+ * the child thread to poll after its reply (below), so that the caller's
+ * next call finds it. Measured (bench/prof/iso_context.erl, make
+ * bench-iso): cold waits that failed were most of the waits given up
+ * (1160 of 1215 in the small call's rounds at load 3), each a spin lost
+ * and, counted, a backoff that kept the fast path off for the bursts after.
+ *
+ * A child thread polls the call slot after a reply that went into a slot
+ * (the VM is waiting on slots), for the isolate's spin, and after a reply
+ * whose slot the VM gave up waiting on (it is calling with slots, but this
+ * reply goes the long way: reader, enif_send, the caller's scheduler woken)
+ * for NC_ISO_POLL_AFTER_LOST times the spin, so that the caller's next call
+ * still finds it polling; until a poll gets nothing. */
 #define NC_ISO_SPIN_BACKOFF 16
+#define NC_ISO_POLL_AFTER_LOST 10
 #define NC_ISO_SPIN_BACKOFF_MAX 1024
 
 /* The VM: 0, the message is posted; -1, no poller (or too long): send it

@@ -44,9 +44,15 @@ TEST(iso_slot_given_up)
     nocopy__iso_slot *s = slots();
     uint8_t msg[16] = {1}, out[NC_ISO_SLOT_MSG_MAX];
     size_t len = 0;
-    /* Before the child writes: it must use the channel. */
+    /* Before the child writes: it must use the channel, and learns that
+     * the VM was waiting (-2: it polls for the next call, nc_iso_slot.h);
+     * another call's delivery does not see this one's given-up slot. */
     nocopy__iso_slot_arm(&s[0], ID);
     CHECK_EQ(nocopy__iso_slot_abandon(&s[0], ID, out, sizeof out, &len), NC_ISO_SLOT_LOST);
+    CHECK_EQ(nocopy__iso_slot_deliver(s, NC_ISO_SLOTS, ID + 16, msg, sizeof msg), -1);
+    CHECK_EQ(nocopy__iso_slot_deliver(s, NC_ISO_SLOTS, ID, msg, sizeof msg), -2);
+    /* The slot is given back when the call ends: no trace of it then. */
+    nocopy__iso_slot_disarm(&s[0]);
     CHECK_EQ(nocopy__iso_slot_deliver(s, NC_ISO_SLOTS, ID, msg, sizeof msg), -1);
     /* After it wrote: the VM takes the reply anyway. */
     nocopy__iso_slot_arm(&s[0], ID + 4);
