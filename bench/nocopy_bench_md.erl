@@ -113,11 +113,16 @@ ratio_md(Lat, Sizes) ->
 conc_md(Conc) ->
     Procs = lists:usort([P || #{procs := P} <- Conc]),
     Ids = [Id || Id <- ?CONC_IDS, lists:any(fun(#{contender := I}) -> I =:= Id end, Conc)],
-    Rate = fun(Id, P) ->
-                   case [R || #{contender := I, procs := P1, calls_per_s := R} <- Conc,
-                              I =:= Id, P1 =:= P] of
-                       [R] -> R;
+    Cell = fun(Id, P) ->
+                   case [C || #{contender := I, procs := P1} = C <- Conc, I =:= Id, P1 =:= P] of
+                       [C] -> C;
                        [] -> undefined
+                   end
+           end,
+    Rate = fun(Id, P) ->
+                   case Cell(Id, P) of
+                       #{calls_per_s := R} -> R;
+                       undefined -> undefined
                    end
            end,
     case Conc of
@@ -127,16 +132,18 @@ conc_md(Conc) ->
              io_lib:format("The seed call with a ~s message; N caller processes share one "
                            "context and, for drivers, one port. Median calls per second over "
                            "the rounds (higher is better); the nocopy/hand rows give "
-                           "nocopy's share of the hand-written throughput.\n\n", [size_label(S)]),
+                           "nocopy's share of the hand-written throughput: the median of the "
+                           "per-round ratios (each round runs every contender once, in a new "
+                           "random order).\n\n", [size_label(S)]),
              "| contender | ", lists:join(" | ", [integer_to_list(P) ++ " procs" || P <- Procs]),
              " |\n|---|", lists:duplicate(length(Procs), "---:|"), "\n",
              [["| ", label(Id), " | ",
                lists:join(" | ", [case Rate(Id, P) of undefined -> "-"; R -> fmt_rate(R) end
                                   || P <- Procs]), " |\n"] || Id <- Ids],
              [["| ", label(A), " / ", label(B), " | ",
-               lists:join(" | ", [case {Rate(A, P), Rate(B, P)} of
-                                      {RA, RB} when is_number(RA), is_number(RB) ->
-                                          fmt_ratio(RA / RB);
+               lists:join(" | ", [case {Cell(A, P), Cell(B, P)} of
+                                      {CA, CB} when is_map(CA), is_map(CB) ->
+                                          fmt_ratio(paired_ratio(CA, CB));
                                       _ -> "-"
                                   end || P <- Procs]), " |\n"]
               || {A, B} <- ?HEADLINE, lists:member(A, Ids), lists:member(B, Ids)],

@@ -28,6 +28,7 @@ targets(R) ->
                   [ahead_target(Lat, Id, Alt, W) || Id <- [nc_nif, nc_drv],
                                                     Alt <- [ext_port, port_call],
                                                     W <- [identity, seed]] ++
+                  [throughput_target(maps:get(concurrency, R), nc_drv_async, [16, 64], 0.9)] ++
                   [binary_growth_target(maps:get(binary_memory, R))] ++
                   [rss_target(maps:get(rss, R), Id) || Id <- [nc_nif, nc_drv]]).
 
@@ -82,6 +83,26 @@ ahead_target(Lat, Id, Alt, W) ->
                    [fmt_ns(Tn), fmt_ns(Ta), fmt_ratio(X)]);
         {undefined, _} -> not_measured(Name, Id);
         {_, undefined} -> not_measured(Name, Alt)
+    end.
+
+%% Issue 11: nocopy's share of its baseline's calls per second with Procs
+%% callers sharing one port, paired by round, at least Limit at each.
+throughput_target(Conc, Id, Procs, Limit) ->
+    Base = baseline(Id),
+    Name = io_lib:format("Throughput (~s vs ~s, ~s callers)",
+                         [label(Id), label(Base),
+                          lists:join(" and ", [integer_to_list(P) || P <- Procs])]),
+    Cell = fun(I, P) -> [C || #{contender := I1, procs := P1} = C <- Conc, I1 =:= I, P1 =:= P] end,
+    case [{P, paired_ratio(A, B)} || P <- Procs, [A] <- [Cell(Id, P)], [B] <- [Cell(Base, P)]] of
+        Ratios when length(Ratios) =:= length(Procs) ->
+            Rounds = case Cell(Id, hd(Procs)) of [#{samples := L}] -> length(L); _ -> 1 end,
+            target(Name, verdict(lists:all(fun({_, X}) -> X >= Limit end, Ratios)),
+                   "seed call, calls per second: nocopy/hand ~ts (limit at least ~.2fx; "
+                   "median of ~b paired rounds)",
+                   [lists:join(", ", [io_lib:format("~b callers ~.2fx", [P, X])
+                                      || {P, X} <- Ratios]), Limit, Rounds]);
+        _ ->
+            not_measured(Name, Id)
     end.
 
 binary_growth_target(Mem) ->
