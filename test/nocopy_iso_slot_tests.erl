@@ -127,20 +127,8 @@ abandoned() ->
 %% calls is not penalised for its first one (nc_iso_slot.h, the backoff).
 cold() ->
     {ok, Iso} = iso_faults_iso:start([{spin, 1000}]),
-    Gate = filename:join(os:getenv("TMPDIR", "/tmp"),
-                         "nocopy_iso_cold_" ++ os:getpid() ++ "_"
-                         ++ integer_to_list(erlang:unique_integer([positive]))),
-    Self = self(),
-    Bin = binary:copy(<<"y">>, 100),
     try
-        Caller = spawn_link(fun() ->
-                                Self ! {self(), iso_faults_iso:held(Iso, list_to_binary(Gate),
-                                                                    Bin)}
-                            end),
-        ?assert(nocopy_test_lib:wait_until(
-                  fun() -> maps:get(slot_abandoned, nocopy_iso:info(Iso)) =:= 1 end, 10000)),
-        ok = file:write_file(Gate, <<>>),
-        receive {Caller, R} -> ?assertEqual(Bin, R) end,
+        held_past_spin(Iso, 1),
         #{slot_cold := 1, slot_posted := 0, slot_skipped := 0} = nocopy_iso:info(Iso),
         ok = iso_faults_iso:ok(Iso),
         #{slot_skipped := Skipped, slot_replies := Replies, slot_abandoned := Abandoned} =
@@ -149,7 +137,6 @@ cold() ->
         %% The second call waited on its slot: taken, or given up in turn.
         ?assertEqual(2, Replies + Abandoned)
     after
-        file:delete(Gate),
         iso_faults_iso:stop(Iso)
     end.
 
