@@ -118,6 +118,19 @@ NOCOPY_ISO_HOST_CFLAGS = $(NOCOPY_BASE_CFLAGS) -iquote $(NOCOPY_SRC)/iso_shared 
 NOCOPY_CFLAGS  = $(NOCOPY_CORE_CFLAGS) -iquote $(NOCOPY_SRC)/wire -iquote $(NOCOPY_SRC)/drv
 NOCOPY_LDFLAGS = $(LDFLAGS) $(MOREFLAGS)
 
+# What the objects were compiled with: nocopy's tree, the compiler, its flags
+# and the runtime's headers. Make compares timestamps only, so an object
+# built from another nocopy checkout (NOCOPY_DIR), with other flags or for
+# another OTP would otherwise be linked as it is; every object depends on
+# this file, rewritten only when the text changes.
+NOCOPY_CONFIG := $(NOCOPY_BUILD)/config
+NOCOPY_CONFIG_NOW := $(strip $(abspath $(NOCOPY_DIR)) | $(CC) | $(OPTFLAGS) | $(NOCOPY_LTO) | \
+                     $(MOREFLAGS) | $(CFLAGS) | $(ERTS_INC))
+ifneq ($(NOCOPY_CONFIG_NOW),$(strip $(file < $(NOCOPY_CONFIG))))
+$(shell mkdir -p $(NOCOPY_BUILD))
+$(file > $(NOCOPY_CONFIG),$(NOCOPY_CONFIG_NOW))
+endif
+
 # One folder, one layer: every C file of a folder is part of its layer.
 NOCOPY_LAYERS        = core wire iso_shared nif drv describe iso iso_host
 NOCOPY_BACKENDS      = nif drv describe iso
@@ -163,51 +176,51 @@ NOCOPY_HEADERS = $(NOCOPY_PUBLIC_HEADERS) \
 
 # Each layer's objects depend on its own headers and those below it; the
 # core's, for one backend, on that backend's headers too.
-$(NOCOPY_OBJ)/core-nif/%.o: $(NOCOPY_SRC)/core/%.c $(NOCOPY_CORE_HEADERS) $(wildcard $(NOCOPY_SRC)/nif/*.h)
+$(NOCOPY_OBJ)/core-nif/%.o: $(NOCOPY_SRC)/core/%.c $(NOCOPY_CONFIG) $(NOCOPY_CORE_HEADERS) $(wildcard $(NOCOPY_SRC)/nif/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(NOCOPY_NIF_CFLAGS) $(NOCOPY_LTO) -c -o $@ $<
 
-$(NOCOPY_OBJ)/core-drv/%.o: $(NOCOPY_SRC)/core/%.c $(NOCOPY_CORE_HEADERS) \
+$(NOCOPY_OBJ)/core-drv/%.o: $(NOCOPY_SRC)/core/%.c $(NOCOPY_CONFIG) $(NOCOPY_CORE_HEADERS) \
         $(wildcard $(NOCOPY_SRC)/wire/*.h) $(wildcard $(NOCOPY_SRC)/drv/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(NOCOPY_DRV_CFLAGS) $(NOCOPY_LTO) -c -o $@ $<
 
-$(NOCOPY_OBJ)/core-describe/%.o: $(NOCOPY_SRC)/core/%.c $(NOCOPY_CORE_HEADERS) \
+$(NOCOPY_OBJ)/core-describe/%.o: $(NOCOPY_SRC)/core/%.c $(NOCOPY_CONFIG) $(NOCOPY_CORE_HEADERS) \
         $(wildcard $(NOCOPY_SRC)/describe/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(NOCOPY_DESCRIBE_CFLAGS) -c -o $@ $<
 
-$(NOCOPY_OBJ)/nif/%.o: $(NOCOPY_SRC)/nif/%.c $(NOCOPY_CORE_HEADERS) $(wildcard $(NOCOPY_SRC)/nif/*.h)
+$(NOCOPY_OBJ)/nif/%.o: $(NOCOPY_SRC)/nif/%.c $(NOCOPY_CONFIG) $(NOCOPY_CORE_HEADERS) $(wildcard $(NOCOPY_SRC)/nif/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(NOCOPY_NIF_CFLAGS) $(NOCOPY_LTO) -c -o $@ $<
 
-$(NOCOPY_OBJ)/drv/%.o: $(NOCOPY_SRC)/drv/%.c $(NOCOPY_CORE_HEADERS) \
+$(NOCOPY_OBJ)/drv/%.o: $(NOCOPY_SRC)/drv/%.c $(NOCOPY_CONFIG) $(NOCOPY_CORE_HEADERS) \
         $(wildcard $(NOCOPY_SRC)/wire/*.h) $(wildcard $(NOCOPY_SRC)/drv/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(NOCOPY_DRV_CFLAGS) $(NOCOPY_LTO) -c -o $@ $<
 
-$(NOCOPY_OBJ)/wire/%.o: $(NOCOPY_SRC)/wire/%.c $(NOCOPY_PUBLIC_HEADERS) $(wildcard $(NOCOPY_SRC)/wire/*.h)
+$(NOCOPY_OBJ)/wire/%.o: $(NOCOPY_SRC)/wire/%.c $(NOCOPY_CONFIG) $(NOCOPY_PUBLIC_HEADERS) $(wildcard $(NOCOPY_SRC)/wire/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(NOCOPY_WIRE_CFLAGS) -c -o $@ $<
 
-$(NOCOPY_OBJ)/iso_shared/%.o: $(NOCOPY_SRC)/iso_shared/%.c $(NOCOPY_PUBLIC_HEADERS) \
+$(NOCOPY_OBJ)/iso_shared/%.o: $(NOCOPY_SRC)/iso_shared/%.c $(NOCOPY_CONFIG) $(NOCOPY_PUBLIC_HEADERS) \
         $(wildcard $(NOCOPY_SRC)/iso_shared/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(NOCOPY_ISO_SHARED_CFLAGS) -c -o $@ $<
 
-$(NOCOPY_OBJ)/core-iso/%.o: $(NOCOPY_SRC)/core/%.c $(NOCOPY_CORE_HEADERS) \
+$(NOCOPY_OBJ)/core-iso/%.o: $(NOCOPY_SRC)/core/%.c $(NOCOPY_CONFIG) $(NOCOPY_CORE_HEADERS) \
         $(wildcard $(NOCOPY_SRC)/wire/*.h) $(wildcard $(NOCOPY_SRC)/iso_shared/*.h) \
         $(wildcard $(NOCOPY_SRC)/iso/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(NOCOPY_ISO_CFLAGS) -c -o $@ $<
 
-$(NOCOPY_OBJ)/iso/%.o: $(NOCOPY_SRC)/iso/%.c $(NOCOPY_CORE_HEADERS) \
+$(NOCOPY_OBJ)/iso/%.o: $(NOCOPY_SRC)/iso/%.c $(NOCOPY_CONFIG) $(NOCOPY_CORE_HEADERS) \
         $(wildcard $(NOCOPY_SRC)/wire/*.h) $(wildcard $(NOCOPY_SRC)/iso_shared/*.h) \
         $(wildcard $(NOCOPY_SRC)/iso/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(NOCOPY_ISO_CFLAGS) -c -o $@ $<
 
-$(NOCOPY_OBJ)/iso_host/%.o: $(NOCOPY_SRC)/iso_host/%.c $(NOCOPY_PUBLIC_HEADERS) \
+$(NOCOPY_OBJ)/iso_host/%.o: $(NOCOPY_SRC)/iso_host/%.c $(NOCOPY_CONFIG) $(NOCOPY_PUBLIC_HEADERS) \
         $(wildcard $(NOCOPY_SRC)/iso_shared/*.h) $(wildcard $(NOCOPY_SRC)/iso_host/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(NOCOPY_ISO_HOST_CFLAGS) -c -o $@ $<
@@ -225,7 +238,7 @@ $(NOCOPY_ISO_NIF): $(NOCOPY_ISO_HOST_OBJS) $(NOCOPY_ISO_SHARED_OBJS)
 nocopy_app_iso_nif = $(if $(or $(filter rebar3,$(NOCOPY_LAYOUT)),$(NOCOPY_PRIV_DIR)),$(call nocopy_priv_dir,$(1))/nocopy_iso_nif.so)
 
 # describe also prints the driver's port options (drv/nc_drv_options.h).
-$(NOCOPY_OBJ)/describe/%.o: $(NOCOPY_SRC)/describe/%.c $(NOCOPY_CORE_HEADERS) \
+$(NOCOPY_OBJ)/describe/%.o: $(NOCOPY_SRC)/describe/%.c $(NOCOPY_CONFIG) $(NOCOPY_CORE_HEADERS) \
         $(NOCOPY_SRC)/drv/nc_drv_options.h $(wildcard $(NOCOPY_SRC)/describe/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(NOCOPY_DESCRIBE_CFLAGS) -c -o $@ $<
@@ -268,7 +281,7 @@ $(1)_PRIV := $(call nocopy_priv_dir,$(4))
 $(1)_GEN  := $(call nocopy_gen_dir,$(4))
 $(1)_BEAM := $(call nocopy_beam_dir,$(4))
 
-$$($(1)_OBJS): $(4)/obj/%.o: $(dir $(firstword $(2)))%.c $$(NOCOPY_PUBLIC_HEADERS)
+$$($(1)_OBJS): $(4)/obj/%.o: $(dir $(firstword $(2)))%.c $$(NOCOPY_PUBLIC_HEADERS) $$(NOCOPY_CONFIG)
 	@mkdir -p $$(dir $$@)
 	$$(CC) $$(NOCOPY_USER_CFLAGS) -c -o $$@ $$<
 
