@@ -7,7 +7,9 @@
 #
 # Plain `make` then builds every module declared (the default goal is
 # nocopy-all, unless your Makefile names a target before the include); the
-# target NAME_all builds one. For each module NAME, with OUTDIR the fourth
+# target NAME_all builds one. In the rebar3 layout, `make nocopy-docs` (from
+# rebar3's post_hooks, docs/guide-rebar3.md) adds the EEP 48 docs to the
+# stubs' beams rebar3 compiled. For each module NAME, with OUTDIR the fourth
 # argument or $(BUILD)/NAME:
 #
 #   $(NOCOPY_PRIV_DIR)/NAME_nif.so   the NIF library         (module NAME)
@@ -57,6 +59,10 @@ endif
 # The first target: `make` alone builds every module declared below.
 .PHONY: nocopy-all
 nocopy-all:
+# rebar3 only: adds the docs chunks to the stubs rebar3 compiled (NAME_docs).
+REBAR_BUILD_DIR ?= _build/default
+.PHONY: nocopy-docs
+nocopy-docs:
 
 CC         ?= gcc
 OPTFLAGS   ?= -O2 -g
@@ -246,7 +252,7 @@ $(NOCOPY_OBJ)/describe/%.o: $(NOCOPY_SRC)/describe/%.c $(NOCOPY_CONFIG) $(NOCOPY
 # nocopy's Erlang modules, when they are not built elsewhere (NOCOPY_EBIN).
 NOCOPY_ERL_MODULES = nocopy nocopy_port nocopy_stubgen nocopy_wire nocopy_iso
 ifeq ($(NOCOPY_EBIN),$(NOCOPY_BUILD)/ebin)
-$(NOCOPY_EBIN)/%.beam: $(NOCOPY_DIR)/src/%.erl $(wildcard $(NOCOPY_DIR)/src/*.hrl)
+$(NOCOPY_EBIN)/%.beam: $(NOCOPY_DIR)/src/%.erl $(wildcard $(NOCOPY_DIR)/src/*.hrl) $(NOCOPY_CONFIG)
 	@mkdir -p $(dir $@)
 	$(ERLC) +debug_info -o $(NOCOPY_EBIN) $<
 
@@ -329,6 +335,19 @@ $$($(1)_BEAM)/$(1).beam $$($(1)_BEAM)/$(1)_drv.beam $$($(1)_BEAM)/$(1)_iso.beam:
 
 $(1)_all: $$($(1)_BEAM)/$(1).beam $$($(1)_BEAM)/$(1)_drv.beam $$($(1)_BEAM)/$(1)_iso.beam
 endif
+
+# The rebar3 layout leaves the stubs to rebar3's compiler, so their beams
+# carry no docs chunk until rebar3's post_hooks entry runs `make -f
+# c_src/Makefile nocopy-docs` (docs/guide-rebar3.md): the stubs' beams are
+# found under the profile's build directory, which rebar3 gives its hooks.
+$(1)_docs:
+	@beams="$$(wildcard $$(addprefix $$(REBAR_BUILD_DIR)/lib/*/ebin/$(1),.beam _drv.beam _iso.beam))"; \
+	if [ -z "$$$$beams" ]; then \
+	    echo "nocopy: no compiled stubs of $(1) in $$(REBAR_BUILD_DIR)/lib/*/ebin (run from rebar3's post_hooks, after it compiles them)" >&2; exit 1; fi; \
+	for b in $$$$beams; do \
+	    $$(ERL) -noshell -pa $$(NOCOPY_EBIN) -run nocopy_stubgen add_docs $$$$b $(4)/gen/$(1).nocopy || exit 1; done
+.PHONY: $(1)_docs
+nocopy-docs: $(1)_docs
 
 .PHONY: $(1)_clean
 $(1)_clean:
