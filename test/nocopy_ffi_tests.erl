@@ -816,7 +816,11 @@ isolated_test_() ->
       {"abort, exit and a signal fail the call with ecrashed", fun iso_abort_exit/0},
       {"a call past the timeout fails with timeout", fun iso_timeout/0},
       {"a function's own timeout", fun iso_fn_timeout/0},
-      {"open's isolate options: bad ones are badarg", fun iso_bad_opts/0}]}.
+      {"open's isolate options: bad ones are badarg", fun iso_bad_opts/0},
+      {"a write through a const pointer crashes the child, not the binary",
+       fun iso_const_write/0},
+      {"a write past an out-buffer stays in the child's output region",
+       fun iso_out_overrun/0}]}.
 
 iso_segfault() ->
     {ok, C} = nocopy_ffi:open(?LIBC, #{backend => iso}),
@@ -880,6 +884,46 @@ iso_fn_timeout() ->
     ?assertMatch({nocopy_ffi, #{3 := _}},
                  arg_error(fun() -> nocopy_ffi:cdef(Nif, "long labs(long j);",
                                                     #{labs => #{timeout => 100}}) end)).
+
+%% memset declared with a const pointer (the declaration lies): on the NIF
+%% backend this would write into an Erlang binary; in an isolate the child
+%% maps the input region read-only, so the write is a SIGSEGV there. Both an
+%% ordinary binary (copied once into the region) and one already in the
+%% region (nocopy_iso:binary/2, shared with the VM) keep their bytes.
+iso_const_write() ->
+    {ok, C} = nocopy_ffi:open(?LIBC, #{backend => iso}),
+    {nocopy_ffi_lib, {iso, Iso}, _} = C,
+    Ordinary = binary:copy(<<"abcd">>, 4096),
+    InRegion = nocopy_iso:binary(Iso, Ordinary),
+    lists:foreach(
+      fun(Bin) ->
+              {ok, C1} = nocopy_ffi:open(?LIBC, #{backend => {iso, Iso}}),
+              Memset = bind(C1, "void memset(const void *s, int c, size_t n)"),
+              {ecrashed, Msg} = iso_error(fun() -> nocopy_ffi:call(Memset, [Bin, $x, 16384]) end),
+              ?assertNotEqual(nomatch, string:find(Msg, "SIGSEGV"))
+      end, [Ordinary, InRegion]),
+    ?assertEqual(binary:copy(<<"abcd">>, 4096), Ordinary),
+    ?assertEqual(Ordinary, InRegion),
+    nocopy_iso:stop(Iso).
+
+%% memset into a 16-byte out-buffer told to write 64 KiB (a length the bind
+%% does not bound): the bytes past the buffer land in the child's output
+%% region, which the VM maps read-only and reads only through length-checked
+%% replies. Whatever the child makes of it (an answer, or a crash later), the
+%% VM's own binaries keep their bytes and a new isolate works.
+iso_out_overrun() ->
+    {ok, C} = nocopy_ffi:open(?LIBC, #{backend => iso}),
+    {nocopy_ffi_lib, {iso, Iso}, _} = C,
+    Mine = binary:copy(<<"untouched">>, 1000),
+    Memset = bind(C, "void *memset(void *s, int c, size_t n)", #{out => #{s => 16}}),
+    case catch nocopy_ffi:call(Memset, [$y, 65536]) of
+        {Addr, Out} when is_integer(Addr) -> ?assertEqual(binary:copy(<<"y">>, 16), Out);
+        {'EXIT', {ecrashed, _}} -> ok
+    end,
+    ?assertEqual(binary:copy(<<"untouched">>, 1000), Mine),
+    nocopy_iso:stop(Iso),
+    {ok, C2} = nocopy_ffi:open(?LIBC, #{backend => iso}),
+    ?assertEqual(3, nocopy_ffi:call(bind(C2, "size_t strlen(const char *s)"), [<<"abc">>])).
 
 iso_bad_opts() ->
     [?assertMatch({_, #{2 := Text}} when is_list(Text),
