@@ -23,6 +23,70 @@
 #include "nc_iso_chan.h"
 #include "nc_iso_host.h"
 #include "nc_iso_host_options.h"
+#include "nc_iso_stamps.h"
+
+#ifdef NC_ISO_STAMPS
+/* A measuring build (nc_iso_stamps.h): this call's stamps, the child's
+ * (copied from its reply slot), and the steps' samples of the batch. */
+#include <stdio.h>
+static _Thread_local uint64_t vm_stamp[NC_ISO_STAMP_VM_N], child_stamp[NC_ISO_STAMP_CHILD_N];
+static _Thread_local uint64_t last_exit;
+enum { STEP_ERLANG, STEP_NIF_IN, STEP_TO_CHILD, STEP_CHILD_TAKE, STEP_CHILD_RUN,
+       STEP_TO_VM, STEP_NIF_OUT, STEP_TOTAL, STEP_PREPARE, STEP_BUILD, STEP_ARM, STEP_SEND,
+       STEP_SEEN, STEP_DECODE, STEPS };
+static const char *const step_names[STEPS] = {
+    "erlang between NIFs", "NIF entry to posted", "posted to child sees it",
+    "child take+receive", "child decode+run+encode", "reply to VM sees it",
+    "VM decode to NIF exit", "whole call", " NIF: pieces+allocs+register",
+    " NIF: build_call", " NIF: arm", " NIF: post", " reply written to seen", " VM unregister+decode"};
+static uint64_t steps[STEPS][NC_ISO_STAMP_BATCH];
+static size_t nsteps;
+
+#define VM_STAMP(k) (vm_stamp[k] = nocopy__iso_now_ns())
+
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Records the call just ended, if it went the fast path both ways. */
+static void stamps_record(void)
+{
+    uint64_t *v = vm_stamp, *c = child_stamp, prev = last_exit;
+    last_exit = v[NC_ISO_STAMP_EXIT];
+    if (!prev || !v[NC_ISO_STAMP_POSTED] || !v[NC_ISO_STAMP_TAKEN] || !c[NC_ISO_STAMP_SEEN])
+        goto reset;
+    uint64_t d[STEPS] = {
+        v[NC_ISO_STAMP_ENTRY] - prev, v[NC_ISO_STAMP_POSTED] - v[NC_ISO_STAMP_ENTRY],
+        c[NC_ISO_STAMP_SEEN] - v[NC_ISO_STAMP_POSTED], c[NC_ISO_STAMP_RUN] - c[NC_ISO_STAMP_SEEN],
+        c[NC_ISO_STAMP_REPLY] - c[NC_ISO_STAMP_RUN], v[NC_ISO_STAMP_TAKEN] - c[NC_ISO_STAMP_REPLY],
+        v[NC_ISO_STAMP_EXIT] - v[NC_ISO_STAMP_TAKEN], v[NC_ISO_STAMP_EXIT] - prev,
+        v[NC_ISO_STAMP_PREPARED] - v[NC_ISO_STAMP_ENTRY],
+        v[NC_ISO_STAMP_BUILT] - v[NC_ISO_STAMP_PREPARED],
+        v[NC_ISO_STAMP_ARMED] - v[NC_ISO_STAMP_BUILT],
+        v[NC_ISO_STAMP_POSTED] - v[NC_ISO_STAMP_ARMED],
+        v[NC_ISO_STAMP_SEEN_VM] - c[NC_ISO_STAMP_REPLY],
+        v[NC_ISO_STAMP_TAKEN] - v[NC_ISO_STAMP_SEEN_VM]};
+    for (int k = 0; k < STEPS; k++)
+        steps[k][nsteps] = d[k];
+    if (++nsteps == NC_ISO_STAMP_BATCH) {
+        for (int k = 0; k < STEPS; k++) {
+            qsort(steps[k], nsteps, sizeof steps[k][0], cmp_u64);
+            fprintf(stderr, "stamps: %-26s median %6llu ns  p90 %6llu ns\n", step_names[k],
+                    (unsigned long long)steps[k][nsteps / 2],
+                    (unsigned long long)steps[k][nsteps * 9 / 10]);
+        }
+        nsteps = 0;
+    }
+reset:
+    memset(vm_stamp, 0, sizeof vm_stamp);
+    memset(child_stamp, 0, sizeof child_stamp);
+}
+#else
+#define VM_STAMP(k) ((void)0)
+#define stamps_record() ((void)0)
+#endif
 
 
 #define MAX_PIECES (1u << 20)
@@ -627,14 +691,22 @@ static ERL_NIF_TERM slot_reply(ErlNifEnv *env, nc_host_iso *iso, nc_host_inc *in
     uint64_t t0 = nocopy__iso_now_ns(), t = t0;
     size_t len = 0;
     int got;
-    while ((got = nocopy__iso_slot_poll(s, id, buf, sizeof buf, &len)) == NC_ISO_SLOT_PENDING &&
-           (t = nocopy__iso_now_ns()) - t0 < spin_ns) {
+    nocopy__iso_slot *cs = (nocopy__iso_slot *)(inc->slots.base +
+                                                NC_ISO_CALL_SLOT * NC_ISO_SLOT_BYTES);
+    int32_t me = spin_ns ? nocopy__iso_spin_publish(&cs->vm_cpu) : -1;
+    for (unsigned i = 1;
+         (got = nocopy__iso_slot_poll(s, id, buf, sizeof buf, &len)) == NC_ISO_SLOT_PENDING &&
+         (t = nocopy__iso_now_ns()) - t0 < spin_ns;
+         i++) {
         if (posted && t - t0 >= NC_ISO_NUDGE_NS) {
             posted = 0;
             nocopy__host_inc_nudge(inc);
         }
-        nocopy__iso_cpu_relax();
+        if ((i & (NC_ISO_SPIN_CHECK - 1)) == 0)
+            me = nocopy__iso_spin_publish(&cs->vm_cpu);
+        nocopy__iso_spin_step(&cs->child_cpu, me);   /* the child may wait for this core */
     }
+    VM_STAMP(NC_ISO_STAMP_SEEN_VM);
     int declined = got == NC_ISO_SLOT_LOST;
     if (got == NC_ISO_SLOT_PENDING)
         got = nocopy__iso_slot_abandon(s, id, buf, sizeof buf, &len);
@@ -665,6 +737,10 @@ static ERL_NIF_TERM slot_reply(ErlNifEnv *env, nc_host_iso *iso, nc_host_inc *in
         }
     }
     if (r) {
+#ifdef NC_ISO_STAMPS
+        VM_STAMP(NC_ISO_STAMP_TAKEN);
+        memcpy(child_stamp, s->pad, sizeof child_stamp);
+#endif
         atomic_fetch_add(&iso->slot_replies, 1);
         atomic_store_explicit(&iso->spin_backoff, NC_ISO_SPIN_BACKOFF, memory_order_relaxed);
     } else {
@@ -721,6 +797,7 @@ static ERL_NIF_TERM queue_full(ErlNifEnv *env, const char *what, uint64_t max,
 static ERL_NIF_TERM call_nif(ErlNifEnv *env, int argc, const ERL_NIF_TERM argv[])
 {
     (void)argc;
+    VM_STAMP(NC_ISO_STAMP_ENTRY);
     nc_host_iso *iso = get_iso(env, argv[0]);
     ErlNifSInt64 tag;
     if (!iso || !enif_get_int64(env, argv[2], &tag))
@@ -765,10 +842,13 @@ static ERL_NIF_TERM call_nif(ErlNifEnv *env, int argc, const ERL_NIF_TERM argv[]
                       : error2(env, "eoverload", "too many calls in flight on the isolate");
         goto done;
     }
+    VM_STAMP(NC_ISO_STAMP_PREPARED);
     size_t len = build_call(iso, inc, call, req.ps, req.n, msg, &err);
     int st = NOCOPY_ENOMEM;
+    VM_STAMP(NC_ISO_STAMP_BUILT);
     if (len && iso->spin_ns && !skip_spin(iso))
         nocopy__host_slot_arm(inc, call);
+    VM_STAMP(NC_ISO_STAMP_ARMED);
     /* Read before the send: once sent, the reader may end and free the
      * call (the child's death). */
     uint64_t id = call->id;
@@ -776,8 +856,10 @@ static ERL_NIF_TERM call_nif(ErlNifEnv *env, int argc, const ERL_NIF_TERM argv[]
     if (len)
         st = send_or_queue(iso, inc, call, msg, len, &slot, &posted, &queued);
     if (st == NOCOPY_OK) {
-        if (posted)
+        if (posted) {
+            VM_STAMP(NC_ISO_STAMP_POSTED);
             atomic_fetch_add(&iso->slot_posted, 1);
+        }
         r = slot >= 0 ? slot_reply(env, iso, inc, id, slot, posted) : 0;
         if (!r)
             r = iso->timeout_ms < 0 ? atom(env, "infinity")
@@ -806,6 +888,8 @@ done:
     enif_free(msg);
     pieces_free(&req);
     nocopy__host_inc_unref(inc);
+    VM_STAMP(NC_ISO_STAMP_EXIT);
+    stamps_record();
     return r;
 }
 
