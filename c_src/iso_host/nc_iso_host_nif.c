@@ -738,7 +738,7 @@ static ERL_NIF_TERM slot_reply(ErlNifEnv *env, nc_host_iso *iso, nc_host_inc *in
     int got;
     nocopy__iso_slot *cs = (nocopy__iso_slot *)(inc->slots.base +
                                                 NC_ISO_CALL_SLOT * NC_ISO_SLOT_BYTES);
-    int32_t me = spin_ns ? nocopy__iso_spin_publish(&cs->vm_cpu) : -1;
+    int32_t me = spin_ns ? (int32_t)sched_getcpu() : -1;   /* published by call_nif */
     for (unsigned i = 1;
          (got = nocopy__iso_slot_poll(s, id, buf, sizeof buf, &len)) == NC_ISO_SLOT_PENDING &&
          (t = nocopy__iso_now_ns()) - t0 < spin_ns;
@@ -901,6 +901,11 @@ static ERL_NIF_TERM call_nif(ErlNifEnv *env, int argc, const ERL_NIF_TERM argv[]
      * call (the child's death). */
     uint64_t id = call->id;
     int slot = call->slot, posted = 0, queued = NC_HOST_QUEUED;
+    /* Before the send: a child thread woken on this core runs while this
+     * thread waits for it, and its poll must know to yield. */
+    if (slot >= 0)
+        nocopy__iso_spin_publish(&((nocopy__iso_slot *)(inc->slots.base + NC_ISO_CALL_SLOT *
+                                                        NC_ISO_SLOT_BYTES))->vm_cpu);
     if (len)
         st = send_or_queue(iso, inc, call, msg, len, &slot, &posted, &queued);
     if (st == NOCOPY_OK) {
