@@ -106,6 +106,10 @@ static int deliver(const nc_iso_call *call, const uint8_t *msg, size_t len)
                 nocopy__iso_poll_role = 0;
             if (d == 0) {
                 nocopy__iso_slot_hit = NC_ISO_HIT_TAKEN;
+                /* The VM waits on this core: it takes the reply now, this
+                 * thread's clean-up after (nc_iso_slot.h). */
+                if (atomic_load_explicit(&cs->vm_cpu, memory_order_relaxed) == sched_getcpu())
+                    sched_yield();
                 return NOCOPY_OK;
             }
             if (d == -2)
