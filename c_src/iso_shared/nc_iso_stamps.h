@@ -2,7 +2,7 @@
  *
  * Built with -DNC_ISO_STAMPS (both sides), each fast-path call is stamped
  * with CLOCK_MONOTONIC, which both processes read alike: the child's three
- * stamps travel in the reply slot's padding, the VM's four are its own, and
+ * stamps travel in the reply slot's padding, the VM keeps its own, and
  * the VM prints the medians of the steps to stderr every NC_ISO_STAMP_BATCH
  * calls (docs/design.md, "Where the 5 us went"). Without the macro every
  * stamp compiles to nothing. */
