@@ -29,6 +29,7 @@ iso_test_() ->
                        {"slice of an arena input: no copy", fun arena_slice/1},
                        {"a result passed back in: no copy", fun pipeline/1},
                        {"small pieces and many pieces", fun many_pieces/1},
+                       {"requests around the NIF's stack buffer", fun stack_buffer_edge/1},
                        {"iodata: sent as its bytes, pieces where they lie", fun iodata/1},
                        {"keeps of arena inputs", fun keeps/1},
                        {"accounting: back to empty", fun accounting/1},
@@ -153,6 +154,22 @@ many_pieces(Iso) ->
     ?assertEqual(lists:sum(L), nocopy_test_iso:sum_list(Iso, L)),
     Bins = [big(2000) || _ <- lists:seq(1, 1500)],
     ?assertEqual(iolist_to_binary(Bins), nocopy_test_iso:iovec_flat(Iso, Bins)).
+
+%% The NIF builds a small request's CALL on its stack (2048 bytes: header,
+%% one segment per piece, the inline bytes) and a larger one in a message
+%% of its own: requests of 1 to 40 pieces and 1800 to 2300 inline bytes,
+%% across that bound, arrive whole (make asan checks the buffer's bounds),
+%% and so do runs of bytes given as integers (their own buffer).
+stack_buffer_edge(Iso) ->
+    C0 = info(Iso, copied_bytes),
+    Ls = [L || NP <- [1, 2, 3, 16, 17, 40], Total <- lists:seq(1800, 2300, 23),
+               L <- [[big(Total div NP + Total rem NP) | [big(Total div NP) || _ <- lists:seq(2, NP)]],
+                     [big(Total div NP) | lists:duplicate(NP, 7)]]],
+    [?assertEqual(iolist_to_binary(L), nocopy_test_iso:iovec_flat(Iso, L)) || L <- Ls],
+    %% Pieces over 1024 bytes were copied into blocks, the others inline.
+    Copied = lists:sum([byte_size(B) || L <- Ls, B <- L, is_binary(B), byte_size(B) > 1024]),
+    ?assert(Copied > 0),
+    ?assertEqual(C0 + Copied, info(Iso, copied_bytes)).
 
 %% An iodata argument travels as its bytes (wire node "v", as to the driver):
 %% C reads it as a vector whose arena piece is the region's bytes, or as a

@@ -33,6 +33,7 @@
 #include "nc_iso_msg.h"
 #include "nc_iso_region.h"
 #include "nc_iso_slot.h"
+#include "nc_iso_stamps.h"
 #include "nc_wire.h"
 
 /* ---- process-wide state ------------------------------------------------------ */
@@ -98,6 +99,13 @@ extern _Thread_local int nocopy__iso_slot_hit;
  * role came too late for most calls under load, the CALL went on the
  * channel and woke another thread while this one polled for nothing). */
 extern _Thread_local int nocopy__iso_poll_role;
+#ifdef NC_ISO_STAMPS
+/* This thread's stamps of its current call (nc_iso_stamps.h). */
+extern _Thread_local uint64_t nocopy__iso_stamp[NC_ISO_STAMP_CHILD_N];
+#define NC_ISO_CHILD_STAMP(k) (nocopy__iso_stamp[k] = nocopy__iso_now_ns())
+#else
+#define NC_ISO_CHILD_STAMP(k) ((void)0)
+#endif
 void nocopy__iso_in_release(uint64_t block);
 /* Sends one message on the channel (blocking). NOCOPY_OK or a status. */
 int nocopy__iso_send(uint32_t kind, uint64_t id, const void *body, size_t len);

@@ -73,6 +73,21 @@ static void release_handles(nc_iso_call *call);
  * nocopy__iso_sent_here), else on the channel. */
 _Thread_local int nocopy__iso_slot_hit;
 _Thread_local int nocopy__iso_poll_role;
+#ifdef NC_ISO_STAMPS
+_Thread_local uint64_t nocopy__iso_stamp[NC_ISO_STAMP_CHILD_N];
+
+/* The stamps into the slot armed for the call, before the reply is. */
+static void stamp_slot(nocopy__iso_slot *slots, uint64_t id)
+{
+    NC_ISO_CHILD_STAMP(NC_ISO_STAMP_REPLY);
+    for (size_t i = 0; i < NC_ISO_SLOTS; i++)
+        if (atomic_load(&slots[i].state) == (id << 2 | NC_ISO_SLOT_WAITING))
+            memcpy(slots[i].pad, nocopy__iso_stamp, sizeof nocopy__iso_stamp);
+    nocopy__iso_stamp[NC_ISO_STAMP_SEEN] = 0;   /* the next call may come on the channel */
+}
+#else
+#define stamp_slot(slots, id) ((void)0)
+#endif
 
 static int deliver(const nc_iso_call *call, const uint8_t *msg, size_t len)
 {
@@ -83,6 +98,7 @@ static int deliver(const nc_iso_call *call, const uint8_t *msg, size_t len)
             nocopy__iso_slot *cs = &slots[NC_ISO_CALL_SLOT];
             if (!nocopy__iso_poll_role && nocopy__iso.spin_ns)
                 nocopy__iso_poll_role = nocopy__iso_call_poll_begin(cs) == 0;
+            stamp_slot(slots, call->id);
             int d = nocopy__iso_slot_deliver(slots, NC_ISO_SLOTS, call->id, msg, len);
             /* No slot armed: the VM is not waiting on slots, no poller
              * needed (unless a CALL is being posted to it already). */
@@ -90,6 +106,10 @@ static int deliver(const nc_iso_call *call, const uint8_t *msg, size_t len)
                 nocopy__iso_poll_role = 0;
             if (d == 0) {
                 nocopy__iso_slot_hit = NC_ISO_HIT_TAKEN;
+                /* The VM waits on this core: it takes the reply now, this
+                 * thread's clean-up after (nc_iso_slot.h). */
+                if (atomic_load_explicit(&cs->vm_cpu, memory_order_relaxed) == sched_getcpu())
+                    sched_yield();
                 return NOCOPY_OK;
             }
             if (d == -2)
@@ -425,6 +445,7 @@ void nocopy__iso_call_execute(nc_iso_call *call)
     nocopy__wire_segment *segs;
     size_t nsegs;
     nocopy__wreader rd;
+    NC_ISO_CHILD_STAMP(NC_ISO_STAMP_RUN);
     call->ran = 0;
     call->handles_ended = 0;
     call->sent_at = nocopy__iso_sent_here;

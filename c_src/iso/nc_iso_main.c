@@ -186,22 +186,27 @@ static int next_message(uint8_t *buf, size_t *len, int spin)
     nocopy__iso_poll_role = 0;
     if (s && (holding || role || (spin && window && nocopy__iso_call_poll_begin(s) == 0))) {
         uint64_t until = nocopy__iso_now_ns() + window;
-        for (unsigned i = 0;; i++) {
+        int32_t me = nocopy__iso_spin_publish(&s->child_cpu);
+        for (unsigned i = 1;; i++) {
             /* acquire: take_posted reads the message's number */
             uint64_t st = atomic_load_explicit(&s->state, memory_order_acquire);
-            if (st == NC_ISO_CALL_POSTED)
+            if (st == NC_ISO_CALL_POSTED) {
+                NC_ISO_CHILD_STAMP(NC_ISO_STAMP_SEEN);
                 return take_posted(s, buf, len);
+            }
             if (st == NC_ISO_CALL_POLLING) {
-                if ((i & 15) == 0 && nocopy__iso_now_ns() >= until &&
-                    nocopy__iso_call_poll_end(s) == 0) {
-                    nocopy__iso_slot_hit = NC_ISO_HIT_NONE;
-                    break;
+                if ((i & (NC_ISO_SPIN_CHECK - 1)) == 0) {
+                    if (nocopy__iso_now_ns() >= until && nocopy__iso_call_poll_end(s) == 0) {
+                        nocopy__iso_slot_hit = NC_ISO_HIT_NONE;
+                        break;
+                    }
+                    me = nocopy__iso_spin_publish(&s->child_cpu);
                 }
             } else if (st != NC_ISO_CALL_POSTING) {
                 holding = 0;           /* a NUDGEd thread took the CALL */
                 break;
             }
-            nocopy__iso_cpu_relax();
+            nocopy__iso_spin_step(&s->vm_cpu, me);   /* the VM may wait for this core */
         }
     }
     return nocopy__iso_chan_recv(nocopy__iso.chan, buf, NC_ISO_MSG_MAX, len);

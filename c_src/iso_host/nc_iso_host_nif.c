@@ -23,6 +23,70 @@
 #include "nc_iso_chan.h"
 #include "nc_iso_host.h"
 #include "nc_iso_host_options.h"
+#include "nc_iso_stamps.h"
+
+#ifdef NC_ISO_STAMPS
+/* A measuring build (nc_iso_stamps.h): this call's stamps, the child's
+ * (copied from its reply slot), and the steps' samples of the batch. */
+#include <stdio.h>
+static _Thread_local uint64_t vm_stamp[NC_ISO_STAMP_VM_N], child_stamp[NC_ISO_STAMP_CHILD_N];
+static _Thread_local uint64_t last_exit;
+enum { STEP_ERLANG, STEP_NIF_IN, STEP_TO_CHILD, STEP_CHILD_TAKE, STEP_CHILD_RUN,
+       STEP_TO_VM, STEP_NIF_OUT, STEP_TOTAL, STEP_PREPARE, STEP_BUILD, STEP_ARM, STEP_SEND,
+       STEP_SEEN, STEP_DECODE, STEPS };
+static const char *const step_names[STEPS] = {
+    "erlang between NIFs", "NIF entry to posted", "posted to child sees it",
+    "child take+receive", "child decode+run+encode", "reply to VM sees it",
+    "VM decode to NIF exit", "whole call", " NIF: pieces+allocs+register",
+    " NIF: build_call", " NIF: arm", " NIF: post", " reply written to seen", " VM unregister+decode"};
+static uint64_t steps[STEPS][NC_ISO_STAMP_BATCH];
+static size_t nsteps;
+
+#define VM_STAMP(k) (vm_stamp[k] = nocopy__iso_now_ns())
+
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Records the call just ended, if it went the fast path both ways. */
+static void stamps_record(void)
+{
+    uint64_t *v = vm_stamp, *c = child_stamp, prev = last_exit;
+    last_exit = v[NC_ISO_STAMP_EXIT];
+    if (!prev || !v[NC_ISO_STAMP_POSTED] || !v[NC_ISO_STAMP_TAKEN] || !c[NC_ISO_STAMP_SEEN])
+        goto reset;
+    uint64_t d[STEPS] = {
+        v[NC_ISO_STAMP_ENTRY] - prev, v[NC_ISO_STAMP_POSTED] - v[NC_ISO_STAMP_ENTRY],
+        c[NC_ISO_STAMP_SEEN] - v[NC_ISO_STAMP_POSTED], c[NC_ISO_STAMP_RUN] - c[NC_ISO_STAMP_SEEN],
+        c[NC_ISO_STAMP_REPLY] - c[NC_ISO_STAMP_RUN], v[NC_ISO_STAMP_TAKEN] - c[NC_ISO_STAMP_REPLY],
+        v[NC_ISO_STAMP_EXIT] - v[NC_ISO_STAMP_TAKEN], v[NC_ISO_STAMP_EXIT] - prev,
+        v[NC_ISO_STAMP_PREPARED] - v[NC_ISO_STAMP_ENTRY],
+        v[NC_ISO_STAMP_BUILT] - v[NC_ISO_STAMP_PREPARED],
+        v[NC_ISO_STAMP_ARMED] - v[NC_ISO_STAMP_BUILT],
+        v[NC_ISO_STAMP_POSTED] - v[NC_ISO_STAMP_ARMED],
+        v[NC_ISO_STAMP_SEEN_VM] - c[NC_ISO_STAMP_REPLY],
+        v[NC_ISO_STAMP_TAKEN] - v[NC_ISO_STAMP_SEEN_VM]};
+    for (int k = 0; k < STEPS; k++)
+        steps[k][nsteps] = d[k];
+    if (++nsteps == NC_ISO_STAMP_BATCH) {
+        for (int k = 0; k < STEPS; k++) {
+            qsort(steps[k], nsteps, sizeof steps[k][0], cmp_u64);
+            fprintf(stderr, "stamps: %-26s median %6llu ns  p90 %6llu ns\n", step_names[k],
+                    (unsigned long long)steps[k][nsteps / 2],
+                    (unsigned long long)steps[k][nsteps * 9 / 10]);
+        }
+        nsteps = 0;
+    }
+reset:
+    memset(vm_stamp, 0, sizeof vm_stamp);
+    memset(child_stamp, 0, sizeof child_stamp);
+}
+#else
+#define VM_STAMP(k) ((void)0)
+#define stamps_record() ((void)0)
+#endif
 
 
 #define MAX_PIECES (1u << 20)
@@ -333,17 +397,42 @@ typedef struct piece {
 } piece;
 
 /* A request's pieces, and the bytes its integers gave (iodata), which some
- * pieces point into. */
+ * pieces point into. ps is the caller's `local` array (LOCAL_PIECES) while
+ * it fits: most requests are a few pieces, and three allocations per call
+ * were a measured part of a small call's time. */
+#define LOCAL_PIECES 16
+
 typedef struct pieces {
     piece *ps;
     size_t n;
     uint8_t *bytes;
+    piece *local;
 } pieces;
 
 static void pieces_free(pieces *r)
 {
-    enif_free(r->ps);
+    if (r->ps != r->local)
+        enif_free(r->ps);
     enif_free(r->bytes);
+}
+
+/* Grows the array *p of *cap elements of `size` bytes to twice as many;
+ * `local` is the caller's array it starts in (never freed here). 0, or
+ * -1 (no memory: *p unchanged). */
+static int grow(void **p, const void *local, size_t *cap, size_t size)
+{
+    void *np;
+    if (*p == local) {
+        if ((np = enif_alloc(*cap * 2 * size)) != NULL)
+            memcpy(np, *p, *cap * size);
+    } else {
+        np = enif_realloc(*p, *cap * 2 * size);
+    }
+    if (!np)
+        return -1;
+    *p = np;
+    *cap *= 2;
+    return 0;
 }
 
 /* Appends byte v to the request's bytes. 0, or -1 (no memory). */
@@ -363,32 +452,30 @@ static int add_byte(uint8_t **bytes, size_t *nbytes, size_t *bcap, uint8_t v)
 
 /* The request's pieces in order, walking nested lists with an explicit
  * stack: its binaries, where they lie, and runs of the bytes given as
- * integers (an iodata argument sent as bytes), gathered in out->bytes. 0, or
- * -1 for anything but binaries, bytes and lists (or no memory). */
-static int pieces_of(ErlNifEnv *env, ERL_NIF_TERM t, pieces *out)
+ * integers (an iodata argument sent as bytes), gathered in out->bytes;
+ * out->ps starts in `local` (LOCAL_PIECES). 0, or -1 for anything but
+ * binaries, bytes and lists (or no memory). */
+static int pieces_of(ErlNifEnv *env, ERL_NIF_TERM t, pieces *out, piece *local)
 {
-    size_t cap = 16, np = 0, sp = 0, scap = 16, nbytes = 0, bcap = 0;
-    piece *ps = enif_alloc(cap * sizeof *ps);
-    ERL_NIF_TERM *stack = enif_alloc(scap * sizeof *stack);
-    uint8_t *bytes = NULL;
+    size_t cap = LOCAL_PIECES, scap = LOCAL_PIECES, rcap = LOCAL_PIECES;
+    size_t np = 0, sp = 0, nbytes = 0, bcap = 0;
+    ERL_NIF_TERM local_stack[LOCAL_PIECES];
     /* Where each byte run starts in `bytes`, by piece, until they are fixed
      * up (bytes moves as it grows): runs are marked p == NULL. */
-    size_t *run_at = NULL;
+    size_t local_run_at[LOCAL_PIECES];
+    piece *ps = local;
+    ERL_NIF_TERM *stack = local_stack;
+    size_t *run_at = local_run_at;
+    uint8_t *bytes = NULL;
     int r = -1;
-    if (!ps || !stack || !(run_at = enif_alloc(cap * sizeof *run_at)))
-        goto out;
     stack[sp++] = t;
     while (sp > 0) {
         ERL_NIF_TERM x = stack[--sp], head, tail;
         ErlNifBinary b;
         int v;
         if (enif_get_list_cell(env, x, &head, &tail)) {
-            if (sp + 2 > scap) {
-                ERL_NIF_TERM *ns = enif_realloc(stack, (scap *= 2) * sizeof *ns);
-                if (!ns)
-                    goto out;
-                stack = ns;
-            }
+            if (sp + 2 > scap && grow((void **)&stack, local_stack, &scap, sizeof *stack) != 0)
+                goto out;
             stack[sp++] = tail;
             stack[sp++] = head;
             continue;
@@ -410,18 +497,11 @@ static int pieces_of(ErlNifEnv *env, ERL_NIF_TERM t, pieces *out)
             goto out;
         }
         if (np == cap) {
-            if (cap >= MAX_PIECES)
+            if (cap >= MAX_PIECES || grow((void **)&ps, local, &cap, sizeof *ps) != 0)
                 goto out;
-            piece *nps = enif_realloc(ps, (cap * 2) * sizeof *nps);
-            if (!nps)
-                goto out;
-            ps = nps;
-            size_t *nra = enif_realloc(run_at, (cap * 2) * sizeof *nra);
-            if (!nra)
-                goto out;
-            run_at = nra;
-            cap *= 2;
         }
+        if (np == rcap && grow((void **)&run_at, local_run_at, &rcap, sizeof *run_at) != 0)
+            goto out;
         run_at[np] = nbytes - (b.data ? 0 : 1);
         ps[np++] = (piece){b.data, b.size};
     }
@@ -430,14 +510,17 @@ static int pieces_of(ErlNifEnv *env, ERL_NIF_TERM t, pieces *out)
             ps[i].p = bytes + run_at[i];
     r = 0;
 out:
-    enif_free(stack);
-    enif_free(run_at);
+    if (stack != local_stack)
+        enif_free(stack);
+    if (run_at != local_run_at)
+        enif_free(run_at);
     if (r != 0) {
-        enif_free(ps);
+        if (ps != local)
+            enif_free(ps);
         enif_free(bytes);
         return r;
     }
-    *out = (pieces){ps, np, bytes};
+    *out = (pieces){ps, np, bytes, local};
     return 0;
 }
 
@@ -506,8 +589,11 @@ static size_t build_call(nc_host_iso *iso, nc_host_inc *inc, nc_host_call *call,
     nocopy__iso_seg *segs = (nocopy__iso_seg *)(msg + sizeof(nocopy__iso_hdr) +
                                                 sizeof(nocopy__iso_call_body));
     size_t nsegs = 0, inl = 0, copied = 0, small = 0, others = 0;
-    /* Inline bytes are gathered in a scratch area after the largest table. */
-    uint8_t *scratch = msg + NC_ISO_MSG_MAX - NC_ISO_INLINE_MAX;
+    /* Inline bytes are gathered in a scratch area after the largest table
+     * these pieces can make (a segment per piece at most), then moved down
+     * to the table's end: msg holds call_msg_bytes(ps, np) bytes. */
+    uint8_t *scratch = msg + sizeof(nocopy__iso_hdr) + sizeof(nocopy__iso_call_body) +
+                       (np < NC_ISO_MAX_SEGS ? np : NC_ISO_MAX_SEGS) * sizeof(nocopy__iso_seg);
     for (size_t i = 0; i < np; i++)
         if (!in_region(inc, &ps[i]) && !in_output(inc, &ps[i])) {
             others += ps[i].len;
@@ -580,6 +666,29 @@ _Static_assert(sizeof(nocopy__iso_hdr) + sizeof(nocopy__iso_call_body) +
                    NC_ISO_MSG_MAX,
                "a CALL of the most segments and inline bytes fits in a message");
 
+/* A small request's CALL is built on the NIF's stack: an allocation of
+ * NC_ISO_MSG_MAX bytes per call was a measured part of a small call's
+ * time (docs/design.md, "Where the 5 us went"). */
+#define SMALL_CALL_MSG 2048
+
+/* The bytes build_call may write for these pieces: at most one segment
+ * per piece, and at most the inline bytes of the pieces it may inline (a
+ * bound: pieces in the regions go by segment); NC_ISO_MSG_MAX when build_call
+ * may need the whole message. */
+static size_t call_msg_bytes(const piece *ps, size_t np)
+{
+    if (np > NC_ISO_MAX_SEGS)
+        return NC_ISO_MSG_MAX;
+    size_t small = 0;
+    for (size_t i = 0; i < np; i++)
+        if (ps[i].len <= NC_ISO_INLINE_PIECE)
+            small += ps[i].len;
+    if (small > NC_ISO_INLINE_MAX)
+        return NC_ISO_MSG_MAX;
+    return sizeof(nocopy__iso_hdr) + sizeof(nocopy__iso_call_body) +
+           np * sizeof(nocopy__iso_seg) + small;
+}
+
 /* Whether this call goes without the fast path (a backoff after a slot
  * given up; racy between schedulers, which only blurs it). */
 static int skip_spin(nc_host_iso *iso)
@@ -627,14 +736,22 @@ static ERL_NIF_TERM slot_reply(ErlNifEnv *env, nc_host_iso *iso, nc_host_inc *in
     uint64_t t0 = nocopy__iso_now_ns(), t = t0;
     size_t len = 0;
     int got;
-    while ((got = nocopy__iso_slot_poll(s, id, buf, sizeof buf, &len)) == NC_ISO_SLOT_PENDING &&
-           (t = nocopy__iso_now_ns()) - t0 < spin_ns) {
+    nocopy__iso_slot *cs = (nocopy__iso_slot *)(inc->slots.base +
+                                                NC_ISO_CALL_SLOT * NC_ISO_SLOT_BYTES);
+    int32_t me = spin_ns ? (int32_t)sched_getcpu() : -1;   /* published by call_nif */
+    for (unsigned i = 1;
+         (got = nocopy__iso_slot_poll(s, id, buf, sizeof buf, &len)) == NC_ISO_SLOT_PENDING &&
+         (t = nocopy__iso_now_ns()) - t0 < spin_ns;
+         i++) {
         if (posted && t - t0 >= NC_ISO_NUDGE_NS) {
             posted = 0;
             nocopy__host_inc_nudge(inc);
         }
-        nocopy__iso_cpu_relax();
+        if ((i & (NC_ISO_SPIN_CHECK - 1)) == 0)
+            me = nocopy__iso_spin_publish(&cs->vm_cpu);
+        nocopy__iso_spin_step(&cs->child_cpu, me);   /* the child may wait for this core */
     }
+    VM_STAMP(NC_ISO_STAMP_SEEN_VM);
     int declined = got == NC_ISO_SLOT_LOST;
     if (got == NC_ISO_SLOT_PENDING)
         got = nocopy__iso_slot_abandon(s, id, buf, sizeof buf, &len);
@@ -665,6 +782,10 @@ static ERL_NIF_TERM slot_reply(ErlNifEnv *env, nc_host_iso *iso, nc_host_inc *in
         }
     }
     if (r) {
+#ifdef NC_ISO_STAMPS
+        VM_STAMP(NC_ISO_STAMP_TAKEN);
+        memcpy(child_stamp, s->pad, sizeof child_stamp);
+#endif
         atomic_fetch_add(&iso->slot_replies, 1);
         atomic_store_explicit(&iso->spin_backoff, NC_ISO_SPIN_BACKOFF, memory_order_relaxed);
     } else {
@@ -721,6 +842,7 @@ static ERL_NIF_TERM queue_full(ErlNifEnv *env, const char *what, uint64_t max,
 static ERL_NIF_TERM call_nif(ErlNifEnv *env, int argc, const ERL_NIF_TERM argv[])
 {
     (void)argc;
+    VM_STAMP(NC_ISO_STAMP_ENTRY);
     nc_host_iso *iso = get_iso(env, argv[0]);
     ErlNifSInt64 tag;
     if (!iso || !enif_get_int64(env, argv[2], &tag))
@@ -728,7 +850,8 @@ static ERL_NIF_TERM call_nif(ErlNifEnv *env, int argc, const ERL_NIF_TERM argv[]
     if (!enif_is_identical(argv[1], iso->module))
         return enif_make_tuple2(env, atom(env, "wrong_module"), iso->module);
     pieces req;
-    if (pieces_of(env, argv[3], &req) != 0)
+    piece local[LOCAL_PIECES];
+    if (pieces_of(env, argv[3], &req, local) != 0)
         return enif_make_badarg(env);
     nc_host_inc *inc = current(iso);
     if (!inc) {
@@ -743,7 +866,9 @@ static ERL_NIF_TERM call_nif(ErlNifEnv *env, int argc, const ERL_NIF_TERM argv[]
      * that scheduler (a delayed deallocation that can wake it): measured
      * with perf in the reader's profile, on every call. */
     nc_host_call *call = malloc(sizeof *call);
-    uint8_t *msg = enif_alloc(NC_ISO_MSG_MAX);
+    uint8_t small_msg[SMALL_CALL_MSG];
+    uint8_t *msg = call_msg_bytes(req.ps, req.n) <= sizeof small_msg ? small_msg
+                                                                     : enif_alloc(NC_ISO_MSG_MAX);
     ERL_NIF_TERM r;
     const char *err = "out of memory";
     if (!call || !msg) {
@@ -765,19 +890,29 @@ static ERL_NIF_TERM call_nif(ErlNifEnv *env, int argc, const ERL_NIF_TERM argv[]
                       : error2(env, "eoverload", "too many calls in flight on the isolate");
         goto done;
     }
+    VM_STAMP(NC_ISO_STAMP_PREPARED);
     size_t len = build_call(iso, inc, call, req.ps, req.n, msg, &err);
     int st = NOCOPY_ENOMEM;
+    VM_STAMP(NC_ISO_STAMP_BUILT);
     if (len && iso->spin_ns && !skip_spin(iso))
         nocopy__host_slot_arm(inc, call);
+    VM_STAMP(NC_ISO_STAMP_ARMED);
     /* Read before the send: once sent, the reader may end and free the
      * call (the child's death). */
     uint64_t id = call->id;
     int slot = call->slot, posted = 0, queued = NC_HOST_QUEUED;
+    /* Before the send: a child thread woken on this core runs while this
+     * thread waits for it, and its poll must know to yield. */
+    if (slot >= 0)
+        nocopy__iso_spin_publish(&((nocopy__iso_slot *)(inc->slots.base + NC_ISO_CALL_SLOT *
+                                                        NC_ISO_SLOT_BYTES))->vm_cpu);
     if (len)
         st = send_or_queue(iso, inc, call, msg, len, &slot, &posted, &queued);
     if (st == NOCOPY_OK) {
-        if (posted)
+        if (posted) {
+            VM_STAMP(NC_ISO_STAMP_POSTED);
             atomic_fetch_add(&iso->slot_posted, 1);
+        }
         r = slot >= 0 ? slot_reply(env, iso, inc, id, slot, posted) : 0;
         if (!r)
             r = iso->timeout_ms < 0 ? atom(env, "infinity")
@@ -803,9 +938,12 @@ static ERL_NIF_TERM call_nif(ErlNifEnv *env, int argc, const ERL_NIF_TERM argv[]
     else
         r = atom(env, "dead");
 done:
-    enif_free(msg);
+    if (msg != small_msg)
+        enif_free(msg);
     pieces_free(&req);
     nocopy__host_inc_unref(inc);
+    VM_STAMP(NC_ISO_STAMP_EXIT);
+    stamps_record();
     return r;
 }
 
