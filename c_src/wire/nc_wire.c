@@ -624,14 +624,21 @@ int nocopy__wire_begin_sized(cursor *c, const nocopy__wire_segment *segs, size_t
     uint8_t hdr[3];
     uint64_t v;
 
-    *c = (cursor){.segs = segs, .nsegs = nsegs, .p = empty_payload, .end = empty_payload};
-    reset(req);
-    c->total = c->rest = total;
-    enter(c, 0);
+    size_t si = 0;
 
-    /* outputv's first entry is the (empty) driver header: step over it so
-     * that the fast path below reads the request header. */
-    skip_empty(c);
+    reset(req);
+    /* outputv's first entry is the (empty) driver header: the cursor starts
+     * at the first entry with bytes, found by index (the entries before it
+     * are empty, so the bytes after it are the total less its own). */
+    while (si < nsegs && segs[si].len == 0)
+        si++;
+    *c = (cursor){.segs = segs, .nsegs = nsegs, .si = si, .p = empty_payload,
+                  .end = empty_payload, .total = total};
+    if (si < nsegs) {
+        c->p = segs[si].base;
+        c->end = c->p + segs[si].len;
+        c->rest = total - segs[si].len;
+    }
     if (in_seg(c) >= NC_WIRE_HEADER_BYTES) {
         /* The common case: the whole fixed header in one entry, checked once. */
         const uint8_t *h = c->p;
@@ -676,8 +683,14 @@ int nocopy__wire_read_args(cursor *c, nocopy__walloc_fn alloc, void *actx, nocop
     decoder d = {c, alloc, actx, req, small, 0, FRAMES_INLINE, 0};
     int r = NOCOPY_OK;
 
+    uint32_t next_arg = 0;
+
     if (req->argc > 0) {
-        if ((r = declare(&d, req->argc, "argument list")) != NOCOPY_OK)
+        /* Nothing is declared yet: the argument count alone is charged (what
+         * declare() checks, with no other terms pending). */
+        if (req->argc <= cur_left(c) && req->argc <= NC_WIRE_MAX_TERMS)
+            d.pending = req->argc;
+        else if ((r = declare(&d, req->argc, "argument list")) != NOCOPY_OK)
             goto done;
         req->argv = alloc_slots(&d, req->argc);
         if (!req->argv) {
@@ -685,10 +698,61 @@ int nocopy__wire_read_args(cursor *c, nocopy__walloc_fn alloc, void *actx, nocop
             goto done;
         }
     }
+    /* The common shape first: leading arguments that are integers, handles
+     * or floats whose tag and 8-byte value lie in the current entry (the
+     * stubs put them in the header's run of copied bytes), each read with
+     * one bounds check, no stack and no copy. The first argument of any
+     * other kind, or split across entries, or a float that is not finite,
+     * goes to the general loop below, which reads it from the start (and
+     * refuses what must be refused). */
+    while (next_arg < req->argc && in_seg(c) >= 9) {
+        const uint8_t *p = c->p;
+        nocopy__wire_node *n = (nocopy__wire_node *)req->argv[next_arg];
+        uint64_t v = load_be(p + 1, 8);
+        switch (p[0]) {
+        case 'i':
+            n->kind = NC_W_INT;
+            n->v.i = to_i64(v);
+            break;
+        case 'u':
+            if (v <= (uint64_t)INT64_MAX) {
+                n->kind = NC_W_INT;     /* canonical, as read_node() stores it */
+                n->v.i = (int64_t)v;
+            } else {
+                n->kind = NC_W_UINT;
+                n->v.u = v;
+            }
+            break;
+        case 'h':
+            n->kind = NC_W_HANDLE;
+            n->v.handle.id = v;
+            n->v.handle.obj = NULL;
+            n->v.handle.next = req->handles;
+            req->handles = n;
+            break;
+        case 'f': {
+            double f;
+            memcpy(&f, &v, sizeof f);
+            if (!isfinite(f))
+                goto general;
+            n->kind = NC_W_FLOAT;
+            n->v.f = f;
+            break;
+        }
+        default:
+            goto general;
+        }
+        n->arity = 0;
+        c->p = p + 9;
+        next_arg++;
+        d.pending--;
+        req->nodes++;
+    }
+general:
     /* The arguments in order, each with its nested terms depth first from
      * the stack: the argument list itself takes no frame (most arguments
      * are scalars and binaries, which open none). */
-    for (uint32_t next_arg = 0;;) {
+    for (;;) {
         uintptr_t *slot;
         if (d.sp > 0) {
             frame *f = &d.stack[d.sp - 1];
