@@ -677,6 +677,47 @@ slow:
     return NOCOPY_OK;
 }
 
+/* The fast loop's "B" (see nocopy__wire_read_args): the last argument, a
+ * binary of the bytes left, that lie either right after the tag in the
+ * current entry (a small binary the runtime copied into its buffer) or as
+ * the whole of a later entry (a referenced binary), with only empty entries
+ * between. Fills n and moves the cursor as read_node() would; anything else
+ * (not the last term, no bytes, bytes that straddle entries) is left to
+ * read_node(), which reads it or refuses it: -1, cursor unmoved. */
+static int fast_tail_binary(cursor *c, decoder *d, nocopy__wire_node *n)
+{
+    size_t len = cur_left(c) - 1;
+    size_t si = c->si;
+    const uint8_t *data;
+    if (d->pending != 1 || len == 0)
+        return -1;
+    if (in_seg(c) > 1) {
+        if (in_seg(c) - 1 != len)
+            return -1;
+        data = c->p + 1;
+        c->p = c->end;
+    } else {
+        /* len > 0 bytes follow in later entries, so one of them has bytes. */
+        do
+            si++;
+        while (c->segs[si].len == 0);
+        if (c->segs[si].len != len)
+            return -1;
+        data = c->segs[si].base;
+        c->si = si;
+        c->p = c->end = data + len;
+        c->rest = 0;
+    }
+    n->kind = NC_W_BINARY;
+    n->arity = 0;
+    n->v.bytes.data = data;
+    n->v.bytes.len = len;
+    n->v.bytes.binref = c->segs[si].binref;
+    d->req->binary_bytes = d->req->binary_bytes + len < len ? UINT64_MAX
+                                                            : d->req->binary_bytes + len;
+    return NOCOPY_OK;
+}
+
 int nocopy__wire_read_args(cursor *c, nocopy__walloc_fn alloc, void *actx, nocopy__wreq *req)
 {
     frame small[FRAMES_INLINE];
@@ -701,14 +742,27 @@ int nocopy__wire_read_args(cursor *c, nocopy__walloc_fn alloc, void *actx, nocop
     /* The common shape first: leading arguments that are integers, handles
      * or floats whose tag and 8-byte value lie in the current entry (the
      * stubs put them in the header's run of copied bytes), each read with
-     * one bounds check, no stack and no copy. The first argument of any
-     * other kind, or split across entries, or a float that is not finite,
-     * goes to the general loop below, which reads it from the start (and
-     * refuses what must be refused). */
-    while (next_arg < req->argc && in_seg(c) >= 9) {
+     * one bounds check, no stack and no copy, and a last binary sent to the
+     * end ("B") that lies in one entry. The first argument of any other
+     * kind, or split across entries, or a float that is not finite, goes to
+     * the general loop below, which reads it from the start (and refuses
+     * what must be refused). */
+    size_t here;
+    while (next_arg < req->argc && (here = in_seg(c)) > 0) {
         const uint8_t *p = c->p;
         nocopy__wire_node *n = (nocopy__wire_node *)req->argv[next_arg];
-        uint64_t v = load_be(p + 1, 8);
+        uint64_t v;
+        if (p[0] == 'B') {
+            if (fast_tail_binary(c, &d, n) != NOCOPY_OK)
+                goto general;
+            next_arg++;
+            d.pending--;
+            req->nodes++;
+            continue;
+        }
+        if (here < 9)
+            goto general;
+        v = load_be(p + 1, 8);
         switch (p[0]) {
         case 'i':
             n->kind = NC_W_INT;

@@ -773,3 +773,37 @@ TEST(drv_wire_leading_scalars_every_cut)
     }
     return 0;
 }
+
+/* The fast loop's last binary ("B"): in a later entry after empty ones it is
+ * that entry, owner included; split over two entries it is refused as
+ * straddling, at its first byte, as the general loop refuses it. */
+TEST(drv_wire_tail_binary_in_a_later_entry)
+{
+    buf b = request(2);
+    put_u8(&b, 'h');
+    put_be(&b, 3, 8);
+    put_u8(&b, 'B');
+    size_t head = b.n;
+    put(&b, "0123456789", 10);
+    nocopy__wire_segment segs[4];
+    counted a = {0};
+    nocopy__wreq req;
+
+    size_t later[4] = {head, 0, 0, 10};
+    CHECK_EQ(decode_cut(&b, later, 4, segs, &req, &a), NOCOPY_OK);
+    const nocopy__wire_node *bin = (const nocopy__wire_node *)req.argv[1];
+    CHECK_EQ(bin->kind, NC_W_BINARY);
+    CHECK_EQ(bin->v.bytes.len, 10);
+    CHECK(bin->v.bytes.data == b.p + head);
+    CHECK(bin->v.bytes.binref == &segs[3]);
+    CHECK_EQ(req.binary_bytes, 10);
+    counted_free(&a);
+
+    size_t split[4] = {head, 0, 4, 6};
+    CHECK_EQ(decode_cut(&b, split, 4, segs, &req, &a), NOCOPY_EPROTO);
+    CHECK(strstr(req.err, "straddles") != NULL);
+    CHECK_EQ(req.err_offset, head);
+    counted_free(&a);
+    free(b.p);
+    return 0;
+}
