@@ -743,7 +743,8 @@ int nocopy__wire_read_args(cursor *c, nocopy__walloc_fn alloc, void *actx, nocop
      * or floats whose tag and 8-byte value lie in the current entry (the
      * stubs put them in the header's run of copied bytes), each read with
      * one bounds check, no stack and no copy, and a last binary sent to the
-     * end ("B") that lies in one entry. The first argument of any other
+     * end ("B") that lies in one entry, or a last iodata argument sent to
+     * the end ("V"). The first argument of any other
      * kind, or split across entries, or a float that is not finite, goes to
      * the general loop below, which reads it from the start (and refuses
      * what must be refused). */
@@ -755,6 +756,17 @@ int nocopy__wire_read_args(cursor *c, nocopy__walloc_fn alloc, void *actx, nocop
         if (p[0] == 'B') {
             if (fast_tail_binary(c, &d, n) != NOCOPY_OK)
                 goto general;
+            next_arg++;
+            d.pending--;
+            req->nodes++;
+            continue;
+        }
+        if (p[0] == 'V' && d.pending == 1) {
+            /* iodata to the end, the last term: as read_node() reads it. */
+            c->p = p + 1;
+            n->arity = 0;
+            if ((r = read_iodata(&d, n, cur_left(c))) != NOCOPY_OK)
+                goto done;
             next_arg++;
             d.pending--;
             req->nodes++;
