@@ -624,14 +624,21 @@ int nocopy__wire_begin_sized(cursor *c, const nocopy__wire_segment *segs, size_t
     uint8_t hdr[3];
     uint64_t v;
 
-    *c = (cursor){.segs = segs, .nsegs = nsegs, .p = empty_payload, .end = empty_payload};
-    reset(req);
-    c->total = c->rest = total;
-    enter(c, 0);
+    size_t si = 0;
 
-    /* outputv's first entry is the (empty) driver header: step over it so
-     * that the fast path below reads the request header. */
-    skip_empty(c);
+    reset(req);
+    /* outputv's first entry is the (empty) driver header: the cursor starts
+     * at the first entry with bytes, found by index (the entries before it
+     * are empty, so the bytes after it are the total less its own). */
+    while (si < nsegs && segs[si].len == 0)
+        si++;
+    *c = (cursor){.segs = segs, .nsegs = nsegs, .si = si, .p = empty_payload,
+                  .end = empty_payload, .total = total};
+    if (si < nsegs) {
+        c->p = segs[si].base;
+        c->end = c->p + segs[si].len;
+        c->rest = total - segs[si].len;
+    }
     if (in_seg(c) >= NC_WIRE_HEADER_BYTES) {
         /* The common case: the whole fixed header in one entry, checked once. */
         const uint8_t *h = c->p;
@@ -670,14 +677,61 @@ slow:
     return NOCOPY_OK;
 }
 
+/* The fast loop's "B" (see nocopy__wire_read_args): the last argument, a
+ * binary of the bytes left, that lie either right after the tag in the
+ * current entry (a small binary the runtime copied into its buffer) or as
+ * the whole of a later entry (a referenced binary), with only empty entries
+ * between. Fills n and moves the cursor as read_node() would; anything else
+ * (not the last term, no bytes, bytes that straddle entries) is left to
+ * read_node(), which reads it or refuses it: -1, cursor unmoved. */
+static int fast_tail_binary(cursor *c, decoder *d, nocopy__wire_node *n)
+{
+    size_t len = cur_left(c) - 1;
+    size_t si = c->si;
+    const uint8_t *data;
+    if (d->pending != 1 || len == 0)
+        return -1;
+    if (in_seg(c) > 1) {
+        if (in_seg(c) - 1 != len)
+            return -1;
+        data = c->p + 1;
+        c->p = c->end;
+    } else {
+        /* len > 0 bytes follow in later entries, so one of them has bytes. */
+        do
+            si++;
+        while (c->segs[si].len == 0);
+        if (c->segs[si].len != len)
+            return -1;
+        data = c->segs[si].base;
+        c->si = si;
+        c->p = c->end = data + len;
+        c->rest = 0;
+    }
+    n->kind = NC_W_BINARY;
+    n->arity = 0;
+    n->v.bytes.data = data;
+    n->v.bytes.len = len;
+    n->v.bytes.binref = c->segs[si].binref;
+    d->req->binary_bytes = d->req->binary_bytes + len < len ? UINT64_MAX
+                                                            : d->req->binary_bytes + len;
+    return NOCOPY_OK;
+}
+
 int nocopy__wire_read_args(cursor *c, nocopy__walloc_fn alloc, void *actx, nocopy__wreq *req)
 {
     frame small[FRAMES_INLINE];
     decoder d = {c, alloc, actx, req, small, 0, FRAMES_INLINE, 0};
     int r = NOCOPY_OK;
 
+    uint32_t next_arg = 0;
+
     if (req->argc > 0) {
-        if ((r = declare(&d, req->argc, "argument list")) != NOCOPY_OK)
+        /* Nothing is declared yet: the argument count alone is charged (what
+         * declare() checks, with no other terms pending). */
+        if (req->argc <= cur_left(c) && req->argc <= NC_WIRE_MAX_TERMS)
+            d.pending = req->argc;
+        else if ((r = declare(&d, req->argc, "argument list")) != NOCOPY_OK)
             goto done;
         req->argv = alloc_slots(&d, req->argc);
         if (!req->argv) {
@@ -685,10 +739,86 @@ int nocopy__wire_read_args(cursor *c, nocopy__walloc_fn alloc, void *actx, nocop
             goto done;
         }
     }
+    /* The common shape first: leading arguments that are integers, handles
+     * or floats whose tag and 8-byte value lie in the current entry (the
+     * stubs put them in the header's run of copied bytes), each read with
+     * one bounds check, no stack and no copy, and a last binary sent to the
+     * end ("B") that lies in one entry, or a last iodata argument sent to
+     * the end ("V"). The first argument of any other
+     * kind, or split across entries, or a float that is not finite, goes to
+     * the general loop below, which reads it from the start (and refuses
+     * what must be refused). */
+    size_t here;
+    while (next_arg < req->argc && (here = in_seg(c)) > 0) {
+        const uint8_t *p = c->p;
+        nocopy__wire_node *n = (nocopy__wire_node *)req->argv[next_arg];
+        uint64_t v;
+        if (p[0] == 'B') {
+            if (fast_tail_binary(c, &d, n) != NOCOPY_OK)
+                goto general;
+            next_arg++;
+            d.pending--;
+            req->nodes++;
+            continue;
+        }
+        if (p[0] == 'V' && d.pending == 1) {
+            /* iodata to the end, the last term: as read_node() reads it. */
+            c->p = p + 1;
+            n->arity = 0;
+            if ((r = read_iodata(&d, n, cur_left(c))) != NOCOPY_OK)
+                goto done;
+            next_arg++;
+            d.pending--;
+            req->nodes++;
+            continue;
+        }
+        if (here < 9)
+            goto general;
+        v = load_be(p + 1, 8);
+        switch (p[0]) {
+        case 'i':
+            n->kind = NC_W_INT;
+            n->v.i = to_i64(v);
+            break;
+        case 'u':
+            if (v <= (uint64_t)INT64_MAX) {
+                n->kind = NC_W_INT;     /* canonical, as read_node() stores it */
+                n->v.i = (int64_t)v;
+            } else {
+                n->kind = NC_W_UINT;
+                n->v.u = v;
+            }
+            break;
+        case 'h':
+            n->kind = NC_W_HANDLE;
+            n->v.handle.id = v;
+            n->v.handle.obj = NULL;
+            n->v.handle.next = req->handles;
+            req->handles = n;
+            break;
+        case 'f': {
+            double f;
+            memcpy(&f, &v, sizeof f);
+            if (!isfinite(f))
+                goto general;
+            n->kind = NC_W_FLOAT;
+            n->v.f = f;
+            break;
+        }
+        default:
+            goto general;
+        }
+        n->arity = 0;
+        c->p = p + 9;
+        next_arg++;
+        d.pending--;
+        req->nodes++;
+    }
+general:
     /* The arguments in order, each with its nested terms depth first from
      * the stack: the argument list itself takes no frame (most arguments
      * are scalars and binaries, which open none). */
-    for (uint32_t next_arg = 0;;) {
+    for (;;) {
         uintptr_t *slot;
         if (d.sp > 0) {
             frame *f = &d.stack[d.sp - 1];

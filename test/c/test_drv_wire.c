@@ -701,3 +701,109 @@ TEST(drv_wire_every_cut_decodes_as_one_segment)
     free(b.p);
     return 0;
 }
+
+/* ---- the leading scalars' fast path ------------------------------------------------ */
+
+/* Leading integers, handles and floats are read by a fast loop while their
+ * tag and value lie in the current segment; the first that does not (a cut
+ * inside it, another kind, a float that is not finite) goes to the general
+ * loop. Cut at every byte, the request decodes to the same nodes, and a
+ * non-finite float is refused at the same offset, whichever loop reads it. */
+TEST(drv_wire_leading_scalars_every_cut)
+{
+    for (int bad_float = 0; bad_float <= 1; bad_float++) {
+        buf b = request(7);
+        put_u8(&b, 'i');
+        put_be(&b, (uint64_t)-5, 8);
+        put_u8(&b, 'u');
+        put_be(&b, 7, 8);                           /* non-canonical: reads as an int */
+        put_u8(&b, 'u');
+        put_be(&b, UINT64_MAX, 8);
+        put_u8(&b, 'h');
+        put_be(&b, 11, 8);
+        size_t float_at = b.n;
+        put_u8(&b, 'f');
+        put_be(&b, bad_float ? 0x7ff0000000000000ull : 0x3ff8000000000000ull, 8);
+        put_u8(&b, 'h');
+        put_be(&b, 12, 8);
+        put_u8(&b, 'B');
+        size_t tail_at = b.n;
+        put(&b, "tail", 4);
+        for (size_t cut = 0; cut <= b.n; cut++) {
+            size_t lens[3] = {cut, 0, b.n - cut};
+            nocopy__wire_segment segs[3];
+            counted a = {0};
+            nocopy__wreq req;
+            int r = decode_cut(&b, lens, 3, segs, &req, &a);
+            if (bad_float || (cut > tail_at && cut < b.n)) {
+                CHECK_EQ(r, NOCOPY_EPROTO);
+                if (!bad_float) {      /* the binary's bytes may not be cut */
+                    CHECK(strstr(req.err, "straddles") != NULL);
+                    counted_free(&a);
+                    continue;
+                }
+                CHECK(strstr(req.err, "float is not finite") != NULL);
+                CHECK_EQ(req.err_offset, float_at + 9);
+                counted_free(&a);
+                continue;
+            }
+            CHECK_EQ(r, NOCOPY_OK);
+            const nocopy__wire_node *const *n = (const nocopy__wire_node *const *)req.argv;
+            CHECK_EQ(n[0]->kind, NC_W_INT);
+            CHECK(n[0]->v.i == -5);
+            CHECK_EQ(n[1]->kind, NC_W_INT);
+            CHECK(n[1]->v.i == 7);
+            CHECK_EQ(n[2]->kind, NC_W_UINT);
+            CHECK(n[2]->v.u == UINT64_MAX);
+            CHECK_EQ(n[3]->kind, NC_W_HANDLE);
+            CHECK(n[3]->v.handle.id == 11);
+            CHECK_EQ(n[4]->kind, NC_W_FLOAT);
+            CHECK(n[4]->v.f == 1.5);
+            CHECK_EQ(n[6]->kind, NC_W_BINARY);
+            CHECK_EQ(n[6]->v.bytes.len, 4);
+            CHECK(memcmp(n[6]->v.bytes.data, "tail", 4) == 0);
+            /* The handles' chain, newest first, whichever loop read them. */
+            CHECK(req.handles == n[5]);
+            CHECK(req.handles->v.handle.next == n[3]);
+            CHECK(n[3]->v.handle.next == NULL);
+            CHECK_EQ(req.nodes, 7);
+            counted_free(&a);
+        }
+        free(b.p);
+    }
+    return 0;
+}
+
+/* The fast loop's last binary ("B"): in a later entry after empty ones it is
+ * that entry, owner included; split over two entries it is refused as
+ * straddling, at its first byte, as the general loop refuses it. */
+TEST(drv_wire_tail_binary_in_a_later_entry)
+{
+    buf b = request(2);
+    put_u8(&b, 'h');
+    put_be(&b, 3, 8);
+    put_u8(&b, 'B');
+    size_t head = b.n;
+    put(&b, "0123456789", 10);
+    nocopy__wire_segment segs[4];
+    counted a = {0};
+    nocopy__wreq req;
+
+    size_t later[4] = {head, 0, 0, 10};
+    CHECK_EQ(decode_cut(&b, later, 4, segs, &req, &a), NOCOPY_OK);
+    const nocopy__wire_node *bin = (const nocopy__wire_node *)req.argv[1];
+    CHECK_EQ(bin->kind, NC_W_BINARY);
+    CHECK_EQ(bin->v.bytes.len, 10);
+    CHECK(bin->v.bytes.data == b.p + head);
+    CHECK(bin->v.bytes.binref == &segs[3]);
+    CHECK_EQ(req.binary_bytes, 10);
+    counted_free(&a);
+
+    size_t split[4] = {head, 0, 4, 6};
+    CHECK_EQ(decode_cut(&b, split, 4, segs, &req, &a), NOCOPY_EPROTO);
+    CHECK(strstr(req.err, "straddles") != NULL);
+    CHECK_EQ(req.err_offset, head);
+    counted_free(&a);
+    free(b.p);
+    return 0;
+}

@@ -60,6 +60,8 @@
     X(drv_wire_iodata_cannot_take_declared_bytes)                              \
     X(drv_wire_terms_to_the_end)                                               \
     X(drv_wire_every_cut_decodes_as_one_segment)                               \
+    X(drv_wire_leading_scalars_every_cut)                                      \
+    X(drv_wire_tail_binary_in_a_later_entry)                                   \
     /* isolated backend, shared layer (test/c/test_iso_*.c) */                 \
     /* test_iso_region.c */                                                    \
     X(iso_region_sizes)                                                        \
