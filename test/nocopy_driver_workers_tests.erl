@@ -202,14 +202,107 @@ overload_test_() ->
         end)
     end}}.
 
-%% The queue is bounded in decoded bytes too (hardening review O1: a request of
-%% small terms decodes into tens of times its size). With one worker held at
-%% the gate and a 64 KiB budget, a call of a 10,000-element list (hundreds of
-%% KiB once decoded) is still queued, because nothing else waits; the next is
+%% A call that surely runs on a worker is queued undecoded and decoded by its
+%% worker (nc_drv_decode.c): a request that does not decode is answered from
+%% there, with the reply outputv gives on a port that decodes it inline, to
+%% its own caller. Each bad request is queued behind a held worker, between
+%% good calls of other processes; the replies are compared whole (tag,
+%% reason, cause and text) with those of an inline port.
+decode_on_worker_test_() ->
+    {"a request that fails to decode on a worker gets the inline reply, to its caller",
+     {timeout, 60, fun() ->
+        with_ports([[{workers, 1}, {inline, false}], [], []], fun(P, Inline, C) ->
+            Fp = fp(),
+            Echo = index(echo_i64),
+            Hdr = fun(Tag, Argc) ->
+                          <<"nc", (nocopy_wire:version()), Fp:32, Echo:32, Argc:32, $i, Tag:64>>
+                  end,
+            Cases = [[Hdr(21, 1)],
+                     [Hdr(22, 1), <<$i, 1:64, "junk">>],
+                     [Hdr(23, 1), <<"?">>],
+                     [Hdr(24, 1), <<$b, 1000:64, "x">>],
+                     [Hdr(25, 1), <<$f, 16#7ff0000000000000:64>>],
+                     [Hdr(26, 1), <<$b, 300:64>>, nc_big(200), nc_big(100)]],
+            Expected = [begin
+                            true = erlang:port_command(Inline, Data),
+                            raw_reply()
+                        end || Data <- Cases],
+            [?assertMatch({_, {'$nocopy_error', eproto, {general, <<_/binary>>}}}, E)
+             || E <- Expected],
+            gate_reset(C),
+            Blocker = nocopy_test_drv:async(P, gate_wait, [?GATE_MS]),
+            until(fun() -> gate_waiting(C) =:= 1 end),
+            Self = self(),
+            Send = fun(Data) ->
+                           spawn_link(fun() ->
+                                              true = erlang:port_command(P, Data),
+                                              Self ! {sent, self()},
+                                              Self ! {got, self(), raw_reply()}
+                                      end)
+                   end,
+            Good = fun(N) -> spawn_link(fun() ->
+                                                Self ! {sent, self()},
+                                                Self ! {got, self(), nocopy_test_drv:echo_i64(P, N)}
+                                        end)
+                   end,
+            Pids = lists:append([[Send(Data), Good(N)] || {Data, N} <- lists:zip(Cases, lists:seq(1, length(Cases)))]),
+            [receive {sent, Pid} -> ok end || Pid <- Pids],
+            ok = nocopy_test_drv:gate_open(C),
+            ?assertMatch({released, _}, nocopy_test_drv:await(Blocker)),
+            Got = [receive {got, Pid, R} -> R after 10000 -> erlang:error({no_reply, Pid}) end
+                   || Pid <- Pids],
+            ?assertEqual(lists:append([[E, N] || {E, N} <- lists:zip(Expected, lists:seq(1, length(Cases)))]),
+                         Got),
+            gate_reset(C)
+        end)
+    end}}.
+
+%% Queued calls count their requests' bytes, binaries included: a queued call
+%% keeps them alive. With one worker held and a 64 KiB budget, a call of a
+%% 100 KiB binary is still queued, because nothing else waits; a call of a
+%% 1 KiB binary is then refused, and says its own size; once the big one has
+%% run, it queues again.
+overload_request_bytes_test_() ->
+    {"queue_bytes counts the requests' binaries",
+     {timeout, 60, fun() ->
+        with_ports([[{workers, 1}, {queue, 100}, {queue_bytes, 65536}, {inline, false}], []],
+                   fun(P, C) ->
+            gate_reset(C),
+            Running = nocopy_test_drv:async(P, gate_wait, [?GATE_MS]),
+            until(fun() -> gate_waiting(C) =:= 1 end),
+            Big = nc_big(100 * 1024),
+            Small = nc_big(1024),
+            Queued = nocopy_test_drv:async(P, address_of, [Big]),
+            Text = try nocopy_test_drv:address_of(P, Small) of
+                       V -> erlang:error({expected_eoverload, V})
+                   catch
+                       error:eoverload:St ->
+                           #{general := T} = nocopy_test_lib:error_strings(eoverload, St),
+                           T
+                   end,
+            {match, [Bytes]} =
+                re:run(Text, "^the port's queued calls would hold more than 65536 bytes "
+                             "of requests \\(this one: ([0-9]+)\\)$",
+                       [{capture, all_but_first, list}]),
+            ?assert(list_to_integer(Bytes) > 1024),
+            ?assert(list_to_integer(Bytes) < 65536),
+            ok = nocopy_test_drv:gate_open(C),
+            ?assertMatch({released, _}, nocopy_test_drv:await(Running)),
+            ?assertEqual(nif_addr(Big), nocopy_test_drv:await(Queued)),
+            ?assertEqual(nif_addr(Small), nocopy_test_drv:address_of(P, Small)),
+            gate_reset(C)
+        end)
+    end}}.
+
+%% The queue is bounded in bytes too (hardening review O1: a request of small
+%% terms decodes into tens of times its size, which its worker decodes): each
+%% queued call counts its request's size. With one worker held at the gate
+%% and a 64 KiB budget, a call of a 10,000-element list (about 90 KiB of
+%% request) is still queued, because nothing else waits; the next is
 %% refused, and so is a small one while the big one holds the budget. Once it
 %% has run, small calls queue again.
 overload_bytes_test_() ->
-    {"the queue's decoded bytes are bounded: eoverload past queue_bytes",
+    {"the queue's request bytes are bounded: eoverload past queue_bytes",
      {timeout, 60, fun() ->
         with_ports([[{workers, 1}, {queue, 100}, {queue_bytes, 65536}, {inline, false}], []],
                    fun(P, C) ->
@@ -230,7 +323,7 @@ overload_bytes_test_() ->
             Text = Refused(Big),
             {match, [Bytes]} =
                 re:run(Text, "^the port's queued calls would hold more than 65536 bytes "
-                             "of decoded requests \\(this one: ([0-9]+)\\)$",
+                             "of requests \\(this one: ([0-9]+)\\)$",
                        [{capture, all_but_first, list}]),
             ?assert(list_to_integer(Bytes) > 65536),
             _ = Refused([1, 2, 3]),

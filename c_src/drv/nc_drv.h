@@ -7,6 +7,9 @@
  *                    frees closed ports once their workers are done
  *   nc_drv_pool.c    the per-port worker threads and their bounded queue
  *   nc_drv_exec.c    running one decoded call, replying, releasing what it holds
+ *   nc_drv_decode.c  decoding a request's arguments into its call, and looking
+ *                    up its handles: on the scheduler (outputv) or, for a call
+ *                    queued undecoded, on the worker that runs it
  *   nc_drv_spare.c   the port's spare calls: heap calls reused, not freed
  *   nc_backend.h     the core's primitives (nc_prims.h): reading terms, memory,
  *                    handle references and the table's insert, and (in
@@ -105,11 +108,17 @@ void nocopy__drv_tombstones_free(void);
 struct nc_drv_call;
 struct nc_drv_pool;
 
+/* Fields that threads on different cores write are this far apart, so that
+ * each sits on a cache line of its own (x86-64 and most arm64 lines are 64
+ * bytes): a line two cores write in turn moves between them at every write. */
+#define NC_DRV_LINE 64
+
 /* One worker thread, and the call it is running, so that closing the port can
  * answer that call's caller (nc_drv_pool.c): `running` is the call, NULL when
  * idle, or one of the NC_DRV_RUNNING_* marks while its reply is being sent. */
 typedef struct nc_drv_worker {
-    struct nc_drv_pool *pool;
+    /* Each worker writes its `running` twice a call: one line each. */
+    _Alignas(NC_DRV_LINE) struct nc_drv_pool *pool;
     _Atomic(uintptr_t) running;
 } nc_drv_worker;
 
@@ -118,7 +127,7 @@ typedef struct nc_drv_pool {
     ErlDrvCond *cv;
     struct nc_drv_call *head, *tail;        /* queued calls, FIFO */
     size_t queued, limit;                   /* calls */
-    size_t queued_bytes, byte_limit;        /* their decoded requests' bytes */
+    size_t queued_bytes, byte_limit;        /* their nc_drv_call.cost */
     unsigned nworkers, started;
     int stopping;
     /* Calls handed to the workers and not yet released (queued or running):
@@ -131,22 +140,27 @@ typedef struct nc_drv_pool {
 } nc_drv_pool;
 
 /* Released heap calls kept for reuse (nc_drv_spare.c): pushed by any thread
- * onto `given`, taken by the scheduler holding the port lock into `kept`. */
+ * onto `given`, taken by the scheduler holding the port lock into `kept`.
+ * `kept` is the scheduler's alone, on another line than `given`, which the
+ * workers write. */
 typedef struct nc_drv_spares {
-    _Atomic(struct nc_drv_call *) given;
     struct nc_drv_call *kept;               /* the port lock's */
-    _Atomic unsigned count;                 /* on both lists */
+    _Alignas(NC_DRV_LINE) _Atomic(struct nc_drv_call *) given;
+    _Atomic unsigned ngiven;                /* at least the length of `given` */
 } nc_drv_spares;
 
-/* At most this many spare calls per port (3 032 bytes each on x86-64, so at
- * most 190 KiB a port, freed when it closes): enough for the calls a port's
- * workers have in flight under many callers. */
-#define NC_DRV_SPARES_MAX 64u
+/* At most this many calls on each list of a port's spares, so at most twice
+ * as many spares (3 064 bytes each on x86-64: 192 KiB a port, freed when it
+ * closes): enough for the calls a port's workers have in flight under many
+ * callers. */
+#define NC_DRV_SPARES_MAX 32u
 
-/* A port's state. Freed by its stop when no call is running on its workers,
- * otherwise by the janitor once they have finished (nc_drv_port.c): calls
- * that outlive their port still reach its handle table and port term. */
+/* A port's state, aligned to NC_DRV_LINE. Freed by its stop when no call is
+ * running on its workers, otherwise by the janitor once they have finished
+ * (nc_drv_port.c): calls that outlive their port still reach its handle
+ * table and port term. */
 typedef struct nc_drv_port {
+    void *mem;                              /* its allocation (nc_drv_port.c) */
     ErlDrvPort port;
     ErlDrvTermData port_term;               /* driver_mk_port, computed in start */
     int inline_normal;                      /* 0: NOCOPY_NORMAL calls go to workers too */
@@ -296,7 +310,13 @@ typedef struct nc_drv_call {
     ErlDrvTermData caller;                  /* driver_caller(), from outputv */
     nocopy__wreq req;
     nocopy__arena dec;                      /* the decoded request's nodes */
-    size_t dec_bytes;                       /* asked of dec: the queue's cost */
+    size_t dec_bytes;                       /* asked of dec */
+    size_t cost;                            /* what the queue counts: the request's
+                                             * bytes and dec_bytes when queued */
+    /* A call queued undecoded (its worker decodes it: nc_drv_decode.c): the
+     * request's entries, in dec, their bytes in `keeps`; NULL once decoded. */
+    const nocopy__wire_segment *segs;
+    size_t nsegs, total;
     ErlDrvSInt64 tag_int;                   /* the spec points here */
     ErlDrvTermData *spec;                   /* the result's entries so far:
                                              * spec_inline or in base.arena */
@@ -307,7 +327,7 @@ typedef struct nc_drv_call {
     ErlDrvBinary **keeps;                   /* queued calls: binv refs, in dec */
     size_t nkeeps;
     int heap;                               /* allocated by outputv, freed at end */
-    struct nc_drv_call *next;               /* pool queue link */
+    struct nc_drv_call *next;               /* pool queue link; spare list link */
 } nc_drv_call;
 
 #define DRV_CALL(c) ((nc_drv_call *)(c))
@@ -351,6 +371,35 @@ int nocopy__drv_send_error(nc_drv_port *dp, ErlDrvTermData to, const nocopy__wre
  * client turns it into an error about its port argument. Any thread. */
 int nocopy__drv_send_wrong_port(nc_drv_port *dp, ErlDrvTermData to, const nocopy__wreq *req,
                                 ErlDrvSInt64 *tag_int);
+/* ---- decoding a request (nc_drv_decode.c) -------------------------------- */
+
+/* The decoder's allocator context for one call: its arena's inline buffer,
+ * then `spill` (an inline call: room on dispatch()'s stack), then the arena's
+ * blocks. Every size asked is added to call->dec_bytes. */
+typedef struct nc_drv_dec_ctx {
+    nc_drv_call *call;
+    unsigned char *spill;                   /* NC_DRV_DEC_SPILL bytes, or NULL */
+    size_t spill_used;
+} nc_drv_dec_ctx;
+
+/* Room on dispatch()'s stack for what an inline call's decoded request needs
+ * beyond its arena's inline buffer (NC_ARENA_INLINE): an iodata argument of
+ * 64 pieces takes 1.5 KiB of piece views and owners, which would otherwise
+ * cost a malloc'd arena block and its free on every call. */
+#define NC_DRV_DEC_SPILL 3072
+
+/* A nocopy__walloc_fn; ctx is an nc_drv_dec_ctx. */
+void *nocopy__drv_dec_alloc(void *ctx, size_t size);
+/* Looks up every handle of the decoded request in the port's table, KEPT for
+ * the call. `alone`: as for nocopy__drv_htable_lookup. */
+void nocopy__drv_resolve_handles(nc_drv_call *call, int alone);
+/* Decodes the arguments of a call queued undecoded (segs set), on the worker
+ * that runs it, and looks up its handles there: NOCOPY_OK with call->base
+ * ready to run, or the status with the error recorded in call->base (the
+ * texts an inline decode answers with). Writes no field that closing the
+ * port reads meanwhile (the tag, the caller, the port: nc_drv_pool.c). */
+int nocopy__drv_call_decode(nc_drv_call *call);
+
 /* Sends the call's outcome (result or recorded error). 1: delivered. */
 int nocopy__drv_send_outcome(nc_drv_call *call, int status);
 /* Frees the binary references the result holds. */
