@@ -176,9 +176,9 @@ int nocopy__drv_pool_init(nc_drv_pool *p, unsigned workers, size_t limit,
 typedef enum nc_drv_submit {
     NC_DRV_QUEUED,          /* HANDED OVER to the pool */
     NC_DRV_QUEUE_FULL,      /* `limit` calls are queued */
-    NC_DRV_QUEUE_HEAVY,     /* the call's decoded request would take the queued
-                             * ones past `byte_limit` bytes (a call is always
-                             * taken when none is queued) */
+    NC_DRV_QUEUE_HEAVY,     /* the call's cost would take the queued ones past
+                             * `byte_limit` bytes (a call is always taken when
+                             * none is queued) */
     NC_DRV_NO_WORKER        /* no worker thread could be started */
 } nc_drv_submit;
 
