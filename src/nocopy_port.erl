@@ -67,14 +67,11 @@
 %% `{workers, N}': threads for calls that must not run on a scheduler
 %% (dirty functions), 1..64, default 4. `{queue, N}': calls that may wait for
 %% a worker, 1..1048576, default 1024; more are refused with `eoverload'.
-%% `{queue_bytes, N}': the bytes those calls' requests may hold, 1..2^40,
-%% default 64 MiB; a call that would take the queue past it is refused with
-%% `eoverload' (a call is always taken when none waits). A queued call counts
-%% its request's size, its binaries included (it keeps them alive, by
-%% reference), and what was decoded of it before it was queued (a request of
-%% small terms decodes into up to 40 times its size; most queued calls are
-%% decoded by their worker, only a `NOCOPY_DIRTY_ABOVE' one before it waits).
-%% `{inline, false}': run every call on the workers, normal functions too
+%% `{queue_bytes, N}': the memory those calls' decoded requests may hold,
+%% 1..2^40 bytes, default 64 MiB; a call that would take the queue past it is
+%% refused with `eoverload' (a call is always taken when none waits). A request
+%% of small terms decodes into up to 40 times its size; input binaries are held
+%% by reference and not counted. `{inline, false}': run every call on the workers, normal functions too
 %% (default `true': normal functions run inline in the driver, on the
 %% caller's scheduler). The bounds are the driver's (c_src/drv/nc_drv_options.h);
 %% `NAME_drv:'$port_options'()' lists them.

@@ -113,7 +113,7 @@ concurrency_test_() ->
     end}}.
 
 %% Every call on the workers, from more callers than the port keeps spare
-%% calls (NC_DRV_SPARES_MAX, 64): calls are given back and reused, each reused
+%% calls (NC_DRV_SPARES_MAX, 32 on each of its two lists: 64): calls are given back and reused, each reused
 %% one starts clean (its own tag, arguments, handles and result), and those over
 %% the bound are freed; closing the port frees the spares (asan, valgrind).
 spare_calls_test_() ->
@@ -202,14 +202,13 @@ overload_test_() ->
         end)
     end}}.
 
-%% A call that surely runs on a worker is queued undecoded and decoded by its
-%% worker (nc_drv_decode.c): a request that does not decode is answered from
-%% there, with the reply outputv gives on a port that decodes it inline, to
-%% its own caller. Each bad request is queued behind a held worker, between
-%% good calls of other processes; the replies are compared whole (tag,
-%% reason, cause and text) with those of an inline port.
-decode_on_worker_test_() ->
-    {"a request that fails to decode on a worker gets the inline reply, to its caller",
+%% Requests that do not decode, sent to a port whose calls all go to its
+%% workers, each from its own process, between good calls of other processes
+%% queued behind a held worker: every caller gets its own reply (tags never
+%% mixed up), the bad ones the reply an inline port gives, compared whole
+%% (tag, reason, cause and text).
+bad_requests_among_queued_test_() ->
+    {"bad requests among queued calls: each caller gets its own reply, as inline",
      {timeout, 60, fun() ->
         with_ports([[{workers, 1}, {inline, false}], [], []], fun(P, Inline, C) ->
             Fp = fp(),
@@ -257,52 +256,14 @@ decode_on_worker_test_() ->
         end)
     end}}.
 
-%% Queued calls count their requests' bytes, binaries included: a queued call
-%% keeps them alive. With one worker held and a 64 KiB budget, a call of a
-%% 100 KiB binary is still queued, because nothing else waits; a call of a
-%% 1 KiB binary is then refused, and says its own size; once the big one has
-%% run, it queues again.
-overload_request_bytes_test_() ->
-    {"queue_bytes counts the requests' binaries",
-     {timeout, 60, fun() ->
-        with_ports([[{workers, 1}, {queue, 100}, {queue_bytes, 65536}, {inline, false}], []],
-                   fun(P, C) ->
-            gate_reset(C),
-            Running = nocopy_test_drv:async(P, gate_wait, [?GATE_MS]),
-            until(fun() -> gate_waiting(C) =:= 1 end),
-            Big = nc_big(100 * 1024),
-            Small = nc_big(1024),
-            Queued = nocopy_test_drv:async(P, address_of, [Big]),
-            Text = try nocopy_test_drv:address_of(P, Small) of
-                       V -> erlang:error({expected_eoverload, V})
-                   catch
-                       error:eoverload:St ->
-                           #{general := T} = nocopy_test_lib:error_strings(eoverload, St),
-                           T
-                   end,
-            {match, [Bytes]} =
-                re:run(Text, "^the port's queued calls would hold more than 65536 bytes "
-                             "of requests \\(this one: ([0-9]+)\\)$",
-                       [{capture, all_but_first, list}]),
-            ?assert(list_to_integer(Bytes) > 1024),
-            ?assert(list_to_integer(Bytes) < 65536),
-            ok = nocopy_test_drv:gate_open(C),
-            ?assertMatch({released, _}, nocopy_test_drv:await(Running)),
-            ?assertEqual(nif_addr(Big), nocopy_test_drv:await(Queued)),
-            ?assertEqual(nif_addr(Small), nocopy_test_drv:address_of(P, Small)),
-            gate_reset(C)
-        end)
-    end}}.
-
-%% The queue is bounded in bytes too (hardening review O1: a request of small
-%% terms decodes into tens of times its size, which its worker decodes): each
-%% queued call counts its request's size. With one worker held at the gate
-%% and a 64 KiB budget, a call of a 10,000-element list (about 90 KiB of
-%% request) is still queued, because nothing else waits; the next is
+%% The queue is bounded in decoded bytes too (hardening review O1: a request of
+%% small terms decodes into tens of times its size). With one worker held at
+%% the gate and a 64 KiB budget, a call of a 10,000-element list (hundreds of
+%% KiB once decoded) is still queued, because nothing else waits; the next is
 %% refused, and so is a small one while the big one holds the budget. Once it
 %% has run, small calls queue again.
 overload_bytes_test_() ->
-    {"the queue's request bytes are bounded: eoverload past queue_bytes",
+    {"the queue's decoded bytes are bounded: eoverload past queue_bytes",
      {timeout, 60, fun() ->
         with_ports([[{workers, 1}, {queue, 100}, {queue_bytes, 65536}, {inline, false}], []],
                    fun(P, C) ->
@@ -323,7 +284,7 @@ overload_bytes_test_() ->
             Text = Refused(Big),
             {match, [Bytes]} =
                 re:run(Text, "^the port's queued calls would hold more than 65536 bytes "
-                             "of requests \\(this one: ([0-9]+)\\)$",
+                             "of decoded requests \\(this one: ([0-9]+)\\)$",
                        [{capture, all_but_first, list}]),
             ?assert(list_to_integer(Bytes) > 65536),
             _ = Refused([1, 2, 3]),

@@ -7,9 +7,6 @@
  *                    frees closed ports once their workers are done
  *   nc_drv_pool.c    the per-port worker threads and their bounded queue
  *   nc_drv_exec.c    running one decoded call, replying, releasing what it holds
- *   nc_drv_decode.c  decoding a request's arguments into its call, and looking
- *                    up its handles: on the scheduler (outputv) or, for a call
- *                    queued undecoded, on the worker that runs it
  *   nc_drv_spare.c   the port's spare calls: heap calls reused, not freed
  *   nc_backend.h     the core's primitives (nc_prims.h): reading terms, memory,
  *                    handle references and the table's insert, and (in
@@ -127,7 +124,7 @@ typedef struct nc_drv_pool {
     ErlDrvCond *cv;
     struct nc_drv_call *head, *tail;        /* queued calls, FIFO */
     size_t queued, limit;                   /* calls */
-    size_t queued_bytes, byte_limit;        /* their nc_drv_call.cost */
+    size_t queued_bytes, byte_limit;        /* their decoded requests' bytes */
     unsigned nworkers, started;
     int stopping;
     /* Calls handed to the workers and not yet released (queued or running):
@@ -150,7 +147,7 @@ typedef struct nc_drv_spares {
 } nc_drv_spares;
 
 /* At most this many calls on each list of a port's spares, so at most twice
- * as many spares (3 064 bytes each on x86-64: 192 KiB a port, freed when it
+ * as many spares (3 032 bytes each on x86-64: 190 KiB a port, freed when it
  * closes): enough for the calls a port's workers have in flight under many
  * callers. */
 #define NC_DRV_SPARES_MAX 32u
@@ -176,9 +173,9 @@ int nocopy__drv_pool_init(nc_drv_pool *p, unsigned workers, size_t limit,
 typedef enum nc_drv_submit {
     NC_DRV_QUEUED,          /* HANDED OVER to the pool */
     NC_DRV_QUEUE_FULL,      /* `limit` calls are queued */
-    NC_DRV_QUEUE_HEAVY,     /* the call's cost would take the queued ones past
-                             * `byte_limit` bytes (a call is always taken when
-                             * none is queued) */
+    NC_DRV_QUEUE_HEAVY,     /* the call's decoded request would take the queued
+                             * ones past `byte_limit` bytes (a call is always
+                             * taken when none is queued) */
     NC_DRV_NO_WORKER        /* no worker thread could be started */
 } nc_drv_submit;
 
@@ -310,13 +307,7 @@ typedef struct nc_drv_call {
     ErlDrvTermData caller;                  /* driver_caller(), from outputv */
     nocopy__wreq req;
     nocopy__arena dec;                      /* the decoded request's nodes */
-    size_t dec_bytes;                       /* asked of dec */
-    size_t cost;                            /* what the queue counts: the request's
-                                             * bytes and dec_bytes when queued */
-    /* A call queued undecoded (its worker decodes it: nc_drv_decode.c): the
-     * request's entries, in dec, their bytes in `keeps`; NULL once decoded. */
-    const nocopy__wire_segment *segs;
-    size_t nsegs, total;
+    size_t dec_bytes;                       /* asked of dec: the queue's cost */
     ErlDrvSInt64 tag_int;                   /* the spec points here */
     ErlDrvTermData *spec;                   /* the result's entries so far:
                                              * spec_inline or in base.arena */
@@ -371,35 +362,6 @@ int nocopy__drv_send_error(nc_drv_port *dp, ErlDrvTermData to, const nocopy__wre
  * client turns it into an error about its port argument. Any thread. */
 int nocopy__drv_send_wrong_port(nc_drv_port *dp, ErlDrvTermData to, const nocopy__wreq *req,
                                 ErlDrvSInt64 *tag_int);
-/* ---- decoding a request (nc_drv_decode.c) -------------------------------- */
-
-/* The decoder's allocator context for one call: its arena's inline buffer,
- * then `spill` (an inline call: room on dispatch()'s stack), then the arena's
- * blocks. Every size asked is added to call->dec_bytes. */
-typedef struct nc_drv_dec_ctx {
-    nc_drv_call *call;
-    unsigned char *spill;                   /* NC_DRV_DEC_SPILL bytes, or NULL */
-    size_t spill_used;
-} nc_drv_dec_ctx;
-
-/* Room on dispatch()'s stack for what an inline call's decoded request needs
- * beyond its arena's inline buffer (NC_ARENA_INLINE): an iodata argument of
- * 64 pieces takes 1.5 KiB of piece views and owners, which would otherwise
- * cost a malloc'd arena block and its free on every call. */
-#define NC_DRV_DEC_SPILL 3072
-
-/* A nocopy__walloc_fn; ctx is an nc_drv_dec_ctx. */
-void *nocopy__drv_dec_alloc(void *ctx, size_t size);
-/* Looks up every handle of the decoded request in the port's table, KEPT for
- * the call. `alone`: as for nocopy__drv_htable_lookup. */
-void nocopy__drv_resolve_handles(nc_drv_call *call, int alone);
-/* Decodes the arguments of a call queued undecoded (segs set), on the worker
- * that runs it, and looks up its handles there: NOCOPY_OK with call->base
- * ready to run, or the status with the error recorded in call->base (the
- * texts an inline decode answers with). Writes no field that closing the
- * port reads meanwhile (the tag, the caller, the port: nc_drv_pool.c). */
-int nocopy__drv_call_decode(nc_drv_call *call);
-
 /* Sends the call's outcome (result or recorded error). 1: delivered. */
 int nocopy__drv_send_outcome(nc_drv_call *call, int status);
 /* Frees the binary references the result holds. */

@@ -11,9 +11,7 @@
  * A NOCOPY_NORMAL function runs right here in outputv, on the scheduler
  * thread, with its call context on the C stack: a thread hand-off costs about
  * a microsecond, ten times a whole short call. Other functions are queued to
- * the port's workers (nc_drv_pool.c) with every input binary KEPT; one that
- * surely runs there is queued undecoded, and its worker decodes it
- * (nc_drv_decode.c), so that outputv, which holds the port lock, stays short. */
+ * the port's workers (nc_drv_pool.c) with every input binary KEPT. */
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -68,11 +66,21 @@ static void drv_finish(void)
 
 /* ---- one request ------------------------------------------------------------- */
 
-/* An inline call's decoded request may spill onto dispatch()'s stack
- * (NC_DRV_DEC_SPILL, nc_drv.h): an inline call never outlives dispatch(); a
- * heap call may (a worker runs it), so it has none. With the entries
- * described in drv_outputv and the call itself, an inline request takes
- * about 10 KiB of the scheduler's stack. */
+/* Room on dispatch()'s stack for what an inline call's decoded request needs
+ * beyond its arena's inline buffer (NC_ARENA_INLINE): an iodata argument of
+ * 64 pieces takes 1.5 KiB of piece views and owners, which would otherwise
+ * cost a malloc'd arena block and its free on every call. An inline call
+ * never outlives dispatch(); a heap call may (a worker runs it), so it has
+ * none. With the entries described in drv_outputv and the call itself, an
+ * inline request takes about 10 KiB of the scheduler's stack. */
+#define DEC_SPILL_BYTES 3072
+
+/* The decoder's allocator for one call. */
+typedef struct dec_ctx {
+    nc_drv_call *call;
+    unsigned char *spill;          /* DEC_SPILL_BYTES, or NULL: a heap call */
+    size_t spill_used;
+} dec_ctx;
 
 /* The call's arena, counting what a queued call will hold. */
 static void *call_alloc(nc_drv_call *call, size_t size)
@@ -81,17 +89,41 @@ static void *call_alloc(nc_drv_call *call, size_t size)
     return nocopy__arena_alloc_fast(&call->dec, size);
 }
 
-/* Looks up the request's handles on the scheduler thread, KEPT for the call.
+/* The decoder's allocator: the arena's inline buffer, then the spill (inline
+ * calls), then the arena's blocks. */
+static void *dec_alloc(void *ctx, size_t size)
+{
+    dec_ctx *d = ctx;
+    nc_drv_call *call = d->call;
+    size_t need = (size + NC_ALIGN - 1) & ~(size_t)(NC_ALIGN - 1);
+    call->dec_bytes += size;
+    if (size - 1 < NC_ARENA_INLINE && need <= NC_ARENA_INLINE - call->dec.inline_used) {
+        void *p = call->dec.inline_buf + call->dec.inline_used;
+        call->dec.inline_used += need;
+        return p;
+    }
+    if (d->spill && size - 1 < DEC_SPILL_BYTES && need <= DEC_SPILL_BYTES - d->spill_used) {
+        void *p = d->spill + d->spill_used;
+        d->spill_used += need;
+        return p;
+    }
+    return nocopy__arena_alloc(&call->dec, size);
+}
+
+/* Looks up every handle of the request in the port's table, KEPT for the
+ * call. Done on the scheduler thread, so a queued call holds its handles.
  * Without the table's lock while no call is on the port's workers: then no
  * other thread can touch the table (the port lock keeps other schedulers out,
  * and only this thread queues calls). The acquire pairs with the release of
  * the worker that lowered `outstanding` last. */
 static void resolve_handles(nc_drv_call *call)
 {
+    nc_drv_port *dp = call->dp;
     if (!call->req.handles)
         return;
-    nocopy__drv_resolve_handles(
-        call, atomic_load_explicit(&call->dp->pool.outstanding, memory_order_acquire) == 0);
+    int alone = atomic_load_explicit(&dp->pool.outstanding, memory_order_acquire) == 0;
+    for (nocopy__wire_node *n = call->req.handles; n; n = n->v.handle.next)
+        n->v.handle.obj = nocopy__drv_htable_lookup(&dp->handles, n->v.handle.id, alone);
 }
 
 /* A queued call outlives the ErlIOVec: keep every binary of it (the runtime's
@@ -116,28 +148,6 @@ static int keep_binaries(nc_drv_call *call, const ErlIOVec *ev)
             call->keeps[call->nkeeps++] = ev->binv[i];
         }
     return 0;
-}
-
-/* The request's entries, for a call queued undecoded: copied into the call
- * (the ErlIOVec dies with outputv), their bytes KEPT by keep_binaries. */
-static int keep_segments(nc_drv_call *call, const nocopy__wire_segment *segs, size_t nsegs,
-                         size_t total)
-{
-    nocopy__wire_segment *copy = call_alloc(call, (nsegs ? nsegs : 1) * sizeof *copy);
-    if (!copy)
-        return -1;
-    memcpy(copy, segs, nsegs * sizeof *copy);
-    call->segs = copy;
-    call->nsegs = nsegs;
-    call->total = total;
-    return 0;
-}
-
-/* Whether a call of f surely goes to a worker, whatever its arguments: then
- * the worker decodes it. */
-static int surely_to_worker(const nc_drv_port *dp, const nocopy_func *f)
-{
-    return !dp->inline_normal || f->sched == NOCOPY_DIRTY_CPU || f->sched == NOCOPY_DIRTY_IO;
 }
 
 /* Whether a call of f may go to a worker, judged from the fixed header:
@@ -195,14 +205,13 @@ static void call_reset(nc_drv_call *call, nc_drv_port *dp, ErlDrvTermData caller
     call->dec.head = NULL;
     call->dec.inline_used = 0;
     call->dec_bytes = 0;
-    call->segs = NULL;
 }
 
 /* The function a request's fixed header names, or NULL after answering the
  * request: a request for another module (the port was mixed up), an index
  * out of the table or a wrong argument count. The tag is read into `call`
  * first, so that the answer reaches the caller's receive. */
-static const nocopy_func *checked_func(nc_drv_dec_ctx *dc, nocopy__wreader *rd)
+static const nocopy_func *checked_func(dec_ctx *dc, nocopy__wreader *rd)
 {
     nc_drv_call *call = dc->call;
     const nocopy_module *m = nocopy__drv.mod;
@@ -211,7 +220,7 @@ static const nocopy_func *checked_func(nc_drv_dec_ctx *dc, nocopy__wreader *rd)
     const nocopy_func *f = module_ok && req->func < m->nfuncs ? &m->funcs[req->func] : NULL;
     if (f && req->argc == f->arity)
         return f;
-    int st = nocopy__wire_read_tag(rd, nocopy__drv_dec_alloc, dc, &call->req);
+    int st = nocopy__wire_read_tag(rd, dec_alloc, dc, &call->req);
     if (st != NOCOPY_OK)
         reject(call, st, "%s", st == NOCOPY_ENOMEM ? "out of memory reading the request"
                                                    : call->req.err);
@@ -226,9 +235,7 @@ static const nocopy_func *checked_func(nc_drv_dec_ctx *dc, nocopy__wreader *rd)
     return NULL;
 }
 
-/* Hands a call, decoded or not (segs set), to the port's workers, or answers
- * it at once. The queue counts the request's bytes and what was decoded of
- * it: its binaries stay alive, by reference, as long as it waits. */
+/* Hands a decoded call to the port's workers, or answers it at once. */
 static void submit(nc_drv_call *call, const ErlIOVec *ev)
 {
     nc_drv_port *dp = call->dp;
@@ -237,8 +244,6 @@ static void submit(nc_drv_call *call, const ErlIOVec *ev)
         nocopy__drv_call_release(call, 0);
         return;
     }
-    size_t size = (size_t)ev->size;
-    call->cost = call->dec_bytes > SIZE_MAX - size ? SIZE_MAX : size + call->dec_bytes;
     switch (nocopy__drv_pool_submit(dp, call)) {
     case NC_DRV_QUEUED:
         return;                        /* HANDED OVER to the pool */
@@ -247,8 +252,8 @@ static void submit(nc_drv_call *call, const ErlIOVec *ev)
         break;
     case NC_DRV_QUEUE_HEAVY:
         reject(call, NOCOPY_EOVERLOAD,
-               "the port's queued calls would hold more than %zu bytes of requests "
-               "(this one: %zu)", dp->pool.byte_limit, call->cost);
+               "the port's queued calls would hold more than %zu bytes of decoded "
+               "requests (this one: %zu)", dp->pool.byte_limit, call->dec_bytes);
         break;
     case NC_DRV_NO_WORKER:
         reject(call, NOCOPY_ENOMEM, "no worker thread could be started");
@@ -260,13 +265,13 @@ static void submit(nc_drv_call *call, const ErlIOVec *ev)
 /* One request, decoded once: the fixed header decides where the call lives
  * (on this stack for a call that runs inline, which never allocates in the
  * common case; on the heap for one that may be queued) and the rest is decoded
- * straight into it, here, or by its worker for a call that surely goes to one. */
+ * straight into it. */
 static void dispatch(nc_drv_port *dp, ErlDrvTermData caller, const ErlIOVec *ev,
                      const nocopy__wire_segment *segs, size_t nsegs)
 {
     nc_drv_call on_stack, *call = &on_stack;
-    _Alignas(NC_ALIGN) unsigned char spill[NC_DRV_DEC_SPILL];
-    nc_drv_dec_ctx dc = {call, spill, 0};
+    _Alignas(NC_ALIGN) unsigned char spill[DEC_SPILL_BYTES];
+    dec_ctx dc = {call, spill, 0};
     nocopy__wreader rd;
 
     call_reset(call, dp, caller, 0);
@@ -282,7 +287,7 @@ static void dispatch(nc_drv_port *dp, ErlDrvTermData caller, const ErlIOVec *ev,
     if (may_queue) {
         nc_drv_call *h = nocopy__drv_call_new(dp);
         if (!h) {
-            if (nocopy__wire_read_tag(&rd, nocopy__drv_dec_alloc, &dc, &call->req) == NOCOPY_OK)
+            if (nocopy__wire_read_tag(&rd, dec_alloc, &dc, &call->req) == NOCOPY_OK)
                 reject(call, NOCOPY_ENOMEM, "out of memory queueing the call");
             else
                 reject(call, NOCOPY_ENOMEM, "out of memory reading the request");
@@ -291,21 +296,11 @@ static void dispatch(nc_drv_port *dp, ErlDrvTermData caller, const ErlIOVec *ev,
         call_reset(h, dp, caller, 1);
         h->req = call->req;              /* the fixed header */
         call = h;
-        dc = (nc_drv_dec_ctx){h, NULL, 0};   /* the call may outlive this frame */
+        dc = (dec_ctx){h, NULL, 0};      /* the call may outlive this frame */
     }
-    /* The tag first, here: a call refused below is answered with it. */
-    st = nocopy__wire_read_tag(&rd, nocopy__drv_dec_alloc, &dc, &call->req);
-    if (st == NOCOPY_OK && may_queue && surely_to_worker(dp, f)) {
-        if (keep_segments(call, segs, nsegs, (size_t)ev->size) != 0) {
-            reject(call, NOCOPY_ENOMEM, "out of memory queueing the call");
-            goto drop;
-        }
-        nocopy__call_init(&call->base, nocopy__drv.mod, f, call->req.argc, NULL);
-        submit(call, ev);
-        return;
-    }
+    st = nocopy__wire_read_tag(&rd, dec_alloc, &dc, &call->req);
     if (st == NOCOPY_OK)
-        st = nocopy__wire_read_args(&rd, nocopy__drv_dec_alloc, &dc, &call->req);
+        st = nocopy__wire_read_args(&rd, dec_alloc, &dc, &call->req);
     if (st != NOCOPY_OK) {
         reject(call, st, "%s", st == NOCOPY_ENOMEM ? "out of memory decoding the request"
                                                    : call->req.err);

@@ -1,6 +1,5 @@
 /* nc_drv_exec.c: running one decoded call, on whichever thread holds it (the
- * scheduler in outputv for an inline call, a port's worker for a queued one,
- * which decodes it first if it was queued undecoded),
+ * scheduler in outputv for an inline call, a port's worker for a queued one),
  * and releasing, exactly once, everything the call holds: result binaries,
  * handle borrows and the handles it looked up, the request's kept binaries,
  * its decoded request and, for a call on the heap, the call itself (given
@@ -42,13 +41,6 @@ void nocopy__drv_call_release(nc_drv_call *call, int committed)
 
 int nocopy__drv_call_run(nc_drv_call *call)
 {
-    /* A call queued undecoded is decoded by its worker, here; a request that
-     * does not decode is answered as it would be from outputv. */
-    if (call->segs) {
-        int st = nocopy__drv_call_decode(call);
-        if (st != NOCOPY_OK)
-            return st;
-    }
     int st = nocopy__call_run(&call->base);
     end_handles(call);
     return st;

@@ -11,10 +11,9 @@
 #define NC_DRV_WORKERS_MAX         64
 #define NC_DRV_QUEUE_DEFAULT       1024
 #define NC_DRV_QUEUE_MAX           (1ull << 20)
-/* The queue's calls are bounded in number and, by this, in bytes: their
- * requests' sizes and what was decoded of them before they were queued (a
- * decoded request takes up to NC_WIRE_TREE_BYTES_PER_BYTE (40) bytes per
- * request byte of small terms; nc_drv_pool.c). */
+/* A decoded request takes up to NC_WIRE_TREE_BYTES_PER_BYTE (40) bytes per
+ * request byte (small terms): the queue's calls are bounded in number and, by
+ * this, in decoded bytes. */
 #define NC_DRV_QUEUE_BYTES_DEFAULT (64ull << 20)
 #define NC_DRV_QUEUE_BYTES_MAX     (1ull << 40)
 

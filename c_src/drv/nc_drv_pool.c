@@ -9,15 +9,11 @@
  * of the same port, which driver_async's per-port key serialises.
  *
  * The queue is bounded twice: in calls (open option `queue`, default
- * NC_DRV_QUEUE_DEFAULT) and in bytes (option `queue_bytes`, default
- * NC_DRV_QUEUE_BYTES_DEFAULT): each call counts its request's size, whose
- * binaries it keeps alive by reference while it waits, and what was decoded
- * of it before it was queued (nc_drv_call.cost). Most queued calls are not
- * decoded yet (their worker decodes them: nc_drv_decode.c); one that is
- * (NOCOPY_DIRTY_ABOVE, measured decoded) holds its nodes, up to
- * NC_WIRE_TREE_BYTES_PER_BYTE times its request's size for small terms, so
- * without the bound 1024 requests of 1 MB could hold 40 GB. A decoded tree
- * is otherwise held only by the calls running, one per worker.
+ * NC_DRV_QUEUE_DEFAULT) and in the bytes of their decoded requests (option
+ * `queue_bytes`, default NC_DRV_QUEUE_BYTES_DEFAULT), because a request of
+ * small terms decodes into up to NC_WIRE_TREE_BYTES_PER_BYTE times its size,
+ * and 1024 such requests of 1 MB would hold 40 GB. Input binaries are not
+ * counted: a queued call holds them by reference, and they are the caller's.
  * When either bound is reached, the call is answered at once with eoverload,
  * instead of the port going busy, which would block every caller of the port,
  * including those of quick inline functions. Threads start with the first
@@ -148,7 +144,7 @@ static void *worker(void *arg)
         if (!p->head)
             p->tail = NULL;
         p->queued--;
-        p->queued_bytes -= call->cost;
+        p->queued_bytes -= call->dec_bytes;
         /* Under the lock that close takes the queue with: every call is
          * queued, running here, or answered. */
         atomic_store_explicit(&w->running, (uintptr_t)call, memory_order_release);
@@ -204,7 +200,7 @@ nc_drv_submit nocopy__drv_pool_submit(nc_drv_port *dp, nc_drv_call *call)
     /* A call is always taken when none is queued, even one over the limit;
      * then nothing more is until it leaves (no wrap in the subtraction). */
     if (p->queued > 0 && (p->queued_bytes > p->byte_limit ||
-                          call->cost > p->byte_limit - p->queued_bytes)) {
+                          call->dec_bytes > p->byte_limit - p->queued_bytes)) {
         erl_drv_mutex_unlock(p->mu);
         return NC_DRV_QUEUE_HEAVY;
     }
@@ -215,7 +211,7 @@ nc_drv_submit nocopy__drv_pool_submit(nc_drv_port *dp, nc_drv_call *call)
         p->head = call;
     p->tail = call;
     p->queued++;
-    p->queued_bytes += call->cost;
+    p->queued_bytes += call->dec_bytes;
     /* Before a worker can take it; read by this thread only (resolve_handles). */
     atomic_fetch_add_explicit(&p->outstanding, 1, memory_order_relaxed);
     erl_drv_cond_signal(p->cv);

@@ -16,7 +16,7 @@
 typedef struct port_options {
     unsigned long long workers;
     unsigned long long queue;               /* calls */
-    unsigned long long queue_bytes;         /* bytes of queued requests */
+    unsigned long long queue_bytes;         /* bytes of decoded requests */
     unsigned long long inline_normal;       /* 0: NOCOPY_NORMAL calls go to workers too */
 } port_options;
 

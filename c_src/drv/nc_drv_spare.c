@@ -1,5 +1,5 @@
 /* nc_drv_spare.c: the port's spare calls. A call that may be queued lives on
- * the heap (3 064 bytes on x86-64: its two arenas' inline buffers and its
+ * the heap (3 032 bytes on x86-64: its two arenas' inline buffers and its
  * result's first spec entries), made by
  * the scheduler in outputv and released by whichever thread ran it, usually a
  * worker. Rather than driver_alloc and driver_free per call (a free on a
