@@ -113,7 +113,7 @@ concurrency_test_() ->
     end}}.
 
 %% Every call on the workers, from more callers than the port keeps spare
-%% calls (NC_DRV_SPARES_MAX, 32 on each of its two lists: 64): calls are given back and reused, each reused
+%% calls (NC_DRV_SPARES_MAX, 64): calls are given back and reused, each reused
 %% one starts clean (its own tag, arguments, handles and result), and those over
 %% the bound are freed; closing the port frees the spares (asan, valgrind).
 spare_calls_test_() ->

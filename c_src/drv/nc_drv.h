@@ -105,17 +105,11 @@ void nocopy__drv_tombstones_free(void);
 struct nc_drv_call;
 struct nc_drv_pool;
 
-/* Fields that threads on different cores write are this far apart, so that
- * each sits on a cache line of its own (x86-64 and most arm64 lines are 64
- * bytes): a line two cores write in turn moves between them at every write. */
-#define NC_DRV_LINE 64
-
 /* One worker thread, and the call it is running, so that closing the port can
  * answer that call's caller (nc_drv_pool.c): `running` is the call, NULL when
  * idle, or one of the NC_DRV_RUNNING_* marks while its reply is being sent. */
 typedef struct nc_drv_worker {
-    /* Each worker writes its `running` twice a call: one line each. */
-    _Alignas(NC_DRV_LINE) struct nc_drv_pool *pool;
+    struct nc_drv_pool *pool;
     _Atomic(uintptr_t) running;
 } nc_drv_worker;
 
@@ -137,27 +131,22 @@ typedef struct nc_drv_pool {
 } nc_drv_pool;
 
 /* Released heap calls kept for reuse (nc_drv_spare.c): pushed by any thread
- * onto `given`, taken by the scheduler holding the port lock into `kept`.
- * `kept` is the scheduler's alone, on another line than `given`, which the
- * workers write. */
+ * onto `given`, taken by the scheduler holding the port lock into `kept`. */
 typedef struct nc_drv_spares {
+    _Atomic(struct nc_drv_call *) given;
     struct nc_drv_call *kept;               /* the port lock's */
-    _Alignas(NC_DRV_LINE) _Atomic(struct nc_drv_call *) given;
-    _Atomic unsigned ngiven;                /* at least the length of `given` */
+    _Atomic unsigned count;                 /* on both lists */
 } nc_drv_spares;
 
-/* At most this many calls on each list of a port's spares, so at most twice
- * as many spares (3 032 bytes each on x86-64: 190 KiB a port, freed when it
- * closes): enough for the calls a port's workers have in flight under many
- * callers. */
-#define NC_DRV_SPARES_MAX 32u
+/* At most this many spare calls per port (3 032 bytes each on x86-64, so at
+ * most 190 KiB a port, freed when it closes): enough for the calls a port's
+ * workers have in flight under many callers. */
+#define NC_DRV_SPARES_MAX 64u
 
-/* A port's state, aligned to NC_DRV_LINE. Freed by its stop when no call is
- * running on its workers, otherwise by the janitor once they have finished
- * (nc_drv_port.c): calls that outlive their port still reach its handle
- * table and port term. */
+/* A port's state. Freed by its stop when no call is running on its workers,
+ * otherwise by the janitor once they have finished (nc_drv_port.c): calls
+ * that outlive their port still reach its handle table and port term. */
 typedef struct nc_drv_port {
-    void *mem;                              /* its allocation (nc_drv_port.c) */
     ErlDrvPort port;
     ErlDrvTermData port_term;               /* driver_mk_port, computed in start */
     int inline_normal;                      /* 0: NOCOPY_NORMAL calls go to workers too */
@@ -318,7 +307,7 @@ typedef struct nc_drv_call {
     ErlDrvBinary **keeps;                   /* queued calls: binv refs, in dec */
     size_t nkeeps;
     int heap;                               /* allocated by outputv, freed at end */
-    struct nc_drv_call *next;               /* pool queue link; spare list link */
+    struct nc_drv_call *next;               /* pool queue link */
 } nc_drv_call;
 
 #define DRV_CALL(c) ((nc_drv_call *)(c))

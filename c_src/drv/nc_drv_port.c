@@ -60,20 +60,6 @@ static int parse_options(const char *cmd, port_options *o)
     return 0;
 }
 
-/* A port's state, on a boundary of NC_DRV_LINE as its type asks (its
- * workers' fields each on a line of their own), which driver_alloc does not
- * promise: freed with driver_free(dp->mem). */
-static nc_drv_port *port_alloc(void)
-{
-    void *mem = driver_alloc(sizeof(nc_drv_port) + NC_DRV_LINE - 1);
-    if (!mem)
-        return NULL;
-    uintptr_t at = ((uintptr_t)mem + NC_DRV_LINE - 1) & ~(uintptr_t)(NC_DRV_LINE - 1);
-    nc_drv_port *dp = (nc_drv_port *)at;
-    dp->mem = mem;
-    return dp;
-}
-
 ErlDrvData nocopy__drv_port_start(ErlDrvPort port, char *command)
 {
     port_options o = {
@@ -85,7 +71,7 @@ ErlDrvData nocopy__drv_port_start(ErlDrvPort port, char *command)
         return ERL_DRV_ERROR_BADARG;
     if (nocopy__drv_atoms_init() != 0)
         return ERL_DRV_ERROR_GENERAL;
-    nc_drv_port *dp = port_alloc();
+    nc_drv_port *dp = driver_alloc(sizeof *dp);
     if (!dp)
         return ERL_DRV_ERROR_GENERAL;
     dp->port = port;
@@ -95,13 +81,13 @@ ErlDrvData nocopy__drv_port_start(ErlDrvPort port, char *command)
     size_t queue_bytes = o.queue_bytes > SIZE_MAX ? SIZE_MAX : (size_t)o.queue_bytes;
     if (nocopy__drv_pool_init(&dp->pool, (unsigned)o.workers, (size_t)o.queue,
                               queue_bytes) != 0) {
-        driver_free(dp->mem);
+        driver_free(dp);
         return ERL_DRV_ERROR_GENERAL;
     }
     if (nocopy__drv_htable_init(&dp->handles) != 0) {
         nocopy__drv_pool_close(&dp->pool);
         nocopy__drv_pool_join(&dp->pool);
-        driver_free(dp->mem);
+        driver_free(dp);
         return ERL_DRV_ERROR_GENERAL;
     }
     return (ErlDrvData)dp;
@@ -112,7 +98,7 @@ static void port_free(nc_drv_port *dp)
     nocopy__drv_pool_join(&dp->pool);
     nocopy__drv_htable_destroy(&dp->handles);
     nocopy__drv_spares_free(&dp->spares);
-    driver_free(dp->mem);
+    driver_free(dp);
 }
 
 /* ---- the janitor -------------------------------------------------------------- */

@@ -12,14 +12,7 @@
  * compare-and-swap; the taker moves the whole of `given` to its own list
  * `kept` with one exchange and pops from that without atomics. One taker
  * means no ABA: no node can leave `given` while a giver's swap is pending
- * except by the exchange, which makes that swap fail and retry.
- *
- * The bound is counted on `given` alone: givers raise `ngiven` before they
- * push, the taker lowers it by the number of calls it took, once per
- * exchange. So the taker writes nothing the givers write for each call it
- * takes (a line both sides write at every call moves between their cores at
- * every call), and `kept` holds at most what `given` held: a port has at
- * most twice NC_DRV_SPARES_MAX spares. */
+ * except by the exchange, which makes that swap fail and retry. */
 #include <stdatomic.h>
 
 #include "nc_drv.h"
@@ -27,34 +20,28 @@
 void nocopy__drv_spares_init(nc_drv_spares *s)
 {
     atomic_init(&s->given, NULL);
-    atomic_init(&s->ngiven, 0);
+    atomic_init(&s->count, 0);
     s->kept = NULL;
 }
 
 nc_drv_call *nocopy__drv_call_new(nc_drv_port *dp)
 {
     nc_drv_spares *s = &dp->spares;
-    if (!s->kept) {
-        nc_drv_call *taken = atomic_exchange_explicit(&s->given, NULL, memory_order_acquire);
-        unsigned n = 0;
-        for (nc_drv_call *c = taken; c; c = c->next)
-            n++;
-        if (n)
-            atomic_fetch_sub_explicit(&s->ngiven, n, memory_order_relaxed);
-        s->kept = taken;
-    }
+    if (!s->kept)
+        s->kept = atomic_exchange_explicit(&s->given, NULL, memory_order_acquire);
     nc_drv_call *call = s->kept;
     if (!call)
         return driver_alloc(sizeof *call);
     s->kept = call->next;
+    atomic_fetch_sub_explicit(&s->count, 1, memory_order_relaxed);
     return call;
 }
 
 void nocopy__drv_call_free(nc_drv_call *call)
 {
     nc_drv_spares *s = &call->dp->spares;
-    if (atomic_fetch_add_explicit(&s->ngiven, 1, memory_order_relaxed) >= NC_DRV_SPARES_MAX) {
-        atomic_fetch_sub_explicit(&s->ngiven, 1, memory_order_relaxed);
+    if (atomic_fetch_add_explicit(&s->count, 1, memory_order_relaxed) >= NC_DRV_SPARES_MAX) {
+        atomic_fetch_sub_explicit(&s->count, 1, memory_order_relaxed);
         driver_free(call);
         return;
     }
@@ -76,5 +63,5 @@ void nocopy__drv_spares_free(nc_drv_spares *s)
             lists[i] = next;
         }
     s->kept = NULL;
-    atomic_store(&s->ngiven, 0);
+    atomic_store(&s->count, 0);
 }
