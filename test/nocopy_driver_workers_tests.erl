@@ -202,6 +202,60 @@ overload_test_() ->
         end)
     end}}.
 
+%% Requests that do not decode, sent to a port whose calls all go to its
+%% workers, each from its own process, between good calls of other processes
+%% queued behind a held worker: every caller gets its own reply (tags never
+%% mixed up), the bad ones the reply an inline port gives, compared whole
+%% (tag, reason, cause and text).
+bad_requests_among_queued_test_() ->
+    {"bad requests among queued calls: each caller gets its own reply, as inline",
+     {timeout, 60, fun() ->
+        with_ports([[{workers, 1}, {inline, false}], [], []], fun(P, Inline, C) ->
+            Fp = fp(),
+            Echo = index(echo_i64),
+            Hdr = fun(Tag, Argc) ->
+                          <<"nc", (nocopy_wire:version()), Fp:32, Echo:32, Argc:32, $i, Tag:64>>
+                  end,
+            Cases = [[Hdr(21, 1)],
+                     [Hdr(22, 1), <<$i, 1:64, "junk">>],
+                     [Hdr(23, 1), <<"?">>],
+                     [Hdr(24, 1), <<$b, 1000:64, "x">>],
+                     [Hdr(25, 1), <<$f, 16#7ff0000000000000:64>>],
+                     [Hdr(26, 1), <<$b, 300:64>>, nc_big(200), nc_big(100)]],
+            Expected = [begin
+                            true = erlang:port_command(Inline, Data),
+                            raw_reply()
+                        end || Data <- Cases],
+            [?assertMatch({_, {'$nocopy_error', eproto, {general, <<_/binary>>}}}, E)
+             || E <- Expected],
+            gate_reset(C),
+            Blocker = nocopy_test_drv:async(P, gate_wait, [?GATE_MS]),
+            until(fun() -> gate_waiting(C) =:= 1 end),
+            Self = self(),
+            Send = fun(Data) ->
+                           spawn_link(fun() ->
+                                              true = erlang:port_command(P, Data),
+                                              Self ! {sent, self()},
+                                              Self ! {got, self(), raw_reply()}
+                                      end)
+                   end,
+            Good = fun(N) -> spawn_link(fun() ->
+                                                Self ! {sent, self()},
+                                                Self ! {got, self(), nocopy_test_drv:echo_i64(P, N)}
+                                        end)
+                   end,
+            Pids = lists:append([[Send(Data), Good(N)] || {Data, N} <- lists:zip(Cases, lists:seq(1, length(Cases)))]),
+            [receive {sent, Pid} -> ok end || Pid <- Pids],
+            ok = nocopy_test_drv:gate_open(C),
+            ?assertMatch({released, _}, nocopy_test_drv:await(Blocker)),
+            Got = [receive {got, Pid, R} -> R after 10000 -> erlang:error({no_reply, Pid}) end
+                   || Pid <- Pids],
+            ?assertEqual(lists:append([[E, N] || {E, N} <- lists:zip(Expected, lists:seq(1, length(Cases)))]),
+                         Got),
+            gate_reset(C)
+        end)
+    end}}.
+
 %% The queue is bounded in decoded bytes too (hardening review O1: a request of
 %% small terms decodes into tens of times its size). With one worker held at
 %% the gate and a 64 KiB budget, a call of a 10,000-element list (hundreds of

@@ -55,7 +55,7 @@ measured(Id, Env, Arg, Procs, Ms, Mfas) ->
                   maps:map(fun(K, V) -> (element(Field, V) - element(Field, maps:get(K, Sw0, {0, 0})))
                                             / Calls end, Sw1)
           end,
-    #{rate => Rate, switches => Per(1), cpu => Per(2), waits => [C / Calls || C <- Counts]}.
+    #{rate => Rate, calls => Calls, switches => Per(1), cpu => Per(2), waits => [C / Calls || C <- Counts]}.
 
 report(Procs, Ids, Rows) ->
     Base = [maps:get(rate, maps:get(hd(Ids), R)) || R <- Rows],
@@ -70,9 +70,10 @@ report(Procs, Ids, Rows) ->
               CpuAll = median([lists:sum(maps:values(maps:get(cpu, X))) || X <- Rs]),
               [Wait, Watch] = [median([lists:nth(K, maps:get(waits, X)) || X <- Rs]) || K <- [1, 2]],
               io:format("~3b callers ~-15s ~8.1fk/s  ~.2fx (min ~.2f, max ~.2f)  "
-                        "waited ~.3f, monitored ~.4f per call~n",
+                        "waited ~.3f, monitored ~.4f per call, ~b calls~n",
                         [Procs, Id, median(Rates) / 1000, median(Ratios), lists:min(Ratios),
-                         lists:max(Ratios), Wait, Watch]),
+                         lists:max(Ratios), Wait, Watch,
+                         lists:sum([maps:get(calls, X) || X <- Rs])]),
               io:format("      switches per call: ~s~n",
                         [lists:join(" ", [io_lib:format("~s=~.2f", [N, S])
                                           || {N, S} <- Sw, S >= 0.01])]),

@@ -118,6 +118,8 @@ typedef struct nc_drv_pool {
     ErlDrvCond *cv;
     struct nc_drv_call *head, *tail;        /* queued calls, FIFO */
     size_t queued, limit;                   /* calls */
+    _Atomic size_t queued_hint;             /* `queued`, for idle workers to
+                                             * read without the lock */
     size_t queued_bytes, byte_limit;        /* their decoded requests' bytes */
     unsigned nworkers, started;
     int stopping;
