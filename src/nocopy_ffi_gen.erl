@@ -24,7 +24,7 @@
 %% clash with them.)
 -module(nocopy_ffi_gen).
 
--export([source/2, load/2]).
+-export([source/2, load/2, '$keep'/1]).
 
 %% Funs: each function's name, info (nocopy_ffi:info/1) and term ({direct,
 %% H} or a nocopy_ffi:fn()). The source, and the terms its placeholders
@@ -85,15 +85,29 @@ q(A) -> io_lib:format("~tw", [A]).
 %% place, compiles that and loads it.
 -spec load(module(), {iolist(), #{pos_integer() => term()}}) -> {ok, module()} | {error, term()}.
 load(Mod, {Src, Literals}) ->
-    case forms(unicode:characters_to_list(Src)) of
-        {ok, Forms} ->
-            case compile:forms(Forms, [to_core, binary, return_errors, no_spawn_compiler_process]) of
-                {ok, Mod, Core} -> load_core(Mod, fill(Core, Literals));
-                {error, Errors, _} -> {error, {compile, Errors}}
-            end;
-        Error ->
-            Error
-    end.
+    Result = case forms(unicode:characters_to_list(Src)) of
+                 {ok, Forms} ->
+                     case compile:forms(Forms, [to_core, binary, return_errors,
+                                                no_spawn_compiler_process]) of
+                         {ok, Mod, Core} -> load_core(Mod, fill(Core, Literals));
+                         {error, Errors, _} -> {error, {compile, Errors}}
+                     end;
+                 Error ->
+                     Error
+             end,
+    %% The beam carries each handle as an encoded reference, which loading
+    %% turns back into the handle only while the handle is alive: once the
+    %% compiler is done with the Core, nothing else may hold it, and a
+    %% garbage collection before the load would leave the module a dead
+    %% reference (its calls then badarg). Literals holds the handles until
+    %% the module's code does; a remote call is never optimised away.
+    ?MODULE:'$keep'(Literals),
+    Result.
+
+%% @private Holds its argument alive up to the call (load/2).
+-spec '$keep'(term()) -> ok.
+'$keep'(_) ->
+    ok.
 
 fill(Core, Literals) ->
     cerl_trees:map(

@@ -651,6 +651,7 @@ nif_only() ->
      {"a collected pointer handle runs its destructor", fun gc_runs_destructor/0},
      {"module/3: real functions with specs, errors naming their arguments", fun module_gen/0},
      {"module/3: its code holds its functions until delete_module/1", fun module_holds/0},
+     {"module/3 made by a process that collects at every chance", fun module_made_under_gc/0},
      {"scheduling options", fun sched/0}].
 
 gc_closes() ->
@@ -760,6 +761,37 @@ gc_runs_destructor() ->
     ?assert(nocopy_test_lib:wait_until(fun() -> nc_ffi:live_pointers() =:= Base end, 5000)),
     ?assertEqual({ok, Data}, file:read_file(Path)),
     ok = file:delete(Path).
+
+%% The beam module/3 loads carries its functions as encoded references,
+%% which loading turns back into the handles only while they are alive. A
+%% process that binds them itself and sweeps its whole heap at every
+%% collection (nothing else holds them) must still get a module whose calls
+%% work once it is gone. Whether a collection falls between compiling and
+%% loading depends on how much the process allocates, so the module's name
+%% takes 30 lengths (before the fix, about half of the 30 modules raised
+%% badarg: their functions were dead references).
+module_made_under_gc() ->
+    Failed = [L || L <- lists:seq(1, 30), not module_made_under_gc(L)],
+    ?assertEqual([], Failed).
+
+module_made_under_gc(NameLength) ->
+    Self = self(),
+    Name = list_to_atom(lists:duplicate(NameLength, $z) ++ "_ffi_gc"),
+    {Pid, Ref} = spawn_opt(fun() ->
+                                   {ok, Z} = nocopy_ffi:open(?LIBZ),
+                                   Self ! {self(), nocopy_ffi:module(Name, Z, ?ZSUMS)}
+                           end, [monitor, {fullsweep_after, 0}, {min_heap_size, 233}]),
+    receive {Pid, {ok, Name}} -> ok end,
+    receive {'DOWN', Ref, process, Pid, _} -> ok end,
+    erlang:garbage_collect(),
+    B = data(1000),
+    Works = try Name:crc32(0, B, byte_size(B)) of
+                V -> V =:= erlang:crc32(B)
+            catch
+                error:badarg -> false
+            end,
+    ok = nocopy_ffi:delete_module(Name),
+    Works.
 
 module_gen() ->
     {ok, Z} = nocopy_ffi:open(?LIBZ),
