@@ -397,42 +397,17 @@ typedef struct piece {
 } piece;
 
 /* A request's pieces, and the bytes its integers gave (iodata), which some
- * pieces point into. ps is the caller's `local` array (LOCAL_PIECES) while
- * it fits: most requests are a few pieces, and three allocations per call
- * were a measured part of a small call's time. */
-#define LOCAL_PIECES 16
-
+ * pieces point into. */
 typedef struct pieces {
     piece *ps;
     size_t n;
     uint8_t *bytes;
-    piece *local;
 } pieces;
 
 static void pieces_free(pieces *r)
 {
-    if (r->ps != r->local)
-        enif_free(r->ps);
+    enif_free(r->ps);
     enif_free(r->bytes);
-}
-
-/* Grows the array *p of *cap elements of `size` bytes to twice as many;
- * `local` is the caller's array it starts in (never freed here). 0, or
- * -1 (no memory: *p unchanged). */
-static int grow(void **p, const void *local, size_t *cap, size_t size)
-{
-    void *np;
-    if (*p == local) {
-        if ((np = enif_alloc(*cap * 2 * size)) != NULL)
-            memcpy(np, *p, *cap * size);
-    } else {
-        np = enif_realloc(*p, *cap * 2 * size);
-    }
-    if (!np)
-        return -1;
-    *p = np;
-    *cap *= 2;
-    return 0;
 }
 
 /* Appends byte v to the request's bytes. 0, or -1 (no memory). */
@@ -452,30 +427,32 @@ static int add_byte(uint8_t **bytes, size_t *nbytes, size_t *bcap, uint8_t v)
 
 /* The request's pieces in order, walking nested lists with an explicit
  * stack: its binaries, where they lie, and runs of the bytes given as
- * integers (an iodata argument sent as bytes), gathered in out->bytes;
- * out->ps starts in `local` (LOCAL_PIECES). 0, or -1 for anything but
- * binaries, bytes and lists (or no memory). */
-static int pieces_of(ErlNifEnv *env, ERL_NIF_TERM t, pieces *out, piece *local)
+ * integers (an iodata argument sent as bytes), gathered in out->bytes. 0, or
+ * -1 for anything but binaries, bytes and lists (or no memory). */
+static int pieces_of(ErlNifEnv *env, ERL_NIF_TERM t, pieces *out)
 {
-    size_t cap = LOCAL_PIECES, scap = LOCAL_PIECES, rcap = LOCAL_PIECES;
-    size_t np = 0, sp = 0, nbytes = 0, bcap = 0;
-    ERL_NIF_TERM local_stack[LOCAL_PIECES];
+    size_t cap = 16, np = 0, sp = 0, scap = 16, nbytes = 0, bcap = 0;
+    piece *ps = enif_alloc(cap * sizeof *ps);
+    ERL_NIF_TERM *stack = enif_alloc(scap * sizeof *stack);
+    uint8_t *bytes = NULL;
     /* Where each byte run starts in `bytes`, by piece, until they are fixed
      * up (bytes moves as it grows): runs are marked p == NULL. */
-    size_t local_run_at[LOCAL_PIECES];
-    piece *ps = local;
-    ERL_NIF_TERM *stack = local_stack;
-    size_t *run_at = local_run_at;
-    uint8_t *bytes = NULL;
+    size_t *run_at = NULL;
     int r = -1;
+    if (!ps || !stack || !(run_at = enif_alloc(cap * sizeof *run_at)))
+        goto out;
     stack[sp++] = t;
     while (sp > 0) {
         ERL_NIF_TERM x = stack[--sp], head, tail;
         ErlNifBinary b;
         int v;
         if (enif_get_list_cell(env, x, &head, &tail)) {
-            if (sp + 2 > scap && grow((void **)&stack, local_stack, &scap, sizeof *stack) != 0)
-                goto out;
+            if (sp + 2 > scap) {
+                ERL_NIF_TERM *ns = enif_realloc(stack, (scap *= 2) * sizeof *ns);
+                if (!ns)
+                    goto out;
+                stack = ns;
+            }
             stack[sp++] = tail;
             stack[sp++] = head;
             continue;
@@ -497,11 +474,18 @@ static int pieces_of(ErlNifEnv *env, ERL_NIF_TERM t, pieces *out, piece *local)
             goto out;
         }
         if (np == cap) {
-            if (cap >= MAX_PIECES || grow((void **)&ps, local, &cap, sizeof *ps) != 0)
+            if (cap >= MAX_PIECES)
                 goto out;
+            piece *nps = enif_realloc(ps, (cap * 2) * sizeof *nps);
+            if (!nps)
+                goto out;
+            ps = nps;
+            size_t *nra = enif_realloc(run_at, (cap * 2) * sizeof *nra);
+            if (!nra)
+                goto out;
+            run_at = nra;
+            cap *= 2;
         }
-        if (np == rcap && grow((void **)&run_at, local_run_at, &rcap, sizeof *run_at) != 0)
-            goto out;
         run_at[np] = nbytes - (b.data ? 0 : 1);
         ps[np++] = (piece){b.data, b.size};
     }
@@ -510,17 +494,14 @@ static int pieces_of(ErlNifEnv *env, ERL_NIF_TERM t, pieces *out, piece *local)
             ps[i].p = bytes + run_at[i];
     r = 0;
 out:
-    if (stack != local_stack)
-        enif_free(stack);
-    if (run_at != local_run_at)
-        enif_free(run_at);
+    enif_free(stack);
+    enif_free(run_at);
     if (r != 0) {
-        if (ps != local)
-            enif_free(ps);
+        enif_free(ps);
         enif_free(bytes);
         return r;
     }
-    *out = (pieces){ps, np, bytes, local};
+    *out = (pieces){ps, np, bytes};
     return 0;
 }
 
@@ -589,11 +570,8 @@ static size_t build_call(nc_host_iso *iso, nc_host_inc *inc, nc_host_call *call,
     nocopy__iso_seg *segs = (nocopy__iso_seg *)(msg + sizeof(nocopy__iso_hdr) +
                                                 sizeof(nocopy__iso_call_body));
     size_t nsegs = 0, inl = 0, copied = 0, small = 0, others = 0;
-    /* Inline bytes are gathered in a scratch area after the largest table
-     * these pieces can make (a segment per piece at most), then moved down
-     * to the table's end: msg holds call_msg_bytes(ps, np) bytes. */
-    uint8_t *scratch = msg + sizeof(nocopy__iso_hdr) + sizeof(nocopy__iso_call_body) +
-                       (np < NC_ISO_MAX_SEGS ? np : NC_ISO_MAX_SEGS) * sizeof(nocopy__iso_seg);
+    /* Inline bytes are gathered in a scratch area after the largest table. */
+    uint8_t *scratch = msg + NC_ISO_MSG_MAX - NC_ISO_INLINE_MAX;
     for (size_t i = 0; i < np; i++)
         if (!in_region(inc, &ps[i]) && !in_output(inc, &ps[i])) {
             others += ps[i].len;
@@ -665,29 +643,6 @@ _Static_assert(sizeof(nocopy__iso_hdr) + sizeof(nocopy__iso_call_body) +
                        NC_ISO_MAX_SEGS * sizeof(nocopy__iso_seg) + NC_ISO_INLINE_MAX <=
                    NC_ISO_MSG_MAX,
                "a CALL of the most segments and inline bytes fits in a message");
-
-/* A small request's CALL is built on the NIF's stack: an allocation of
- * NC_ISO_MSG_MAX bytes per call was a measured part of a small call's
- * time (docs/design.md, "Where the 5 us went"). */
-#define SMALL_CALL_MSG 2048
-
-/* The bytes build_call may write for these pieces: at most one segment
- * per piece, and at most the inline bytes of the pieces it may inline (a
- * bound: pieces in the regions go by segment); NC_ISO_MSG_MAX when build_call
- * may need the whole message. */
-static size_t call_msg_bytes(const piece *ps, size_t np)
-{
-    if (np > NC_ISO_MAX_SEGS)
-        return NC_ISO_MSG_MAX;
-    size_t small = 0;
-    for (size_t i = 0; i < np; i++)
-        if (ps[i].len <= NC_ISO_INLINE_PIECE)
-            small += ps[i].len;
-    if (small > NC_ISO_INLINE_MAX)
-        return NC_ISO_MSG_MAX;
-    return sizeof(nocopy__iso_hdr) + sizeof(nocopy__iso_call_body) +
-           np * sizeof(nocopy__iso_seg) + small;
-}
 
 /* Whether this call goes without the fast path (a backoff after a slot
  * given up; racy between schedulers, which only blurs it). */
@@ -850,8 +805,7 @@ static ERL_NIF_TERM call_nif(ErlNifEnv *env, int argc, const ERL_NIF_TERM argv[]
     if (!enif_is_identical(argv[1], iso->module))
         return enif_make_tuple2(env, atom(env, "wrong_module"), iso->module);
     pieces req;
-    piece local[LOCAL_PIECES];
-    if (pieces_of(env, argv[3], &req, local) != 0)
+    if (pieces_of(env, argv[3], &req) != 0)
         return enif_make_badarg(env);
     nc_host_inc *inc = current(iso);
     if (!inc) {
@@ -866,9 +820,7 @@ static ERL_NIF_TERM call_nif(ErlNifEnv *env, int argc, const ERL_NIF_TERM argv[]
      * that scheduler (a delayed deallocation that can wake it): measured
      * with perf in the reader's profile, on every call. */
     nc_host_call *call = malloc(sizeof *call);
-    uint8_t small_msg[SMALL_CALL_MSG];
-    uint8_t *msg = call_msg_bytes(req.ps, req.n) <= sizeof small_msg ? small_msg
-                                                                     : enif_alloc(NC_ISO_MSG_MAX);
+    uint8_t *msg = enif_alloc(NC_ISO_MSG_MAX);
     ERL_NIF_TERM r;
     const char *err = "out of memory";
     if (!call || !msg) {
@@ -938,8 +890,7 @@ static ERL_NIF_TERM call_nif(ErlNifEnv *env, int argc, const ERL_NIF_TERM argv[]
     else
         r = atom(env, "dead");
 done:
-    if (msg != small_msg)
-        enif_free(msg);
+    enif_free(msg);
     pieces_free(&req);
     nocopy__host_inc_unref(inc);
     VM_STAMP(NC_ISO_STAMP_EXIT);

@@ -138,21 +138,13 @@ static ERL_NIF_TERM leaf(ErlNifEnv *env, nc_host_inc *inc, nc_host_call *call, u
     return 0;
 }
 
-/* Makes room for one more entry of size `size` in *v (n used of *cap);
- * `local` is the decoder's stack array *v starts in (moved to the heap when
- * it is outgrown, never freed here). */
-static int room(void **v, const void *local, size_t n, size_t *cap, size_t size)
+/* Makes room for one more entry of size `size` in *v (n used of *cap). */
+static int room(void **v, size_t n, size_t *cap, size_t size)
 {
     if (n < *cap)
         return 0;
     size_t ncap = *cap * 2;
-    void *nv;
-    if (*v == local) {
-        if ((nv = enif_alloc(ncap * size)) != NULL)
-            memcpy(nv, *v, n * size);
-    } else {
-        nv = enif_realloc(*v, ncap * size);
-    }
+    void *nv = enif_realloc(*v, ncap * size);
     if (!nv)
         return -1;
     *v = nv;
@@ -164,15 +156,16 @@ static ERL_NIF_TERM decode_value(ErlNifEnv *env, nc_host_inc *inc, nc_host_call 
                                  const char **why)
 {
     /* The stacks grow with the terms decoded (each takes a byte at least),
-     * never with a count the child claims; they start on the C stack (two
-     * allocations per reply were a measured part of a small call). */
-    ERL_NIF_TERM local_terms[64];
-    frame local_frames[16];
+     * never with a count the child claims. */
     size_t tcap = 64, fcap = 16;
-    ERL_NIF_TERM *terms = local_terms;
-    frame *frames = local_frames;
+    ERL_NIF_TERM *terms = enif_alloc(tcap * sizeof *terms);
+    frame *frames = enif_alloc(fcap * sizeof *frames);
     size_t nt = 0, nf = 0;
     ERL_NIF_TERM result = 0;
+    if (!terms || !frames) {
+        *why = "no memory";
+        goto out;
+    }
     for (;;) {
         /* Close every frame whose elements are all in. */
         while (nf > 0 && frames[nf - 1].done == frames[nf - 1].n) {
@@ -202,8 +195,8 @@ static ERL_NIF_TERM decode_value(ErlNifEnv *env, nc_host_inc *inc, nc_host_call 
             }
             /* The frame's term will go at terms[nt] when it closes (at once,
              * if it is empty): room for it now. */
-            if (room((void **)&frames, local_frames, nf, &fcap, sizeof *frames) != 0 ||
-                room((void **)&terms, local_terms, nt, &tcap, sizeof *terms) != 0) {
+            if (room((void **)&frames, nf, &fcap, sizeof *frames) != 0 ||
+                room((void **)&terms, nt, &tcap, sizeof *terms) != 0) {
                 *why = "no memory";
                 break;
             }
@@ -213,7 +206,7 @@ static ERL_NIF_TERM decode_value(ErlNifEnv *env, nc_host_inc *inc, nc_host_call 
         ERL_NIF_TERM t = leaf(env, inc, call, tag, r, why);
         if (!t)
             break;
-        if (room((void **)&terms, local_terms, nt, &tcap, sizeof *terms) != 0) {
+        if (room((void **)&terms, nt, &tcap, sizeof *terms) != 0) {
             *why = "no memory";
             break;
         }
@@ -221,10 +214,9 @@ static ERL_NIF_TERM decode_value(ErlNifEnv *env, nc_host_inc *inc, nc_host_call 
         if (nf > 0)
             frames[nf - 1].done++;
     }
-    if (terms != local_terms)
-        enif_free(terms);
-    if (frames != local_frames)
-        enif_free(frames);
+out:
+    enif_free(terms);
+    enif_free(frames);
     return result;
 }
 
