@@ -29,7 +29,7 @@ iso_test_() ->
                        {"slice of an arena input: no copy", fun arena_slice/1},
                        {"a result passed back in: no copy", fun pipeline/1},
                        {"small pieces and many pieces", fun many_pieces/1},
-                       {"requests around the NIF's stack buffer", fun stack_buffer_edge/1},
+                       {"requests around the 2 KiB mark (inline bytes, pieces)", fun stack_buffer_edge/1},
                        {"iodata: sent as its bytes, pieces where they lie", fun iodata/1},
                        {"keeps of arena inputs", fun keeps/1},
                        {"accounting: back to empty", fun accounting/1},
@@ -155,11 +155,11 @@ many_pieces(Iso) ->
     Bins = [big(2000) || _ <- lists:seq(1, 1500)],
     ?assertEqual(iolist_to_binary(Bins), nocopy_test_iso:iovec_flat(Iso, Bins)).
 
-%% The NIF builds a small request's CALL on its stack (2048 bytes: header,
-%% one segment per piece, the inline bytes) and a larger one in a message
-%% of its own: requests of 1 to 40 pieces and 1800 to 2300 inline bytes,
-%% across that bound, arrive whole (make asan checks the buffer's bounds),
-%% and so do runs of bytes given as integers (their own buffer).
+%% Requests of 1 to 40 pieces and 1800 to 2300 inline bytes arrive whole,
+%% and so do runs of bytes given as integers (their own buffer): the sizes
+%% around 2048 bytes of CALL (header, one segment per piece, the inline
+%% bytes), where a small request's CALL was once built on the NIF's stack
+%% (reverted: docs/design.md, "Where the 5 us went").
 stack_buffer_edge(Iso) ->
     C0 = info(Iso, copied_bytes),
     Ls = [L || NP <- [1, 2, 3, 16, 17, 40], Total <- lists:seq(1800, 2300, 23),
