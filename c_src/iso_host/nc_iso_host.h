@@ -43,6 +43,8 @@
 typedef struct nc_host_iso nc_host_iso;
 typedef struct nc_host_inc nc_host_inc;
 typedef struct nc_host_qmsg nc_host_qmsg;     /* a queued message (nc_iso_host_send.c) */
+typedef struct nc_host_scratch nc_host_scratch; /* a call's working memory
+                                                 * (nc_iso_host_request.c) */
 
 /* An input block: a resource (its Erlang binaries reference it). */
 typedef struct nc_host_block {
@@ -136,6 +138,7 @@ struct nc_host_iso {
     _Atomic uint64_t slot_posted;      /* CALLs posted into the call slot */
     _Atomic uint64_t slot_declined;    /* slots the child turned down (or wrote
                                         * garbage in) during the spin */
+    _Atomic(nc_host_scratch *) scratch; /* owned: kept between calls, or NULL */
 };
 
 /* ---- resource types and atoms (nc_iso_host_state.c, set up at load) ---------------- */
@@ -256,13 +259,46 @@ ERL_NIF_TERM nocopy__host_out_binary(ErlNifEnv *env, nc_host_inc *inc, uint64_t 
 void nocopy__host_block_dtor(ErlNifEnv *env, void *obj);
 void nocopy__host_out_dtor(ErlNifEnv *env, void *obj);
 
+/* ---- a request's CALL (nc_iso_host_request.c) ------------------------------------- */
+
+/* The reply decoder's stacks, reused by one thread at a time across decodes:
+ * all zero at first, grown by the decoder, freed by nocopy__host_stacks_free
+ * (nc_iso_host_reply.c). */
+typedef struct nc_host_stacks {
+    void *terms, *frames;
+    size_t tcap, fcap;
+} nc_host_stacks;
+
+/* The isolate's kept scratch, or a new one (NULL: no memory); the caller
+ * owns it until it gives it back (or frees it). */
+nc_host_scratch *nocopy__host_scratch_take(nc_host_iso *iso);
+/* Gives s back to the isolate to keep, or frees it if one is kept. */
+void nocopy__host_scratch_give(nc_host_iso *iso, nc_host_scratch *s);
+void nocopy__host_scratch_free(nc_host_scratch *s);
+/* s's reply decoder stacks (s owns them). */
+nc_host_stacks *nocopy__host_scratch_stacks(nc_host_scratch *s);
+/* Walks the request t (an iolist of binaries, bytes and lists) into s's
+ * pieces, which point into t's binaries (valid while this NIF runs) and s.
+ * 0, or -1 (anything else, more than a million pieces, or no memory). */
+int nocopy__host_request_pieces(ErlNifEnv *env, ERL_NIF_TERM t, nc_host_scratch *s);
+/* The CALL for s's pieces into s's message (nocopy__host_scratch_msg); its
+ * length, or 0 with *err set (the call's loans taken so far stay with it). */
+size_t nocopy__host_build_call(nc_host_iso *iso, nc_host_inc *inc, nc_host_call *call,
+                               nc_host_scratch *s, const char **err);
+/* s's message buffer, NC_ISO_MSG_MAX bytes (s owns it). */
+uint8_t *nocopy__host_scratch_msg(nc_host_scratch *s);
+
 /* ---- replies (nc_iso_host_reply.c) --------------------------------------------------- */
 
 /* The message for the caller of `call` from a REPLY body (after the header):
  * {nocopy_reply, Tag, {ok, Value} | {'$nocopy_error', Reason, Cause}}, or 0
  * when the body is malformed (why says how). */
 ERL_NIF_TERM nocopy__host_reply_term(ErlNifEnv *env, nc_host_inc *inc, nc_host_call *call,
-                                     const uint8_t *body, size_t len, const char **why);
+                                     const uint8_t *body, size_t len, nc_host_stacks *stacks,
+                                     const char **why);
+/* `stacks` above: the caller's, kept across decodes, or NULL (the decoder
+ * allocates and frees its own). */
+void nocopy__host_stacks_free(nc_host_stacks *st);
 /* {nocopy_reply, Tag, {'$nocopy_error', Reason, {general, Text}}}. */
 ERL_NIF_TERM nocopy__host_error_term(ErlNifEnv *env, nc_host_call *call, ERL_NIF_TERM reason,
                                      const char *text);

@@ -176,7 +176,8 @@ static int on_message(nc_host_inc *inc, ErlNifEnv *env, const uint8_t *m, size_t
         if (!call)
             return -1;
         const char *why = NULL;
-        ERL_NIF_TERM t = nocopy__host_reply_term(env, inc, call, m + sizeof h, len - sizeof h, &why);
+        ERL_NIF_TERM t = nocopy__host_reply_term(env, inc, call, m + sizeof h, len - sizeof h, NULL,
+                                                 &why);
         if (!t) {
             enif_clear_env(env);
             char text[160];

@@ -6,15 +6,7 @@
  * reader thread (nc_iso_host_inc.c). Starting a child (posix_spawn and the
  * regions) runs on a dirty I/O scheduler.
  *
- * A request (the iolist the NAME_iso stub encodes, the driver's bytes) is
- * walked here piece by piece, never flattened (bytes given as integers, in
- * an iodata argument, are gathered into runs): a binary whose bytes lie in
- * the current incarnation's input region (one placed there with
- * nocopy_iso:binary/2, or a slice of an input a function returned) or its
- * output region (a result passed back in) is sent as (offset, length), no
- * copy; any other piece of at most
- * NC_ISO_INLINE_PIECE bytes is copied into the message, and a longer one
- * copied once into a new input block. */
+ * A request's walk and its CALL: nc_iso_host_request.c. */
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -89,7 +81,6 @@ reset:
 #endif
 
 
-#define MAX_PIECES (1u << 20)
 
 static ERL_NIF_TERM atom(ErlNifEnv *env, const char *name)
 {
@@ -133,6 +124,7 @@ static void iso_dtor(ErlNifEnv *env, void *obj)
     }
     enif_free(iso->atoms);
     enif_free(iso->restart_times);
+    nocopy__host_scratch_free(atomic_exchange(&iso->scratch, NULL));
 }
 
 static nc_host_iso *get_iso(ErlNifEnv *env, ERL_NIF_TERM t)
@@ -391,258 +383,6 @@ static ERL_NIF_TERM binary_nif(ErlNifEnv *env, int argc, const ERL_NIF_TERM argv
 
 /* ---- a call ----------------------------------------------------------------------- */
 
-typedef struct piece {
-    const uint8_t *p;
-    size_t len;
-} piece;
-
-/* A request's pieces, and the bytes its integers gave (iodata), which some
- * pieces point into. */
-typedef struct pieces {
-    piece *ps;
-    size_t n;
-    uint8_t *bytes;
-} pieces;
-
-static void pieces_free(pieces *r)
-{
-    enif_free(r->ps);
-    enif_free(r->bytes);
-}
-
-/* Appends byte v to the request's bytes. 0, or -1 (no memory). */
-static int add_byte(uint8_t **bytes, size_t *nbytes, size_t *bcap, uint8_t v)
-{
-    if (*nbytes == *bcap) {
-        size_t ncap = *bcap ? *bcap * 2 : 64;
-        uint8_t *nb = enif_realloc(*bytes, ncap);
-        if (!nb)
-            return -1;
-        *bytes = nb;
-        *bcap = ncap;
-    }
-    (*bytes)[(*nbytes)++] = v;
-    return 0;
-}
-
-/* The request's pieces in order, walking nested lists with an explicit
- * stack: its binaries, where they lie, and runs of the bytes given as
- * integers (an iodata argument sent as bytes), gathered in out->bytes. 0, or
- * -1 for anything but binaries, bytes and lists (or no memory). */
-static int pieces_of(ErlNifEnv *env, ERL_NIF_TERM t, pieces *out)
-{
-    size_t cap = 16, np = 0, sp = 0, scap = 16, nbytes = 0, bcap = 0;
-    piece *ps = enif_alloc(cap * sizeof *ps);
-    ERL_NIF_TERM *stack = enif_alloc(scap * sizeof *stack);
-    uint8_t *bytes = NULL;
-    /* Where each byte run starts in `bytes`, by piece, until they are fixed
-     * up (bytes moves as it grows): runs are marked p == NULL. */
-    size_t *run_at = NULL;
-    int r = -1;
-    if (!ps || !stack || !(run_at = enif_alloc(cap * sizeof *run_at)))
-        goto out;
-    stack[sp++] = t;
-    while (sp > 0) {
-        ERL_NIF_TERM x = stack[--sp], head, tail;
-        ErlNifBinary b;
-        int v;
-        if (enif_get_list_cell(env, x, &head, &tail)) {
-            if (sp + 2 > scap) {
-                ERL_NIF_TERM *ns = enif_realloc(stack, (scap *= 2) * sizeof *ns);
-                if (!ns)
-                    goto out;
-                stack = ns;
-            }
-            stack[sp++] = tail;
-            stack[sp++] = head;
-            continue;
-        } else if (enif_is_empty_list(env, x)) {
-            continue;
-        } else if (enif_inspect_binary(env, x, &b)) {
-            if (b.size == 0)
-                continue;
-        } else if (enif_get_int(env, x, &v) && v >= 0 && v <= 255) {
-            if (add_byte(&bytes, &nbytes, &bcap, (uint8_t)v) != 0)
-                goto out;
-            if (np > 0 && !ps[np - 1].p) {
-                ps[np - 1].len++;      /* the last piece is this run */
-                continue;
-            }
-            b.data = NULL;
-            b.size = 1;
-        } else {
-            goto out;
-        }
-        if (np == cap) {
-            if (cap >= MAX_PIECES)
-                goto out;
-            piece *nps = enif_realloc(ps, (cap * 2) * sizeof *nps);
-            if (!nps)
-                goto out;
-            ps = nps;
-            size_t *nra = enif_realloc(run_at, (cap * 2) * sizeof *nra);
-            if (!nra)
-                goto out;
-            run_at = nra;
-            cap *= 2;
-        }
-        run_at[np] = nbytes - (b.data ? 0 : 1);
-        ps[np++] = (piece){b.data, b.size};
-    }
-    for (size_t i = 0; i < np; i++)
-        if (!ps[i].p)
-            ps[i].p = bytes + run_at[i];
-    r = 0;
-out:
-    enif_free(stack);
-    enif_free(run_at);
-    if (r != 0) {
-        enif_free(ps);
-        enif_free(bytes);
-        return r;
-    }
-    *out = (pieces){ps, np, bytes};
-    return 0;
-}
-
-/* Lends `b` to the call (which can hold max loans). 0, or -1 (no memory: b
- * is returned). */
-static int lend(nc_host_call *call, nc_host_block *b, size_t max)
-{
-    if (!call->lent && !(call->lent = malloc(max * sizeof *call->lent))) {
-        nocopy__host_block_return(b);
-        return -1;
-    }
-    call->lent[call->nlent++] = b;
-    return 0;
-}
-
-/* A new input block holding a copy of len bytes, lent to the call. */
-static nc_host_block *copy_block(nc_host_inc *inc, nc_host_call *call, size_t len, size_t max)
-{
-    nc_host_block *b = nocopy__host_block_new(inc, len);
-    if (!b)
-        return NULL;
-    enif_mutex_lock(inc->mu);
-    b->lent++;                         /* the new block's reference is the loan */
-    enif_mutex_unlock(inc->mu);
-    return lend(call, b, max) == 0 ? b : NULL;
-}
-
-static int in_region(const nc_host_inc *inc, const piece *pc)
-{
-    return pc->p >= inc->in.base && pc->p < inc->in.base + inc->in.size;
-}
-
-/* A piece of a binary the child returned (a handover of this incarnation). */
-static int in_output(const nc_host_inc *inc, const piece *pc)
-{
-    return pc->p >= inc->out.base && pc->p < inc->out.base + inc->out.size &&
-           pc->len <= inc->out.size - (size_t)(pc->p - inc->out.base);
-}
-
-/* Appends a segment, merging it into the previous one when contiguous.
- * 0, or -1 when the table is full. */
-static int add_seg(nocopy__iso_seg *segs, size_t *nsegs, uint32_t where, uint64_t block,
-                   uint64_t off, uint64_t len)
-{
-    nocopy__iso_seg *last = *nsegs ? &segs[*nsegs - 1] : NULL;
-    if (last && last->where == where && last->block == block && last->off + last->len == off) {
-        last->len += len;
-        return 0;
-    }
-    if (*nsegs == NC_ISO_MAX_SEGS)
-        return -1;
-    segs[(*nsegs)++] = (nocopy__iso_seg){.where = where, .pad = 0, .block = block, .off = off,
-                                         .len = len};
-    return 0;
-}
-
-/* The CALL for the pieces into msg (NC_ISO_MSG_MAX bytes); its length, or 0
- * with *err set. Pieces already in the input region are lent as they are.
- * Of the others, those of at most NC_ISO_INLINE_PIECE bytes go inline and
- * longer ones are copied each into a block of its own; unless the small
- * ones do not fit inline (or the pieces are too many for the table): then
- * all the others are gathered into one block. */
-static size_t build_call(nc_host_iso *iso, nc_host_inc *inc, nc_host_call *call,
-                         const piece *ps, size_t np, uint8_t *msg, const char **err)
-{
-    nocopy__iso_seg *segs = (nocopy__iso_seg *)(msg + sizeof(nocopy__iso_hdr) +
-                                                sizeof(nocopy__iso_call_body));
-    size_t nsegs = 0, inl = 0, copied = 0, small = 0, others = 0;
-    /* Inline bytes are gathered in a scratch area after the largest table. */
-    uint8_t *scratch = msg + NC_ISO_MSG_MAX - NC_ISO_INLINE_MAX;
-    for (size_t i = 0; i < np; i++)
-        if (!in_region(inc, &ps[i]) && !in_output(inc, &ps[i])) {
-            others += ps[i].len;
-            if (ps[i].len <= NC_ISO_INLINE_PIECE)
-                small += ps[i].len;
-        }
-    int gather = small > NC_ISO_INLINE_MAX || np > NC_ISO_MAX_SEGS;
-    nc_host_block *g = NULL;
-    size_t gpos = 0;
-    *err = "out of memory";
-    if (gather && others && !(g = copy_block(inc, call, others, np + 1))) {
-        *err = "the isolate's input region is full";
-        return 0;
-    }
-    for (size_t i = 0; i < np; i++) {
-        const piece *pc = &ps[i];
-        nc_host_block *b = in_region(inc, pc) ? nocopy__host_block_lend(inc, pc->p, pc->len)
-                                              : NULL;
-        if (b) {
-            if (lend(call, b, np + 1) != 0)
-                return 0;
-            if (add_seg(segs, &nsegs, NC_ISO_SEG_INPUT, b->off,
-                        (uint64_t)(pc->p - inc->in.base), pc->len) != 0)
-                goto too_many;
-        } else if (in_output(inc, pc)) {
-            /* The Erlang binary is alive while this NIF runs, so its
-             * handover's RELEASE_OUT comes after this CALL: the child holds
-             * the block for the call from the CALL on. */
-            if (add_seg(segs, &nsegs, NC_ISO_SEG_OUTPUT, 0, (uint64_t)(pc->p - inc->out.base),
-                        pc->len) != 0)
-                goto too_many;
-        } else if (g) {
-            memcpy(inc->in.base + g->off + gpos, pc->p, pc->len);
-            if (add_seg(segs, &nsegs, NC_ISO_SEG_INPUT, g->off, g->off + gpos, pc->len) != 0)
-                goto too_many;
-            gpos += pc->len;
-            copied += pc->len;
-        } else if (pc->len > NC_ISO_INLINE_PIECE) {
-            if (!(b = copy_block(inc, call, pc->len, np + 1))) {
-                *err = "the isolate's input region is full";
-                return 0;
-            }
-            memcpy(inc->in.base + b->off, pc->p, pc->len);
-            copied += pc->len;
-            if (add_seg(segs, &nsegs, NC_ISO_SEG_INPUT, b->off, b->off, pc->len) != 0)
-                goto too_many;
-        } else {
-            memcpy(scratch + inl, pc->p, pc->len);
-            if (add_seg(segs, &nsegs, NC_ISO_SEG_INLINE, 0, inl, pc->len) != 0)
-                goto too_many;
-            inl += pc->len;
-        }
-    }
-    nocopy__iso_hdr h = {.kind = NC_ISO_MSG_CALL, .seq = 0, .id = call->id};
-    nocopy__iso_call_body body = {.nsegs = (uint32_t)nsegs, .inline_bytes = (uint32_t)inl};
-    memcpy(msg, &h, sizeof h);
-    memcpy(msg + sizeof h, &body, sizeof body);
-    size_t at = sizeof h + sizeof body + nsegs * sizeof(nocopy__iso_seg);
-    memmove(msg + at, scratch, inl);   /* at <= scratch (the assertion below) */
-    atomic_fetch_add(&iso->copied_bytes, copied);
-    atomic_fetch_add(&iso->inline_bytes, inl);
-    return at + inl;
-too_many:
-    *err = "the request has more pieces in the isolate's region than a call can name";
-    return 0;
-}
-
-_Static_assert(sizeof(nocopy__iso_hdr) + sizeof(nocopy__iso_call_body) +
-                       NC_ISO_MAX_SEGS * sizeof(nocopy__iso_seg) + NC_ISO_INLINE_MAX <=
-                   NC_ISO_MSG_MAX,
-               "a CALL of the most segments and inline bytes fits in a message");
 
 /* Whether this call goes without the fast path (a backoff after a slot
  * given up; racy between schedulers, which only blurs it). */
@@ -678,7 +418,7 @@ static void wait_failed(nc_host_iso *iso, int posted)
  * NC_ISO_NUDGE_NS). The scheduler's time
  * spinning is charged to the caller (enif_consume_timeslice). */
 static ERL_NIF_TERM slot_reply(ErlNifEnv *env, nc_host_iso *iso, nc_host_inc *inc, uint64_t id,
-                               int slot, int posted)
+                               int slot, int posted, nc_host_stacks *stacks)
 {
     nocopy__iso_slot *s = (nocopy__iso_slot *)(inc->slots.base +
                                                (size_t)slot * NC_ISO_SLOT_BYTES);
@@ -733,7 +473,7 @@ static ERL_NIF_TERM slot_reply(ErlNifEnv *env, nc_host_iso *iso, nc_host_inc *in
             memcpy(&h, buf, sizeof h);
             if (h.kind == NC_ISO_MSG_REPLY && h.id == id)
                 r = nocopy__host_reply_term(env, inc, call, buf + sizeof h, len - sizeof h,
-                                            &why);
+                                            stacks, &why);
         }
     }
     if (r) {
@@ -804,12 +544,16 @@ static ERL_NIF_TERM call_nif(ErlNifEnv *env, int argc, const ERL_NIF_TERM argv[]
         return enif_make_badarg(env);
     if (!enif_is_identical(argv[1], iso->module))
         return enif_make_tuple2(env, atom(env, "wrong_module"), iso->module);
-    pieces req;
-    if (pieces_of(env, argv[3], &req) != 0)
+    nc_host_scratch *scratch = nocopy__host_scratch_take(iso);
+    if (!scratch)
+        return error2(env, "enomem", "out of memory");
+    if (nocopy__host_request_pieces(env, argv[3], scratch) != 0) {
+        nocopy__host_scratch_give(iso, scratch);
         return enif_make_badarg(env);
+    }
     nc_host_inc *inc = current(iso);
     if (!inc) {
-        pieces_free(&req);
+        nocopy__host_scratch_give(iso, scratch);
         enif_mutex_lock(iso->mu);
         int stopped = iso->stopped;
         enif_mutex_unlock(iso->mu);
@@ -820,11 +564,10 @@ static ERL_NIF_TERM call_nif(ErlNifEnv *env, int argc, const ERL_NIF_TERM argv[]
      * that scheduler (a delayed deallocation that can wake it): measured
      * with perf in the reader's profile, on every call. */
     nc_host_call *call = malloc(sizeof *call);
-    uint8_t *msg = enif_alloc(NC_ISO_MSG_MAX);
+    uint8_t *msg = nocopy__host_scratch_msg(scratch);
     ERL_NIF_TERM r;
     const char *err = "out of memory";
-    if (!call || !msg) {
-        free(call);
+    if (!call) {
         r = error2(env, "enomem", err);
         goto done;
     }
@@ -843,7 +586,7 @@ static ERL_NIF_TERM call_nif(ErlNifEnv *env, int argc, const ERL_NIF_TERM argv[]
         goto done;
     }
     VM_STAMP(NC_ISO_STAMP_PREPARED);
-    size_t len = build_call(iso, inc, call, req.ps, req.n, msg, &err);
+    size_t len = nocopy__host_build_call(iso, inc, call, scratch, &err);
     int st = NOCOPY_ENOMEM;
     VM_STAMP(NC_ISO_STAMP_BUILT);
     if (len && iso->spin_ns && !skip_spin(iso))
@@ -865,7 +608,9 @@ static ERL_NIF_TERM call_nif(ErlNifEnv *env, int argc, const ERL_NIF_TERM argv[]
             VM_STAMP(NC_ISO_STAMP_POSTED);
             atomic_fetch_add(&iso->slot_posted, 1);
         }
-        r = slot >= 0 ? slot_reply(env, iso, inc, id, slot, posted) : 0;
+        r = slot >= 0 ? slot_reply(env, iso, inc, id, slot, posted,
+                                    nocopy__host_scratch_stacks(scratch))
+                      : 0;
         if (!r)
             r = iso->timeout_ms < 0 ? atom(env, "infinity")
                                     : enif_make_long(env, iso->timeout_ms);
@@ -890,8 +635,7 @@ static ERL_NIF_TERM call_nif(ErlNifEnv *env, int argc, const ERL_NIF_TERM argv[]
     else
         r = atom(env, "dead");
 done:
-    enif_free(msg);
-    pieces_free(&req);
+    nocopy__host_scratch_give(iso, scratch);
     nocopy__host_inc_unref(inc);
     VM_STAMP(NC_ISO_STAMP_EXIT);
     stamps_record();

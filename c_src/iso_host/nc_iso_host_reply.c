@@ -8,6 +8,7 @@
  * checked (nc_iso_host_blocks.c), and the message must be consumed exactly.
  * No pointer is ever read from the child. */
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "nc_iso_host.h"
@@ -143,8 +144,8 @@ static int room(void **v, size_t n, size_t *cap, size_t size)
 {
     if (n < *cap)
         return 0;
-    size_t ncap = *cap * 2;
-    void *nv = enif_realloc(*v, ncap * size);
+    size_t ncap = *cap ? *cap * 2 : 16;
+    void *nv = realloc(*v, ncap * size);
     if (!nv)
         return -1;
     *v = nv;
@@ -152,20 +153,26 @@ static int room(void **v, size_t n, size_t *cap, size_t size)
     return 0;
 }
 
+void nocopy__host_stacks_free(nc_host_stacks *st)
+{
+    free(st->terms);
+    free(st->frames);
+    *st = (nc_host_stacks){0};
+}
+
 static ERL_NIF_TERM decode_value(ErlNifEnv *env, nc_host_inc *inc, nc_host_call *call, reader *r,
-                                 const char **why)
+                                 nc_host_stacks *st, const char **why)
 {
     /* The stacks grow with the terms decoded (each takes a byte at least),
-     * never with a count the child claims. */
-    size_t tcap = 64, fcap = 16;
-    ERL_NIF_TERM *terms = enif_alloc(tcap * sizeof *terms);
-    frame *frames = enif_alloc(fcap * sizeof *frames);
+     * never with a count the child claims. They are the caller's (kept
+     * between calls: no allocation per reply) or this decode's own. */
+    nc_host_stacks own = {0};
+    if (!st)
+        st = &own;
+    ERL_NIF_TERM *terms = st->terms;
+    frame *frames = st->frames;
     size_t nt = 0, nf = 0;
     ERL_NIF_TERM result = 0;
-    if (!terms || !frames) {
-        *why = "no memory";
-        goto out;
-    }
     for (;;) {
         /* Close every frame whose elements are all in. */
         while (nf > 0 && frames[nf - 1].done == frames[nf - 1].n) {
@@ -195,28 +202,29 @@ static ERL_NIF_TERM decode_value(ErlNifEnv *env, nc_host_inc *inc, nc_host_call 
             }
             /* The frame's term will go at terms[nt] when it closes (at once,
              * if it is empty): room for it now. */
-            if (room((void **)&frames, nf, &fcap, sizeof *frames) != 0 ||
-                room((void **)&terms, nt, &tcap, sizeof *terms) != 0) {
+            if (room(&st->frames, nf, &st->fcap, sizeof *frames) != 0 ||
+                room(&st->terms, nt, &st->tcap, sizeof *terms) != 0) {
                 *why = "no memory";
                 break;
             }
+            terms = st->terms;
+            frames = st->frames;
             frames[nf++] = (frame){.kind = tag, .n = n, .done = 0, .base = nt};
             continue;
         }
         ERL_NIF_TERM t = leaf(env, inc, call, tag, r, why);
         if (!t)
             break;
-        if (room((void **)&terms, nt, &tcap, sizeof *terms) != 0) {
+        if (room(&st->terms, nt, &st->tcap, sizeof *terms) != 0) {
             *why = "no memory";
             break;
         }
+        terms = st->terms;
         terms[nt++] = t;
         if (nf > 0)
             frames[nf - 1].done++;
     }
-out:
-    enif_free(terms);
-    enif_free(frames);
+    nocopy__host_stacks_free(&own);
     return result;
 }
 
@@ -238,7 +246,7 @@ ERL_NIF_TERM nocopy__host_error_term(ErlNifEnv *env, nc_host_call *call, ERL_NIF
  * wrong term or an error, never a bad access. The block is released once
  * decoded. */
 static ERL_NIF_TERM spilled(ErlNifEnv *env, nc_host_inc *inc, nc_host_call *call, reader *r,
-                            const char **why)
+                            nc_host_stacks *st, const char **why)
 {
     uint64_t block, len;
     *why = "a malformed spilled reply";
@@ -249,7 +257,7 @@ static ERL_NIF_TERM spilled(ErlNifEnv *env, nc_host_inc *inc, nc_host_call *call
     uint8_t outcome;
     ERL_NIF_TERM t = 0;
     if (!get(&in, &outcome, 1) && outcome == NC_ISO_OUT_OK) {
-        ERL_NIF_TERM v = decode_value(env, inc, call, &in, why);
+        ERL_NIF_TERM v = decode_value(env, inc, call, &in, st, why);
         if (v && in.left == 0)
             t = enif_make_tuple2(env, nocopy__host_am.ok, v);
         else if (v)
@@ -260,7 +268,8 @@ static ERL_NIF_TERM spilled(ErlNifEnv *env, nc_host_inc *inc, nc_host_call *call
 }
 
 ERL_NIF_TERM nocopy__host_reply_term(ErlNifEnv *env, nc_host_inc *inc, nc_host_call *call,
-                                     const uint8_t *body, size_t len, const char **why)
+                                     const uint8_t *body, size_t len, nc_host_stacks *st,
+                                     const char **why)
 {
     reader r = {.p = body, .left = len};
     uint8_t outcome;
@@ -269,11 +278,11 @@ ERL_NIF_TERM nocopy__host_reply_term(ErlNifEnv *env, nc_host_inc *inc, nc_host_c
     if (get(&r, &outcome, 1))
         return 0;
     if (outcome == NC_ISO_OUT_SPILLED) {
-        inner = spilled(env, inc, call, &r, why);
+        inner = spilled(env, inc, call, &r, st, why);
         if (!inner)
             return 0;
     } else if (outcome == NC_ISO_OUT_OK) {
-        ERL_NIF_TERM v = decode_value(env, inc, call, &r, why);
+        ERL_NIF_TERM v = decode_value(env, inc, call, &r, st, why);
         if (!v)
             return 0;
         inner = enif_make_tuple2(env, nocopy__host_am.ok, v);
