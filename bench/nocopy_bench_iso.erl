@@ -237,7 +237,8 @@ rss(Cfg, How) ->
 
 %% @doc In a fresh VM: `erl -run nocopy_bench_iso rss_child arena|result|copy
 %% Size Iters'. The payload: made with nocopy_iso:binary/2 (arena: from an
-%% ordinary binary, then dropped), the result of an earlier call (result:
+%% I/O list of one small binary repeated: no ordinary binary of the payload's
+%% size ever exists), the result of an earlier call (result:
 %% nc_bench's blob_new/blob_get, which the child fills), or an ordinary
 %% binary (copy). For the VM and the child: the base is VmRSS before the
 %% payload exists, `with' VmRSS once it does, the peak VmHWM over the round
@@ -254,7 +255,10 @@ rss_child([HowS, SizeS, ItersS]) ->
     Base = kb(self, "VmRSS"),
     ChildBase = kb(Child, "VmRSS"),
     Arg = case How of
-              arena -> nocopy_iso:binary(Iso, payload(S));   % the ordinary copy is garbage
+              %% An I/O list of one 1 MiB binary, repeated: binary/2 copies
+              %% its pieces into the region, and the VM never holds an
+              %% ordinary binary of the payload's size.
+              arena -> nocopy_iso:binary(Iso, chunks(S));
               result -> nc_bench_iso:blob_get(Iso, nc_bench_iso:blob_new(Iso, S));
               copy -> payload(S)
           end,
@@ -276,6 +280,12 @@ rss_child([HowS, SizeS, ItersS]) ->
                  child_peak => ChildPeak, child_over => ChildPeak - ChildBase,
                  child_over_with => ChildPeak - ChildWith, result_ok => Ok}]),
     halt(0).
+
+%% S bytes as an I/O list of one binary of at most 1 MiB, repeated.
+chunks(S) ->
+    C = min(S, ?MiB),
+    Chunk = payload(C),
+    [lists:duplicate(S div C, Chunk), binary:part(Chunk, 0, S rem C)].
 
 kb(Who, Field) ->
     File = case Who of
@@ -372,26 +382,33 @@ rss_line(#{status := ok, how := How, size := S, over := O, over_with := OW, chil
     io_lib:format("- Peak RSS, ~s round trips, ~s (limit payload + 64 MiB = ~s, over the RSS "
                   "before the payload existed): the VM ~s (~s), the child ~s (~s); over the "
                   "RSS once the payload existed: the VM ~s, the child ~s~s~s\n",
-                  [size_label(S), rss_how(How), fmt_bytes(Limit), fmt_bytes(O), met(O =< Limit),
-                   fmt_bytes(CO), met(CO =< Limit), fmt_bytes(OW), fmt_bytes(COW),
-                   rss_note(How),
+                  [size_label(S), rss_how(How), fmt_bytes(Limit), fmt_bytes(O),
+                   rss_verdict(How, O =< Limit), fmt_bytes(CO), met(CO =< Limit), fmt_bytes(OW),
+                   fmt_bytes(COW), rss_note(How),
                    case Ok of true -> ""; false -> " (WRONG RESULT)" end]);
 rss_line(#{how := How, output := Out}) ->
     io_lib:format("- Peak RSS (~p): the fresh VM failed: ~ts\n", [How, Out]).
 
-rss_how(arena) -> "a binary placed with nocopy_iso:binary/2";
+%% The target is for payloads that live in the regions; an ordinary binary
+%% is copied once per call by design (the issue's "exactly one copy"), so
+%% the VM holds it and its copy: reported, not judged.
+rss_verdict(copy, Within) -> io_lib:format("~s; not judged: an ordinary binary and its one copy",
+                                           [case Within of true -> "within"; false -> "over" end]);
+rss_verdict(_, Within) -> met(Within).
+
+rss_how(arena) -> "a binary placed with nocopy_iso:binary/2 from an I/O list of 1 MiB pieces";
 rss_how(result) -> "a result of an earlier call (blob_get, filled by the child)";
 rss_how(copy) -> "an ordinary binary (copied once per call)".
 
 rss_note(arena) ->
-    ". The arena copy is made from an ordinary binary, dropped and collected before the "
-    "round trips; the runtime may unmap its memory at once, later, or keep it in its "
-    "segment cache, so the VM's counts move by up to one payload from run to run";
+    ". The VM wrote the payload into the region (its pages count in the VM); no ordinary "
+    "binary of its size existed";
 rss_note(result) ->
     ". The child wrote the payload (its pages count in the child); the VM never touches them";
 rss_note(copy) ->
-    ". The VM holds the payload and, during each call, its one copy in the input region "
-    "(2x the payload by design: the ordinary binary's one copy)";
+    ". The VM holds the payload and each call's one copy in the input region; a call's "
+    "result (a slice of its copy) is still held when the next call copies, so two copies "
+    "can be alive at once (3x the payload)";
 rss_note(_) -> "".
 
 met(true) -> "met";

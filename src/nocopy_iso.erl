@@ -166,22 +166,33 @@ stop(Iso) ->
     catch error:badarg -> erlang:error(badarg, [Iso], ?EI({1, <<"expected an isolate">>}))
     end.
 
-%% @doc A copy of `Bin' in the isolate's input region: passing it to the
-%% isolate's functions copies nothing. It stays valid after the child dies,
-%% but a later child reads it as an ordinary binary (copied once).
--spec binary(iso(), binary()) -> binary().
-binary(Iso, Bin) ->
-    case catch_badarg(fun() -> binary_nif(Iso, Bin) end) of
+%% @doc A copy of `Data' in the isolate's input region, as one binary:
+%% passing it to the isolate's functions copies nothing. `Data' is iodata,
+%% copied piece by piece (an I/O list is never flattened in the VM first);
+%% more than 1 MiB is copied on a dirty CPU scheduler. The binary stays
+%% valid after the child dies, but a later child reads it as an ordinary
+%% binary (copied once).
+-spec binary(iso(), iodata()) -> binary().
+binary(Iso, Data) ->
+    case catch_badarg(fun() -> binary_nif(Iso, Data) end) of
         {ok, B} -> B;
         dead ->
-            ok = restart(Iso, [Iso, Bin]),
-            binary(Iso, Bin);
+            ok = restart(Iso, [Iso, Data]),
+            binary(Iso, Data);
         {error, Reason, Text} ->
-            erlang:error(Reason, [Iso, Bin], ?EI({general, Text}));
-        badarg when not is_binary(Bin) ->
-            erlang:error(badarg, [Iso, Bin], ?EI({2, <<"expected a binary">>}));
+            erlang:error(Reason, [Iso, Data], ?EI({general, Text}));
         badarg ->
-            erlang:error(badarg, [Iso, Bin], ?EI({1, <<"expected an isolate">>}))
+            case is_iodata(Data) of
+                false -> erlang:error(badarg, [Iso, Data], ?EI({2, <<"expected iodata">>}));
+                true -> erlang:error(badarg, [Iso, Data], ?EI({1, <<"expected an isolate">>}))
+            end
+    end.
+
+is_iodata(Data) ->
+    try erlang:iolist_size(Data) of
+        _ -> true
+    catch
+        error:badarg -> false
     end.
 
 %% @doc What the isolate's VM side knows now: its child (`os_pid', `alive',
@@ -193,7 +204,9 @@ binary(Iso, Bin) ->
 %% (`slot_declined'): those replies came as messages; the calls sent without
 %% a slot after a slot was given up (`slot_skipped'), the messages waiting in
 %% the VM for the channel (`queued_calls', `queued_releases', `queued_bytes')
-%% and the calls ever queued (`queued_total'), and the
+%% and the calls ever queued (`queued_total'), the copies of more than 1 MiB
+%% into the input region, made on a dirty CPU scheduler (`dirty_copies'),
+%% and the
 %% regions' addresses in this VM and (reported by the child) in the child.
 -spec info(iso()) -> #{atom() => term()}.
 info(Iso) ->

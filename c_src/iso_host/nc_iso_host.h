@@ -139,6 +139,8 @@ struct nc_host_iso {
     _Atomic uint64_t slot_declined;    /* slots the child turned down (or wrote
                                         * garbage in) during the spin */
     _Atomic(nc_host_scratch *) scratch; /* owned: kept between calls, or NULL */
+    _Atomic uint64_t dirty_copies;     /* copies into the input region made on a
+                                        * dirty CPU scheduler (NC_HOST_DIRTY_COPY) */
 };
 
 /* ---- resource types and atoms (nc_iso_host_state.c, set up at load) ---------------- */
@@ -285,6 +287,16 @@ int nocopy__host_request_pieces(ErlNifEnv *env, ERL_NIF_TERM t, nc_host_scratch 
  * length, or 0 with *err set (the call's loans taken so far stay with it). */
 size_t nocopy__host_build_call(nc_host_iso *iso, nc_host_inc *inc, nc_host_call *call,
                                nc_host_scratch *s, const char **err);
+/* The bytes of s's pieces, in all. */
+size_t nocopy__host_request_bytes(const nc_host_scratch *s);
+/* The bytes of s's pieces that lie in neither of inc's regions: what
+ * nocopy__host_build_call would copy into the input region or the message. */
+size_t nocopy__host_request_copy_bytes(const nc_host_inc *inc, const nc_host_scratch *s);
+/* Copies s's pieces, in order, to `to` (nocopy__host_request_bytes(s) bytes). */
+void nocopy__host_request_gather(const nc_host_scratch *s, uint8_t *to);
+/* A NIF copying more bytes than this into the input region reschedules
+ * itself on a dirty CPU scheduler (about 0.1 ms of memcpy here). */
+#define NC_HOST_DIRTY_COPY (1u << 20)
 /* s's message buffer, NC_ISO_MSG_MAX bytes (s owns it). */
 uint8_t *nocopy__host_scratch_msg(nc_host_scratch *s);
 

@@ -357,28 +357,47 @@ static nc_host_inc *current(nc_host_iso *iso)
 
 /* binary_nif(Iso, Bin): Bin copied into a new input block; the binary over
  * it, or `dead`. */
+/* binary_nif(Iso, IoData): {ok, Binary} in a new input block holding the
+ * bytes of IoData (walked piece by piece: never flattened in the VM first),
+ * `dead`, or {error, Reason, Text}. A copy of more than NC_HOST_DIRTY_COPY
+ * bytes is rescheduled on a dirty CPU scheduler. */
 static ERL_NIF_TERM binary_nif(ErlNifEnv *env, int argc, const ERL_NIF_TERM argv[])
 {
-    (void)argc;
     nc_host_iso *iso = get_iso(env, argv[0]);
-    ErlNifBinary bin;
-    if (!iso || !enif_inspect_binary(env, argv[1], &bin))
+    if (!iso)
         return enif_make_badarg(env);
-    nc_host_inc *inc = current(iso);
-    if (!inc)
-        return atom(env, "dead");
-    nc_host_block *b = nocopy__host_block_new(inc, bin.size);
-    if (!b) {
-        nocopy__host_inc_unref(inc);
-        return error2(env, "enomem", "the isolate's input region is full");
+    nc_host_scratch *scratch = nocopy__host_scratch_take(iso);
+    if (!scratch)
+        return error2(env, "enomem", "out of memory");
+    if (nocopy__host_request_pieces(env, argv[1], scratch) != 0) {
+        nocopy__host_scratch_give(iso, scratch);
+        return enif_make_badarg(env);
     }
-    uint8_t *p = inc->in.base + b->off;
-    if (bin.size)
-        memcpy(p, bin.data, bin.size);
-    ERL_NIF_TERM t = enif_make_resource_binary(env, b, p, bin.size);
-    enif_release_resource(b);
-    nocopy__host_inc_unref(inc);
-    return enif_make_tuple2(env, atom(env, "ok"), t);
+    size_t size = nocopy__host_request_bytes(scratch);
+    if (size > NC_HOST_DIRTY_COPY && enif_thread_type() == ERL_NIF_THR_NORMAL_SCHEDULER) {
+        nocopy__host_scratch_give(iso, scratch);
+        return enif_schedule_nif(env, "binary_nif", ERL_NIF_DIRTY_JOB_CPU_BOUND, binary_nif,
+                                 argc, argv);
+    }
+    nc_host_inc *inc = current(iso);
+    nc_host_block *b = inc ? nocopy__host_block_new(inc, size) : NULL;
+    ERL_NIF_TERM r;
+    if (!inc) {
+        r = atom(env, "dead");
+    } else if (!b) {
+        r = error2(env, "enomem", "the isolate's input region is full");
+    } else {
+        uint8_t *p = inc->in.base + b->off;
+        nocopy__host_request_gather(scratch, p);
+        if (enif_thread_type() == ERL_NIF_THR_DIRTY_CPU_SCHEDULER)
+            atomic_fetch_add(&iso->dirty_copies, 1);
+        r = enif_make_tuple2(env, atom(env, "ok"), enif_make_resource_binary(env, b, p, size));
+        enif_release_resource(b);
+    }
+    nocopy__host_scratch_give(iso, scratch);
+    if (inc)
+        nocopy__host_inc_unref(inc);
+    return r;
 }
 
 /* ---- a call ----------------------------------------------------------------------- */
@@ -536,7 +555,6 @@ static ERL_NIF_TERM queue_full(ErlNifEnv *env, const char *what, uint64_t max,
  * {wrong_module, M}, or {error, Reason, Text}. */
 static ERL_NIF_TERM call_nif(ErlNifEnv *env, int argc, const ERL_NIF_TERM argv[])
 {
-    (void)argc;
     VM_STAMP(NC_ISO_STAMP_ENTRY);
     nc_host_iso *iso = get_iso(env, argv[0]);
     ErlNifSInt64 tag;
@@ -552,6 +570,17 @@ static ERL_NIF_TERM call_nif(ErlNifEnv *env, int argc, const ERL_NIF_TERM argv[]
         return enif_make_badarg(env);
     }
     nc_host_inc *inc = current(iso);
+    /* A copy of more than NC_HOST_DIRTY_COPY bytes into the input region
+     * runs on a dirty CPU scheduler (this NIF, rescheduled): a NIF on a
+     * normal scheduler should return within a millisecond, and 256 MiB
+     * take tens of them. */
+    if (inc && enif_thread_type() == ERL_NIF_THR_NORMAL_SCHEDULER &&
+        nocopy__host_request_copy_bytes(inc, scratch) > NC_HOST_DIRTY_COPY) {
+        nocopy__host_scratch_give(iso, scratch);
+        nocopy__host_inc_unref(inc);
+        return enif_schedule_nif(env, "call_nif", ERL_NIF_DIRTY_JOB_CPU_BOUND, call_nif, argc,
+                                 argv);
+    }
     if (!inc) {
         nocopy__host_scratch_give(iso, scratch);
         enif_mutex_lock(iso->mu);
@@ -587,6 +616,8 @@ static ERL_NIF_TERM call_nif(ErlNifEnv *env, int argc, const ERL_NIF_TERM argv[]
     }
     VM_STAMP(NC_ISO_STAMP_PREPARED);
     size_t len = nocopy__host_build_call(iso, inc, call, scratch, &err);
+    if (len && enif_thread_type() == ERL_NIF_THR_DIRTY_CPU_SCHEDULER)
+        atomic_fetch_add(&iso->dirty_copies, 1);
     int st = NOCOPY_ENOMEM;
     VM_STAMP(NC_ISO_STAMP_BUILT);
     if (len && iso->spin_ns && !skip_spin(iso))
@@ -661,6 +692,7 @@ static ERL_NIF_TERM info_nif(ErlNifEnv *env, int argc, const ERL_NIF_TERM argv[]
     PUT("queued_total", enif_make_uint64(env, atomic_load(&iso->queued_total)));
     PUT("slot_cold", enif_make_uint64(env, atomic_load(&iso->slot_cold)));
     PUT("slot_posted", enif_make_uint64(env, atomic_load(&iso->slot_posted)));
+    PUT("dirty_copies", enif_make_uint64(env, atomic_load(&iso->dirty_copies)));
     enif_mutex_lock(iso->mu);
     PUT("incarnation", enif_make_uint(env, iso->incarnations));
     PUT("stopped", iso->stopped ? atom(env, "true") : atom(env, "false"));

@@ -193,6 +193,34 @@ int nocopy__host_request_pieces(ErlNifEnv *env, ERL_NIF_TERM t, nc_host_scratch 
     return 0;
 }
 
+size_t nocopy__host_request_bytes(const nc_host_scratch *s)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < s->np; i++)
+        n += s->ps[i].len;
+    return n;
+}
+
+void nocopy__host_request_gather(const nc_host_scratch *s, uint8_t *to)
+{
+    for (size_t i = 0; i < s->np; i++) {
+        memcpy(to, s->ps[i].p, s->ps[i].len);
+        to += s->ps[i].len;
+    }
+}
+
+static int in_region(const nc_host_inc *inc, const piece *pc);
+static int in_output(const nc_host_inc *inc, const piece *pc);
+
+size_t nocopy__host_request_copy_bytes(const nc_host_inc *inc, const nc_host_scratch *s)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < s->np; i++)
+        if (!in_region(inc, &s->ps[i]) && !in_output(inc, &s->ps[i]))
+            n += s->ps[i].len;
+    return n;
+}
+
 /* Lends `b` to the call (which can hold max loans). 0, or -1 (no memory: b
  * is returned). */
 static int lend(nc_host_call *call, nc_host_block *b, size_t max)
