@@ -271,13 +271,7 @@ stopped(Iso) ->
     ?assertEqual(true, info(Iso, stopped)).
 
 assert_cause(Fun, Cause) ->
-    try Fun() of
-        V -> erlang:error({expected_badarg, V})
-    catch
-        error:badarg:St ->
-            [{_, _, _, Info} | _] = St,
-            ?assertMatch(#{cause := Cause}, proplists:get_value(error_info, Info))
-    end.
+    nocopy_test_lib:assert_cause(Fun, Cause).
 
 assert_error(Fun, Reason) ->
     try Fun() of

@@ -12,7 +12,7 @@
 -module(nocopy_test_lib).
 
 -export([error_strings/2, gc_all/0, wait_until/2, wait_until/3, proper_numtests/0,
-         example_groups/3, call/3, assert_badarg/5, assert_error_info/6]).
+         example_groups/3, call/3, assert_badarg/5, assert_error_info/6, assert_cause/2]).
 
 -include_lib("stdlib/include/assert.hrl").
 
@@ -94,6 +94,18 @@ example_open(drv, Mod) ->
 
 example_close(#{kind := drv, mod := Mod, port := Port}) -> Mod:close(Port);
 example_close(#{kind := nif}) -> ok.
+
+%% Fun() raises error:badarg whose error_info cause matches Cause.
+-spec assert_cause(fun(() -> term()), term()) -> ok.
+assert_cause(Fun, Cause) ->
+    try Fun() of
+        V -> erlang:error({expected_badarg, V})
+    catch
+        error:badarg:St ->
+            [{_, _, _, Info} | _] = St,
+            ?assertMatch(#{cause := Cause}, proplists:get_value(error_info, Info)),
+            ok
+    end.
 
 %% F(Args...) on an example's backend.
 -spec call(backend(), atom(), list()) -> term().
