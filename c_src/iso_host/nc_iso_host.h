@@ -300,6 +300,21 @@ void nocopy__host_request_gather(const nc_host_scratch *s, uint8_t *to);
 /* s's message buffer, NC_ISO_MSG_MAX bytes (s owns it). */
 uint8_t *nocopy__host_scratch_msg(nc_host_scratch *s);
 
+/* ---- the fast path's wait (nc_iso_host_wait.c) ------------------------------------ */
+
+/* Whether this call goes without the fast path: the backoff after a wait
+ * given up is still on (counted in slot_skipped). */
+int nocopy__host_skip_spin(nc_host_iso *iso);
+/* The fast path (nc_iso_slot.h): waits at most the isolate's spin for the
+ * reply in the call's slot. The reply's term ({nocopy_reply, Tag, R}, as
+ * the reader would send it), or 0: it comes as a message. posted: the CALL
+ * went into the call slot (a NUDGE follows if it is not taken in
+ * NC_ISO_NUDGE_NS). The scheduler's time spinning is charged to the
+ * caller (enif_consume_timeslice). stacks: the reply decoder's, the
+ * caller's scratch's. */
+ERL_NIF_TERM nocopy__host_slot_reply(ErlNifEnv *env, nc_host_iso *iso, nc_host_inc *inc,
+                                     uint64_t id, int slot, int posted, nc_host_stacks *stacks);
+
 /* ---- replies (nc_iso_host_reply.c) --------------------------------------------------- */
 
 /* The message for the caller of `call` from a REPLY body (after the header):

@@ -15,71 +15,7 @@
 #include "nc_iso_chan.h"
 #include "nc_iso_host.h"
 #include "nc_iso_host_options.h"
-#include "nc_iso_stamps.h"
-
-#ifdef NC_ISO_STAMPS
-/* A measuring build (nc_iso_stamps.h): this call's stamps, the child's
- * (copied from its reply slot), and the steps' samples of the batch. */
-#include <stdio.h>
-static _Thread_local uint64_t vm_stamp[NC_ISO_STAMP_VM_N], child_stamp[NC_ISO_STAMP_CHILD_N];
-static _Thread_local uint64_t last_exit;
-enum { STEP_ERLANG, STEP_NIF_IN, STEP_TO_CHILD, STEP_CHILD_TAKE, STEP_CHILD_RUN,
-       STEP_TO_VM, STEP_NIF_OUT, STEP_TOTAL, STEP_PREPARE, STEP_BUILD, STEP_ARM, STEP_SEND,
-       STEP_SEEN, STEP_DECODE, STEPS };
-static const char *const step_names[STEPS] = {
-    "erlang between NIFs", "NIF entry to posted", "posted to child sees it",
-    "child take+receive", "child decode+run+encode", "reply to VM sees it",
-    "VM decode to NIF exit", "whole call", " NIF: pieces+allocs+register",
-    " NIF: build_call", " NIF: arm", " NIF: post", " reply written to seen", " VM unregister+decode"};
-static uint64_t steps[STEPS][NC_ISO_STAMP_BATCH];
-static size_t nsteps;
-
-#define VM_STAMP(k) (vm_stamp[k] = nocopy__iso_now_ns())
-
-static int cmp_u64(const void *a, const void *b)
-{
-    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-    return x < y ? -1 : x > y;
-}
-
-/* Records the call just ended, if it went the fast path both ways. */
-static void stamps_record(void)
-{
-    uint64_t *v = vm_stamp, *c = child_stamp, prev = last_exit;
-    last_exit = v[NC_ISO_STAMP_EXIT];
-    if (!prev || !v[NC_ISO_STAMP_POSTED] || !v[NC_ISO_STAMP_TAKEN] || !c[NC_ISO_STAMP_SEEN])
-        goto reset;
-    uint64_t d[STEPS] = {
-        v[NC_ISO_STAMP_ENTRY] - prev, v[NC_ISO_STAMP_POSTED] - v[NC_ISO_STAMP_ENTRY],
-        c[NC_ISO_STAMP_SEEN] - v[NC_ISO_STAMP_POSTED], c[NC_ISO_STAMP_RUN] - c[NC_ISO_STAMP_SEEN],
-        c[NC_ISO_STAMP_REPLY] - c[NC_ISO_STAMP_RUN], v[NC_ISO_STAMP_TAKEN] - c[NC_ISO_STAMP_REPLY],
-        v[NC_ISO_STAMP_EXIT] - v[NC_ISO_STAMP_TAKEN], v[NC_ISO_STAMP_EXIT] - prev,
-        v[NC_ISO_STAMP_PREPARED] - v[NC_ISO_STAMP_ENTRY],
-        v[NC_ISO_STAMP_BUILT] - v[NC_ISO_STAMP_PREPARED],
-        v[NC_ISO_STAMP_ARMED] - v[NC_ISO_STAMP_BUILT],
-        v[NC_ISO_STAMP_POSTED] - v[NC_ISO_STAMP_ARMED],
-        v[NC_ISO_STAMP_SEEN_VM] - c[NC_ISO_STAMP_REPLY],
-        v[NC_ISO_STAMP_TAKEN] - v[NC_ISO_STAMP_SEEN_VM]};
-    for (int k = 0; k < STEPS; k++)
-        steps[k][nsteps] = d[k];
-    if (++nsteps == NC_ISO_STAMP_BATCH) {
-        for (int k = 0; k < STEPS; k++) {
-            qsort(steps[k], nsteps, sizeof steps[k][0], cmp_u64);
-            fprintf(stderr, "stamps: %-26s median %6llu ns  p90 %6llu ns\n", step_names[k],
-                    (unsigned long long)steps[k][nsteps / 2],
-                    (unsigned long long)steps[k][nsteps * 9 / 10]);
-        }
-        nsteps = 0;
-    }
-reset:
-    memset(vm_stamp, 0, sizeof vm_stamp);
-    memset(child_stamp, 0, sizeof child_stamp);
-}
-#else
-#define VM_STAMP(k) ((void)0)
-#define stamps_record() ((void)0)
-#endif
-
+#include "nc_iso_host_stamps.h"
 
 
 static ERL_NIF_TERM atom(ErlNifEnv *env, const char *name)
@@ -403,115 +339,6 @@ static ERL_NIF_TERM binary_nif(ErlNifEnv *env, int argc, const ERL_NIF_TERM argv
 /* ---- a call ----------------------------------------------------------------------- */
 
 
-/* Whether this call goes without the fast path (a backoff after a slot
- * given up; racy between schedulers, which only blurs it). */
-static int skip_spin(nc_host_iso *iso)
-{
-    uint64_t until = atomic_load_explicit(&iso->spin_skip_until, memory_order_relaxed);
-    if (!until || nocopy__iso_now_ns() >= until)
-        return 0;
-    atomic_fetch_add(&iso->slot_skipped, 1);
-    return 1;
-}
-
-/* A wait on a reply slot did not pay: the backoff (nc_iso_slot.h), unless
- * it was cold (no poller took the CALL: no wait was made). Racy between
- * schedulers, which only blurs it. */
-static void wait_failed(nc_host_iso *iso, int posted)
-{
-    if (!posted) {
-        atomic_fetch_add(&iso->slot_cold, 1);
-        return;
-    }
-    int b = atomic_load_explicit(&iso->spin_backoff, memory_order_relaxed);
-    atomic_store_explicit(&iso->spin_skip_until, nocopy__iso_now_ns() + (uint64_t)b * iso->spin_ns,
-                          memory_order_relaxed);
-    atomic_store_explicit(&iso->spin_backoff, b < NC_ISO_SPIN_BACKOFF_MAX ? 2 * b : b,
-                          memory_order_relaxed);
-}
-
-/* The fast path (nc_iso_slot.h): waits at most the isolate's spin for the
- * reply in the call's slot. The reply's term ({nocopy_reply, Tag, R}, as
- * the reader would send it), or 0: it comes as a message. posted: the CALL
- * went into the call slot (a NUDGE follows if it is not taken in
- * NC_ISO_NUDGE_NS). The scheduler's time
- * spinning is charged to the caller (enif_consume_timeslice). */
-static ERL_NIF_TERM slot_reply(ErlNifEnv *env, nc_host_iso *iso, nc_host_inc *inc, uint64_t id,
-                               int slot, int posted, nc_host_stacks *stacks)
-{
-    nocopy__iso_slot *s = (nocopy__iso_slot *)(inc->slots.base +
-                                               (size_t)slot * NC_ISO_SLOT_BYTES);
-    uint8_t buf[NC_ISO_SLOT_MSG_MAX];
-    int was_posted = posted;
-    /* Cold (no poller took the CALL: a thread must be woken): one look,
-     * then the slot is given up, which tells the child to poll for the
-     * caller's next call (nc_iso_slot.h). */
-    uint64_t spin_ns = posted ? iso->spin_ns : 0;
-    uint64_t t0 = nocopy__iso_now_ns(), t = t0;
-    size_t len = 0;
-    int got;
-    nocopy__iso_slot *cs = (nocopy__iso_slot *)(inc->slots.base +
-                                                NC_ISO_CALL_SLOT * NC_ISO_SLOT_BYTES);
-    int32_t me = spin_ns ? (int32_t)sched_getcpu() : -1;   /* published by call_nif */
-    for (unsigned i = 1;
-         (got = nocopy__iso_slot_poll(s, id, buf, sizeof buf, &len)) == NC_ISO_SLOT_PENDING &&
-         (t = nocopy__iso_now_ns()) - t0 < spin_ns;
-         i++) {
-        if (posted && t - t0 >= NC_ISO_NUDGE_NS) {
-            posted = 0;
-            nocopy__host_inc_nudge(inc);
-        }
-        if ((i & (NC_ISO_SPIN_CHECK - 1)) == 0)
-            me = nocopy__iso_spin_publish(&cs->vm_cpu);
-        nocopy__iso_spin_step(&cs->child_cpu, me);   /* the child may wait for this core */
-    }
-    VM_STAMP(NC_ISO_STAMP_SEEN_VM);
-    int declined = got == NC_ISO_SLOT_LOST;
-    if (got == NC_ISO_SLOT_PENDING)
-        got = nocopy__iso_slot_abandon(s, id, buf, sizeof buf, &len);
-    /* A timeslice is about 1 ms: 1% per 10 us spun. */
-    int pct = (int)((t - t0) / 10000);
-    enif_consume_timeslice(env, pct < 1 ? 1 : pct > 100 ? 100 : pct);
-    if (got == NC_ISO_SLOT_LOST) {
-        atomic_fetch_add(declined ? &iso->slot_declined : &iso->slot_abandoned, 1);
-        if (!declined)
-            wait_failed(iso, was_posted);
-        return 0;
-    }
-    /* The reply is ours to answer, unless the reader ended the call as
-     * the child died (its message is on its way). */
-    nc_host_call *call = nocopy__host_inc_unregister(inc, id);
-    if (!call)
-        return 0;
-    nocopy__iso_hdr h;
-    const char *why = "a reply slot's length out of bounds";
-    ERL_NIF_TERM r = 0;
-    if (got == NC_ISO_SLOT_TAKEN) {
-        why = "a reply slot holding another message";
-        if (len >= sizeof h) {
-            memcpy(&h, buf, sizeof h);
-            if (h.kind == NC_ISO_MSG_REPLY && h.id == id)
-                r = nocopy__host_reply_term(env, inc, call, buf + sizeof h, len - sizeof h,
-                                            stacks, &why);
-        }
-    }
-    if (r) {
-#ifdef NC_ISO_STAMPS
-        VM_STAMP(NC_ISO_STAMP_TAKEN);
-        memcpy(child_stamp, s->pad, sizeof child_stamp);
-#endif
-        atomic_fetch_add(&iso->slot_replies, 1);
-        atomic_store_explicit(&iso->spin_backoff, NC_ISO_SPIN_BACKOFF, memory_order_relaxed);
-    } else {
-        char text[160];
-        snprintf(text, sizeof text, "the isolate sent a malformed reply (%s)", why);
-        nocopy__host_inc_kill(inc, "it broke the protocol");
-        r = nocopy__host_error_term(env, call, nocopy__host_am.eproto, text);
-    }
-    nocopy__host_call_free(call);
-    return r;
-}
-
 /* Sends the CALL, or queues it when the channel is full or the queue holds
  * messages (its reply slot given back first: the caller will not wait for
  * it). NOCOPY_OK (sent, posted or queued), or the send's status, *queued
@@ -620,7 +447,7 @@ static ERL_NIF_TERM call_nif(ErlNifEnv *env, int argc, const ERL_NIF_TERM argv[]
         atomic_fetch_add(&iso->dirty_copies, 1);
     int st = NOCOPY_ENOMEM;
     VM_STAMP(NC_ISO_STAMP_BUILT);
-    if (len && iso->spin_ns && !skip_spin(iso))
+    if (len && iso->spin_ns && !nocopy__host_skip_spin(iso))
         nocopy__host_slot_arm(inc, call);
     VM_STAMP(NC_ISO_STAMP_ARMED);
     /* Read before the send: once sent, the reader may end and free the
@@ -639,7 +466,7 @@ static ERL_NIF_TERM call_nif(ErlNifEnv *env, int argc, const ERL_NIF_TERM argv[]
             VM_STAMP(NC_ISO_STAMP_POSTED);
             atomic_fetch_add(&iso->slot_posted, 1);
         }
-        r = slot >= 0 ? slot_reply(env, iso, inc, id, slot, posted,
+        r = slot >= 0 ? nocopy__host_slot_reply(env, iso, inc, id, slot, posted,
                                     nocopy__host_scratch_stacks(scratch))
                       : 0;
         if (!r)
@@ -669,7 +496,7 @@ done:
     nocopy__host_scratch_give(iso, scratch);
     nocopy__host_inc_unref(inc);
     VM_STAMP(NC_ISO_STAMP_EXIT);
-    stamps_record();
+    nocopy__host_stamps_record();
     return r;
 }
 
