@@ -7,14 +7,13 @@
 %% ranges, symbols, closed libraries, bad prototypes and options.
 %%
 %% Every test runs on the NIF, the driver and the isolated backend (there,
-%% zero copy is proven in the child's addresses of the shared regions).
+%% zero copy is proven in the child's addresses of the shared regions). What
+%% only the NIF has: nocopy_ffi_nif_tests; the isolated backend's safety
+%% model: nocopy_ffi_iso_tests.
 -module(nocopy_ffi_tests).
 
 -include_lib("eunit/include/eunit.hrl").
-
--define(LIBZ, "libz.so.1").
--define(LIBC, "libc.so.6").
--define(LIBM, "libm.so.6").
+-include("nocopy_ffi_test.hrl").
 
 backends_test_() ->
     [{"nif", {setup, fun() -> setup(nif) end, fun cleanup/1, fun tests/1}},
@@ -61,7 +60,6 @@ tests_of(S) ->
      {"bad binds: prototypes, symbols, options", fun() -> bad_binds(S) end},
      {"a closed library refuses calls", fun() -> closed(S) end}].
 
-bind(Lib, Decl) -> bind(Lib, Decl, #{}).
 
 %% Bin where C reads it in place: on the isolated backend, a copy in the
 %% isolate's input region (what nocopy_iso:binary/2 is for).
@@ -80,11 +78,7 @@ c_address(#{backend := {iso, I}}, Bin) ->
     end;
 c_address(_, Bin) ->
     nocopy_ffi:address(Bin).
-bind(Lib, Decl, Opts) ->
-    {ok, F} = nocopy_ffi:bind(Lib, Decl, Opts),
-    F.
 
-data(N) -> rand:bytes(N).
 
 checksums(#{z := Z}) ->
     Crc = bind(Z, "unsigned long crc32(unsigned long crc, const unsigned char *buf, unsigned int len)"),
@@ -309,15 +303,6 @@ cdef(#{z := Z}) ->
     ?assertError(badarg, nocopy_ffi:cdef(Z, Snippet, not_a_map)),
     ?assertError(badarg, nocopy_ffi:cdef(not_a_lib, Snippet, #{})).
 
--define(STDIO, "typedef struct _IO_FILE FILE; typedef struct __dirstream DIR;"
-                "FILE *fopen(const char *path, const char *mode); int fclose(FILE *stream);"
-                "size_t fwrite(const void *ptr, size_t size, size_t nmemb, FILE *stream);"
-                "int closedir(DIR *dirp);").
-
-tmp_file(Tag) ->
-    filename:join(os:getenv("TMPDIR", "/tmp"),
-                  io_lib:format("nocopy_ffi_~s_~s_~b", [Tag, os:getpid(), erlang:unique_integer([positive])])).
-
 %% fclose flushes: the file holds what fwrite wrote only once the destructor
 %% has run, and a second fclose of the same FILE would be a double free.
 files(#{c := C}) ->
@@ -381,10 +366,6 @@ times(#{c := C}) ->
     %% a struct given as a tuple of its fields works too; a wrong one is named
     ?assertMatch({_, #{2 := "element 1 (struct tm *tm): expected a struct: a map of its 11 fields" ++ _}},
                  arg_error(fun() -> nocopy_ffi:call(Tg, [#{tm_sec => 1}]) end)).
-
--define(ZSUMS, "typedef unsigned long uLong; typedef unsigned char Bytef;"
-               "uLong crc32(uLong crc, const Bytef *buf, unsigned int len);"
-               "uLong adler32(uLong adler, const Bytef *buf, unsigned int len);").
 
 %% With {bound, buf, len} a len past the binary would make zlib read past
 %% it: badarg naming len, before C runs (the VM is still here to see it).
@@ -541,19 +522,6 @@ bound_outs(#{c := C, z := Z}) ->
     ?assertError(badarg, nocopy_ffi:bind(Z, Crc, #{bound => [buf]})),
     ?assertError(badarg, nocopy_ffi:bind(Z, Crc, #{fill => len})).
 
-%% The text nocopy_ffi:format_error gives for argument N of the error Fun raises.
-arg_error(Fun) ->
-    try Fun() of
-        V -> erlang:error({no_error, V})
-    catch
-        error:badarg:St ->
-            [{M, _, _, _} | _] = St,
-            Map = (error_module(St)):format_error(badarg, St),
-            {M, maps:map(fun(_, T) -> unicode:characters_to_list(T) end, Map)}
-    end.
-
-error_module([{_, _, _, Info} | _]) ->
-    maps:get(module, proplists:get_value(error_info, Info)).
 
 bad_calls(#{backend := Backend, z := Z, c := C}) ->
     Crc = bind(Z, "unsigned long crc32(unsigned long crc, const unsigned char *buf, unsigned int len)"),
@@ -640,352 +608,3 @@ closed(#{backend := Backend}) ->
                  arg_error(fun() -> nocopy_ffi:call(Labs, [-3]) end)),
     ?assertError(badarg, nocopy_ffi:bind(C, "long labs(long j)")),
     ?assertMatch({error, {dlopen, _}}, nocopy_ffi:open("/nonexistent/libnothing.so", #{backend => Backend})).
-
-%% ---- NIF-only: collection, the generated module ----------------------------------
-
-nif_only_test_() ->
-    [{D, {timeout, 60, F}} || {D, F} <- nif_only()].
-
-nif_only() ->
-    [{"a library is dlclose'd when it and its functions are collected", fun gc_closes/0},
-     {"a collected pointer handle runs its destructor", fun gc_runs_destructor/0},
-     {"module/3: real functions with specs, errors naming their arguments", fun module_gen/0},
-     {"module/3: its code holds its functions until delete_module/1", fun module_holds/0},
-     {"module/3 made by a process that collects at every chance", fun module_made_under_gc/0},
-     {"scheduling options", fun sched/0}].
-
-gc_closes() ->
-    Base = settled_libraries(),
-    fn_keeps_library(Base),
-    %% ... until the function goes too
-    ?assert(nocopy_test_lib:wait_until(
-              fun() -> erlang:garbage_collect(), nc_ffi:live_libraries() =:= Base end, 5000)),
-    Pid = spawn(fun() ->
-                        {ok, C} = nocopy_ffi:open(?LIBC),
-                        F = bind(C, "long labs(long j)"),
-                        ok = nocopy_ffi:close(C),
-                        receive {go, From} -> From ! {held, nc_ffi:live_libraries(), F} end
-                end),
-    Pid ! {go, self()},
-    receive {held, Held, F} -> ok end,
-    %% closed, but a function of it is still referenced (F): still mapped
-    ?assertEqual(Base + 1, Held),
-    ?assertError(badarg, nocopy_ffi:call(F, [-1])),
-    _ = F,
-    nocopy_test_lib:gc_all(),
-    erlang:garbage_collect(),
-    ?assert(nocopy_test_lib:wait_until(
-              fun() -> erlang:garbage_collect(), nc_ffi:live_libraries() =:= Base end, 5000)).
-
-%% The count of mapped libraries once earlier tests' garbage is gone: their
-%% functions and libraries die as the processes holding them exit and are
-%% collected, so the count may still fall for a while (seen under ASan).
-%% Settled: the same count on three reads 20 ms apart, each after collecting
-%% every process.
-settled_libraries() ->
-    settled_libraries(nc_ffi:live_libraries(), 0,
-                      erlang:monotonic_time(millisecond) + 10000).
-
-settled_libraries(Last, 3, _Deadline) ->
-    Last;
-settled_libraries(Last, Same, Deadline) ->
-    timer:sleep(20),
-    nocopy_test_lib:gc_all(),
-    Now = nc_ffi:live_libraries(),
-    case erlang:monotonic_time(millisecond) > Deadline of
-        true -> error({libraries_never_settled, Last, Now});
-        false when Now =:= Last -> settled_libraries(Now, Same + 1, Deadline);
-        false -> settled_libraries(Now, 0, Deadline)
-    end.
-
-%% A function keeps its library: dropping the library's handle stops nothing.
-%% (A function of its own, so that no reference to Labs outlives it.)
-fn_keeps_library(Base) ->
-    Labs = spawn_bind(?LIBC, "long labs(long j)"),
-    nocopy_test_lib:gc_all(),
-    ?assertEqual(Base + 1, nc_ffi:live_libraries()),
-    ?assertEqual(4, nocopy_ffi:call(Labs, [-4])).
-
-%% A function bound in another process, which drops its library handle.
-spawn_bind(Lib, Decl) ->
-    Self = self(),
-    {Pid, Ref} = spawn_monitor(fun() ->
-                                       {ok, L} = nocopy_ffi:open(Lib),
-                                       Self ! {fn, bind(L, Decl)}
-                               end),
-    receive {'DOWN', Ref, process, Pid, normal} -> ok end,
-    receive {fn, F} -> F end.
-
-%% A module's functions are literals of its code: with no other reference
-%% left (the process that made it is gone), the module still calls them and
-%% keeps their library mapped; delete_module/1 lets them go, and the library
-%% is unmapped (the runtime frees a purged module's literals soon after).
-module_holds() ->
-    Base = settled_libraries(),
-    Self = self(),
-    {Pid, Ref} = spawn_monitor(
-                   fun() ->
-                           {ok, Z} = nocopy_ffi:open(?LIBZ),
-                           Self ! nocopy_ffi:module(zlib_ffi_held, Z, ?ZSUMS)
-                   end),
-    receive {'DOWN', Ref, process, Pid, normal} -> ok end,
-    receive {ok, zlib_ffi_held} -> ok end,
-    nocopy_test_lib:gc_all(),
-    ?assertEqual(Base + 1, nc_ffi:live_libraries()),
-    ?assertEqual(erlang:crc32(<<"held">>), zlib_ffi_held:crc32(0, <<"held">>, 4)),
-    ok = nocopy_ffi:delete_module(zlib_ffi_held),
-    ?assert(nocopy_test_lib:wait_until(
-              fun() -> nocopy_test_lib:gc_all(), nc_ffi:live_libraries() =:= Base end, 10000, 10)).
-
-gc_runs_destructor() ->
-    {ok, C} = nocopy_ffi:open(?LIBC),
-    {ok, #{fclose := Fclose, fwrite := Fwrite}} = nocopy_ffi:cdef(C, ?STDIO),
-    Fopen = bind(C, ?STDIO, #{name => fopen, destructor => Fclose}),
-    nocopy_test_lib:gc_all(),
-    Base = nc_ffi:live_pointers(),
-    Path = tmp_file("gc"),
-    Data = data(50000),
-    Self = self(),
-    {Pid, Ref} = spawn_monitor(
-                   fun() ->
-                           F = nocopy_ffi:call(Fopen, [list_to_binary(Path), <<"w">>]),
-                           50000 = nocopy_ffi:call(Fwrite, [Data, 1, 50000, F]),
-                           Self ! {written, nc_ffi:live_pointers()},
-                           receive stop -> ok end
-                   end),
-    receive {written, Live} -> ?assertEqual(Base + 1, Live) end,
-    %% not flushed yet: fclose has not run
-    ?assertNotEqual({ok, Data}, file:read_file(Path)),
-    Pid ! stop,
-    receive {'DOWN', Ref, process, Pid, normal} -> ok end,
-    ?assert(nocopy_test_lib:wait_until(fun() -> nc_ffi:live_pointers() =:= Base end, 5000)),
-    ?assertEqual({ok, Data}, file:read_file(Path)),
-    ok = file:delete(Path).
-
-%% The beam module/3 loads carries its functions as encoded references,
-%% which loading turns back into the handles only while they are alive. A
-%% process that binds them itself and sweeps its whole heap at every
-%% collection (nothing else holds them) must still get a module whose calls
-%% work once it is gone. Whether a collection falls between compiling and
-%% loading depends on how much the process allocates, so the module's name
-%% takes 30 lengths (before the fix, about half of the 30 modules raised
-%% badarg: their functions were dead references).
-module_made_under_gc() ->
-    Failed = [L || L <- lists:seq(1, 30), not module_made_under_gc(L)],
-    ?assertEqual([], Failed).
-
-module_made_under_gc(NameLength) ->
-    Self = self(),
-    Name = list_to_atom(lists:duplicate(NameLength, $z) ++ "_ffi_gc"),
-    {Pid, Ref} = spawn_opt(fun() ->
-                                   {ok, Z} = nocopy_ffi:open(?LIBZ),
-                                   Self ! {self(), nocopy_ffi:module(Name, Z, ?ZSUMS)}
-                           end, [monitor, {fullsweep_after, 0}, {min_heap_size, 233}]),
-    receive {Pid, {ok, Name}} -> ok end,
-    receive {'DOWN', Ref, process, Pid, _} -> ok end,
-    erlang:garbage_collect(),
-    B = data(1000),
-    Works = try Name:crc32(0, B, byte_size(B)) of
-                V -> V =:= erlang:crc32(B)
-            catch
-                error:badarg -> false
-            end,
-    ok = nocopy_ffi:delete_module(Name),
-    Works.
-
-module_gen() ->
-    {ok, Z} = nocopy_ffi:open(?LIBZ),
-    Snippet = "typedef unsigned long uLong; typedef unsigned char Bytef; typedef uLong uLongf;"
-              "uLong crc32(uLong crc, const Bytef *buf, unsigned int len);"
-              "int compress2(Bytef *dest, uLongf *destLen, const Bytef *source, uLong sourceLen, int level);",
-    {ok, zlib_ffi_test} =
-        nocopy_ffi:module(zlib_ffi_test, Z, Snippet,
-                          #{compress2 => #{out => #{dest => destLen}, inout => [destLen],
-                                           len => #{dest => destLen}}}),
-    B = data(5000),
-    ?assertEqual(erlang:crc32(B), zlib_ffi_test:crc32(0, B, 5000)),
-    {0, Packed, _} = zlib_ffi_test:compress2(10000, B, 5000, 9),
-    ?assertEqual(B, zlib:uncompress(Packed)),
-    ?assertEqual([{compress2, 4}, {crc32, 3}],
-                 lists:sort([FA || {F, _} = FA <- zlib_ffi_test:module_info(exports),
-                                   F =/= module_info])),
-    %% the error names argument 2 of crc32/3 itself
-    try zlib_ffi_test:crc32(0, foo, 3) of
-        _ -> erlang:error(no_error)
-    catch
-        error:badarg:St ->
-            [{zlib_ffi_test, crc32, [0, foo, 3], _} | _] = St,
-            ?assertEqual(#{2 => <<"expected a binary or null (const Bytef *buf), got: foo">>},
-                         nocopy:format_error(badarg, St))
-    end,
-    %% the specs come from the declarations
-    {ok, Crc} = nocopy_ffi:bind(Z, Snippet, #{name => crc32}),
-    {Gen, _} = nocopy_ffi_gen:source(m, [{crc32, nocopy_ffi:info(Crc), Crc}]),
-    Src = lists:flatten(io_lib:format("~ts", [Gen])),
-    ?assertNotEqual(nomatch, string:find(Src, "-spec crc32(Crc :: 0..18446744073709551615, "
-                                              "Buf :: binary() | null, Len :: 0..4294967295) -> "
-                                              "0..18446744073709551615.")),
-    %% deleting it drops its functions: the library is unmapped
-    ok = nocopy_ffi:delete_module(zlib_ffi_test),
-    ?assertEqual(false, erlang:module_loaded(zlib_ffi_test)),
-    ?assertEqual(undefined, persistent_term:get({nocopy_ffi, zlib_ffi_test, crc32}, undefined)).
-
-sched() ->
-    {ok, Z} = nocopy_ffi:open(?LIBZ),
-    Decl = "unsigned long crc32(unsigned long crc, const unsigned char *buf, unsigned int len)",
-    B = data(100000),
-    [?assertEqual(erlang:crc32(B), nocopy_ffi:call(bind(Z, Decl, #{sched => S}), [0, B, 100000]))
-     || S <- [normal, dirty_cpu, dirty_io, {dirty_above, 10}, {dirty_above, 1 bsl 30}]].
-
-%% The isolated backend's safety model: mistakes that take the VM down on the
-%% NIF and driver backends (a prototype that lies, a bad pointer, abort, exit,
-%% a signal) cost the isolate's process, and the call fails with ecrashed; a
-%% call past the library's timeout fails with timeout. The VM goes on: later
-%% calls, on the NIF and in new isolates, work.
-isolated_test_() ->
-    {timeout, 120,
-     [{"a segfault in C fails the call with ecrashed", fun iso_segfault/0},
-      {"abort, exit and a signal fail the call with ecrashed", fun iso_abort_exit/0},
-      {"a call past the timeout fails with timeout", fun iso_timeout/0},
-      {"a function's own timeout", fun iso_fn_timeout/0},
-      {"open's isolate options: bad ones are badarg", fun iso_bad_opts/0},
-      {"a write through a const pointer crashes the child, not the binary",
-       fun iso_const_write/0},
-      {"a write past an out-buffer stays in the child's output region",
-       fun iso_out_overrun/0}]}.
-
-iso_segfault() ->
-    {ok, C} = nocopy_ffi:open(?LIBC, #{backend => iso}),
-    %% strlen declared with an integer parameter: C reads address 16
-    Bad = bind(C, "size_t strlen(long s)"),
-    Strlen = bind(C, "size_t strlen(const char *s)"),
-    ?assertEqual(3, nocopy_ffi:call(Strlen, [<<"abc">>])),
-    {ecrashed, Msg} = iso_error(fun() -> nocopy_ffi:call(Bad, [16]) end),
-    ?assertNotEqual(nomatch, string:find(Msg, "SIGSEGV")),
-    %% the child's handles died with it; the VM did not
-    ?assertMatch({nocopy_ffi, #{1 := "the ffi_function handle is closed"}},
-                 arg_error(fun() -> nocopy_ffi:call(Strlen, [<<"abc">>]) end)),
-    ?assertEqual(5, nocopy_ffi:call(bind(ok(nocopy_ffi:open(?LIBC)), "long labs(long j)"), [-5])),
-    %% the isolate starts a new process: open and bind again there
-    {nocopy_ffi_lib, {iso, Iso}, _} = C,
-    {ok, C2} = nocopy_ffi:open(?LIBC, #{backend => {iso, Iso}}),
-    ?assertEqual(3, nocopy_ffi:call(bind(C2, "size_t strlen(const char *s)"), [<<"abc">>])),
-    nocopy_iso:stop(Iso).
-
-iso_abort_exit() ->
-    lists:foreach(
-      fun({Decl, Args}) ->
-              {ok, C} = nocopy_ffi:open(?LIBC, #{backend => iso}),
-              F = bind(C, Decl),
-              ?assertMatch({ecrashed, _}, iso_error(fun() -> nocopy_ffi:call(F, Args) end))
-      end, [{"void abort(void)", []},
-            {"void exit(int status)", [3]},
-            {"int raise(int sig)", [11]}]),            % SIGSEGV, raised
-    ?assertEqual(5, nocopy_ffi:call(bind(ok(nocopy_ffi:open(?LIBC)), "long labs(long j)"), [-5])).
-
-iso_timeout() ->
-    {ok, C} = nocopy_ffi:open(?LIBC, #{backend => iso, timeout => 500}),
-    Sleep = bind(C, "unsigned int sleep(unsigned int seconds)"),
-    ?assertEqual(0, nocopy_ffi:call(Sleep, [0])),          % within the timeout
-    {timeout, Msg} = iso_error(fun() -> nocopy_ffi:call(Sleep, [60]) end),
-    ?assertNotEqual(nomatch, string:find(Msg, "500 ms")),
-    ?assertEqual(5, nocopy_ffi:call(bind(ok(nocopy_ffi:open(?LIBC)), "long labs(long j)"), [-5])).
-
-%% A function's timeout (bind option) in an isolate whose library has none:
-%% the call past it fails with timeout, naming the function's milliseconds,
-%% while the function bound beside it with a longer one answers; the isolate
-%% goes on in a new process. On a library of the NIF backend the option is
-%% refused.
-iso_fn_timeout() ->
-    {ok, C} = nocopy_ffi:open(?LIBC, #{backend => iso}),
-    Sleep = bind(C, "unsigned int sleep(unsigned int seconds)", #{timeout => 300}),
-    Labs = bind(C, "long labs(long j)", #{timeout => 60000}),
-    ?assertEqual(5, nocopy_ffi:call(Labs, [-5])),
-    ?assertEqual(0, nocopy_ffi:call(Sleep, [0])),           % within its timeout
-    {timeout, Msg} = iso_error(fun() -> nocopy_ffi:call(Sleep, [60]) end),
-    ?assertNotEqual(nomatch, string:find(Msg, "300 ms")),
-    {nocopy_ffi_lib, {iso, Iso}, _} = C,
-    {ok, C2} = nocopy_ffi:open(?LIBC, #{backend => {iso, Iso}}),
-    ?assertEqual(7, nocopy_ffi:call(bind(C2, "long labs(long j)"), [-7])),
-    nocopy_iso:stop(Iso),
-    Nif = ok(nocopy_ffi:open(?LIBC)),
-    ?assertMatch({nocopy_ffi, #{3 := "expected timeout only for a library opened with backend iso" ++ _}},
-                 arg_error(fun() -> nocopy_ffi:bind(Nif, "long labs(long j)", #{timeout => 100}) end)),
-    ?assertMatch({nocopy_ffi, #{3 := _}},
-                 arg_error(fun() -> nocopy_ffi:bind(C2, "long labs(long j)", #{timeout => -1}) end)),
-    ?assertMatch({nocopy_ffi, #{3 := _}},
-                 arg_error(fun() -> nocopy_ffi:cdef(Nif, "long labs(long j);",
-                                                    #{labs => #{timeout => 100}}) end)).
-
-%% memset declared with a const pointer (the declaration lies): on the NIF
-%% backend this would write into an Erlang binary; in an isolate the child
-%% maps the input region read-only, so the write is a SIGSEGV there. Both an
-%% ordinary binary (copied once into the region) and one already in the
-%% region (nocopy_iso:binary/2, shared with the VM) keep their bytes.
-iso_const_write() ->
-    {ok, C} = nocopy_ffi:open(?LIBC, #{backend => iso}),
-    {nocopy_ffi_lib, {iso, Iso}, _} = C,
-    Ordinary = binary:copy(<<"abcd">>, 4096),
-    InRegion = nocopy_iso:binary(Iso, Ordinary),
-    lists:foreach(
-      fun(Bin) ->
-              {ok, C1} = nocopy_ffi:open(?LIBC, #{backend => {iso, Iso}}),
-              Memset = bind(C1, "void memset(const void *s, int c, size_t n)"),
-              {ecrashed, Msg} = iso_error(fun() -> nocopy_ffi:call(Memset, [Bin, $x, 16384]) end),
-              ?assertNotEqual(nomatch, string:find(Msg, "SIGSEGV"))
-      end, [Ordinary, InRegion]),
-    ?assertEqual(binary:copy(<<"abcd">>, 4096), Ordinary),
-    ?assertEqual(Ordinary, InRegion),
-    nocopy_iso:stop(Iso).
-
-%% memset into a 16-byte out-buffer told to write 64 KiB (a length the bind
-%% does not bound): the bytes past the buffer land in the child's output
-%% region, which the VM maps read-only and reads only through length-checked
-%% replies. Whatever the child makes of it (an answer, or a crash later), the
-%% VM's own binaries keep their bytes and a new isolate works.
-iso_out_overrun() ->
-    {ok, C} = nocopy_ffi:open(?LIBC, #{backend => iso}),
-    {nocopy_ffi_lib, {iso, Iso}, _} = C,
-    Mine = binary:copy(<<"untouched">>, 1000),
-    Memset = bind(C, "void *memset(void *s, int c, size_t n)", #{out => #{s => 16}}),
-    case catch nocopy_ffi:call(Memset, [$y, 65536]) of
-        {Addr, Out} when is_integer(Addr) -> ?assertEqual(binary:copy(<<"y">>, 16), Out);
-        {'EXIT', {ecrashed, _}} -> ok
-    end,
-    ?assertEqual(binary:copy(<<"untouched">>, 1000), Mine),
-    nocopy_iso:stop(Iso),
-    {ok, C2} = nocopy_ffi:open(?LIBC, #{backend => iso}),
-    ?assertEqual(3, nocopy_ffi:call(bind(C2, "size_t strlen(const char *s)"), [<<"abc">>])).
-
-iso_bad_opts() ->
-    [?assertMatch({_, #{2 := Text}} when is_list(Text),
-                  open_error(fun() -> nocopy_ffi:open(?LIBC, Opts) end))
-     || Opts <- [#{timeout => 100}, #{backend => nif, timeout => 100},
-                 #{backend => iso, timeout => -1}, #{backend => iso, timeout => soon},
-                 #{backend => {iso, not_an_isolate}}]],
-    ?assertMatch({error, {dlopen, _}},
-                 nocopy_ffi:open("/nonexistent/libnothing.so", #{backend => iso})).
-
-ok({ok, V}) -> V.
-
-%% {Reason, general message} of an error raised by nocopy_ffi:call/2 (the
-%% isolated backend's own: ecrashed, timeout), formatted as the shell would.
-iso_error(Fun) ->
-    try Fun() of
-        V -> erlang:error({no_error, V})
-    catch
-        error:Reason:St ->
-            [{nocopy_ffi, call, [_, _], _} | _] = St,
-            #{general := Text} = nocopy_ffi:format_error(Reason, St),
-            {Reason, unicode:characters_to_list(Text)}
-    end.
-
-open_error(Fun) ->
-    try Fun() of
-        V -> erlang:error({no_error, V})
-    catch
-        error:badarg:St ->
-            [{nocopy_ffi, open, [_, _], _} | _] = St,
-            {nocopy_ffi, maps:map(fun(_, T) -> unicode:characters_to_list(T) end,
-                                  nocopy_ffi:format_error(badarg, St))}
-    end.
