@@ -204,4 +204,48 @@ const nc_ffi_fn *nocopy__ffi_fn_of(void *fn_obj);
 /* Calls destructor `dtor_obj` (a function handle object) on `ptr`. */
 void nocopy__ffi_run_dtor(void *dtor_obj, void *ptr);
 
+/* ---- values (nc_ffi_value.c) ---------------------------------------------------- */
+
+/* badarg naming parameter pp: "element N (spelling): expected what". */
+int nocopy__ffi_fail_elem(nocopy_call *call, const nc_ffi_param_plan *pp, const char *what);
+/* Whether t is the atom null. */
+int nocopy__ffi_is_null(nocopy_call *call, nocopy_term t);
+/* Reads scalar `s` from t into `at` (s.size bytes); 0, or a failure naming pp. */
+int nocopy__ffi_read_scalar(nocopy_call *call, nocopy_term t, nc_ffi_scalar s, void *at,
+                            const nc_ffi_param_plan *pp);
+nocopy_value nocopy__ffi_make_scalar(nocopy_call *call, nc_ffi_scalar s, const void *at);
+/* Struct si of fn from a tuple of its fields into `at`; 0, or a failure. */
+int nocopy__ffi_read_struct(nocopy_call *call, const nc_ffi_fn *fn, int32_t si, nocopy_term t,
+                            unsigned char *at, const nc_ffi_param_plan *pp, unsigned depth);
+nocopy_value nocopy__ffi_make_struct(nocopy_call *call, const nc_ffi_fn *fn, int32_t si,
+                                     const unsigned char *at);
+/* A returned pointer as null or a handle running fn's destructor once. */
+nocopy_value nocopy__ffi_make_ptr_handle(nocopy_call *call, const nc_ffi_fn *fn, void *ptr);
+/* The first `used` bytes of buf (HANDED OVER: owned by the call from here)
+ * as a binary, no copy. */
+nocopy_value nocopy__ffi_hand_over(nocopy_call *call, nocopy_buf *buf, size_t used);
+
+/* Stores the low `size` bytes of v at `at` (an integer of that size). */
+static inline void nocopy__ffi_store_int(void *at, unsigned size, uint64_t v)
+{
+    switch (size) {
+    case 1: *(uint8_t *)at = (uint8_t)v; break;
+    case 2: *(uint16_t *)at = (uint16_t)v; break;
+    case 4: *(uint32_t *)at = (uint32_t)v; break;
+    default: *(uint64_t *)at = v; break;
+    }
+}
+
+/* Scalar integer `s` at `at`, as an int64 (unsigned values above INT64_MAX
+ * saturate: a count, a length). */
+static inline int64_t nocopy__ffi_scalar_int(nc_ffi_scalar s, const void *at)
+{
+    if (s.kind == NC_FFI_SINT)
+        return s.size == 1 ? *(const int8_t *)at : s.size == 2 ? *(const int16_t *)at
+             : s.size == 4 ? *(const int32_t *)at : *(const int64_t *)at;
+    uint64_t u = s.size == 1 ? *(const uint8_t *)at : s.size == 2 ? *(const uint16_t *)at
+               : s.size == 4 ? *(const uint32_t *)at : *(const uint64_t *)at;
+    return u > INT64_MAX ? INT64_MAX : (int64_t)u;
+}
+
 #endif /* NC_FFI_H */

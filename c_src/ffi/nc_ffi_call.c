@@ -1,6 +1,7 @@
 /* nc_ffi_call.c: one call of a bound function, following its plan
  * (nc_ffi_plan.c): read the Erlang values into the call's scratch, allocate
- * the out-buffers, call through libffi, build the result.
+ * the out-buffers, call through libffi, build the result (values to and from
+ * terms: nc_ffi_value.c).
  *
  * What is copied and what is not:
  * - a binary for `const T *` is passed by the address nocopy_term_bytes gives
@@ -20,7 +21,6 @@
  * buffer ({bound, Buf, Len}) is checked against the buffer's elements before
  * C runs, so C is not told to read or write past it. */
 #include <errno.h>
-#include <float.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,208 +30,8 @@
 #define STACK_SCRATCH 1024
 /* Misaligned `const T *` binaries up to this size are copied (see below). */
 #define NC_FFI_ALIGN_COPY_MAX 4096
-#define SHARE_MIN ((size_t)512 << 10)
 #define NC_FFI_LIKELY(x) __builtin_expect(!!(x), 1)
 #define NC_FFI_NOINLINE __attribute__((noinline))
-
-static int fail_elem(nocopy_call *call, const nc_ffi_param_plan *pp, const char *what)
-{
-    return nocopy_fail(call, NOCOPY_EBADARG, "element %u (%s): expected %s",
-                       pp->erl + 1u, pp->spell, what);
-}
-
-static int is_null(nocopy_call *call, nocopy_term t)
-{
-    nocopy_atom a;
-    return nocopy_term_type(call, t) == NOCOPY_T_ATOM && nocopy_term_atom(call, t, &a) == 0 &&
-           a == A_NULL;
-}
-
-static void store_int(void *at, unsigned size, uint64_t v)
-{
-    switch (size) {
-    case 1: *(uint8_t *)at = (uint8_t)v; break;
-    case 2: *(uint16_t *)at = (uint16_t)v; break;
-    case 4: *(uint32_t *)at = (uint32_t)v; break;
-    default: *(uint64_t *)at = v; break;
-    }
-}
-
-/* Reads scalar `s` from term t into `at`; fails naming the parameter. */
-static int read_scalar(nocopy_call *call, nocopy_term t, nc_ffi_scalar s, void *at,
-                       const nc_ffi_param_plan *pp)
-{
-    char what[64];
-    if (s.kind == NC_FFI_BOOL) {
-        int b;
-        if (nocopy_term_bool(call, t, &b))
-            return fail_elem(call, pp, "true or false");
-        *(_Bool *)at = b != 0;
-        return 0;
-    }
-    if (s.kind == NC_FFI_FLOAT || s.kind == NC_FFI_DOUBLE) {
-        double v;
-        int64_t iv;
-        if (nocopy_term_type(call, t) == NOCOPY_T_INTEGER) {
-            if (nocopy_term_i64(call, t, &iv))
-                return fail_elem(call, pp, "a number within a 64-bit integer's range");
-            v = (double)iv;
-        } else if (nocopy_term_double(call, t, &v)) {
-            return fail_elem(call, pp, "a number");
-        }
-        if (s.kind == NC_FFI_DOUBLE) {
-            *(double *)at = v;
-        } else if (v > FLT_MAX || v < -FLT_MAX) {
-            return fail_elem(call, pp, "a number within float's range");
-        } else {
-            *(float *)at = (float)v;
-        }
-        return 0;
-    }
-    unsigned bits = 8u * s.size;
-    if (s.kind == NC_FFI_UINT) {
-        uint64_t v;
-        uint64_t max = bits == 64 ? UINT64_MAX : (UINT64_C(1) << bits) - 1;
-        if (nocopy_term_u64(call, t, &v) || v > max) {
-            snprintf(what, sizeof what, "an integer in 0..%llu", (unsigned long long)max);
-            return fail_elem(call, pp, what);
-        }
-        store_int(at, s.size, v);
-    } else {
-        int64_t v;
-        int64_t max = bits == 64 ? INT64_MAX : (INT64_C(1) << (bits - 1)) - 1;
-        int64_t min = -max - 1;
-        if (nocopy_term_i64(call, t, &v) || v < min || v > max) {
-            snprintf(what, sizeof what, "an integer in %lld..%lld", (long long)min, (long long)max);
-            return fail_elem(call, pp, what);
-        }
-        store_int(at, s.size, (uint64_t)v);
-    }
-    return 0;
-}
-
-static nocopy_value make_scalar(nocopy_call *call, nc_ffi_scalar s, const void *at)
-{
-    switch (s.kind) {
-    case NC_FFI_BOOL: return nocopy_make_bool(call, *(const _Bool *)at);
-    case NC_FFI_FLOAT: return nocopy_make_double(call, *(const float *)at);
-    case NC_FFI_DOUBLE: return nocopy_make_double(call, *(const double *)at);
-    case NC_FFI_SINT:
-        switch (s.size) {
-        case 1: return nocopy_make_i64(call, *(const int8_t *)at);
-        case 2: return nocopy_make_i64(call, *(const int16_t *)at);
-        case 4: return nocopy_make_i64(call, *(const int32_t *)at);
-        default: return nocopy_make_i64(call, *(const int64_t *)at);
-        }
-    default:
-        switch (s.size) {
-        case 1: return nocopy_make_u64(call, *(const uint8_t *)at);
-        case 2: return nocopy_make_u64(call, *(const uint16_t *)at);
-        case 4: return nocopy_make_u64(call, *(const uint32_t *)at);
-        default: return nocopy_make_u64(call, *(const uint64_t *)at);
-        }
-    }
-}
-
-static int64_t scalar_int(nc_ffi_scalar s, const void *at)
-{
-    if (s.kind == NC_FFI_SINT)
-        return s.size == 1 ? *(const int8_t *)at : s.size == 2 ? *(const int16_t *)at
-             : s.size == 4 ? *(const int32_t *)at : *(const int64_t *)at;
-    uint64_t u = s.size == 1 ? *(const uint8_t *)at : s.size == 2 ? *(const uint16_t *)at
-               : s.size == 4 ? *(const uint32_t *)at : *(const uint64_t *)at;
-    return u > INT64_MAX ? INT64_MAX : (int64_t)u;
-}
-
-/* A struct from a tuple of its fields, in order (nested structs as tuples;
- * pointer fields take only null). */
-static int read_struct(nocopy_call *call, const nc_ffi_fn *fn, int32_t si, nocopy_term t,
-                       unsigned char *at, const nc_ffi_param_plan *pp, unsigned depth)
-{
-    const nc_ffi_struct_plan *sp = &fn->structs[si];
-    const nocopy_term *elems;
-    unsigned arity;
-    char what[64];
-    if (nocopy_term_tuple_any(call, t, &arity, &elems) || arity != sp->nfields) {
-        snprintf(what, sizeof what, "a%s struct: a map of its %u fields or a tuple of them",
-                 depth ? " nested" : "", sp->nfields);
-        return fail_elem(call, pp, what);
-    }
-    for (unsigned i = 0; i < sp->nfields; i++) {
-        unsigned char *f = at + sp->offsets[i];
-        int rc;
-        if (sp->field_ptr[i]) {
-            if (!is_null(call, elems[i]))
-                return fail_elem(call, pp, "null in a pointer field");
-            *(void **)f = NULL;
-            rc = 0;
-        } else if (sp->field_struct[i] >= 0) {
-            rc = read_struct(call, fn, sp->field_struct[i], elems[i], f, pp, depth + 1);
-        } else {
-            rc = read_scalar(call, elems[i], sp->field_scalar[i], f, pp);
-        }
-        if (rc)
-            return rc;
-    }
-    return 0;
-}
-
-static nocopy_value make_struct(nocopy_call *call, const nc_ffi_fn *fn, int32_t si,
-                                const unsigned char *at)
-{
-    const nc_ffi_struct_plan *sp = &fn->structs[si];
-    nocopy_value v[NC_FFI_MAX_FIELDS];
-    for (unsigned i = 0; i < sp->nfields; i++) {
-        const unsigned char *f = at + sp->offsets[i];
-        v[i] = sp->field_ptr[i] ? nocopy_make_u64(call, (uintptr_t) * (void *const *)f)
-             : sp->field_struct[i] >= 0 ? make_struct(call, fn, sp->field_struct[i], f)
-             : make_scalar(call, sp->field_scalar[i], f);
-    }
-    return nocopy_make_tuple(call, sp->nfields, v);
-}
-
-/* A returned pointer to an incomplete struct: null, or a handle of its
- * type, which runs the function's destructor (if it has one) on it exactly
- * once. If the handle cannot be made, the destructor runs now: nothing leaks. */
-static nocopy_value make_ptr_handle(nocopy_call *call, const nc_ffi_fn *fn, void *ptr)
-{
-    if (!ptr)
-        return nocopy_make_atom(call, A_NULL);
-    nc_ffi_ptr *p = nocopy_handle_new(call, &nocopy__ffi_ptr_type);
-    if (!p) {
-        if (fn->dtor)
-            nocopy__ffi_run_dtor(fn->dtor, ptr);
-        return 0;
-    }
-    atomic_fetch_add(&nocopy__ffi_live_ptrs, 1);    /* its destructor takes it off */
-    p->ptr = ptr;
-    memcpy(p->tname, fn->ret_tname, sizeof p->tname);
-    if (fn->dtor) {
-        nocopy_handle_keep(fn->dtor);     /* released by the pointer's destructor */
-        p->dtor = fn->dtor;
-    }
-    return nocopy_make_handle(call, p);
-}
-
-/* The first `used` bytes of out-buffer `buf` (HANDED OVER here) as a binary,
- * without copying them (see the file's comment). */
-static nocopy_value hand_over(nocopy_call *call, nocopy_buf *buf, size_t used)
-{
-    size_t slack = buf->size - used;
-    if (slack > 0 && buf->size >= SHARE_MIN && slack < buf->size / 8) {
-        nocopy_kept *k = nocopy_buf_share(call, buf);
-        if (!k)
-            return 0;
-        nocopy_value v = nocopy_make_kept(call, k, 0, used);   /* holds its own reference */
-        nocopy_kept_release(k);
-        return v;
-    }
-    if (slack > 0 && nocopy_buf_resize(buf, used) != NOCOPY_OK) {
-        nocopy_buf_free(buf);
-        return 0;
-    }
-    return nocopy_make_buf(call, buf);
-}
 
 /* The ABI fast path (nc_ffi.h, NC_FFI_DIRECT_ABI): each argument widened to
  * 64 bits as the ABI's callers extend narrow integers (sign or zero, by its
@@ -247,7 +47,7 @@ static uint64_t widen(const nc_ffi_param_plan *pp, const void *at)
     if (pp->scalar.kind == NC_FFI_BOOL)
         return *(const _Bool *)at;
     if (pp->scalar.kind == NC_FFI_SINT)
-        return (uint64_t)scalar_int(pp->scalar, at);
+        return (uint64_t)nocopy__ffi_scalar_int(pp->scalar, at);
     switch (pp->scalar.size) {
     case 1: return *(const uint8_t *)at;
     case 2: return *(const uint16_t *)at;
@@ -274,7 +74,7 @@ static NC_FFI_NOINLINE int read_int_slow(nocopy_call *call, nocopy_term t,
                                          const nc_ffi_param_plan *pp, uint64_t *out)
 {
     _Alignas(8) unsigned char v[8];
-    int rc = read_scalar(call, t, pp->scalar, v, pp);
+    int rc = nocopy__ffi_read_scalar(call, t, pp->scalar, v, pp);
     if (rc == 0)
         *out = widen(pp, v);
     return rc;
@@ -351,7 +151,7 @@ static int64_t param_value(const void *vctx, unsigned i)
     const call_ctx *c = vctx;
     const nc_ffi_param_plan *pp = &c->fn->params[i];
     int indirect = pp->role == R_INOUT_SCALAR || pp->role == R_OUT_SCALAR;
-    return scalar_int(pp->scalar, c->scratch + (indirect ? pp->slot2 : pp->slot));
+    return nocopy__ffi_scalar_int(pp->scalar, c->scratch + (indirect ? pp->slot2 : pp->slot));
 }
 
 static int nocopy__ffi_call_values(nocopy_call *call, const nc_ffi_fn *fn,
@@ -380,9 +180,9 @@ static int check_bounds(nocopy_call *call, const nc_ffi_fn *fn, unsigned char *s
                 snprintf(what, sizeof what, "a buffer of at most %llu elements (its size is "
                          "given as %s)", (unsigned long long)((UINT64_C(1) << bits) - 1),
                          lp->spell);
-                return fail_elem(call, bp, what);
+                return nocopy__ffi_fail_elem(call, bp, what);
             }
-            store_int(scratch + lp->slot, lp->scalar.size, n);
+            nocopy__ffi_store_int(scratch + lp->slot, lp->scalar.size, n);
             continue;
         }
         int64_t v = param_value(&cctx, fn->bounds[k].len);
@@ -390,7 +190,7 @@ static int check_bounds(nocopy_call *call, const nc_ffi_fn *fn, unsigned char *s
             snprintf(what, sizeof what, "an integer in 0..%llu (the size of %s%s%s)",
                      (unsigned long long)n, outs ? "out-buffer " : "", bp->spell,
                      outs ? "" : bp->scalar.size == 1 ? ", in bytes" : ", in elements");
-            return fail_elem(call, lp, what);
+            return nocopy__ffi_fail_elem(call, lp, what);
         }
     }
     return 0;
@@ -472,18 +272,18 @@ static int nocopy__ffi_call_values(nocopy_call *call, const nc_ffi_fn *fn,
         switch (pp->role) {
         case R_SCALAR:
             /* a filled one is written with the bounds, below */
-            rc = pp->filled ? 0 : read_scalar(call, t, pp->scalar, slot, pp);
+            rc = pp->filled ? 0 : nocopy__ffi_read_scalar(call, t, pp->scalar, slot, pp);
             break;
         case R_STRUCT:
-            rc = read_struct(call, fn, pp->strct, t, slot, pp, 0);
+            rc = nocopy__ffi_read_struct(call, fn, pp->strct, t, slot, pp, 0);
             break;
         case R_CONST_BUF:
         case R_CSTRING:
-            if (is_null(call, t)) {
+            if (nocopy__ffi_is_null(call, t)) {
                 *(const void **)slot = NULL;
                 rc = 0;
             } else if (nocopy_term_bytes(call, t, &b)) {
-                rc = fail_elem(call, pp, "a binary or null");
+                rc = nocopy__ffi_fail_elem(call, pp, "a binary or null");
             } else if (pp->role == R_CONST_BUF && ((uintptr_t)b.data % pp->align) != 0) {
                 /* C may not read a T at an address not aligned for T. A small
                  * binary is copied to aligned memory (the driver packs small
@@ -493,7 +293,7 @@ static int nocopy__ffi_call_values(nocopy_call *call, const nc_ffi_fn *fn,
                     char what[96];
                     snprintf(what, sizeof what, "a binary aligned to %u bytes (it is a "
                              "sub-binary at an odd offset?)", pp->align);
-                    rc = fail_elem(call, pp, what);
+                    rc = nocopy__ffi_fail_elem(call, pp, what);
                     break;
                 }
                 char *c = malloc(b.size ? b.size : 1);    /* malloc aligns for any T */
@@ -524,7 +324,7 @@ static int nocopy__ffi_call_values(nocopy_call *call, const nc_ffi_fn *fn,
             }
             break;
         case R_INOUT_SCALAR:
-            rc = read_scalar(call, t, pp->scalar, scratch + pp->slot2, pp);
+            rc = nocopy__ffi_read_scalar(call, t, pp->scalar, scratch + pp->slot2, pp);
             *(void **)slot = scratch + pp->slot2;
             break;
         case R_OUT_SCALAR:
@@ -534,7 +334,7 @@ static int nocopy__ffi_call_values(nocopy_call *call, const nc_ffi_fn *fn,
             break;
         case R_HANDLE:
             rc = 0;
-            if (is_null(call, t)) {
+            if (nocopy__ffi_is_null(call, t)) {
                 *(void **)slot = NULL;
             } else {
                 nc_ffi_ptr *p;            /* BORROWED: not destroyed while this call runs */
@@ -542,7 +342,7 @@ static int nocopy__ffi_call_values(nocopy_call *call, const nc_ffi_fn *fn,
                     strcmp(p->tname, pp->tname) != 0) {
                     char what[NC_FFI_TYPE_NAME + 40];
                     snprintf(what, sizeof what, "a %s handle or null", pp->tname);
-                    rc = fail_elem(call, pp, what);
+                    rc = nocopy__ffi_fail_elem(call, pp, what);
                 } else {
                     *(void **)slot = p->ptr;
                 }
@@ -551,12 +351,12 @@ static int nocopy__ffi_call_values(nocopy_call *call, const nc_ffi_fn *fn,
         case R_STRUCT_IN:
         case R_INOUT_STRUCT:
             /* a tuple, copied into the scratch; a const one may be null */
-            if (pp->role == R_STRUCT_IN && is_null(call, t)) {
+            if (pp->role == R_STRUCT_IN && nocopy__ffi_is_null(call, t)) {
                 *(void **)slot = NULL;
                 rc = 0;
                 break;
             }
-            rc = read_struct(call, fn, pp->strct, t, scratch + pp->slot2, pp, 0);
+            rc = nocopy__ffi_read_struct(call, fn, pp->strct, t, scratch + pp->slot2, pp, 0);
             *(void **)slot = scratch + pp->slot2;
             break;
         case R_OUT_STRUCT:
@@ -565,7 +365,7 @@ static int nocopy__ffi_call_values(nocopy_call *call, const nc_ffi_fn *fn,
             rc = 0;
             break;
         case R_NULL_ONLY:
-            rc = is_null(call, t) ? 0 : fail_elem(call, pp, "null (only null is accepted here)");
+            rc = nocopy__ffi_is_null(call, t) ? 0 : nocopy__ffi_fail_elem(call, pp, "null (only null is accepted here)");
             *(void **)slot = NULL;
             break;
         default:  /* R_OUT_BUF: below, once every value is read */
@@ -627,15 +427,15 @@ static int nocopy__ffi_call_values(nocopy_call *call, const nc_ffi_fn *fn,
     if (fn->ret_void) {
         vals[nv++] = nocopy_make_atom(call, NOCOPY_ATOM_OK);
     } else if (fn->ret_role == R_STRUCT) {
-        vals[nv++] = make_struct(call, fn, fn->ret_struct, rs);
+        vals[nv++] = nocopy__ffi_make_struct(call, fn, fn->ret_struct, rs);
     } else if (fn->ret_role == R_CSTRING) {
         const char *s = *(const char *const *)rs;
         vals[nv++] = s ? nocopy_make_copy(call, s, strlen(s)) : nocopy_make_atom(call, A_NULL);
     } else if (fn->ret_role == R_HANDLE) {
-        vals[nv++] = make_ptr_handle(call, fn, *(void *const *)rs);
+        vals[nv++] = nocopy__ffi_make_ptr_handle(call, fn, *(void *const *)rs);
     } else if (fn->ret_role == R_STRUCT_IN) {
         const unsigned char *p = *(const unsigned char *const *)rs;
-        vals[nv++] = p ? make_struct(call, fn, fn->ret_struct, p) : nocopy_make_atom(call, A_NULL);
+        vals[nv++] = p ? nocopy__ffi_make_struct(call, fn, fn->ret_struct, p) : nocopy_make_atom(call, A_NULL);
     } else if (fn->ret_role == R_NULL_ONLY) {
         vals[nv++] = nocopy_make_u64(call, (uintptr_t) * (void *const *)rs);
     } else if (fn->ret.kind == NC_FFI_SINT || fn->ret.kind == NC_FFI_UINT ||
@@ -643,26 +443,26 @@ static int nocopy__ffi_call_values(nocopy_call *call, const nc_ffi_fn *fn,
         /* libffi returns integers widened to ffi_arg. */
         ffi_arg w = *(const ffi_arg *)rs;
         _Alignas(8) unsigned char narrow[8];
-        store_int(narrow, fn->ret.kind == NC_FFI_BOOL ? 1 : fn->ret.size, (uint64_t)w);
-        vals[nv++] = make_scalar(call, fn->ret, narrow);
+        nocopy__ffi_store_int(narrow, fn->ret.kind == NC_FFI_BOOL ? 1 : fn->ret.size, (uint64_t)w);
+        vals[nv++] = nocopy__ffi_make_scalar(call, fn->ret, narrow);
     } else {
-        vals[nv++] = make_scalar(call, fn->ret, rs);
+        vals[nv++] = nocopy__ffi_make_scalar(call, fn->ret, rs);
     }
     unsigned b = 0;
     for (unsigned i = 0; fn->has_outs && i < fn->nparams; i++) {
         const nc_ffi_param_plan *pp = &fn->params[i];
         if (pp->role == R_OUT_SCALAR || pp->role == R_INOUT_SCALAR) {
-            vals[nv++] = make_scalar(call, pp->scalar, scratch + pp->slot2);
+            vals[nv++] = nocopy__ffi_make_scalar(call, pp->scalar, scratch + pp->slot2);
         } else if (pp->role == R_OUT_STRUCT || pp->role == R_INOUT_STRUCT) {
-            vals[nv++] = make_struct(call, fn, pp->strct, scratch + pp->slot2);
+            vals[nv++] = nocopy__ffi_make_struct(call, fn, pp->strct, scratch + pp->slot2);
         } else if (pp->role == R_OUT_BUF) {
             nocopy_buf *buf = bufs[b];
             bufs[b++] = NULL;
             int64_t used = (int64_t)buf->size;
             if (pp->len == L_RETURN) {
                 _Alignas(8) unsigned char narrow[8];
-                store_int(narrow, fn->ret.size, (uint64_t) * (const ffi_arg *)rs);
-                int64_t count = scalar_int(fn->ret, narrow);   /* elements, as C counts */
+                nocopy__ffi_store_int(narrow, fn->ret.size, (uint64_t) * (const ffi_arg *)rs);
+                int64_t count = nocopy__ffi_scalar_int(fn->ret, narrow);   /* elements, as C counts */
                 used = count > (int64_t)(buf->size / pp->scalar.size) ? (int64_t)buf->size
                                                                       : count * pp->scalar.size;
             } else if (pp->len == L_NUL) {
@@ -676,7 +476,7 @@ static int nocopy__ffi_call_values(nocopy_call *call, const nc_ffi_fn *fn,
                 used = 0;
             if ((uint64_t)used > buf->size)
                 used = (int64_t)buf->size;
-            vals[nv++] = hand_over(call, buf, (size_t)used);   /* HANDED OVER */
+            vals[nv++] = nocopy__ffi_hand_over(call, buf, (size_t)used);   /* HANDED OVER */
         }
     }
     if (fn->errno_capture)
