@@ -204,6 +204,12 @@ const nc_ffi_fn *nocopy__ffi_fn_of(void *fn_obj);
 /* Calls destructor `dtor_obj` (a function handle object) on `ptr`. */
 void nocopy__ffi_run_dtor(void *dtor_obj, void *ptr);
 
+/* ---- a bound function described (nc_ffi_info.c): the module's info/1 and
+ * shapes/1 (nc_ffi_module.c's table) ------------------------------------------- */
+
+int nocopy__ffi_info(nocopy_call *call);
+int nocopy__ffi_shapes(nocopy_call *call);
+
 /* ---- values (nc_ffi_value.c) ---------------------------------------------------- */
 
 /* badarg naming parameter pp: "element N (spelling): expected what". */

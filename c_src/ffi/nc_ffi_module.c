@@ -385,128 +385,6 @@ static int ffi_invoke_args(nocopy_call *call)
     return nocopy__ffi_call_args(call, fo->fn, 1);
 }
 
-/* The Erlang type of a scalar, for the specs of nocopy_ffi:module/3. */
-static void scalar_type(nc_ffi_scalar s, char *buf, size_t cap)
-{
-    if (s.kind == NC_FFI_BOOL)
-        snprintf(buf, cap, "boolean()");
-    else if (s.kind == NC_FFI_FLOAT || s.kind == NC_FFI_DOUBLE)
-        snprintf(buf, cap, "number()");
-    else if (s.kind == NC_FFI_UINT)
-        snprintf(buf, cap, "0..%llu", s.size == 8 ? (unsigned long long)UINT64_MAX
-                                                 : (1ULL << (8 * s.size)) - 1);
-    else
-        snprintf(buf, cap, "%lld..%lld", s.size == 8 ? (long long)INT64_MIN : -(1LL << (8 * s.size - 1)),
-                 s.size == 8 ? (long long)INT64_MAX : (1LL << (8 * s.size - 1)) - 1);
-}
-
-static void param_type(const nc_ffi_param_plan *pp, int as_out, char *buf, size_t cap)
-{
-    switch (pp->role) {
-    case R_SCALAR: case R_OUT_SCALAR: case R_INOUT_SCALAR: scalar_type(pp->scalar, buf, cap); break;
-    case R_STRUCT: case R_OUT_STRUCT: case R_INOUT_STRUCT: snprintf(buf, cap, "tuple()"); break;
-    case R_STRUCT_IN: snprintf(buf, cap, "tuple() | null"); break;
-    case R_HANDLE: snprintf(buf, cap, "nocopy:handle() | null"); break;
-    case R_CONST_BUF: case R_CSTRING: snprintf(buf, cap, "binary() | null"); break;
-    case R_OUT_BUF: snprintf(buf, cap, "binary()"); break;
-    default: snprintf(buf, cap, as_out ? "term()" : "null"); break;
-    }
-}
-
-static nocopy_value str(nocopy_call *call, const char *s)
-{
-    return nocopy_make_copy(call, s, strlen(s));
-}
-
-/* A struct's shape for nocopy_ffi's maps: [{Field, Shape}], Shape `none`
- * for a scalar or pointer field; `none` for no struct (si < 0). */
-static nocopy_value shape(nocopy_call *call, const nc_ffi_fn *fn, int32_t si)
-{
-    if (si < 0)
-        return nocopy_make_atom(call, NOCOPY_ATOM_UNDEFINED);
-    const nc_ffi_struct_plan *sp = &fn->structs[si];
-    nocopy_value f[NC_FFI_MAX_FIELDS];
-    for (unsigned i = 0; i < sp->nfields; i++) {
-        nocopy_value kv[2] = {str(call, sp->field_names[i]),
-                              shape(call, fn, sp->field_ptr[i] ? -1 : sp->field_struct[i])};
-        f[i] = nocopy_make_tuple(call, 2, kv);
-    }
-    return nocopy_make_list(call, sp->nfields, f);
-}
-
-static int has_struct(int role)
-{
-    return role == R_STRUCT || role == R_STRUCT_IN || role == R_OUT_STRUCT ||
-           role == R_INOUT_STRUCT;
-}
-
-static int ffi_shapes(nocopy_call *call)
-{   /* (Fn) -> {RetShape, [InShape], [OutShape]} */
-    void *obj;
-    int rc;
-    if ((rc = nocopy_arg_handle(call, 0, &fn_type, &obj)))
-        return rc;
-    const nc_ffi_fn *fn = nocopy__ffi_fn_of(obj);
-    nocopy_value ins[NC_FFI_MAX_PARAMS * 2], outs[NC_FFI_MAX_PARAMS * 2];
-    unsigned nin = 0, nout = 0;
-    for (unsigned i = 0; i < fn->nparams; i++) {
-        const nc_ffi_param_plan *pp = &fn->params[i];
-        int32_t si = has_struct(pp->role) ? pp->strct : -1;
-        if (pp->role != R_OUT_BUF && pp->role != R_OUT_SCALAR && pp->role != R_OUT_STRUCT &&
-            !pp->filled)
-            ins[nin++] = shape(call, fn, si);
-        if (pp->role == R_OUT_BUF || pp->role == R_OUT_SCALAR || pp->role == R_INOUT_SCALAR ||
-            pp->role == R_OUT_STRUCT || pp->role == R_INOUT_STRUCT)
-            outs[nout++] = shape(call, fn, si);
-    }
-    nocopy_value v[3] = {shape(call, fn, fn->ret_struct), nocopy_make_list(call, nin, ins),
-                         nocopy_make_list(call, nout, outs)};
-    return nocopy_return(call, nocopy_make_tuple(call, 3, v));
-}
-
-static int ffi_info(nocopy_call *call)
-{   /* (Fn) */
-    fn_obj *fo;
-    int rc;
-    if ((rc = nocopy_arg_handle(call, 0, &fn_type, (void **)&fo)))
-        return rc;
-    const nc_ffi_fn *fn = fo->fn;
-    nocopy_value ins[NC_FFI_MAX_PARAMS * 2], outs[NC_FFI_MAX_PARAMS * 2];
-    unsigned nin = 0, nout = 0;
-    char ty[64];
-    for (unsigned i = 0; i < fn->nparams; i++) {
-        const nc_ffi_param_plan *pp = &fn->params[i];
-        if (pp->role != R_OUT_BUF && pp->role != R_OUT_SCALAR && pp->role != R_OUT_STRUCT &&
-            !pp->filled) {
-            param_type(pp, 0, ty, sizeof ty);
-            nocopy_value t[3] = {str(call, pp->pname), str(call, pp->spell), str(call, ty)};
-            ins[nin++] = nocopy_make_tuple(call, 3, t);
-        }
-        if (pp->role == R_OUT_BUF || pp->role == R_OUT_SCALAR || pp->role == R_INOUT_SCALAR ||
-            pp->role == R_OUT_STRUCT || pp->role == R_INOUT_STRUCT) {
-            param_type(pp, 1, ty, sizeof ty);
-            outs[nout++] = str(call, ty);
-        }
-    }
-    if (fn->ret_void)
-        snprintf(ty, sizeof ty, "ok");
-    else if (fn->ret_role == R_STRUCT)
-        snprintf(ty, sizeof ty, "tuple()");
-    else if (fn->ret_role == R_CSTRING)
-        snprintf(ty, sizeof ty, "binary() | null");
-    else if (fn->ret_role == R_NULL_ONLY)
-        snprintf(ty, sizeof ty, "non_neg_integer()");
-    else if (fn->ret_role == R_HANDLE)
-        snprintf(ty, sizeof ty, "nocopy:handle() | null");
-    else if (fn->ret_role == R_STRUCT_IN)
-        snprintf(ty, sizeof ty, "tuple() | null");
-    else
-        scalar_type(fn->ret, ty, sizeof ty);
-    nocopy_value v[5] = {str(call, fn->name), str(call, ty), nocopy_make_list(call, nin, ins),
-                         nocopy_make_list(call, nout, outs), nocopy_make_bool(call, fn->errno_capture)};
-    return nocopy_return(call, nocopy_make_tuple(call, 5, v));
-}
-
 static int ffi_decls(nocopy_call *call)
 {   /* (Text) */
     nocopy_bytes text;
@@ -603,10 +481,10 @@ static const nocopy_func funcs[] = {
      .result = "term()", .sched = NOCOPY_DIRTY_CPU, .doc = "Calls on a dirty CPU scheduler."},
     {.name = "invoke_dirty_io", .arity = 2, .fn = ffi_call_fn, .args = CALL_ARGS,
      .result = "term()", .sched = NOCOPY_DIRTY_IO, .doc = "Calls on a dirty IO scheduler."},
-    {.name = "info", .arity = 1, .fn = ffi_info, .args = "Fn :: nocopy:handle()",
+    {.name = "info", .arity = 1, .fn = nocopy__ffi_info, .args = "Fn :: nocopy:handle()",
      .result = "{binary(), binary(), [{binary(), binary(), binary()}], [binary()], boolean()}",
      .doc = "A bound function's name, result type, inputs, outputs, errno capture."},
-    {.name = "shapes", .arity = 1, .fn = ffi_shapes, .args = "Fn :: nocopy:handle()",
+    {.name = "shapes", .arity = 1, .fn = nocopy__ffi_shapes, .args = "Fn :: nocopy:handle()",
      .result = "{term(), [term()], [term()]}",
      .doc = "The structs a function takes and returns: [{Field, Shape}] or undefined."},
     {.name = "decls", .arity = 1, .fn = ffi_decls, .args = "Text :: binary()",
