@@ -43,6 +43,9 @@ static pthread_mutex_t order_mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t order_moved = PTHREAD_COND_INITIALIZER;
 static nocopy__iso_order order;         /* with order_mu */
 static unsigned order_waiters;          /* with order_mu: threads past the window */
+/* order.next, stored under order_mu after every change, for the poller's
+ * look without the mutex (all_done_before). */
+static _Atomic uint32_t order_next;
 
 /* Ends the process from a pool thread. Every thread sees the channel's end
  * of file at once, and exit() must not run twice at the same time: the
@@ -77,6 +80,7 @@ static void mark_done(uint32_t seq, int release, uint64_t block)
         order_waiters--;
     }
     int r = nocopy__iso_order_done(&order, seq, release, block, nocopy__iso_out_unref);
+    atomic_store_explicit(&order_next, order.next, memory_order_release);
     if (order_waiters > 0)
         pthread_cond_broadcast(&order_moved);
     pthread_mutex_unlock(&order_mu);
@@ -112,13 +116,13 @@ static uint32_t posted_seq(const nocopy__iso_slot *s)
 
 /* Whether every message numbered before seq is done: none of them can
  * still wait in the channel, so the posted CALL is taken without a system
- * call (the common case: one caller calling back to back). */
+ * call (the common case: one caller calling back to back). No mutex: the
+ * order's next number reaches seq only once every message before it is
+ * done (acquire: their effects are seen), and moves past seq only when
+ * seq itself, which this thread holds, is marked done. */
 static int all_done_before(uint32_t seq)
 {
-    pthread_mutex_lock(&order_mu);
-    int r = order.next == seq;
-    pthread_mutex_unlock(&order_mu);
-    return r;
+    return atomic_load_explicit(&order_next, memory_order_acquire) == seq;
 }
 
 /* The posted CALL, taken: the messages the VM sent before it (lower
@@ -212,11 +216,12 @@ static int next_message(uint8_t *buf, size_t *len, int spin)
     return nocopy__iso_chan_recv(nocopy__iso.chan, buf, NC_ISO_MSG_MAX, len);
 }
 
-/* The next CALL on the channel, with its outputs held; other messages are
- * marked done on the way. Ends the process at end of file (the VM is done
- * with us), on a message it cannot read, or when out of memory. spin: the
- * thread has just run a call (next_message). */
-static nc_iso_call *receive_call(uint8_t *buf, int spin)
+/* The next CALL on the channel, read into buf and set up in call (both the
+ * thread's, reused for each of its calls), with its outputs held; other
+ * messages are marked done on the way. Ends the process at end of file (the
+ * VM is done with us) or on a message it cannot read. spin: the thread has
+ * just run a call (next_message). */
+static void receive_call(nc_iso_call *call, uint8_t *buf, int spin)
 {
     for (;;) {
         size_t len;
@@ -248,19 +253,15 @@ static nc_iso_call *receive_call(uint8_t *buf, int spin)
             mark_done(h.seq, h.kind == NC_ISO_MSG_RELEASE_OUT, h.id);
             continue;
         }
-        nc_iso_call *call = malloc(sizeof *call);
-        uint8_t *msg = malloc(len);
-        if (!call || !msg) {
-            fprintf(stderr, "nocopy isolate: out of memory\n");
-            end_process(2);
-        }
-        memcpy(msg, buf, len);
+        /* The thread's own call, over its receive buffer: the call is run
+         * and ended before this thread reads its next message, so neither
+         * is allocated or copied per call. */
         call->id = h.id;
-        call->msg = msg;
+        call->msg = buf;
         call->msg_len = len;
         nocopy__iso_call_hold_outputs(call);
         mark_done(h.seq, 0, 0);
-        return call;
+        return;
     }
 }
 
@@ -268,12 +269,15 @@ static void *pool_thread(void *arg)
 {
     (void)arg;
     uint8_t *buf = malloc(NC_ISO_MSG_MAX);   /* this thread's receive buffer */
-    if (!buf) {
+    nc_iso_call *call = malloc(sizeof *call);   /* this thread's call, reused */
+    if (!buf || !call) {
         fprintf(stderr, "nocopy isolate: out of memory\n");
         end_process(2);
     }
-    for (int ran = 0;; ran = 1)
-        nocopy__iso_call_execute(receive_call(buf, ran));   /* frees the call */
+    for (int ran = 0;; ran = 1) {
+        receive_call(call, buf, ran);
+        nocopy__iso_call_execute(call);
+    }
     return NULL;
 }
 
