@@ -196,6 +196,11 @@ static int next_message(uint8_t *buf, size_t *len, int spin)
             uint64_t st = atomic_load_explicit(&s->state, memory_order_acquire);
             if (st == NC_ISO_CALL_POSTED) {
                 NC_ISO_CHILD_STAMP(NC_ISO_STAMP_SEEN);
+                /* The message's first lines, written on the VM's core: their
+                 * reads start now, beside the state's CAS (take_posted). */
+                __builtin_prefetch(s->msg);
+                __builtin_prefetch(s->msg + 64);
+                __builtin_prefetch(s->msg + 128);
                 return take_posted(s, buf, len);
             }
             if (st == NC_ISO_CALL_POLLING) {
