@@ -41,11 +41,11 @@
  * put them back in order (nc_iso_order.h). */
 static pthread_mutex_t order_mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t order_moved = PTHREAD_COND_INITIALIZER;
-static nocopy__iso_order order;         /* with order_mu */
-static unsigned order_waiters;          /* with order_mu: threads past the window */
-/* order.next, stored under order_mu after every change, for the poller's
- * look without the mutex (all_done_before). */
-static _Atomic uint32_t order_next;
+static nocopy__iso_order order;         /* with order_mu, but for the no-lock calls */
+/* Threads in mark_done's window check or waiting there (counted before
+ * they look at the window, so that a thread moving it with no lock sees
+ * them: nc_iso_order.h's reasoning, the other way). */
+static _Atomic unsigned order_waiters;
 
 /* Ends the process from a pool thread. Every thread sees the channel's end
  * of file at once, and exit() must not run twice at the same time: the
@@ -72,16 +72,29 @@ _Static_assert(NC_ISO_ORDER_WINDOW > THREADS_MAX, "the threads' unfinished messa
  * promised, and the process ends. */
 static void mark_done(uint32_t seq, int release, uint64_t block)
 {
-    pthread_mutex_lock(&order_mu);
-    while ((uint32_t)(seq - order.next) >= NC_ISO_ORDER_WINDOW &&
-           (uint32_t)(seq - order.next) < UINT32_C(0x80000000)) {
-        order_waiters++;
-        pthread_cond_wait(&order_moved, &order_mu);
-        order_waiters--;
+    /* The common case, every earlier message done: no lock (nc_iso_order.h). */
+    int first = release ? -1 : nocopy__iso_order_done_first(&order, seq);
+    if (first == 0) {
+        if (atomic_load(&order_waiters) > 0) {
+            pthread_mutex_lock(&order_mu);
+            pthread_cond_broadcast(&order_moved);
+            pthread_mutex_unlock(&order_mu);
+        }
+        return;
     }
-    int r = nocopy__iso_order_done(&order, seq, release, block, nocopy__iso_out_unref);
-    atomic_store_explicit(&order_next, order.next, memory_order_release);
-    if (order_waiters > 0)
+    pthread_mutex_lock(&order_mu);
+    int r = 0;
+    if (first == 1) {
+        nocopy__iso_order_catch_up(&order, nocopy__iso_out_unref);
+    } else {
+        atomic_fetch_add(&order_waiters, 1);
+        while ((uint32_t)(seq - atomic_load(&order.next)) >= NC_ISO_ORDER_WINDOW &&
+               (uint32_t)(seq - atomic_load(&order.next)) < UINT32_C(0x80000000))
+            pthread_cond_wait(&order_moved, &order_mu);
+        atomic_fetch_sub(&order_waiters, 1);
+        r = nocopy__iso_order_done(&order, seq, release, block, nocopy__iso_out_unref);
+    }
+    if (atomic_load(&order_waiters) > 0)
         pthread_cond_broadcast(&order_moved);
     pthread_mutex_unlock(&order_mu);
     if (r != 0) {
@@ -122,7 +135,7 @@ static uint32_t posted_seq(const nocopy__iso_slot *s)
  * seq itself, which this thread holds, is marked done. */
 static int all_done_before(uint32_t seq)
 {
-    return atomic_load_explicit(&order_next, memory_order_acquire) == seq;
+    return nocopy__iso_order_next(&order) == seq;
 }
 
 /* The posted CALL, taken: the messages the VM sent before it (lower
