@@ -1,6 +1,7 @@
 /* nc_iso_order.h: messages numbered in the order they were sent, finished
  * out of order, with actions that must wait for every earlier message. Pure
- * C, no runtime header, no lock (the caller serialises).
+ * C, no runtime header, no lock of its own (the caller's serialises all but
+ * the no-lock calls: Locking, below).
  *
  * Why: the child's pool threads all read the channel (c_src/iso/
  * nc_iso_main.c), so a message read later may be handled before one read
