@@ -358,7 +358,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     nocopy__iso_hdr h = {.kind = NC_ISO_MSG_CALL, .seq = 0, .id = CALL_ID};
     memcpy(msg, &h, sizeof h);
     /* As the child's main: shrink to the message (ASan sees a read past it),
-     * hold the output blocks it names, then run it (which frees it). */
+     * hold the output blocks it names, then run it. */
     nc_iso_call *call = malloc(sizeof *call);
     uint8_t *exact = malloc(len);
     CHECK(call && exact);
@@ -369,6 +369,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     call->msg_len = len;
     nocopy__iso_call_hold_outputs(call);
     nocopy__iso_call_execute(call);
+    free(exact);
+    free(call);
     CHECK(drain() == 1);
     for (size_t i = 0; i < nouts; i++)
         nocopy__iso_out_unref(outs[i]);

@@ -230,7 +230,18 @@ call_request(Iso, Module, Tag, Request, Timeout) ->
     call_request(Iso, Module, Tag, Request, Timeout, 1).
 
 call_request(Iso, Module, Tag, Request, Timeout, Retries) ->
-    case catch_badarg(fun() -> call_nif(Iso, Module, Tag, Request) end) of
+    %% The reply taken from the reply slot first, with no closure around the
+    %% NIF (a sequential small call's common case); the rest in sent/7.
+    try call_nif(Iso, Module, Tag, Request) of
+        {nocopy_reply, Tag, {ok, Value}} -> Value;
+        Sent -> sent(Sent, Iso, Module, Tag, Request, Timeout, Retries)
+    catch
+        error:badarg -> sent(badarg, Iso, Module, Tag, Request, Timeout, Retries)
+    end.
+
+%% What call_nif/4 answered, other than a result from the reply slot.
+sent(Sent, Iso, Module, Tag, Request, Timeout, Retries) ->
+    case Sent of
         dead when Retries > 0 ->
             case restart_nif(Iso) of
                 ok -> call_request(Iso, Module, Tag, Request, Timeout, Retries - 1);
@@ -246,8 +257,6 @@ call_request(Iso, Module, Tag, Request, Timeout, Retries) ->
             fail(Reason, Text);
         badarg ->
             erlang:error({'$nocopy_error', badarg, {port, <<"expected an isolate">>}});
-        {nocopy_reply, Tag, {ok, Value}} ->
-            Value;                          % taken from the reply slot
         {nocopy_reply, Tag, Error} ->
             erlang:error(Error);
         IsoTimeout ->

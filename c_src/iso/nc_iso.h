@@ -188,7 +188,10 @@ typedef struct nc_iso_node {
 typedef struct nc_iso_call {
     nocopy_call base;                       /* first: the core casts to it */
     uint64_t id;                            /* the VM's call id */
-    uint8_t *msg;                           /* the CALL message, OWNED */
+    uint8_t *msg;                           /* the CALL message, BORROWED from the
+                                             * caller of nocopy__iso_call_execute
+                                             * (a pool thread's receive buffer);
+                                             * hold_outputs rewrites its segments */
     size_t msg_len;
     nocopy__wreq req;
     nocopy__arena dec;                      /* decoded nodes, segments */
@@ -208,7 +211,9 @@ typedef struct nc_iso_call {
  * later RELEASE_OUT is applied (nc_iso_main.c): the VM sends
  * the CALL while the binary is alive, so its block is too. */
 void nocopy__iso_call_hold_outputs(nc_iso_call *call);
-/* Decodes, runs and answers a CALL, then frees the call. Pool threads. */
+/* Decodes, runs and answers a CALL, then ends everything the call holds
+ * (blocks, handles, its arenas' blocks). The memory of call and call->msg
+ * stays the caller's: a pool thread reuses both for its next call. */
 void nocopy__iso_call_execute(nc_iso_call *call);
 
 #endif /* NC_ISO_H */

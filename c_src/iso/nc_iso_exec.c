@@ -22,12 +22,25 @@ static void *dec_alloc(void *ctx, size_t size)
 /* ---- the reply ------------------------------------------------------------------- */
 
 /* A growing buffer, up to NC_ISO_MAX_REPLY bytes; `full` once past it or
- * out of memory. */
+ * out of memory. It starts in the thread's reply_first (no allocation for
+ * a small reply) and moves to the heap when that is too small: release it
+ * with writer_free. One writer per thread at a time (a call's replies are
+ * written one after the other). */
 typedef struct writer {
     uint8_t *p;
     size_t n, cap;
     int full;
 } writer;
+
+#define REPLY_FIRST 4096
+static _Thread_local _Alignas(8) uint8_t reply_first[REPLY_FIRST];
+
+static void writer_free(writer *w)
+{
+    if (w->p != reply_first)
+        free(w->p);
+    w->p = NULL;
+}
 
 static void put(writer *w, const void *data, size_t len)
 {
@@ -37,7 +50,15 @@ static void put(writer *w, const void *data, size_t len)
         size_t cap = w->cap;
         while (len > cap - w->n && cap <= NC_ISO_MAX_REPLY)
             cap *= 2;
-        uint8_t *np = len <= cap - w->n ? realloc(w->p, cap) : NULL;
+        uint8_t *np = NULL;
+        if (len <= cap - w->n) {
+            if (w->p == reply_first) {
+                if ((np = malloc(cap)) != NULL)
+                    memcpy(np, w->p, w->n);
+            } else {
+                np = realloc(w->p, cap);
+            }
+        }
         if (!np) {
             w->full = 1;
             return;
@@ -55,11 +76,7 @@ static void put_u64(writer *w, uint64_t v) { put(w, &v, 8); }
 
 static writer reply_start(nc_iso_call *call, uint8_t outcome)
 {
-    writer w = {.p = malloc(4096), .n = 0, .cap = 4096, .full = 0};
-    if (!w.p) {
-        w.full = 1;
-        return w;
-    }
+    writer w = {.p = reply_first, .n = 0, .cap = REPLY_FIRST, .full = 0};
     nocopy__iso_hdr h = {.kind = NC_ISO_MSG_REPLY, .seq = 0, .id = call->id};
     put(&w, &h, sizeof h);
     put_u8(&w, outcome);
@@ -150,7 +167,7 @@ static void send_error(nc_iso_call *call, int status, unsigned argno, const char
     end_handles(call);
     if (!w.full)
         (void)deliver(call, w.p, w.n);
-    free(w.p);
+    writer_free(&w);
 }
 
 /* The output blocks a reply hands over, so that a reply never sent can
@@ -210,10 +227,9 @@ static void put_bin(writer *w, const nc_iso_node *n, handed *hd)
  * may nest deeply). */
 static int put_value(writer *w, const nc_iso_node *root, handed *hd)
 {
-    size_t cap = 64, sp = 0;
-    const nc_iso_node **stack = malloc(cap * sizeof *stack);
-    if (!stack)
-        return -1;
+    const nc_iso_node *first[64];      /* enough for most results: no allocation */
+    size_t cap = sizeof first / sizeof first[0], sp = 0;
+    const nc_iso_node **stack = first;
     stack[sp++] = root;
     while (sp > 0 && !w->full) {
         const nc_iso_node *n = stack[--sp];
@@ -244,11 +260,15 @@ static int put_value(writer *w, const nc_iso_node *root, handed *hd)
             if (sp + n->v.agg.n > cap) {
                 while (sp + n->v.agg.n > cap)
                     cap *= 2;
-                const nc_iso_node **ns = realloc(stack, cap * sizeof *ns);
+                const nc_iso_node **ns = stack == first ? malloc(cap * sizeof *ns)
+                                                        : realloc(stack, cap * sizeof *ns);
                 if (!ns) {
-                    free(stack);
+                    if (stack != first)
+                        free(stack);
                     return -1;
                 }
+                if (stack == first)
+                    memcpy(ns, first, sp * sizeof *ns);
                 stack = ns;
             }
             for (size_t i = n->v.agg.n; i-- > 0;)
@@ -256,7 +276,8 @@ static int put_value(writer *w, const nc_iso_node *root, handed *hd)
             break;
         }
     }
-    free(stack);
+    if (stack != first)
+        free(stack);
     if (sp > 0)
         w->full = 1;
     return 0;
@@ -303,7 +324,7 @@ static int send_result(nc_iso_call *call)
     } else {
         unhand(&hd);
     }
-    free(w.p);
+    writer_free(&w);
     return st;
 }
 
@@ -492,6 +513,4 @@ done:
         nocopy__call_finish(&call->base);
     release_outputs(call);
     nocopy__arena_free(&call->dec);
-    free(call->msg);
-    free(call);
 }

@@ -41,8 +41,11 @@
  * put them back in order (nc_iso_order.h). */
 static pthread_mutex_t order_mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t order_moved = PTHREAD_COND_INITIALIZER;
-static nocopy__iso_order order;         /* with order_mu */
-static unsigned order_waiters;          /* with order_mu: threads past the window */
+static nocopy__iso_order order;         /* with order_mu, but for the no-lock calls */
+/* Threads in mark_done's window check or waiting there (counted before
+ * they look at the window, so that a thread moving it with no lock sees
+ * them: nc_iso_order.h's reasoning, the other way). */
+static _Atomic unsigned order_waiters;
 
 /* Ends the process from a pool thread. Every thread sees the channel's end
  * of file at once, and exit() must not run twice at the same time: the
@@ -69,15 +72,29 @@ _Static_assert(NC_ISO_ORDER_WINDOW > THREADS_MAX, "the threads' unfinished messa
  * promised, and the process ends. */
 static void mark_done(uint32_t seq, int release, uint64_t block)
 {
-    pthread_mutex_lock(&order_mu);
-    while ((uint32_t)(seq - order.next) >= NC_ISO_ORDER_WINDOW &&
-           (uint32_t)(seq - order.next) < UINT32_C(0x80000000)) {
-        order_waiters++;
-        pthread_cond_wait(&order_moved, &order_mu);
-        order_waiters--;
+    /* The common case, every earlier message done: no lock (nc_iso_order.h). */
+    int first = release ? -1 : nocopy__iso_order_done_first(&order, seq);
+    if (first == 0) {
+        if (atomic_load(&order_waiters) > 0) {
+            pthread_mutex_lock(&order_mu);
+            pthread_cond_broadcast(&order_moved);
+            pthread_mutex_unlock(&order_mu);
+        }
+        return;
     }
-    int r = nocopy__iso_order_done(&order, seq, release, block, nocopy__iso_out_unref);
-    if (order_waiters > 0)
+    pthread_mutex_lock(&order_mu);
+    int r = 0;
+    if (first == 1) {
+        nocopy__iso_order_catch_up(&order, nocopy__iso_out_unref);
+    } else {
+        atomic_fetch_add(&order_waiters, 1);
+        while ((uint32_t)(seq - atomic_load(&order.next)) >= NC_ISO_ORDER_WINDOW &&
+               (uint32_t)(seq - atomic_load(&order.next)) < UINT32_C(0x80000000))
+            pthread_cond_wait(&order_moved, &order_mu);
+        atomic_fetch_sub(&order_waiters, 1);
+        r = nocopy__iso_order_done(&order, seq, release, block, nocopy__iso_out_unref);
+    }
+    if (atomic_load(&order_waiters) > 0)
         pthread_cond_broadcast(&order_moved);
     pthread_mutex_unlock(&order_mu);
     if (r != 0) {
@@ -112,13 +129,13 @@ static uint32_t posted_seq(const nocopy__iso_slot *s)
 
 /* Whether every message numbered before seq is done: none of them can
  * still wait in the channel, so the posted CALL is taken without a system
- * call (the common case: one caller calling back to back). */
+ * call (the common case: one caller calling back to back). No mutex: the
+ * order's next number reaches seq only once every message before it is
+ * done (acquire: their effects are seen), and moves past seq only when
+ * seq itself, which this thread holds, is marked done. */
 static int all_done_before(uint32_t seq)
 {
-    pthread_mutex_lock(&order_mu);
-    int r = order.next == seq;
-    pthread_mutex_unlock(&order_mu);
-    return r;
+    return nocopy__iso_order_next(&order) == seq;
 }
 
 /* The posted CALL, taken: the messages the VM sent before it (lower
@@ -192,6 +209,11 @@ static int next_message(uint8_t *buf, size_t *len, int spin)
             uint64_t st = atomic_load_explicit(&s->state, memory_order_acquire);
             if (st == NC_ISO_CALL_POSTED) {
                 NC_ISO_CHILD_STAMP(NC_ISO_STAMP_SEEN);
+                /* The message's first lines, written on the VM's core: their
+                 * reads start now, beside the state's CAS (take_posted). */
+                __builtin_prefetch(s->msg);
+                __builtin_prefetch(s->msg + 64);
+                __builtin_prefetch(s->msg + 128);
                 return take_posted(s, buf, len);
             }
             if (st == NC_ISO_CALL_POLLING) {
@@ -212,11 +234,12 @@ static int next_message(uint8_t *buf, size_t *len, int spin)
     return nocopy__iso_chan_recv(nocopy__iso.chan, buf, NC_ISO_MSG_MAX, len);
 }
 
-/* The next CALL on the channel, with its outputs held; other messages are
- * marked done on the way. Ends the process at end of file (the VM is done
- * with us), on a message it cannot read, or when out of memory. spin: the
- * thread has just run a call (next_message). */
-static nc_iso_call *receive_call(uint8_t *buf, int spin)
+/* The next CALL on the channel, read into buf and set up in call (both the
+ * thread's, reused for each of its calls), with its outputs held; other
+ * messages are marked done on the way. Ends the process at end of file (the
+ * VM is done with us) or on a message it cannot read. spin: the thread has
+ * just run a call (next_message). */
+static void receive_call(nc_iso_call *call, uint8_t *buf, int spin)
 {
     for (;;) {
         size_t len;
@@ -248,19 +271,15 @@ static nc_iso_call *receive_call(uint8_t *buf, int spin)
             mark_done(h.seq, h.kind == NC_ISO_MSG_RELEASE_OUT, h.id);
             continue;
         }
-        nc_iso_call *call = malloc(sizeof *call);
-        uint8_t *msg = malloc(len);
-        if (!call || !msg) {
-            fprintf(stderr, "nocopy isolate: out of memory\n");
-            end_process(2);
-        }
-        memcpy(msg, buf, len);
+        /* The thread's own call, over its receive buffer: the call is run
+         * and ended before this thread reads its next message, so neither
+         * is allocated or copied per call. */
         call->id = h.id;
-        call->msg = msg;
+        call->msg = buf;
         call->msg_len = len;
         nocopy__iso_call_hold_outputs(call);
         mark_done(h.seq, 0, 0);
-        return call;
+        return;
     }
 }
 
@@ -268,12 +287,15 @@ static void *pool_thread(void *arg)
 {
     (void)arg;
     uint8_t *buf = malloc(NC_ISO_MSG_MAX);   /* this thread's receive buffer */
-    if (!buf) {
+    nc_iso_call *call = malloc(sizeof *call);   /* this thread's call, reused */
+    if (!buf || !call) {
         fprintf(stderr, "nocopy isolate: out of memory\n");
         end_process(2);
     }
-    for (int ran = 0;; ran = 1)
-        nocopy__iso_call_execute(receive_call(buf, ran));   /* frees the call */
+    for (int ran = 0;; ran = 1) {
+        receive_call(call, buf, ran);
+        nocopy__iso_call_execute(call);
+    }
     return NULL;
 }
 

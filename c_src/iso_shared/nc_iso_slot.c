@@ -58,8 +58,7 @@ int nocopy__iso_slot_deliver(nocopy__iso_slot *slots, size_t n, uint64_t id, con
 {
     if (len > NC_ISO_SLOT_MSG_MAX)
         return -1;
-    uint64_t waiting = word(id, NC_ISO_SLOT_WAITING), writing = word(id, NC_ISO_SLOT_WRITING);
-    uint64_t given_up = word(id, NC_ISO_SLOT_OFF);
+    uint64_t waiting = word(id, NC_ISO_SLOT_WAITING), given_up = word(id, NC_ISO_SLOT_OFF);
     for (size_t i = 0; i < n; i++) {
         nocopy__iso_slot *s = &slots[i];
         uint64_t v = atomic_load_explicit(&s->state, memory_order_relaxed);
@@ -67,20 +66,23 @@ int nocopy__iso_slot_deliver(nocopy__iso_slot *slots, size_t n, uint64_t id, con
             return -2;
         if (v != waiting)
             continue;
-        uint64_t expect = waiting;
-        if (!atomic_compare_exchange_strong_explicit(&s->state, &expect, writing,
-                                                     memory_order_acquire,
-                                                     memory_order_relaxed))
-            return -2;                 /* the VM gave up meanwhile */
+        /* The bytes first, then one CAS publishes them (WAITING -> READY):
+         * the state word, which the VM is spinning on, changes hands once
+         * instead of three times (claim, length, publish). Writing before
+         * the claim is safe: the VM reads the bytes only once READY, and
+         * re-arms this slot only after the call has ended, which it cannot
+         * before this reply reaches it (here or, the CAS failed, on the
+         * channel). The length sits in the state's line: stored just
+         * before the CAS, it goes over with it. */
         memcpy(s->msg, msg, len);
         atomic_store_explicit(&s->len, (uint32_t)len, memory_order_relaxed);
-        expect = writing;
+        uint64_t expect = waiting;
         return atomic_compare_exchange_strong_explicit(&s->state, &expect,
                                                        word(id, NC_ISO_SLOT_READY),
                                                        memory_order_release,
                                                        memory_order_relaxed)
                    ? 0
-                   : -2;
+                   : -2;               /* the VM gave up meanwhile */
     }
     return -1;
 }

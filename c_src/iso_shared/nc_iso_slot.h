@@ -9,9 +9,11 @@
  * up first wins, with one atomic operation on the slot's state word:
  *
  *   VM arms:         state = id << 2 | WAITING
- *   child claims:    CAS WAITING -> WRITING, copies, stores len,
- *                    CAS WRITING -> READY; a failed CAS: it sends the
- *                    REPLY on the channel as usual
+ *   child delivers:  copies the message and its len into the slot, then
+ *                    CAS WAITING -> READY; a failed CAS: it sends the
+ *                    REPLY on the channel as usual (WRITING, which an
+ *                    earlier child set while it copied, still reads as
+ *                    pending to the VM)
  *   child declines:  CAS WAITING -> OFF, then the channel (the VM stops
  *                    spinning at once)
  *   VM takes:        state READY for this id: copies the message out
@@ -198,7 +200,11 @@ static inline void nocopy__iso_cpu_relax(void)
 static inline int32_t nocopy__iso_spin_publish(_Atomic int32_t *mine)
 {
     int32_t cpu = (int32_t)sched_getcpu();
-    atomic_store_explicit(mine, cpu, memory_order_relaxed);
+    /* Stored only when it changed: the hints share the call slot's state
+     * line, and a store every NC_ISO_SPIN_CHECK steps would take that line
+     * from the other side, which polls or CASes it. */
+    if (atomic_load_explicit(mine, memory_order_relaxed) != cpu)
+        atomic_store_explicit(mine, cpu, memory_order_relaxed);
     return cpu;
 }
 

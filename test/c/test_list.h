@@ -96,6 +96,7 @@
     X(iso_order_in_order_runs_at_once)                                         \
     X(iso_order_release_waits_for_earlier_messages)                            \
     X(iso_order_wraps_and_refuses_outside_the_window)                          \
+    X(iso_order_lock_free_mark_races_the_readers)                              \
     /* test_iso_proc.c */                                                      \
     X(iso_spawn_passes_exactly_the_fds)                                        \
     X(iso_spawn_reports_how_the_child_ended)                                   \
