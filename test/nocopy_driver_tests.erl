@@ -196,21 +196,3 @@ deep_terms_test_() ->
               {"an argument nested 50000 deep (a left-nested iolist)",
                ?_assertEqual(iolist_to_binary(Deep), nocopy_test_drv:iovec_flat(P, Deep))}]
      end}.
-
-%% An empty slice names no bytes: the driver sends an empty binary of its own,
-%% not a reference that would keep the input, or the runtime's buffer of the
-%% request's small parts, alive until the caller's next garbage collection.
-empty_slice_test_() ->
-    {setup, spawn, fun() -> open([]) end, fun close/1,
-     fun(P) ->
-             Big = binary:copy(<<7>>, 1000),
-             [{"of a large binary (its own entry of the request)",
-               fun() ->
-                       {S, _} = nocopy_test_drv:slice(P, Big, 10, 0),
-                       ?assertEqual(<<>>, S),
-                       ?assertEqual(0, binary:referenced_byte_size(S)),
-                       %% Control: a non-empty slice still refers to all of Big.
-                       {S1, _} = nocopy_test_drv:slice(P, Big, 10, 1),
-                       ?assertEqual(1000, binary:referenced_byte_size(S1))
-               end}]
-     end}.

@@ -360,10 +360,8 @@ static inline nocopy_value nocopy__be_make_slice(nocopy_call *c, uintptr_t raw,
     size_t at;
     /* The input binary is referenced by the request until the call ends, and
      * the runtime takes its own reference when it builds the term: nothing to
-     * keep here. An empty slice names no bytes: an empty heap binary, rather
-     * than a reference that keeps the request's buffer alive until the
-     * caller's next garbage collection. */
-    if (len > 0 && bin && nocopy__drv_slice_fits(bin, data, len, &at))
+     * keep here. */
+    if (bin && nocopy__drv_slice_fits(bin, data, len, &at))
         return nc_drv_bin_node(c, bin, at, len, 0);
     return nc_drv_copy_node(c, data, len);
 }
