@@ -15,10 +15,17 @@
 %%   no_enc    call_request/5 with a request built once, its tag reused
 %%             (no unique_integer, no encoder): port_command, the driver, the reply
 %%   raw       port_command/2 and a receive of the reply, the request built once
+%%   hand_frame  hand inside a frame of its own (a case on the result)
+%%   no_try_frame  no_try inside a frame of its own, like the stub's but no try
 %% So stub - no_try is the try, no_try - no_tag the tag, no_tag - no_enc the
 %% encoder,
 %% no_enc - raw call_request's wrapper, raw - hand the driver's C and its
-%% bigger request and reply.
+%% bigger request and reply; no_try_frame - no_try and hand_frame - hand
+%% what a frame around the call costs each. Each shape's row also shows the
+%% minor garbage collections of its batches per 1000 calls: a frame costs
+%% little in itself, but how often the caller collects (the heap size it
+%% settles at) moves the small calls by as much as the C does (session 10,
+%% bench/README.md).
 -module(drv_stub_parts).
 
 -export([main/1]).
@@ -34,7 +41,7 @@ main([RoundsS, CallsS, SizeS]) ->
     {ok, #{port := HP}} = M:init(hand_drv),
     Msg = M:payload(list_to_integer(SizeS)),
     Env = {P, Ctx, HP, Msg},
-    Shapes = [hand, stub, no_try, no_tag, no_enc, raw],
+    Shapes = [hand, stub, no_try, no_tag, no_enc, raw, hand_frame, no_try_frame],
     _Warm = [time(S, N, Env) || S <- Shapes],
     Rows = [begin
                 Order = [S || {_, S} <- lists:sort([{rand:uniform(), S} || S <- Shapes])],
@@ -43,10 +50,12 @@ main([RoundsS, CallsS, SizeS]) ->
             end || _ <- lists:seq(1, Rounds)],
     lists:foreach(
       fun({K, S}) ->
-              Ts = [lists:nth(K, R) || R <- Rows],
-              Ratios = [lists:nth(K, R) / hd(R) || R <- Rows],
-              io:format("~-8s ~8.1f ns (fastest ~7.1f)  ~.3fx~n",
-                        [S, median(Ts), lists:min(Ts), median(Ratios)])
+              Ts = [element(1, lists:nth(K, R)) || R <- Rows],
+              Ratios = [element(1, lists:nth(K, R)) / element(1, hd(R)) || R <- Rows],
+              Gcs = lists:sum([element(2, lists:nth(K, R)) || R <- Rows]),
+              io:format("~-12s ~8.1f ns (fastest ~7.1f)  ~.3fx  ~6.1f GCs per 1000 calls~n",
+                        [S, median(Ts), lists:min(Ts), median(Ratios),
+                         Gcs * 1000 / (N * Rounds)])
       end, lists:zip(lists:seq(1, length(Shapes)), Shapes)),
     halt(0).
 
@@ -54,11 +63,15 @@ time(Shape, N, Env) ->
     Self = self(),
     Pid = spawn(fun() ->
                         F = shape(Shape, Env),
+                        {garbage_collection, G0} = process_info(self(), garbage_collection),
                         T0 = erlang:monotonic_time(nanosecond),
                         ok = loop(N, F),
-                        Self ! {self(), erlang:monotonic_time(nanosecond) - T0}
+                        T1 = erlang:monotonic_time(nanosecond),
+                        {garbage_collection, G1} = process_info(self(), garbage_collection),
+                        Gcs = proplists:get_value(minor_gcs, G1) - proplists:get_value(minor_gcs, G0),
+                        Self ! {self(), T1 - T0, Gcs}
                 end),
-    receive {Pid, T} -> T / N end.
+    receive {Pid, T, Gcs} -> {T / N, Gcs} end.
 
 shape(hand, {_, _, HP, Msg}) ->
     fun() -> bench_ports:drv_seed(HP, 0, ?QOP, Msg) end;
@@ -82,12 +95,31 @@ shape(no_enc, {P, Ctx, _, Msg}) ->
     T = erlang:unique_integer(),
     Req = nc_bench_drv:'$nocopy_request_seed_calls'(P, T, Ctx, ?QOP, Msg),
     fun() -> nocopy_port:call_request(P, nc_bench_drv, T, Req, infinity) end;
+shape(hand_frame, {_, _, HP, Msg}) ->
+    fun() -> framed(fun() -> bench_ports:drv_seed(HP, 0, ?QOP, Msg) end) end;
+shape(no_try_frame, {P, Ctx, _, Msg}) ->
+    fun() ->
+            framed(fun() ->
+                           T = erlang:unique_integer(),
+                           nocopy_port:call_request(
+                             P, nc_bench_drv, T,
+                             nc_bench_drv:'$nocopy_request_seed_calls'(P, T, Ctx, ?QOP, Msg),
+                             infinity)
+                   end)
+    end;
 shape(raw, {P, Ctx, _, Msg}) ->
     T = erlang:unique_integer(),
     Req = nc_bench_drv:'$nocopy_request_seed_calls'(P, T, Ctx, ?QOP, Msg),
     fun() ->
             erlang:port_command(P, Req),
             receive {nocopy_reply, T, {ok, V}} -> V end
+    end.
+
+%% F called inside a frame that looks at its result, as the stub's try keeps one.
+framed(F) ->
+    case F() of
+        {'$never', R} -> erlang:error(R);
+        V -> V
     end.
 
 loop(0, _) -> ok;
