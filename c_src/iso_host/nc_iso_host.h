@@ -287,7 +287,7 @@ int nocopy__host_request_pieces(ErlNifEnv *env, ERL_NIF_TERM t, nc_host_scratch 
  * length, or 0 with *err set (the call's loans taken so far stay with it). */
 size_t nocopy__host_build_call(nc_host_iso *iso, nc_host_inc *inc, nc_host_call *call,
                                nc_host_scratch *s, const char **err);
-/* The bytes of s's pieces, in all. */
+/* The bytes of s's pieces, in all (counted by the walk: no pass of its own). */
 size_t nocopy__host_request_bytes(const nc_host_scratch *s);
 /* The bytes of s's pieces that lie in neither of inc's regions: what
  * nocopy__host_build_call would copy into the input region or the message. */

@@ -401,7 +401,8 @@ static ERL_NIF_TERM call_nif(ErlNifEnv *env, int argc, const ERL_NIF_TERM argv[]
      * runs on a dirty CPU scheduler (this NIF, rescheduled): a NIF on a
      * normal scheduler should return within a millisecond, and 256 MiB
      * take tens of them. */
-    if (inc && enif_thread_type() == ERL_NIF_THR_NORMAL_SCHEDULER &&
+    if (inc && nocopy__host_request_bytes(scratch) > NC_HOST_DIRTY_COPY &&
+        enif_thread_type() == ERL_NIF_THR_NORMAL_SCHEDULER &&
         nocopy__host_request_copy_bytes(inc, scratch) > NC_HOST_DIRTY_COPY) {
         nocopy__host_scratch_give(iso, scratch);
         nocopy__host_inc_unref(inc);

@@ -40,6 +40,7 @@ struct nc_host_scratch {
     piece *ps;                         /* the request's pieces, np of pcap */
     size_t *run_at;                    /* by piece: where a byte run starts in bytes */
     size_t np, pcap;
+    size_t total;                      /* the pieces' bytes, in all */
     ERL_NIF_TERM *stack;               /* the walk's, scap entries */
     size_t scap;
     uint8_t *bytes;                    /* bytes given as integers, bcap */
@@ -142,6 +143,7 @@ int nocopy__host_request_pieces(ErlNifEnv *env, ERL_NIF_TERM t, nc_host_scratch 
 {
     size_t np = 0, sp = 0, nbytes = 0;
     s->np = 0;
+    s->total = 0;
     if (s->scap == 0 && grow((void **)&s->stack, &s->scap, sizeof *s->stack) != 0)
         return -1;
     s->stack[sp++] = t;
@@ -166,6 +168,7 @@ int nocopy__host_request_pieces(ErlNifEnv *env, ERL_NIF_TERM t, nc_host_scratch 
                 return -1;
             if (np > 0 && !s->ps[np - 1].p) {
                 s->ps[np - 1].len++;   /* the last piece is this run */
+                s->total++;
                 continue;
             }
             b.data = NULL;
@@ -185,6 +188,7 @@ int nocopy__host_request_pieces(ErlNifEnv *env, ERL_NIF_TERM t, nc_host_scratch 
          * below (bytes moves as it grows): runs are marked p == NULL. */
         s->run_at[np] = nbytes - (b.data ? 0 : 1);
         s->ps[np++] = (piece){b.data, b.size};
+        s->total += b.size;
     }
     for (size_t i = 0; i < np; i++)
         if (!s->ps[i].p)
@@ -195,10 +199,7 @@ int nocopy__host_request_pieces(ErlNifEnv *env, ERL_NIF_TERM t, nc_host_scratch 
 
 size_t nocopy__host_request_bytes(const nc_host_scratch *s)
 {
-    size_t n = 0;
-    for (size_t i = 0; i < s->np; i++)
-        n += s->ps[i].len;
-    return n;
+    return s->total;
 }
 
 void nocopy__host_request_gather(const nc_host_scratch *s, uint8_t *to)
