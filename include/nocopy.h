@@ -165,11 +165,18 @@ typedef struct nocopy_module {
     void (*unload)(void);
 } nocopy_module;
 
-/* Defines the module's entry point. Use exactly once per library:
- *     NOCOPY_MODULE(gss_demo_module)   where gss_demo_module is a nocopy_module. */
+#include "nocopy_entry.h"
+
+/* Defines the module's entry points. Use exactly once per library, in the
+ * file that defines the table:
+ *     NOCOPY_MODULE(gss_demo_module)   where gss_demo_module is a nocopy_module.
+ * It also writes the NIF backend's entries (nocopy_entry.h), which call each
+ * wrapped function directly, so `def` must be a const object defined in that
+ * file for the calls to be inlined. */
 #define NOCOPY_MODULE(def)                                                     \
     NOCOPY_API const nocopy_module *nocopy_module_definition(void);            \
-    NOCOPY_API const nocopy_module *nocopy_module_definition(void) { return &(def); }
+    NOCOPY_API const nocopy_module *nocopy_module_definition(void) { return &(def); } \
+    NOCOPY__NIF_ENTRIES(def)
 
 /* ------------------------------------------------------------------------- */
 /* Arguments                                                                  */

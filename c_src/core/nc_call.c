@@ -48,7 +48,7 @@ void nocopy__call_finish(nocopy_call *c)
 }
 
 /* A call that did not end with a result: describe why, if it did not. */
-__attribute__((noinline)) static int outcome(nocopy_call *c, int st)
+__attribute__((noinline)) int nocopy__call_outcome(nocopy_call *c, int st)
 {
     if (st == NOCOPY_OK)
         return nocopy__fail(c, NOCOPY_EINTERNAL, 0,
@@ -70,10 +70,7 @@ __attribute__((noinline)) static int outcome(nocopy_call *c, int st)
 
 int nocopy__call_run(nocopy_call *c)
 {
-    int st = c->func->fn(c);
-    if (NC_LIKELY(st == NOCOPY_OK && c->result != 0))
-        return NOCOPY_OK;
-    return outcome(c, st);
+    return nocopy__call_run_fn(c, c->func->fn);
 }
 
 /* The measure behind NOCOPY_DIRTY_ABOVE looks at most this many terms in all,

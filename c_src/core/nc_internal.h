@@ -182,6 +182,16 @@ void nocopy__call_finish(nocopy_call *c);
 /* Runs func->fn and normalises the outcome: returns NOCOPY_OK with c->result
  * set, or a negative status with c->err_* describing it. */
 int nocopy__call_run(nocopy_call *c);
+/* The same with fn given: inlined where fn is a constant (the NIF entries),
+ * so the wrapped function is a direct call there. */
+int nocopy__call_outcome(nocopy_call *c, int st);   /* the path of a failure */
+static inline int nocopy__call_run_fn(nocopy_call *c, nocopy_fn fn)
+{
+    int st = fn(c);
+    if (NC_LIKELY(st == NOCOPY_OK && c->result != 0))
+        return NOCOPY_OK;
+    return nocopy__call_outcome(c, st);
+}
 
 /* Record an error (the last one recorded wins, see nc_error.c). argno is
  * 1-based, 0 when not about an argument. Returns `status`. */
@@ -227,7 +237,7 @@ extern const char *const nocopy__builtin_atoms[NOCOPY_ATOM_BUILTIN_COUNT];
 
 /* Limits of a module's table, the same on both backends so that one table
  * works on either. */
-#define NC_MAX_FUNCS 300          /* the NIF backend's trampolines (nc_nif.c) */
+#define NC_MAX_FUNCS NOCOPY__MAX_FUNCS   /* the NIF entries (nocopy_entry.h) */
 #define NC_MAX_ATOM_CHARS 255     /* the runtime's limit for an atom */
 /* An Erlang function has at most 255 arguments; a driver stub takes the port
  * too, and its request encoder the port and the tag. */

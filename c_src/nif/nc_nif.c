@@ -1,19 +1,22 @@
-/* nc_nif.c: the NIF backend's entry point, load/upgrade/unload, dispatch,
- * scheduling and error raising.
+/* nc_nif.c: the NIF backend's entry point, load/upgrade/unload, the part of
+ * each call around the wrapped function, scheduling and error raising.
  *
- * erl_nif wants one C function per NIF, with no user data. So a fixed set of
- * trampolines, one per table position, each runs dispatch() with its own
- * index. The table is a constant of the user's library, read through
- * nocopy_module_definition(): linked with -flto, each trampoline's entry folds
- * to constants (the function to call, its arity and scheduling class), so a
- * call is a direct call of the wrapped function with no test of the table. */
+ * erl_nif wants one C function per NIF, with no user data. NOCOPY_MODULE
+ * writes them in the user's file (include/nocopy_entry.h): entry k calls
+ * nocopy__nif_enter with the module, k and function k, all constants there.
+ * Linked with -flto, nocopy__nif_enter is inlined into each entry, and the
+ * wrapped function was inlined into it already: a call is a direct call of
+ * one C function, with no test of the table. */
+#define NOCOPY__NIF_BACKEND           /* nocopy__nif_enter is defined here */
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "nc_nif.h"
 
-#define MAX_FUNCS NC_MAX_FUNCS      /* trampolines: X300 below */
+_Static_assert(NC_MAX_FUNCS == NOCOPY__MAX_FUNCS,
+               "one entry per function the table check allows");
 
 /* Built by nif_init from the module's table; freed when the last module
  * instance using the library unloads (the library may stay mapped for a
@@ -21,32 +24,6 @@
 static ErlNifEntry entry;
 static ErlNifFunc *funcs;
 static int instances;                 /* module instances with this library */
-
-static inline __attribute__((always_inline)) ERL_NIF_TERM dispatch(unsigned k, ErlNifEnv *env,
-                                                                   int argc,
-                                                                   const ERL_NIF_TERM argv[]);
-
-#define TR(name, idx)                                                            \
-    static ERL_NIF_TERM tr_##name(ErlNifEnv *e, int n, const ERL_NIF_TERM a[])   \
-    {                                                                            \
-        return dispatch((idx), e, n, a);                                         \
-    }
-#define PTR(name, idx) tr_##name,
-#define X10(F, p, b)                                                             \
-    F(p##0, b + 0) F(p##1, b + 1) F(p##2, b + 2) F(p##3, b + 3) F(p##4, b + 4)   \
-    F(p##5, b + 5) F(p##6, b + 6) F(p##7, b + 7) F(p##8, b + 8) F(p##9, b + 9)
-#define X100(F, p, b)                                                            \
-    X10(F, p##0, b + 0) X10(F, p##1, b + 10) X10(F, p##2, b + 20)                \
-    X10(F, p##3, b + 30) X10(F, p##4, b + 40) X10(F, p##5, b + 50)               \
-    X10(F, p##6, b + 60) X10(F, p##7, b + 70) X10(F, p##8, b + 80)               \
-    X10(F, p##9, b + 90)
-#define X300(F) X100(F, a, 0) X100(F, b, 100) X100(F, c, 200)
-
-X300(TR)
-static ERL_NIF_TERM (*const trampolines[])(ErlNifEnv *, int,
-                                            const ERL_NIF_TERM[]) = {X300(PTR)};
-_Static_assert(sizeof trampolines / sizeof *trampolines == MAX_FUNCS,
-               "one trampoline per function the table check allows");
 
 /* ---- errors ------------------------------------------------------------- */
 
@@ -78,19 +55,20 @@ __attribute__((noinline)) static ERL_NIF_TERM raise_call_error(ErlNifEnv *env,
 
 /* ---- dispatch ----------------------------------------------------------- */
 
-/* Runs function f here, on this thread. Inlined into each trampoline, where
- * f is a constant: the runtime calls a NIF with exactly its arity, so argc is
- * f->arity, which lets the readers' index checks fold too. */
+/* Runs function f, which is fn, here, on this thread. Inlined into each
+ * entry, where f and fn are constants: the runtime calls a NIF with exactly
+ * its arity, so argc is f->arity, which lets the readers' index checks fold
+ * too. */
 static inline __attribute__((always_inline)) ERL_NIF_TERM run(const nocopy_module *m,
                                                               const nocopy_func *f,
-                                                              ErlNifEnv *env,
+                                                              nocopy_fn fn, ErlNifEnv *env,
                                                               const ERL_NIF_TERM argv[])
 {
     nif_call nc;
     nc.env = env;
     nocopy__call_init(&nc.base, m, f, f->arity, (const uintptr_t *)argv);
     ERL_NIF_TERM ret;
-    if (NC_LIKELY(nocopy__call_run(&nc.base) == NOCOPY_OK))
+    if (NC_LIKELY(nocopy__call_run_fn(&nc.base, fn) == NOCOPY_OK))
         ret = (ERL_NIF_TERM)nc.base.result;
     else
         ret = raise_call_error(env, &nc.base);
@@ -99,7 +77,7 @@ static inline __attribute__((always_inline)) ERL_NIF_TERM run(const nocopy_modul
 }
 
 /* A NOCOPY_DIRTY_ABOVE function: large inputs move to a dirty CPU scheduler;
- * the same trampoline runs again there, sees it is no longer on a normal
+ * the same entry runs again there, sees it is no longer on a normal
  * scheduler, and does the work. */
 __attribute__((noinline)) static ERL_NIF_TERM run_measured(unsigned k, const nocopy_module *m,
                                                            const nocopy_func *f,
@@ -113,24 +91,26 @@ __attribute__((noinline)) static ERL_NIF_TERM run_measured(unsigned k, const noc
         size_t bytes = nocopy__binary_arg_bytes(&nc.base);
         nocopy__call_finish(&nc.base);
         if (bytes > f->dirty_above)
-            return enif_schedule_nif(env, f->name, ERL_NIF_DIRTY_JOB_CPU_BOUND, trampolines[k],
-                                     argc, argv);
+            return enif_schedule_nif(env, f->name, ERL_NIF_DIRTY_JOB_CPU_BOUND,
+                                     nocopy__nif_entries[k], argc, argv);
     }
-    return run(m, f, env, argv);
+    return run(m, f, f->fn, env, argv);
 }
 
-static inline __attribute__((always_inline)) ERL_NIF_TERM dispatch(unsigned k, ErlNifEnv *env,
-                                                                   int argc,
-                                                                   const ERL_NIF_TERM argv[])
+/* Declared in nocopy_entry.h (so this definition is an external one, which
+ * the entries call when not linked with -flto). */
+__attribute__((always_inline)) inline ERL_NIF_TERM nocopy__nif_enter(ErlNifEnv *env,
+                                                                     const ERL_NIF_TERM argv[],
+                                                                     const nocopy_module *m,
+                                                                     unsigned k, nocopy_fn fn)
 {
-    const nocopy_module *m = nocopy_module_definition();
-    /* nif_init registers the first m->nfuncs trampolines only. */
-    if (k >= m->nfuncs)
+    /* nif_init registers the first m->nfuncs entries only. */
+    if (k >= m->nfuncs || !fn)
         return enif_make_badarg(env);
     const nocopy_func *f = &m->funcs[k];
     if (f->sched == NOCOPY_DIRTY_ABOVE)
-        return run_measured(k, m, f, env, argc, argv);
-    return run(m, f, env, argv);
+        return run_measured(k, m, f, env, (int)f->arity, argv);
+    return run(m, f, fn, env, argv);
 }
 
 /* ---- load / upgrade / unload --------------------------------------------- */
@@ -238,7 +218,7 @@ ERL_NIF_INIT_EXPORT ErlNifEntry *nif_init(ERL_NIF_INIT_ARGS)
             return NULL;
         }
         funcs[i].arity = m->funcs[i].arity;
-        funcs[i].fptr = trampolines[i];
+        funcs[i].fptr = nocopy__nif_entries[i];
         funcs[i].flags = (unsigned)sched_flags(m->funcs[i].sched);
     }
     nocopy__nif.mod = m;
