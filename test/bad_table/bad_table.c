@@ -28,7 +28,7 @@ static const char *const atoms[] = {X16 X16 X16 X16 X16 X16 X16 X16 X16 X16 X16 
                                     X16 X16 X16 "x", NULL};
 #elif defined(BAD_funcs)
 #define NAME "bad_funcs"
-/* One more than the NIF backend has trampolines for; the check stops at the
+/* One more than the NIF backend has entries for; the check stops at the
  * count, before it reads an entry. */
 static const nocopy_func funcs[301] = {
     {"f", 0, fn, "", "ok", NOCOPY_NORMAL, 0, NULL},
