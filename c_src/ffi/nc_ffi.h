@@ -34,6 +34,11 @@ typedef struct nc_ffi_lib {
     void *dl;                     /* OWNED: dlclose'd with the last reference */
 } nc_ffi_lib;
 
+/* The big steps stay out of line: NOCOPY_MODULE's NIF entries are flattened
+ * (include/nocopy_entry.h), which would copy each into every entry that
+ * reaches it. */
+#define NC_FFI_OUTLINE __attribute__((noinline))
+
 void nocopy__ffi_lib_keep(nc_ffi_lib *lib);
 void nocopy__ffi_lib_release(nc_ffi_lib *lib);   /* accepts NULL */
 
@@ -176,7 +181,7 @@ typedef struct nc_ffi_opts {
  *  *out is OWNED by the caller (nocopy__ffi_fn_free). On failure `why` gets
  *  a message naming the parameter.
  *  @return : 0, or -1. */
-int nocopy__ffi_plan(const nc_ffi_decls *d, const nc_ffi_func *f, const nc_ffi_type *extra,
+NC_FFI_OUTLINE int nocopy__ffi_plan(const nc_ffi_decls *d, const nc_ffi_func *f, const nc_ffi_type *extra,
                      unsigned nextra, const nc_ffi_opts *opts, nc_ffi_fn **out,
                      char *why, size_t why_cap);
 void nocopy__ffi_fn_free(nc_ffi_fn *fn);   /* accepts NULL */
@@ -207,8 +212,8 @@ void nocopy__ffi_run_dtor(void *dtor_obj, void *ptr);
 /* ---- a bound function described (nc_ffi_info.c): the module's info/1 and
  * shapes/1 (nc_ffi_module.c's table) ------------------------------------------- */
 
-int nocopy__ffi_info(nocopy_call *call);
-int nocopy__ffi_shapes(nocopy_call *call);
+NC_FFI_OUTLINE int nocopy__ffi_info(nocopy_call *call);
+NC_FFI_OUTLINE int nocopy__ffi_shapes(nocopy_call *call);
 
 /* ---- values (nc_ffi_value.c) ---------------------------------------------------- */
 
@@ -221,9 +226,9 @@ int nocopy__ffi_read_scalar(nocopy_call *call, nocopy_term t, nc_ffi_scalar s, v
                             const nc_ffi_param_plan *pp);
 nocopy_value nocopy__ffi_make_scalar(nocopy_call *call, nc_ffi_scalar s, const void *at);
 /* Struct si of fn from a tuple of its fields into `at`; 0, or a failure. */
-int nocopy__ffi_read_struct(nocopy_call *call, const nc_ffi_fn *fn, int32_t si, nocopy_term t,
+NC_FFI_OUTLINE int nocopy__ffi_read_struct(nocopy_call *call, const nc_ffi_fn *fn, int32_t si, nocopy_term t,
                             unsigned char *at, const nc_ffi_param_plan *pp, unsigned depth);
-nocopy_value nocopy__ffi_make_struct(nocopy_call *call, const nc_ffi_fn *fn, int32_t si,
+NC_FFI_OUTLINE nocopy_value nocopy__ffi_make_struct(nocopy_call *call, const nc_ffi_fn *fn, int32_t si,
                                      const unsigned char *at);
 /* A returned pointer as null or a handle running fn's destructor once. */
 nocopy_value nocopy__ffi_make_ptr_handle(nocopy_call *call, const nc_ffi_fn *fn, void *ptr);

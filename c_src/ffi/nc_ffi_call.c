@@ -154,7 +154,7 @@ static int64_t param_value(const void *vctx, unsigned i)
     return nocopy__ffi_scalar_int(pp->scalar, c->scratch + (indirect ? pp->slot2 : pp->slot));
 }
 
-static int nocopy__ffi_call_values(nocopy_call *call, const nc_ffi_fn *fn,
+NC_FFI_OUTLINE static int nocopy__ffi_call_values(nocopy_call *call, const nc_ffi_fn *fn,
                                    const nocopy_term *elems, unsigned index);
 static int fail_count(nocopy_call *call, const nc_ffi_fn *fn, unsigned index);
 static int call_args_values(nocopy_call *call, const nc_ffi_fn *fn, unsigned first);
@@ -242,7 +242,7 @@ static NC_FFI_NOINLINE int call_args_values(nocopy_call *call, const nc_ffi_fn *
     return nocopy__ffi_call_values(call, fn, elems, first);
 }
 
-static int nocopy__ffi_call_values(nocopy_call *call, const nc_ffi_fn *fn,
+NC_FFI_OUTLINE static int nocopy__ffi_call_values(nocopy_call *call, const nc_ffi_fn *fn,
                                    const nocopy_term *elems, unsigned index)
 {
     _Alignas(16) unsigned char stack_scratch[STACK_SCRATCH];

@@ -167,7 +167,7 @@ static nocopy_value reason(nocopy_call *call, nocopy_atom a, const char *text)
 /* Plans function `f` of the parsed `d`, resolves its symbol in the library
  * and makes its handle: *out the handle (returns 1), or {Kind, Text}, the
  * reason it cannot be bound (returns 0); -1 out of memory. */
-static int bind_planned(nocopy_call *call, lib_obj *lo, const nc_ffi_decls *d,
+NC_FFI_OUTLINE static int bind_planned(nocopy_call *call, lib_obj *lo, const nc_ffi_decls *d,
                         const nc_ffi_func *f, const nc_ffi_type *extra, unsigned nextra,
                         const nc_ffi_opts *o, nocopy_value *out)
 {
