@@ -106,6 +106,7 @@ run(Mode, OutDir) ->
     Unavailable = [{Id, Why} || {Id, {error, Why}} <- Inits],
     [say("  ~s: NOT AVAILABLE: ~ts~n", [Id, Why]) || {Id, Why} <- Unavailable],
     Latency = nocopy_bench_phases:latency(Cfg, Live),
+    Flat = nocopy_bench_phases:flat(Cfg, Live),
     Conc = nocopy_bench_phases:concurrency(Cfg, Live),
     Gc = nocopy_bench_phases:gc_step(Cfg, Live),
     Mem = nocopy_bench_phases:binary_memory(Cfg, Live),
@@ -120,6 +121,7 @@ run(Mode, OutDir) ->
                                   reason => proplists:get_value(Id, Unavailable, null)}
                                 || {Id, L, G, K} <- contenders()],
                  latency => Latency,
+                 flat => Flat,
                  concurrency => Conc,
                  gc_step => Gc,
                  gc_spawn_opt => nocopy_bench_phases:spawn_opt_check(),

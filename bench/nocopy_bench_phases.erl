@@ -5,7 +5,7 @@
 %% and the watchdog that halts a run stuck in one cell.
 -module(nocopy_bench_phases).
 
--export([latency/2, concurrency/2, gc_step/2, gc_settings/0, spawn_opt_check/0,
+-export([latency/2, flat/2, concurrency/2, gc_step/2, gc_settings/0, spawn_opt_check/0,
          binary_memory/2, rss/2, say/2, watchdog_start/1, watchdog_stop/0]).
 
 -include("nocopy_bench.hrl").
@@ -94,6 +94,53 @@ check_one(Id, Env, W, Arg, P) ->
     try check(W, one(Id, Env, W, Arg), P, Arg)
     catch C:E -> {false, {C, E}}
     end.
+
+%% ===========================================================================
+%% Phase 1b: flatness
+%% ===========================================================================
+
+%% The identity round trip at 4 KiB, 1 MiB and 256 MiB, the three sizes in the
+%% same rounds (a new random order each round), for the Flat target: its ratios
+%% between sizes then compare batches run moments apart. In the latency tables
+%% the sizes run minutes apart, and on a shared machine its speed drifts more
+%% than that between them (the hand-written NIF's own 256 MiB cell was 1.56x
+%% its 1 MiB cell in one run, for the same work). Returns a cell per contender
+%% and size, samples in round order; none when the run has not these sizes.
+flat(Cfg, Live) ->
+    Sizes = [4 * ?KiB, ?MiB, 256 * ?MiB],
+    case Sizes -- maps:get(sizes, Cfg) of
+        [] -> flat_rounds(Cfg, Live, Sizes);
+        _ -> []
+    end.
+
+flat_rounds(Cfg, Live, Sizes) ->
+    Ids = [Id || Id <- [nc_nif, nc_drv, hand_nif, hand_drv], lists:keymember(Id, 1, Live)],
+    say("~nFlatness (identity, ~s, ~s and ~s in the same rounds, median of ~b):~n",
+        [size_label(S) || S <- Sizes] ++ [maps:get(rounds, Cfg)]),
+    arm(flat),
+    Target = maps:get(batch_ns, Cfg),
+    Items = [{{Id, S}, Env, Arg, calibrate(Id, Env, identity, Arg, Target)}
+             || {S, Arg} <- [{S, payload(S)} || S <- Sizes],
+                Id <- Ids, {_, Env} <- [lists:keyfind(Id, 1, Live)]],
+    Acc = lists:foldl(
+            fun(_, Acc1) ->
+                    lists:foldl(
+                      fun({Key, Env, Arg, N}, Acc2) ->
+                              {Id, _} = Key,
+                              T = timed_fresh(Id, Env, identity, N, Arg),
+                              maps:update_with(Key, fun(L) -> [T / N | L] end, [T / N], Acc2)
+                      end, Acc1, shuffle(Items))
+            end, #{}, lists:seq(1, maps:get(rounds, Cfg))),
+    Cells = [(stats(lists:reverse(maps:get({Id, S}, Acc))))#{
+                 contender => Id, size => S, workload => identity, status => ok,
+                 samples => lists:reverse(maps:get({Id, S}, Acc))}
+             || {{Id, S}, _, _, _} <- Items],
+    [say("  ~-9s ~ts~n", [Id, lists:join(" ", [io_lib:format("~s=~s", [size_label(S), fmt_ns(M)])
+                                               || #{contender := I, size := S, median := M} <- Cells,
+                                                  I =:= Id])])
+     || Id <- Ids],
+    erlang:garbage_collect(),
+    Cells.
 
 %% Rounds of every item once, in a fresh random order each round; returns
 %% #{Id => [ns per call, in round order]}.
