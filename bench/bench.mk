@@ -48,7 +48,8 @@ $(BENCH_EXT): bench/ext_port.c bench/bench_proto.h
 # bench/prof/conc_side_by_side.erl: the worker path under concurrency (bench/README.md).
 # bench/prof/drv_stub_parts.erl: the driver seed call's layers, peeled one at a time.
 BENCH_PROF_BEAMS := $(BENCH_OUT)/ebin/side_by_side.beam $(BENCH_OUT)/ebin/iso_tight_loop.beam $(BENCH_OUT)/ebin/stub_shape.beam \
-                    $(BENCH_OUT)/ebin/conc_side_by_side.beam $(BENCH_OUT)/ebin/drv_stub_parts.beam
+                    $(BENCH_OUT)/ebin/conc_side_by_side.beam $(BENCH_OUT)/ebin/drv_stub_parts.beam \
+                    $(BENCH_OUT)/ebin/paired.beam
 $(BENCH_PROF_BEAMS): $(BENCH_OUT)/ebin/%.beam: bench/prof/%.erl $(APP_BEAMS)
 	@mkdir -p $(dir $@)
 	$(ERLC) -Wall +warnings_as_errors +debug_info -o $(BENCH_OUT)/ebin $<
