@@ -34,9 +34,9 @@ typedef struct nc_ffi_lib {
     void *dl;                     /* OWNED: dlclose'd with the last reference */
 } nc_ffi_lib;
 
-/* The big steps stay out of line: NOCOPY_MODULE's NIF entries are flattened
- * (include/nocopy_entry.h), which would copy each into every entry that
- * reaches it. */
+/* Out of line: the big steps, since NOCOPY_MODULE's NIF entries are
+ * flattened (include/nocopy_entry.h), which would copy each into every entry
+ * that reaches it; and the slow paths, off the call's fast path. */
 #define NC_FFI_OUTLINE __attribute__((noinline))
 
 void nocopy__ffi_lib_keep(nc_ffi_lib *lib);

@@ -31,7 +31,6 @@
 /* Misaligned `const T *` binaries up to this size are copied (see below). */
 #define NC_FFI_ALIGN_COPY_MAX 4096
 #define NC_FFI_LIKELY(x) __builtin_expect(!!(x), 1)
-#define NC_FFI_NOINLINE __attribute__((noinline))
 
 /* The ABI fast path (nc_ffi.h, NC_FFI_DIRECT_ABI): each argument widened to
  * 64 bits as the ABI's callers extend narrow integers (sign or zero, by its
@@ -70,7 +69,7 @@ static void call_direct(const nc_ffi_fn *fn, void *const *avalues, void *ret)
 
 /* A bool, or an integer that failed read_int_arg's check: out of line, so
  * the hot path's frame stays small. */
-static NC_FFI_NOINLINE int read_int_slow(nocopy_call *call, nocopy_term t,
+static NC_FFI_OUTLINE int read_int_slow(nocopy_call *call, nocopy_term t,
                                          const nc_ffi_param_plan *pp, uint64_t *out)
 {
     _Alignas(8) unsigned char v[8];
@@ -211,7 +210,7 @@ int nocopy__ffi_call(nocopy_call *call, const nc_ffi_fn *fn, unsigned index)
 }
 
 /* A list of the wrong length (kept out of the hot path: its buffer). */
-static NC_FFI_NOINLINE int fail_count(nocopy_call *call, const nc_ffi_fn *fn, unsigned index)
+static NC_FFI_OUTLINE int fail_count(nocopy_call *call, const nc_ffi_fn *fn, unsigned index)
 {
     char what[300];
     snprintf(what, sizeof what, "a list of %u values (%s) for %s", fn->nerl, fn->names,
@@ -232,7 +231,7 @@ int nocopy__ffi_call_args(nocopy_call *call, const nc_ffi_fn *fn, unsigned first
 
 /* The general path with the call's own arguments (kept out of line: its
  * array would make the shortest path's frame larger). */
-static NC_FFI_NOINLINE int call_args_values(nocopy_call *call, const nc_ffi_fn *fn,
+static NC_FFI_OUTLINE int call_args_values(nocopy_call *call, const nc_ffi_fn *fn,
                                             unsigned first)
 {
     nocopy_term elems[NC_FFI_MAX_PARAMS * 2];

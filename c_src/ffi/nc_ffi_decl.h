@@ -122,6 +122,7 @@ typedef struct nc_ffi_error {
  *  last `;` may be left out). *out is OWNED by the caller on success (free it
  *  with nc_ffi_decls_free()); on failure nothing is left allocated.
  *  @return : 0, or -1 with *err filled in (out of memory included). */
+/* noinline: NIF entries are flattened (NC_FFI_OUTLINE in nc_ffi.h). */
 __attribute__((noinline)) int nc_ffi_parse(const char *text, size_t len, nc_ffi_decls *out, nc_ffi_error *err);
 
 /*! nc_ffi_decls_free() : frees what a successful parse made. Accepts a zeroed one. */
