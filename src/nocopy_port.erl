@@ -88,6 +88,8 @@
 %% The checksum of a module's function table that its requests carry.
 -type fingerprint() :: 0..16#ffffffff.
 
+-include("nocopy_wire.hrl").
+
 -define(MAX_TIMEOUT, 16#ffffffff).
 
 %% How long a call waits for its reply before it monitors the port (wait/4).
@@ -264,20 +266,27 @@ call_request(Port, Driver, Tag, Request, Timeout) ->
     end.
 
 %% port_command/2 refused a stub's request. Its last argument may be a list
-%% sent unmeasured to the end of the request ("V", nocopy_wire:request/7)
-%% that is no I/O list: if the port is open, the request goes again with that
-%% argument as the term it is, which C refuses with its own error, as the NIF
-%% does. Otherwise the port is closed, or no port.
+%% sent unmeasured to the end of the request ("V", nocopy_wire:request/7),
+%% the request's last element, that is no I/O list: if the port is open, the
+%% request goes again with that argument as the term it is (its kind "c", a
+%% list cell, in the kinds of the header, the request's first element), which
+%% C refuses with its own error, as the NIF does. Otherwise the port is
+%% closed, or no port.
 -spec not_sent(term(), atom(), integer(), iodata(), timeout()) -> term().
-not_sent(Port, Driver, Tag, Request, Timeout) when is_port(Port), is_list(Request) ->
-    case {erlang:port_info(Port, id), lists:reverse(Request)} of
-        {{id, _}, [Io, Head | Before]} when is_binary(Head), byte_size(Head) > 0,
-                                            is_list(Io) ->
-            case binary:last(Head) of
+not_sent(Port, Driver, Tag, [Head | Rest], Timeout)
+  when is_port(Port), is_binary(Head), byte_size(Head) >= ?NC_WIRE_HEADER_BYTES,
+       is_list(Rest), Rest =/= [] ->
+    <<_:11/binary, Argc:32, _/binary>> = Head,
+    At = ?NC_WIRE_HEADER_BYTES + Argc,                 % the last argument's kind
+    case {erlang:port_info(Port, id), lists:last(Rest)} of
+        {{id, _}, [H | T]} when byte_size(Head) > At ->
+            case binary:at(Head, At) of
                 $V ->
-                    Sized = binary:part(Head, 0, byte_size(Head) - 1),
+                    <<Before:At/binary, $V, After/binary>> = Head,
+                    Middle = lists:droplast(Rest),
+                    Cell = [nocopy_wire:term(H, Port), nocopy_wire:term(T, Port)],
                     call_request(Port, Driver, Tag,
-                                 lists:reverse(Before, [Sized, nocopy_wire:term(Io, Port)]),
+                                 [<<Before/binary, $c, After/binary>> | Middle ++ [Cell]],
                                  Timeout);
                 _ ->
                     not_sent(Port)

@@ -16,7 +16,7 @@
 %% `nocopy__wire_decode()' in c_src/wire/nc_wire.c.
 -module(nocopy_wire).
 
--export([request/5, request/6, request/7, term/2, version/0, encoder/4, encoder/5]).
+-export([request/5, request/6, request/7, arg/2, term/2, version/0, encoder/4, encoder/5]).
 
 -export_type([kind/0]).
 
@@ -39,13 +39,17 @@
               non_neg_integer(), list()) ->
           iodata().
 request(Port, Fp, Tag, FunIndex, Args) ->
-    [header(Fp, Tag, FunIndex, length(Args)) | args(Args, Port)].
+    request(Port, Fp, Tag, FunIndex, Args, [other || _ <- Args]).
 
-header(Fp, Tag, FunIndex, Argc) when is_integer(Tag), Tag >= ?NC_I64_MIN, Tag =< ?NC_I64_MAX ->
-    <<?NC_WIRE_MAGIC, ?NC_WIRE_VERSION, Fp:32, FunIndex:32, Argc:32, $i, Tag:64/signed>>;
-header(Fp, Tag, FunIndex, Argc) when is_reference(Tag) ->
+%% The fixed header, the kinds (the tag's, then Kinds) and the tag's body:
+%% one binary, the request's first element.
+header(Fp, Tag, FunIndex, Argc, Kinds) when is_integer(Tag), Tag >= ?NC_I64_MIN,
+                                            Tag =< ?NC_I64_MAX ->
+    <<?NC_WIRE_MAGIC, ?NC_WIRE_VERSION, Fp:32, FunIndex:32, Argc:32, $i, Kinds/binary,
+      Tag:64/signed>>;
+header(Fp, Tag, FunIndex, Argc, Kinds) when is_reference(Tag) ->
     Ext = term_to_binary(Tag),
-    <<?NC_WIRE_MAGIC, ?NC_WIRE_VERSION, Fp:32, FunIndex:32, Argc:32, $r,
+    <<?NC_WIRE_MAGIC, ?NC_WIRE_VERSION, Fp:32, FunIndex:32, Argc:32, $r, Kinds/binary,
       (byte_size(Ext)):16, Ext/binary>>.
 
 %% @doc request/5, with each argument's kind from the function's spec: an
@@ -60,8 +64,8 @@ header(Fp, Tag, FunIndex, Argc) when is_reference(Tag) ->
 %% with its own error).
 -spec request(port() | nocopy_iso:iso(), nocopy_port:fingerprint(), nocopy_port:tag(),
               non_neg_integer(), list(), [kind()]) -> iodata().
-request(Port, Fp, Tag, FunIndex, Args, Kinds) when length(Args) =:= length(Kinds) ->
-    [header(Fp, Tag, FunIndex, length(Args)) | kinded(Args, Kinds, Port)].
+request(Port, Fp, Tag, FunIndex, Args, Kinds) ->
+    request(Port, Fp, Tag, FunIndex, Args, Kinds, false).
 
 %% @doc request/6, and when `Tail' is `true' the last argument runs to the end
 %% of the request: one of kind `binary' that is a binary is sent as `"B"'
@@ -71,34 +75,34 @@ request(Port, Fp, Tag, FunIndex, Args, Kinds) when length(Args) =:= length(Kinds
 %% not checked here: `port_command/2' refuses one that is no I/O list, and
 %% nocopy_port:call_request/5 then sends it again as the term it is (C refuses
 %% it with its own error). What the driver stubs send; an isolate's are
-%% request/6's (its VM side measures the request itself).
+%% request/6's (its VM side measures the request itself). The list or binary
+%% is then the request's last element.
 -spec request(port() | nocopy_iso:iso(), nocopy_port:fingerprint(), nocopy_port:tag(),
               non_neg_integer(), list(), [kind()], boolean()) -> iodata().
-request(Port, Fp, Tag, FunIndex, Args, Kinds, false) ->
-    request(Port, Fp, Tag, FunIndex, Args, Kinds);
-request(Port, Fp, Tag, FunIndex, Args, Kinds, true) when length(Args) =:= length(Kinds) ->
-    [header(Fp, Tag, FunIndex, length(Args)) | tail_kinded(Args, Kinds, Port)].
+request(Port, Fp, Tag, FunIndex, Args, Kinds, Tail) when length(Args) =:= length(Kinds) ->
+    {KindBytes, Bodies} = kinded(Args, Kinds, Port, Tail, [], []),
+    [header(Fp, Tag, FunIndex, length(Args), KindBytes) | Bodies].
 
-tail_kinded([A], [iodata], _) when is_list(A) ->
-    [<<$V>>, A];
-tail_kinded([B], [binary], _) when is_binary(B) ->
-    [<<$B>>, B];
-tail_kinded([A | As], [K | Ks], Port) ->
-    kinded([A], [K], Port) ++ tail_kinded(As, Ks, Port);
-tail_kinded([], [], _) ->
-    [].
+%% The arguments' kinds (a binary) and their bodies (a list, in order).
+kinded([A], [iodata], _, true, Ks, Bs) when is_list(A) ->
+    kinds_bodies([$V | Ks], [A | Bs]);
+kinded([B], [binary], _, true, Ks, Bs) when is_binary(B) ->
+    kinds_bodies([$B | Ks], [B | Bs]);
+kinded([A | As], [iodata | Kinds], Port, Tail, Ks, Bs) when is_list(A) ->
+    {K, B} = try iolist_size(A) of
+                 N -> {$v, [<<N:64>>, A]}
+             catch
+                 error:badarg -> arg(A, Port)
+             end,
+    kinded(As, Kinds, Port, Tail, [K | Ks], [B | Bs]);
+kinded([A | As], [_ | Kinds], Port, Tail, Ks, Bs) ->
+    {K, B} = arg(A, Port),
+    kinded(As, Kinds, Port, Tail, [K | Ks], [B | Bs]);
+kinded([], [], _, _, Ks, Bs) ->
+    kinds_bodies(Ks, Bs).
 
-kinded([A | As], [iodata | Ks], Port) when is_list(A) ->
-    Rest = kinded(As, Ks, Port),
-    try iolist_size(A) of
-        N -> [<<$v, N:64>>, A | Rest]
-    catch
-        error:badarg -> [term(A, Port) | Rest]
-    end;
-kinded([A | As], [_ | Ks], Port) ->
-    [term(A, Port) | kinded(As, Ks, Port)];
-kinded([], [], _) ->
-    [].
+kinds_bodies(Ks, Bs) ->
+    {list_to_binary(lists:reverse(Ks)), lists:reverse(Bs)}.
 
 %% @doc The version of the format written here (the third byte of every
 %% request).
@@ -106,48 +110,59 @@ kinded([], [], _) ->
 version() ->
     ?NC_WIRE_VERSION.
 
-%% @doc One argument's encoding, as iodata, for `Port': what request/5 puts in
-%% the request for `Term'. The generated encoders call it for the arguments
+%% @doc One argument's encoding for `Port', split as a request holds it: its
+%% kind byte (which goes with the other arguments' kinds, after the fixed
+%% header) and its body. The generated encoders call it for the arguments
 %% they do not specialise.
--spec term(term(), port() | nocopy_iso:iso()) -> iodata().
-term(B, _) when is_binary(B) ->
+-spec arg(term(), port() | nocopy_iso:iso()) -> {byte(), iodata()}.
+arg(B, _) when is_binary(B) ->
     %% The binary itself is the next element: referenced by the runtime when
     %% larger than 64 bytes, copied into its buffer otherwise.
-    [<<$b, (byte_size(B)):64>>, B];
-term(I, _) when is_integer(I), I >= ?NC_I64_MIN, I =< ?NC_I64_MAX ->
-    <<$i, I:64/signed>>;
-term(I, _) when is_integer(I), I > ?NC_I64_MAX, I =< ?NC_U64_MAX ->
-    <<$u, I:64>>;
-term(I, _) when is_integer(I) ->
-    <<"I">>;
-term(true, _) ->
-    <<$a, 4:16, "true">>;
-term(false, _) ->
-    <<$a, 5:16, "false">>;
-term(A, _) when is_atom(A) ->
+    {$b, [<<(byte_size(B)):64>>, B]};
+arg(I, _) when is_integer(I), I >= ?NC_I32_MIN, I =< ?NC_I32_MAX ->
+    {$j, <<I:32/signed>>};
+arg(I, _) when is_integer(I), I >= ?NC_I64_MIN, I =< ?NC_I64_MAX ->
+    {$i, <<I:64/signed>>};
+arg(I, _) when is_integer(I), I > ?NC_I64_MAX, I =< ?NC_U64_MAX ->
+    {$u, <<I:64>>};
+arg(I, _) when is_integer(I) ->
+    {$I, <<>>};
+arg(true, _) ->
+    {$a, <<4:16, "true">>};
+arg(false, _) ->
+    {$a, <<5:16, "false">>};
+arg(A, _) when is_atom(A) ->
     T = atom_to_binary(A, utf8),
-    <<$a, (byte_size(T)):16, T/binary>>;
-term(F, _) when is_float(F) ->
-    <<$f, F:64/float>>;
-term([H | T], Port) ->
-    [<<"c">>, term(H, Port), term(T, Port)];
-term([], _) ->
-    <<"n">>;
-term({'$nocopy_handle', Port, Id}, Port) when is_integer(Id), Id >= 0, Id =< ?NC_U64_MAX ->
-    <<$h, Id:64>>;
-term({'$nocopy_handle', Other, Id}, _) when is_port(Other), is_integer(Id) ->
-    <<"H">>;
-term(T, Port) when is_tuple(T) ->
+    {$a, <<(byte_size(T)):16, T/binary>>};
+arg(F, _) when is_float(F) ->
+    {$f, <<F:64/float>>};
+arg([H | T], Port) ->
+    {$c, [term(H, Port), term(T, Port)]};
+arg([], _) ->
+    {$n, <<>>};
+arg({'$nocopy_handle', Port, Id}, Port) when is_integer(Id), Id >= 0, Id =< ?NC_U64_MAX ->
+    {$h, <<Id:64>>};
+arg({'$nocopy_handle', Other, Id}, _) when is_port(Other), is_integer(Id) ->
+    {$H, <<>>};
+arg(T, Port) when is_tuple(T) ->
     N = tuple_size(T),
-    [<<$T, N:32>> | elems(T, 1, N, Port)];
-term(B, _) when is_bitstring(B) ->
-    <<"t">>;
-term(_, _) ->
+    {$T, [<<N:32>> | elems(T, 1, N, Port)]};
+arg(B, _) when is_bitstring(B) ->
+    {$t, <<>>};
+arg(_, _) ->
     %% pid, port, reference (a NIF handle among them), map, fun
-    <<"o">>.
+    {$o, <<>>}.
 
-args([A | As], Port) -> [term(A, Port) | args(As, Port)];
-args([], _) -> [].
+%% @doc A term inside another (a tuple's element, a list cell's head or
+%% tail), as iodata: its kind byte and its body together.
+-spec term(term(), port() | nocopy_iso:iso()) -> iodata().
+term(B, _) when is_binary(B) ->
+    [<<$b, (byte_size(B)):64>>, B];
+term(I, _) when is_integer(I), I >= ?NC_I32_MIN, I =< ?NC_I32_MAX ->
+    <<$j, I:32/signed>>;
+term(T, Port) ->
+    {K, Body} = arg(T, Port),
+    [K, Body].
 
 elems(T, I, N, Port) when I =< N -> [term(element(I, T), Port) | elems(T, I + 1, N, Port)];
 elems(_, _, _, _) -> [].
@@ -156,11 +171,12 @@ elems(_, _, _, _) -> [].
 %% arguments are of `Kinds' (one per argument, from its spec): `Name(Port,
 %% Tag, A1, ...)', for a module that defines `?FP' (its fingerprint). One
 %% clause for the kinds, with guards that check every assumption, builds the
-%% request with one binary construction per run of small fields, each binary
-%% (and each iodata argument) its own iolist element; any other value (a tag
-%% or integer outside the small range, a handle of another port, a list that
-%% is no I/O list, ...) falls through to request/5 (request/6
-%% when an argument is iodata). Both clauses make the same bytes
+%% request with one binary construction per run of small fields, the fixed
+%% header and the kinds one constant run, each binary (and each iodata
+%% argument) its own iolist element; any other value (a tag outside the small
+%% range, an integer outside 32 bits, a handle of another port, a list that
+%% is no I/O list, ...) falls through to request/5 (request/6 when an
+%% argument is iodata). Both clauses make the same bytes
 %% (nocopy_driver_wire_tests compares them).
 -spec encoder(iodata(), non_neg_integer(), [kind()], iodata()) -> iodata().
 encoder(Name, FunIndex, Kinds, Comment) ->
@@ -178,15 +194,17 @@ encoder(Name, FunIndex, Kinds, Comment, Tail) ->
                 handle -> ["{'$nocopy_handle', P, ", V, "}"];
                 _ -> V
             end || {K, V} <- Named],
-    Small = fun(V) -> [V, " >= ", integer_to_list(?NC_SMALL_MIN), ", ", V, " =< ",
-                       integer_to_list(?NC_SMALL_MAX)] end,
-    Guards = [["is_integer(T), ", Small("T")] | [guard(K, V, Small) || {K, V} <- Named, K =/= other]],
+    Range = fun(V, Min, Max) -> [V, " >= ", integer_to_list(Min), ", ", V, " =< ",
+                                 integer_to_list(Max)] end,
+    Guards = [["is_integer(T), ", Range("T", ?NC_SMALL_MIN, ?NC_SMALL_MAX)] |
+              [guard(K, V, Range) || {K, V} <- Named, K =/= other]],
+    Final = tail_last(Named, Tail),
     Header = ["\"", ?NC_WIRE_MAGIC, "\", ", integer_to_list(?NC_WIRE_VERSION), ", ?FP:32, ",
-              integer_to_list(FunIndex), ":32, ", integer_to_list(Arity), ":32, $i, T:64/signed"],
+              integer_to_list(FunIndex), ":32, ", integer_to_list(Arity), ":32, ",
+              kind_segments(Final), ", T:64/signed"],
     %% P is used by handles' patterns, other terms' encoding and a measured
     %% I/O list's fallback.
-    P = case [K || {K, _} <- tail_last(Named, Tail),
-                   K =:= handle orelse K =:= other orelse K =:= iodata] of
+    P = case [K || {K, _} <- Final, K =:= handle orelse K =:= other orelse K =:= iodata] of
             [] -> "_";
             _ -> "P"
         end,
@@ -198,11 +216,14 @@ encoder(Name, FunIndex, Kinds, Comment, Tail) ->
                    {false, false} -> [Generic, ")"];
                    {false, true} -> [Generic, ", ", KindList, ")"]
                end,
-    Elems = elements(tail_last(Named, Tail), [Header], []),
+    %% An argument of no specialised kind: its kind byte is computed.
+    Lets = [["{", kind_var(V), ", ", body_var(V), "} = nocopy_wire:arg(", V, ", P),\n    "]
+            || {other, V} <- Final],
+    Elems = elements(Final, [Header], []),
     ["%% ", Comment, "\n",
      Name, "(", join([P, "T" | Pats], ", "), ")\n",
      "  when ", join(Guards, ",\n       "), " ->\n",
-     "    ", sized(tail_last(Named, Tail), Elems, Fallback), ";\n",
+     "    ", Lets, sized(Final, Elems, Fallback), ";\n",
      Name, "(", join(["P", "T" | Vars], ", "), ") ->\n",
      "    ", Fallback, ".\n\n"].
 
@@ -219,6 +240,35 @@ tail_last(Named, true) ->
         iodata -> Init ++ [{iodata_tail, V}];
         _ -> Named
     end.
+
+%% The tag's and the arguments' kinds, as binary segments: runs of constant
+%% kinds one string, an unspecialised argument's kind its variable.
+kind_segments(Named) ->
+    Parts = [case kind_byte(K) of
+                 other -> {var, kind_var(V)};
+                 C -> {char, C}
+             end || {K, V} <- Named],
+    join(kind_runs([{char, $i} | Parts], []), ", ").
+
+kind_runs([], Acc) ->
+    lists:reverse(Acc);
+kind_runs([{var, V} | Rest], Acc) ->
+    kind_runs(Rest, [V | Acc]);
+kind_runs(Parts, Acc) ->
+    {Chars, Rest} = lists:splitwith(fun(P) -> element(1, P) =:= char end, Parts),
+    kind_runs(Rest, [[$", [C || {char, C} <- Chars], $"] | Acc]).
+
+kind_byte(int) -> $j;
+kind_byte(float) -> $f;
+kind_byte(handle) -> $h;
+kind_byte(binary) -> $b;
+kind_byte(iodata) -> $v;
+kind_byte(binary_tail) -> $B;
+kind_byte(iodata_tail) -> $V;
+kind_byte(other) -> other.
+
+kind_var(V) -> ["K", V].
+body_var(V) -> ["B", V].
 
 %% The first clause's body: the request, once each iodata argument is
 %% measured (iolist_size/1 also checks that it is an I/O list: one that is
@@ -244,37 +294,38 @@ sized(Named, Elems, Fallback) ->
 
 size_var(V) -> ["Sz", V].
 
-guard(int, V, Small) -> ["is_integer(", V, "), ", Small(V)];
+guard(int, V, Range) -> ["is_integer(", V, "), ", Range(V, ?NC_I32_MIN, ?NC_I32_MAX)];
 guard(float, V, _) -> ["is_float(", V, ")"];
 guard(binary, V, _) -> ["is_binary(", V, ")"];
 guard(iodata, V, _) -> ["is_list(", V, ")"];
-guard(handle, V, _) -> ["is_integer(", V, "), ", V, " >= 0, ", V, " =< ",
-                        integer_to_list(?NC_SMALL_MAX)].
+guard(handle, V, Range) -> ["is_integer(", V, "), ", Range(V, 0, ?NC_SMALL_MAX)].
 
-%% The iolist's elements: {bin, Segments} (one binary construction) or
-%% {expr, Text}. Fields accumulate in Cur until a binary or a generic term
-%% needs an element of its own.
+%% The iolist's elements after the header: {bin, Segments} (one binary
+%% construction) or {expr, Text}. Each argument's body in order; fields
+%% accumulate in Cur until a binary, an I/O list or an unspecialised
+%% argument's body needs an element of its own.
 elements([], Cur, Acc) ->
     lists:reverse(flush(Cur, Acc));
 elements([{Kind, V} | Rest], Cur, Acc) ->
     case Kind of
-        int -> elements(Rest, Cur ++ [["$i, ", V, ":64/signed"]], Acc);
-        float -> elements(Rest, Cur ++ [["$f, ", V, ":64/float"]], Acc);
-        handle -> elements(Rest, Cur ++ [["$h, ", V, ":64"]], Acc);
+        int -> elements(Rest, Cur ++ [[V, ":32/signed"]], Acc);
+        float -> elements(Rest, Cur ++ [[V, ":64/float"]], Acc);
+        handle -> elements(Rest, Cur ++ [[V, ":64"]], Acc);
         binary ->
-            Acc1 = flush(Cur ++ [["$b, (byte_size(", V, ")):64"]], Acc),
+            Acc1 = flush(Cur ++ [["(byte_size(", V, ")):64"]], Acc),
             elements(Rest, [], [{expr, V} | Acc1]);
         iodata ->
-            Acc1 = flush(Cur ++ [["$v, ", size_var(V), ":64"]], Acc),
+            Acc1 = flush(Cur ++ [[size_var(V), ":64"]], Acc),
             elements(Rest, [], [{expr, V} | Acc1]);
         binary_tail ->
-            Acc1 = flush(Cur ++ [["$B"]], Acc),
-            elements(Rest, [], [{expr, V} | Acc1]);
+            %% The list's tail (an iolist may end in a binary): one list
+            %% cell less of garbage per call.
+            elements(Rest, [], [{tail, V} | flush(Cur, Acc)]);
         iodata_tail ->
-            Acc1 = flush(Cur ++ [["$V"]], Acc),
-            elements(Rest, [], [{expr, V} | Acc1]);
+            %% Its own element: nocopy_port:not_sent/5 finds it there.
+            elements(Rest, [], [{expr, V} | flush(Cur, Acc)]);
         other ->
-            elements(Rest, [], [{expr, ["nocopy_wire:term(", V, ", P)"]} | flush(Cur, Acc)])
+            elements(Rest, [], [{expr, body_var(V)} | flush(Cur, Acc)])
     end.
 
 flush([], Acc) -> Acc;
@@ -287,10 +338,14 @@ iolist_expr(Elems) ->
 iolist_expr([{bin, Segs}], _) ->
     ["<<", join(Segs, ", "), ">>"];
 iolist_expr(Elems, Sep) ->
+    {Init, Tail} = case lists:last(Elems) of
+                       {tail, V} -> {lists:droplast(Elems), [" | ", V]};
+                       _ -> {Elems, []}
+                   end,
     ["[", join([case E of
                     {bin, Segs} -> ["<<", join(Segs, ", "), ">>"];
                     {expr, X} -> X
-                end || E <- Elems], [",", Sep]), "]"].
+                end || E <- Init], [",", Sep]), Tail, "]"].
 
 join([], _) -> [];
 join([H | T], Sep) -> [H | [[Sep, X] || X <- T]].

@@ -3,12 +3,20 @@
 %% test sends requests made here to a driver decoding them there.
 
 -define(NC_WIRE_MAGIC, "nc").
--define(NC_WIRE_VERSION, 4).
+-define(NC_WIRE_VERSION, 5).
+
+%% The fixed header: magic, version, module, function, argument count. The
+%% kinds (the tag's, then each argument's) follow it.
+-define(NC_WIRE_HEADER_BYTES, 15).
 
 %% Integers the emulator keeps small (immediate) on 64-bit machines: guards on
 %% this range cost no bignum comparison, in the encoders and the receive.
 -define(NC_SMALL_MIN, -16#800000000000000).
 -define(NC_SMALL_MAX, 16#7ffffffffffffff).
+
+%% The "j" kind: integers the encoders send as 32 bits.
+-define(NC_I32_MIN, -16#80000000).
+-define(NC_I32_MAX, 16#7fffffff).
 
 -define(NC_I64_MIN, -16#8000000000000000).
 -define(NC_I64_MAX, 16#7fffffffffffffff).

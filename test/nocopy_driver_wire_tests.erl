@@ -20,7 +20,12 @@ garbage_test_() ->
     {setup, spawn, fun() -> open([]) end, fun close/1,
      fun(P) ->
              Fp = fp(),
-             Hdr = fun(Tag, Fun, Argc) -> <<"nc", (nocopy_wire:version()), Fp:32, Fun:32, Argc:32, $i, Tag:64>> end,
+             %% The fixed header, the kinds (the tag's, then Kinds: one
+             %% per argument) and the integer tag.
+             Hdr = fun(Tag, Fun, Kinds) ->
+                           <<"nc", (nocopy_wire:version()), Fp:32, Fun:32, (byte_size(Kinds)):32,
+                             $i, Kinds/binary, Tag:64>>
+                   end,
              Echo = index(echo_i64),
              Big200 = nc_big(200), Big100 = nc_big(100),
              Cases =
@@ -29,22 +34,25 @@ garbage_test_() ->
                   {"bytes, not binaries", [1, 2, 3], undefined},
                   {"wrong version", <<"nc", 1, $i, 1:64, 0:32, 0:32>>, undefined},
                   {"header cut short", <<"nc", (nocopy_wire:version()), Fp:32, Echo:32>>, undefined},
-                  {"unknown tag kind", <<"nc", (nocopy_wire:version()), Fp:32, Echo:32, 1:32, $x, 1:64>>, undefined},
+                  {"unknown tag kind", <<"nc", (nocopy_wire:version()), Fp:32, Echo:32, 1:32, $x, $i, 1:64>>, undefined},
                   {"a reference tag that is no reference",
-                   [<<"nc", (nocopy_wire:version()), Fp:32, Echo:32, 1:32, $r, 6:16>>, term_to_binary(foo),
-                    <<$i, 1:64>>], undefined},
-                  {"no such function", [Hdr(7, 100000, 0)], 7},
-                  {"wrong argument count", [Hdr(8, Echo, 2), <<$i, 1:64, $i, 2:64>>], 8},
-                  {"missing argument", [Hdr(9, Echo, 1)], 9},
-                  {"bytes after the arguments", [Hdr(10, Echo, 1), <<$i, 1:64, "junk">>], 10},
-                  {"unknown term tag", [Hdr(11, Echo, 1), <<"?">>], 11},
-                  {"binary longer than the request", [Hdr(12, Echo, 1), <<$b, 1000:64, "x">>], 12},
-                  {"non-finite float", [Hdr(13, Echo, 1), <<$f, 16#7ff0000000000000:64>>], 13},
+                   [<<"nc", (nocopy_wire:version()), Fp:32, Echo:32, 1:32, $r, $i, 6:16>>, term_to_binary(foo),
+                    <<1:64>>], undefined},
+                  {"too short for its kinds", <<"nc", (nocopy_wire:version()), Fp:32, Echo:32, 5:32, $i, 1:64>>, undefined},
+                  {"no such function", [Hdr(7, 100000, <<>>)], 7},
+                  {"wrong argument count", [Hdr(8, Echo, <<"jj">>), <<1:32, 2:32>>], 8},
+                  {"missing argument", [Hdr(9, Echo, <<"j">>)], 9},
+                  {"bytes after the arguments", [Hdr(10, Echo, <<"i">>), <<1:64, "junk">>], 10},
+                  {"unknown term tag", [Hdr(11, Echo, <<"?">>)], 11},
+                  {"unknown nested term tag", [Hdr(15, Echo, <<"T">>), <<1:32, "?">>], 15},
+                  {"truncated 32-bit integer", [Hdr(16, Echo, <<"j">>), <<1:24>>], 16},
+                  {"binary longer than the request", [Hdr(12, Echo, <<"b">>), <<1000:64, "x">>], 12},
+                  {"non-finite float", [Hdr(13, Echo, <<"f">>), <<16#7ff0000000000000:64>>], 13},
                   %% Two refc binaries (few entries: each referenced on its
                   %% own), declared as one 300-byte binary: it would straddle
                   %% two I/O vector entries. Refused, never copied.
                   {"a binary straddling two entries",
-                   [Hdr(14, Echo, 1), <<$b, 300:64>>, Big200, Big100], 14}],
+                   [Hdr(14, Echo, <<"b">>), <<300:64>>, Big200, Big100], 14}],
              [{Title,
                fun() ->
                        true = erlang:port_command(P, Data),
@@ -83,8 +91,10 @@ bounded_decode_test_() ->
 
 nested_tuples(Levels, Arity, Tail) ->
     Idx = index(echo_i64),
-    iolist_to_binary([<<"nc", (nocopy_wire:version()), (fp()):32, Idx:32, 1:32, $i, 99:64>>,
-                      [<<$T, (Arity(I)):32>> || I <- lists:seq(0, Levels - 1)], Tail]).
+    %% The outermost tuple is the argument: its kind goes with the tag's.
+    iolist_to_binary([<<"nc", (nocopy_wire:version()), (fp()):32, Idx:32, 1:32, $i, $T, 99:64,
+                        (Arity(0)):32>>,
+                      [<<$T, (Arity(I)):32>> || I <- lists:seq(1, Levels - 1)], Tail]).
 
 %% {Milliseconds, MiB of resident memory added at the peak}, the least of
 %% three runs of the request, which must be answered with eproto.
@@ -166,15 +176,18 @@ stub_encoders_match_generic() ->
     end).
 
 %% A request with its last binary argument of kind binary sent to the end
-%% ("B") rewritten with its size ("b" Size:64): request/5's bytes.
+%% ("B") rewritten with its size ("b", and Size:64 before the binary):
+%% request/5's bytes. The last argument's kind is the last of the kinds after
+%% the 15-byte fixed header and the tag's kind.
 sized_tail([], [], Req) ->
     Req;
 sized_tail(Kinds, Args, Req) ->
     case {lists:last(Kinds), lists:last(Args)} of
         {binary, B} when is_binary(B) ->
-            Pre = byte_size(Req) - byte_size(B) - 1,
-            <<Head:Pre/binary, $B, B/binary>> = Req,
-            <<Head/binary, $b, (byte_size(B)):64, B/binary>>;
+            At = 15 + length(Kinds),
+            Mid = byte_size(Req) - At - 1 - byte_size(B),
+            <<Pre:At/binary, $B, Bodies:Mid/binary, B/binary>> = Req,
+            <<Pre/binary, $b, Bodies/binary, (byte_size(B)):64, B/binary>>;
         _ ->
             Req
     end.
@@ -197,14 +210,15 @@ elements([]) -> [];
 elements(_) -> [].
 
 %% Every prefix of a valid request is malformed; the reply carries the tag as
-%% soon as the tag is complete (the 15-byte header, then 9 bytes).
+%% soon as the tag is complete (the 15-byte header, the two kinds, then the
+%% tag's 8 bytes).
 truncated_test() ->
     with_ports([[]], fun(P) ->
         Req = iolist_to_binary(nocopy_wire:request(
                                  P, fp(), 77, index(echo_tuple), [{1, <<"x">>, {red, 1.5}}])),
         [begin
              true = erlang:port_command(P, binary:part(Req, 0, N)),
-             Tag = if N < 24 -> undefined; true -> 77 end,
+             Tag = if N < 25 -> undefined; true -> 77 end,
              ?assertMatch({Tag, {'$nocopy_error', eproto, _}}, raw_reply())
          end || N <- lists:seq(0, byte_size(Req) - 1)],
         true = erlang:port_command(P, Req),
@@ -238,10 +252,17 @@ bad_iodata_test() ->
 %% A request the encoder would not make but that is well formed: accepted.
 noncanonical_request_test() ->
     with_ports([[]], fun(P) ->
-        %% 5 as an unsigned 64-bit ("u"), which the encoder writes as "i".
-        Req = [<<"nc", (nocopy_wire:version()), (fp()):32, (index(echo_i64)):32, 1:32, $i, 3:64, $u, 5:64>>],
-        true = erlang:port_command(P, Req),
-        ?assertEqual({3, {ok, 5}}, raw_reply())
+        %% 5 as an unsigned 64-bit ("u") and as a 64-bit one ("i"), which
+        %% the encoder writes as 32 bits ("j"); in a tuple too.
+        Hdr = fun(Kinds) -> <<"nc", (nocopy_wire:version()), (fp()):32, (index(echo_i64)):32, 1:32,
+                              $i, Kinds/binary, 3:64>> end,
+        [begin
+             true = erlang:port_command(P, Req),
+             ?assertEqual({3, {ok, 5}}, raw_reply())
+         end || Req <- [[Hdr(<<"u">>), <<5:64>>], [Hdr(<<"i">>), <<5:64>>],
+                        [Hdr(<<"j">>), <<5:32>>]]],
+        true = erlang:port_command(P, [Hdr(<<"T">>), <<1:32, $i, 5:64>>]),
+        ?assertMatch({3, {'$nocopy_error', badarg, _}}, raw_reply())
     end).
 
 %% ---- iodata arguments ("v"): the list's bytes, laid out by the runtime ----------------
@@ -271,13 +292,12 @@ stub_iodata_encoder_test() ->
                      Head = iolist_to_binary(lists:droplast(Stub)),
                      ?assertEqual({T, V, Head}, {T, V, iolist_to_binary(lists:droplast(Tail))}),
                      ?assertEqual({V, V}, {lists:last(Stub), lists:last(Tail)}),
-                     ?assertMatch(<<_:15/binary, $i, _:64, $V>>, Head),
+                     <<Fixed:15/binary, $i, $V, TagBody:8/binary>> = Head,
                      case iodata_size(V) of
                          -1 ->
                              ok;
                          Size ->
-                             Sized = binary:part(Head, 0, byte_size(Head) - 1),
-                             ?assertEqual(<<Sized/binary, $v, Size:64,
+                             ?assertEqual(<<Fixed/binary, $i, $v, TagBody/binary, Size:64,
                                             (iolist_to_binary(V))/binary>>, Kinded),
                              ?assertNotEqual(Generic, Kinded)
                      end;
@@ -324,7 +344,8 @@ binary_to_the_end_test() ->
         [begin
              B = nc_big(N),
              ?assertEqual(B, nocopy_test_drv:echo_bytes(P, B)),
-             ?assertMatch([<<_:15/binary, $i, _:64, $B>>, B],
+             %% the binary is the request's tail: [Header | B]
+             ?assertMatch([<<_:15/binary, $i, $B, _:64>> | B],
                           nocopy_test_drv:'$nocopy_request_echo_bytes'(P, 1, B))
          end || N <- [0, 1, 64, 65, 4096, 1 bsl 20]],
         Big = nc_big(1000),

@@ -213,15 +213,17 @@ bad_requests_among_queued_test_() ->
         with_ports([[{workers, 1}, {inline, false}], [], []], fun(P, Inline, C) ->
             Fp = fp(),
             Echo = index(echo_i64),
-            Hdr = fun(Tag, Argc) ->
-                          <<"nc", (nocopy_wire:version()), Fp:32, Echo:32, Argc:32, $i, Tag:64>>
+            %% The fixed header, the tag's and the argument's kinds, the tag.
+            Hdr = fun(Tag, Kind) ->
+                          <<"nc", (nocopy_wire:version()), Fp:32, Echo:32, 1:32, $i, Kind,
+                            Tag:64>>
                   end,
-            Cases = [[Hdr(21, 1)],
-                     [Hdr(22, 1), <<$i, 1:64, "junk">>],
-                     [Hdr(23, 1), <<"?">>],
-                     [Hdr(24, 1), <<$b, 1000:64, "x">>],
-                     [Hdr(25, 1), <<$f, 16#7ff0000000000000:64>>],
-                     [Hdr(26, 1), <<$b, 300:64>>, nc_big(200), nc_big(100)]],
+            Cases = [[Hdr(21, $j)],
+                     [Hdr(22, $i), <<1:64, "junk">>],
+                     [Hdr(23, $?)],
+                     [Hdr(24, $b), <<1000:64, "x">>],
+                     [Hdr(25, $f), <<16#7ff0000000000000:64>>],
+                     [Hdr(26, $b), <<300:64>>, nc_big(200), nc_big(100)]],
             Expected = [begin
                             true = erlang:port_command(Inline, Data),
                             raw_reply()

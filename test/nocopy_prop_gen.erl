@@ -221,21 +221,28 @@ return_error_arg() ->
 
 lying_request(Shape, Levels, Slack, Tag) ->
     Fp = prop_fp(),
-    Hdr = fun(F, Argc) -> <<"nc", (nocopy_wire:version()), F:32, 0:32, Argc:32, $i, Tag:64/signed>> end,
+    %% The fixed header, the kinds (the tag's, then one per argument) and the
+    %% tag.
+    Hdr = fun(F, Kinds) -> <<"nc", (nocopy_wire:version()), F:32, 0:32, (byte_size(Kinds)):32,
+                             $i, Kinds/binary, Tag:64/signed>> end,
+    Claim = fun(I) -> (Levels - 1 - I) * 5 + 1 + Slack end,
     iolist_to_binary(
       case Shape of
           lying_tuples ->
               %% Each tuple claims the bytes after it, plus 1 + Slack: even
               %% the innermost claims an element that is not there (claiming
-              %% exactly the bytes after it, it would be a valid {}).
-              [Hdr(Fp, 1) | [<<$T, ((Levels - 1 - I) * 5 + 1 + Slack):32>>
-                             || I <- lists:seq(0, Levels - 1)]];
+              %% exactly the bytes after it, it would be a valid {}). The
+              %% outermost is the argument: its kind is with the tag's.
+              [Hdr(Fp, <<"T">>), <<(Claim(0)):32>> |
+               [<<$T, (Claim(I)):32>> || I <- lists:seq(1, Levels - 1)]];
           lying_argc ->
-              [Hdr(Fp, Levels + Slack + 2) | lists:duplicate(Levels, <<"n">>)];
+              %% More 32-bit integers than there are values for.
+              [Hdr(Fp, binary:copy(<<"j">>, Levels + Slack + 2)) |
+               lists:duplicate(Levels, <<0:32>>)];
           open_cells ->
-              [Hdr(Fp, 1) | lists:duplicate(Levels, <<"c">>)];
+              [Hdr(Fp, <<"c">>) | lists:duplicate(Levels - 1, <<"c">>)];
           other_module ->
-              [Hdr(Fp bxor (1 + Slack), 1), <<"n">>]
+              [Hdr(Fp bxor (1 + Slack), <<"n">>)]
       end).
 
 %% A valid request for one of nocopy_prop's functions, then damaged: a byte
@@ -257,7 +264,8 @@ mutated_request({drv, _, PP} = B) ->
 %% by binary_to_term.
 bad_ref_request(PP) ->
     Good = iolist_to_binary(nocopy_wire:request(PP, prop_fp(), make_ref(), 0, [[]])),
-    <<Head:16/binary, ExtLen:16, Ext:ExtLen/binary, Rest/binary>> = Good,
+    %% The fixed header, the kinds ("r", then the argument's) and the tag.
+    <<Head:17/binary, ExtLen:16, Ext:ExtLen/binary, Rest/binary>> = Good,
     IdAt = ExtLen - 3 * 4,                   % three ID words at the end (OTP 25)
     <<Pre:IdAt/binary, _:32, Ids/binary>> = Ext,
     Bad = <<Pre/binary, 16#4D02E877:32, Ids/binary>>,

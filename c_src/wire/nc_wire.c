@@ -104,7 +104,8 @@ static inline void skip_empty(cursor *c)
         enter(c, c->si + 1);
 }
 
-/* Copies the next n bytes to dst, across segment boundaries. 0: not enough. */
+/* Copies the next n bytes to dst (or only passes them, dst NULL), across
+ * segment boundaries. 0: not enough. */
 static int take_slow(cursor *c, void *dst, size_t n)
 {
     uint8_t *d = dst;
@@ -115,12 +116,30 @@ static int take_slow(cursor *c, void *dst, size_t n)
         size_t k = in_seg(c);
         if (k > n)
             k = n;
-        memcpy(d, c->p, k);
-        d += k;
+        if (d) {
+            memcpy(d, c->p, k);
+            d += k;
+        }
         n -= k;
         c->p += k;
     }
     return 1;
+}
+
+/* The next top-level term's kind byte (the tag's, then each argument's).
+ * nocopy__wire_begin() found argc + 1 of them in the request, and each
+ * top-level term reads exactly one, so there always is one; they may lie in
+ * several segments. */
+static inline uint8_t next_kind(cursor *c)
+{
+    while (c->kp == c->kend) {
+        const nocopy__wire_segment *s = &c->segs[++c->ksi];
+        if (s->len > 0) {
+            c->kp = s->base;
+            c->kend = s->base + s->len;
+        }
+    }
+    return *c->kp++;
 }
 
 /* The common case first: the bytes are all in the current segment (the header
@@ -258,8 +277,7 @@ int nocopy__wire_read_tag(cursor *c, nocopy__walloc_fn alloc, void *actx, nocopy
     uint64_t v;
     if (req->tag_kind != NC_WTAG_NONE)
         return NOCOPY_OK;              /* read with the header */
-    if (!take(c, &kind, 1))
-        return fail(req, c, "truncated before the request tag");
+    kind = next_kind(c);
     switch (kind) {
     case 'i':
         if (!take_be(c, 8, &v))
@@ -291,11 +309,13 @@ int nocopy__wire_read_tag(cursor *c, nocopy__walloc_fn alloc, void *actx, nocopy
 }
 
 /* The state of one decode of the arguments. `pending` counts the terms that
- * open tuples and list cells (and the argument list) have declared but that
- * are not decoded yet: each will take at least one byte, so declaring more
- * than the bytes left is refused before anything is allocated for them, and
- * so is declaring more than NC_WIRE_MAX_TERMS in all. That keeps memory and
- * time linear in the request however the arities lie. */
+ * open tuples and list cells have declared but that are not decoded yet:
+ * each will take at least one byte (its kind), so declaring more than the
+ * bytes left is refused before anything is allocated for them, and so is
+ * declaring more than NC_WIRE_MAX_TERMS in all. That keeps memory and time
+ * linear in the request however the arities lie. The arguments not yet
+ * begun (`args_left`) count against the budget too; their bytes, the kinds,
+ * were found by nocopy__wire_begin(). */
 typedef struct decoder {
     cursor *c;
     nocopy__walloc_fn alloc;
@@ -304,6 +324,7 @@ typedef struct decoder {
     frame *stack;
     size_t sp, cap;
     size_t pending;
+    size_t args_left;
 } decoder;
 
 /* Charges `count` declared terms (of a `what`) against the bytes left and
@@ -315,7 +336,7 @@ static int declare(decoder *d, size_t count, const char *what)
     if (count > left || d->pending > left - count)
         return fail(d->req, c, "%s of %zu terms but only %zu bytes left for them and %zu "
                                "other terms", what, count, left, d->pending);
-    if (count > NC_WIRE_MAX_TERMS - d->req->nodes - d->pending)
+    if (count > NC_WIRE_MAX_TERMS - d->req->nodes - d->pending - d->args_left)
         return fail(d->req, c, "more than %zu terms", NC_WIRE_MAX_TERMS);
     d->pending += count;
     return NOCOPY_OK;
@@ -437,21 +458,25 @@ static int read_iodata(decoder *d, nocopy__wire_node *n, size_t len)
 }
 
 /* Decodes one term's node (its children are filled later, from the stack). */
-static int read_node(decoder *d, nocopy__wire_node *n)
+/* Reads the body of a term of kind t into n. */
+static int read_node(decoder *d, nocopy__wire_node *n, uint8_t t)
 {
     cursor *c = d->c;
     nocopy__wreq *req = d->req;
-    uint8_t t;
     uint64_t v;
     int r;
-    if (!take(c, &t, 1))
-        return fail(req, c, "truncated before a term");
     switch (t) {
     case 'i':
         if (!take_be(c, 8, &v))
             return fail(req, c, "truncated integer");
         n->kind = NC_W_INT;
         n->v.i = to_i64(v);
+        return NOCOPY_OK;
+    case 'j':
+        if (!take_be(c, 4, &v))
+            return fail(req, c, "truncated integer");
+        n->kind = NC_W_INT;
+        n->v.i = (int32_t)(uint32_t)v;
         return NOCOPY_OK;
     case 'u':
         if (!take_be(c, 8, &v))
@@ -489,9 +514,9 @@ static int read_node(decoder *d, nocopy__wire_node *n)
             /* A binary that runs to the end of the request: the last term,
              * its length the bytes left (the driver stubs send their last
              * binary argument so: no length field to build). */
-            if (d->pending != 0)
+            if (d->pending + d->args_left != 0)
                 return fail(req, c, "binary to the end of the request before %zu more terms",
-                            d->pending);
+                            d->pending + d->args_left);
             v = cur_left(c);
         } else if (!take_be(c, t == 'a' ? 2 : 8, &v)) {
             return fail(req, c, "truncated %s length", t == 'a' ? "atom" : "binary");
@@ -571,9 +596,9 @@ static int read_node(decoder *d, nocopy__wire_node *n)
         /* iodata that runs to the end of the request: the last term, so the
          * stub need not measure the I/O list (iolist_size/1 walks every
          * piece); the runtime summed it into the I/O vector's size. */
-        if (d->pending != 0)
+        if (d->pending + d->args_left != 0)
             return fail(req, c, "iodata to the end of the request before %zu more terms",
-                        d->pending);
+                        d->pending + d->args_left);
         return read_iodata(d, n, cur_left(c));
     case 'o':
         n->kind = NC_W_OTHER;
@@ -618,6 +643,22 @@ int nocopy__wire_begin(cursor *c, const nocopy__wire_segment *segs, size_t nsegs
     return nocopy__wire_begin_sized(c, segs, nsegs, total, req);
 }
 
+/* Finds the argc + 1 kinds after the fixed header, wherever the segments
+ * split them, and moves the cursor past them. */
+static int find_kinds(cursor *c, nocopy__wreq *req)
+{
+    size_t nk = (size_t)req->argc + 1;
+    if (nk > cur_left(c))
+        return fail(req, c, "%u arguments but only %zu bytes after the header", req->argc,
+                    cur_left(c));
+    skip_empty(c);                     /* nk > 0 bytes are left: c->p points at them */
+    c->kp = c->p;
+    c->kend = c->end;
+    c->ksi = c->si;
+    take_slow(c, NULL, nk);
+    return NOCOPY_OK;
+}
+
 int nocopy__wire_begin_sized(cursor *c, const nocopy__wire_segment *segs, size_t nsegs,
                              size_t total, nocopy__wreq *req)
 {
@@ -633,7 +674,8 @@ int nocopy__wire_begin_sized(cursor *c, const nocopy__wire_segment *segs, size_t
     while (si < nsegs && segs[si].len == 0)
         si++;
     *c = (cursor){.segs = segs, .nsegs = nsegs, .si = si, .p = empty_payload,
-                  .end = empty_payload, .total = total};
+                  .end = empty_payload, .total = total, .kp = empty_payload,
+                  .kend = empty_payload, .ksi = si};
     if (si < nsegs) {
         c->p = segs[si].base;
         c->end = c->p + segs[si].len;
@@ -648,12 +690,20 @@ int nocopy__wire_begin_sized(cursor *c, const nocopy__wire_segment *segs, size_t
         req->func = (uint32_t)load_be(h + 7, 4);
         req->argc = (uint32_t)load_be(h + 11, 4);
         c->p += NC_WIRE_HEADER_BYTES;
+        size_t nk = (size_t)req->argc + 1;
+        if (in_seg(c) < nk)
+            return find_kinds(c, req);
+        /* The kinds in the same entry, as the stubs send them. */
+        c->kp = c->p;
+        c->kend = c->p + nk;
+        c->p += nk;
         /* An integer tag (the stubs') in the same entry is read here too:
          * nocopy__wire_read_tag then has nothing left to do. */
-        if (in_seg(c) >= 9 && c->p[0] == 'i') {
-            req->tag_int = to_i64(load_be(c->p + 1, 8));
+        if (in_seg(c) >= 8 && c->kp[0] == 'i') {
+            req->tag_int = to_i64(load_be(c->p, 8));
             req->tag_kind = NC_WTAG_INT;
-            c->p += 9;
+            c->kp++;
+            c->p += 8;
         }
         return NOCOPY_OK;
     }
@@ -674,27 +724,27 @@ slow:
     if (!take_be(c, 4, &v))
         return fail_header(req, "shorter than the %d-byte header", NC_WIRE_HEADER_BYTES);
     req->argc = (uint32_t)v;
-    return NOCOPY_OK;
+    return find_kinds(c, req);
 }
 
 /* The fast loop's "B" (see nocopy__wire_read_args): the last argument, a
- * binary of the bytes left, that lie either right after the tag in the
- * current entry (a small binary the runtime copied into its buffer) or as
- * the whole of a later entry (a referenced binary), with only empty entries
- * between. Fills n and moves the cursor as read_node() would; anything else
- * (not the last term, no bytes, bytes that straddle entries) is left to
- * read_node(), which reads it or refuses it: -1, cursor unmoved. */
+ * binary of the bytes left, that lie either in the rest of the current entry
+ * (a small binary the runtime copied into its buffer) or as the whole of a
+ * later entry (a referenced binary), with only empty entries between. Fills
+ * n and moves the cursor as read_node() would; anything else (no bytes,
+ * bytes that straddle entries) is left to read_node(), which reads it or
+ * refuses it: -1, cursor unmoved. */
 static int fast_tail_binary(cursor *c, decoder *d, nocopy__wire_node *n)
 {
-    size_t len = cur_left(c) - 1;
+    size_t len = cur_left(c);
     size_t si = c->si;
     const uint8_t *data;
-    if (d->pending != 1 || len == 0)
+    if (len == 0)
         return -1;
-    if (in_seg(c) > 1) {
-        if (in_seg(c) - 1 != len)
+    if (in_seg(c) > 0) {
+        if (in_seg(c) != len)
             return -1;
-        data = c->p + 1;
+        data = c->p;
         c->p = c->end;
     } else {
         /* len > 0 bytes follow in later entries, so one of them has bytes. */
@@ -721,18 +771,18 @@ static int fast_tail_binary(cursor *c, decoder *d, nocopy__wire_node *n)
 int nocopy__wire_read_args(cursor *c, nocopy__walloc_fn alloc, void *actx, nocopy__wreq *req)
 {
     frame small[FRAMES_INLINE];
-    decoder d = {c, alloc, actx, req, small, 0, FRAMES_INLINE, 0};
+    decoder d = {c, alloc, actx, req, small, 0, FRAMES_INLINE, 0, req->argc};
     int r = NOCOPY_OK;
 
     uint32_t next_arg = 0;
 
     if (req->argc > 0) {
-        /* Nothing is declared yet: the argument count alone is charged (what
-         * declare() checks, with no other terms pending). */
-        if (req->argc <= cur_left(c) && req->argc <= NC_WIRE_MAX_TERMS)
-            d.pending = req->argc;
-        else if ((r = declare(&d, req->argc, "argument list")) != NOCOPY_OK)
+        /* The arguments' bytes (their kinds) were found by
+         * nocopy__wire_begin(); only the term budget is left to check. */
+        if (req->argc > NC_WIRE_MAX_TERMS) {
+            r = fail(req, c, "more than %zu terms", NC_WIRE_MAX_TERMS);
             goto done;
+        }
         req->argv = alloc_slots(&d, req->argc);
         if (!req->argv) {
             r = NOCOPY_ENOMEM;
@@ -740,47 +790,58 @@ int nocopy__wire_read_args(cursor *c, nocopy__walloc_fn alloc, void *actx, nocop
         }
     }
     /* The common shape first: leading arguments that are integers, handles
-     * or floats whose tag and 8-byte value lie in the current entry (the
-     * stubs put them in the header's run of copied bytes), each read with
-     * one bounds check, no stack and no copy, and a last binary sent to the
-     * end ("B") that lies in one entry, or a last iodata argument sent to
-     * the end ("V"). The first argument of any other
-     * kind, or split across entries, or a float that is not finite, goes to
-     * the general loop below, which reads it from the start (and refuses
-     * what must be refused). */
-    size_t here;
-    while (next_arg < req->argc && (here = in_seg(c)) > 0) {
+     * or floats whose kinds lie in the current kinds entry and whose values
+     * lie in the current entry (the stubs put both in the header's run of
+     * copied bytes), each read with one bounds check, no stack and no copy,
+     * and a last binary sent to the end ("B") that lies in one entry, or a
+     * last iodata argument sent to the end ("V"). The first argument of any
+     * other kind, or split across entries, or a float that is not finite,
+     * goes to the general loop below, which reads it from its kind (and
+     * refuses what must be refused). */
+    while (next_arg < req->argc && c->kp < c->kend) {
         const uint8_t *p = c->p;
+        size_t here = in_seg(c);
         nocopy__wire_node *n = (nocopy__wire_node *)req->argv[next_arg];
         uint64_t v;
-        if (p[0] == 'B') {
-            if (fast_tail_binary(c, &d, n) != NOCOPY_OK)
+        switch (*c->kp) {
+        case 'B':
+            if (d.args_left != 1 || fast_tail_binary(c, &d, n) != NOCOPY_OK)
                 goto general;
+            c->kp++;
             next_arg++;
-            d.pending--;
+            d.args_left--;
             req->nodes++;
             continue;
-        }
-        if (p[0] == 'V' && d.pending == 1) {
+        case 'V':
+            if (d.args_left != 1)
+                goto general;
             /* iodata to the end, the last term: as read_node() reads it. */
-            c->p = p + 1;
+            c->kp++;
+            next_arg++;
+            d.args_left--;
+            req->nodes++;
             n->arity = 0;
             if ((r = read_iodata(&d, n, cur_left(c))) != NOCOPY_OK)
                 goto done;
-            next_arg++;
-            d.pending--;
-            req->nodes++;
             continue;
-        }
-        if (here < 9)
-            goto general;
-        v = load_be(p + 1, 8);
-        switch (p[0]) {
-        case 'i':
+        case 'j':
+            if (here < 4)
+                goto general;
             n->kind = NC_W_INT;
-            n->v.i = to_i64(v);
+            n->v.i = (int32_t)(uint32_t)load_be(p, 4);
+            c->p = p + 4;
+            break;
+        case 'i':
+            if (here < 8)
+                goto general;
+            n->kind = NC_W_INT;
+            n->v.i = to_i64(load_be(p, 8));
+            c->p = p + 8;
             break;
         case 'u':
+            if (here < 8)
+                goto general;
+            v = load_be(p, 8);
             if (v <= (uint64_t)INT64_MAX) {
                 n->kind = NC_W_INT;     /* canonical, as read_node() stores it */
                 n->v.i = (int64_t)v;
@@ -788,38 +849,48 @@ int nocopy__wire_read_args(cursor *c, nocopy__walloc_fn alloc, void *actx, nocop
                 n->kind = NC_W_UINT;
                 n->v.u = v;
             }
+            c->p = p + 8;
             break;
         case 'h':
+            if (here < 8)
+                goto general;
             n->kind = NC_W_HANDLE;
-            n->v.handle.id = v;
+            n->v.handle.id = load_be(p, 8);
             n->v.handle.obj = NULL;
             n->v.handle.next = req->handles;
             req->handles = n;
+            c->p = p + 8;
             break;
         case 'f': {
             double f;
+            if (here < 8)
+                goto general;
+            v = load_be(p, 8);
             memcpy(&f, &v, sizeof f);
             if (!isfinite(f))
                 goto general;
             n->kind = NC_W_FLOAT;
             n->v.f = f;
+            c->p = p + 8;
             break;
         }
         default:
             goto general;
         }
         n->arity = 0;
-        c->p = p + 9;
+        c->kp++;
         next_arg++;
-        d.pending--;
+        d.args_left--;
         req->nodes++;
     }
 general:
     /* The arguments in order, each with its nested terms depth first from
      * the stack: the argument list itself takes no frame (most arguments
-     * are scalars and binaries, which open none). */
+     * are scalars and binaries, which open none). An argument's kind comes
+     * from the kinds, a nested term's from the stream. */
     for (;;) {
         uintptr_t *slot;
+        uint8_t kind;
         if (d.sp > 0) {
             frame *f = &d.stack[d.sp - 1];
             slot = f->slot++;
@@ -827,16 +898,22 @@ general:
              * it, so list tails and last tuple elements reuse this level. */
             if (--f->left == 0)
                 d.sp--;
+            d.pending--;
+            if (!take(c, &kind, 1)) {
+                r = fail(req, c, "truncated before a term");
+                goto done;
+            }
         } else if (next_arg < req->argc) {
             slot = &req->argv[next_arg++];
+            d.args_left--;
+            kind = next_kind(c);
         } else {
             break;
         }
-        d.pending--;
         req->nodes++;
         nocopy__wire_node *n = (nocopy__wire_node *)*slot;   /* alloc_slots */
         n->arity = 0;
-        if ((r = read_node(&d, n)) != NOCOPY_OK)
+        if ((r = read_node(&d, n, kind)) != NOCOPY_OK)
             goto done;
     }
     if (cur_left(c) != 0)

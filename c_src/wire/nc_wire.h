@@ -28,9 +28,11 @@
 
 #define NC_WIRE_MAGIC0   'n'
 #define NC_WIRE_MAGIC1   'c'
-#define NC_WIRE_VERSION  4
+#define NC_WIRE_VERSION  5
 
-/* "nc", version, module fingerprint, function index, argument count. */
+/* "nc", version, module fingerprint, function index, argument count: the
+ * fixed header. The kinds of the tag and of the arguments (argc + 1 bytes)
+ * follow it. */
 #define NC_WIRE_HEADER_BYTES 15
 
 /* An atom has at most 255 characters of up to 4 UTF-8 bytes each. */
@@ -176,6 +178,10 @@ typedef struct nocopy__wreader {
                                            * read of a field moves */
     size_t rest;                          /* bytes of the segments after si */
     size_t total;                         /* bytes of the whole request */
+    /* The top-level terms' kind bytes (the tag's, then the arguments'), read
+     * one per term as its body is read: the unread ones of segment ksi. */
+    const uint8_t *kp, *kend;
+    size_t ksi;
 } nocopy__wreader;
 
 /* A request is decoded in three steps, so that a backend can decide where the
@@ -183,8 +189,8 @@ typedef struct nocopy__wreader {
  * allocated, and decode the rest once, into that place:
  *
  * nocopy__wire_begin() reads the fixed header (magic, version, module, func,
- * argc) of segs[0..nsegs-1] (empty segments allowed; the segments stay
- * BORROWED by *r and the decoded tree).
+ * argc) of segs[0..nsegs-1] and finds the kinds after it (empty segments
+ * allowed; the segments stay BORROWED by *r and the decoded tree).
  * @return : NOCOPY_OK, or NOCOPY_EPROTO with req->err set. */
 int nocopy__wire_begin(nocopy__wreader *r, const nocopy__wire_segment *segs, size_t nsegs,
                        nocopy__wreq *req);

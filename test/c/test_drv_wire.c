@@ -62,9 +62,18 @@ static void counted_free(counted *a)
 
 /* ---- building requests --------------------------------------------------------------- */
 
+/* A request being built. Version 5 puts the kinds of the tag and of the argc
+ * top-level arguments together right after the fixed header, and their bodies
+ * after those: request() writes the header, the tag's kind, a placeholder
+ * kind per argument and the tag's body; arg() fills the next argument's
+ * placeholder, and the caller then puts that argument's body only. Terms
+ * inside a tuple or a list cell keep their kind byte inline, before their
+ * body, and are put as they are. A placeholder left unfilled ('?') is an
+ * unknown kind, so a test that forgets an arg() fails. */
 typedef struct buf {
     uint8_t *p;
     size_t n, cap;
+    size_t kind, kinds_end;      /* the next argument's placeholder; the kinds' end */
 } buf;
 
 static void put(buf *b, const void *data, size_t len)
@@ -87,8 +96,8 @@ static void put_be(buf *b, uint64_t v, unsigned bytes)
         put_u8(b, (uint8_t)(v >> (8 * i)));
 }
 
-/* The fixed header and an integer tag: then argc terms follow. */
-static buf request(uint32_t argc)
+/* The fixed header only (15 bytes): the kinds are the caller's. */
+static buf header(uint32_t argc)
 {
     buf b = {0};
     put(&b, "nc", 2);
@@ -96,14 +105,55 @@ static buf request(uint32_t argc)
     put_be(&b, 0x12345678, 4);       /* module fingerprint: not the decoder's business */
     put_be(&b, 3, 4);                /* function */
     put_be(&b, argc, 4);
-    put_u8(&b, 'i');
-    put_be(&b, 42, 8);
     return b;
+}
+
+/* The fixed header, the kinds (the tag's, then argc placeholders) and the
+ * tag's body: then the arguments' bodies follow, each after its arg(). */
+static buf request_tagged(uint32_t argc, uint8_t tag_kind, const void *tag_body, size_t len)
+{
+    buf b = header(argc);
+    put_u8(&b, tag_kind);
+    b.kind = b.n;
+    for (uint32_t i = 0; i < argc; i++)
+        put_u8(&b, '?');
+    b.kinds_end = b.n;
+    put(&b, tag_body, len);
+    return b;
+}
+
+/* With the integer tag 42. */
+static buf request(uint32_t argc)
+{
+    static const uint8_t tag[8] = {0, 0, 0, 0, 0, 0, 0, 42};
+    return request_tagged(argc, 'i', tag, sizeof tag);
+}
+
+/* The next top-level argument: writes its kind into its placeholder (the
+ * caller then puts its body); returns that kind byte's offset. */
+static size_t arg(buf *b, uint8_t kind)
+{
+    if (b->kind >= b->kinds_end) {
+        fprintf(stderr, "arg(): more arguments than request() declared\n");
+        abort();
+    }
+    b->p[b->kind] = kind;
+    return b->kind++;
+}
+
+/* Whether every placeholder was filled (a buffer made of a prefix has none). */
+static int kinds_filled(const buf *b)
+{
+    return b->kind == b->kinds_end;
 }
 
 /* Decodes b as one segment; checks the bounds whatever the outcome. */
 static int decode(const buf *b, nocopy__wreq *req, counted *a)
 {
+    if (!kinds_filled(b)) {
+        fprintf(stderr, "an argument's kind was never written (arg())\n");
+        return -102;
+    }
     nocopy__wire_segment seg = {b->p, b->n, NULL};
     int r = nocopy__wire_decode(&seg, 1, counted_alloc, a, req);
     if (a->total != req->tree_bytes ||
@@ -122,11 +172,15 @@ static int decode(const buf *b, nocopy__wreq *req, counted *a)
  * request ends after the last header. Before the budget it decoded into
  * memory quadratic in its size (a 1 MB request: 836 MB); now the second
  * tuple is refused and the decoder has allocated the first one's slots and
- * nodes only. */
+ * nodes only. (The outer tuple is the argument: its kind is among the kinds,
+ * so its header in the stream is its arity alone; the counts are as in
+ * version 4, where its 'T' sat before its arity.) */
 static buf lying_tuples(size_t levels)
 {
     buf b = request(1);
-    for (size_t i = 0; i < levels; i++) {
+    arg(&b, 'T');
+    put_be(&b, (uint64_t)(levels - 1) * 5, 4);
+    for (size_t i = 1; i < levels; i++) {
         put_u8(&b, 'T');
         put_be(&b, (uint64_t)(levels - 1 - i) * 5, 4);
     }
@@ -162,14 +216,20 @@ TEST(drv_wire_lying_tuples_at_the_term_limit)
     return 0;
 }
 
+/* 1000 arguments declared, the kinds (and bodies) of 3 sent. Version 5
+ * charges the argument count against the kinds, which must all follow the
+ * header (argc + 1 bytes): refused by nocopy__wire_begin, before the tag and
+ * before any slot. (drv_wire_too_short_for_the_kinds tries more lengths.) */
 TEST(drv_wire_lying_argument_count)
 {
-    buf b = request(1000);
-    put(&b, "nnn", 3);
+    buf b = header(1000);
+    put(&b, "innn", 4);
+    put_be(&b, 42, 8);
     counted a = {0};
     nocopy__wreq req;
     CHECK_EQ(decode(&b, &req, &a), NOCOPY_EPROTO);
     CHECK_EQ(a.total, 0);                              /* refused before any slot */
+    CHECK_EQ(req.tag_kind, NC_WTAG_NONE);
     counted_free(&a);
     free(b.p);
     return 0;
@@ -183,7 +243,7 @@ TEST(drv_wire_wide_tuple_within_bounds)
 {
     size_t k = 200000;
     buf b = request(1);
-    put_u8(&b, 'T');
+    arg(&b, 'T');
     put_be(&b, k, 4);
     for (size_t i = 0; i < k; i++)
         put_u8(&b, 'n');
@@ -203,7 +263,8 @@ TEST(drv_wire_left_nested_list_within_bounds)
     size_t depth = 300000;
     for (int complete = 0; complete <= 1; complete++) {
         buf b = request(1);
-        for (size_t i = 0; i < depth; i++)
+        arg(&b, 'c');
+        for (size_t i = 1; i < depth; i++)
             put_u8(&b, 'c');
         if (complete)
             for (size_t i = 0; i < depth + 1; i++)
@@ -225,7 +286,9 @@ TEST(drv_wire_term_limit)
     for (size_t extra = 0; extra <= 1; extra++) {
         size_t levels = NC_WIRE_MAX_TERMS - 1 + extra;  /* + the innermost [] */
         buf b = request(1);
-        for (size_t i = 0; i < levels; i++) {
+        arg(&b, 'T');
+        put_be(&b, 1, 4);
+        for (size_t i = 1; i < levels; i++) {
             put_u8(&b, 'T');
             put_be(&b, 1, 4);
         }
@@ -250,7 +313,7 @@ TEST(drv_wire_term_limit)
 TEST(drv_wire_prefixes_within_bounds)
 {
     buf b = request(3);
-    put_u8(&b, 'T');
+    arg(&b, 'T');
     put_be(&b, 3, 4);
     put(&b, "cncnn", 5);
     put_u8(&b, 'b');
@@ -258,12 +321,13 @@ TEST(drv_wire_prefixes_within_bounds)
     put(&b, "abcd", 4);
     put_u8(&b, 'i');
     put_be(&b, 7, 8);
-    put(&b, "cnn", 3);
-    put_u8(&b, 'a');
+    arg(&b, 'c');
+    put(&b, "nn", 2);
+    arg(&b, 'a');
     put_be(&b, 2, 2);
     put(&b, "ok", 2);
     for (size_t len = 0; len <= b.n; len++) {
-        buf prefix = {b.p, len, len};
+        buf prefix = {.p = b.p, .n = len, .cap = len};
         counted a = {0};
         nocopy__wreq req;
         int r = decode(&prefix, &req, &a);
@@ -281,6 +345,10 @@ TEST(drv_wire_prefixes_within_bounds)
 static int decode_cut(const buf *b, const size_t *lens, size_t nsegs, nocopy__wire_segment *segs,
                       nocopy__wreq *req, counted *a)
 {
+    if (!kinds_filled(b)) {
+        fprintf(stderr, "an argument's kind was never written (arg())\n");
+        return -102;
+    }
     size_t at = 0;
     for (size_t i = 0; i < nsegs; i++) {
         segs[i] = (nocopy__wire_segment){b->p + at, lens[i], &segs[i]};
@@ -301,16 +369,16 @@ static int decode_cut(const buf *b, const size_t *lens, size_t nsegs, nocopy__wi
 TEST(drv_wire_iodata_pieces_follow_the_segments)
 {
     buf b = request(3);
-    put_u8(&b, 'i');
+    arg(&b, 'i');
     put_be(&b, 7, 8);
-    put_u8(&b, 'v');
+    arg(&b, 'v');
     put_be(&b, 10, 8);
     size_t head = b.n;                     /* where the iodata's bytes start */
     put(&b, "0123456789", 10);
-    put_u8(&b, 'n');
+    arg(&b, 'n');                          /* [] has no body: its kind is all */
     /* Segments: the header and the first 3 bytes; nothing; 5 bytes; the last
-     * 2 bytes and the "n". */
-    size_t lens[4] = {head + 3, 0, 5, 2 + 1};
+     * 2 bytes (the "n" is among the kinds, in the first segment). */
+    size_t lens[4] = {head + 3, 0, 5, 2};
     nocopy__wire_segment segs[4];
     counted a = {0};
     nocopy__wreq req;
@@ -346,11 +414,11 @@ TEST(drv_wire_iodata_every_two_cuts)
 {
     for (int truncated = 0; truncated <= 1; truncated++) {
         buf b = request(2);
-        put_u8(&b, 'v');
+        arg(&b, 'v');
         put_be(&b, 10, 8);
         size_t head = b.n;
         put(&b, "0123456789", 10);
-        put_u8(&b, 'i');
+        arg(&b, 'i');
         put_be(&b, 5, truncated ? 4 : 8);
         for (size_t i = head; i <= head + 10; i++)
             for (size_t j = i; j <= head + 10; j++) {
@@ -403,7 +471,7 @@ TEST(drv_wire_iodata_every_two_cuts)
 TEST(drv_wire_iodata_rest_keeps_owners)
 {
     buf b = request(1);
-    put_u8(&b, 'v');
+    arg(&b, 'v');
     put_be(&b, 6, 8);
     size_t head = b.n;
     put(&b, "abcdef", 6);
@@ -434,7 +502,7 @@ TEST(drv_wire_iodata_lengths)
     counted a = {0};
     nocopy__wreq req;
     buf b = request(1);
-    put_u8(&b, 'v');
+    arg(&b, 'v');
     put_be(&b, 5, 8);
     put(&b, "abcd", 4);
     CHECK_EQ(decode(&b, &req, &a), NOCOPY_EPROTO);
@@ -443,7 +511,7 @@ TEST(drv_wire_iodata_lengths)
     free(b.p);
 
     b = request(1);
-    put_u8(&b, 'v');
+    arg(&b, 'v');
     put_be(&b, 0, 4);
     CHECK_EQ(decode(&b, &req, &a), NOCOPY_EPROTO);
     CHECK(strstr(req.err, "truncated iodata length") != NULL);
@@ -451,7 +519,7 @@ TEST(drv_wire_iodata_lengths)
     free(b.p);
 
     b = request(1);
-    put_u8(&b, 'v');
+    arg(&b, 'v');
     put_be(&b, 0, 8);
     CHECK_EQ(decode(&b, &req, &a), NOCOPY_OK);
     const nocopy__wire_node *io = (const nocopy__wire_node *)req.argv[0];
@@ -471,7 +539,7 @@ TEST(drv_wire_iodata_one_byte_pieces_within_bounds)
     buf b = request(ARGS);
     size_t head = b.n;
     for (int k = 0; k < ARGS; k++) {
-        put_u8(&b, 'v');
+        arg(&b, 'v');
         put_be(&b, BYTES, 8);
         for (int i = 0; i < BYTES; i++)
             put_u8(&b, (uint8_t)i);
@@ -508,7 +576,7 @@ TEST(drv_wire_iodata_cannot_take_declared_bytes)
 {
     enum { BYTES = 2000 };
     buf b = request(1);
-    put_u8(&b, 'T');
+    arg(&b, 'T');
     put_be(&b, BYTES + 9, 4);                /* each of them a byte of what follows */
     put_u8(&b, 'v');
     put_be(&b, BYTES, 8);
@@ -548,9 +616,9 @@ TEST(drv_wire_terms_to_the_end)
     nocopy__wreq req;
 
     buf b = request(2);
-    put_u8(&b, 'i');
+    arg(&b, 'i');
     put_be(&b, 7, 8);
-    put_u8(&b, 'V');
+    size_t kind_at = arg(&b, 'V');            /* among the kinds; "V" has no body */
     size_t head = b.n;
     put(&b, "0123456789", 10);
     size_t lens[3] = {head + 4, 0, 6};
@@ -568,7 +636,7 @@ TEST(drv_wire_terms_to_the_end)
     counted_free(&a);
 
     /* "B" over the same bytes: in one segment a binary, cut it straddles. */
-    b.p[head - 1] = 'B';
+    b.p[kind_at] = 'B';
     CHECK_EQ(decode(&b, &req, &a), NOCOPY_OK);
     const nocopy__wire_node *bin = (const nocopy__wire_node *)req.argv[1];
     CHECK_EQ(bin->kind, NC_W_BINARY);
@@ -583,7 +651,7 @@ TEST(drv_wire_terms_to_the_end)
     /* Of no bytes: [] and <<>>. */
     for (int k = 0; k < 2; k++) {
         buf e = request(1);
-        put_u8(&e, k ? 'B' : 'V');
+        arg(&e, k ? 'B' : 'V');
         CHECK_EQ(decode(&e, &req, &a), NOCOPY_OK);
         const nocopy__wire_node *n = (const nocopy__wire_node *)req.argv[0];
         CHECK_EQ(n->kind, k ? NC_W_BINARY : NC_W_IODATA);
@@ -592,20 +660,32 @@ TEST(drv_wire_terms_to_the_end)
         free(e.p);
     }
 
-    /* Not the last term: before an argument, and as a tuple's first element. */
+    /* Not the last term: before an argument, and as a tuple's first element.
+     * The error is where its bytes start: as an argument its kind is among
+     * the kinds, so that is `at`; inside the tuple its kind is inline, at
+     * `at`, and its bytes start after it. (The argument after it is a [],
+     * whose body is empty: the bytes it would need are its kind's, already
+     * read, and still the "B" or "V" is refused.) */
     for (int k = 0; k < 4; k++) {
         buf e = request(k < 2 ? 2 : 1);
+        size_t at;
         if (k >= 2) {
-            put_u8(&e, 'T');
+            arg(&e, 'T');
             put_be(&e, 2, 4);
+            at = e.n;
+            put_u8(&e, k % 2 ? 'B' : 'V');
+        } else {
+            arg(&e, k % 2 ? 'B' : 'V');
+            at = e.n;
         }
-        size_t at = e.n;
-        put_u8(&e, k % 2 ? 'B' : 'V');
         put(&e, "abc", 3);
-        put_u8(&e, 'n');
+        if (k >= 2)
+            put_u8(&e, 'n');
+        else
+            arg(&e, 'n');
         CHECK_EQ(decode(&e, &req, &a), NOCOPY_EPROTO);
         CHECK(strstr(req.err, "to the end of the request before 1 more terms") != NULL);
-        CHECK_EQ(req.err_offset, at + 1);
+        CHECK_EQ(req.err_offset, k >= 2 ? at + 1 : at);
         counted_free(&a);
         free(e.p);
     }
@@ -624,7 +704,7 @@ TEST(drv_wire_terms_to_the_end)
 TEST(drv_wire_every_cut_decodes_as_one_segment)
 {
     buf b = request(4);
-    put_u8(&b, 'T');
+    arg(&b, 'T');
     put_be(&b, 2, 4);
     put_u8(&b, 'u');
     put_be(&b, UINT64_MAX, 8);
@@ -632,11 +712,11 @@ TEST(drv_wire_every_cut_decodes_as_one_segment)
     put_be(&b, 3, 2);
     size_t atom_at = b.n;
     put(&b, "abc", 3);
-    put_u8(&b, 'h');
+    arg(&b, 'h');
     put_be(&b, 0x0102030405060708ull, 8);
-    put_u8(&b, 'f');
+    arg(&b, 'f');
     put_be(&b, 0x3ff8000000000000ull, 8);       /* 1.5 */
-    put_u8(&b, 'b');
+    arg(&b, 'b');
     put_be(&b, 5, 8);
     size_t bin_at = b.n;
     put(&b, "hello", 5);
@@ -681,7 +761,7 @@ TEST(drv_wire_every_cut_decodes_as_one_segment)
         counted_free(&a);
 
         /* The prefix of `cut` bytes, cut in the middle, against itself uncut. */
-        buf prefix = {b.p, cut, cut};
+        buf prefix = {.p = b.p, .n = cut, .cap = cut};
         nocopy__wreq whole, split;
         counted a1 = {0}, a2 = {0};
         int r1 = decode(&prefix, &whole, &a1);
@@ -705,28 +785,29 @@ TEST(drv_wire_every_cut_decodes_as_one_segment)
 /* ---- the leading scalars' fast path ------------------------------------------------ */
 
 /* Leading integers, handles and floats are read by a fast loop while their
- * tag and value lie in the current segment; the first that does not (a cut
- * inside it, another kind, a float that is not finite) goes to the general
- * loop. Cut at every byte, the request decodes to the same nodes, and a
- * non-finite float is refused at the same offset, whichever loop reads it. */
+ * kind (among the kinds) and value lie in the current segments; the first
+ * that does not (a cut inside it or inside the kinds, another kind, a float
+ * that is not finite) goes to the general loop. Cut at every byte, the
+ * request decodes to the same nodes, and a non-finite float is refused at the
+ * same offset, whichever loop reads it. */
 TEST(drv_wire_leading_scalars_every_cut)
 {
     for (int bad_float = 0; bad_float <= 1; bad_float++) {
         buf b = request(7);
-        put_u8(&b, 'i');
+        arg(&b, 'i');
         put_be(&b, (uint64_t)-5, 8);
-        put_u8(&b, 'u');
+        arg(&b, 'u');
         put_be(&b, 7, 8);                           /* non-canonical: reads as an int */
-        put_u8(&b, 'u');
+        arg(&b, 'u');
         put_be(&b, UINT64_MAX, 8);
-        put_u8(&b, 'h');
+        arg(&b, 'h');
         put_be(&b, 11, 8);
-        size_t float_at = b.n;
-        put_u8(&b, 'f');
+        arg(&b, 'f');
+        size_t float_at = b.n;                      /* its value: its kind is among the kinds */
         put_be(&b, bad_float ? 0x7ff0000000000000ull : 0x3ff8000000000000ull, 8);
-        put_u8(&b, 'h');
+        arg(&b, 'h');
         put_be(&b, 12, 8);
-        put_u8(&b, 'B');
+        arg(&b, 'B');
         size_t tail_at = b.n;
         put(&b, "tail", 4);
         for (size_t cut = 0; cut <= b.n; cut++) {
@@ -743,7 +824,7 @@ TEST(drv_wire_leading_scalars_every_cut)
                     continue;
                 }
                 CHECK(strstr(req.err, "float is not finite") != NULL);
-                CHECK_EQ(req.err_offset, float_at + 9);
+                CHECK_EQ(req.err_offset, float_at + 8);   /* after the value (v4: + 9, after 'f' too) */
                 counted_free(&a);
                 continue;
             }
@@ -780,9 +861,9 @@ TEST(drv_wire_leading_scalars_every_cut)
 TEST(drv_wire_tail_binary_in_a_later_entry)
 {
     buf b = request(2);
-    put_u8(&b, 'h');
+    arg(&b, 'h');
     put_be(&b, 3, 8);
-    put_u8(&b, 'B');
+    arg(&b, 'B');
     size_t head = b.n;
     put(&b, "0123456789", 10);
     nocopy__wire_segment segs[4];
@@ -805,5 +886,364 @@ TEST(drv_wire_tail_binary_in_a_later_entry)
     CHECK_EQ(req.err_offset, head);
     counted_free(&a);
     free(b.p);
+    return 0;
+}
+
+/* ---- version 5: the kinds after the header, and "j" ---------------------------------- */
+
+/* An iodata node's bytes, gathered (its pieces are the segments'). */
+static uint8_t *iodata_bytes(const nocopy__wire_node *n)
+{
+    uint8_t *p = malloc(n->v.iov.total ? n->v.iov.total : 1);
+    if (!p)
+        abort();
+    size_t at = 0;
+    for (size_t i = 0; i < n->v.iov.count; i++) {
+        memcpy(p + at, n->v.iov.pieces[i].data, n->v.iov.pieces[i].size);
+        at += n->v.iov.pieces[i].size;
+    }
+    return p;
+}
+
+/* Term equality of two decoded trees (small ones: recursive). */
+static int same_node(const nocopy__wire_node *a, const nocopy__wire_node *b)
+{
+    if (a->kind != b->kind)
+        return 0;
+    switch (a->kind) {
+    case NC_W_INT:
+        return a->v.i == b->v.i;
+    case NC_W_UINT:
+        return a->v.u == b->v.u;
+    case NC_W_FLOAT:
+        return memcmp(&a->v.f, &b->v.f, sizeof a->v.f) == 0;
+    case NC_W_HANDLE:
+        return a->v.handle.id == b->v.handle.id;
+    case NC_W_ATOM:
+    case NC_W_BINARY:
+        return a->v.bytes.len == b->v.bytes.len &&
+               (a->v.bytes.len == 0 || memcmp(a->v.bytes.data, b->v.bytes.data, a->v.bytes.len) == 0);
+    case NC_W_TUPLE:
+        if (a->arity != b->arity)
+            return 0;
+        for (uint32_t i = 0; i < a->arity; i++)
+            if (!same_node((const nocopy__wire_node *)a->v.elems[i],
+                           (const nocopy__wire_node *)b->v.elems[i]))
+                return 0;
+        return 1;
+    case NC_W_CONS:
+        return same_node((const nocopy__wire_node *)a->v.cell[0],
+                         (const nocopy__wire_node *)b->v.cell[0]) &&
+               same_node((const nocopy__wire_node *)a->v.cell[1],
+                         (const nocopy__wire_node *)b->v.cell[1]);
+    case NC_W_IODATA: {
+        if (a->v.iov.total != b->v.iov.total)
+            return 0;
+        uint8_t *x = iodata_bytes(a), *y = iodata_bytes(b);
+        int eq = memcmp(x, y, a->v.iov.total) == 0;
+        free(x);
+        free(y);
+        return eq;
+    }
+    default:
+        return 1;
+    }
+}
+
+/* The same request: header fields, tag, counts and every argument's tree. */
+static int same_request(const nocopy__wreq *a, const nocopy__wreq *b)
+{
+    if (a->module != b->module || a->func != b->func || a->argc != b->argc ||
+        a->tag_kind != b->tag_kind || a->tag_int != b->tag_int ||
+        a->tag_ext_len != b->tag_ext_len || a->nodes != b->nodes ||
+        a->binary_bytes != b->binary_bytes)
+        return 0;
+    if (a->tag_ext_len && memcmp(a->tag_ext, b->tag_ext, a->tag_ext_len) != 0)
+        return 0;
+    for (uint32_t i = 0; i < a->argc; i++)
+        if (!same_node((const nocopy__wire_node *)a->argv[i],
+                       (const nocopy__wire_node *)b->argv[i]))
+            return 0;
+    return 1;
+}
+
+/* "j" value:i32: an integer of 32 bits, read as any integer (NC_W_INT), as an
+ * argument (its kind among the kinds; read by the fast loop or, cut, by the
+ * general one) and inside a tuple (its kind inline). */
+TEST(drv_wire_int32)
+{
+    static const int64_t values[] = {INT32_MIN, INT32_MAX, -1, 0, 1, -0x12345678};
+    enum { N = sizeof values / sizeof values[0] };
+    buf b = request(N + 1);
+    for (size_t k = 0; k < N; k++) {
+        arg(&b, 'j');
+        put_be(&b, (uint32_t)values[k], 4);
+    }
+    arg(&b, 'T');
+    put_be(&b, 2, 4);
+    put_u8(&b, 'j');
+    put_be(&b, (uint32_t)INT32_MIN, 4);
+    put_u8(&b, 'j');
+    put_be(&b, (uint32_t)INT32_MAX, 4);
+    for (size_t cut = 0; cut <= b.n; cut++) {
+        size_t lens[3] = {cut, 0, b.n - cut};
+        nocopy__wire_segment segs[3];
+        counted a = {0};
+        nocopy__wreq req;
+        CHECK_EQ(decode_cut(&b, lens, 3, segs, &req, &a), NOCOPY_OK);
+        CHECK_EQ(req.argc, N + 1);
+        CHECK_EQ(req.tag_kind, NC_WTAG_INT);
+        CHECK_EQ(req.tag_int, 42);
+        for (size_t k = 0; k < N; k++) {
+            const nocopy__wire_node *n = (const nocopy__wire_node *)req.argv[k];
+            CHECK_EQ(n->kind, NC_W_INT);
+            CHECK_EQ(n->v.i, values[k]);
+        }
+        const nocopy__wire_node *t = (const nocopy__wire_node *)req.argv[N];
+        CHECK_EQ(t->kind, NC_W_TUPLE);
+        CHECK_EQ(t->arity, 2);
+        const nocopy__wire_node *lo = (const nocopy__wire_node *)t->v.elems[0];
+        const nocopy__wire_node *hi = (const nocopy__wire_node *)t->v.elems[1];
+        CHECK_EQ(lo->kind, NC_W_INT);
+        CHECK_EQ(lo->v.i, (int64_t)INT32_MIN);         /* -2^31 */
+        CHECK_EQ(hi->kind, NC_W_INT);
+        CHECK_EQ(hi->v.i, (int64_t)INT32_MAX);         /* 2^31 - 1 */
+        CHECK_EQ(req.nodes, N + 3);
+        counted_free(&a);
+    }
+    free(b.p);
+    return 0;
+}
+
+/* A "j" cut short (0 to 3 of its 4 bytes), as the only argument, before
+ * another argument, and inside a tuple: refused where its value starts, the
+ * tag read (the error can be addressed). */
+TEST(drv_wire_int32_truncated)
+{
+    for (int where = 0; where < 3; where++)
+        for (unsigned len = 0; len < 4; len++) {
+            buf b = request(where == 1 ? 2 : 1);
+            if (where == 2) {
+                arg(&b, 'T');
+                put_be(&b, 1, 4);
+                put_u8(&b, 'j');
+            } else {
+                arg(&b, 'j');
+            }
+            size_t at = b.n;
+            put_be(&b, (uint32_t)INT32_MIN, len);
+            if (where == 1)
+                arg(&b, 'n');          /* no body: the "j" still lacks 4 - len bytes */
+            for (size_t cut = 0; cut <= b.n; cut++) {
+                size_t lens[3] = {cut, 0, b.n - cut};
+                nocopy__wire_segment segs[3];
+                counted a = {0};
+                nocopy__wreq req;
+                int r = decode_cut(&b, lens, 3, segs, &req, &a);
+                if (r != NOCOPY_EPROTO || !strstr(req.err, "truncated") || req.err_offset != at)
+                    fprintf(stderr, "\"j\" of %u bytes (%s), cut at %zu: %d, offset %zu: %s\n",
+                            len, where == 0 ? "the argument" : where == 1 ? "before []" : "in a tuple",
+                            cut, r, req.err_offset, req.err);
+                CHECK_EQ(r, NOCOPY_EPROTO);
+                CHECK(strstr(req.err, "truncated") != NULL);
+                CHECK_EQ(req.err_offset, at);
+                CHECK_EQ(req.tag_kind, NC_WTAG_INT);
+                CHECK_EQ(req.tag_int, 42);
+                counted_free(&a);
+            }
+            free(b.p);
+        }
+    return 0;
+}
+
+/* A reference tag: 131, NEWER_REFERENCE_EXT, 3 words, 'nonode@nohost' as a
+ * SMALL_ATOM_UTF8_EXT, creation, the words. */
+static const uint8_t ref_ext[] = {131, 90, 0, 3, 119, 13, 'n', 'o', 'n', 'o', 'd', 'e', '@',
+                                  'n', 'o', 'h', 'o', 's', 't', 0, 0, 0, 1, 0, 0, 0, 7,
+                                  0, 0, 0, 8, 0, 0, 0, 9};
+
+/* Every kind of argument but those whose payload may not be cut (atoms,
+ * binaries short of the last), an integer or a reference tag. */
+static buf every_kind_request(int ref_tag)
+{
+    buf b;
+    if (ref_tag) {
+        uint8_t body[2 + sizeof ref_ext];
+        body[0] = 0;
+        body[1] = sizeof ref_ext;
+        memcpy(body + 2, ref_ext, sizeof ref_ext);
+        b = request_tagged(11, 'r', body, sizeof body);
+    } else {
+        b = request(11);
+    }
+    arg(&b, 'j');
+    put_be(&b, (uint32_t)-7, 4);
+    arg(&b, 'i');
+    put_be(&b, (uint64_t)1 << 40, 8);
+    arg(&b, 'T');                       /* {5, [[]], 2.5, bignum} */
+    put_be(&b, 4, 4);
+    put_u8(&b, 'j');
+    put_be(&b, 5, 4);
+    put(&b, "cnn", 3);
+    put_u8(&b, 'f');
+    put_be(&b, 0x4004000000000000ull, 8);
+    put_u8(&b, 'I');
+    arg(&b, 'n');
+    arg(&b, 'o');
+    arg(&b, 'h');
+    put_be(&b, 9, 8);
+    arg(&b, 'v');
+    put_be(&b, 5, 8);
+    put(&b, "hello", 5);
+    arg(&b, 'c');                       /* [3] */
+    put_u8(&b, 'i');
+    put_be(&b, 3, 8);
+    put_u8(&b, 'n');
+    arg(&b, 'u');
+    put_be(&b, ((uint64_t)1 << 63) + 1, 8);
+    arg(&b, 'H');
+    arg(&b, 'V');
+    put(&b, "tail!", 5);
+    return b;
+}
+
+/* The kinds, like every fixed-size field, may be split across entries: the
+ * request above, cut at every pair of places (with an empty segment at each
+ * cut: inside the header, inside the kinds, between the kinds and the tag's
+ * body, anywhere in the bodies), and one byte per segment, decodes to the same
+ * request as in one segment. */
+TEST(drv_wire_kinds_split_everywhere)
+{
+    for (int ref_tag = 0; ref_tag <= 1; ref_tag++) {
+        buf b = every_kind_request(ref_tag);
+        counted a0 = {0};
+        nocopy__wreq whole;
+        CHECK_EQ(decode(&b, &whole, &a0), NOCOPY_OK);
+        CHECK_EQ(whole.argc, 11);
+        CHECK_EQ(whole.tag_kind, ref_tag ? NC_WTAG_REF : NC_WTAG_INT);
+        if (ref_tag) {
+            CHECK_EQ(whole.tag_ext_len, sizeof ref_ext);
+            CHECK(memcmp(whole.tag_ext, ref_ext, sizeof ref_ext) == 0);
+        } else {
+            CHECK_EQ(whole.tag_int, 42);
+        }
+        CHECK_EQ(whole.nodes, 11 + 6 + 2);        /* the tuple's 4 + its list's 2; [3]'s 2 */
+        CHECK_EQ(whole.binary_bytes, 10);
+        /* The arguments' kinds: j i T n o h v c u H V. */
+        static const uint8_t nkinds[] = {NC_W_INT,    NC_W_INT,   NC_W_TUPLE,  NC_W_NIL,
+                                         NC_W_OTHER,  NC_W_HANDLE, NC_W_IODATA, NC_W_CONS,
+                                         NC_W_UINT,   NC_W_FOREIGN_HANDLE, NC_W_IODATA};
+        for (size_t k = 0; k < sizeof nkinds; k++)
+            CHECK_EQ(((const nocopy__wire_node *)whole.argv[k])->kind, nkinds[k]);
+        CHECK_EQ(((const nocopy__wire_node *)whole.argv[0])->v.i, -7);
+
+        for (size_t i = 0; i <= b.n; i++)
+            for (size_t j = i; j <= b.n; j++) {
+                size_t lens[5] = {i, 0, j - i, 0, b.n - j};
+                nocopy__wire_segment segs[5];
+                counted a = {0};
+                nocopy__wreq req;
+                int r = decode_cut(&b, lens, 5, segs, &req, &a);
+                if (r != NOCOPY_OK || !same_request(&whole, &req))
+                    fprintf(stderr, "%s tag, cut at %zu and %zu of %zu: %d %s\n",
+                            ref_tag ? "reference" : "integer", i, j, b.n, r,
+                            r == NOCOPY_OK ? "(decoded differently)" : req.err);
+                CHECK_EQ(r, NOCOPY_OK);
+                CHECK(same_request(&whole, &req));
+                counted_free(&a);
+            }
+
+        size_t *lens = malloc(b.n * sizeof *lens);
+        nocopy__wire_segment *segs = malloc(b.n * sizeof *segs);
+        CHECK_NOT_NULL(lens);
+        CHECK_NOT_NULL(segs);
+        for (size_t i = 0; i < b.n; i++)
+            lens[i] = 1;
+        counted a = {0};
+        nocopy__wreq req;
+        CHECK_EQ(decode_cut(&b, lens, b.n, segs, &req, &a), NOCOPY_OK);
+        CHECK(same_request(&whole, &req));
+        counted_free(&a);
+        free(lens);
+        free(segs);
+        counted_free(&a0);
+        free(b.p);
+    }
+    return 0;
+}
+
+/* The kinds (argc + 1 bytes) must follow the header: a request with fewer
+ * bytes after the header is refused by nocopy__wire_begin, before its tag
+ * (tag_kind NC_WTAG_NONE: the driver's reply is tagged undefined) and before
+ * anything is allocated, whatever those bytes are and wherever the segments
+ * cut them; with argc + 1 bytes it gets past nocopy__wire_begin. */
+TEST(drv_wire_too_short_for_the_kinds)
+{
+    static const uint32_t argcs[] = {0, 1, 3, 64, 1000, NC_WIRE_MAX_TERMS + 1, UINT32_MAX};
+    for (size_t c = 0; c < sizeof argcs / sizeof argcs[0]; c++) {
+        uint32_t argc = argcs[c];
+        size_t most = argc < 1100 ? (size_t)argc : 1100;
+        for (size_t after = 0; after <= most + 1; after++) {
+            if (argc >= 64 && after > 8 && after + 8 < most && after % 97 != 0)
+                continue;                      /* the ends are what matter */
+            /* `after` bytes after the header: the integer tag's kind, then
+             * []'s; at most argc + 1 of them, so the tag's body is missing. */
+            buf b = header(argc);
+            for (size_t k = 0; k < after; k++)
+                put_u8(&b, k == 0 ? 'i' : 'n');
+            int short_of_kinds = after < (size_t)argc + 1;
+
+            nocopy__wreq req;
+            nocopy__wreader rd;
+            nocopy__wire_segment seg = {b.p, b.n, NULL};
+            memset(&req, 0x5a, sizeof req);    /* begin must set what it reports */
+            int r = nocopy__wire_begin(&rd, &seg, 1, &req);
+            if (short_of_kinds) {
+                CHECK_EQ(r, NOCOPY_EPROTO);
+                CHECK_EQ(req.tag_kind, NC_WTAG_NONE);
+                CHECK(req.err[0] != '\0');
+            } else {
+                CHECK_EQ(r, NOCOPY_OK);
+                CHECK_EQ(req.argc, argc);
+            }
+
+            for (size_t cut = 0; cut <= b.n; cut++) {
+                size_t lens[3] = {cut, 0, b.n - cut};
+                nocopy__wire_segment segs[3];
+                counted a = {0};
+                memset(&req, 0x5a, sizeof req);
+                r = decode_cut(&b, lens, 3, segs, &req, &a);
+                /* The tag's body is never all there: refused either way. */
+                CHECK_EQ(r, NOCOPY_EPROTO);
+                CHECK_EQ(req.tag_kind, NC_WTAG_NONE);
+                if (short_of_kinds) {
+                    if (a.total != 0)
+                        fprintf(stderr, "argc %u, %zu bytes after the header, cut at %zu: "
+                                "%zu bytes allocated\n", argc, after, cut, a.total);
+                    CHECK_EQ(a.total, 0);
+                }
+                counted_free(&a);
+            }
+            free(b.p);
+        }
+    }
+
+    /* And the shortest whole requests: no argument ("i" and the tag), and 2
+     * []s, whose bodies are empty: their kinds are all they are. */
+    for (uint32_t argc = 0; argc <= 2; argc += 2) {
+        buf b = request(argc);
+        for (uint32_t k = 0; k < argc; k++)
+            arg(&b, 'n');
+        CHECK_EQ(b.n, NC_WIRE_HEADER_BYTES + 1 + argc + 8);
+        counted a = {0};
+        nocopy__wreq req;
+        CHECK_EQ(decode(&b, &req, &a), NOCOPY_OK);
+        CHECK_EQ(req.argc, argc);
+        CHECK_EQ(req.tag_int, 42);
+        for (uint32_t k = 0; k < argc; k++)
+            CHECK_EQ(((const nocopy__wire_node *)req.argv[k])->kind, NC_W_NIL);
+        counted_free(&a);
+        free(b.p);
+    }
     return 0;
 }

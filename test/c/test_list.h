@@ -62,6 +62,10 @@
     X(drv_wire_every_cut_decodes_as_one_segment)                               \
     X(drv_wire_leading_scalars_every_cut)                                      \
     X(drv_wire_tail_binary_in_a_later_entry)                                   \
+    X(drv_wire_int32)                                                          \
+    X(drv_wire_int32_truncated)                                                \
+    X(drv_wire_kinds_split_everywhere)                                         \
+    X(drv_wire_too_short_for_the_kinds)                                        \
     /* isolated backend, shared layer (test/c/test_iso_*.c) */                 \
     /* test_iso_region.c */                                                    \
     X(iso_region_sizes)                                                        \
