@@ -7,10 +7,16 @@
 %% compact header around them. The format is versioned and documented in one
 %% place, `docs/wire-format.md'; {@link nocopy_wire} is its encoder.
 %%
-%% The driver answers the calling process (not the port owner) with a real term:
+%% The driver answers the calling process (not the port owner) with a real
+%% term: for a call (an integer tag, {@link call/6} and the stubs)
 %% ```
-%% {nocopy_reply, Tag, {ok, Value}}
-%% {nocopy_reply, Tag, {'$nocopy_error', Reason, Cause}}
+%% {nocopy_reply, Tag, Value}
+%% {nocopy_error, Tag, {'$nocopy_error', Reason, Cause}}
+%% '''
+%% and for an {@link async_call/5} (a reference)
+%% ```
+%% {nocopy_reply, Ref, {ok, Value}}
+%% {nocopy_reply, Ref, {'$nocopy_error', Reason, Cause}}
 %% '''
 %% {@link call/6} returns `Value' or raises `error:{'$nocopy_error', Reason,
 %% Cause}', exactly what the NIF backend raises; the generated `NAME_drv'
@@ -31,7 +37,8 @@
 %% the call was answered.</li>
 %% <li>`timeout', `{general, Text}': no reply within the timeout. The call may
 %% still complete; its reply then arrives later as a stray
-%% `{nocopy_reply, _, _}' message, as with `gen_server:call/3' before OTP 24.</li>
+%% `{nocopy_reply, _, _}' or `{nocopy_error, _, _}' message, as with
+%% `gen_server:call/3' before OTP 24.</li>
 %% <li>`eoverload', `{general, Text}': the port's queue of calls waiting for a
 %% worker thread is full (see the `queue' and `queue_bytes' options).</li>
 %% <li>`eproto', `{general, Text}': the driver could not decode the request
@@ -256,8 +263,8 @@ call_request(Port, Driver, Tag, Request, Timeout) ->
     try erlang:port_command(Port, Request) of
         true ->
             receive
-                {nocopy_reply, Tag, {ok, Value}} -> Value;
-                {nocopy_reply, Tag, Error} -> reply(Error, Driver)
+                {nocopy_reply, Tag, Value} -> Value;
+                {nocopy_error, Tag, Error} -> reply(Error, Driver)
             after 0 ->
                 wait(Port, Driver, Tag, Timeout)
             end
@@ -314,18 +321,21 @@ wait(Port, Driver, Tag, infinity) ->
     case known(Port, Driver) of
         true ->
             receive
-                {nocopy_reply, Tag, Reply} -> reply(Reply, Driver)
+                {nocopy_reply, Tag, Value} -> Value;
+                {nocopy_error, Tag, Error} -> reply(Error, Driver)
             end;
         false ->
             receive
-                {nocopy_reply, Tag, Reply} -> reply(Reply, Driver)
+                {nocopy_reply, Tag, Value} -> Value;
+                {nocopy_error, Tag, Error} -> reply(Error, Driver)
             after ?UNWATCHED_MS ->
                 watch(Port, Driver, Tag, infinity, infinity)
             end
     end;
 wait(Port, Driver, Tag, Timeout) when Timeout > ?UNWATCHED_MS ->
     receive
-        {nocopy_reply, Tag, Reply} -> reply(Reply, Driver)
+        {nocopy_reply, Tag, Value} -> Value;
+        {nocopy_error, Tag, Error} -> reply(Error, Driver)
     after ?UNWATCHED_MS ->
         watch(Port, Driver, Tag, Timeout - ?UNWATCHED_MS, Timeout)
     end;
@@ -339,16 +349,20 @@ watch(Port, Driver, Tag, Left, Timeout) ->
     case runs(Port, Driver) of
         true ->
             receive
-                {nocopy_reply, Tag, Reply} ->
+                {nocopy_reply, Tag, Value} ->
                     erlang:demonitor(MRef, [flush]),
-                    reply(Reply, Driver);
+                    Value;
+                {nocopy_error, Tag, Error} ->
+                    erlang:demonitor(MRef, [flush]),
+                    reply(Error, Driver);
                 {'DOWN', MRef, port, _, Why} ->
                     down(Tag, Driver, Why)
             after Left ->
                 erlang:demonitor(MRef, [flush]),
                 %% The reply may have arrived with the timeout.
                 receive
-                    {nocopy_reply, Tag, Reply} -> reply(Reply, Driver)
+                    {nocopy_reply, Tag, Value} -> Value;
+                    {nocopy_error, Tag, Error} -> reply(Error, Driver)
                 after 0 ->
                     fail(timeout, "no reply within ~p ms", [Timeout])
                 end
@@ -358,7 +372,8 @@ watch(Port, Driver, Tag, Left, Timeout) ->
             %% any other port never will.
             erlang:demonitor(MRef, [flush]),
             receive
-                {nocopy_reply, Tag, Reply} -> reply(Reply, Driver)
+                {nocopy_reply, Tag, Value} -> Value;
+                {nocopy_error, Tag, Error} -> reply(Error, Driver)
             after 0 ->
                 fail_port(wrong_port_text(Other, Driver))
             end
@@ -401,14 +416,26 @@ runs(Port, Driver) ->
 wrong_port_text(Runs, Driver) ->
     iolist_to_binary(["the port runs ", Runs, ", not ", atom_to_binary(Driver, utf8)]).
 
-%% The port sent its reply, if any, before it went down.
+%% The port sent its reply, if any, before it went down: a call's (an
+%% integer tag) or an async call's (a reference, whose value is wrapped).
 -spec down(tag(), atom(), term()) -> term().
+down(Ref, Driver, Why) when is_reference(Ref) ->
+    receive
+        {nocopy_reply, Ref, Reply} -> reply(Reply, Driver)
+    after 0 ->
+        down(Why)
+    end;
 down(Tag, Driver, Why) ->
     receive
-        {nocopy_reply, Tag, Reply} -> reply(Reply, Driver)
+        {nocopy_reply, Tag, Value} -> Value;
+        {nocopy_error, Tag, Error} -> reply(Error, Driver)
     after 0 ->
-        fail(eclosed, "the port closed before replying (~0tp)", [Why])
+        down(Why)
     end.
+
+-spec down(term()) -> no_return().
+down(Why) ->
+    fail(eclosed, "the port closed before replying (~0tp)", [Why]).
 
 %% @doc Starts a call and returns at once. The reply arrives as the message
 %% `{nocopy_reply, Ref, Reply}'; collect it with {@link await/3}. `Ref' is also

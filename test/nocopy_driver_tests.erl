@@ -65,7 +65,7 @@ timeout_test_() ->
                                       end)),
             ok = nocopy_test_drv:gate_open(C),
             receive
-                {nocopy_reply, _, {ok, {released, _}}} -> ok
+                {nocopy_reply, _, {released, _}} -> ok
             after 10000 -> erlang:error(no_late_reply)
             end,
             gate_reset(C)

@@ -91,10 +91,15 @@ until_waiting(Pid) ->
                   end
           end).
 
-%% The raw reply of a raw request.
+%% The raw reply of a raw request, as {Tag, {ok, Value}} or {Tag, Error}: a
+%% call's reply (an integer tag) is {nocopy_reply, Tag, Value} or
+%% {nocopy_error, Tag, Error}, an async call's (a reference) or an untagged
+%% one {nocopy_reply, Tag, {ok, Value} | Error} (docs/wire-format.md).
 raw_reply() ->
     receive
-        {nocopy_reply, Tag, Reply} -> {Tag, Reply}
+        {nocopy_reply, Tag, Value} when is_integer(Tag) -> {Tag, {ok, Value}};
+        {nocopy_error, Tag, Error} when is_integer(Tag) -> {Tag, Error};
+        {nocopy_reply, Tag, Reply} when not is_integer(Tag) -> {Tag, Reply}
     after 5000 -> erlang:error(no_reply)
     end.
 

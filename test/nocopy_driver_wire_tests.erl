@@ -249,6 +249,27 @@ bad_iodata_test() ->
         ?assertEqual(1, nocopy_test_drv:echo_i64(P, 1))
     end).
 
+%% The reply's shapes (docs/wire-format.md, "Reply"): a call's (an integer
+%% tag) is flat, {nocopy_reply, Tag, Value} or {nocopy_error, Tag, Error};
+%% an async call's (a reference) wraps the value in {ok, _}, and its error is
+%% a nocopy_reply too.
+reply_shapes_test() ->
+    with_ports([[]], fun(P) ->
+        Req = fun(Tag, Args) -> nocopy_wire:request(P, fp(), Tag, index(echo_i64), Args) end,
+        Msg = fun() -> receive M -> M after 5000 -> no_reply end end,
+        true = erlang:port_command(P, Req(7, [42])),
+        ?assertEqual({nocopy_reply, 7, 42}, Msg()),
+        true = erlang:port_command(P, Req(8, [foo])),
+        ?assertMatch({nocopy_error, 8, {'$nocopy_error', badarg, {1, <<_/binary>>}}}, Msg()),
+        true = erlang:port_command(P, Req(9, [])),
+        ?assertMatch({nocopy_error, 9, {'$nocopy_error', eproto, {general, <<_/binary>>}}}, Msg()),
+        Ref = make_ref(),
+        true = erlang:port_command(P, Req(Ref, [42])),
+        ?assertEqual({nocopy_reply, Ref, {ok, 42}}, Msg()),
+        true = erlang:port_command(P, Req(Ref, [foo])),
+        ?assertMatch({nocopy_reply, Ref, {'$nocopy_error', badarg, {1, _}}}, Msg())
+    end).
+
 %% A request the encoder would not make but that is well formed: accepted.
 noncanonical_request_test() ->
     with_ports([[]], fun(P) ->

@@ -199,21 +199,21 @@ prop_wire_garbage({drv, _, PP} = B) ->
     ?FORALL(Req, oneof([binary(), mutated_request(B)]),
             begin
                 true = erlang:port_command(PP, Req),
-                Reply = receive {nocopy_reply, _, _} = R -> R after 10000 -> no_reply end,
-                Stray = receive {nocopy_reply, _, _} = S -> S after 0 -> none end,
+                Reply = reply_message(10000),
+                Stray = reply_message(0),
                 Alive = outcome(fun() -> p(B, echo, [ok]) end),
                 Good = case Reply of
-                           {nocopy_reply, _, {'$nocopy_error', eproto, {general, T}}} ->
+                           {_, {'$nocopy_error', eproto, {general, T}}} ->
                                is_binary(T);
-                           {nocopy_reply, _, {'$nocopy_error', badarg, {N, T}}}
+                           {_, {'$nocopy_error', badarg, {N, T}}}
                              when is_integer(N) ->
                                is_binary(T);
-                           {nocopy_reply, _, {'$nocopy_error', badarg, {wrong_port, Drv}}} ->
+                           {_, {'$nocopy_error', badarg, {wrong_port, Drv}}} ->
                                %% The damage hit the module's fingerprint.
                                Drv =:= <<"nocopy_prop_drv">>;
-                           {nocopy_reply, _, {'$nocopy_error', _, {general, T}}} ->
+                           {_, {'$nocopy_error', _, {general, T}}} ->
                                is_binary(T);
-                           {nocopy_reply, _, {ok, _}} -> true;
+                           {_, {ok, _}} -> true;
                            _ -> false
                        end,
                 ?WHENFAIL(io:format(user, "request ~P~n  reply ~P~n  stray ~P~n  alive ~P~n",
@@ -236,7 +236,10 @@ prop_wire_lies({drv, _, PP} = B) ->
                 Req = lying_request(Shape, Levels, Slack, Tag),
                 T0 = erlang:monotonic_time(millisecond),
                 true = erlang:port_command(PP, Req),
-                Reply = receive {nocopy_reply, Tag, R} -> R after 10000 -> no_reply end,
+                Reply = case reply_message(10000) of
+                            {Tag, R} -> R;
+                            Other -> Other
+                        end,
                 Ms = erlang:monotonic_time(millisecond) - T0,
                 Alive = outcome(fun() -> p(B, echo, [ok]) end),
                 Good = case {Shape, Reply} of
@@ -265,7 +268,7 @@ prop_wrong_port({drv, TP, _}) ->
                                    udp -> {ets:lookup_element(?REG, udp_port, 2), "udp_inet"}
                                end,
                 Out = outcome(fun() -> nocopy_prop_drv:echo_args4(Port, A, B, C, D) end),
-                Stray = receive {nocopy_reply, _, _} = S -> S after 0 -> none end,
+                Stray = reply_message(0),
                 receive {inet_reply, _, _} -> ok after 0 -> ok end,
                 Text = "the port runs " ++ Runs ++ ", not nocopy_prop_drv",
                 Good = case Out of
@@ -277,3 +280,19 @@ prop_wrong_port({drv, TP, _}) ->
                 ?WHENFAIL(io:format(user, "~p: ~P~n  stray ~P~n", [Which, Out, 12, Stray, 8]),
                           Good andalso Stray =:= none)
             end).
+
+%% The next driver reply within Ms, as {Tag, {ok, Value}} or {Tag, Error}
+%% whatever its shape (a call's, with an integer tag, is flat; an async or an
+%% untagged one is wrapped: docs/wire-format.md); no_reply, or none when Ms
+%% is 0, if there is none.
+reply_message(Ms) ->
+    receive
+        {nocopy_reply, Tag, Value} when is_integer(Tag) -> {Tag, {ok, Value}};
+        {nocopy_error, Tag, Error} when is_integer(Tag) -> {Tag, Error};
+        {nocopy_reply, Tag, Reply} when not is_integer(Tag) -> {Tag, Reply}
+    after Ms ->
+        case Ms of
+            0 -> none;
+            _ -> no_reply
+        end
+    end.

@@ -143,7 +143,7 @@ base(Id) -> Id.
 batch(nc_notimer, #{port := P, ctx := Ctx} = E, N, A) when N > 0 ->
     Tag = erlang:unique_integer(),
     true = erlang:port_command(P, nc_bench_drv:'$nocopy_request_seed_dirty'(P, Tag, Ctx, 1, A)),
-    receive {nocopy_reply, Tag, {ok, _}} -> ok end,
+    receive {nocopy_reply, Tag, _} -> ok end,
     batch(nc_notimer, E, N - 1, A);
 batch(hand_timer, #{port := P} = E, N, A) when N > 0 ->
     true = erlang:port_command(P, [<<2, 0:32, 1:32>>, A]),

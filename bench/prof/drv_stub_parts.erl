@@ -112,7 +112,7 @@ shape(raw, {P, Ctx, _, Msg}) ->
     Req = nc_bench_drv:'$nocopy_request_seed_calls'(P, T, Ctx, ?QOP, Msg),
     fun() ->
             erlang:port_command(P, Req),
-            receive {nocopy_reply, T, {ok, V}} -> V end
+            receive {nocopy_reply, T, V} -> V end
     end.
 
 %% F called inside a frame that looks at its result, as the stub's try keeps one.

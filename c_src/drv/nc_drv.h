@@ -46,7 +46,7 @@ typedef struct nc_drv_global {
     int atoms_ready;                        /* set once under atoms_mu, then read-only */
     ErlDrvTermData *mod_atoms;              /* by nocopy_atom index */
     ErlDrvTermData builtin[NOCOPY_ATOM_BUILTIN_COUNT];   /* by -a - 1 */
-    ErlDrvTermData am_reply, am_error_tag, am_general, am_handle, am_wrong_port;
+    ErlDrvTermData am_reply, am_error_reply, am_error_tag, am_general, am_handle, am_wrong_port;
     ErlDrvTermData am_reason[NC_REASON_COUNT];           /* nocopy__reason_index() */
 } nc_drv_global;
 

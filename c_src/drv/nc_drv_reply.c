@@ -7,8 +7,15 @@
  * erl_drv_send_term to the process that called (the caller receives a real
  * term; nothing is unpacked in Erlang):
  *
- *     {nocopy_reply, Tag, {ok, Value}}
- *     {nocopy_reply, Tag, {'$nocopy_error', Reason, Cause}}
+ *     {nocopy_reply, Tag, Value}                            a sync call's (integer Tag)
+ *     {nocopy_error, Tag, {'$nocopy_error', Reason, Cause}}
+ *     {nocopy_reply, Ref, {ok, Value}}                      an async call's (reference),
+ *     {nocopy_reply, Ref, {'$nocopy_error', Reason, Cause}} or no tag (undefined)
+ *
+ * A sync call's value is not wrapped: its reply is the smallest message that
+ * says which call it answers and how it went (three words of garbage less a
+ * call than {ok, Value} inside), and only nocopy_port receives it. An async
+ * call's shape is the one users receive (nocopy_port:async_call/5).
  *
  * Binaries: a result buffer, a slice of an input and a kept binary all go as
  * ERL_DRV_BINARY, so the runtime references the driver binary (no copy above
@@ -61,15 +68,16 @@ static ErlDrvTermData *put_tag(ErlDrvTermData *s, const nocopy__wreq *req,
     return s;
 }
 
-/* {nocopy_reply, Tag, {'$nocopy_error', Reason, {Where, Text}}}, Where an
- * atom, or the argument number when `where` is 0. */
+/* {nocopy_error, Tag, {'$nocopy_error', Reason, {Where, Text}}} for an
+ * integer tag, {nocopy_reply, Tag, ...} for any other; Where an atom, or the
+ * argument number when `where` is 0. */
 static int send_error_cause(nc_drv_port *dp, ErlDrvTermData to, const nocopy__wreq *req,
                             ErlDrvSInt64 *tag_int, int status, ErlDrvTermData where,
                             unsigned argno, const char *text)
 {
     ErlDrvTermData spec[32], *s = spec;
     *s++ = ERL_DRV_ATOM;
-    *s++ = nocopy__drv.am_reply;
+    *s++ = req->tag_kind == NC_WTAG_INT ? nocopy__drv.am_error_reply : nocopy__drv.am_reply;
     s = put_tag(s, req, tag_int);
     *s++ = ERL_DRV_ATOM;
     *s++ = nocopy__drv.am_error_tag;
@@ -182,15 +190,20 @@ static ErlDrvTermData *put_agg(ErlDrvTermData *s, const nc_drv_call *call,
     return s;
 }
 
-/* {nocopy_reply, Tag, {ok, Value}}. A range is wrapped in place: the head
- * goes in the entries before it (there are NC_DRV_SPEC_HEAD at least), the
- * tail over whatever was made after it. An nc_drv_agg is written out into
- * a spec of its own. */
+/* {nocopy_reply, Tag, Value} for an integer tag, {nocopy_reply, Tag, {ok,
+ * Value}} for a reference. A range is wrapped in place: the head goes in the
+ * entries before it (there are NC_DRV_SPEC_HEAD at least), the tail over
+ * whatever was made after it. An nc_drv_agg is written out into a spec of
+ * its own. */
 static int send_result(nc_drv_call *call)
 {
     nocopy_call *c = &call->base;
     nocopy_value v = c->result;
-    size_t nhead = call->req.tag_kind == NC_WTAG_REF ? 7 : 6;   /* put_tag: 3 or 2 */
+    int wrapped = call->req.tag_kind != NC_WTAG_INT;
+    /* The reply atom, the tag (put_tag: 2 entries, or 3 for a reference) and
+     * for a wrapped value the ok atom; the tail: the tuples' entries. */
+    size_t nhead = 2 + (call->req.tag_kind == NC_WTAG_REF ? 3 : 2) + (wrapped ? 2 : 0);
+    size_t ntail = wrapped ? 4 : 2;
     size_t len = nc_drv_val_spec(v);
     ErlDrvTermData *spec, *s;
     if (nc_drv_is_range(v)) {
@@ -198,7 +211,7 @@ static int send_result(nc_drv_call *call)
         if (start < NC_DRV_SPEC_HEAD || start > call->spec_used || len > call->spec_used - start)
             return -1;                 /* not a value of this call */
         call->spec_used = start + len;
-        if (!(s = nc_drv_spec_room(c, 4)))
+        if (!(s = nc_drv_spec_room(c, ntail)))
             return -2;
         spec = call->spec + start - nhead;
     } else {
@@ -206,23 +219,27 @@ static int send_result(nc_drv_call *call)
         emit_frame small[16], *stack = small;
         if (g->depth > 16 && !(stack = nocopy__arena_alloc(&c->arena, g->depth * sizeof *stack)))
             return -2;
-        if (!(spec = nocopy__arena_alloc(&c->arena, (nhead + len + 4) * sizeof *spec)))
+        if (!(spec = nocopy__arena_alloc(&c->arena, (nhead + len + ntail) * sizeof *spec)))
             return -2;
         if (!(s = put_agg(spec + nhead, call, g, stack)))
             return -1;
     }
+    if (wrapped) {
+        *s++ = ERL_DRV_TUPLE;
+        *s++ = 2;
+    }
     s[0] = ERL_DRV_TUPLE;
-    s[1] = 2;
-    s[2] = ERL_DRV_TUPLE;
-    s[3] = 3;
+    s[1] = 3;
     ErlDrvTermData *h = spec;
     *h++ = ERL_DRV_ATOM;
     *h++ = nocopy__drv.am_reply;
     h = put_tag(h, &call->req, &call->tag_int);
-    *h++ = ERL_DRV_ATOM;
-    *h++ = nocopy__drv.builtin[-NOCOPY_ATOM_OK - 1];
+    if (wrapped) {
+        *h++ = ERL_DRV_ATOM;
+        *h++ = nocopy__drv.builtin[-NOCOPY_ATOM_OK - 1];
+    }
     return erl_drv_send_term(call->dp->port_term, call->caller, spec,
-                             (int)(nhead + len + 4));
+                             (int)(nhead + len + ntail));
 }
 
 int nocopy__drv_send_outcome(nc_drv_call *call, int status)

@@ -85,6 +85,7 @@ int nocopy__drv_atoms_init(void)
             nocopy__drv.mod_atoms[i] =
                 mk_atom(nocopy__drv.names[NOCOPY_ATOM_BUILTIN_COUNT + i].name);
         nocopy__drv.am_reply = mk_atom("nocopy_reply");
+        nocopy__drv.am_error_reply = mk_atom("nocopy_error");
         nocopy__drv.am_error_tag = mk_atom(NC_ATOM_ERROR_TAG);
         nocopy__drv.am_general = mk_atom(NC_ATOM_GENERAL);
         nocopy__drv.am_handle = mk_atom("$nocopy_handle");
