@@ -220,7 +220,17 @@ encoder(Name, FunIndex, Kinds, Comment, Tail) ->
     Lets = [["{", kind_var(V), ", ", body_var(V), "} = nocopy_wire:arg(", V, ", P),\n    "]
             || {other, V} <- Final],
     Elems = elements(Final, [Header], []),
+    %% A last binary is the list's tail (iodata allows it); dialyzer's style
+    %% check of improper lists is off for this function only.
+    Improper = case lists:last([{none, ""} | Final]) of
+                   {binary_tail, _} ->
+                       ["-dialyzer({no_improper_lists, ", Name, "/",
+                        integer_to_list(Arity + 2), "}).\n"];
+                   _ ->
+                       []
+               end,
     ["%% ", Comment, "\n",
+     Improper,
      Name, "(", join([P, "T" | Pats], ", "), ")\n",
      "  when ", join(Guards, ",\n       "), " ->\n",
      "    ", Lets, sized(Final, Elems, Fallback), ";\n",
