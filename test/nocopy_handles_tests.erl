@@ -53,6 +53,18 @@ both(B) ->
               nc_assert_badarg(B, use_handle, [P], 1,
                                {prefix, "expected a counter handle, not a handle of type plain, got: "})
       end},
+     {nc_title(B, "a handle closed and swept out of the table during a call stays the call's"),
+      fun() ->
+              P = call(B, new_plain_handle, []),
+              ?assertEqual(1, call(B, use_plain, [P])),
+              %% 300 new handles in the same call: the driver's table grows
+              %% and sweeps destroyed handles (P among them) several times.
+              {Intact, Made} = call(B, close_plain_churn, [P, 300]),
+              ?assert(Intact),
+              ?assertEqual(300, length(lists:usort(Made))),
+              nc_assert_badarg(B, use_plain, [P], 1, "the plain handle is closed"),
+              ?assertEqual([0], lists:usort([call(B, use_plain, [M]) || M <- Made]))
+      end},
      {nc_title(B, "a handle's object is aligned to 8 bytes, as documented"),
       ?_assertEqual([0], lists:usort(call(B, handle_misalignment, [256])))},
      {nc_title(B, "nocopy_handle_close(NULL) is refused"),

@@ -121,6 +121,8 @@ static inline nocopy__handle *nc_drv_clear_slot(nc_drv_htable *t, uint32_t i)
 static inline uint32_t nc_drv_sweep(nc_drv_htable *t)
 {
     uint32_t freed = 0;
+    if (t->pinned)
+        return 0;                      /* a running call peeked at them */
     for (uint32_t i = 0; i < t->cap; i++) {
         nocopy__handle *h = t->slots[i].h;
         if (h && (atomic_load(&h->state) & NC_HANDLE_DESTROYED)) {

@@ -75,6 +75,10 @@ typedef struct nc_drv_htable {
     nc_drv_handle_slot *slots;
     uint32_t cap, live, free_head;
     int closed;
+    /* An inline call holds handles of this table without references
+     * (nocopy__drv_htable_peek): until it ends, a sweep frees no slot, so
+     * what the table holds outlives the call. The port lock's. */
+    int pinned;
 } nc_drv_htable;
 
 int nocopy__drv_htable_init(nc_drv_htable *t);
@@ -93,6 +97,11 @@ void nocopy__drv_htable_destroy(nc_drv_htable *t);
  * (the scheduler, holding the port lock, with no call on the port's workers:
  * nc_drv_pool's `outstanding` is 0), so the table's mutex is not taken. */
 nocopy__handle *nocopy__drv_htable_lookup(nc_drv_htable *t, uint64_t id, int alone);
+/* The same without a reference, for a call that runs inline while no call
+ * is on the port's workers: the table's own reference keeps the handle, since
+ * nothing can drop it until the call ends (a sweep skips a pinned table; the
+ * caller sets t->pinned). Tombstones as above. */
+nocopy__handle *nocopy__drv_htable_peek(nc_drv_htable *t, uint64_t id);
 /* Undoes an insert whose reply never reached Erlang. */
 void nocopy__drv_htable_remove(nc_drv_htable *t, uint64_t id, nocopy__handle *h);
 int nocopy__drv_is_tombstone(const nocopy__handle *h);
@@ -309,6 +318,8 @@ typedef struct nc_drv_call {
     ErlDrvBinary **keeps;                   /* queued calls: binv refs, in dec */
     size_t nkeeps;
     int heap;                               /* allocated by outputv, freed at end */
+    int pinned;                             /* its handles are peeked, not
+                                             * kept (resolve_handles) */
     struct nc_drv_call *next;               /* pool queue link */
 } nc_drv_call;
 

@@ -14,6 +14,13 @@ static void end_handles(nc_drv_call *call)
 {
     if (call->base.borrow1 || call->base.borrows)
         nocopy__call_end_borrows(&call->base);
+    if (call->pinned) {
+        /* Peeked, not kept (resolve_handles): the table lets go instead. */
+        call->pinned = 0;
+        call->dp->handles.pinned = 0;
+        call->req.handles = NULL;
+        return;
+    }
     for (nocopy__wire_node *n = call->req.handles; n; n = n->v.handle.next)
         if (n->v.handle.obj) {
             if (!nocopy__drv_is_tombstone(n->v.handle.obj))

@@ -85,10 +85,14 @@ int nocopy__drv_htable_init(nc_drv_htable *t)
     t->cap = t->live = 0;
     t->free_head = NC_DRV_NO_SLOT;
     t->closed = 0;
+    t->pinned = 0;
     return t->mu ? 0 : -1;
 }
 
-nocopy__handle *nocopy__drv_htable_lookup(nc_drv_htable *t, uint64_t id, int alone)
+/* The handle for id, with a reference for the call when `keep`, else the
+ * tombstone of its type (NULL: no such type). Without the table's mutex when
+ * `alone`. A destroyed handle found here leaves the table. */
+static nocopy__handle *find(nc_drv_htable *t, uint64_t id, int alone, int keep)
 {
     uint32_t i = (uint32_t)(id & (NC_DRV_MAX_SLOTS - 1));
     unsigned type = (unsigned)((id >> NC_DRV_SLOT_BITS) & ((1u << NC_DRV_TYPE_BITS) - 1));
@@ -103,7 +107,7 @@ nocopy__handle *nocopy__drv_htable_lookup(nc_drv_htable *t, uint64_t id, int alo
         if (atomic_load(&h->state) & NC_HANDLE_DESTROYED) {
             dead = nc_drv_clear_slot(t, i);
             h = NULL;
-        } else {
+        } else if (keep) {
             nocopy__be_handle_keep(h);   /* for the call; released at its end */
         }
     }
@@ -114,6 +118,16 @@ nocopy__handle *nocopy__drv_htable_lookup(nc_drv_htable *t, uint64_t id, int alo
     if (h)
         return h;
     return type < ntypes ? tombstones[type] : NULL;
+}
+
+nocopy__handle *nocopy__drv_htable_lookup(nc_drv_htable *t, uint64_t id, int alone)
+{
+    return find(t, id, alone, 1);
+}
+
+nocopy__handle *nocopy__drv_htable_peek(nc_drv_htable *t, uint64_t id)
+{
+    return find(t, id, 1, 0);
 }
 
 void nocopy__drv_htable_remove(nc_drv_htable *t, uint64_t id, nocopy__handle *h)

@@ -731,20 +731,23 @@ slow:
  * binary of the bytes left, that lie either in the rest of the current entry
  * (a small binary the runtime copied into its buffer) or as the whole of a
  * later entry (a referenced binary), with only empty entries between. Fills
- * n and moves the cursor as read_node() would; anything else (no bytes,
- * bytes that straddle entries) is left to read_node(), which reads it or
- * refuses it: -1, cursor unmoved. */
+ * n and moves the cursor as read_node() would (no bytes: <<>>, as view()
+ * reads it); bytes that straddle entries are left to read_node(), which
+ * refuses them: -1, cursor unmoved. */
 static int fast_tail_binary(cursor *c, decoder *d, nocopy__wire_node *n)
 {
     size_t len = cur_left(c);
     size_t si = c->si;
     const uint8_t *data;
-    if (len == 0)
-        return -1;
-    if (in_seg(c) > 0) {
+    void *binref;
+    if (len == 0) {
+        data = empty_payload;          /* as view() reads <<>> */
+        binref = NULL;
+    } else if (in_seg(c) > 0) {
         if (in_seg(c) != len)
             return -1;
         data = c->p;
+        binref = c->segs[si].binref;
         c->p = c->end;
     } else {
         /* len > 0 bytes follow in later entries, so one of them has bytes. */
@@ -754,6 +757,7 @@ static int fast_tail_binary(cursor *c, decoder *d, nocopy__wire_node *n)
         if (c->segs[si].len != len)
             return -1;
         data = c->segs[si].base;
+        binref = c->segs[si].binref;
         c->si = si;
         c->p = c->end = data + len;
         c->rest = 0;
@@ -762,7 +766,7 @@ static int fast_tail_binary(cursor *c, decoder *d, nocopy__wire_node *n)
     n->arity = 0;
     n->v.bytes.data = data;
     n->v.bytes.len = len;
-    n->v.bytes.binref = c->segs[si].binref;
+    n->v.bytes.binref = binref;
     d->req->binary_bytes = d->req->binary_bytes + len < len ? UINT64_MAX
                                                             : d->req->binary_bytes + len;
     return NOCOPY_OK;

@@ -889,6 +889,36 @@ TEST(drv_wire_tail_binary_in_a_later_entry)
     return 0;
 }
 
+/* The fast loop's last binary with no bytes (<<>>): a binary of length 0,
+ * owned by nobody, whether the request ends in its entry or empty entries
+ * follow. */
+TEST(drv_wire_tail_binary_empty)
+{
+    buf b = request(2);
+    arg(&b, 'h');
+    put_be(&b, 3, 8);
+    arg(&b, 'B');
+    size_t head = b.n;
+    nocopy__wire_segment segs[3];
+    counted a = {0};
+    nocopy__wreq req;
+
+    size_t cuts[2][3] = {{head, 0, 0}, {0, head, 0}};
+    for (int k = 0; k < 2; k++) {
+        CHECK_EQ(decode_cut(&b, cuts[k], 3, segs, &req, &a), NOCOPY_OK);
+        const nocopy__wire_node *bin = (const nocopy__wire_node *)req.argv[1];
+        CHECK_EQ(bin->kind, NC_W_BINARY);
+        CHECK_EQ(bin->v.bytes.len, 0);
+        CHECK(bin->v.bytes.data != NULL);
+        CHECK(bin->v.bytes.binref == NULL);
+        CHECK_EQ(req.binary_bytes, 0);
+        CHECK_EQ(req.nodes, 2);
+        counted_free(&a);
+    }
+    free(b.p);
+    return 0;
+}
+
 /* ---- version 5: the kinds after the header, and "j" ---------------------------------- */
 
 /* An iodata node's bytes, gathered (its pieces are the segments'). */

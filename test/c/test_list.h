@@ -62,6 +62,7 @@
     X(drv_wire_every_cut_decodes_as_one_segment)                               \
     X(drv_wire_leading_scalars_every_cut)                                      \
     X(drv_wire_tail_binary_in_a_later_entry)                                   \
+    X(drv_wire_tail_binary_empty)                                              \
     X(drv_wire_int32)                                                          \
     X(drv_wire_int32_truncated)                                                \
     X(drv_wire_kinds_split_everywhere)                                         \

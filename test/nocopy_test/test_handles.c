@@ -234,6 +234,35 @@ int f_close_plain(nocopy_call *c)
     return nocopy_return(c, nocopy_make_atom(c, NOCOPY_ATOM_OK));
 }
 
+/* Closes H (a plain handle: destroyed at once, no destructor to wait for),
+ * then makes N new plain handles into the result, which grows the port's
+ * table and sweeps it, and then touches H's object again: the call still
+ * holds it. {Intact, Handles}: Intact is false if H's memory went away
+ * meanwhile (a new handle got its address, or its count changed). */
+int f_close_plain_churn(nocopy_call *c)
+{   /* (H, N) */
+    plain *p;
+    int64_t n;
+    TRY(nocopy_arg_handle(c, 0, &plain_type, (void **)&p));
+    TRY(nocopy_arg_int_range(c, 1, 0, 1024, &n));
+    int64_t uses = p->uses;
+    nocopy_handle_close(p);
+    nocopy_value made[1024];
+    bool reused = false;
+    for (int64_t i = 0; i < n; i++) {
+        plain *q = nocopy_handle_new(c, &plain_type);
+        if (!q)
+            return NOCOPY_ENOMEM;
+        reused |= q == p;
+        q->uses = -1;
+        made[i] = nocopy_make_handle(c, q);
+    }
+    bool intact = !reused && p->uses == uses;
+    p->uses++;                          /* a write, for the sanitizers */
+    return nocopy_return(c, nocopy_make_tuple(c, 2, (nocopy_value[]){
+        nocopy_make_bool(c, intact), nocopy_make_list(c, (size_t)n, made)}));
+}
+
 int f_new_unlisted_handle(nocopy_call *c)
 {   /* () */
     void *obj = nocopy_handle_new(c, &unlisted_type);

@@ -152,6 +152,7 @@ int f_new_other_handle(nocopy_call *c);
 int f_new_plain_handle(nocopy_call *c);
 int f_use_plain(nocopy_call *c);
 int f_close_plain(nocopy_call *c);
+int f_close_plain_churn(nocopy_call *c);
 int f_new_unlisted_handle(nocopy_call *c);
 int f_new_unreturned_handle(nocopy_call *c);
 int f_new_handle_pair(nocopy_call *c);
