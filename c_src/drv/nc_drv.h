@@ -355,15 +355,17 @@ void nocopy__drv_call_discard(nc_drv_call *call);
  * table stay there. Any thread. */
 void nocopy__drv_call_release(nc_drv_call *call, int committed);
 
-/* Sends {nocopy_reply, Tag, {'$nocopy_error', Reason, Cause}}. Any thread. */
+/* Sends {nocopy_error, Tag, {'$nocopy_error', Reason, Cause}} (an integer tag;
+ * {nocopy_reply, ...} for any other). Any thread. Cold, as every failure
+ * path: the compiler keeps them out of the calls' hot code. */
 int nocopy__drv_send_error(nc_drv_port *dp, ErlDrvTermData to, const nocopy__wreq *req,
                            ErlDrvSInt64 *tag_int, int status, unsigned argno,
-                           const char *text);
-/* Sends {nocopy_reply, Tag, {'$nocopy_error', badarg, {wrong_port, Name}}},
+                           const char *text) __attribute__((cold));
+/* Sends {nocopy_error, Tag, {'$nocopy_error', badarg, {wrong_port, Name}}},
  * Name this driver's name: the request was made for another module. The
  * client turns it into an error about its port argument. Any thread. */
 int nocopy__drv_send_wrong_port(nc_drv_port *dp, ErlDrvTermData to, const nocopy__wreq *req,
-                                ErlDrvSInt64 *tag_int);
+                                ErlDrvSInt64 *tag_int) __attribute__((cold));
 /* Sends the call's outcome (result or recorded error). 1: delivered. */
 int nocopy__drv_send_outcome(nc_drv_call *call, int status);
 /* Frees the binary references the result holds. */

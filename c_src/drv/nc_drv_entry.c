@@ -187,7 +187,7 @@ static int measured_to_worker(nc_drv_call *call, const nocopy_func *f)
 }
 
 static void reject(nc_drv_call *call, int status, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4), cold));
 
 static void reject(nc_drv_call *call, int status, const char *fmt, ...)
 {

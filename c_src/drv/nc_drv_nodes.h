@@ -32,8 +32,11 @@
 
 /* Makes room for k more entries: a buffer twice as large in the arena (the
  * old one stays where it is, the call or the arena, until the call ends).
- * NULL: no memory or too large, with the call's error set. */
-static inline ErlDrvTermData *nocopy__drv_spec_grow(nocopy_call *c, size_t k)
+ * NULL: no memory or too large, with the call's error set. Out of line and
+ * cold: a result that outgrows the call's inline entries grows a few times
+ * at most, and the builders inlined into every wrapped function stay small. */
+__attribute__((cold, noinline)) static ErlDrvTermData *nocopy__drv_spec_grow(nocopy_call *c,
+                                                                             size_t k)
 {
     nc_drv_call *dc = DRV_CALL(c);
     size_t used = dc->spec_used;
