@@ -77,7 +77,8 @@ typedef struct nc_drv_htable {
     int closed;
     /* An inline call holds handles of this table without references
      * (nocopy__drv_htable_peek): until it ends, a sweep frees no slot, so
-     * what the table holds outlives the call. The port lock's. */
+     * what the table holds outlives the call (a table full at NC_DRV_MAX_SLOTS
+ * then refuses a new handle rather than sweep). The port lock's. */
     int pinned;
 } nc_drv_htable;
 
