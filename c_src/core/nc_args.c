@@ -13,21 +13,27 @@ static const char *article(const char *name)
     return name && strchr("aeiouAEIOU", name[0]) && name[0] ? "an" : "a";
 }
 
-NC_COLD static int bad(nocopy_call *c, nocopy_term t, const char *expected)
+/* The reporters below record why an argument was refused and return nothing:
+ * the readers return the status as a constant (BADARG(...)), so the compiler
+ * sees that a reader returning NOCOPY_OK set its out-parameter. */
+NC_COLD static void bad(nocopy_call *c, nocopy_term t, const char *expected)
 {
-    return nocopy__fail(c, NOCOPY_EBADARG, t.argno, "expected %s", expected);
+    nocopy__fail(c, NOCOPY_EBADARG, t.argno, "expected %s", expected);
 }
+#define BADARG(report) ((report), NOCOPY_EBADARG)
 
-NC_COLD static int invalid_term(nocopy_call *c)
+NC_COLD static void invalid_term(nocopy_call *c)
 {
-    return nocopy__fail(c, NOCOPY_EINTERNAL, 0,
-                        "an invalid term was read (argument index out of range?)");
+    nocopy__fail(c, NOCOPY_EINTERNAL, 0,
+                 "an invalid term was read (argument index out of range?)");
 }
 
 #define CHECK_TERM(c, t)       \
     do {                       \
-        if (!NC_LIKELY((t).raw != 0)) \
-            return invalid_term(c); \
+        if (!NC_LIKELY((t).raw != 0)) { \
+            invalid_term(c);   \
+            return NOCOPY_EINTERNAL; \
+        }                      \
     } while (0)
 
 NC_HOT nocopy_term nocopy_arg(nocopy_call *call, unsigned index)
@@ -52,9 +58,9 @@ nocopy_type nocopy_term_type(nocopy_call *call, nocopy_term t)
     return nocopy__be_type(call, t.raw);
 }
 
-NC_COLD static int bad_i64(nocopy_call *c, nocopy_term t, int why)
+NC_COLD static void bad_i64(nocopy_call *c, nocopy_term t, int why)
 {
-    return bad(c, t, why == NC_GET_RANGE ? "an integer that fits in 64 bits (signed)"
+    bad(c, t, why == NC_GET_RANGE ? "an integer that fits in 64 bits (signed)"
                                          : "an integer");
 }
 
@@ -62,12 +68,12 @@ NC_HOT int nocopy_term_i64(nocopy_call *c, nocopy_term t, int64_t *out)
 {
     CHECK_TERM(c, t);
     int r = nocopy__be_get_i64(c, t.raw, out);
-    return NC_LIKELY(r == NC_GET_OK) ? NOCOPY_OK : bad_i64(c, t, r);
+    return NC_LIKELY(r == NC_GET_OK) ? NOCOPY_OK : BADARG(bad_i64(c, t, r));
 }
 
-NC_COLD static int bad_u64(nocopy_call *c, nocopy_term t, int why)
+NC_COLD static void bad_u64(nocopy_call *c, nocopy_term t, int why)
 {
-    return bad(c, t, why == NC_GET_RANGE ? "a non-negative integer below 2^64"
+    bad(c, t, why == NC_GET_RANGE ? "a non-negative integer below 2^64"
                                          : "a non-negative integer");
 }
 
@@ -75,12 +81,12 @@ NC_HOT int nocopy_term_u64(nocopy_call *c, nocopy_term t, uint64_t *out)
 {
     CHECK_TERM(c, t);
     int r = nocopy__be_get_u64(c, t.raw, out);
-    return NC_LIKELY(r == NC_GET_OK) ? NOCOPY_OK : bad_u64(c, t, r);
+    return NC_LIKELY(r == NC_GET_OK) ? NOCOPY_OK : BADARG(bad_u64(c, t, r));
 }
 
-NC_COLD static int bad_size(nocopy_call *c, nocopy_term t, int why)
+NC_COLD static void bad_size(nocopy_call *c, nocopy_term t, int why)
 {
-    return bad(c, t, why == NC_GET_TYPE ? "a size (a non-negative integer)"
+    bad(c, t, why == NC_GET_TYPE ? "a size (a non-negative integer)"
                                         : "a size (a non-negative integer that fits size_t)");
 }
 
@@ -93,14 +99,14 @@ NC_HOT int nocopy_term_size(nocopy_call *c, nocopy_term t, size_t *out)
         *out = (size_t)v;
         return NOCOPY_OK;
     }
-    return bad_size(c, t, r == NC_GET_OK ? NC_GET_RANGE : r);
+    return BADARG(bad_size(c, t, r == NC_GET_OK ? NC_GET_RANGE : r));
 }
 
-NC_COLD static int bad_range(nocopy_call *c, nocopy_term t, int64_t min, int64_t max)
+NC_COLD static void bad_range(nocopy_call *c, nocopy_term t, int64_t min, int64_t max)
 {
     char what[96];
     snprintf(what, sizeof what, "an integer in %" PRId64 "..%" PRId64, min, max);
-    return bad(c, t, what);
+    bad(c, t, what);
 }
 
 NC_HOT int nocopy_term_int_range(nocopy_call *c, nocopy_term t, int64_t min, int64_t max,
@@ -112,7 +118,7 @@ NC_HOT int nocopy_term_int_range(nocopy_call *c, nocopy_term t, int64_t min, int
         *out = v;
         return NOCOPY_OK;
     }
-    return bad_range(c, t, min, max);
+    return BADARG(bad_range(c, t, min, max));
 }
 
 NC_HOT int nocopy_term_double(nocopy_call *c, nocopy_term t, double *out)
@@ -120,7 +126,7 @@ NC_HOT int nocopy_term_double(nocopy_call *c, nocopy_term t, double *out)
     CHECK_TERM(c, t);
     if (nocopy__be_get_double(c, t.raw, out) == NC_GET_OK)
         return NOCOPY_OK;
-    return bad(c, t, "a float");
+    return BADARG(bad(c, t, "a float"));
 }
 
 NC_HOT int nocopy_term_bool(nocopy_call *c, nocopy_term t, int *out)
@@ -132,11 +138,11 @@ NC_HOT int nocopy_term_bool(nocopy_call *c, nocopy_term t, int *out)
         *out = (a == NOCOPY_ATOM_TRUE);
         return NOCOPY_OK;
     }
-    return bad(c, t, "a boolean");
+    return BADARG(bad(c, t, "a boolean"));
 }
 
 /* Names the accepted atoms, whole names only, as many as fit. */
-NC_COLD static int bad_atom(nocopy_call *c, nocopy_term t, int why)
+NC_COLD static void bad_atom(nocopy_call *c, nocopy_term t, int why)
 {
     switch (why) {
     case NC_GET_UNKNOWN: {
@@ -154,11 +160,12 @@ NC_COLD static int bad_atom(nocopy_call *c, nocopy_term t, int why)
                                      c->mod->atoms[i]);
         }
         list[used] = '\0';
-        return nocopy__fail(c, NOCOPY_EBADARG, t.argno, "expected one of the atoms %s",
-                            n ? list : "(none)");
+        nocopy__fail(c, NOCOPY_EBADARG, t.argno, "expected one of the atoms %s",
+                     n ? list : "(none)");
+        break;
     }
     default:
-        return bad(c, t, "an atom");
+        bad(c, t, "an atom");
     }
 }
 
@@ -166,7 +173,7 @@ NC_HOT int nocopy_term_atom(nocopy_call *c, nocopy_term t, nocopy_atom *out)
 {
     CHECK_TERM(c, t);
     int r = nocopy__be_get_atom(c, t.raw, out);
-    return NC_LIKELY(r == NC_GET_OK) ? NOCOPY_OK : bad_atom(c, t, r);
+    return NC_LIKELY(r == NC_GET_OK) ? NOCOPY_OK : BADARG(bad_atom(c, t, r));
 }
 
 NC_HOT int nocopy_term_bytes(nocopy_call *c, nocopy_term t, nocopy_bytes *out)
@@ -184,7 +191,7 @@ NC_HOT int nocopy_term_bytes(nocopy_call *c, nocopy_term t, nocopy_bytes *out)
     }
     /* A bitstring with trailing bits is "not a binary" too; the got: part of the
      * Erlang message shows which. */
-    return bad(c, t, "a binary");
+    return BADARG(bad(c, t, "a binary"));
 }
 
 static int tuple_elems(nocopy_term t, unsigned n, const uintptr_t *raw,
@@ -205,7 +212,7 @@ int nocopy_term_tuple(nocopy_call *c, nocopy_term t, unsigned arity, nocopy_term
     if (nocopy__be_get_tuple(c, t.raw, &n, &raw) != NC_GET_OK || n != arity) {
         char what[48];
         snprintf(what, sizeof what, "a tuple of size %u", arity);
-        return bad(c, t, what);
+        return BADARG(bad(c, t, what));
     }
     return tuple_elems(t, n, raw, elems);
 }
@@ -217,7 +224,7 @@ int nocopy_term_tuple_any(nocopy_call *c, nocopy_term t, unsigned *arity,
     unsigned n;
     const uintptr_t *raw;
     if (nocopy__be_get_tuple(c, t.raw, &n, &raw) != NC_GET_OK)
-        return bad(c, t, "a tuple");
+        return BADARG(bad(c, t, "a tuple"));
     nocopy_term *out = nocopy__arena_alloc(&c->arena, (n ? n : 1) * sizeof *out);
     if (!out)
         return nocopy__fail(c, NOCOPY_ENOMEM, 0, "out of memory reading a tuple");
@@ -235,7 +242,7 @@ int nocopy_term_list(nocopy_call *c, nocopy_term t, size_t *len, const nocopy_te
     while (nocopy__be_get_list_cell(c, tail, &head, &tail) == NC_GET_OK)
         n++;
     if (nocopy__be_type(c, tail) != NOCOPY_T_NIL)
-        return bad(c, t, "a proper list");
+        return BADARG(bad(c, t, "a proper list"));
     if (n > SIZE_MAX / sizeof(nocopy_term))
         return nocopy__fail(c, NOCOPY_ENOMEM, 0, "list too long");
     nocopy_term *out = nocopy__arena_alloc(&c->arena, (n ? n : 1) * sizeof *out);
@@ -254,17 +261,18 @@ int nocopy_term_list(nocopy_call *c, nocopy_term t, size_t *len, const nocopy_te
 
 /* Why handle argument t was refused: not a handle (h NULL), a handle of
  * another type, or a closed one. */
-NC_COLD static int bad_handle(nocopy_call *c, nocopy_term t, const nocopy_handle_type *type,
-                              const nocopy__handle *h)
+NC_COLD static void bad_handle(nocopy_call *c, nocopy_term t, const nocopy_handle_type *type,
+                               const nocopy__handle *h)
 {
     if (!h)
-        return nocopy__fail(c, NOCOPY_EBADARG, t.argno, "expected %s %s handle",
-                            article(type->name), type->name);
-    if (h->type != type)
-        return nocopy__fail(c, NOCOPY_EBADARG, t.argno,
-                            "expected %s %s handle, not a handle of type %s", article(type->name),
-                            type->name, h->type->name);
-    return nocopy__fail(c, NOCOPY_EBADARG, t.argno, "the %s handle is closed", type->name);
+        nocopy__fail(c, NOCOPY_EBADARG, t.argno, "expected %s %s handle",
+                     article(type->name), type->name);
+    else if (h->type != type)
+        nocopy__fail(c, NOCOPY_EBADARG, t.argno,
+                     "expected %s %s handle, not a handle of type %s", article(type->name),
+                     type->name, h->type->name);
+    else
+        nocopy__fail(c, NOCOPY_EBADARG, t.argno, "the %s handle is closed", type->name);
 }
 
 /* The call's second and later borrowed handles: a list in its arena. */
@@ -289,7 +297,7 @@ __attribute__((noinline)) static int borrow(nocopy_call *c, nocopy_term t,
                                             void **obj)
 {
     if (!nocopy__handle_begin_use(h))
-        return bad_handle(c, t, type, h);
+        return BADARG(bad_handle(c, t, type, h));
     if (c->borrow1)
         return borrow_more(c, h, obj);
     c->borrow1 = h;
@@ -303,9 +311,9 @@ NC_HOT int nocopy_term_handle(nocopy_call *c, nocopy_term t, const nocopy_handle
     CHECK_TERM(c, t);
     nocopy__handle *h;
     if (!NC_LIKELY(nocopy__be_get_handle(c, t.raw, &h) == NC_GET_OK))
-        return bad_handle(c, t, type, NULL);
+        return BADARG(bad_handle(c, t, type, NULL));
     if (!NC_LIKELY(h->type == type))
-        return bad_handle(c, t, type, h);
+        return BADARG(bad_handle(c, t, type, h));
     unsigned s = atomic_load_explicit(&h->state, memory_order_acquire);
     if (type->dtor && !(s & NC_HANDLE_PINNED))
         return borrow(c, t, type, h, obj);
@@ -314,7 +322,7 @@ NC_HOT int nocopy_term_handle(nocopy_call *c, nocopy_term t, const nocopy_handle
      * checking "closed" is enough, no use count. (The memory itself is held
      * by the argument term, or by the driver's lookup, for the whole call.) */
     if (s & NC_HANDLE_CLOSED)
-        return bad_handle(c, t, type, h);
+        return BADARG(bad_handle(c, t, type, h));
     *obj = NC_HANDLE_OBJ(h);
     return NOCOPY_OK;
 }

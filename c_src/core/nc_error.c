@@ -5,7 +5,7 @@
 
 #include "nc_internal.h"
 
-int nocopy__fail(nocopy_call *c, int status, unsigned argno, const char *fmt, ...)
+void nocopy__record_error(nocopy_call *c, int status, unsigned argno, const char *fmt, ...)
 {
     /* The last error recorded wins: a function may probe an argument one way,
      * fail, and succeed another way; the error it finally returns is the one
@@ -16,7 +16,6 @@ int nocopy__fail(nocopy_call *c, int status, unsigned argno, const char *fmt, ..
     va_start(ap, fmt);
     vsnprintf(c->err_text, sizeof c->err_text, fmt, ap);
     va_end(ap);
-    return status;
 }
 
 /* Statuses are 0, -1, -2, ... without gaps, so -status indexes the table. */

@@ -194,9 +194,21 @@ static inline int nocopy__call_run_fn(nocopy_call *c, nocopy_fn fn)
 }
 
 /* Record an error (the last one recorded wins, see nc_error.c). argno is
- * 1-based, 0 when not about an argument. Returns `status`. */
-int nocopy__fail(nocopy_call *c, int status, unsigned argno, const char *fmt, ...)
+ * 1-based, 0 when not about an argument. nocopy__fail(...) evaluates to
+ * `status` itself (evaluated twice: pass a constant or a variable), not to
+ * the recorder's result: a reader that fails with `return nocopy__fail(c,
+ * NOCOPY_EBADARG, ...)` returns a constant the compiler sees, so it can prove
+ * that a reader returning NOCOPY_OK set its out-parameters, and the recorder
+ * can be cold (out of line, laid out apart) without false warnings in the
+ * caller. */
+NC_COLD void nocopy__record_error(nocopy_call *c, int status, unsigned argno,
+                                  const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
+#define nocopy__fail(c, status, argno, ...)                                    \
+    __extension__({                                                            \
+        nocopy__record_error((c), (status), (argno), __VA_ARGS__);             \
+        (status);                                                              \
+    })
 
 /* Format strings (nc_format.c): the checks and the paths that parse on
  * every call, which nc_format_site.c's per-site programs fall back on. */

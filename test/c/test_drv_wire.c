@@ -855,16 +855,25 @@ TEST(drv_wire_leading_scalars_every_cut)
     return 0;
 }
 
-/* The fast loop's last binary ("B"): in a later entry after empty ones it is
- * that entry, owner included; split over two entries it is refused as
- * straddling, at its first byte, as the general loop refuses it. */
-TEST(drv_wire_tail_binary_in_a_later_entry)
+/* A request of a handle (id 3) and a last binary ("B"), whose bytes begin at
+ * *head (the caller appends them). */
+static buf handle_and_tail_binary(size_t *head)
 {
     buf b = request(2);
     arg(&b, 'h');
     put_be(&b, 3, 8);
     arg(&b, 'B');
-    size_t head = b.n;
+    *head = b.n;
+    return b;
+}
+
+/* The fast loop's last binary ("B"): in a later entry after empty ones it is
+ * that entry, owner included; split over two entries it is refused as
+ * straddling, at its first byte, as the general loop refuses it. */
+TEST(drv_wire_tail_binary_in_a_later_entry)
+{
+    size_t head;
+    buf b = handle_and_tail_binary(&head);
     put(&b, "0123456789", 10);
     nocopy__wire_segment segs[4];
     counted a = {0};
@@ -894,11 +903,8 @@ TEST(drv_wire_tail_binary_in_a_later_entry)
  * follow. */
 TEST(drv_wire_tail_binary_empty)
 {
-    buf b = request(2);
-    arg(&b, 'h');
-    put_be(&b, 3, 8);
-    arg(&b, 'B');
-    size_t head = b.n;
+    size_t head;
+    buf b = handle_and_tail_binary(&head);
     nocopy__wire_segment segs[3];
     counted a = {0};
     nocopy__wreq req;
