@@ -88,10 +88,10 @@ NOCOPY_LTO ?= $(if $(filter 0,$(NOCOPY_CC_IS_CLANG)),-flto=auto -ffat-lto-object
 
 # Code layout of nocopy's own objects (GCC): no padding before jump targets
 # and loops. A driver call runs close to the instruction cache's size (the
-# runtime's code, the JIT's, nocopy's hot path): without the padding, nocopy's
-# hot code takes fewer cache lines, and callgrind's cache model counted a
-# quarter fewer instruction-cache misses per call (bench/README.md, session
-# 14). Your own sources keep your flags; NOCOPY_CODE_LAYOUT= turns it off.
+# runtime's code, the JIT's, nocopy's hot path), and the padding costs cache
+# lines and executed no-ops: without it a driver seed call ran about 250
+# fewer instructions in the whole VM (bench/README.md, session 14). Your own
+# sources keep your flags; NOCOPY_CODE_LAYOUT= turns it off.
 NOCOPY_CODE_LAYOUT ?= $(if $(filter 0,$(NOCOPY_CC_IS_CLANG)),-falign-jumps=1 -falign-loops=1 -falign-labels=1)
 
 # Compiler flags. User code sees include/ only (NOCOPY_USER_CFLAGS). nocopy's

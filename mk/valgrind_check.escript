@@ -139,12 +139,15 @@ origin_frames(Desc, DescFrames) ->
 %% needed heap, erts_gc_after_bif_call* (its static collector inlined): a
 %% request's small binary, read by the isolated backend's NIF, sat in such a
 %% heap (session 10: the same two reads, at the same offsets, with the CALL's
-%% buffer on the NIF's stack or on the heap).
+%% buffer on the NIF's stack or on the heap). A process spawned with a large
+%% min_heap_size still runs in the heap erl_create_process gave it (session
+%% 14: a NIF's error text copied into its heap binary, 7 KB below the top).
 process_heap(DescText, DescFrames) ->
     binary:match(DescText, <<"bytes inside a block of size">>) =/= nomatch
         andalso binary:match(DescText, <<"free'd">>) =:= nomatch
         andalso lists:any(fun(F) -> binary:match(F, [<<"erts_garbage_collect">>,
-                                                       <<"erts_gc_after_bif_call">>]) =/= nomatch
+                                                       <<"erts_gc_after_bif_call">>,
+                                                       <<"erl_create_process">>]) =/= nomatch
                           end, DescFrames).
 
 kind(<<"Invalid ", _/binary>>) -> access;
