@@ -9,7 +9,7 @@ set xtics ("0" 16, "64" 64, "256" 256, "4K" 4096, "64K" 65536, "1M" 1048576, "16
 set format y "%.0s%cs"
 set xlabel "payload size (bytes)"
 set ylabel "time per call (median)"
-set multiplot layout 2,2 title "nocopy benchmark: 2 CPUs Intel(R) Xeon(R) Processor, OTP 25 (full mode)"
+set multiplot layout 2,2 title "nocopy benchmark: 2 CPUs AMD EPYC, OTP 25 (full mode)"
 set title "identity"
 unset key
 plot 'latency_identity.dat' using 1:(column(2)*1e-9) with linespoints lc rgb "#7b2cbf" lw 3 dt 1 pt 1 title "nocopy NIF", \
