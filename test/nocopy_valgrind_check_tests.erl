@@ -42,6 +42,8 @@ cases() ->
       [nocopy_read() ++ gc_block("erts_gc_after_bif_call_lhf", "alloc'd")]},
      {"a read inside a live process heap (erts_garbage_collect_nobump): the runtime's", 0,
       [nocopy_read() ++ gc_block("erts_garbage_collect_nobump", "alloc'd")]},
+     {"a read inside a spawned process's first heap (erl_create_process): the runtime's", 0,
+      [nocopy_read() ++ gc_block("erl_create_process", "alloc'd")]},
      {"the same read in a freed process heap: nocopy's", 1,
       [nocopy_read() ++ gc_block("erts_gc_after_bif_call_lhf", "free'd")]},
      {"a read past a block nocopy allocated: nocopy's", 1,
