@@ -41,6 +41,7 @@ markdown(R) ->
      [io_lib:format("| ~ts | **~s** | ~ts |\n", [N, V, T])
       || #{name := N, verdict := V, text := T} <- maps:get(targets, R)],
      "\n",
+     missed_md([N || #{note := N} <- maps:get(targets, R)]),
      headline_md(Lat, Sizes),
      latency_md(Lat, Sizes, Avail, Cfg),
      ratio_md(Lat, Sizes),
@@ -49,6 +50,12 @@ markdown(R) ->
      gc_md(maps:get(gc_step, R), M, maps:get(gc_spawn_opt, R)),
      contenders_md(),
      skipped_md(Lat)].
+
+%% Why the missed targets are missed, where it is known.
+missed_md([]) -> [];
+missed_md(Notes) ->
+    ["Where a target is missed, the cost as profiled:\n\n",
+     [["- ", N, "\n"] || N <- Notes], "\n"].
 
 -define(HEADLINE, [{nc_nif, hand_nif}, {nc_nif_dirty, hand_nif_dirty}, {nc_drv, hand_drv},
                    {nc_drv_async, hand_drv_async}]).
