@@ -61,7 +61,7 @@ nocopy_type nocopy_term_type(nocopy_call *call, nocopy_term t)
 NC_COLD static void bad_i64(nocopy_call *c, nocopy_term t, int why)
 {
     bad(c, t, why == NC_GET_RANGE ? "an integer that fits in 64 bits (signed)"
-                                         : "an integer");
+                                  : "an integer");
 }
 
 NC_HOT int nocopy_term_i64(nocopy_call *c, nocopy_term t, int64_t *out)
@@ -74,7 +74,7 @@ NC_HOT int nocopy_term_i64(nocopy_call *c, nocopy_term t, int64_t *out)
 NC_COLD static void bad_u64(nocopy_call *c, nocopy_term t, int why)
 {
     bad(c, t, why == NC_GET_RANGE ? "a non-negative integer below 2^64"
-                                         : "a non-negative integer");
+                                  : "a non-negative integer");
 }
 
 NC_HOT int nocopy_term_u64(nocopy_call *c, nocopy_term t, uint64_t *out)
@@ -87,7 +87,7 @@ NC_HOT int nocopy_term_u64(nocopy_call *c, nocopy_term t, uint64_t *out)
 NC_COLD static void bad_size(nocopy_call *c, nocopy_term t, int why)
 {
     bad(c, t, why == NC_GET_TYPE ? "a size (a non-negative integer)"
-                                        : "a size (a non-negative integer that fits size_t)");
+                                 : "a size (a non-negative integer that fits size_t)");
 }
 
 NC_HOT int nocopy_term_size(nocopy_call *c, nocopy_term t, size_t *out)
