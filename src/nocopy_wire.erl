@@ -173,11 +173,12 @@ elems(_, _, _, _) -> [].
 %% clause for the kinds, with guards that check every assumption, builds the
 %% request with one binary construction per run of small fields, the fixed
 %% header and the kinds one constant run, each binary (and each iodata
-%% argument) its own iolist element; any other value (a tag outside the small
-%% range, an integer outside 32 bits, a handle of another port, a list that
-%% is no I/O list, ...) falls through to request/5 (request/6 when an
-%% argument is iodata). Both clauses make the same bytes
-%% (nocopy_driver_wire_tests compares them).
+%% argument) its own iolist element. When an integer argument does not fit
+%% 32 bits, a second clause of the same shape sends the integers in 64 bits
+%% ("i"). Any other value (a tag outside the small range, an integer outside
+%% 64 bits, a handle of another port, a list that is no I/O list, ...) falls
+%% through to request/5 (request/6 when an argument is iodata). Every clause
+%% makes the same bytes (nocopy_driver_wire_tests compares them).
 -spec encoder(iodata(), non_neg_integer(), [kind()], iodata()) -> iodata().
 encoder(Name, FunIndex, Kinds, Comment) ->
     encoder(Name, FunIndex, Kinds, Comment, false).
@@ -196,12 +197,7 @@ encoder(Name, FunIndex, Kinds, Comment, Tail) ->
             end || {K, V} <- Named],
     Range = fun(V, Min, Max) -> [V, " >= ", integer_to_list(Min), ", ", V, " =< ",
                                  integer_to_list(Max)] end,
-    Guards = [["is_integer(T), ", Range("T", ?NC_SMALL_MIN, ?NC_SMALL_MAX)] |
-              [guard(K, V, Range) || {K, V} <- Named, K =/= other]],
     Final = tail_last(Named, Tail),
-    Header = ["\"", ?NC_WIRE_MAGIC, "\", ", integer_to_list(?NC_WIRE_VERSION), ", ?FP:32, ",
-              integer_to_list(FunIndex), ":32, ", integer_to_list(Arity), ":32, ",
-              kind_segments(Final), ", T:64/signed"],
     %% P is used by handles' patterns, other terms' encoding and a measured
     %% I/O list's fallback.
     P = case [K || {K, _} <- Final, K =:= handle orelse K =:= other orelse K =:= iodata] of
@@ -216,10 +212,6 @@ encoder(Name, FunIndex, Kinds, Comment, Tail) ->
                    {false, false} -> [Generic, ")"];
                    {false, true} -> [Generic, ", ", KindList, ")"]
                end,
-    %% An argument of no specialised kind: its kind byte is computed.
-    Lets = [["{", kind_var(V), ", ", body_var(V), "} = nocopy_wire:arg(", V, ", P),\n    "]
-            || {other, V} <- Final],
-    Elems = elements(Final, [Header], []),
     %% A last binary is the list's tail (iodata allows it); dialyzer's style
     %% check of improper lists is off for this function only.
     Improper = case lists:last([{none, ""} | Final]) of
@@ -229,13 +221,52 @@ encoder(Name, FunIndex, Kinds, Comment, Tail) ->
                    _ ->
                        []
                end,
+    Clause = fun(Fin) ->
+                     Header = ["\"", ?NC_WIRE_MAGIC, "\", ",
+                               integer_to_list(?NC_WIRE_VERSION), ", ?FP:32, ",
+                               integer_to_list(FunIndex), ":32, ", integer_to_list(Arity),
+                               ":32, ", kind_segments(Fin), ", T:64/signed"],
+                     Guards = [["is_integer(T), ", Range("T", ?NC_SMALL_MIN, ?NC_SMALL_MAX)] |
+                               [guard(K, V, Range) || {K, V} <- Fin, K =/= other]],
+                     [Name, "(", join([P, "T" | Pats], ", "), ")\n",
+                      "  when ", join(Guards, ",\n       "), " ->\n",
+                      "    ", lets(Fin), sized(Fin, elements(Fin, [Header], []), Fallback),
+                      ";\n"]
+             end,
     ["%% ", Comment, "\n",
      Improper,
-     Name, "(", join([P, "T" | Pats], ", "), ")\n",
-     "  when ", join(Guards, ",\n       "), " ->\n",
-     "    ", Lets, sized(Final, Elems, Fallback), ";\n",
+     Clause(Final),
+     [Clause(Wide) || Wide <- [wide(Final)], Wide =/= Final],
      Name, "(", join(["P", "T" | Vars], ", "), ") ->\n",
      "    ", Fallback, ".\n\n"].
+
+%% The second clause's kinds, for integers outside 32 bits: an integer
+%% argument in 64 bits is sent as "i" (arg/2's encoding of such a value).
+%% With one integer argument the kind is constant: the first clause took
+%% every call whose integer fits 32 bits and whose other arguments pass the
+%% same guards, so here it does not fit. With more, each integer's kind is
+%% chosen by its value (int_wide). Without this clause such a call went to
+%% request/7, about ten times the time (bench/README.md, session 14).
+wide(Named) ->
+    case [V || {int, V} <- Named] of
+        [] -> Named;
+        [_] -> [case KV of {int, V} -> {int64, V}; _ -> KV end || KV <- Named];
+        _ -> [case KV of {int, V} -> {int_wide, V}; _ -> KV end || KV <- Named]
+    end.
+
+%% The bindings before the request: an unspecialised argument's kind byte
+%% and body (arg/2), an int_wide argument's kind byte and width by its value.
+lets(Named) ->
+    [case K of
+         other ->
+             ["{", kind_var(V), ", ", body_var(V), "} = nocopy_wire:arg(", V, ", P),\n    "];
+         int_wide ->
+             ["{", kind_var(V), ", ", width_var(V), "} = if ", V, " >= ",
+              integer_to_list(?NC_I32_MIN), ", ", V, " =< ", integer_to_list(?NC_I32_MAX),
+              " -> {$j, 32}; true -> {$i, 64} end,\n    "];
+         _ ->
+             []
+     end || {K, V} <- Named].
 
 %% With Tail, the last argument, if a binary or iodata, runs to the end of
 %% the request (kinds binary_tail, iodata_tail: no size).
@@ -269,6 +300,8 @@ kind_runs(Parts, Acc) ->
     kind_runs(Rest, [[$", [C || {char, C} <- Chars], $"] | Acc]).
 
 kind_byte(int) -> $j;
+kind_byte(int64) -> $i;
+kind_byte(int_wide) -> other;
 kind_byte(float) -> $f;
 kind_byte(handle) -> $h;
 kind_byte(binary) -> $b;
@@ -279,6 +312,7 @@ kind_byte(other) -> other.
 
 kind_var(V) -> ["K", V].
 body_var(V) -> ["B", V].
+width_var(V) -> ["W", V].
 
 %% The first clause's body: the request, once each iodata argument is
 %% measured (iolist_size/1 also checks that it is an I/O list: one that is
@@ -305,10 +339,14 @@ sized(Named, Elems, Fallback) ->
 size_var(V) -> ["Sz", V].
 
 guard(int, V, Range) -> ["is_integer(", V, "), ", Range(V, ?NC_I32_MIN, ?NC_I32_MAX)];
+guard(int64, V, Range) -> ["is_integer(", V, "), ", Range(V, ?NC_I64_MIN, ?NC_I64_MAX)];
+guard(int_wide, V, Range) -> ["is_integer(", V, "), ", Range(V, ?NC_I64_MIN, ?NC_I64_MAX)];
 guard(float, V, _) -> ["is_float(", V, ")"];
 guard(binary, V, _) -> ["is_binary(", V, ")"];
 guard(iodata, V, _) -> ["is_list(", V, ")"];
-guard(handle, V, Range) -> ["is_integer(", V, "), ", Range(V, 0, ?NC_SMALL_MAX)].
+guard(handle, V, Range) -> ["is_integer(", V, "), ", Range(V, 0, ?NC_SMALL_MAX)];
+guard(binary_tail, V, Range) -> guard(binary, V, Range);
+guard(iodata_tail, V, Range) -> guard(iodata, V, Range).
 
 %% The iolist's elements after the header: {bin, Segments} (one binary
 %% construction) or {expr, Text}. Each argument's body in order; fields
@@ -319,6 +357,8 @@ elements([], Cur, Acc) ->
 elements([{Kind, V} | Rest], Cur, Acc) ->
     case Kind of
         int -> elements(Rest, Cur ++ [[V, ":32/signed"]], Acc);
+        int64 -> elements(Rest, Cur ++ [[V, ":64/signed"]], Acc);
+        int_wide -> elements(Rest, Cur ++ [[V, ":", width_var(V), "/signed"]], Acc);
         float -> elements(Rest, Cur ++ [[V, ":64/float"]], Acc);
         handle -> elements(Rest, Cur ++ [[V, ":64"]], Acc);
         binary ->
