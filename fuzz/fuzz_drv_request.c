@@ -14,6 +14,9 @@
  *   - cutting never changes the outcome, except that a payload straddling a
  *     cut is refused (never copied): both decodes agree term for term (an
  *     iodata term by its bytes: its pieces are the cut's);
+ *   - the one-pass decode (nocopy__wire_decode_flat) of each cut either
+ *     declines or agrees term for term with the three steps, which must then
+ *     have succeeded too, within the same memory bound;
  *   - memory is linear in the request, success or failure: what the decoder
  *     asks of the allocator is at most NC_WIRE_TREE_BYTES_PER_BYTE bytes per
  *     request byte (+ NC_WIRE_TREE_BYTES_EXTRA), its own explicit stack at
@@ -310,6 +313,38 @@ static int decode_checked(const cut *c, block **mem, nocopy__wreq *req)
     return r;
 }
 
+/* The one-pass path on the same cut: it declines, or the three steps
+ * succeeded (r) and it decoded the same request. */
+static void flat_checked(const cut *c, block **mem, int r, const nocopy__wreq *general)
+{
+    enum { MAX = 8 };
+    uintptr_t argv[MAX];
+    nocopy__wire_node nodes[MAX];
+    nocopy__wreq flat;
+    size_t size = 0;
+    for (size_t i = 0; i < c->n; i++)
+        size += c->segs[i].len;
+    alloc_budget = NC_WIRE_TREE_BYTES_PER_BYTE * size + NC_WIRE_TREE_BYTES_EXTRA;
+    alloc_total = 0;
+    int f = nocopy__wire_decode_flat(c->segs, c->n, size, &flat, argv, nodes, MAX,
+                                     harness_alloc, mem);
+    CHECK(f == NOCOPY_OK || f == NC_WIRE_NOT_FLAT);
+    if (f != NOCOPY_OK)
+        return;
+    CHECK(r == NOCOPY_OK);
+    CHECK(alloc_total == flat.tree_bytes);
+    CHECK(flat.tag_kind == NC_WTAG_INT);
+    CHECK(walk(c, &flat) == flat.nodes);
+    CHECK(same_request(&flat, general));
+}
+
+static int decode_both(const cut *c, block **mem, nocopy__wreq *req)
+{
+    int r = decode_checked(c, mem, req);
+    flat_checked(c, mem, r, req);
+    return r;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     block *mem = NULL;
@@ -320,7 +355,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     /* 1. one segment */
     lens[0] = size;
     cut whole = make_cut(data, lens, 1);
-    int r1 = decode_checked(&whole, &mem, &whole_req);
+    int r1 = decode_both(&whole, &mem, &whole_req);
 
     /* 2. cut at points drawn from the input itself (a small LCG seeded by a
      *    hash of it), with an empty segment now and then. */
@@ -341,7 +376,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (at < size)
         lens[n - 1] += size - at;
     cut pieces = make_cut(data, lens, n);
-    int r2 = decode_checked(&pieces, &mem, &cut_req);
+    int r2 = decode_both(&pieces, &mem, &cut_req);
     if (r1 == NOCOPY_OK && r2 == NOCOPY_OK)
         CHECK(same_request(&whole_req, &cut_req));
     else if (r1 == NOCOPY_OK)
@@ -355,7 +390,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         for (size_t i = 0; i < size; i++)
             lens[i] = 1;
         cut bytes = make_cut(data, lens, size);
-        int r3 = decode_checked(&bytes, &mem, &cut_req);
+        int r3 = decode_both(&bytes, &mem, &cut_req);
         if (r1 == NOCOPY_OK && r3 == NOCOPY_OK)
             CHECK(same_request(&whole_req, &cut_req));
         else if (r1 == NOCOPY_OK)

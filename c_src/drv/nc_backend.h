@@ -41,10 +41,8 @@ static inline const nocopy__wire_atom_name *nocopy__wire_be_atoms(int *count)
 
 /* ---- handles: [refcount prefix][nocopy__handle header][object] --------------- */
 
-#define NC_DRV_SLOT_BITS 24
-#define NC_DRV_TYPE_BITS 8
+/* The id's layout (NC_DRV_SLOT_BITS ...) is nc_drv.h's. */
 #define NC_DRV_GEN_BITS 27
-#define NC_DRV_MAX_SLOTS (1u << NC_DRV_SLOT_BITS)
 #define NC_DRV_NO_SLOT UINT32_MAX
 #define NC_DRV_MIN_CAP 16u
 

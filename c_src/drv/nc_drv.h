@@ -101,8 +101,29 @@ nocopy__handle *nocopy__drv_htable_lookup(nc_drv_htable *t, uint64_t id, int alo
 /* The same without a reference, for a call that runs inline while no call
  * is on the port's workers: the table's own reference keeps the handle, since
  * nothing can drop it until the call ends (a sweep skips a pinned table; the
- * caller sets t->pinned). Tombstones as above. */
-nocopy__handle *nocopy__drv_htable_peek(nc_drv_htable *t, uint64_t id);
+ * caller sets t->pinned). Tombstones as above. The common case, a live
+ * handle of the right type, is found in line (nocopy__drv_htable_peek);
+ * everything else out of line. */
+nocopy__handle *nocopy__drv_htable_peek_slow(nc_drv_htable *t, uint64_t id);
+
+/* A handle id: Generation << 32 | TypeIndex << 24 | Slot (nc_drv_handle.c). */
+#define NC_DRV_SLOT_BITS 24
+#define NC_DRV_TYPE_BITS 8
+#define NC_DRV_MAX_SLOTS (1u << NC_DRV_SLOT_BITS)
+
+static inline nocopy__handle *nocopy__drv_htable_peek(nc_drv_htable *t, uint64_t id)
+{
+    uint32_t i = (uint32_t)(id & (NC_DRV_MAX_SLOTS - 1));
+    unsigned type = (unsigned)((id >> NC_DRV_SLOT_BITS) & ((1u << NC_DRV_TYPE_BITS) - 1));
+    if (NC_LIKELY(i < t->cap)) {
+        const nc_drv_handle_slot *s = &t->slots[i];
+        nocopy__handle *h = s->h;
+        if (NC_LIKELY(h && s->gen == (id >> 32) && h->type_index == type &&
+                      !(atomic_load(&h->state) & NC_HANDLE_DESTROYED)))
+            return h;
+    }
+    return nocopy__drv_htable_peek_slow(t, id);
+}
 /* Undoes an insert whose reply never reached Erlang. */
 void nocopy__drv_htable_remove(nc_drv_htable *t, uint64_t id, nocopy__handle *h);
 int nocopy__drv_is_tombstone(const nocopy__handle *h);

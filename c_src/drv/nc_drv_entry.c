@@ -219,31 +219,41 @@ static void call_reset(nc_drv_call *call, nc_drv_port *dp, ErlDrvTermData caller
     call->dec_bytes = 0;
 }
 
-/* The function a request's fixed header names, or NULL after answering the
- * request: a request for another module (the port was mixed up), an index
- * out of the table or a wrong argument count. The tag is read into `call`
- * first, so that the answer reaches the caller's receive. */
+/* The function a request's fixed header names: the port's module, an index
+ * in its table and that function's argument count; or NULL. */
+static inline const nocopy_func *request_func(const nocopy__wreq *req)
+{
+    const nocopy_module *m = nocopy__drv.mod;
+    if (req->module != nocopy__drv.fingerprint || req->func >= m->nfuncs)
+        return NULL;
+    const nocopy_func *f = &m->funcs[req->func];
+    return req->argc == f->arity ? f : NULL;
+}
+
+/* request_func(), or NULL after answering the request: a request for another
+ * module (the port was mixed up), an index out of the table or a wrong
+ * argument count. The tag is read into `call` first, so that the answer
+ * reaches the caller's receive. */
 static const nocopy_func *checked_func(dec_ctx *dc, nocopy__wreader *rd)
 {
     nc_drv_call *call = dc->call;
     const nocopy_module *m = nocopy__drv.mod;
     const nocopy__wreq *req = &call->req;
-    int module_ok = req->module == nocopy__drv.fingerprint;
-    const nocopy_func *f = module_ok && req->func < m->nfuncs ? &m->funcs[req->func] : NULL;
-    if (f && req->argc == f->arity)
+    const nocopy_func *f = request_func(req);
+    if (f)
         return f;
     int st = nocopy__wire_read_tag(rd, dec_alloc, dc, &call->req);
     if (st != NOCOPY_OK)
         reject(call, st, "%s", st == NOCOPY_ENOMEM ? "out of memory reading the request"
                                                    : call->req.err);
-    else if (!module_ok)
+    else if (req->module != nocopy__drv.fingerprint)
         nocopy__drv_send_wrong_port(call->dp, call->caller, &call->req, &call->tag_int);
-    else if (!f)
+    else if (req->func >= m->nfuncs)
         reject(call, NOCOPY_EPROTO, "no function with index %u (the module has %zu)",
                req->func, m->nfuncs);
     else
-        reject(call, NOCOPY_EPROTO, "%s/%u called with %u arguments", f->name, f->arity,
-               req->argc);
+        reject(call, NOCOPY_EPROTO, "%s/%u called with %u arguments", m->funcs[req->func].name,
+               m->funcs[req->func].arity, req->argc);
     return NULL;
 }
 
@@ -274,10 +284,25 @@ static void submit(nc_drv_call *call, const ErlIOVec *ev)
     nocopy__drv_call_release(call, 0);
 }
 
+/* An inline call of at most this many arguments, in the stubs' common
+ * shape, is decoded in one pass with its nodes on dispatch()'s stack
+ * (nocopy__wire_decode_flat): no node tree, no allocation. */
+#define FLAT_ARGS_MAX 8
+
+/* A decoded call that runs here, on the scheduler thread. */
+static inline void run_inline(nc_drv_call *call, const nocopy_func *f)
+{
+    resolve_handles(call, 0);
+    nocopy__call_init(&call->base, nocopy__drv.mod, f, call->req.argc, call->req.argv);
+    nocopy__drv_call_execute(call);
+}
+
 /* One request, decoded once: the fixed header decides where the call lives
  * (on this stack for a call that runs inline, which never allocates in the
  * common case; on the heap for one that may be queued) and the rest is decoded
- * straight into it. */
+ * straight into it. The common shape of an inline call first, in one pass;
+ * any other request (or one that may be queued, or a malformed one, whose
+ * error the steps report) is decoded from the start by the three steps. */
 static void dispatch(nc_drv_port *dp, ErlDrvTermData caller, const ErlIOVec *ev,
                      const nocopy__wire_segment *segs, size_t nsegs)
 {
@@ -285,8 +310,22 @@ static void dispatch(nc_drv_port *dp, ErlDrvTermData caller, const ErlIOVec *ev,
     _Alignas(NC_ALIGN) unsigned char spill[DEC_SPILL_BYTES];
     dec_ctx dc = {call, spill, 0};
     nocopy__wreader rd;
+    uintptr_t flat_argv[FLAT_ARGS_MAX];
+    nocopy__wire_node flat_nodes[FLAT_ARGS_MAX];
 
     call_reset(call, dp, caller, 0);
+    if (nocopy__wire_decode_flat(segs, nsegs, (size_t)ev->size, &call->req, flat_argv,
+                                 flat_nodes, FLAT_ARGS_MAX, dec_alloc, &dc) == NOCOPY_OK) {
+        const nocopy_func *f = request_func(&call->req);
+        if (f && !may_go_to_worker(dp, f, (size_t)ev->size)) {
+            run_inline(call, f);
+            return;
+        }
+        /* Decoded again below, into the call's own place. */
+        nocopy__arena_free(&call->dec);
+        call_reset(call, dp, caller, 0);
+        dc.spill_used = 0;
+    }
     int st = nocopy__wire_begin_sized(&rd, segs, nsegs, (size_t)ev->size, &call->req);
     if (st != NOCOPY_OK) {
         reject(call, st, "%s", call->req.err);
@@ -318,10 +357,14 @@ static void dispatch(nc_drv_port *dp, ErlDrvTermData caller, const ErlIOVec *ev,
                                                    : call->req.err);
         goto drop;
     }
+    if (!may_queue) {
+        run_inline(call, f);
+        return;
+    }
     resolve_handles(call, may_queue);
     nocopy__call_init(&call->base, nocopy__drv.mod, f, call->req.argc,
                       call->req.argv);
-    if (may_queue && measured_to_worker(call, f))
+    if (measured_to_worker(call, f))
         submit(call, ev);
     else
         nocopy__drv_call_execute(call);  /* frees a heap call */

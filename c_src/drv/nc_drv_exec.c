@@ -7,10 +7,10 @@
 #include "nc_backend.h"
 
 /* Ends the handle borrows (a handle closed during the call is destroyed here)
- * and drops the references taken at decode time, once. Before the reply goes
- * out: the reply refers to no handle's memory (a result handle is an id, a
- * copied byte lives in the call's arena, a slice in a request binary). */
-static void end_handles(nc_drv_call *call)
+ * and drops the references taken at decode time. Before the reply goes out:
+ * the reply refers to no handle's memory (a result handle is an id, a copied
+ * byte lives in the call's arena, a slice in a request binary). */
+static void end_handles_now(nc_drv_call *call)
 {
     if (call->base.borrow1 || call->base.borrows)
         nocopy__call_end_borrows(&call->base);
@@ -27,6 +27,15 @@ static void end_handles(nc_drv_call *call)
                 nocopy__be_handle_release(n->v.handle.obj);
             n->v.handle.obj = NULL;
         }
+    call->req.handles = NULL;
+}
+
+/* Once: after it, nothing is left to end (the run's end_handles makes the
+ * release's a test). */
+static inline void end_handles(nc_drv_call *call)
+{
+    if (call->base.borrow1 || call->base.borrows || call->pinned || call->req.handles)
+        end_handles_now(call);
 }
 
 void nocopy__drv_call_release(nc_drv_call *call, int committed)

@@ -125,7 +125,7 @@ nocopy__handle *nocopy__drv_htable_lookup(nc_drv_htable *t, uint64_t id, int alo
     return find(t, id, alone, 1);
 }
 
-nocopy__handle *nocopy__drv_htable_peek(nc_drv_htable *t, uint64_t id)
+nocopy__handle *nocopy__drv_htable_peek_slow(nc_drv_htable *t, uint64_t id)
 {
     return find(t, id, 1, 0);
 }

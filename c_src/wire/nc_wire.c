@@ -663,18 +663,13 @@ static int find_kinds(cursor *c, nocopy__wreq *req)
     return NOCOPY_OK;
 }
 
-int nocopy__wire_begin_sized(cursor *c, const nocopy__wire_segment *segs, size_t nsegs,
-                             size_t total, nocopy__wreq *req)
+/* The cursor at the first entry with bytes: outputv's first entry is the
+ * (empty) driver header. Found by index: the entries before it are empty, so
+ * the bytes after it are the total less its own. */
+static inline void start(cursor *c, const nocopy__wire_segment *segs, size_t nsegs,
+                         size_t total)
 {
-    uint8_t hdr[3];
-    uint64_t v;
-
     size_t si = 0;
-
-    reset(req);
-    /* outputv's first entry is the (empty) driver header: the cursor starts
-     * at the first entry with bytes, found by index (the entries before it
-     * are empty, so the bytes after it are the total less its own). */
     while (si < nsegs && segs[si].len == 0)
         si++;
     *c = (cursor){.segs = segs, .nsegs = nsegs, .si = si, .p = empty_payload,
@@ -685,33 +680,55 @@ int nocopy__wire_begin_sized(cursor *c, const nocopy__wire_segment *segs, size_t
         c->end = c->p + segs[si].len;
         c->rest = total - segs[si].len;
     }
-    if (in_seg(c) >= NC_WIRE_HEADER_BYTES) {
-        /* The common case: the whole fixed header in one entry, checked once. */
-        const uint8_t *h = c->p;
-        if (h[0] != NC_WIRE_MAGIC0 || h[1] != NC_WIRE_MAGIC1 || h[2] != NC_WIRE_VERSION)
-            goto slow;
-        req->module = (uint32_t)load_be(h + 3, 4);
-        req->func = (uint32_t)load_be(h + 7, 4);
-        req->argc = (uint32_t)load_be(h + 11, 4);
-        c->p += NC_WIRE_HEADER_BYTES;
-        size_t nk = (size_t)req->argc + 1;
-        if (in_seg(c) < nk)
-            return find_kinds(c, req);
-        /* The kinds in the same entry, as the stubs send them. */
-        c->kp = c->p;
-        c->kend = c->p + nk;
-        c->p += nk;
-        /* An integer tag (the stubs') in the same entry is read here too:
-         * nocopy__wire_read_tag then has nothing left to do. */
-        if (in_seg(c) >= 8 && c->kp[0] == 'i') {
-            req->tag_int = to_i64(load_be(c->p, 8));
-            req->tag_kind = NC_WTAG_INT;
-            c->kp++;
-            c->p += 8;
-        }
-        return NOCOPY_OK;
+}
+
+/* The common case: the whole fixed header in the current entry, checked
+ * once. 1: read; 0: not so, or not a valid header (nothing read: the slow
+ * path reads it field by field and says what is wrong). */
+static inline int header_in_entry(cursor *c, nocopy__wreq *req)
+{
+    const uint8_t *h = c->p;
+    if (in_seg(c) < NC_WIRE_HEADER_BYTES || h[0] != NC_WIRE_MAGIC0 ||
+        h[1] != NC_WIRE_MAGIC1 || h[2] != NC_WIRE_VERSION)
+        return 0;
+    req->module = (uint32_t)load_be(h + 3, 4);
+    req->func = (uint32_t)load_be(h + 7, 4);
+    req->argc = (uint32_t)load_be(h + 11, 4);
+    c->p += NC_WIRE_HEADER_BYTES;
+    return 1;
+}
+
+/* After header_in_entry(): the kinds in the same entry, as the stubs send
+ * them, and an integer tag there too (the stubs'), read now: then
+ * nocopy__wire_read_tag has nothing left to do. 0: the kinds are not all in
+ * this entry (nothing read). */
+static inline int kinds_in_entry(cursor *c, nocopy__wreq *req)
+{
+    size_t nk = (size_t)req->argc + 1;
+    if (in_seg(c) < nk)
+        return 0;
+    c->kp = c->p;
+    c->kend = c->p + nk;
+    c->p += nk;
+    if (in_seg(c) >= 8 && c->kp[0] == 'i') {
+        req->tag_int = to_i64(load_be(c->p, 8));
+        req->tag_kind = NC_WTAG_INT;
+        c->kp++;
+        c->p += 8;
     }
-slow:
+    return 1;
+}
+
+int nocopy__wire_begin_sized(cursor *c, const nocopy__wire_segment *segs, size_t nsegs,
+                             size_t total, nocopy__wreq *req)
+{
+    uint8_t hdr[3];
+    uint64_t v;
+
+    reset(req);
+    start(c, segs, nsegs, total);
+    if (header_in_entry(c, req))
+        return kinds_in_entry(c, req) ? NOCOPY_OK : find_kinds(c, req);
     if (!take(c, hdr, 3))
         return fail_header(req, "shorter than the %d-byte header", NC_WIRE_HEADER_BYTES);
     if (hdr[0] != NC_WIRE_MAGIC0 || hdr[1] != NC_WIRE_MAGIC1)
@@ -776,6 +793,118 @@ static int fast_tail_binary(cursor *c, decoder *d, nocopy__wire_node *n)
     return NOCOPY_OK;
 }
 
+/* The common shape of the arguments, read from where the cursor stands:
+ * leading arguments that are integers, handles or floats whose kinds lie in
+ * the current kinds entry and whose values lie in the current entry (the
+ * stubs put both in the header's run of copied bytes), each read with one
+ * bounds check, no stack and no copy, and a last binary sent to the end ("B")
+ * that lies in one entry, or a last iodata argument sent to the end ("V").
+ * Stops at the first argument of any other kind, or split across entries, or
+ * a float that is not finite, with *next_arg the first one not read: the
+ * general loop of nocopy__wire_read_args reads it from its kind (and refuses
+ * what must be refused). The arguments' nodes are req->argv's. NOCOPY_OK, or
+ * NOCOPY_ENOMEM (an iodata argument's pieces).
+ *
+ * The cursor is kept in locals while the nodes are written: a node's kind is
+ * a byte, whose store may alias anything, and would otherwise make the
+ * compiler reload every field of the cursor and the request per argument. */
+__attribute__((always_inline)) static inline int read_flat_args(cursor *c, decoder *d,
+                                                             uint32_t *next_arg)
+{
+    nocopy__wreq *req = d->req;
+    const uint32_t argc = req->argc;
+    uintptr_t *const argv = req->argv;
+    const uint8_t *kp = c->kp, *const kend = c->kend, *p = c->p, *const end = c->end;
+    nocopy__wire_node *handles = req->handles;
+    const uint32_t first = *next_arg;
+    uint32_t next = first;
+    int r = NOCOPY_OK;
+    for (; next < argc && kp < kend; next++, kp++) {
+        nocopy__wire_node *n = (nocopy__wire_node *)argv[next];
+        size_t here = (size_t)(end - p);
+        uint64_t v;
+        switch (*kp) {
+        case 'j':
+            if (here < 4)
+                goto stop;
+            n->kind = NC_W_INT;
+            n->v.i = (int32_t)(uint32_t)load_be(p, 4);
+            p += 4;
+            break;
+        case 'i':
+            if (here < 8)
+                goto stop;
+            n->kind = NC_W_INT;
+            n->v.i = to_i64(load_be(p, 8));
+            p += 8;
+            break;
+        case 'u':
+            if (here < 8)
+                goto stop;
+            v = load_be(p, 8);
+            if (v <= (uint64_t)INT64_MAX) {
+                n->kind = NC_W_INT;     /* canonical, as read_node() stores it */
+                n->v.i = (int64_t)v;
+            } else {
+                n->kind = NC_W_UINT;
+                n->v.u = v;
+            }
+            p += 8;
+            break;
+        case 'h':
+            if (here < 8)
+                goto stop;
+            n->kind = NC_W_HANDLE;
+            n->v.handle.id = load_be(p, 8);
+            n->v.handle.obj = NULL;
+            n->v.handle.next = handles;
+            handles = n;
+            p += 8;
+            break;
+        case 'f': {
+            double f;
+            if (here < 8)
+                goto stop;
+            v = load_be(p, 8);
+            memcpy(&f, &v, sizeof f);
+            if (!isfinite(f))
+                goto stop;
+            n->kind = NC_W_FLOAT;
+            n->v.f = f;
+            p += 8;
+            break;
+        }
+        default:
+            goto stop;                 /* "B" and "V" below, the rest in general */
+        }
+        n->arity = 0;
+    }
+stop:
+    c->p = p;
+    c->kp = kp;
+    req->handles = handles;
+    req->nodes += next - first;
+    d->args_left = argc - next;
+    if (next + 1 == argc && kp < kend && (*kp == 'B' || *kp == 'V')) {
+        nocopy__wire_node *n = (nocopy__wire_node *)argv[next];
+        if (*kp == 'B') {
+            if (fast_tail_binary(c, d, n) != NOCOPY_OK)
+                goto out;              /* straddles: read_node() refuses it */
+        } else {
+            /* iodata to the end, the last term: as read_node() reads it. */
+            n->arity = 0;
+            r = read_iodata(d, n, cur_left(c));
+        }
+        c->kp++;
+        next++;
+        d->args_left--;
+        req->nodes++;
+    }
+out:
+    *next_arg = next;
+    return r;
+}
+
 int nocopy__wire_read_args(cursor *c, nocopy__walloc_fn alloc, void *actx, nocopy__wreq *req)
 {
     frame small[FRAMES_INLINE];
@@ -797,101 +926,8 @@ int nocopy__wire_read_args(cursor *c, nocopy__walloc_fn alloc, void *actx, nocop
             goto done;
         }
     }
-    /* The common shape first: leading arguments that are integers, handles
-     * or floats whose kinds lie in the current kinds entry and whose values
-     * lie in the current entry (the stubs put both in the header's run of
-     * copied bytes), each read with one bounds check, no stack and no copy,
-     * and a last binary sent to the end ("B") that lies in one entry, or a
-     * last iodata argument sent to the end ("V"). The first argument of any
-     * other kind, or split across entries, or a float that is not finite,
-     * goes to the general loop below, which reads it from its kind (and
-     * refuses what must be refused). */
-    while (next_arg < req->argc && c->kp < c->kend) {
-        const uint8_t *p = c->p;
-        size_t here = in_seg(c);
-        nocopy__wire_node *n = (nocopy__wire_node *)req->argv[next_arg];
-        uint64_t v;
-        switch (*c->kp) {
-        case 'B':
-            if (d.args_left != 1 || fast_tail_binary(c, &d, n) != NOCOPY_OK)
-                goto general;
-            c->kp++;
-            next_arg++;
-            d.args_left--;
-            req->nodes++;
-            continue;
-        case 'V':
-            if (d.args_left != 1)
-                goto general;
-            /* iodata to the end, the last term: as read_node() reads it. */
-            c->kp++;
-            next_arg++;
-            d.args_left--;
-            req->nodes++;
-            n->arity = 0;
-            if ((r = read_iodata(&d, n, cur_left(c))) != NOCOPY_OK)
-                goto done;
-            continue;
-        case 'j':
-            if (here < 4)
-                goto general;
-            n->kind = NC_W_INT;
-            n->v.i = (int32_t)(uint32_t)load_be(p, 4);
-            c->p = p + 4;
-            break;
-        case 'i':
-            if (here < 8)
-                goto general;
-            n->kind = NC_W_INT;
-            n->v.i = to_i64(load_be(p, 8));
-            c->p = p + 8;
-            break;
-        case 'u':
-            if (here < 8)
-                goto general;
-            v = load_be(p, 8);
-            if (v <= (uint64_t)INT64_MAX) {
-                n->kind = NC_W_INT;     /* canonical, as read_node() stores it */
-                n->v.i = (int64_t)v;
-            } else {
-                n->kind = NC_W_UINT;
-                n->v.u = v;
-            }
-            c->p = p + 8;
-            break;
-        case 'h':
-            if (here < 8)
-                goto general;
-            n->kind = NC_W_HANDLE;
-            n->v.handle.id = load_be(p, 8);
-            n->v.handle.obj = NULL;
-            n->v.handle.next = req->handles;
-            req->handles = n;
-            c->p = p + 8;
-            break;
-        case 'f': {
-            double f;
-            if (here < 8)
-                goto general;
-            v = load_be(p, 8);
-            memcpy(&f, &v, sizeof f);
-            if (!isfinite(f))
-                goto general;
-            n->kind = NC_W_FLOAT;
-            n->v.f = f;
-            c->p = p + 8;
-            break;
-        }
-        default:
-            goto general;
-        }
-        n->arity = 0;
-        c->kp++;
-        next_arg++;
-        d.args_left--;
-        req->nodes++;
-    }
-general:
+    if ((r = read_flat_args(c, &d, &next_arg)) != NOCOPY_OK)
+        goto done;
     /* The arguments in order, each with its nested terms depth first from
      * the stack: the argument list itself takes no frame (most arguments
      * are scalars and binaries, which open none). An argument's kind comes
@@ -942,4 +978,26 @@ int nocopy__wire_decode(const nocopy__wire_segment *segs, size_t nsegs,
     if (r == NOCOPY_OK)
         r = nocopy__wire_read_args(&c, alloc, actx, req);
     return r;
+}
+
+int nocopy__wire_decode_flat(const nocopy__wire_segment *segs, size_t nsegs, size_t total,
+                             nocopy__wreq *req, uintptr_t *argv, nocopy__wire_node *nodes,
+                             uint32_t max_args, nocopy__walloc_fn alloc, void *actx)
+{
+    cursor c;
+    reset(req);
+    start(&c, segs, nsegs, total);
+    if (!header_in_entry(&c, req) || !kinds_in_entry(&c, req) ||
+        req->tag_kind != NC_WTAG_INT || req->argc > max_args)
+        return NC_WIRE_NOT_FLAT;
+    for (uint32_t i = 0; i < req->argc; i++)
+        argv[i] = (uintptr_t)&nodes[i];
+    req->argv = req->argc ? argv : NULL;
+    /* No frame is ever pushed: the flat arguments open none. */
+    decoder d = {&c, alloc, actx, req, NULL, 0, 0, 0, req->argc};
+    uint32_t next_arg = 0;
+    if (read_flat_args(&c, &d, &next_arg) != NOCOPY_OK || next_arg != req->argc ||
+        cur_left(&c) != 0)
+        return NC_WIRE_NOT_FLAT;
+    return NOCOPY_OK;
 }

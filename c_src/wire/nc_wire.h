@@ -222,6 +222,24 @@ int nocopy__wire_read_args(nocopy__wreader *r, nocopy__walloc_fn alloc, void *ac
 int nocopy__wire_decode(const nocopy__wire_segment *segs, size_t nsegs,
                         nocopy__walloc_fn alloc, void *actx, nocopy__wreq *req);
 
+/* The three steps in one pass, for a request of the stubs' common shape:
+ * the fixed header, the kinds and an integer tag in the first entry with
+ * bytes, at most max_args arguments, each an integer, handle or finite float
+ * whose value lies in that entry too, the last possibly a binary or iodata to
+ * the end ("B", "V"). The arguments' nodes are written to nodes[0..argc-1]
+ * and their words to argv[0..argc-1] (the caller's, max_args of each, which
+ * must live as long as the decoded request); only an iodata argument's pieces
+ * come from the allocator. Checks what nocopy__wire_decode() checks of such a
+ * request, and fills *req as it would (but tree_bytes counts the pieces only).
+ * @return : NOCOPY_OK, or NC_WIRE_NOT_FLAT: another shape, a malformed
+ *           request or no memory; nothing is reported, the request is to be
+ *           decoded from the start by the three steps, which say what is
+ *           wrong. (What the allocator gave stays the caller's to reset.) */
+#define NC_WIRE_NOT_FLAT 1
+int nocopy__wire_decode_flat(const nocopy__wire_segment *segs, size_t nsegs, size_t total,
+                             nocopy__wreq *req, uintptr_t *argv, nocopy__wire_node *nodes,
+                             uint32_t max_args, nocopy__walloc_fn alloc, void *actx);
+
 /* Whether ext[0..len-1] is exactly one reference in the external term format
  * (what term_to_binary(make_ref()) returns). Only such tags are accepted: the
  * backend hands the bytes to the runtime's decoder (ERL_DRV_EXT2TERM). */

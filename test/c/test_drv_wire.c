@@ -147,6 +147,89 @@ static int kinds_filled(const buf *b)
     return b->kind == b->kinds_end;
 }
 
+/* ---- the one-pass path (nocopy__wire_decode_flat) ---------------------------------- */
+
+/* Requests the one-pass path took, over all the tests: a test below checks
+ * that it takes the stubs' shapes, and this that the others reach it too. */
+static size_t flat_taken;
+
+/* The same node, read from the same segments: the same views and owners. */
+static int same_flat_node(const nocopy__wire_node *x, const nocopy__wire_node *y)
+{
+    if (x->kind != y->kind || x->arity != y->arity)
+        return 0;
+    switch (x->kind) {
+    case NC_W_INT: return x->v.i == y->v.i;
+    case NC_W_UINT: return x->v.u == y->v.u;
+    case NC_W_FLOAT: return memcmp(&x->v.f, &y->v.f, sizeof x->v.f) == 0;
+    case NC_W_HANDLE: return x->v.handle.id == y->v.handle.id && !x->v.handle.obj &&
+                             !y->v.handle.obj;
+    case NC_W_BINARY:
+        return x->v.bytes.data == y->v.bytes.data && x->v.bytes.len == y->v.bytes.len &&
+               x->v.bytes.binref == y->v.bytes.binref;
+    case NC_W_IODATA:
+        if (x->v.iov.count != y->v.iov.count || x->v.iov.total != y->v.iov.total)
+            return 0;
+        for (size_t i = 0; i < x->v.iov.count; i++)
+            if (x->v.iov.pieces[i].data != y->v.iov.pieces[i].data ||
+                x->v.iov.pieces[i].size != y->v.iov.pieces[i].size ||
+                nocopy__wire_iov_binref(x, i) != nocopy__wire_iov_binref(y, i))
+                return 0;
+        return 1;
+    default:
+        return 0;                /* the one-pass path makes no other kind */
+    }
+}
+
+/* The position of handle node n among the arguments, or -1. */
+static long arg_index(const nocopy__wreq *req, const nocopy__wire_node *n)
+{
+    for (uint32_t i = 0; i < req->argc; i++)
+        if ((const nocopy__wire_node *)req->argv[i] == n)
+            return (long)i;
+    return -1;
+}
+
+/* The one-pass decode of the same segments: when it takes the request, the
+ * three steps must have taken it too, with the same nodes (the same views,
+ * owners and handle chain); when it does not, nothing is asked of it. Its
+ * allocations (iodata pieces only) stay within the tree's bound. 0: agreed. */
+static int flat_agrees(const nocopy__wire_segment *segs, size_t nsegs, size_t total,
+                       int general_rc, const nocopy__wreq *general)
+{
+    enum { MAX = 8 };
+    uintptr_t argv[MAX];
+    nocopy__wire_node nodes[MAX];
+    nocopy__wreq flat;
+    counted a = {0};
+    int r = nocopy__wire_decode_flat(segs, nsegs, total, &flat, argv, nodes, MAX,
+                                     counted_alloc, &a);
+    int ok = 1;
+    if (r == NOCOPY_OK) {
+        flat_taken++;
+        ok = general_rc == NOCOPY_OK && flat.module == general->module &&
+             flat.func == general->func && flat.argc == general->argc &&
+             flat.tag_kind == NC_WTAG_INT && general->tag_kind == NC_WTAG_INT &&
+             flat.tag_int == general->tag_int && flat.binary_bytes == general->binary_bytes &&
+             flat.nodes == general->nodes && a.total == flat.tree_bytes &&
+             a.total <= NC_WIRE_TREE_BYTES_PER_BYTE * total + NC_WIRE_TREE_BYTES_EXTRA;
+        for (uint32_t i = 0; ok && i < flat.argc; i++)
+            ok = same_flat_node((const nocopy__wire_node *)flat.argv[i],
+                           (const nocopy__wire_node *)general->argv[i]);
+        const nocopy__wire_node *x = flat.handles, *y = general->handles;
+        for (; ok && x && y; x = x->v.handle.next, y = y->v.handle.next)
+            ok = arg_index(&flat, x) == arg_index(general, y) && arg_index(&flat, x) >= 0;
+        ok = ok && !x && !y;
+    } else {
+        ok = r == NC_WIRE_NOT_FLAT;
+    }
+    counted_free(&a);
+    if (!ok)
+        fprintf(stderr, "the one-pass decode (%d) disagrees with the three steps (%d)\n", r,
+                general_rc);
+    return ok ? 0 : -103;
+}
+
 /* Decodes b as one segment; checks the bounds whatever the outcome. */
 static int decode(const buf *b, nocopy__wreq *req, counted *a)
 {
@@ -156,6 +239,8 @@ static int decode(const buf *b, nocopy__wreq *req, counted *a)
     }
     nocopy__wire_segment seg = {b->p, b->n, NULL};
     int r = nocopy__wire_decode(&seg, 1, counted_alloc, a, req);
+    if (flat_agrees(&seg, 1, b->n, r, req) != 0)
+        return -103;
     if (a->total != req->tree_bytes ||
         a->total > NC_WIRE_TREE_BYTES_PER_BYTE * b->n + NC_WIRE_TREE_BYTES_EXTRA ||
         req->stack_bytes > NC_WIRE_STACK_BYTES_PER_BYTE * b->n) {
@@ -357,6 +442,8 @@ static int decode_cut(const buf *b, const size_t *lens, size_t nsegs, nocopy__wi
     if (at != b->n)
         return -101;
     int r = nocopy__wire_decode(segs, nsegs, counted_alloc, a, req);
+    if (flat_agrees(segs, nsegs, b->n, r, req) != 0)
+        return -103;
     if (a->total != req->tree_bytes ||
         a->total > NC_WIRE_TREE_BYTES_PER_BYTE * b->n + NC_WIRE_TREE_BYTES_EXTRA)
         return -100;
@@ -1281,5 +1368,163 @@ TEST(drv_wire_too_short_for_the_kinds)
         counted_free(&a);
         free(b.p);
     }
+    return 0;
+}
+
+/* ---- the one-pass path ---------------------------------------------------------- */
+
+/* Decodes segs both ways (flat_agrees) and returns the one-pass verdict. */
+static int flat_verdict(const buf *b, const size_t *lens, size_t nsegs)
+{
+    nocopy__wire_segment segs[8];
+    counted a = {0};
+    nocopy__wreq req;
+    size_t before = flat_taken;
+    int r = decode_cut(b, lens, nsegs, segs, &req, &a);
+    counted_free(&a);
+    if (r == -103 || r == -100 || r == -101 || r == -102)
+        return r;
+    return flat_taken > before ? NOCOPY_OK : NC_WIRE_NOT_FLAT;
+}
+
+/* The stubs' shapes take the one-pass path, as outputv receives them: the
+ * header's run of copied bytes after an empty entry, and a large binary or
+ * the pieces of an I/O list in entries of their own; and they decode to the
+ * three steps' nodes (flat_agrees, in every decode of these tests). */
+TEST(drv_wire_flat_takes_the_stub_shapes)
+{
+    /* The seed call: a handle, a 32-bit integer, a last binary. */
+    buf seed = request(3);
+    arg(&seed, 'h');
+    put_be(&seed, 0x0000000100000002ull, 8);
+    arg(&seed, 'j');
+    put_be(&seed, 3, 4);
+    arg(&seed, 'B');
+    size_t head = seed.n;
+    put(&seed, "message", 7);
+    size_t in_run[2] = {0, seed.n};
+    size_t referenced[3] = {0, head, 7};
+    size_t after_empties[5] = {0, head, 0, 0, 7};
+    CHECK_EQ(flat_verdict(&seed, in_run, 2), NOCOPY_OK);
+    CHECK_EQ(flat_verdict(&seed, referenced, 3), NOCOPY_OK);
+    CHECK_EQ(flat_verdict(&seed, after_empties, 5), NOCOPY_OK);
+    free(seed.p);
+
+    /* Every flat kind, the last an I/O list of three pieces. */
+    buf io = request(6);
+    arg(&io, 'i');
+    put_be(&io, (uint64_t)-7, 8);
+    arg(&io, 'u');
+    put_be(&io, UINT64_MAX, 8);
+    arg(&io, 'u');
+    put_be(&io, 9, 8);
+    arg(&io, 'f');
+    put_be(&io, 0x3ff8000000000000ull, 8);
+    arg(&io, 'h');
+    put_be(&io, 5, 8);
+    arg(&io, 'V');
+    head = io.n;
+    put(&io, "abcdefghij", 10);
+    size_t pieces[4] = {0, head + 2, 5, 3};
+    CHECK_EQ(flat_verdict(&io, pieces, 4), NOCOPY_OK);
+    free(io.p);
+
+    /* No argument; and eight (the most the driver's path takes) with an
+     * empty last binary. */
+    buf none = request(0);
+    size_t whole[1] = {none.n};
+    CHECK_EQ(flat_verdict(&none, whole, 1), NOCOPY_OK);
+    free(none.p);
+    buf eight = request(8);
+    for (int i = 0; i < 7; i++) {
+        arg(&eight, 'j');
+        put_be(&eight, (uint64_t)i, 4);
+    }
+    arg(&eight, 'B');
+    whole[0] = eight.n;
+    CHECK_EQ(flat_verdict(&eight, whole, 1), NOCOPY_OK);
+    free(eight.p);
+    return 0;
+}
+
+/* Any other request is left to the three steps, which decode it or say what
+ * is wrong: the one-pass path only declines (and flat_agrees checks that the
+ * steps' verdict stands). */
+TEST(drv_wire_flat_declines_other_shapes)
+{
+    static const uint8_t ref_tag[2] = {0, 0};
+    size_t whole[1];
+
+    buf nine = request(9);                       /* more than eight arguments */
+    for (int i = 0; i < 9; i++) {
+        arg(&nine, 'j');
+        put_be(&nine, (uint64_t)i, 4);
+    }
+    whole[0] = nine.n;
+    CHECK_EQ(flat_verdict(&nine, whole, 1), NC_WIRE_NOT_FLAT);
+
+    /* The kinds, or a value, split from the header's entry. */
+    size_t kinds_split[2] = {NC_WIRE_HEADER_BYTES + 3, nine.n - NC_WIRE_HEADER_BYTES - 3};
+    CHECK_EQ(flat_verdict(&nine, kinds_split, 2), NC_WIRE_NOT_FLAT);
+    free(nine.p);
+    buf two = request(2);
+    arg(&two, 'j');
+    put_be(&two, 1, 4);
+    arg(&two, 'i');
+    put_be(&two, 2, 8);
+    size_t value_split[2] = {two.n - 3, 3};
+    CHECK_EQ(flat_verdict(&two, value_split, 2), NC_WIRE_NOT_FLAT);
+    whole[0] = two.n;
+    CHECK_EQ(flat_verdict(&two, whole, 1), NOCOPY_OK);
+
+    /* Trailing bytes, and a truncated last value. */
+    put_u8(&two, 0);
+    whole[0] = two.n;
+    CHECK_EQ(flat_verdict(&two, whole, 1), NC_WIRE_NOT_FLAT);
+    buf cut = {.p = two.p, .n = two.n - 3, .cap = two.cap, .kind = two.kind,
+               .kinds_end = two.kinds_end};
+    whole[0] = cut.n;
+    CHECK_EQ(flat_verdict(&cut, whole, 1), NC_WIRE_NOT_FLAT);
+
+    /* A bad magic and a header cut short. */
+    two.p[0] = 'x';
+    whole[0] = two.n;
+    CHECK_EQ(flat_verdict(&two, whole, 1), NC_WIRE_NOT_FLAT);
+    cut.n = NC_WIRE_HEADER_BYTES - 1;
+    whole[0] = cut.n;
+    CHECK_EQ(flat_verdict(&cut, whole, 1), NC_WIRE_NOT_FLAT);
+    free(two.p);
+
+    /* Kinds the path does not read: a tuple, an atom, a binary with a length,
+     * a list; a float that is not finite; a last binary split over entries. */
+    static const uint8_t other[] = {'T', 'a', 'b', 'c', 'f'};
+    for (size_t k = 0; k < sizeof other; k++) {
+        buf b = request(1);
+        arg(&b, other[k]);
+        switch (other[k]) {
+        case 'T': put_be(&b, 0, 4); break;
+        case 'a': put_be(&b, 1, 2); put_u8(&b, 'x'); break;
+        case 'b': put_be(&b, 1, 8); put_u8(&b, 'x'); break;
+        case 'c': put_u8(&b, 'n'); put_u8(&b, 'n'); break;
+        default: put_be(&b, 0x7ff8000000000000ull, 8); break;   /* NaN */
+        }
+        whole[0] = b.n;
+        CHECK_EQ(flat_verdict(&b, whole, 1), NC_WIRE_NOT_FLAT);
+        free(b.p);
+    }
+    size_t head;
+    buf tail = handle_and_tail_binary(&head);
+    put(&tail, "0123456789", 10);
+    size_t straddle[3] = {head, 4, 6};
+    CHECK_EQ(flat_verdict(&tail, straddle, 3), NC_WIRE_NOT_FLAT);
+    free(tail.p);
+
+    /* A reference tag (an async call's). */
+    buf ref = request_tagged(1, 'r', ref_tag, sizeof ref_tag);
+    arg(&ref, 'j');
+    put_be(&ref, 1, 4);
+    whole[0] = ref.n;
+    CHECK_EQ(flat_verdict(&ref, whole, 1), NC_WIRE_NOT_FLAT);
+    free(ref.p);
     return 0;
 }

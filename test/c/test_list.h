@@ -67,6 +67,8 @@
     X(drv_wire_int32_truncated)                                                \
     X(drv_wire_kinds_split_everywhere)                                         \
     X(drv_wire_too_short_for_the_kinds)                                        \
+    X(drv_wire_flat_takes_the_stub_shapes)                                     \
+    X(drv_wire_flat_declines_other_shapes)                                     \
     /* isolated backend, shared layer (test/c/test_iso_*.c) */                 \
     /* test_iso_region.c */                                                    \
     X(iso_region_sizes)                                                        \
