@@ -242,12 +242,39 @@ static int send_result(nc_drv_call *call)
                              (int)(nhead + len + ntail));
 }
 
+/* The common reply, in line: a sync call's (an integer tag) whose result is
+ * one range, {nocopy_reply, Tag, Value} around it in place, the tag a small
+ * integer. -3: not that case (send_result() does the rest). */
+static inline int send_sync_range(nc_drv_call *call)
+{
+    nocopy_value v = call->base.result;
+    ErlDrvSInt64 tag = call->req.tag_int;
+    if (!nc_drv_is_range(v) || call->req.tag_kind != NC_WTAG_INT || tag < NC_DRV_SMALL_MIN ||
+        tag > NC_DRV_SMALL_MAX)
+        return -3;
+    size_t start = nc_drv_range_start(v), len = nc_drv_range_len(v), used = call->spec_used;
+    if (start < NC_DRV_SPEC_HEAD || start > used || len > used - start ||
+        call->spec_cap - (start + len) < 2)
+        return -3;
+    ErlDrvTermData *spec = call->spec + start - 4, *tail = call->spec + start + len;
+    spec[0] = ERL_DRV_ATOM;
+    spec[1] = nocopy__drv.am_reply;
+    spec[2] = ERL_DRV_INT;
+    spec[3] = (ErlDrvTermData)(ErlDrvSInt)tag;
+    tail[0] = ERL_DRV_TUPLE;
+    tail[1] = 3;
+    call->spec_used = start + len + 2;
+    return erl_drv_send_term(call->dp->port_term, call->caller, spec, (int)(len + 6));
+}
+
 int nocopy__drv_send_outcome(nc_drv_call *call, int status)
 {
     nocopy_call *c = &call->base;
     int r;
     if (status == NOCOPY_OK) {
-        r = send_result(call);
+        r = send_sync_range(call);
+        if (r == -3)
+            r = send_result(call);
         if (r >= 0)
             return r == 1;
         /* -1: the runtime refused the spec; that is a bug here, but the caller

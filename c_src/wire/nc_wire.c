@@ -755,7 +755,7 @@ int nocopy__wire_begin_sized(cursor *c, const nocopy__wire_segment *segs, size_t
  * n and moves the cursor as read_node() would (no bytes: <<>>, as view()
  * reads it); bytes that straddle entries are left to read_node(), which
  * refuses them: -1, cursor unmoved. */
-static int fast_tail_binary(cursor *c, decoder *d, nocopy__wire_node *n)
+static int fast_tail_binary(cursor *c, nocopy__wreq *req, nocopy__wire_node *n)
 {
     size_t len = cur_left(c);
     size_t si = c->si;
@@ -788,19 +788,82 @@ static int fast_tail_binary(cursor *c, decoder *d, nocopy__wire_node *n)
     n->v.bytes.data = data;
     n->v.bytes.len = len;
     n->v.bytes.binref = binref;
-    d->req->binary_bytes = d->req->binary_bytes + len < len ? UINT64_MAX
-                                                            : d->req->binary_bytes + len;
+    req->binary_bytes = req->binary_bytes + len < len ? UINT64_MAX : req->binary_bytes + len;
     return NOCOPY_OK;
 }
 
+/* One argument of the common shape: an integer, handle or float (kind) whose
+ * value lies in [p, end), read with one bounds check into n (a handle is
+ * pushed on *handles, the request's chain). Returns the byte after it, or
+ * NULL: another kind, a value not all in [p, end), or a float that is not
+ * finite; then nothing is read (read_node() reads it, or refuses it). */
+static inline const uint8_t *read_flat_scalar(uint8_t kind, const uint8_t *p,
+                                              const uint8_t *end, nocopy__wire_node *n,
+                                              nocopy__wire_node **handles)
+{
+    size_t here = (size_t)(end - p);
+    uint64_t v;
+    switch (kind) {
+    case 'j':
+        if (here < 4)
+            return NULL;
+        n->kind = NC_W_INT;
+        n->arity = 0;
+        n->v.i = (int32_t)(uint32_t)load_be(p, 4);
+        return p + 4;
+    case 'i':
+        if (here < 8)
+            return NULL;
+        n->kind = NC_W_INT;
+        n->v.i = to_i64(load_be(p, 8));
+        break;
+    case 'u':
+        if (here < 8)
+            return NULL;
+        v = load_be(p, 8);
+        if (v <= (uint64_t)INT64_MAX) {
+            n->kind = NC_W_INT;         /* canonical, as read_node() stores it */
+            n->v.i = (int64_t)v;
+        } else {
+            n->kind = NC_W_UINT;
+            n->v.u = v;
+        }
+        break;
+    case 'h':
+        if (here < 8)
+            return NULL;
+        n->kind = NC_W_HANDLE;
+        n->v.handle.id = load_be(p, 8);
+        n->v.handle.obj = NULL;
+        n->v.handle.next = *handles;
+        *handles = n;
+        break;
+    case 'f': {
+        double f;
+        if (here < 8)
+            return NULL;
+        v = load_be(p, 8);
+        memcpy(&f, &v, sizeof f);
+        if (!isfinite(f))
+            return NULL;
+        n->kind = NC_W_FLOAT;
+        n->v.f = f;
+        break;
+    }
+    default:
+        return NULL;
+    }
+    n->arity = 0;
+    return p + 8;
+}
+
 /* The common shape of the arguments, read from where the cursor stands:
- * leading arguments that are integers, handles or floats whose kinds lie in
- * the current kinds entry and whose values lie in the current entry (the
- * stubs put both in the header's run of copied bytes), each read with one
- * bounds check, no stack and no copy, and a last binary sent to the end ("B")
- * that lies in one entry, or a last iodata argument sent to the end ("V").
- * Stops at the first argument of any other kind, or split across entries, or
- * a float that is not finite, with *next_arg the first one not read: the
+ * leading arguments of read_flat_scalar()'s kinds whose kinds lie in the
+ * current kinds entry and whose values lie in the current entry (the stubs
+ * put both in the header's run of copied bytes), no stack and no copy, and a
+ * last binary sent to the end ("B") that lies in one entry, or a last iodata
+ * argument sent to the end ("V"). Stops at the first argument of any other
+ * kind, or split across entries, with *next_arg the first one not read: the
  * general loop of nocopy__wire_read_args reads it from its kind (and refuses
  * what must be refused). The arguments' nodes are req->argv's. NOCOPY_OK, or
  * NOCOPY_ENOMEM (an iodata argument's pieces).
@@ -808,8 +871,7 @@ static int fast_tail_binary(cursor *c, decoder *d, nocopy__wire_node *n)
  * The cursor is kept in locals while the nodes are written: a node's kind is
  * a byte, whose store may alias anything, and would otherwise make the
  * compiler reload every field of the cursor and the request per argument. */
-__attribute__((always_inline)) static inline int read_flat_args(cursor *c, decoder *d,
-                                                             uint32_t *next_arg)
+static inline int read_flat_args(cursor *c, decoder *d, uint32_t *next_arg)
 {
     nocopy__wreq *req = d->req;
     const uint32_t argc = req->argc;
@@ -820,66 +882,12 @@ __attribute__((always_inline)) static inline int read_flat_args(cursor *c, decod
     uint32_t next = first;
     int r = NOCOPY_OK;
     for (; next < argc && kp < kend; next++, kp++) {
-        nocopy__wire_node *n = (nocopy__wire_node *)argv[next];
-        size_t here = (size_t)(end - p);
-        uint64_t v;
-        switch (*kp) {
-        case 'j':
-            if (here < 4)
-                goto stop;
-            n->kind = NC_W_INT;
-            n->v.i = (int32_t)(uint32_t)load_be(p, 4);
-            p += 4;
-            break;
-        case 'i':
-            if (here < 8)
-                goto stop;
-            n->kind = NC_W_INT;
-            n->v.i = to_i64(load_be(p, 8));
-            p += 8;
-            break;
-        case 'u':
-            if (here < 8)
-                goto stop;
-            v = load_be(p, 8);
-            if (v <= (uint64_t)INT64_MAX) {
-                n->kind = NC_W_INT;     /* canonical, as read_node() stores it */
-                n->v.i = (int64_t)v;
-            } else {
-                n->kind = NC_W_UINT;
-                n->v.u = v;
-            }
-            p += 8;
-            break;
-        case 'h':
-            if (here < 8)
-                goto stop;
-            n->kind = NC_W_HANDLE;
-            n->v.handle.id = load_be(p, 8);
-            n->v.handle.obj = NULL;
-            n->v.handle.next = handles;
-            handles = n;
-            p += 8;
-            break;
-        case 'f': {
-            double f;
-            if (here < 8)
-                goto stop;
-            v = load_be(p, 8);
-            memcpy(&f, &v, sizeof f);
-            if (!isfinite(f))
-                goto stop;
-            n->kind = NC_W_FLOAT;
-            n->v.f = f;
-            p += 8;
-            break;
-        }
-        default:
-            goto stop;                 /* "B" and "V" below, the rest in general */
-        }
-        n->arity = 0;
+        const uint8_t *after = read_flat_scalar(*kp, p, end,
+                                                (nocopy__wire_node *)argv[next], &handles);
+        if (!after)
+            break;                     /* "B" and "V" below, the rest in general */
+        p = after;
     }
-stop:
     c->p = p;
     c->kp = kp;
     req->handles = handles;
@@ -888,7 +896,7 @@ stop:
     if (next + 1 == argc && kp < kend && (*kp == 'B' || *kp == 'V')) {
         nocopy__wire_node *n = (nocopy__wire_node *)argv[next];
         if (*kp == 'B') {
-            if (fast_tail_binary(c, d, n) != NOCOPY_OK)
+            if (fast_tail_binary(c, req, n) != NOCOPY_OK)
                 goto out;              /* straddles: read_node() refuses it */
         } else {
             /* iodata to the end, the last term: as read_node() reads it. */
@@ -990,14 +998,38 @@ int nocopy__wire_decode_flat(const nocopy__wire_segment *segs, size_t nsegs, siz
     if (!header_in_entry(&c, req) || !kinds_in_entry(&c, req) ||
         req->tag_kind != NC_WTAG_INT || req->argc > max_args)
         return NC_WIRE_NOT_FLAT;
-    for (uint32_t i = 0; i < req->argc; i++)
+    /* The kinds of all argc arguments lie at c.kp (kinds_in_entry). */
+    const uint32_t argc = req->argc;
+    const uint8_t *const kinds = c.kp, *p = c.p, *const end = c.end;
+    nocopy__wire_node *handles = NULL;
+    uint32_t i = 0;
+    for (; i < argc; i++) {
+        const uint8_t *after = read_flat_scalar(kinds[i], p, end, &nodes[i], &handles);
+        if (!after)
+            break;
         argv[i] = (uintptr_t)&nodes[i];
-    req->argv = req->argc ? argv : NULL;
-    /* No frame is ever pushed: the flat arguments open none. */
-    decoder d = {&c, alloc, actx, req, NULL, 0, 0, 0, req->argc};
-    uint32_t next_arg = 0;
-    if (read_flat_args(&c, &d, &next_arg) != NOCOPY_OK || next_arg != req->argc ||
-        cur_left(&c) != 0)
+        p = after;
+    }
+    req->argv = argc ? argv : NULL;
+    req->handles = handles;
+    req->nodes = i;
+    if (i == argc)
+        return p == end && c.rest == 0 ? NOCOPY_OK : NC_WIRE_NOT_FLAT;
+    if (i + 1 != argc || (kinds[i] != 'B' && kinds[i] != 'V'))
         return NC_WIRE_NOT_FLAT;
+    /* The last argument, to the end: as read_flat_args() reads it. */
+    nocopy__wire_node *n = &nodes[i];
+    argv[i] = (uintptr_t)n;
+    c.p = p;
+    if (kinds[i] == 'B') {
+        if (fast_tail_binary(&c, req, n) != NOCOPY_OK)
+            return NC_WIRE_NOT_FLAT;
+    } else {
+        decoder d = {&c, alloc, actx, req, NULL, 0, 0, 0, 1};
+        n->arity = 0;
+        if (read_iodata(&d, n, cur_left(&c)) != NOCOPY_OK)
+            return NC_WIRE_NOT_FLAT;
+    }
+    req->nodes++;
     return NOCOPY_OK;
 }
