@@ -24,7 +24,7 @@ targets(R) ->
                   [thin_target(Lat, Id, W, Limit)
                    || {Id, W, Limit} <- [{nc_nif, seed, 1.25}, {nc_nif, seed_calls, 1.25},
                                          {nc_drv, seed, 1.5}, {nc_drv, seed_calls, 1.5},
-                                         {nc_drv_async, seed, 1.5}]] ++
+                                         {nc_drv, iodata, 1.5}, {nc_drv_async, seed, 1.5}]] ++
                   [ahead_target(Lat, Id, Alt, W) || Id <- [nc_nif, nc_drv],
                                                     Alt <- [ext_port, port_call],
                                                     W <- [identity, seed]] ++
@@ -70,8 +70,12 @@ flat_target(Flat, Id) ->
 
 thin_target(Lat, Id, W, Limit) ->
     Base = baseline(Id),
-    How = case W of seed -> "format strings"; seed_calls -> "typed calls" end,
-    Name = io_lib:format("Thin (~s vs ~s, seed written with ~s)", [label(Id), label(Base), How]),
+    How = case W of
+              seed -> "seed written with format strings";
+              seed_calls -> "seed written with typed calls";
+              iodata -> "iodata of 64 pieces"
+          end,
+    Name = io_lib:format("Thin (~s vs ~s, ~s)", [label(Id), label(Base), How]),
     Sizes = lists:usort([S || #{workload := seed, size := S, status := ok} <- Lat]),
     Ratios = [{S, paired_ratio(A, B)} || S <- Sizes,
                                          A <- [cell(Lat, Id, W, S)], A =/= undefined,
@@ -89,7 +93,7 @@ thin_target(Lat, Id, W, Limit) ->
                                           || {S, X} <- Ratios]),
                         Limit, length(Met), length(Ratios), Worst, size_label(WS)]),
             case V of
-                'MISSED' -> T#{note => iolist_to_binary([Name, ": ", missed_cause(Id)])};
+                'MISSED' -> T#{note => iolist_to_binary([Name, ": ", missed_cause(Id, W)])};
                 'MET' -> T
             end
     end.
@@ -97,22 +101,26 @@ thin_target(Lat, Id, W, Limit) ->
 %% What a missed Thin target is known to cost, as profiled (bench/README.md
 %% has the measurements): written beside the verdict, so that results.md
 %% says why, not only that.
-missed_cause(nc_drv) ->
+missed_cause(nc_drv, iodata) ->
+    "nocopy's per-call machinery over an I/O list of 64 pieces: the request's "
+    "pieces are views decoded with the call (bench/README.md, the iodata sections "
+    "of sessions 7 and 8); not profiled again since.";
+missed_cause(nc_drv, _) ->
     "nocopy's per-call machinery, not copying. In C (make bench-prof, the seed "
-    "at 0 B) about 1,100 instructions against the hand-written driver's 150: the "
-    "generic request decoder, the readers and builders over a checked reply spec, "
-    "the reply and the call's release; in Erlang the call's tag and a longer reply "
-    "tuple. Counted in the whole VM, about 5,200 instructions per call against "
-    "4,000, and the call's code with the runtime's overflows the instruction "
-    "cache, so the small sizes, where nothing else costs, cross the limit "
-    "(bench/README.md, sessions 13 and 14).";
-missed_cause(nc_drv_async) ->
+    "at 0 B) about 920 instructions against the hand-written driver's 150: the "
+    "request's one-pass decode, the readers and builders over a checked reply "
+    "spec, the reply and the call's release; in Erlang the call's tag and one "
+    "more integer segment in the request. The call's code with the runtime's "
+    "overflows the instruction cache (callgrind's model: about 160 to 195 misses "
+    "per call against 52 to 72), so the small sizes, where nothing else costs, "
+    "sit closest to the limit (bench/README.md, sessions 13 to 15).";
+missed_cause(nc_drv_async, _) ->
     "one caller at a time waits for a worker thread's wake-up on every call "
     "(about 50 us per call on the machine measured, for either driver), which "
     "dwarfs the work and varies from round to round, so the ratio swings both "
     "ways from one size to the next (bench/README.md, session 14); the "
     "throughput target measures the worker path under load.";
-missed_cause(_) ->
+missed_cause(_, _) ->
     "not profiled yet.".
 
 ahead_target(Lat, Id, Alt, W) ->
