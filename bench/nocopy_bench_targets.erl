@@ -120,6 +120,12 @@ missed_cause(nc_drv_async, _) ->
     "dwarfs the work and varies from round to round, so the ratio swings both "
     "ways from one size to the next (bench/README.md, session 14); the "
     "throughput target measures the worker path under load.";
+missed_cause(nc_nif, _) ->
+    "the NIF's call is one C function, as a hand-written NIF's is (callgrind: 276 "
+    "instructions per seed call against 278 hand-written, bench/README.md, session "
+    "11); its ratio sits at 1.06x to 1.20x from run to run, and a size over the "
+    "limit has so far been one cell whose two contenders both slowed in that "
+    "cell's rounds (see the cells' spread in the latency tables).";
 missed_cause(_, _) ->
     "not profiled yet.".
 
